@@ -1,0 +1,67 @@
+/*
+ * cmd_extract.c — `rasterpool extract`: parses argv with the library's own
+ * parser, adds a progress bar on a terminal and Ctrl-C handling, runs the job
+ * and turns its status into the exit code. Nothing else lives here.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct cli_progress {
+    rp_progress_bar *bar;
+} cli_progress;
+
+/* Checks for Ctrl-C (the job then stops cleanly and removes its partial
+ * output) and draws the bar. */
+static int cli_on_progress(double fraction, const char *message, void *user) {
+    cli_progress *p = user;
+    if (interrupted)
+        return 1;
+    return p->bar ? rp_progress_bar_update(fraction, message, p->bar) : 0;
+}
+
+int cmd_extract(int argc, const char *const *argv) {
+    rp_error err;
+    rp_error_clear(&err);
+    rp_extract_options *opts = rp_extract_options_new(argc, argv, &err);
+    if (!opts) {
+        if (err.code == RP_OK) { /* --help */
+            fputs(rp_extract_help(), stdout);
+            return 0;
+        }
+        fprintf(stderr, "rasterpool: %s\n", err.message);
+        return rp_status_exit_code(err.code);
+    }
+    bool quiet = false;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+    cli_progress progress = {.bar = quiet ? NULL : rp_progress_bar_new(stderr)};
+    rp_extract_options_set_progress(opts, cli_on_progress, &progress);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    rp_extract_report report;
+    rp_status rc = rp_extract_run(opts, &report, &err);
+    rp_progress_bar_free(progress.bar);
+    if (rc == RP_PARTIAL)
+        fprintf(stderr, "rasterpool: warning: %s; their values are empty (status error)\n",
+                err.message);
+    else if (rc != RP_OK)
+        fprintf(stderr, "rasterpool: %s\n", rc == RP_INTERRUPTED ? "interrupted" : err.message);
+    rp_extract_options_free(opts);
+    return rp_status_exit_code(rc);
+}

@@ -1,0 +1,57 @@
+/*
+ * main.c — the rasterpool program: a git-style command table over the
+ * library. Each subcommand lives in cmd_<name>.c and reaches the library
+ * only through rasterpool.h. GDAL is initialised here, once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <gdal.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, const char *const *argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"extract", cmd_extract, "values of rasters at points (CSV or any OGR vector)"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: rasterpool <command> [options]\n\n"
+                 "rasterpool runs heavy GDAL raster workloads in parallel.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nrasterpool <command> --help shows a command's options.\n"
+                 "rasterpool --version shows the versions of rasterpool and GDAL.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("rasterpool %s (GDAL %s)\n", RP_VERSION_STRING, GDALVersionInfo("RELEASE_NAME"));
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            GDALAllRegister();
+            int rc = commands[i].run(argc - 1, (const char *const *)argv + 1);
+            GDALDestroyDriverManager();
+            return rc;
+        }
+    }
+    fprintf(stderr, "rasterpool: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return 2;
+}

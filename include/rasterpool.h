@@ -1,0 +1,172 @@
+/*
+ * rasterpool.h — the one public header of librasterpool.
+ *
+ * rasterpool runs heavy GDAL raster workloads in parallel: today, extracting
+ * raster values at many points with each touched block decoded once.
+ *
+ * Conventions (after zstd and curl):
+ *  - opaque handles come in _new/_free pairs; every _free accepts NULL;
+ *  - errors are reported into a caller-owned rp_error (no global state), so
+ *    the library is safe to use from several threads at once;
+ *  - the library never installs a process-wide GDAL error handler.
+ */
+#ifndef RASTERPOOL_H
+#define RASTERPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RP_API __attribute__((visibility("default")))
+#define RP_RESULT_USED __attribute__((warn_unused_result))
+#else
+#define RP_API
+#define RP_RESULT_USED
+#endif
+
+#define RP_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* One table gives the codes, their names and their texts (libuv's X-macro).
+ * X(NAME, exit code of the CLI, text). */
+#define RP_STATUS_MAP(X)                                                       \
+    X(OK, 0, "success")                                                        \
+    X(PARTIAL, 1, "the job ran but some items failed")                         \
+    X(USAGE, 2, "usage error")                                                 \
+    X(OPEN, 3, "input cannot be opened")                                       \
+    X(READ, 3, "input cannot be read")                                         \
+    X(WRITE, 3, "output cannot be written")                                    \
+    X(CRS, 3, "coordinate reference system error")                            \
+    X(NOMEM, 3, "out of memory")                                               \
+    X(INTERNAL, 3, "internal error")                                           \
+    X(INTERRUPTED, 130, "interrupted")
+
+typedef enum rp_status {
+#define RP_STATUS_ENUM(name, exitcode, text) RP_##name,
+    RP_STATUS_MAP(RP_STATUS_ENUM)
+#undef RP_STATUS_ENUM
+} rp_status;
+
+/* A caller-owned error record. code is RP_OK until something fails; message
+ * holds the first failure's text, naming the file, line or block. */
+typedef struct rp_error {
+    rp_status code;
+    char message[1024];
+} rp_error;
+
+RP_API const char *rp_status_name(rp_status code); /* "OPEN" */
+RP_API const char *rp_status_text(rp_status code); /* "input cannot be opened" */
+/* The CLI exit code for a status: 0 ok, 1 partial, 2 usage, 3 input, 130. */
+RP_API int rp_status_exit_code(rp_status code);
+/* Resets err to RP_OK with an empty message. err may be NULL. */
+RP_API void rp_error_clear(rp_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Machine                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* CPUs this process may really use: the minimum of its affinity mask and its
+ * cgroup CPU quota (v1, v2 and hybrid layouts), rounded up, at least 1. */
+RP_API int rp_usable_cpus(void);
+/* Memory this process may use in bytes: the minimum of physical RAM and the
+ * cgroup memory limit. 0 when unknown. */
+RP_API uint64_t rp_usable_memory(void);
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Called from the thread that started the job, never from a worker.
+ * fraction is in [0, 1]. Return 0 to go on, non-zero to cancel the job
+ * (it then ends with RP_INTERRUPTED). */
+typedef int (*rp_progress_fn)(double fraction, const char *message, void *user);
+
+/* A text progress bar: draws on `stream` only when it is a terminal and the
+ * job has run for more than a second; silent otherwise. Use
+ * rp_progress_bar_update as an rp_progress_fn with the bar as `user`. */
+typedef struct rp_progress_bar rp_progress_bar;
+RP_API rp_progress_bar *rp_progress_bar_new(FILE *stream);
+RP_API int rp_progress_bar_update(double fraction, const char *message, void *bar);
+/* Erases the bar line if one was drawn. */
+RP_API void rp_progress_bar_free(rp_progress_bar *bar);
+
+/* ------------------------------------------------------------------------ */
+/* extract: raster values at points                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Per-point, per-value-column outcome. */
+typedef enum rp_point_status {
+    RP_POINT_OK = 0,      /* a value was read */
+    RP_POINT_NODATA = 1,  /* the pixel equals the band's nodata, or is masked */
+    RP_POINT_OUTSIDE = 2, /* the point is off the raster (or NaN) */
+    RP_POINT_ERROR = 3    /* the row could not be parsed, or its block not read */
+} rp_point_status;
+
+RP_API const char *rp_point_status_name(rp_point_status s); /* "ok", ... */
+
+typedef struct rp_extract_options rp_extract_options;
+
+/* Parses the extract command line (argv[0] is "extract" or ignored, like a
+ * program name). The same parser serves the CLI and C callers, GDAL-style:
+ *   const char *argv[] = {"extract", "dem.tif", "--points", "pts.csv", NULL};
+ * Returns NULL on a usage error with err->code RP_USAGE and the reason.
+ * When argv asks for --help, returns NULL with err->code RP_OK. */
+RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *argv,
+                                                  rp_error *err) RP_RESULT_USED;
+RP_API void rp_extract_options_free(rp_extract_options *opts);
+/* The help text of the extract command. */
+RP_API const char *rp_extract_help(void);
+/* Progress reporting (default: none). fn is called on the caller's thread. */
+RP_API void rp_extract_options_set_progress(rp_extract_options *opts, rp_progress_fn fn,
+                                            void *user);
+/* Where the short report and per-row warnings go (default: stderr; NULL for
+ * silence). */
+RP_API void rp_extract_options_set_log(rp_extract_options *opts, FILE *log);
+
+/* What a run did. */
+typedef struct rp_extract_report {
+    uint64_t points;        /* data rows / features read */
+    uint64_t bad_rows;      /* rows whose coordinates could not be parsed */
+    uint64_t values_ok;     /* (point, value column) pairs with a value */
+    uint64_t values_nodata;
+    uint64_t values_outside;
+    uint64_t values_error;  /* unreadable blocks or bad rows */
+    uint64_t blocks_read;
+    uint64_t blocks_failed;
+    int threads;
+} rp_extract_report;
+
+/* Runs the job the options describe: points in, values out (or, with --plan,
+ * the plan out). Returns RP_OK, RP_PARTIAL when some rows or blocks failed
+ * (the rest of the output is complete), or an error. report may be NULL. */
+RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_report *report,
+                                rp_error *err) RP_RESULT_USED;
+
+/* In-memory extraction for C callers: values of each raster band at n points.
+ * rasters: nrasters paths; bands: nbands 1-based band numbers applied to
+ * every raster, or NULL/0 for all bands of each. Points are in each raster's
+ * CRS. Results are columns in (raster, band) order; column c, point i is at
+ * values[c * n + i] (as double: exact for all types but 64-bit integers
+ * beyond 2^53) and status[c * n + i]. Both arrays are caller-allocated with
+ * ncols * n elements; rp_extract_count_columns tells ncols. threads <= 0
+ * means usable CPUs. */
+RP_API rp_status rp_extract_count_columns(const char *const *rasters, int nrasters,
+                                          const int *bands, int nbands, int *ncols,
+                                          rp_error *err) RP_RESULT_USED;
+RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, const int *bands,
+                                   int nbands, const double *x, const double *y, size_t n,
+                                   int threads, double *values, uint8_t *status,
+                                   rp_error *err) RP_RESULT_USED;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RASTERPOOL_H */

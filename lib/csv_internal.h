@@ -1,0 +1,49 @@
+/*
+ * csv_internal.h — a streaming RFC 4180 record reader. It yields each
+ * record's raw text (so rows can be copied to the output byte for byte) and
+ * the spans of its fields. Fuzzed by tests/fuzz/fuzz_csv.c.
+ */
+#ifndef RP_CSV_INTERNAL_H
+#define RP_CSV_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A field's span in the record's raw text. For a quoted field the span is
+ * inside the quotes (doubled quotes not yet collapsed). */
+typedef struct rp_csv_field {
+    size_t offset, length;
+    bool quoted;
+} rp_csv_field;
+
+typedef struct rp_csv_record {
+    const char *raw;        /* the record without its line end; valid until the next read */
+    size_t raw_len;
+    uint64_t line;          /* 1-based physical line where the record starts */
+    size_t nfields;
+    const rp_csv_field *fields;
+    bool open_quote;        /* the input ended inside a quoted field */
+} rp_csv_record;
+
+typedef struct rp_csv_reader rp_csv_reader;
+
+/* Reads records from `in` (not closed by the reader). A UTF-8 byte order mark
+ * at the very start is skipped. */
+rp_csv_reader *rp_csv_reader_new(FILE *in, char delimiter);
+void rp_csv_reader_free(rp_csv_reader *reader);
+void rp_csv_reader_set_delimiter(rp_csv_reader *reader, char delimiter);
+
+/* The next non-blank record: 1, 0 at the end of input, -1 on a read error or
+ * when memory runs out. */
+int rp_csv_read(rp_csv_reader *reader, rp_csv_record *record);
+
+/* The delimiter a header line most likely uses: ',' ';' or '\t' (the most
+ * frequent outside quotes; ',' when none occurs). */
+char rp_csv_detect_delimiter(const char *line, size_t len);
+
+/* Copies field i unquoted (doubled quotes collapsed), NUL-terminated and
+ * truncated to cap - 1 bytes. Returns the full unquoted length. */
+size_t rp_csv_field_text(const rp_csv_record *record, size_t i, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * error_internal.h — filling a caller's rp_error, and capturing GDAL's error
+ * messages on the current thread.
+ */
+#ifndef RP_ERROR_INTERNAL_H
+#define RP_ERROR_INTERNAL_H
+#include "rasterpool.h"
+
+#if defined(__GNUC__)
+#define RP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define RP_PRINTF(fmt, args)
+#endif
+
+/* Records a failure in err unless one is already there (the first failure is
+ * the one the user needs to see). Returns code, so callers can write
+ * `return rp_error_set(err, RP_OPEN, "...")`. err may be NULL. */
+rp_status rp_error_set(rp_error *err, rp_status code, const char *fmt, ...) RP_PRINTF(3, 4);
+
+/* Captures GDAL errors raised on this thread between push and pop (GDAL's
+ * handler stack is thread-local), so that a failure can be reported with
+ * GDAL's own text. Nothing is printed while pushed. Not nestable with other
+ * handlers of the same thread beyond GDAL's own stack rules. */
+typedef struct rp_gdal_capture {
+    int count;           /* CE_Failure/CE_Fatal messages seen */
+    char first[512];     /* the first of them */
+    char last[512];      /* the last of them */
+} rp_gdal_capture;
+
+void rp_gdal_capture_push(rp_gdal_capture *cap);
+void rp_gdal_capture_pop(void);
+void rp_gdal_capture_reset(rp_gdal_capture *cap);
+/* The best text to show: the last failure message, else "" */
+const char *rp_gdal_capture_text(const rp_gdal_capture *cap);
+
+#endif

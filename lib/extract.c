@@ -1,0 +1,364 @@
+/*
+ * extract.c — the extract job: points in, values out.
+ *
+ * Plan, then execute. The job first opens every raster's metadata and
+ * checks every band (so a typo fails in a second, not after an hour), reads
+ * the points (pass 1: coordinates only), then, one raster at a time,
+ * transforms the points to the raster's CRS if needed, plans (points
+ * grouped by block, plan.c) and executes the plan on the thread pool
+ * (extract_read.c). Finally the rows are read again and written with their
+ * values (table_out.c), in input order. --plan stops after planning and
+ * prints what would be read.
+ *
+ * Memory: 16 bytes a point for coordinates (plus 16 more while points are
+ * transformed), 12 for the plan of the raster being read, and per value
+ * column the band's type size plus 1 status byte; block buffers are per
+ * worker.
+ *
+ * Threads: runs on the caller's thread, which also reports progress; the
+ * pool's workers only read blocks.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crs_internal.h"
+#include "error_internal.h"
+#include "extract_internal.h"
+#include "points_internal.h"
+#include "pool_internal.h"
+
+/* "dir/name.tif" -> "name" */
+static char *file_stem(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, base, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+/* Value column names: b<N> for one raster; <stem>_b<N> for several, with
+ * <stem>_<position> where two rasters share a stem. */
+static rp_status name_columns(rp_extract_setup *s, char *const *rasters, rp_error *err) {
+    for (int c = 0; c < s->ncolumns; c++) {
+        rp_value_column *col = &s->columns[c];
+        int r = col->raster;
+        char name[1100], prefix[1024] = "";
+        if (s->nrasters > 1) {
+            char *stem = file_stem(rasters[r]);
+            if (!stem)
+                return rp_error_set(err, RP_NOMEM, "out of memory");
+            bool shared = false;
+            for (int o = 0; o < s->nrasters; o++) {
+                char *other = o == r ? NULL : file_stem(rasters[o]);
+                if (other && strcmp(other, stem) == 0)
+                    shared = true;
+                free(other);
+            }
+            if (shared)
+                snprintf(prefix, sizeof prefix, "%s_%d_", stem, r + 1);
+            else
+                snprintf(prefix, sizeof prefix, "%s_", stem);
+            free(stem);
+        }
+        snprintf(name, sizeof name, "%sb%d", prefix, col->band.band);
+        col->name = strdup(name);
+        if (s->ncolumns == 1)
+            snprintf(name, sizeof name, "status");
+        else
+            snprintf(name, sizeof name, "%sb%d_status", prefix, col->band.band);
+        col->status_name = strdup(name);
+        if (!col->name || !col->status_name)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    return RP_OK;
+}
+
+rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int nrasters,
+                                const int *bands, int nbands, rp_error *err) {
+    memset(s, 0, sizeof *s);
+    s->rasters = calloc((size_t)nrasters, sizeof *s->rasters);
+    if (!s->rasters)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    s->nrasters = nrasters;
+    int total = 0;
+    for (int r = 0; r < nrasters; r++) {
+        rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r], err);
+        if (rc != RP_OK)
+            return rc;
+        total += nbands ? nbands : s->rasters[r].band_count;
+    }
+    s->columns = calloc((size_t)total, sizeof *s->columns);
+    if (!s->columns)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int r = 0; r < nrasters; r++) {
+        GDALDatasetH ds = GDALOpenEx(rasters[r], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        if (!ds)
+            return rp_error_set(err, RP_OPEN, "%s: cannot open raster", rasters[r]);
+        int count = nbands ? nbands : s->rasters[r].band_count;
+        rp_status rc = RP_OK;
+        for (int k = 0; k < count && rc == RP_OK; k++) {
+            rp_value_column *col = &s->columns[s->ncolumns];
+            col->raster = r;
+            rc = rp_band_info_read(ds, rasters[r], nbands ? bands[k] : k + 1, &col->band, err);
+            if (rc == RP_OK)
+                s->ncolumns++;
+        }
+        GDALClose(ds);
+        if (rc != RP_OK)
+            return rc;
+    }
+    return name_columns(s, rasters, err);
+}
+
+void rp_extract_setup_free(rp_extract_setup *s) {
+    if (!s)
+        return;
+    for (int c = 0; c < s->ncolumns; c++) {
+        free(s->columns[c].name);
+        free(s->columns[c].status_name);
+        free(s->columns[c].values);
+        free(s->columns[c].status);
+    }
+    free(s->columns);
+    for (int r = 0; r < s->nrasters; r++)
+        rp_raster_info_free(&s->rasters[r]);
+    free(s->rasters);
+    memset(s, 0, sizeof *s);
+}
+
+rp_status rp_extract_setup_alloc(rp_extract_setup *s, size_t n, rp_error *err) {
+    for (int c = 0; c < s->ncolumns; c++) {
+        rp_value_column *col = &s->columns[c];
+        col->values = calloc(n ? n : 1, (size_t)col->band.type_size);
+        col->status = malloc(n ? n : 1);
+        if (!col->values || !col->status)
+            return rp_error_set(err, RP_NOMEM, "out of memory for %zu values", n);
+        memset(col->status, RP_POINT_OUTSIDE, n);
+    }
+    return RP_OK;
+}
+
+/* The points in raster r's CRS: x/y themselves, or a transformed copy in
+ * tx/ty (allocated on first need). */
+static rp_status points_for_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                   const double *x, const double *y, size_t n, double **tx,
+                                   double **ty, const double **ox, const double **oy,
+                                   rp_error *err) {
+    if (!points_srs || !raster->srs || rp_crs_same(points_srs, raster->srs)) {
+        *ox = x;
+        *oy = y;
+        return RP_OK;
+    }
+    if (!*tx) {
+        *tx = malloc((n ? n : 1) * sizeof **tx);
+        *ty = malloc((n ? n : 1) * sizeof **ty);
+        if (!*tx || !*ty)
+            return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+    }
+    rp_status rc = rp_crs_transform(points_srs, raster->srs, x, y, *tx, *ty, n, err);
+    *ox = *tx;
+    *oy = *ty;
+    return rc;
+}
+
+rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x,
+                             const double *y, const uint8_t *bad, size_t n,
+                             OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
+                             rp_extract_read_stats *stats, rp_error *err) {
+    double *tx = NULL, *ty = NULL;
+    rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
+    rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
+        const double *px, *py;
+        rc = points_for_raster(&s->rasters[r], points_srs, x, y, n, &tx, &ty, &px, &py, err);
+        if (rc != RP_OK)
+            break;
+        rp_plan plan;
+        if (rp_plan_build(&plan, &s->rasters[r].grid, px, py, n) != 0) {
+            rc = rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
+                              s->rasters[r].path, n);
+            break;
+        }
+        int ncols = 0;
+        for (int c = 0; c < s->ncolumns; c++)
+            if (s->columns[c].raster == r)
+                cols[ncols++] = &s->columns[c];
+        rc = rp_extract_read_plan(pool, &s->rasters[r], &plan, cols, ncols, opts, stats, err);
+        rp_plan_free(&plan);
+    }
+    for (size_t i = 0; bad && i < n; i++)
+        if (bad[i])
+            for (int c = 0; c < s->ncolumns; c++)
+                s->columns[c].status[i] = RP_POINT_ERROR;
+    free(cols);
+    free(tx);
+    free(ty);
+    return rc;
+}
+
+/* --plan: what would be read, without reading a pixel. */
+static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
+                            OGRSpatialReferenceH points_srs, rp_error *err) {
+    double *tx = NULL, *ty = NULL;
+    rp_status rc = RP_OK;
+    printf("points: %zu (%zu bad rows)\n", pts->n, pts->nbad);
+    for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
+        const rp_raster_info *ri = &s->rasters[r];
+        const rp_grid *g = &ri->grid;
+        const double *px, *py;
+        rc = points_for_raster(ri, points_srs, pts->x, pts->y, pts->n, &tx, &ty, &px, &py, err);
+        if (rc != RP_OK)
+            break;
+        rp_plan plan;
+        if (rp_plan_build(&plan, g, px, py, pts->n) != 0) {
+            rc = rp_error_set(err, RP_NOMEM, "%s: cannot plan (out of memory)", ri->path);
+            break;
+        }
+        int ncols = 0;
+        for (int c = 0; c < s->ncolumns; c++)
+            ncols += s->columns[c].raster == r;
+        printf("raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
+               ", %d band(s) to read\n",
+               ri->path, ri->driver, g->width, g->height, g->block_w, g->block_h, ncols);
+        printf("  points inside: %zu\n", plan.inside);
+        printf("  points outside: %zu\n", plan.npoints - plan.inside);
+        printf("  blocks touched: %zu of %" PRId64 "\n", plan.nblocks, g->blocks_x * g->blocks_y);
+        GDALDatasetH ds = GDALOpenEx(ri->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        int64_t bytes = 0;
+        bool known = ds != NULL;
+        for (size_t b = 0; known && b < plan.nblocks; b++) {
+            int64_t one = rp_raster_block_bytes(ds, plan.blocks[b].block_x, plan.blocks[b].block_y);
+            if (one < 0)
+                known = false;
+            bytes += one;
+        }
+        if (ds)
+            GDALClose(ds);
+        if (known)
+            printf("  estimated bytes to read: %" PRId64 " (band 1, compressed)\n", bytes);
+        else
+            printf("  estimated bytes to read: unknown (no per-block sizes in this format)\n");
+        rp_plan_free(&plan);
+    }
+    free(tx);
+    free(ty);
+    if (fflush(stdout) != 0 && rc == RP_OK)
+        rc = rp_error_set(err, RP_WRITE, "cannot write to standard output");
+    return rc;
+}
+
+/* Progress goes to the caller's function, else to a bar on the log. */
+typedef struct progress_relay {
+    const rp_extract_options *opts;
+    rp_progress_bar *bar;
+} progress_relay;
+
+static int relay_progress(double fraction, const char *message, void *user) {
+    progress_relay *relay = user;
+    if (relay->opts->progress)
+        return relay->opts->progress(fraction, message, relay->opts->progress_user);
+    return rp_progress_bar_update(fraction, message, relay->bar);
+}
+
+static void count_statuses(const rp_extract_setup *s, size_t n, rp_extract_report *rep) {
+    for (int c = 0; c < s->ncolumns; c++) {
+        for (size_t i = 0; i < n; i++) {
+            switch (s->columns[c].status[i]) {
+            case RP_POINT_OK: rep->values_ok++; break;
+            case RP_POINT_NODATA: rep->values_nodata++; break;
+            case RP_POINT_OUTSIDE: rep->values_outside++; break;
+            default: rep->values_error++; break;
+            }
+        }
+    }
+}
+
+static int job_threads(const rp_extract_options *opts) {
+    return opts->threads > 0 ? opts->threads : rp_usable_cpus();
+}
+
+RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_report *report,
+                                rp_error *err) {
+    rp_extract_report local_report;
+    rp_extract_report *rep = report ? report : &local_report;
+    memset(rep, 0, sizeof *rep);
+    rp_extract_apply_config(opts, true);
+    rp_extract_setup setup;
+    rp_points pts;
+    memset(&pts, 0, sizeof pts);
+    OGRSpatialReferenceH user_srs = NULL;
+    rp_pool *pool = NULL;
+    progress_relay relay = {.opts = opts};
+    rp_extract_options run_opts = *opts;
+    rp_extract_read_stats stats = {0, 0};
+
+    rp_status rc = rp_extract_setup_init(&setup, opts->rasters, opts->nrasters, opts->bands,
+                                         opts->nbands, err);
+    if (rc == RP_OK && opts->points_crs) {
+        user_srs = rp_crs_from_user(opts->points_crs, err);
+        if (!user_srs)
+            rc = RP_USAGE;
+    }
+    if (rc == RP_OK) {
+        rp_points_options po = {.path = opts->points_path, .x_col = opts->x_col,
+                                .y_col = opts->y_col, .layer = opts->layer, .log = opts->log};
+        rc = rp_points_read(&po, &pts, err);
+    }
+    OGRSpatialReferenceH points_srs = user_srs ? user_srs : pts.srs;
+    rep->points = pts.n;
+    rep->bad_rows = pts.nbad;
+    if (rc == RP_OK && opts->plan_only) {
+        rc = print_plan(&setup, &pts, points_srs, err);
+        goto done;
+    }
+    if (rc == RP_OK)
+        rc = rp_extract_setup_alloc(&setup, pts.n, err);
+    if (rc == RP_OK) {
+        rep->threads = job_threads(opts);
+        pool = rp_pool_new(rep->threads);
+        if (!pool)
+            rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
+    }
+    if (rc == RP_OK) {
+        if (!opts->quiet && !opts->progress && opts->log)
+            relay.bar = rp_progress_bar_new(opts->log);
+        run_opts.progress = relay_progress;
+        run_opts.progress_user = &relay;
+        rc = rp_extract_execute(&setup, pool, pts.x, pts.y, pts.bad, pts.n, points_srs, &run_opts,
+                                &stats, err);
+        rp_progress_bar_free(relay.bar);
+    }
+    if (rc == RP_OK) {
+        /* the output's CRS is the points' own, or the first raster's */
+        OGRSpatialReferenceH out_srs = points_srs ? points_srs : setup.rasters[0].srs;
+        rc = rp_table_write(opts->output_path, &pts, setup.columns, setup.ncolumns,
+                            opts->status_column, out_srs, err);
+    }
+    if (rc == RP_OK)
+        count_statuses(&setup, pts.n, rep);
+done:
+    rep->blocks_read = stats.blocks_read;
+    rep->blocks_failed = stats.blocks_failed;
+    if (rc == RP_OK && (pts.nbad || stats.blocks_failed)) {
+        rc = RP_PARTIAL;
+        char msg[256];
+        snprintf(msg, sizeof msg, "%llu bad row(s), %llu block(s) could not be read",
+                 (unsigned long long)pts.nbad, (unsigned long long)stats.blocks_failed);
+        rp_error_set(err, RP_PARTIAL, "%s", msg);
+    }
+    rp_pool_free(pool);
+    if (user_srs)
+        OSRDestroySpatialReference(user_srs);
+    rp_points_free(&pts);
+    rp_extract_setup_free(&setup);
+    rp_extract_apply_config(opts, false);
+    return rc;
+}

@@ -1,0 +1,136 @@
+/*
+ * extract_internal.h — the extract job's pieces: its options, the value
+ * columns it fills, the per-raster metadata it plans with, and the reader
+ * that executes a plan.
+ */
+#ifndef RP_EXTRACT_INTERNAL_H
+#define RP_EXTRACT_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include "grid_internal.h"
+#include "plan_internal.h"
+#include "rasterpool.h"
+
+struct rp_extract_options {
+    char **rasters;
+    int nrasters;
+    int *bands; /* 1-based; NULL: all */
+    int nbands;
+    char *points_path; /* NULL: stdin */
+    char *output_path; /* NULL: stdout */
+    char *x_col, *y_col, *layer;
+    char *points_crs;
+    char **config; /* KEY, VALUE pairs, NULL-terminated list */
+    int nconfig;
+    int threads; /* <= 0: usable CPUs */
+    int max_open_per_worker;
+    bool status_column;
+    bool plan_only;
+    bool quiet; /* no progress bar on the log when no progress function is set */
+    rp_progress_fn progress;
+    void *progress_user;
+    FILE *log;
+};
+
+/* What the job needs to know of one band. */
+typedef struct rp_band_info {
+    int band; /* 1-based */
+    GDALDataType type;
+    int type_size;
+    int block_w, block_h; /* this band's own blocks */
+    bool has_nodata;
+    double nodata;        /* for types up to 32 bits and floats */
+    int64_t nodata_i64;   /* GDT_Int64 */
+    uint64_t nodata_u64;  /* GDT_UInt64 */
+    bool read_mask;       /* a mask band (per-dataset, alpha, or explicit) must be read */
+} rp_band_info;
+
+/* One raster's metadata, read on the caller's thread before planning. */
+typedef struct rp_raster_info {
+    const char *path;
+    rp_grid grid; /* with band 1's block size */
+    OGRSpatialReferenceH srs; /* NULL when the raster has none */
+    int band_count;
+    char *driver;
+    uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
+    bool block_bytes_known;
+} rp_raster_info;
+
+/* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. */
+rp_status rp_raster_info_read(const char *path, rp_raster_info *info, rp_error *err);
+void rp_raster_info_free(rp_raster_info *info);
+/* Band metadata; RP_USAGE when the raster has no such band. */
+rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,
+                            rp_error *err);
+/* The compressed size of one block from the GeoTIFF BLOCK_SIZE_x_y metadata
+ * (band 1); -1 when unknown. */
+int64_t rp_raster_block_bytes(GDALDatasetH ds, int64_t block_x, int64_t block_y);
+
+/* One output column of values: a (raster, band) pair. */
+typedef struct rp_value_column {
+    char *name;
+    char *status_name;
+    int raster; /* index into options' rasters */
+    rp_band_info band;
+    unsigned char *values; /* npoints * band.type_size bytes */
+    uint8_t *status;       /* npoints rp_point_status */
+} rp_value_column;
+
+/* Executes one raster's plan: reads every touched block once on the pool's
+ * workers and scatters values into the columns for that raster. Blocks that
+ * cannot be read fail only their points (status error); the first few such
+ * failures are written to log. */
+typedef struct rp_extract_read_stats {
+    uint64_t blocks_read, blocks_failed;
+} rp_extract_read_stats;
+
+struct rp_pool;
+rp_status rp_extract_read_plan(struct rp_pool *pool, const rp_raster_info *raster,
+                               const rp_plan *plan, rp_value_column *const *columns,
+                               int ncolumns, const rp_extract_options *opts,
+                               rp_extract_read_stats *stats, rp_error *err);
+
+/* Writes the output table: the input rows again with the value columns. */
+struct rp_points;
+rp_status rp_table_write(const char *path, struct rp_points *points,
+                         const rp_value_column *columns, int ncolumns, bool with_status,
+                         OGRSpatialReferenceH out_srs, rp_error *err);
+
+/* Applies the --config pairs to the calling thread (thread-local), or
+ * removes them again. */
+void rp_extract_apply_config(const rp_extract_options *opts, bool set);
+
+#endif
+
+/* --- the engine shared by rp_extract_run and rp_extract_points ----------- */
+
+/* The rasters of a job, their metadata and the value columns, opened and
+ * checked before any pixel is read. */
+typedef struct rp_extract_setup {
+    rp_raster_info *rasters;
+    int nrasters;
+    rp_value_column *columns; /* in (raster, band) order */
+    int ncolumns;
+} rp_extract_setup;
+
+/* Reads every raster's metadata and builds the columns (names, band info).
+ * bands/nbands: the bands to read from each raster (NULL: all). */
+rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, int nrasters,
+                                const int *bands, int nbands, rp_error *err);
+void rp_extract_setup_free(rp_extract_setup *setup);
+
+/* Allocates the columns' value and status arrays for n points. */
+rp_status rp_extract_setup_alloc(rp_extract_setup *setup, size_t n, rp_error *err);
+
+/* Reads all columns at n points given in points_srs (NULL: each raster's
+ * own CRS). Points flagged in `bad` (may be NULL) get status error. */
+rp_status rp_extract_execute(rp_extract_setup *setup, struct rp_pool *pool, const double *x,
+                             const double *y, const uint8_t *bad, size_t n,
+                             OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
+                             rp_extract_read_stats *stats, rp_error *err);

@@ -1,0 +1,261 @@
+/*
+ * extract_read.c — execute one raster's plan: each touched block is read
+ * once and its points' values are scattered into the value columns.
+ *
+ * The design: one pool task per touched block. A worker opens its own
+ * dataset handle in its own thread (handles.c; never shared), keeps one
+ * block buffer and one mask buffer, and for every band column reads the
+ * block with GDALReadBlock (the whole-block path; for pixel-interleaved
+ * GeoTIFFs GDAL decodes the tile once for all bands). A band whose block
+ * size differs from the plan's grid is read through RasterIO over the same
+ * window into the same layout. Values are copied in the band's own type, so
+ * every type is carried exactly.
+ *
+ * Each point index belongs to exactly one block, so workers write disjoint
+ * elements of the columns and need no lock. A block that cannot be read
+ * marks only its points `error`; the first failures go to the log under a
+ * mutex. Opening the raster failing in a worker stops the job.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "extract_internal.h"
+#include "handles_internal.h"
+#include "pool_internal.h"
+
+enum { MAX_LOGGED_FAILURES = 10 };
+
+typedef struct read_job {
+    const rp_raster_info *raster;
+    const rp_plan *plan;
+    rp_value_column *const *columns;
+    int ncolumns;
+    const rp_extract_options *opts;
+    size_t buffer_bytes; /* largest block of any column */
+    atomic_uint_least64_t blocks_read;
+    atomic_uint_least64_t blocks_failed;
+    pthread_mutex_t log_lock;
+    int failures_logged;
+} read_job;
+
+typedef struct read_worker {
+    rp_handles *handles;
+    GDALDatasetH dataset;
+    unsigned char *block;
+    unsigned char *mask;
+    rp_gdal_capture capture;
+} read_worker;
+
+static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err) {
+    (void)index;
+    read_job *job = ctx;
+    rp_extract_apply_config(job->opts, true);
+    read_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    *state = w;
+    w->handles = rp_handles_new(job->opts->max_open_per_worker);
+    w->block = malloc(job->buffer_bytes);
+    const rp_grid *g = &job->raster->grid;
+    w->mask = malloc((size_t)(g->block_w * g->block_h));
+    if (!w->handles || !w->block || !w->mask)
+        return rp_error_set(err, RP_NOMEM, "out of memory for block buffers");
+    w->dataset = rp_handles_get(w->handles, job->raster->path, err);
+    return w->dataset ? RP_OK : err->code;
+}
+
+/* The worker's thread-local --config stays set: pool threads only ever
+ * work for this job's options, and the caller's own settings must survive
+ * when the pool runs inline on the caller's thread. */
+static void worker_end(void *ctx, void *state) {
+    (void)ctx;
+    read_worker *w = state;
+    if (w) {
+        rp_handles_free(w->handles);
+        free(w->block);
+        free(w->mask);
+        free(w);
+    }
+}
+
+/* The window of block (bx, by) of the plan's grid, clipped to the raster. */
+static void block_window(const rp_grid *g, int64_t bx, int64_t by, int *xoff, int *yoff, int *w,
+                         int *h) {
+    *xoff = (int)(bx * g->block_w);
+    *yoff = (int)(by * g->block_h);
+    *w = (int)(g->width - *xoff < g->block_w ? g->width - *xoff : g->block_w);
+    *h = (int)(g->height - *yoff < g->block_h ? g->height - *yoff : g->block_h);
+}
+
+/* Reads one band's block into buf laid out block_w wide. */
+static CPLErr read_band_block(const rp_grid *g, GDALRasterBandH band, const rp_band_info *info,
+                              const rp_plan_block *b, unsigned char *buf) {
+    if (info->block_w == g->block_w && info->block_h == g->block_h)
+        return GDALReadBlock(band, (int)b->block_x, (int)b->block_y, buf);
+    int xoff, yoff, w, h;
+    block_window(g, b->block_x, b->block_y, &xoff, &yoff, &w, &h);
+    return GDALRasterIOEx(band, GF_Read, xoff, yoff, w, h, buf, w, h, info->type,
+                          info->type_size, (GSpacing)info->type_size * g->block_w, NULL);
+}
+
+static CPLErr read_mask_block(const rp_grid *g, GDALRasterBandH band, const rp_plan_block *b,
+                              unsigned char *mask) {
+    int xoff, yoff, w, h;
+    block_window(g, b->block_x, b->block_y, &xoff, &yoff, &w, &h);
+    return GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, xoff, yoff, w, h, mask, w, h,
+                          GDT_Byte, 1, g->block_w, NULL);
+}
+
+static bool is_nodata(const rp_band_info *b, const unsigned char *p) {
+    if (!b->has_nodata)
+        return false;
+    switch (b->type) {
+    case GDT_Float32:
+    case GDT_CFloat32: {
+        float v;
+        memcpy(&v, p, sizeof v);
+        return isnan(b->nodata) ? isnan(v) : v == (float)b->nodata;
+    }
+    case GDT_Float64:
+    case GDT_CFloat64: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return isnan(b->nodata) ? isnan(v) : v == b->nodata;
+    }
+    case GDT_Int64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return v == b->nodata_i64;
+    }
+    case GDT_UInt64: {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return v == b->nodata_u64;
+    }
+    default: {
+        double v = 0;
+        switch (b->type) {
+        case GDT_Byte: v = *p; break;
+        case GDT_UInt16: { uint16_t t; memcpy(&t, p, sizeof t); v = t; break; }
+        case GDT_Int16: case GDT_CInt16: { int16_t t; memcpy(&t, p, sizeof t); v = t; break; }
+        case GDT_UInt32: { uint32_t t; memcpy(&t, p, sizeof t); v = t; break; }
+        case GDT_Int32: case GDT_CInt32: { int32_t t; memcpy(&t, p, sizeof t); v = t; break; }
+        default: return false;
+        }
+        return v == b->nodata;
+    }
+    }
+}
+
+static void log_block_failure(read_job *job, const rp_plan_block *b, int band,
+                              const char *why) {
+    FILE *log = job->opts->log;
+    if (!log)
+        return;
+    pthread_mutex_lock(&job->log_lock);
+    if (job->failures_logged < MAX_LOGGED_FAILURES)
+        fprintf(log, "rasterpool: %s: band %d, block x=%lld y=%lld: cannot read: %s\n",
+                job->raster->path, band, (long long)b->block_x, (long long)b->block_y,
+                why && *why ? why : "read failed");
+    else if (job->failures_logged == MAX_LOGGED_FAILURES)
+        fprintf(log, "rasterpool: %s: more blocks cannot be read; only the first %d are shown\n",
+                job->raster->path, MAX_LOGGED_FAILURES);
+    job->failures_logged++;
+    pthread_mutex_unlock(&job->log_lock);
+}
+
+static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column *col,
+                    const unsigned char *block, const unsigned char *mask, bool failed) {
+    const rp_plan *plan = job->plan;
+    const rp_grid *g = &job->raster->grid;
+    size_t ts = (size_t)col->band.type_size;
+    for (size_t k = 0; k < b->count; k++) {
+        uint32_t idx = plan->order[b->start + k];
+        if (failed) {
+            col->status[idx] = RP_POINT_ERROR;
+            continue;
+        }
+        size_t off = rp_plan_offset_in_block(g, plan->cell[idx]);
+        const unsigned char *p = block + off * ts;
+        memcpy(col->values + (size_t)idx * ts, p, ts);
+        bool masked = mask && mask[off] == 0;
+        col->status[idx] = (masked || is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
+    }
+}
+
+static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
+    (void)err;
+    read_job *job = ctx;
+    read_worker *w = state;
+    const rp_plan_block *b = &job->plan->blocks[task];
+    const rp_grid *g = &job->raster->grid;
+    bool any_failed = false;
+    GDALRasterBandH mask_read_for = NULL; /* per-dataset masks are read once */
+    for (int c = 0; c < job->ncolumns; c++) {
+        rp_value_column *col = job->columns[c];
+        GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
+        rp_gdal_capture_push(&w->capture);
+        CPLErr e = read_band_block(g, band, &col->band, b, w->block);
+        const unsigned char *mask = NULL;
+        if (e == CE_None && col->band.read_mask) {
+            GDALRasterBandH mb = GDALGetMaskBand(band);
+            bool shared = (GDALGetMaskFlags(band) & GMF_PER_DATASET) != 0;
+            if (!(shared && mask_read_for == mb)) {
+                e = read_mask_block(g, band, b, w->mask);
+                mask_read_for = (e == CE_None && shared) ? mb : NULL;
+            }
+            mask = w->mask;
+        }
+        rp_gdal_capture_pop();
+        bool failed = e != CE_None;
+        if (failed) {
+            any_failed = true;
+            log_block_failure(job, b, col->band.band, rp_gdal_capture_text(&w->capture));
+        }
+        scatter(job, b, col, w->block, mask, failed);
+    }
+    atomic_fetch_add(any_failed ? &job->blocks_failed : &job->blocks_read, 1);
+    return RP_OK;
+}
+
+rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, const rp_plan *plan,
+                               rp_value_column *const *columns, int ncolumns,
+                               const rp_extract_options *opts, rp_extract_read_stats *stats,
+                               rp_error *err) {
+    read_job job = {.raster = raster, .plan = plan, .columns = columns, .ncolumns = ncolumns,
+                    .opts = opts};
+    const rp_grid *g = &raster->grid;
+    for (int c = 0; c < ncolumns; c++) {
+        const rp_band_info *bi = &columns[c]->band;
+        size_t own = (size_t)bi->block_w * (size_t)bi->block_h;
+        size_t grid = (size_t)(g->block_w * g->block_h);
+        size_t bytes = (own > grid ? own : grid) * (size_t)bi->type_size;
+        if (bytes > job.buffer_bytes)
+            job.buffer_bytes = bytes;
+    }
+    atomic_init(&job.blocks_read, 0);
+    atomic_init(&job.blocks_failed, 0);
+    pthread_mutex_init(&job.log_lock, NULL);
+    char message[256];
+    const char *base = strrchr(raster->path, '/');
+    snprintf(message, sizeof message, "%s", base ? base + 1 : raster->path);
+    rp_pool_job pj = {
+        .ntasks = plan->nblocks,
+        .ctx = &job,
+        .begin = worker_begin,
+        .run = run_block,
+        .end = worker_end,
+        .progress = opts->progress,
+        .progress_user = opts->progress_user,
+        .progress_message = message,
+    };
+    rp_status rc = plan->nblocks ? rp_pool_run(pool, &pj, err) : RP_OK;
+    pthread_mutex_destroy(&job.log_lock);
+    stats->blocks_read += atomic_load(&job.blocks_read);
+    stats->blocks_failed += atomic_load(&job.blocks_failed);
+    return rc;
+}

@@ -1,0 +1,405 @@
+/*
+ * points_in.c — points from a CSV file, standard input, or an OGR dataset.
+ *
+ * Pass 1 (rp_points_read) keeps coordinates only. CSV goes through the
+ * streaming record reader (csv.c) and strtod; the x/y columns are found by
+ * name (x/y, lon/lat, longitude/latitude, easting/northing, any case) unless
+ * named. A row whose coordinates cannot be parsed is kept as a point with NaN
+ * coordinates and flagged bad, and a warning names FILE:LINE. Vector data is
+ * read with OGR: point geometries only, others are bad rows.
+ *
+ * Pass 2 (rp_points_rows_*) reads the same rows again: the CSV file reopened
+ * (or the spool of standard input), or the OGR layer reset.
+ *
+ * Threads: the caller's thread only. Ownership: rp_points owns everything it
+ * points to, including the OGR dataset and the spool.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cpl_conv.h>
+
+#include "crs_internal.h"
+#include "error_internal.h"
+#include "points_internal.h"
+
+enum { MAX_WARNINGS = 20 };
+
+static const char *const xy_names[][2] = {
+    {"x", "y"}, {"lon", "lat"}, {"longitude", "latitude"}, {"easting", "northing"},
+    {"lng", "lat"}, {"long", "lat"},
+};
+
+static bool field_is(const rp_csv_record *rec, size_t i, const char *name) {
+    char buf[256];
+    size_t n = rp_csv_field_text(rec, i, buf, sizeof buf);
+    if (n >= sizeof buf)
+        return false;
+    /* tolerate spaces around header names */
+    char *s = buf;
+    while (*s == ' ')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == ' ')
+        s[--len] = '\0';
+    return strcasecmp(s, name) == 0;
+}
+
+static long find_field(const rp_csv_record *rec, const char *name) {
+    for (size_t i = 0; i < rec->nfields; i++)
+        if (field_is(rec, i, name))
+            return (long)i;
+    return -1;
+}
+
+static rp_status find_xy_columns(const rp_points_options *opts, rp_points *pts,
+                                 const rp_csv_record *header, rp_error *err) {
+    if (opts->x_col || opts->y_col) {
+        const char *xn = opts->x_col ? opts->x_col : "x";
+        const char *yn = opts->y_col ? opts->y_col : "y";
+        long xi = find_field(header, xn), yi = find_field(header, yn);
+        if (xi < 0 || yi < 0)
+            return rp_error_set(err, RP_USAGE, "%s: no column named '%s' in the header",
+                                pts->display_name, xi < 0 ? xn : yn);
+        pts->x_field = (size_t)xi;
+        pts->y_field = (size_t)yi;
+        return RP_OK;
+    }
+    for (size_t k = 0; k < sizeof xy_names / sizeof xy_names[0]; k++) {
+        long xi = find_field(header, xy_names[k][0]), yi = find_field(header, xy_names[k][1]);
+        if (xi >= 0 && yi >= 0) {
+            pts->x_field = (size_t)xi;
+            pts->y_field = (size_t)yi;
+            return RP_OK;
+        }
+    }
+    return rp_error_set(err, RP_USAGE,
+                        "%s: no x/y columns in the header (looked for x,y / lon,lat / "
+                        "longitude,latitude / easting,northing); name them with --x-col and "
+                        "--y-col",
+                        pts->display_name);
+}
+
+/* Appends one point, growing the arrays geometrically. */
+static int push_point(rp_points *pts, size_t *cap, double x, double y, bool bad) {
+    if (pts->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        double *nx = realloc(pts->x, c * sizeof *nx);
+        if (nx)
+            pts->x = nx;
+        double *ny = realloc(pts->y, c * sizeof *ny);
+        if (ny)
+            pts->y = ny;
+        uint8_t *nb = realloc(pts->bad, c * sizeof *nb);
+        if (nb)
+            pts->bad = nb;
+        if (!nx || !ny || !nb)
+            return -1;
+        *cap = c;
+    }
+    pts->x[pts->n] = x;
+    pts->y[pts->n] = y;
+    pts->bad[pts->n] = bad;
+    pts->n++;
+    if (bad)
+        pts->nbad++;
+    return 0;
+}
+
+/* "rasterpool: FILE:WHERE: DETAIL" for the first bad rows only. */
+static void warn_bad_row(const rp_points_options *opts, rp_points *pts, const char *where,
+                         const char *detail) {
+    if (!opts->log)
+        return;
+    if (pts->nbad <= MAX_WARNINGS)
+        fprintf(opts->log, "rasterpool: %s:%s: %s\n", pts->display_name, where, detail);
+    if (pts->nbad == MAX_WARNINGS + 1)
+        fprintf(opts->log, "rasterpool: %s: more bad rows follow; only the first %d are shown\n",
+                pts->display_name, MAX_WARNINGS);
+}
+
+/* Parses one coordinate field. Returns false (and a reason) when it is empty
+ * or not a number. "nan" parses, and lands outside the raster. */
+static bool parse_coordinate(const rp_csv_record *rec, size_t field, double *out,
+                             const char **reason) {
+    if (field >= rec->nfields) {
+        *reason = "missing";
+        return false;
+    }
+    char buf[128];
+    size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
+    if (n >= sizeof buf) {
+        *reason = "too long";
+        return false;
+    }
+    char *s = buf;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '\0') {
+        *reason = "empty";
+        return false;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (end == s || *end != '\0') {
+        *reason = "not a number";
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *in,
+                          rp_error *err) {
+    rp_csv_reader *reader = rp_csv_reader_new(in, ',');
+    if (!reader)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status rc = RP_OK;
+    rp_csv_record rec;
+    int got = rp_csv_read(reader, &rec);
+    if (got <= 0) {
+        rc = rp_error_set(err, RP_OPEN, "%s: %s", pts->display_name,
+                          got < 0 ? "cannot read" : "empty file: no header line");
+        goto done;
+    }
+    pts->delimiter = rp_csv_detect_delimiter(rec.raw, rec.raw_len);
+    if (pts->delimiter != ',') {
+        /* re-split the header with the right delimiter */
+        char *line = malloc(rec.raw_len + 1);
+        if (!line) {
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(line, rec.raw, rec.raw_len);
+        FILE *mem = fmemopen(line, rec.raw_len, "r");
+        rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
+        rp_csv_record hrec;
+        if (hr && rp_csv_read(hr, &hrec) == 1)
+            rc = find_xy_columns(opts, pts, &hrec, err);
+        else
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
+        rp_csv_reader_free(hr);
+        if (mem)
+            fclose(mem);
+        free(line);
+        rp_csv_reader_set_delimiter(reader, pts->delimiter);
+    } else {
+        rc = find_xy_columns(opts, pts, &rec, err);
+    }
+    if (rc != RP_OK)
+        goto done;
+    pts->header = malloc(rec.raw_len + 1);
+    if (!pts->header) {
+        rc = rp_error_set(err, RP_NOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(pts->header, rec.raw, rec.raw_len);
+    pts->header[rec.raw_len] = '\0';
+    pts->header_len = rec.raw_len;
+    if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
+                       fputc('\n', pts->spool) == EOF)) {
+        rc = rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+        goto done;
+    }
+
+    size_t cap = 0;
+    while ((got = rp_csv_read(reader, &rec)) == 1) {
+        double x = NAN, y = NAN;
+        const char *why = NULL;
+        bool ok = parse_coordinate(&rec, pts->x_field, &x, &why);
+        const char *which = "x";
+        if (ok) {
+            ok = parse_coordinate(&rec, pts->y_field, &y, &why);
+            which = "y";
+        }
+        if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+            rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
+            goto done;
+        }
+        if (!ok) {
+            char where[32], detail[64];
+            snprintf(where, sizeof where, "%llu", (unsigned long long)rec.line);
+            snprintf(detail, sizeof detail, "%s coordinate %s", which, why);
+            warn_bad_row(opts, pts, where, detail);
+        }
+        if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
+                           fputc('\n', pts->spool) == EOF)) {
+            rc = rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+            goto done;
+        }
+    }
+    if (got < 0)
+        rc = rp_error_set(err, RP_READ, "%s: read error after line %llu", pts->display_name,
+                          (unsigned long long)rec.line);
+done:
+    rp_csv_reader_free(reader);
+    return rc;
+}
+
+static rp_status read_vector(const rp_points_options *opts, rp_points *pts, rp_error *err) {
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    pts->vector = GDALOpenEx(opts->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    rp_gdal_capture_pop();
+    if (!pts->vector)
+        return rp_error_set(err, RP_OPEN, "%s: cannot open points: %s", opts->path,
+                            cap.count ? rp_gdal_capture_text(&cap)
+                                      : "not a CSV file and not vector data GDAL can read");
+    pts->layer = opts->layer ? GDALDatasetGetLayerByName(pts->vector, opts->layer)
+                             : GDALDatasetGetLayer(pts->vector, 0);
+    if (!pts->layer)
+        return rp_error_set(err, opts->layer ? RP_USAGE : RP_OPEN, "%s: %s%s%s", opts->path,
+                            opts->layer ? "no layer named '" : "no layer",
+                            opts->layer ? opts->layer : "", opts->layer ? "'" : "");
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(pts->layer);
+    pts->srs = rp_crs_clone(srs);
+    OGR_L_ResetReading(pts->layer);
+    size_t cap_points = 0;
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(pts->layer)) != NULL) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        bool ok = g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint;
+        double x = ok ? OGR_G_GetX(g, 0) : NAN, y = ok ? OGR_G_GetY(g, 0) : NAN;
+        if (push_point(pts, &cap_points, x, y, !ok) != 0) {
+            OGR_F_Destroy(f);
+            return rp_error_set(err, RP_NOMEM, "out of memory reading points");
+        }
+        if (!ok) {
+            char where[48];
+            snprintf(where, sizeof where, "feature %lld", (long long)OGR_F_GetFID(f));
+            warn_bad_row(opts, pts, where,
+                         !g || OGR_G_IsEmpty(g) ? "no geometry" : "geometry is not a point");
+        }
+        OGR_F_Destroy(f);
+    }
+    return RP_OK;
+}
+
+static bool has_csv_extension(const char *path) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return false;
+    return strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0 ||
+           strcasecmp(dot, ".txt") == 0;
+}
+
+rp_status rp_points_read(const rp_points_options *opts, rp_points *pts, rp_error *err) {
+    memset(pts, 0, sizeof *pts);
+    bool from_stdin = !opts->path || strcmp(opts->path, "-") == 0;
+    pts->display_name = strdup(from_stdin ? "<stdin>" : opts->path);
+    pts->path = from_stdin ? NULL : strdup(opts->path);
+    if (!pts->display_name || (!from_stdin && !pts->path))
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    if (!from_stdin && !has_csv_extension(opts->path)) {
+        pts->is_csv = false;
+        return read_vector(opts, pts, err);
+    }
+    pts->is_csv = true;
+    FILE *in = stdin;
+    if (from_stdin) {
+        pts->spool = tmpfile();
+        if (!pts->spool)
+            return rp_error_set(err, RP_WRITE,
+                                "cannot create a temporary file to hold standard input: %s",
+                                strerror(errno));
+    } else {
+        in = fopen(opts->path, "rb");
+        if (!in)
+            return rp_error_set(err, RP_OPEN, "%s: cannot open points: %s", opts->path,
+                                strerror(errno));
+    }
+    rp_status rc = read_csv(opts, pts, in, err);
+    if (in != stdin)
+        fclose(in);
+    if (rc == RP_OK && pts->spool && fflush(pts->spool) != 0)
+        rc = rp_error_set(err, RP_WRITE, "cannot spool standard input: %s", strerror(errno));
+    return rc;
+}
+
+void rp_points_free(rp_points *pts) {
+    if (!pts)
+        return;
+    free(pts->x);
+    free(pts->y);
+    free(pts->bad);
+    free(pts->display_name);
+    free(pts->path);
+    free(pts->header);
+    if (pts->spool)
+        fclose(pts->spool);
+    if (pts->srs)
+        OSRDestroySpatialReference(pts->srs);
+    if (pts->vector)
+        GDALClose(pts->vector);
+    memset(pts, 0, sizeof *pts);
+}
+
+struct rp_points_rows {
+    rp_points *points;
+    FILE *in;
+    bool own_in;
+    rp_csv_reader *reader;
+    rp_csv_record record;
+    OGRFeatureH feature;
+};
+
+rp_points_rows *rp_points_rows_begin(rp_points *pts, rp_error *err) {
+    rp_points_rows *rows = calloc(1, sizeof *rows);
+    if (!rows) {
+        rp_error_set(err, RP_NOMEM, "out of memory");
+        return NULL;
+    }
+    rows->points = pts;
+    if (!pts->is_csv) {
+        OGR_L_ResetReading(pts->layer);
+        return rows;
+    }
+    if (pts->spool) {
+        rows->in = pts->spool;
+        rewind(rows->in);
+    } else {
+        rows->in = fopen(pts->path, "rb");
+        rows->own_in = true;
+    }
+    rows->reader = rows->in ? rp_csv_reader_new(rows->in, pts->delimiter) : NULL;
+    rp_csv_record header;
+    if (!rows->reader || rp_csv_read(rows->reader, &header) != 1) {
+        rp_error_set(err, RP_READ, "%s: cannot read the points again", pts->display_name);
+        rp_points_rows_end(rows);
+        return NULL;
+    }
+    return rows;
+}
+
+int rp_points_rows_next(rp_points_rows *rows, const rp_csv_record **record,
+                        OGRFeatureH *feature) {
+    if (rows->points->is_csv) {
+        int got = rp_csv_read(rows->reader, &rows->record);
+        *record = got == 1 ? &rows->record : NULL;
+        return got;
+    }
+    if (rows->feature)
+        OGR_F_Destroy(rows->feature);
+    rows->feature = OGR_L_GetNextFeature(rows->points->layer);
+    *feature = rows->feature;
+    return rows->feature ? 1 : 0;
+}
+
+void rp_points_rows_end(rp_points_rows *rows) {
+    if (!rows)
+        return;
+    rp_csv_reader_free(rows->reader);
+    if (rows->own_in && rows->in)
+        fclose(rows->in);
+    if (rows->feature)
+        OGR_F_Destroy(rows->feature);
+    free(rows);
+}

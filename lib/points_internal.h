@@ -1,0 +1,64 @@
+/*
+ * points_internal.h — reading points: a CSV (fast path) or any OGR vector
+ * dataset. Reading happens twice: pass 1 keeps only coordinates (memory is
+ * 16 bytes a point, not the rows' text); pass 2 streams the rows again, in
+ * the same order, for the output to carry them through. Standard input is
+ * spooled to a temporary file during pass 1 so it can be read again.
+ */
+#ifndef RP_POINTS_INTERNAL_H
+#define RP_POINTS_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "csv_internal.h"
+#include "rasterpool.h"
+
+typedef struct rp_points_options {
+    const char *path;  /* NULL or "-" for standard input (CSV) */
+    const char *x_col; /* NULL: detect */
+    const char *y_col;
+    const char *layer; /* OGR layer name; NULL: the first */
+    FILE *log;         /* where bad-row warnings go; NULL: nowhere */
+} rp_points_options;
+
+typedef struct rp_points {
+    size_t n;
+    double *x, *y;          /* as read; NaN for bad rows */
+    uint8_t *bad;           /* per point: 1 when the row could not be parsed */
+    size_t nbad;
+    OGRSpatialReferenceH srs; /* CRS the file declares, or NULL */
+
+    /* how to read the rows again */
+    bool is_csv;
+    char *display_name;     /* for messages: the path or "<stdin>" */
+    char *path;
+    FILE *spool;            /* stdin's copy */
+    char delimiter;
+    size_t x_field, y_field;
+    char *header;           /* CSV header line as read (no line end) */
+    size_t header_len;
+    GDALDatasetH vector;
+    OGRLayerH layer;
+} rp_points;
+
+/* Pass 1. Fills points; bad rows are warned about on opts->log with their
+ * line number and counted. Errors: RP_OPEN (cannot open/read, empty file),
+ * RP_USAGE (no x/y columns, unknown layer). */
+rp_status rp_points_read(const rp_points_options *opts, rp_points *points, rp_error *err);
+void rp_points_free(rp_points *points);
+
+/* Pass 2: the rows again, in order. */
+typedef struct rp_points_rows rp_points_rows;
+rp_points_rows *rp_points_rows_begin(rp_points *points, rp_error *err);
+/* The next row: a CSV record, or an OGR feature (owned by the iterator,
+ * valid until the next call). 1, 0 at the end, -1 on error. */
+int rp_points_rows_next(rp_points_rows *rows, const rp_csv_record **record,
+                        OGRFeatureH *feature);
+void rp_points_rows_end(rp_points_rows *rows);
+
+#endif

@@ -1,0 +1,44 @@
+/* fuzz_csv.c — the CSV record reader on arbitrary bytes: every record's
+ * fields must lie inside its raw text, and field text copies must stay in
+ * bounds. The first byte picks the delimiter. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1)
+        return 0;
+    const char delims[] = {',', ';', '\t'};
+    char delim = delims[data[0] % 3];
+    FILE *f = fmemopen((void *)(data + 1), size - 1 ? size - 1 : 1, "rb");
+    if (!f)
+        return 0;
+    if (size == 1)
+        fseek(f, 0, SEEK_END);
+    rp_csv_reader *r = rp_csv_reader_new(f, delim);
+    rp_csv_record rec;
+    char buf[64];
+    uint64_t last_line = 0;
+    while (r && rp_csv_read(r, &rec) == 1) {
+        if (rec.line <= last_line && last_line)
+            abort();
+        last_line = rec.line;
+        for (size_t i = 0; i < rec.nfields; i++) {
+            const rp_csv_field *fl = &rec.fields[i];
+            if (fl->offset > rec.raw_len + 1 || fl->offset + fl->length > rec.raw_len + 1)
+                abort();
+            size_t n = rp_csv_field_text(&rec, i, buf, sizeof buf);
+            if (n > fl->length || strlen(buf) >= sizeof buf)
+                abort();
+        }
+        (void)rp_csv_detect_delimiter(rec.raw, rec.raw_len);
+    }
+    rp_csv_reader_free(r);
+    fclose(f);
+    return 0;
+}

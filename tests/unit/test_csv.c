@@ -1,0 +1,124 @@
+/* test_csv.c — CSV records: quoting, embedded delimiters, quotes and line
+ * ends, CRLF, blank lines, BOM, line numbers, records longer than the
+ * reader's buffer, and delimiter detection. */
+#include "check.h"
+#include "csv_internal.h"
+
+static FILE *from_string(const char *s) {
+    FILE *f = tmpfile();
+    fwrite(s, 1, strlen(s), f);
+    rewind(f);
+    return f;
+}
+
+static void field_is(const rp_csv_record *r, size_t i, const char *want) {
+    char buf[256];
+    rp_csv_field_text(r, i, buf, sizeof buf);
+    CHECK_EQ_STR(buf, want);
+}
+
+static void quoting(void) {
+    FILE *f = from_string("\xEF\xBB\xBFid,x,y,name\r\n"
+                          "1,2.5,3,\"a, b\"\r\n"
+                          "\r\n"
+                          "2,4,5,\"say \"\"hi\"\"\"\n"
+                          "3,6,7,\"two\nlines\"\n"
+                          "4,,8,plain");
+    rp_csv_reader *r = rp_csv_reader_new(f, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.line, 1);
+    CHECK_EQ_INT(rec.nfields, 4);
+    field_is(&rec, 0, "id");
+    CHECK_EQ_INT(rec.raw_len, 12); /* no BOM, no CR */
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.line, 2);
+    CHECK_EQ_INT(rec.nfields, 4);
+    field_is(&rec, 3, "a, b");
+    CHECK(rec.raw_len == strlen("1,2.5,3,\"a, b\"") && memcmp(rec.raw, "1,2.5,3,\"a, b\"", rec.raw_len) == 0);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1); /* blank line 3 skipped */
+    CHECK_EQ_INT(rec.line, 4);
+    field_is(&rec, 3, "say \"hi\"");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.line, 5);
+    field_is(&rec, 3, "two\nlines");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.line, 7);
+    field_is(&rec, 1, "");
+    field_is(&rec, 3, "plain");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 0);
+    rp_csv_reader_free(r);
+    fclose(f);
+}
+
+static void long_records(void) {
+    /* a record far longer than the initial 64 KiB buffer, and many records */
+    size_t big = 200000;
+    char *s = malloc(big + 100);
+    strcpy(s, "a,b\n\"");
+    size_t n = strlen(s);
+    memset(s + n, 'q', big);
+    n += big;
+    strcpy(s + n, "\",2\n");
+    FILE *f = from_string(s);
+    for (int i = 0; i < 30000; i++)
+        fprintf(f, "%d,%d\n", i, -i);
+    rewind(f);
+    rp_csv_reader *r = rp_csv_reader_new(f, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.fields[0].length, big);
+    field_is(&rec, 1, "2");
+    int ok = 0;
+    for (int i = 0; i < 30000; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%d", -i);
+        char got[32];
+        if (rp_csv_read(r, &rec) == 1 && rec.nfields == 2) {
+            rp_csv_field_text(&rec, 1, got, sizeof got);
+            ok += strcmp(got, want) == 0 && rec.line == (uint64_t)i + 3;
+        }
+    }
+    CHECK_EQ_INT(ok, 30000);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 0);
+    rp_csv_reader_free(r);
+    fclose(f);
+    free(s);
+}
+
+static void unterminated_quote(void) {
+    FILE *f = from_string("x,y\n1,\"2\n");
+    rp_csv_reader *r = rp_csv_reader_new(f, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK(rec.open_quote);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 0);
+    rp_csv_reader_free(r);
+    fclose(f);
+}
+
+static void delimiters(void) {
+    CHECK_EQ_INT(rp_csv_detect_delimiter("a;b;c", 5), ';');
+    CHECK_EQ_INT(rp_csv_detect_delimiter("a\tb", 3), '\t');
+    CHECK_EQ_INT(rp_csv_detect_delimiter("a,b", 3), ',');
+    CHECK_EQ_INT(rp_csv_detect_delimiter("\"a;b\",c", 7), ',');
+    CHECK_EQ_INT(rp_csv_detect_delimiter("x", 1), ',');
+    FILE *f = from_string("x;y\n1,5;2\n");
+    rp_csv_reader *r = rp_csv_reader_new(f, ';');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    field_is(&rec, 0, "1,5");
+    rp_csv_reader_free(r);
+    fclose(f);
+}
+
+int main(void) {
+    quoting();
+    long_records();
+    unterminated_quote();
+    delimiters();
+    return CHECK_DONE();
+}

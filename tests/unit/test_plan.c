@@ -1,0 +1,111 @@
+/* test_plan.c — grouping points by block, checked against a brute-force
+ * recount; both the counting-sort and the radix-sort paths. */
+#include "check.h"
+#include "plan_internal.h"
+
+/* deterministic pseudo-random numbers */
+static uint64_t rng_state = 88172645463325252ull;
+static double uniform(double lo, double hi) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* Every inside point appears once, in the block that holds its cell, in
+ * input order within the block; blocks are in row-major order. */
+static void verify(const rp_plan *plan, const rp_grid *g, const double *x, const double *y,
+                   size_t n) {
+    size_t inside = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t c, r;
+        bool in = rp_grid_locate(g, x[i], y[i], &c, &r);
+        inside += in;
+        CHECK_EQ_INT(plan->cell[i], in ? (uint64_t)(r * g->width + c) : RP_CELL_OUTSIDE);
+    }
+    CHECK_EQ_INT(plan->inside, inside);
+    size_t total = 0;
+    int64_t last_key = -1;
+    unsigned char *seen = calloc(n ? n : 1, 1);
+    for (size_t b = 0; b < plan->nblocks; b++) {
+        const rp_plan_block *blk = &plan->blocks[b];
+        int64_t key = blk->block_y * g->blocks_x + blk->block_x;
+        CHECK(key > last_key);
+        last_key = key;
+        CHECK(blk->count > 0);
+        CHECK_EQ_INT(blk->start, total);
+        for (size_t k = 0; k < blk->count; k++) {
+            uint32_t idx = plan->order[blk->start + k];
+            CHECK(idx < n && !seen[idx]);
+            seen[idx] = 1;
+            uint64_t cell = plan->cell[idx];
+            int64_t c = (int64_t)(cell % (uint64_t)g->width), r = (int64_t)(cell / (uint64_t)g->width);
+            CHECK_EQ_INT(c / g->block_w, blk->block_x);
+            CHECK_EQ_INT(r / g->block_h, blk->block_y);
+            if (k > 0)
+                CHECK(plan->order[blk->start + k - 1] < idx);
+            size_t off = rp_plan_offset_in_block(g, cell);
+            CHECK_EQ_INT(off, (r % g->block_h) * g->block_w + c % g->block_w);
+        }
+        total += blk->count;
+    }
+    CHECK_EQ_INT(total, inside);
+    free(seen);
+}
+
+static void random_points(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n) {
+    rp_grid g;
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
+    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        /* 10% outside */
+        x[i] = uniform(1000 - 0.05 * (double)w * 0.5, 1000 + 1.05 * (double)w * 0.5);
+        y[i] = uniform(2000 - 1.05 * (double)h * 0.25, 2000 + 0.05 * (double)h * 0.25);
+    }
+    x[0] = NAN;
+    rp_plan plan;
+    CHECK_EQ_INT(rp_plan_build(&plan, &g, x, y, n), 0);
+    verify(&plan, &g, x, y, n);
+    rp_plan_free(&plan);
+    free(x);
+    free(y);
+}
+
+static void hand_computed(void) {
+    /* 4 x 4 raster of unit cells, 2 x 2 blocks: 4 blocks */
+    rp_grid g;
+    double gt[6] = {0, 1, 0, 4, 0, -1};
+    CHECK(rp_grid_init(&g, gt, 4, 4, 2, 2));
+    double x[] = {3.5, 0.5, 2.0, 0.5, 9.0, 1.5};
+    double y[] = {0.5, 3.5, 2.0, 3.0, 1.0, 3.5};
+    /* cells: (3,3) blk(1,1); (0,0) blk(0,0); (2,2) blk(1,1); (0,1) blk(0,0); out; (1,0) blk(0,0) */
+    rp_plan plan;
+    CHECK_EQ_INT(rp_plan_build(&plan, &g, x, y, 6), 0);
+    CHECK_EQ_INT(plan.inside, 5);
+    CHECK_EQ_INT(plan.nblocks, 2);
+    CHECK_EQ_INT(plan.blocks[0].block_x, 0);
+    CHECK_EQ_INT(plan.blocks[0].count, 3);
+    CHECK_EQ_INT(plan.order[0], 1);
+    CHECK_EQ_INT(plan.order[1], 3);
+    CHECK_EQ_INT(plan.order[2], 5);
+    CHECK_EQ_INT(plan.blocks[1].block_x, 1);
+    CHECK_EQ_INT(plan.blocks[1].block_y, 1);
+    CHECK_EQ_INT(plan.order[3], 0);
+    CHECK_EQ_INT(plan.order[4], 2);
+    CHECK_EQ_INT(plan.cell[4], RP_CELL_OUTSIDE);
+    rp_plan_free(&plan);
+    /* no points at all */
+    CHECK_EQ_INT(rp_plan_build(&plan, &g, x, y, 0), 0);
+    CHECK_EQ_INT(plan.nblocks, 0);
+    rp_plan_free(&plan);
+}
+
+int main(void) {
+    hand_computed();
+    random_points(1000, 777, 64, 64, 20000);     /* counting sort */
+    random_points(300, 217, 7, 5, 5000);         /* partial edge blocks */
+    random_points(200000, 100000, 1, 1, 3000);   /* far more blocks than points: radix */
+    random_points(70000, 3, 1, 1, 1000);         /* radix with keys over 16 bits */
+    return CHECK_DONE();
+}

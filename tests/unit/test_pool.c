@@ -1,0 +1,152 @@
+/* test_pool.c — the pool runs every task exactly once, per-worker state is
+ * built and released in the worker, the first error stops the job, progress
+ * can cancel, and one thread runs inline. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "error_internal.h"
+#include "pool_internal.h"
+
+typedef struct counting_ctx {
+    atomic_int *hits;
+    atomic_int begun, ended;
+    size_t fail_at; /* (size_t)-1: never */
+    atomic_int ran;
+} counting_ctx;
+
+typedef struct worker_state {
+    pthread_t thread;
+    int tasks;
+} worker_state;
+
+static rp_status begin(void *ctx, int worker, void **state, rp_error *err) {
+    (void)err;
+    (void)worker;
+    counting_ctx *c = ctx;
+    worker_state *w = calloc(1, sizeof *w);
+    w->thread = pthread_self();
+    *state = w;
+    atomic_fetch_add(&c->begun, 1);
+    return RP_OK;
+}
+
+static rp_status run(void *ctx, void *state, size_t task, rp_error *err) {
+    counting_ctx *c = ctx;
+    worker_state *w = state;
+    if (!pthread_equal(w->thread, pthread_self()))
+        return rp_error_set(err, RP_INTERNAL, "state crossed threads");
+    w->tasks++;
+    atomic_fetch_add(&c->hits[task], 1);
+    atomic_fetch_add(&c->ran, 1);
+    if (task == c->fail_at)
+        return rp_error_set(err, RP_READ, "task %zu failed", task);
+    return RP_OK;
+}
+
+static void end(void *ctx, void *state) {
+    counting_ctx *c = ctx;
+    worker_state *w = state;
+    if (pthread_equal(w->thread, pthread_self()))
+        atomic_fetch_add(&c->ended, 1);
+    free(w);
+}
+
+static int cancel_after_first(double fraction, const char *message, void *user) {
+    (void)fraction;
+    (void)message;
+    (void)user;
+    return 1;
+}
+
+static rp_status slow_run(void *ctx, void *state, size_t task, rp_error *err) {
+    usleep(2000);
+    return run(ctx, state, task, err);
+}
+
+static void every_task_once(int threads, size_t ntasks) {
+    rp_pool *pool = rp_pool_new(threads);
+    CHECK(pool != NULL);
+    for (int rep = 0; rep < 3; rep++) { /* a pool runs many jobs */
+        counting_ctx c = {.fail_at = (size_t)-1};
+        c.hits = calloc(ntasks + 1, sizeof *c.hits);
+        rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run, .end = end};
+        rp_error err;
+        rp_error_clear(&err);
+        CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_OK);
+        int wrong = 0;
+        for (size_t t = 0; t < ntasks; t++)
+            wrong += atomic_load(&c.hits[t]) != 1;
+        CHECK_EQ_INT(wrong, 0);
+        CHECK_EQ_INT(atomic_load(&c.begun), threads > 1 ? threads : 1);
+        CHECK_EQ_INT(atomic_load(&c.ended), atomic_load(&c.begun));
+        free(c.hits);
+    }
+    rp_pool_free(pool);
+}
+
+static void first_error_stops(int threads) {
+    rp_pool *pool = rp_pool_new(threads);
+    size_t ntasks = 10000;
+    counting_ctx c = {.fail_at = 10};
+    c.hits = calloc(ntasks, sizeof *c.hits);
+    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run, .end = end};
+    rp_error err;
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_READ);
+    CHECK_EQ_STR(err.message, "task 10 failed");
+    CHECK(atomic_load(&c.ran) < (int)ntasks);
+    CHECK_EQ_INT(atomic_load(&c.ended), atomic_load(&c.begun));
+    free(c.hits);
+    rp_pool_free(pool);
+}
+
+static void progress_cancels(int threads) {
+    rp_pool *pool = rp_pool_new(threads);
+    size_t ntasks = 2000; /* 2 ms each: several seconds unless cancelled */
+    counting_ctx c = {.fail_at = (size_t)-1};
+    c.hits = calloc(ntasks, sizeof *c.hits);
+    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = slow_run, .end = end,
+                       .progress = cancel_after_first};
+    rp_error err;
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_INTERRUPTED);
+    CHECK(atomic_load(&c.ran) < (int)ntasks);
+    free(c.hits);
+    rp_pool_free(pool);
+}
+
+static rp_status failing_begin(void *ctx, int worker, void **state, rp_error *err) {
+    (void)ctx;
+    (void)state;
+    return rp_error_set(err, RP_OPEN, "worker %d cannot open", worker);
+}
+
+static void begin_failure(int threads) {
+    rp_pool *pool = rp_pool_new(threads);
+    counting_ctx c = {.fail_at = (size_t)-1};
+    c.hits = calloc(100, sizeof *c.hits);
+    rp_pool_job job = {.ntasks = 100, .ctx = &c, .begin = failing_begin, .run = run, .end = end};
+    rp_error err;
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_OPEN);
+    CHECK(strstr(err.message, "cannot open") != NULL);
+    CHECK_EQ_INT(atomic_load(&c.ran), 0);
+    free(c.hits);
+    rp_pool_free(pool);
+}
+
+int main(void) {
+    int counts[] = {1, 2, 3, 8};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        every_task_once(counts[k], 0);
+        every_task_once(counts[k], 1);
+        every_task_once(counts[k], 5000);
+        first_error_stops(counts[k]);
+        progress_cancels(counts[k]);
+        begin_failure(counts[k]);
+    }
+    rp_pool_free(NULL);
+    return CHECK_DONE();
+}
