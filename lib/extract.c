@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs_internal.h"
@@ -281,6 +282,24 @@ static void count_statuses(const rp_extract_setup *s, size_t n, rp_extract_repor
     }
 }
 
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {
+    fprintf(log,
+            "rasterpool: %llu points (%llu bad rows), %llu blocks read (%llu failed), "
+            "%d threads; values: %llu ok, %llu nodata, %llu outside, %llu error\n"
+            "rasterpool: time: read points %.3f s, read rasters %.3f s, write %.3f s\n",
+            (unsigned long long)rep->points, (unsigned long long)rep->bad_rows,
+            (unsigned long long)rep->blocks_read, (unsigned long long)rep->blocks_failed,
+            rep->threads, (unsigned long long)rep->values_ok,
+            (unsigned long long)rep->values_nodata, (unsigned long long)rep->values_outside,
+            (unsigned long long)rep->values_error, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+}
+
 static int job_threads(const rp_extract_options *opts) {
     return opts->threads > 0 ? opts->threads : rp_usable_cpus();
 }
@@ -299,6 +318,8 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     progress_relay relay = {.opts = opts};
     rp_extract_options run_opts = *opts;
     rp_extract_read_stats stats = {0, 0};
+    double t[4]; /* start, points read, rasters read, written */
+    t[0] = t[1] = t[2] = t[3] = seconds_now();
 
     rp_status rc = rp_extract_setup_init(&setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
@@ -312,6 +333,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
                                 .y_col = opts->y_col, .layer = opts->layer, .log = opts->log};
         rc = rp_points_read(&po, &pts, err);
     }
+    t[1] = t[2] = t[3] = seconds_now();
     OGRSpatialReferenceH points_srs = user_srs ? user_srs : pts.srs;
     rep->points = pts.n;
     rep->bad_rows = pts.nbad;
@@ -336,12 +358,14 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
                                 &stats, err);
         rp_progress_bar_free(relay.bar);
     }
+    t[2] = t[3] = seconds_now();
     if (rc == RP_OK) {
         /* the output's CRS is the points' own, or the first raster's */
         OGRSpatialReferenceH out_srs = points_srs ? points_srs : setup.rasters[0].srs;
         rc = rp_table_write(opts->output_path, &pts, setup.columns, setup.ncolumns,
                             opts->status_column, out_srs, err);
     }
+    t[3] = seconds_now();
     if (rc == RP_OK)
         count_statuses(&setup, pts.n, rep);
 done:
@@ -354,6 +378,8 @@ done:
                  (unsigned long long)pts.nbad, (unsigned long long)stats.blocks_failed);
         rp_error_set(err, RP_PARTIAL, "%s", msg);
     }
+    if (opts->verbose && opts->log && !opts->plan_only)
+        print_summary(opts->log, rep, t);
     rp_pool_free(pool);
     if (user_srs)
         OSRDestroySpatialReference(user_srs);

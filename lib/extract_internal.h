@@ -33,6 +33,7 @@ struct rp_extract_options {
     bool status_column;
     bool plan_only;
     bool quiet; /* no progress bar on the log when no progress function is set */
+    bool verbose; /* a summary with phase timings on the log */
     rp_progress_fn progress;
     void *progress_user;
     FILE *log;

@@ -57,6 +57,7 @@ static const char help_text[] =
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
+    "  -v, --verbose      print a summary with the time of each phase on stderr\n"
     "  -q, --quiet        no progress bar (it shows on a terminal for long jobs)\n"
     "  -h, --help         this help\n"
     "\n"
@@ -171,6 +172,8 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
             o->status_column = true;
         } else if (strcmp(a, "--plan") == 0) {
             o->plan_only = true;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else if (match_value(a, NULL, "--points", argc, argv, &i, &v, err, &failed)) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cpl_string.h>
@@ -34,10 +35,18 @@ static const char *extension_of(const char *path) {
     return (!dot || (slash && dot < slash)) ? "" : dot + 1;
 }
 
+/* CSV text for .csv/.tsv/.txt and for names without an extension. */
 static bool is_text_output(const char *path) {
     const char *ext = extension_of(path);
-    return !path || strcasecmp(ext, "csv") == 0 || strcasecmp(ext, "tsv") == 0 ||
+    return !*ext || strcasecmp(ext, "csv") == 0 || strcasecmp(ext, "tsv") == 0 ||
            strcasecmp(ext, "txt") == 0;
+}
+
+/* A path that exists and is not a regular file (/dev/null, a FIFO,
+ * /dev/stdout) is written directly: renaming over it would replace it. */
+static bool is_special_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 /* "dir/name.ext" -> "dir/name.rp-tmp-PID.ext" */
@@ -395,13 +404,14 @@ rp_status rp_table_write(const char *path, rp_points *pts, const rp_value_column
                                 ".gpkg, .fgb, .geojson, ...)",
                                 path, extension_of(path));
     }
-    bool in_place = drv && strcmp(GDALGetDriverShortName(drv), "ESRI Shapefile") == 0;
+    bool in_place = (drv && strcmp(GDALGetDriverShortName(drv), "ESRI Shapefile") == 0) ||
+                    is_special_file(path);
     char *tmp = in_place ? strdup(path) : temporary_name(path);
     if (!tmp)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_status rc;
     if (drv) {
-        if (in_place)
+        if (in_place && access(path, F_OK) == 0 && !is_special_file(path))
             GDALDeleteDataset(drv, path); /* an old shapefile set */
         rc = write_ogr(drv, tmp, pts, cols, ncols, with_status, out_srs, err);
     } else {

@@ -1,17 +1,16 @@
 /*
  * valfmt.c — pixel values to text, exactly.
  *
- * Integers use a digit loop. Floats try increasing precisions with %.*g
- * until strtof/strtod gives back the very same bits, starting where most
- * real data already round-trips (7 digits for float32, 15 for float64), so a
- * value read from a raster and written by rasterpool is the same value when
- * read again. NaN and infinities print as nan, inf, -inf.
+ * Integers use a digit loop. Floats print as the shortest text that reads
+ * back to the very same float32/float64 (double-conversion, through
+ * valfmt_shortest.cc), so a value read from a raster and written by
+ * rasterpool is the same value when read again: 0.1f prints 0.1, not
+ * 0.100000001. Exponents appear below 1e-6 and from 1e17. NaN and
+ * infinities print as nan, inf, -inf.
  *
  * Threads: pure functions.
  */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <gdal.h>
@@ -39,37 +38,16 @@ size_t rp_format_int64(char *buf, int64_t v) {
     return 1 + rp_format_uint64(buf + 1, (uint64_t)(-(v + 1)) + 1);
 }
 
-static size_t format_special(char *buf, double v) {
-    const char *s = isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
-    size_t n = strlen(s);
-    memcpy(buf, s, n + 1);
-    return n;
-}
+/* valfmt_shortest.cc: double-conversion's shortest round-trip text. */
+size_t rp_shortest_double(char *buf, size_t cap, double v);
+size_t rp_shortest_float(char *buf, size_t cap, float v);
 
 size_t rp_format_float(char *buf, float v) {
-    if (!isfinite(v))
-        return format_special(buf, v);
-    int n = 0;
-    for (int digits = 7; digits <= 9; digits++) {
-        n = snprintf(buf, RP_VALFMT_MAX, "%.*g", digits, (double)v);
-        float back = strtof(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
-    return (size_t)n;
+    return rp_shortest_float(buf, RP_VALFMT_MAX, v);
 }
 
 size_t rp_format_double(char *buf, double v) {
-    if (!isfinite(v))
-        return format_special(buf, v);
-    int n = 0;
-    for (int digits = 15; digits <= 17; digits++) {
-        n = snprintf(buf, RP_VALFMT_MAX, "%.*g", digits, v);
-        double back = strtod(buf, NULL);
-        if (memcmp(&back, &v, sizeof v) == 0)
-            break;
-    }
-    return (size_t)n;
+    return rp_shortest_double(buf, RP_VALFMT_MAX, v);
 }
 
 /* "re+imj" (or "re-imj") from the two parts already formatted. */

@@ -65,8 +65,10 @@ static void random_points(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n
     }
     x[0] = NAN;
     rp_plan plan;
-    CHECK_EQ_INT(rp_plan_build(&plan, &g, x, y, n), 0);
-    verify(&plan, &g, x, y, n);
+    int rc = rp_plan_build(&plan, &g, x, y, n);
+    CHECK_EQ_INT(rc, 0);
+    if (rc == 0)
+        verify(&plan, &g, x, y, n);
     rp_plan_free(&plan);
     free(x);
     free(y);
@@ -105,7 +107,7 @@ int main(void) {
     hand_computed();
     random_points(1000, 777, 64, 64, 20000);     /* counting sort */
     random_points(300, 217, 7, 5, 5000);         /* partial edge blocks */
-    random_points(200000, 100000, 1, 1, 3000);   /* far more blocks than points: radix */
+    random_points(60000, 60000, 1, 1, 3000);     /* far more blocks than points: radix */
     random_points(70000, 3, 1, 1, 1000);         /* radix with keys over 16 bits */
     return CHECK_DONE();
 }

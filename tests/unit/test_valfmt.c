@@ -69,7 +69,7 @@ int main(void) {
         if (isfinite(f)) {
             rp_format_float(buf, f);
             float back = strtof(buf, NULL);
-            bad_f += memcmp(&back, &f, sizeof f) != 0 || strlen(buf) > 16;
+            bad_f += memcmp(&back, &f, sizeof f) != 0 || strlen(buf) > 24;
         }
         double d;
         memcpy(&d, &bits, sizeof d);
