@@ -178,7 +178,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
-        const double *px, *py;
+        const double *px = NULL, *py = NULL;
         rc = points_for_raster(&s->rasters[r], points_srs, x, y, n, &tx, &ty, &px, &py, err);
         if (rc != RP_OK)
             break;
@@ -214,7 +214,7 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
         const rp_raster_info *ri = &s->rasters[r];
         const rp_grid *g = &ri->grid;
-        const double *px, *py;
+        const double *px = NULL, *py = NULL;
         rc = points_for_raster(ri, points_srs, pts->x, pts->y, pts->n, &tx, &ty, &px, &py, err);
         if (rc != RP_OK)
             break;

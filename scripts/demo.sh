@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo.sh — the README's demo: builds rasterpool (Release, in build/), makes a
+# demo.sh — the README's demo: builds rasterpool (Release, in build-release/), makes a
 # 4096x4096 DEM and 200,000 points in demo-out/ (scripts/make-demo-data.py),
 # extracts the DEM's value at every point, and shows the first rows, how many
 # points got a value / nodata / were outside, and how long it took.
@@ -33,15 +33,15 @@ if [ "$install" = 1 ]; then
     bash scripts/install-deps
 fi
 
-echo "== build (Release, build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target rasterpool_cli
+echo "== build (Release, build-release/)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target rasterpool_cli
 
 echo "== demo data (demo-out/)"
 "$PY" scripts/make-demo-data.py demo-out ${gen_args[@]+"${gen_args[@]}"}
 
 echo "== rasterpool extract"
-cmd=(build/rasterpool extract demo-out/dem.tif --points demo-out/points.csv
+cmd=(build-release/rasterpool extract demo-out/dem.tif --points demo-out/points.csv
     -o demo-out/values.csv --status)
 echo "\$ ${cmd[*]}"
 TIMEFORMAT='%3R %3U %3S'
