@@ -122,34 +122,32 @@ static void warn_bad_row(const rp_points_options *opts, rp_points *pts, const ch
                 pts->display_name, MAX_WARNINGS);
 }
 
-/* Parses one coordinate field. Returns false (and a reason) when it is empty
- * or not a number. "nan" parses, and lands outside the raster. */
-static bool parse_coordinate(const rp_csv_record *rec, size_t field, double *out,
-                             const char **reason) {
+/* Parses one coordinate field. Returns false, with the reason in `why`, when
+ * it is missing, empty or not a number. "nan" parses, and lands outside the
+ * raster. */
+static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char *axis,
+                             double *out, char *why, size_t why_cap) {
     if (field >= rec->nfields) {
-        *reason = "missing";
+        snprintf(why, why_cap, "%s coordinate missing (the row has %zu fields)", axis,
+                 rec->nfields);
         return false;
     }
     char buf[128];
     size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
-    if (n >= sizeof buf) {
-        *reason = "too long";
-        return false;
-    }
     char *s = buf;
     while (isspace((unsigned char)*s))
         s++;
     if (*s == '\0') {
-        *reason = "empty";
+        snprintf(why, why_cap, "%s coordinate empty", axis);
         return false;
     }
     char *end;
-    errno = 0;
     double v = strtod(s, &end);
     while (isspace((unsigned char)*end))
         end++;
-    if (end == s || *end != '\0') {
-        *reason = "not a number";
+    if (n >= sizeof buf || end == s || *end != '\0') {
+        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number", axis, s,
+                 strlen(s) > 40 ? "..." : "");
         return false;
     }
     *out = v;
@@ -212,22 +210,17 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     size_t cap = 0;
     while ((got = rp_csv_read(reader, &rec)) == 1) {
         double x = NAN, y = NAN;
-        const char *why = NULL;
-        bool ok = parse_coordinate(&rec, pts->x_field, &x, &why);
-        const char *which = "x";
-        if (ok) {
-            ok = parse_coordinate(&rec, pts->y_field, &y, &why);
-            which = "y";
-        }
+        char why[160];
+        bool ok = parse_coordinate(&rec, pts->x_field, "x", &x, why, sizeof why) &&
+                  parse_coordinate(&rec, pts->y_field, "y", &y, why, sizeof why);
         if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             goto done;
         }
         if (!ok) {
-            char where[32], detail[64];
+            char where[32];
             snprintf(where, sizeof where, "%llu", (unsigned long long)rec.line);
-            snprintf(detail, sizeof detail, "%s coordinate %s", which, why);
-            warn_bad_row(opts, pts, where, detail);
+            warn_bad_row(opts, pts, where, why);
         }
         if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
                            fputc('\n', pts->spool) == EOF)) {

@@ -22,7 +22,8 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, rp_error *
     info->path = path;
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                 NULL, NULL, NULL);
     rp_gdal_capture_pop();
     if (!ds)
         return rp_error_set(err, RP_OPEN, "%s: cannot open raster: %s", path,
