@@ -170,6 +170,18 @@ static rp_status points_for_raster(const rp_raster_info *raster, OGRSpatialRefer
     return rc;
 }
 
+/* One progress bar over all rasters: raster i of n covers [i/n, (i+1)/n]. */
+typedef struct raster_progress {
+    rp_progress_fn fn;
+    void *user;
+    int index, count;
+} raster_progress;
+
+static int scale_progress(double fraction, const char *message, void *user) {
+    raster_progress *p = user;
+    return p->fn((p->index + fraction) / p->count, message, p->user);
+}
+
 rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x,
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
@@ -177,7 +189,14 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     double *tx = NULL, *ty = NULL;
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+    raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
+    rp_extract_options raster_opts = *opts;
+    if (opts->progress) {
+        raster_opts.progress = scale_progress;
+        raster_opts.progress_user = &progress;
+    }
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
+        progress.index = r;
         const double *px = NULL, *py = NULL;
         rc = points_for_raster(&s->rasters[r], points_srs, x, y, n, &tx, &ty, &px, &py, err);
         if (rc != RP_OK)
@@ -192,7 +211,8 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
         for (int c = 0; c < s->ncolumns; c++)
             if (s->columns[c].raster == r)
                 cols[ncols++] = &s->columns[c];
-        rc = rp_extract_read_plan(pool, &s->rasters[r], &plan, cols, ncols, opts, stats, err);
+        rc = rp_extract_read_plan(pool, &s->rasters[r], &plan, cols, ncols, &raster_opts, stats,
+                                  err);
         rp_plan_free(&plan);
     }
     for (size_t i = 0; bad && i < n; i++)
