@@ -220,6 +220,24 @@ def mask_case(case, kind, tmp, T, seed):
     run_one(T, case, tmp, path, bands, cells, seed)
 
 
+def scale_offset_case(case, tmp, T, seed):
+    """DESIGN.md: scale/offset are applied only when asked (extract has no
+    option for it): the raw pixel values come out."""
+    rng = np.random.default_rng(seed)
+    path = os.path.join(tmp, "scaled.tif")
+    rptest.create_raster(path, random_data("Int16", rng)[:2], "Int16", gt=GT)
+    ds = rptest.gdal.Open(path, rptest.gdal.GA_Update)
+    for b in (1, 2):
+        ds.GetRasterBand(b).SetScale(0.5)
+        ds.GetRasterBand(b).SetOffset(-100.0)
+    ds = None
+    ds = rptest.gdal.Open(path)
+    if ds.GetRasterBand(1).GetScale() != 0.5 or ds.GetRasterBand(2).GetOffset() != -100.0:
+        raise AssertionError("test setup: scale/offset not stored")
+    ds = None
+    run_one(T, case, tmp, path, [1, 2], [], seed)
+
+
 def main():
     T = rptest.Tester("oracle_types")
     rptest.binary()
@@ -233,6 +251,7 @@ def main():
                      "alpha_rgba_byte", "alpha_gray_uint16"):
             seed += 1
             T.run_case("mask %s" % kind, mask_case, kind, tmp, T, seed)
+        T.run_case("scale/offset not applied", scale_offset_case, tmp, T, seed + 1)
     T.finish()
 
 

@@ -94,6 +94,8 @@ class Tester:
             print("ok [%s]" % case, flush=True)
 
     def finish(self):
+        for cmd, excerpt in SANITIZER_REPORTS:
+            self.fail("sanitizer", "sanitizer report from %s:\n    %s" % (cmd, excerpt))
         bad_cases = sorted(set(c for c, _ in self.failures))
         print("== %s: %d cases, %d failed%s" % (
             self.name, self.cases, len(bad_cases),
@@ -154,6 +156,11 @@ class Run:
         return "command: %s\n    exit %s; stderr: %r" % (self.cmd, self.code, e)
 
 
+SANITIZER_REPORTS = []  # (command, excerpt): any run whose stderr has one fails the script
+_SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer",
+                    "UndefinedBehaviorSanitizer", "runtime error:")
+
+
 def rp(args, stdin=None, timeout=None, cwd=None, env=None):
     """Runs rasterpool with args (a list); stdin is bytes/str or None."""
     cmd = [binary()] + [str(a) for a in args]
@@ -167,7 +174,14 @@ def rp(args, stdin=None, timeout=None, cwd=None, env=None):
     try:
         p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
                            capture_output=True, timeout=timeout, cwd=cwd, env=e)
-        return Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+        run = Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+        for mark in _SANITIZER_MARKS:
+            k = run.err.find(mark)
+            if k >= 0:
+                SANITIZER_REPORTS.append((run.cmd, run.err[max(0, k - 200):k + 1500]))
+                print("SANITIZER REPORT in %s" % run.cmd, flush=True)
+                break
+        return run
     except subprocess.TimeoutExpired as ex:
         return Run(cmd, "timeout(%ss)" % timeout, ex.stdout or b"",
                    (ex.stderr or b"").decode("utf-8", "replace"))
