@@ -24,18 +24,20 @@ const double_conversion::DoubleToStringConverter &converter() {
 extern "C" size_t rp_shortest_double(char *buf, size_t cap, double v);
 extern "C" size_t rp_shortest_float(char *buf, size_t cap, float v);
 
-extern "C" size_t rp_shortest_double(char *buf, size_t cap, double v) {
+/* Runs one of the converter's ToShortest* methods into buf. */
+template <typename T, typename Method>
+static size_t shortest(char *buf, size_t cap, T v, Method method) {
     double_conversion::StringBuilder sb(buf, static_cast<int>(cap));
-    converter().ToShortest(v, &sb);
+    (converter().*method)(v, &sb);
     int n = sb.position();
     sb.Finalize();
     return static_cast<size_t>(n);
 }
 
+extern "C" size_t rp_shortest_double(char *buf, size_t cap, double v) {
+    return shortest(buf, cap, v, &double_conversion::DoubleToStringConverter::ToShortest);
+}
+
 extern "C" size_t rp_shortest_float(char *buf, size_t cap, float v) {
-    double_conversion::StringBuilder sb(buf, static_cast<int>(cap));
-    converter().ToShortestSingle(v, &sb);
-    int n = sb.position();
-    sb.Finalize();
-    return static_cast<size_t>(n);
+    return shortest(buf, cap, v, &double_conversion::DoubleToStringConverter::ToShortestSingle);
 }
