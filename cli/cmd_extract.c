@@ -4,7 +4,6 @@
  * and turns its status into the exit code. Nothing else lives here.
  */
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,15 +41,13 @@ int cmd_extract(int argc, const char *const *argv) {
         fprintf(stderr, "rasterpool: %s\n", err.message);
         return rp_status_exit_code(err.code);
     }
-    bool quiet = false;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
-            quiet = true;
-    cli_progress progress = {.bar = quiet ? NULL : rp_progress_bar_new(stderr)};
+    cli_progress progress = {.bar = rp_extract_options_quiet(opts) ? NULL
+                                                                    : rp_progress_bar_new(stderr)};
     rp_extract_options_set_progress(opts, cli_on_progress, &progress);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESTART; /* reads go on; the job polls the flag and stops cleanly */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
@@ -58,7 +55,7 @@ int cmd_extract(int argc, const char *const *argv) {
     rp_status rc = rp_extract_run(opts, &report, &err);
     rp_progress_bar_free(progress.bar);
     if (rc == RP_PARTIAL)
-        fprintf(stderr, "rasterpool: warning: %s; their values are empty (status error)\n",
+        fprintf(stderr, "rasterpool: warning: %s: their values are empty (status error)\n",
                 err.message);
     else if (rc != RP_OK)
         fprintf(stderr, "rasterpool: %s\n", rc == RP_INTERRUPTED ? "interrupted" : err.message);

@@ -127,6 +127,8 @@ RP_API const char *rp_extract_help(void);
 /* Progress reporting (default: none). fn is called on the caller's thread. */
 RP_API void rp_extract_options_set_progress(rp_extract_options *opts, rp_progress_fn fn,
                                             void *user);
+/* Whether the options asked for no progress display (-q/--quiet). */
+RP_API int rp_extract_options_quiet(const rp_extract_options *opts);
 /* Where the short report and per-row warnings go (default: stderr; NULL for
  * silence). */
 RP_API void rp_extract_options_set_log(rp_extract_options *opts, FILE *log);

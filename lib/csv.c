@@ -64,6 +64,7 @@ void rp_csv_reader_set_delimiter(rp_csv_reader *r, char delimiter) {
 /* Moves the unread tail to the front and reads more; grows the buffer when
  * the tail fills it. Returns bytes added (0 at end of input), -1 on error. */
 static long refill(rp_csv_reader *r) {
+    /* -2: a record would exceed RP_CSV_MAX_RECORD */
     if (r->eof)
         return 0;
     if (r->pos > 0) {
@@ -72,6 +73,8 @@ static long refill(rp_csv_reader *r) {
         r->pos = 0;
     }
     if (r->len == r->cap) {
+        if (r->cap >= RP_CSV_MAX_RECORD)
+            return -2;
         size_t cap = r->cap * 2;
         char *grown = realloc(r->buf, cap);
         if (!grown)
@@ -201,7 +204,7 @@ int rp_csv_read(rp_csv_reader *r, rp_csv_record *rec) {
         if (r->pos == r->len || !r->started) {
             long got = refill(r);
             if (got < 0)
-                return -1;
+                return (int)got;
             if (r->pos == r->len && r->eof)
                 return 0;
         }
@@ -215,8 +218,9 @@ int rp_csv_read(rp_csv_reader *r, rp_csv_record *rec) {
         }
         if (failed)
             return -1;
-        if (refill(r) < 0)
-            return -1;
+        long got = refill(r);
+        if (got < 0)
+            return (int)got;
     }
 }
 

@@ -34,8 +34,12 @@ rp_csv_reader *rp_csv_reader_new(FILE *in, char delimiter);
 void rp_csv_reader_free(rp_csv_reader *reader);
 void rp_csv_reader_set_delimiter(rp_csv_reader *reader, char delimiter);
 
+/* Records longer than this are refused (an unterminated quote would
+ * otherwise pull the rest of a file into one record). */
+#define RP_CSV_MAX_RECORD ((size_t)64 << 20)
+
 /* The next non-blank record: 1, 0 at the end of input, -1 on a read error or
- * when memory runs out. */
+ * when memory runs out, -2 when a record exceeds RP_CSV_MAX_RECORD. */
 int rp_csv_read(rp_csv_reader *reader, rp_csv_record *record);
 
 /* The delimiter a header line most likely uses: ',' ';' or '\t' (the most

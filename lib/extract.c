@@ -30,6 +30,7 @@
 #include "extract_internal.h"
 #include "points_internal.h"
 #include "pool_internal.h"
+#include "table_internal.h"
 
 /* "dir/name.tif" -> "name" */
 static char *file_stem(const char *path) {
@@ -147,27 +148,34 @@ rp_status rp_extract_setup_alloc(rp_extract_setup *s, size_t n, rp_error *err) {
     return RP_OK;
 }
 
-/* The points in raster r's CRS: x/y themselves, or a transformed copy in
- * tx/ty (allocated on first need). */
-static rp_status points_for_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
-                                   const double *x, const double *y, size_t n, double **tx,
-                                   double **ty, const double **ox, const double **oy,
-                                   rp_error *err) {
-    if (!points_srs || !raster->srs || rp_crs_same(points_srs, raster->srs)) {
-        *ox = x;
-        *oy = y;
-        return RP_OK;
+/* Points moved to one raster's CRS; reused from raster to raster. */
+typedef struct point_scratch {
+    double *x, *y;
+} point_scratch;
+
+/* Plans one raster: the points, transformed to its CRS when it differs from
+ * theirs, grouped by block. */
+static rp_status plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                             const double *x, const double *y, size_t n, point_scratch *scratch,
+                             rp_plan *plan, rp_error *err) {
+    if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
+        if (!scratch->x) {
+            scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
+            scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
+            if (!scratch->x || !scratch->y)
+                return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+        }
+        rp_status rc = rp_crs_transform(points_srs, raster->srs, x, y, scratch->x, scratch->y,
+                                        n, err);
+        if (rc != RP_OK)
+            return rc;
+        x = scratch->x;
+        y = scratch->y;
     }
-    if (!*tx) {
-        *tx = malloc((n ? n : 1) * sizeof **tx);
-        *ty = malloc((n ? n : 1) * sizeof **ty);
-        if (!*tx || !*ty)
-            return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
-    }
-    rp_status rc = rp_crs_transform(points_srs, raster->srs, x, y, *tx, *ty, n, err);
-    *ox = *tx;
-    *oy = *ty;
-    return rc;
+    if (rp_plan_build(plan, &raster->grid, x, y, n) != 0)
+        return rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
+                            raster->path, n);
+    return RP_OK;
 }
 
 /* One progress bar over all rasters: raster i of n covers [i/n, (i+1)/n]. */
@@ -186,7 +194,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
                              rp_extract_read_stats *stats, rp_error *err) {
-    double *tx = NULL, *ty = NULL;
+    point_scratch scratch = {NULL, NULL};
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
@@ -197,20 +205,19 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     }
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
         progress.index = r;
-        const double *px = NULL, *py = NULL;
-        rc = points_for_raster(&s->rasters[r], points_srs, x, y, n, &tx, &ty, &px, &py, err);
+        rp_plan plan;
+        rc = plan_raster(&s->rasters[r], points_srs, x, y, n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        rp_plan plan;
-        if (rp_plan_build(&plan, &s->rasters[r].grid, px, py, n) != 0) {
-            rc = rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
-                              s->rasters[r].path, n);
-            break;
-        }
         int ncols = 0;
         for (int c = 0; c < s->ncolumns; c++)
             if (s->columns[c].raster == r)
                 cols[ncols++] = &s->columns[c];
+        if (plan.inside == 0 && n > 0 && opts->log)
+            fprintf(opts->log,
+                    "rasterpool: warning: none of the %zu points falls on %s; are they in its "
+                    "CRS? (see --points-crs)\n",
+                    n, s->rasters[r].path);
         rc = rp_extract_read_plan(pool, &s->rasters[r], &plan, cols, ncols, &raster_opts, stats,
                                   err);
         rp_plan_free(&plan);
@@ -220,29 +227,52 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
             for (int c = 0; c < s->ncolumns; c++)
                 s->columns[c].status[i] = RP_POINT_ERROR;
     free(cols);
-    free(tx);
-    free(ty);
+    free(scratch.x);
+    free(scratch.y);
     return rc;
+}
+
+/* The stored bytes of the blocks a plan touches, over the bands to read
+ * (pixel-interleaved files store all bands in one block: band 1 counts for
+ * all); -1 when the format does not tell. */
+static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *plan) {
+    GDALDatasetH ds =
+        GDALOpenEx(s->rasters[r].path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds)
+        return -1;
+    const char *il = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");
+    bool pixel_interleaved = il && strcmp(il, "PIXEL") == 0 && GDALGetRasterCount(ds) > 1;
+    int64_t bytes = 0;
+    for (int c = 0; c < s->ncolumns && bytes >= 0; c++) {
+        if (s->columns[c].raster != r)
+            continue;
+        int band = pixel_interleaved ? 1 : s->columns[c].band.band;
+        for (size_t b = 0; b < plan->nblocks && bytes >= 0; b++) {
+            int64_t one =
+                rp_raster_block_bytes(ds, band, plan->blocks[b].block_x, plan->blocks[b].block_y);
+            bytes = one < 0 ? -1 : bytes + one;
+        }
+        if (pixel_interleaved)
+            break;
+    }
+    GDALClose(ds);
+    return bytes;
 }
 
 /* --plan: what would be read, without reading a pixel. */
 static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
                             OGRSpatialReferenceH points_srs, rp_error *err) {
-    double *tx = NULL, *ty = NULL;
+    point_scratch scratch = {NULL, NULL};
     rp_status rc = RP_OK;
-    printf("points: %zu (%zu bad rows)\n", pts->n, pts->nbad);
+    printf("points: %zu\n", pts->n);
+    printf("bad rows: %zu (no coordinates; not read)\n", pts->nbad);
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
         const rp_raster_info *ri = &s->rasters[r];
         const rp_grid *g = &ri->grid;
-        const double *px = NULL, *py = NULL;
-        rc = points_for_raster(ri, points_srs, pts->x, pts->y, pts->n, &tx, &ty, &px, &py, err);
+        rp_plan plan;
+        rc = plan_raster(ri, points_srs, pts->x, pts->y, pts->n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        rp_plan plan;
-        if (rp_plan_build(&plan, g, px, py, pts->n) != 0) {
-            rc = rp_error_set(err, RP_NOMEM, "%s: cannot plan (out of memory)", ri->path);
-            break;
-        }
         int ncols = 0;
         for (int c = 0; c < s->ncolumns; c++)
             ncols += s->columns[c].raster == r;
@@ -250,30 +280,46 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
                ", %d band(s) to read\n",
                ri->path, ri->driver, g->width, g->height, g->block_w, g->block_h, ncols);
         printf("  points inside: %zu\n", plan.inside);
-        printf("  points outside: %zu\n", plan.npoints - plan.inside);
+        printf("  points outside: %zu\n", plan.npoints - plan.inside - pts->nbad);
         printf("  blocks touched: %zu of %" PRId64 "\n", plan.nblocks, g->blocks_x * g->blocks_y);
-        GDALDatasetH ds = GDALOpenEx(ri->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-        int64_t bytes = 0;
-        bool known = ds != NULL;
-        for (size_t b = 0; known && b < plan.nblocks; b++) {
-            int64_t one = rp_raster_block_bytes(ds, plan.blocks[b].block_x, plan.blocks[b].block_y);
-            if (one < 0)
-                known = false;
-            bytes += one;
-        }
-        if (ds)
-            GDALClose(ds);
-        if (known)
-            printf("  estimated bytes to read: %" PRId64 " (band 1, compressed)\n", bytes);
+        int64_t bytes = planned_bytes(s, r, &plan);
+        if (bytes >= 0)
+            printf("  estimated bytes to read: %" PRId64 " (the touched blocks as stored)\n",
+                   bytes);
         else
-            printf("  estimated bytes to read: unknown (no per-block sizes in this format)\n");
+            printf("  estimated bytes to read: unknown (the format does not say)\n");
         rp_plan_free(&plan);
     }
-    free(tx);
-    free(ty);
+    free(scratch.x);
+    free(scratch.y);
     if (fflush(stdout) != 0 && rc == RP_OK)
         rc = rp_error_set(err, RP_WRITE, "cannot write to standard output");
     return rc;
+}
+
+/* Before any pixel is read: every needed CRS transformation can be built,
+ * and rasters without a CRS are pointed out when points have one. */
+static rp_status check_transforms(const rp_extract_setup *s, OGRSpatialReferenceH points_srs,
+                                  FILE *log, rp_error *err) {
+    if (!points_srs)
+        return RP_OK;
+    for (int r = 0; r < s->nrasters; r++) {
+        const rp_raster_info *ri = &s->rasters[r];
+        if (!ri->srs) {
+            if (log)
+                fprintf(log, "rasterpool: warning: %s has no CRS; the points are used as they "
+                             "are\n", ri->path);
+            continue;
+        }
+        if (rp_crs_same(points_srs, ri->srs))
+            continue;
+        rp_error local;
+        rp_error_clear(&local);
+        double x = 0, y = 0;
+        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) != RP_OK)
+            return rp_error_set(err, local.code, "%s: %s", ri->path, local.message);
+    }
+    return RP_OK;
 }
 
 /* Progress goes to the caller's function, else to a bar on the log. */
@@ -343,6 +389,8 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
 
     rp_status rc = rp_extract_setup_init(&setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
+    if (rc == RP_OK && !opts->plan_only)
+        rc = rp_table_check_output(opts->output_path, err);
     if (rc == RP_OK && opts->points_crs) {
         user_srs = rp_crs_from_user(opts->points_crs, err);
         if (!user_srs)
@@ -350,11 +398,19 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     }
     if (rc == RP_OK) {
         rp_points_options po = {.path = opts->points_path, .x_col = opts->x_col,
-                                .y_col = opts->y_col, .layer = opts->layer, .log = opts->log};
+                                .y_col = opts->y_col, .layer = opts->layer, .log = opts->log,
+                                .progress = relay_progress, .progress_user = &relay};
+        if (!opts->quiet && !opts->progress && opts->log)
+            relay.bar = rp_progress_bar_new(opts->log);
         rc = rp_points_read(&po, &pts, err);
     }
     t[1] = t[2] = t[3] = seconds_now();
     OGRSpatialReferenceH points_srs = user_srs ? user_srs : pts.srs;
+    if (rc == RP_OK)
+        rc = check_transforms(&setup, points_srs, opts->log, err);
+    if (rc == RP_OK && !opts->plan_only)
+        rc = rp_table_unique_names(&pts, setup.columns, setup.ncolumns, opts->status_column,
+                                   opts->log, err);
     rep->points = pts.n;
     rep->bad_rows = pts.nbad;
     if (rc == RP_OK && opts->plan_only) {
@@ -370,20 +426,20 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
             rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
     }
     if (rc == RP_OK) {
-        if (!opts->quiet && !opts->progress && opts->log)
-            relay.bar = rp_progress_bar_new(opts->log);
         run_opts.progress = relay_progress;
         run_opts.progress_user = &relay;
         rc = rp_extract_execute(&setup, pool, pts.x, pts.y, pts.bad, pts.n, points_srs, &run_opts,
                                 &stats, err);
-        rp_progress_bar_free(relay.bar);
     }
     t[2] = t[3] = seconds_now();
     if (rc == RP_OK) {
         /* the output's CRS is the points' own, or the first raster's */
-        OGRSpatialReferenceH out_srs = points_srs ? points_srs : setup.rasters[0].srs;
-        rc = rp_table_write(opts->output_path, &pts, setup.columns, setup.ncolumns,
-                            opts->status_column, out_srs, err);
+        rp_table_spec spec = {.name = opts->output_path, .points = &pts, .columns = setup.columns,
+                              .ncolumns = setup.ncolumns, .with_status = opts->status_column,
+                              .srs = points_srs ? points_srs : setup.rasters[0].srs,
+                              .log = opts->log, .progress = relay_progress,
+                              .progress_user = &relay};
+        rc = rp_table_write(opts->output_path, &spec, err);
     }
     t[3] = seconds_now();
     if (rc == RP_OK)
@@ -393,11 +449,16 @@ done:
     rep->blocks_failed = stats.blocks_failed;
     if (rc == RP_OK && (pts.nbad || stats.blocks_failed)) {
         rc = RP_PARTIAL;
-        char msg[256];
-        snprintf(msg, sizeof msg, "%llu bad row(s), %llu block(s) could not be read",
-                 (unsigned long long)pts.nbad, (unsigned long long)stats.blocks_failed);
-        rp_error_set(err, RP_PARTIAL, "%s", msg);
+        if (pts.nbad && stats.blocks_failed)
+            rp_error_set(err, RP_PARTIAL, "%zu bad row(s) and %llu unreadable block(s)", pts.nbad,
+                         (unsigned long long)stats.blocks_failed);
+        else if (pts.nbad)
+            rp_error_set(err, RP_PARTIAL, "%zu bad row(s)", pts.nbad);
+        else
+            rp_error_set(err, RP_PARTIAL, "%llu unreadable block(s)",
+                         (unsigned long long)stats.blocks_failed);
     }
+    rp_progress_bar_free(relay.bar);
     if (opts->verbose && opts->log && !opts->plan_only)
         print_summary(opts->log, rep, t);
     rp_pool_free(pool);

@@ -69,9 +69,9 @@ void rp_raster_info_free(rp_raster_info *info);
 /* Band metadata; RP_USAGE when the raster has no such band. */
 rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,
                             rp_error *err);
-/* The compressed size of one block from the GeoTIFF BLOCK_SIZE_x_y metadata
- * (band 1); -1 when unknown. */
-int64_t rp_raster_block_bytes(GDALDatasetH ds, int64_t block_x, int64_t block_y);
+/* The stored size of one block of a band from the GeoTIFF BLOCK_SIZE_x_y
+ * metadata; -1 when unknown. */
+int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y);
 
 /* One output column of values: a (raster, band) pair. */
 typedef struct rp_value_column {
@@ -97,17 +97,10 @@ rp_status rp_extract_read_plan(struct rp_pool *pool, const rp_raster_info *raste
                                int ncolumns, const rp_extract_options *opts,
                                rp_extract_read_stats *stats, rp_error *err);
 
-/* Writes the output table: the input rows again with the value columns. */
-struct rp_points;
-rp_status rp_table_write(const char *path, struct rp_points *points,
-                         const rp_value_column *columns, int ncolumns, bool with_status,
-                         OGRSpatialReferenceH out_srs, rp_error *err);
-
 /* Applies the --config pairs to the calling thread (thread-local), or
  * removes them again. */
 void rp_extract_apply_config(const rp_extract_options *opts, bool set);
 
-#endif
 
 /* --- the engine shared by rp_extract_run and rp_extract_points ----------- */
 
@@ -135,3 +128,5 @@ rp_status rp_extract_execute(rp_extract_setup *setup, struct rp_pool *pool, cons
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
                              rp_extract_read_stats *stats, rp_error *err);
+
+#endif

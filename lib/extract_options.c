@@ -17,6 +17,8 @@
 #include "error_internal.h"
 #include "extract_internal.h"
 
+enum { RP_MAX_THREADS = 1024 };
+
 static const char help_text[] =
     "usage: rasterpool extract RASTER [RASTER...] [--points FILE|-] [-o FILE] [options]\n"
     "\n"
@@ -204,8 +206,9 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
                 o->bands[o->nbands++] = band;
             }
         } else if (match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !parse_int(v, 1, &o->threads)) {
-                rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a positive number", v);
+            if (!failed && (!parse_int(v, 1, &o->threads) || o->threads > RP_MAX_THREADS)) {
+                rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
+                             RP_MAX_THREADS);
                 failed = true;
             }
         } else if (match_value(a, NULL, "--max-open", argc, argv, &i, &v, err, &failed)) {
@@ -246,6 +249,10 @@ RP_API void rp_extract_options_set_progress(rp_extract_options *o, rp_progress_f
                                             void *user) {
     o->progress = fn;
     o->progress_user = user;
+}
+
+RP_API int rp_extract_options_quiet(const rp_extract_options *o) {
+    return o->quiet;
 }
 
 RP_API void rp_extract_options_set_log(rp_extract_options *o, FILE *log) {

@@ -50,6 +50,8 @@ typedef struct read_worker {
     rp_gdal_capture capture;
 } read_worker;
 
+/* Builds a worker's buffers. The dataset is opened on the worker's first
+ * task, so threads that get no block open nothing. */
 static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err) {
     (void)index;
     read_job *job = ctx;
@@ -64,8 +66,7 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
     w->mask = malloc((size_t)(g->block_w * g->block_h));
     if (!w->handles || !w->block || !w->mask)
         return rp_error_set(err, RP_NOMEM, "out of memory for block buffers");
-    w->dataset = rp_handles_get(w->handles, job->raster->path, err);
-    return w->dataset ? RP_OK : err->code;
+    return RP_OK;
 }
 
 /* The worker's thread-local --config stays set: pool threads only ever
@@ -74,12 +75,12 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
 static void worker_end(void *ctx, void *state) {
     (void)ctx;
     read_worker *w = state;
-    if (w) {
-        rp_handles_free(w->handles);
-        free(w->block);
-        free(w->mask);
-        free(w);
-    }
+    if (!w)
+        return;
+    rp_handles_free(w->handles);
+    free(w->block);
+    free(w->mask);
+    free(w);
 }
 
 /* The window of block (bx, by) of the plan's grid, clipped to the raster. */
@@ -140,6 +141,9 @@ static bool is_nodata(const rp_band_info *b, const unsigned char *p) {
         double v = 0;
         switch (b->type) {
         case GDT_Byte: v = *p; break;
+#if GDAL_VERSION_NUM >= 3070000
+        case GDT_Int8: v = *(const int8_t *)p; break;
+#endif
         case GDT_UInt16: { uint16_t t; memcpy(&t, p, sizeof t); v = t; break; }
         case GDT_Int16: case GDT_CInt16: { int16_t t; memcpy(&t, p, sizeof t); v = t; break; }
         case GDT_UInt32: { uint32_t t; memcpy(&t, p, sizeof t); v = t; break; }
@@ -188,9 +192,13 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
 }
 
 static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
-    (void)err;
     read_job *job = ctx;
     read_worker *w = state;
+    if (!w->dataset) {
+        w->dataset = rp_handles_get(w->handles, job->raster->path, err);
+        if (!w->dataset)
+            return err->code; /* the raster opened on the caller: stop the job */
+    }
     const rp_plan_block *b = &job->plan->blocks[task];
     const rp_grid *g = &job->raster->grid;
     bool any_failed = false;

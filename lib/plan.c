@@ -82,59 +82,70 @@ static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_
     return 0;
 }
 
-/* LSD radix sort of (block << 32 | index) keys, 16 bits a pass; stable, so
- * each block's points stay in input order. */
+/* LSD radix sort of (block, index) pairs by block, 16 bits a pass over the
+ * bits the largest block number needs (up to 64); stable, so each block's
+ * points stay in input order. Two key and two index arrays: 24 bytes a
+ * point while it runs, for rasters with more blocks than points. */
 static int group_by_radix(rp_plan *plan, const rp_grid *grid, uint64_t total_blocks) {
-    size_t m = plan->inside;
-    uint64_t *a = malloc((m ? m : 1) * sizeof *a);
-    uint64_t *b = malloc((m ? m : 1) * sizeof *b);
+    size_t m = plan->inside ? plan->inside : 1;
+    uint64_t *key = malloc(m * sizeof *key), *key2 = malloc(m * sizeof *key2);
+    uint32_t *idx = plan->order, *idx2 = malloc(m * sizeof *idx2);
     size_t *counts = malloc(65537 * sizeof *counts);
-    if (!a || !b || !counts) {
-        free(a);
-        free(b);
-        free(counts);
-        return -1;
+    int rc = -1;
+    if (!key || !key2 || !idx2 || !counts)
+        goto done;
+    m = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        if (plan->cell[i] != RP_CELL_OUTSIDE) {
+            key[m] = block_of_cell(grid, plan->cell[i]);
+            idx[m++] = (uint32_t)i;
+        }
     }
-    size_t j = 0;
-    for (size_t i = 0; i < plan->npoints; i++)
-        if (plan->cell[i] != RP_CELL_OUTSIDE)
-            a[j++] = (block_of_cell(grid, plan->cell[i]) << 32) | (uint64_t)i;
     int key_bits = 0;
-    while (key_bits < 32 && (total_blocks - 1) >> key_bits)
+    while (key_bits < 64 && (total_blocks - 1) >> key_bits)
         key_bits++;
-    for (int shift = 32; shift < 32 + key_bits; shift += 16) {
+    for (int shift = 0; shift < key_bits; shift += 16) {
         memset(counts, 0, 65537 * sizeof *counts);
         for (size_t i = 0; i < m; i++)
-            counts[((a[i] >> shift) & 0xffff) + 1]++;
+            counts[((key[i] >> shift) & 0xffff) + 1]++;
         for (size_t d = 0; d < 65536; d++)
             counts[d + 1] += counts[d];
-        for (size_t i = 0; i < m; i++)
-            b[counts[(a[i] >> shift) & 0xffff]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
+        for (size_t i = 0; i < m; i++) {
+            size_t to = counts[(key[i] >> shift) & 0xffff]++;
+            key2[to] = key[i];
+            idx2[to] = idx[i];
+        }
+        uint64_t *tk = key;
+        key = key2;
+        key2 = tk;
+        uint32_t *ti = idx;
+        idx = idx2;
+        idx2 = ti;
     }
-    free(b);
-    free(counts);
+    if (idx != plan->order) { /* an odd number of passes: the result is in the spare */
+        memcpy(plan->order, idx, m * sizeof *idx);
+        idx2 = idx;
+    }
     size_t touched = 0;
     for (size_t i = 0; i < m; i++)
-        if (i == 0 || (a[i] >> 32) != (a[i - 1] >> 32))
-            touched++;
+        touched += i == 0 || key[i] != key[i - 1];
     plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
-    if (!plan->blocks) {
-        free(a);
-        return -1;
-    }
+    if (!plan->blocks)
+        goto done;
     size_t run_start = 0;
     for (size_t i = 0; i < m; i++) {
-        plan->order[i] = (uint32_t)(a[i] & 0xffffffffu);
-        if (i + 1 == m || (a[i + 1] >> 32) != (a[i] >> 32)) {
-            append_block(plan, grid, a[i] >> 32, run_start, i + 1 - run_start);
+        if (i + 1 == m || key[i + 1] != key[i]) {
+            append_block(plan, grid, key[i], run_start, i + 1 - run_start);
             run_start = i + 1;
         }
     }
-    free(a);
-    return 0;
+    rc = 0;
+done:
+    free(key);
+    free(key2);
+    free(idx2);
+    free(counts);
+    return rc;
 }
 
 int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y,
@@ -143,8 +154,6 @@ int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const dou
     if (n > RP_PLAN_MAX_POINTS)
         return -1;
     uint64_t total_blocks = (uint64_t)grid->blocks_x * (uint64_t)grid->blocks_y;
-    if (total_blocks > UINT32_MAX)
-        return -1; /* keys are 32-bit in the radix path */
     plan->npoints = n;
     plan->cell = malloc((n ? n : 1) * sizeof *plan->cell);
     if (!plan->cell)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <cpl_conv.h>
 
@@ -142,7 +143,12 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
         return false;
     }
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
+    if (errno == ERANGE && isinf(v)) {
+        snprintf(why, why_cap, "%s coordinate '%.40s' is out of range", axis, s);
+        return false;
+    }
     while (isspace((unsigned char)*end))
         end++;
     if (n >= sizeof buf || end == s || *end != '\0') {
@@ -152,6 +158,24 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
     }
     *out = v;
     return true;
+}
+
+/* Every 64k rows: reports progress (fraction of the file read, when its
+ * size is known) and returns true when the caller asked to stop. */
+static bool should_stop(const rp_points_options *opts, size_t rows, FILE *in, long size) {
+    if (!opts->progress || (rows & 0xffff) != 0)
+        return false;
+    double fraction = 0;
+    if (in && size > 0) {
+        long at = ftell(in);
+        fraction = at > 0 ? (double)at / (double)size : 0;
+    }
+    return opts->progress(fraction > 1 ? 1 : fraction, "reading points", opts->progress_user) != 0;
+}
+
+static long file_size(FILE *in) {
+    struct stat st;
+    return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) ? (long)st.st_size : -1;
 }
 
 static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *in,
@@ -168,6 +192,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         goto done;
     }
     pts->delimiter = rp_csv_detect_delimiter(rec.raw, rec.raw_len);
+    size_t header_fields = rec.nfields;
     if (pts->delimiter != ',') {
         /* re-split the header with the right delimiter */
         char *line = malloc(rec.raw_len + 1);
@@ -179,8 +204,10 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         FILE *mem = fmemopen(line, rec.raw_len, "r");
         rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
         rp_csv_record hrec;
-        if (hr && rp_csv_read(hr, &hrec) == 1)
+        if (hr && rp_csv_read(hr, &hrec) == 1) {
             rc = find_xy_columns(opts, pts, &hrec, err);
+            header_fields = hrec.nfields;
+        }
         else
             rc = rp_error_set(err, RP_NOMEM, "out of memory");
         rp_csv_reader_free(hr);
@@ -201,6 +228,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     memcpy(pts->header, rec.raw, rec.raw_len);
     pts->header[rec.raw_len] = '\0';
     pts->header_len = rec.raw_len;
+    pts->header_fields = header_fields;
     if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
                        fputc('\n', pts->spool) == EOF)) {
         rc = rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
@@ -208,11 +236,22 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     }
 
     size_t cap = 0;
+    long size = file_size(in);
+    uint64_t last_line = rec.line;
     while ((got = rp_csv_read(reader, &rec)) == 1) {
+        last_line = rec.line;
+        if (should_stop(opts, pts->n, in, size)) {
+            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+            goto done;
+        }
         double x = NAN, y = NAN;
         char why[160];
-        bool ok = parse_coordinate(&rec, pts->x_field, "x", &x, why, sizeof why) &&
+        bool ok = !rec.open_quote &&
+                  parse_coordinate(&rec, pts->x_field, "x", &x, why, sizeof why) &&
                   parse_coordinate(&rec, pts->y_field, "y", &y, why, sizeof why);
+        if (rec.open_quote)
+            snprintf(why, sizeof why, "a quoted field is never closed (it runs to the end "
+                                      "of the file)");
         if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             goto done;
@@ -228,9 +267,15 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
             goto done;
         }
     }
-    if (got < 0)
-        rc = rp_error_set(err, RP_READ, "%s: read error after line %llu", pts->display_name,
-                          (unsigned long long)rec.line);
+    if (got == -2)
+        rc = rp_error_set(err, RP_READ,
+                          "%s: a record after line %llu is longer than %zu MiB (an unclosed "
+                          "quote?)",
+                          pts->display_name, (unsigned long long)last_line,
+                          RP_CSV_MAX_RECORD >> 20);
+    else if (got < 0)
+        rc = rp_error_set(err, RP_READ, "%s: read error after line %llu: %s", pts->display_name,
+                          (unsigned long long)last_line, strerror(errno));
 done:
     rp_csv_reader_free(reader);
     return rc;
@@ -257,6 +302,10 @@ static rp_status read_vector(const rp_points_options *opts, rp_points *pts, rp_e
     size_t cap_points = 0;
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(pts->layer)) != NULL) {
+        if (should_stop(opts, pts->n, NULL, -1)) {
+            OGR_F_Destroy(f);
+            return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+        }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         bool ok = g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint;
         double x = ok ? OGR_G_GetX(g, 0) : NAN, y = ok ? OGR_G_GetY(g, 0) : NAN;

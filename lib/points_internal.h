@@ -24,6 +24,8 @@ typedef struct rp_points_options {
     const char *y_col;
     const char *layer; /* OGR layer name; NULL: the first */
     FILE *log;         /* where bad-row warnings go; NULL: nowhere */
+    rp_progress_fn progress; /* polled while reading; non-zero cancels */
+    void *progress_user;
 } rp_points_options;
 
 typedef struct rp_points {
@@ -42,13 +44,15 @@ typedef struct rp_points {
     size_t x_field, y_field;
     char *header;           /* CSV header line as read (no line end) */
     size_t header_len;
+    size_t header_fields;   /* fields in the header */
     GDALDatasetH vector;
     OGRLayerH layer;
 } rp_points;
 
 /* Pass 1. Fills points; bad rows are warned about on opts->log with their
  * line number and counted. Errors: RP_OPEN (cannot open/read, empty file),
- * RP_USAGE (no x/y columns, unknown layer). */
+ * RP_USAGE (no x/y columns, unknown layer), RP_INTERRUPTED (progress said
+ * stop). */
 rp_status rp_points_read(const rp_points_options *opts, rp_points *points, rp_error *err);
 void rp_points_free(rp_points *points);
 

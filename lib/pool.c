@@ -68,6 +68,8 @@ static void work_on_job(rp_pool *pool, const rp_pool_job *job, int index) {
         rp_status rc = job->begin(job->ctx, index, &state, &err);
         if (rc != RP_OK) {
             record_failure(pool, rc, &err);
+            if (job->end)
+                job->end(job->ctx, state); /* releases what begin built */
             return;
         }
     }
@@ -182,7 +184,6 @@ static rp_status run_inline(rp_pool *pool, const rp_pool_job *job, rp_error *err
     rp_error_clear(&local);
     void *state = NULL;
     rp_status rc = job->begin ? job->begin(job->ctx, 0, &state, &local) : RP_OK;
-    bool begun = rc == RP_OK;
     double last = now_seconds();
     for (size_t task = 0; rc == RP_OK && task < job->ntasks; task++) {
         rc = job->run(job->ctx, state, task, &local);
@@ -193,7 +194,7 @@ static rp_status run_inline(rp_pool *pool, const rp_pool_job *job, rp_error *err
                 rc = rp_error_set(&local, RP_INTERRUPTED, "interrupted");
         }
     }
-    if (job->end && begun)
+    if (job->end)
         job->end(job->ctx, state);
     if (rc != RP_OK && err && err->code == RP_OK)
         *err = local;

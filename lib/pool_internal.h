@@ -22,7 +22,8 @@ typedef struct rp_pool_job {
      * non-RP_OK return stops the job: no new task starts, running ones
      * finish. The first error is the job's. */
     rp_status (*run)(void *ctx, void *state, size_t task, rp_error *err);
-    /* Optional. In the worker's thread, after its last task. */
+    /* Optional. In the worker's thread, after its last task; also after a
+     * failed begin, with whatever *state begin had set (maybe NULL). */
     void (*end)(void *ctx, void *state);
     /* Optional, on the caller's thread about 10 times a second. */
     rp_progress_fn progress;

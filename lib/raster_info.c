@@ -6,7 +6,9 @@
  * Threads: the caller's thread; it opens its own short-lived handle (the
  * workers open theirs).
  */
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,9 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     out->band = band;
     out->type = GDALGetRasterDataType(b);
     out->type_size = GDALGetDataTypeSizeBytes(out->type);
+    if (out->type_size <= 0 || out->type_size > 16)
+        return rp_error_set(err, RP_READ, "%s: band %d has a data type rasterpool cannot read (%s)",
+                            path, band, GDALGetDataTypeName(out->type));
     GDALGetBlockSize(b, &out->block_w, &out->block_h);
     int has = 0;
     if (out->type == GDT_Int64) {
@@ -90,6 +95,11 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
         out->nodata = GDALGetRasterNoDataValue(b, &has);
     }
     out->has_nodata = has != 0;
+    /* A Float32 band's nodata beyond the float range can equal no pixel
+     * (and casting it would be undefined). */
+    if ((out->type == GDT_Float32 || out->type == GDT_CFloat32) && isfinite(out->nodata) &&
+        fabs(out->nodata) > FLT_MAX)
+        out->has_nodata = false;
     int flags = GDALGetMaskFlags(b);
     /* Nodata is compared directly; an all-valid mask needs nothing. Any other
      * mask (per-dataset, alpha, explicit per-band) is read with the block. */
@@ -97,10 +107,10 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     return RP_OK;
 }
 
-int64_t rp_raster_block_bytes(GDALDatasetH ds, int64_t block_x, int64_t block_y) {
+int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y) {
     char key[64];
     snprintf(key, sizeof key, "BLOCK_SIZE_%" PRId64 "_%" PRId64, block_x, block_y);
-    const char *v = GDALGetMetadataItem(GDALGetRasterBand(ds, 1), key, "TIFF");
+    const char *v = GDALGetMetadataItem(GDALGetRasterBand(ds, band), key, "TIFF");
     if (!v)
         return -1;
     return strtoll(v, NULL, 10);

@@ -1,18 +1,17 @@
 /*
- * table_out.c — write the output table: every input row again, in input
- * order, followed by the value (and status) columns.
+ * table_out.c — where the output table goes, and putting it in place.
  *
- * CSV output (stdout, or a path ending in .csv/.tsv/.txt) is plain text: a
- * CSV input row is copied byte for byte and the values are appended with
- * the input's delimiter; a vector input row becomes x, y and its fields.
- * Any other extension picks the OGR driver that claims it (.gpkg, .fgb,
- * .geojson, ...): features keep their geometry and fields, and values get
- * typed fields. Files are written under a temporary name in the same folder
- * and renamed when complete, so a failed run leaves no partial output
- * (Shapefiles, being several files, are written in place).
+ * Standard output, and paths that are not regular files (/dev/null, a FIFO),
+ * are written directly. Anything else is written into a staging folder
+ * beside the destination (".rasterpool-PID-NAME.tmp") and moved into place
+ * only when the writer finished without error, every file of it (formats
+ * such as Shapefile or MapInfo write several), so a failed or interrupted
+ * run leaves nothing half-written; on failure the staging folder is
+ * removed. A single-file output replaces an old one atomically (rename).
  *
  * Threads: the caller's thread only.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +24,7 @@
 #include <ogr_api.h>
 
 #include "error_internal.h"
-#include "extract_internal.h"
-#include "points_internal.h"
-#include "valfmt_internal.h"
+#include "table_internal.h"
 
 static const char *extension_of(const char *path) {
     const char *dot = strrchr(path, '.');
@@ -35,138 +32,21 @@ static const char *extension_of(const char *path) {
     return (!dot || (slash && dot < slash)) ? "" : dot + 1;
 }
 
-/* CSV text for .csv/.tsv/.txt and for names without an extension. */
-static bool is_text_output(const char *path) {
+static bool is_stdout(const char *path) {
+    return !path || strcmp(path, "-") == 0;
+}
+
+bool rp_table_is_text(const char *path) {
+    if (is_stdout(path))
+        return true;
     const char *ext = extension_of(path);
     return !*ext || strcasecmp(ext, "csv") == 0 || strcasecmp(ext, "tsv") == 0 ||
            strcasecmp(ext, "txt") == 0;
 }
 
-/* A path that exists and is not a regular file (/dev/null, a FIFO,
- * /dev/stdout) is written directly: renaming over it would replace it. */
-static bool is_special_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
-/* "dir/name.ext" -> "dir/name.rp-tmp-PID.ext" */
-static char *temporary_name(const char *path) {
+GDALDriverH rp_table_driver_for(const char *path) {
     const char *ext = extension_of(path);
-    size_t stem = *ext ? (size_t)(ext - 1 - path) : strlen(path);
-    size_t cap = strlen(path) + 40;
-    char *tmp = malloc(cap);
-    if (tmp)
-        snprintf(tmp, cap, "%.*s.rp-tmp-%ld%s%s", (int)stem, path, (long)getpid(),
-                 *ext ? "." : "", ext);
-    return tmp;
-}
-
-/* Writes s as one CSV field, quoted when it holds the delimiter, a quote or
- * a line end. */
-static void put_csv_field(FILE *out, const char *s, char delimiter) {
-    bool quote = strchr(s, delimiter) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r');
-    if (!quote) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-static void put_value_columns(FILE *out, const rp_value_column *cols, int ncols, size_t i,
-                              bool with_status, char delimiter) {
-    char buf[RP_VALFMT_MAX];
-    for (int c = 0; c < ncols; c++) {
-        const rp_value_column *col = &cols[c];
-        fputc(delimiter, out);
-        if (col->status[i] == RP_POINT_OK) {
-            size_t n = rp_format_value(buf, col->band.type,
-                                       col->values + i * (size_t)col->band.type_size);
-            fwrite(buf, 1, n, out);
-        }
-        if (with_status) {
-            fputc(delimiter, out);
-            fputs(rp_point_status_name((rp_point_status)col->status[i]), out);
-        }
-    }
-    fputc('\n', out);
-}
-
-static rp_status write_csv(FILE *out, rp_points *pts, const rp_value_column *cols, int ncols,
-                           bool with_status, rp_error *err) {
-    char d = pts->is_csv ? pts->delimiter : ',';
-    OGRFeatureDefnH defn = pts->is_csv ? NULL : OGR_L_GetLayerDefn(pts->layer);
-    /* header */
-    if (pts->is_csv) {
-        fwrite(pts->header, 1, pts->header_len, out);
-    } else {
-        fputs("x,y", out);
-        for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++) {
-            fputc(d, out);
-            put_csv_field(out, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)), d);
-        }
-    }
-    for (int c = 0; c < ncols; c++) {
-        fputc(d, out);
-        put_csv_field(out, cols[c].name, d);
-        if (with_status) {
-            fputc(d, out);
-            put_csv_field(out, cols[c].status_name, d);
-        }
-    }
-    fputc('\n', out);
-
-    rp_points_rows *rows = rp_points_rows_begin(pts, err);
-    if (!rows)
-        return err->code;
-    rp_status rc = RP_OK;
-    const rp_csv_record *rec = NULL;
-    OGRFeatureH feat = NULL;
-    size_t i = 0;
-    int got;
-    while ((got = rp_points_rows_next(rows, &rec, &feat)) == 1) {
-        if (i >= pts->n) {
-            got = -1;
-            break;
-        }
-        if (rec) {
-            fwrite(rec->raw, 1, rec->raw_len, out);
-        } else {
-            char num[RP_VALFMT_MAX];
-            if (!pts->bad[i]) {
-                rp_format_double(num, pts->x[i]);
-                fputs(num, out);
-                fputc(d, out);
-                rp_format_double(num, pts->y[i]);
-                fputs(num, out);
-            } else {
-                fputc(d, out);
-            }
-            for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++) {
-                fputc(d, out);
-                if (OGR_F_IsFieldSetAndNotNull(feat, f))
-                    put_csv_field(out, OGR_F_GetFieldAsString(feat, f), d);
-            }
-        }
-        put_value_columns(out, cols, ncols, i, with_status, d);
-        i++;
-    }
-    if (got < 0 || i != pts->n)
-        rc = rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                          pts->display_name);
-    rp_points_rows_end(rows);
-    return rc;
-}
-
-/* --- OGR output ------------------------------------------------------- */
-
-static GDALDriverH driver_for_extension(const char *ext) {
-    for (int i = 0; i < GDALGetDriverCount(); i++) {
+    for (int i = 0; *ext && i < GDALGetDriverCount(); i++) {
         GDALDriverH d = GDALGetDriver(i);
         if (!GDALGetMetadataItem(d, GDAL_DCAP_VECTOR, NULL) ||
             !GDALGetMetadataItem(d, GDAL_DCAP_CREATE, NULL))
@@ -174,13 +54,10 @@ static GDALDriverH driver_for_extension(const char *ext) {
         const char *exts = GDALGetMetadataItem(d, GDAL_DMD_EXTENSIONS, NULL);
         if (!exts)
             exts = GDALGetMetadataItem(d, GDAL_DMD_EXTENSION, NULL);
-        if (!exts)
-            continue;
-        char **list = CSLTokenizeString2(exts, " ", 0);
+        char **list = exts ? CSLTokenizeString2(exts, " ", 0) : NULL;
         bool match = false;
         for (char **e = list; e && *e; e++)
-            if (strcasecmp(*e, ext) == 0)
-                match = true;
+            match = match || strcasecmp(*e, ext) == 0;
         CSLDestroy(list);
         if (match)
             return d;
@@ -188,250 +65,212 @@ static GDALDriverH driver_for_extension(const char *ext) {
     return NULL;
 }
 
-static OGRFieldType field_type_for(GDALDataType t, OGRFieldSubType *sub) {
-    *sub = OFSTNone;
-    switch (t) {
-    case GDT_Byte:
-    case GDT_UInt16:
-    case GDT_Int16:
-    case GDT_Int32:
-        return OFTInteger;
-    case GDT_UInt32:
-    case GDT_Int64:
-        return OFTInteger64;
-    case GDT_Float32:
-        *sub = OFSTFloat32;
-        return OFTReal;
-    case GDT_Float64:
-        return OFTReal;
-    default:
-        return OFTString; /* UInt64 beyond Int64, complex values: exact as text */
-    }
+/* A path that exists and is not a regular file is written directly:
+ * renaming over it would replace it. */
+static bool is_special_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col, size_t i) {
-    if (col->status[i] != RP_POINT_OK) {
-        OGR_F_SetFieldNull(f, field);
-        return;
+/* "dir/name.ext" -> "dir" (or "." when there is no folder part). */
+static char *folder_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir) {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
     }
-    const unsigned char *p = col->values + i * (size_t)col->band.type_size;
-    char buf[RP_VALFMT_MAX];
-    switch (col->band.type) {
-    case GDT_Float32: {
-        float v;
-        memcpy(&v, p, sizeof v);
-        OGR_F_SetFieldDouble(f, field, v);
-        return;
-    }
-    case GDT_Float64: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        OGR_F_SetFieldDouble(f, field, v);
-        return;
-    }
-    case GDT_Int64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        OGR_F_SetFieldInteger64(f, field, v);
-        return;
-    }
-    default:
-        rp_format_value(buf, col->band.type, p);
-        if (field_type_for(col->band.type, &(OGRFieldSubType){0}) == OFTString)
-            OGR_F_SetFieldString(f, field, buf);
-        else
-            OGR_F_SetFieldInteger64(f, field, strtoll(buf, NULL, 10));
-    }
+    return dir;
 }
 
-static rp_status write_ogr(GDALDriverH drv, const char *path, rp_points *pts,
-                           const rp_value_column *cols, int ncols, bool with_status,
-                           OGRSpatialReferenceH srs, rp_error *err) {
-    rp_gdal_capture cap;
-    rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+static const char *base_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+rp_status rp_table_check_output(const char *path, rp_error *err) {
+    if (is_stdout(path) || is_special_file(path))
+        return RP_OK;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return rp_error_set(err, RP_USAGE, "%s: is a folder; -o takes a file name", path);
+    if (!rp_table_is_text(path) && !rp_table_driver_for(path))
+        return rp_error_set(err, RP_USAGE,
+                            "%s: no GDAL vector driver writes '.%s' files (use .csv, .gpkg, "
+                            ".fgb, .geojson, .shp, ...)",
+                            path, extension_of(path));
+    char *dir = folder_of(path);
+    if (!dir)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_status rc = RP_OK;
-    OGRLayerH layer = NULL;
-    int nin = 0, first_value = 0;
-    OGRFeatureDefnH in_defn = pts->is_csv ? NULL : OGR_L_GetLayerDefn(pts->layer);
-    rp_points_rows *rows = NULL;
-    if (!ds) {
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, rp_gdal_capture_text(&cap));
-        goto done;
-    }
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char lname[256];
-    snprintf(lname, sizeof lname, "%.*s", (int)strcspn(base, "."), base);
-    layer = GDALDatasetCreateLayer(ds, lname, srs, wkbPoint, NULL);
-    if (!layer) {
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create layer: %s", path,
-                          rp_gdal_capture_text(&cap));
-        goto done;
-    }
-    /* input fields: the layer's own, or the CSV header's names as text */
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = rp_error_set(err, RP_WRITE, "%s: the folder %s does not exist", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot write in %s: %s", path, dir,
+                          strerror(errno));
+    free(dir);
+    return rc;
+}
+
+/* True when name is among names (case-insensitive: most formats are). */
+static bool name_taken(char **names, const char *name) {
+    for (char **n = names; n && *n; n++)
+        if (strcasecmp(*n, name) == 0)
+            return true;
+    return false;
+}
+
+/* The input's column names, as the output will carry them. */
+static char **input_names(rp_points *pts) {
+    char **names = NULL;
     if (pts->is_csv) {
-        rp_csv_reader *hr = NULL;
-        FILE *mem = fmemopen(pts->header, pts->header_len ? pts->header_len : 1, "r");
-        hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
-        rp_csv_record hrec;
-        if (hr && pts->header_len && rp_csv_read(hr, &hrec) == 1) {
-            for (size_t f = 0; f < hrec.nfields; f++) {
-                char name[256];
-                rp_csv_field_text(&hrec, f, name, sizeof name);
-                OGRFieldDefnH fd = OGR_Fld_Create(name, OFTString);
-                OGR_L_CreateField(layer, fd, TRUE);
-                OGR_Fld_Destroy(fd);
-                nin++;
+        FILE *mem = pts->header_len ? fmemopen(pts->header, pts->header_len, "r") : NULL;
+        rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
+        rp_csv_record rec;
+        if (hr && rp_csv_read(hr, &rec) == 1) {
+            for (size_t f = 0; f < rec.nfields; f++) {
+                char name[1024];
+                rp_csv_field_text(&rec, f, name, sizeof name);
+                names = CSLAddString(names, name);
             }
         }
         rp_csv_reader_free(hr);
         if (mem)
             fclose(mem);
     } else {
-        for (int f = 0; f < OGR_FD_GetFieldCount(in_defn); f++) {
-            OGR_L_CreateField(layer, OGR_FD_GetFieldDefn(in_defn, f), TRUE);
-            nin++;
+        names = CSLAddString(CSLAddString(names, "x"), "y");
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
+        for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++)
+            names = CSLAddString(names, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)));
+    }
+    return names;
+}
+
+/* Makes *name unique among names (appending _2, _3, ...) and adds it. */
+static rp_status claim_name(char ***names, char **name, FILE *log, rp_error *err) {
+    if (name_taken(*names, *name)) {
+        size_t cap = strlen(*name) + 16;
+        char *fresh = malloc(cap);
+        if (!fresh)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        for (int k = 2;; k++) {
+            snprintf(fresh, cap, "%s_%d", *name, k);
+            if (!name_taken(*names, fresh))
+                break;
         }
+        if (log)
+            fprintf(log, "rasterpool: the input already has a column '%s': the new one is '%s'\n",
+                    *name, fresh);
+        free(*name);
+        *name = fresh;
     }
-    first_value = nin;
-    for (int c = 0; c < ncols; c++) {
-        OGRFieldSubType sub;
-        OGRFieldType t = field_type_for(cols[c].band.type, &sub);
-        OGRFieldDefnH fd = OGR_Fld_Create(cols[c].name, t);
-        OGR_Fld_SetSubType(fd, sub);
-        OGR_L_CreateField(layer, fd, TRUE);
-        OGR_Fld_Destroy(fd);
-        if (with_status) {
-            fd = OGR_Fld_Create(cols[c].status_name, OFTString);
-            OGR_L_CreateField(layer, fd, TRUE);
-            OGR_Fld_Destroy(fd);
-        }
+    *names = CSLAddString(*names, *name);
+    return RP_OK;
+}
+
+rp_status rp_table_unique_names(rp_points *pts, rp_value_column *cols, int ncols,
+                                bool with_status, FILE *log, rp_error *err) {
+    char **names = input_names(pts);
+    rp_status rc = RP_OK;
+    for (int c = 0; c < ncols && rc == RP_OK; c++) {
+        rc = claim_name(&names, &cols[c].name, log, err);
+        if (rc == RP_OK && with_status)
+            rc = claim_name(&names, &cols[c].status_name, log, err);
     }
-    if (OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)) !=
-        first_value + ncols * (with_status ? 2 : 1)) {
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create the output fields: %s", path,
-                          rp_gdal_capture_text(&cap));
-        goto done;
-    }
-    rows = rp_points_rows_begin(pts, err);
-    if (!rows) {
-        rc = err->code;
-        goto done;
-    }
-    bool txn = GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
-    OGRFeatureDefnH out_defn = OGR_L_GetLayerDefn(layer);
-    const rp_csv_record *rec = NULL;
-    OGRFeatureH in = NULL;
-    size_t i = 0;
-    int got;
-    while ((got = rp_points_rows_next(rows, &rec, &in)) == 1 && i < pts->n) {
-        OGRFeatureH f = OGR_F_Create(out_defn);
-        if (rec) {
-            char text[4096];
-            for (size_t k = 0; k < rec->nfields && (int)k < nin; k++) {
-                rp_csv_field_text(rec, k, text, sizeof text);
-                OGR_F_SetFieldString(f, (int)k, text);
-            }
-            if (!pts->bad[i]) {
-                OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
-                OGR_G_SetPoint_2D(g, 0, pts->x[i], pts->y[i]);
-                OGR_F_SetGeometryDirectly(f, g);
-            }
-        } else {
-            for (int k = 0; k < nin; k++)
-                if (OGR_F_IsFieldSetAndNotNull(in, k))
-                    OGR_F_SetFieldRaw(f, k, OGR_F_GetRawFieldRef(in, k));
-            OGRGeometryH g = OGR_F_GetGeometryRef(in);
-            if (g)
-                OGR_F_SetGeometry(f, g);
-        }
-        int field = first_value;
-        for (int c = 0; c < ncols; c++) {
-            set_value_field(f, field++, &cols[c], i);
-            if (with_status)
-                OGR_F_SetFieldString(f, field++,
-                                     rp_point_status_name((rp_point_status)cols[c].status[i]));
-        }
-        OGRErr e = OGR_L_CreateFeature(layer, f);
-        OGR_F_Destroy(f);
-        if (e != OGRERR_NONE) {
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot write feature %zu: %s", path, i + 1,
-                              rp_gdal_capture_text(&cap));
-            break;
-        }
-        i++;
-    }
-    if (rc == RP_OK && (got < 0 || i != pts->n))
-        rc = rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                          pts->display_name);
-    if (txn && GDALDatasetCommitTransaction(ds) != OGRERR_NONE && rc == RP_OK)
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot commit: %s", path,
-                          rp_gdal_capture_text(&cap));
-done:
-    rp_points_rows_end(rows);
-    if (ds) {
-        /* GDAL 3.6's GDALClose returns nothing: write errors at close show
-         * as captured messages. */
-        int before = cap.count;
-        GDALClose(ds);
-        if (cap.count > before && rc == RP_OK)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot finish writing: %s", path,
-                              rp_gdal_capture_text(&cap));
-    }
-    rp_gdal_capture_pop();
+    CSLDestroy(names);
     return rc;
 }
 
-rp_status rp_table_write(const char *path, rp_points *pts, const rp_value_column *cols,
-                         int ncols, bool with_status, OGRSpatialReferenceH out_srs,
-                         rp_error *err) {
-    if (!path || strcmp(path, "-") == 0) {
-        static char buf[1 << 16];
-        setvbuf(stdout, buf, _IOFBF, sizeof buf);
-        rp_status rc = write_csv(stdout, pts, cols, ncols, with_status, err);
+static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec *spec,
+                          rp_error *err) {
+    if (drv)
+        return rp_table_write_ogr(drv, path, spec, err);
+    FILE *out = fopen(path, "wb");
+    if (!out)
+        return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, strerror(errno));
+    setvbuf(out, NULL, _IOFBF, 1 << 16);
+    rp_status rc = rp_table_write_csv(out, spec, err);
+    if (fclose(out) != 0 && rc == RP_OK)
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Moves every file of the staging folder into dir, or deletes them all. */
+static rp_status finish_staging(const char *staging, const char *dir, const char *path,
+                                GDALDriverH drv, bool keep, rp_error *err) {
+    DIR *d = opendir(staging);
+    if (!d)
+        return keep ? rp_error_set(err, RP_WRITE, "%s: staging folder vanished", path) : RP_OK;
+    char **names = NULL;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+            names = CSLAddString(names, e->d_name), count++;
+    closedir(d);
+    rp_status rc = RP_OK;
+    if (keep && count > 1 && drv && access(path, F_OK) == 0) {
+        /* an old dataset of several files: remove it whole first, so no
+         * stale sidecar of it stays beside the new one */
+        rp_gdal_capture cap;
+        rp_gdal_capture_push(&cap);
+        GDALDeleteDataset(drv, path);
+        rp_gdal_capture_pop();
+    }
+    for (int i = 0; i < count; i++) {
+        char *from = CPLStrdup(CPLFormFilename(staging, names[i], NULL));
+        char *to = CPLStrdup(CPLFormFilename(dir, names[i], NULL));
+        if (keep && rc == RP_OK && rename(from, to) != 0)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
+                              to, strerror(errno));
+        if (!keep || rc != RP_OK)
+            unlink(from);
+        CPLFree(from);
+        CPLFree(to);
+    }
+    CSLDestroy(names);
+    rmdir(staging);
+    return rc;
+}
+
+rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err) {
+    if (is_stdout(path)) {
+        rp_status rc = rp_table_write_csv(stdout, spec, err);
         if (fflush(stdout) != 0 && rc == RP_OK)
             rc = rp_error_set(err, RP_WRITE, "cannot write to standard output: %s",
                               strerror(errno));
         return rc;
     }
-    GDALDriverH drv = NULL;
-    if (!is_text_output(path)) {
-        drv = driver_for_extension(extension_of(path));
-        if (!drv)
-            return rp_error_set(err, RP_USAGE,
-                                "%s: no GDAL vector driver writes '.%s' files (use .csv, "
-                                ".gpkg, .fgb, .geojson, ...)",
-                                path, extension_of(path));
-    }
-    bool in_place = (drv && strcmp(GDALGetDriverShortName(drv), "ESRI Shapefile") == 0) ||
-                    is_special_file(path);
-    char *tmp = in_place ? strdup(path) : temporary_name(path);
-    if (!tmp)
+    rp_status rc = rp_table_check_output(path, err);
+    if (rc != RP_OK)
+        return rc;
+    GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
+    if (is_special_file(path))
+        return write_to(path, drv, spec, err);
+    char *dir = folder_of(path);
+    size_t cap = strlen(path) + 64;
+    char *staging = malloc(cap);
+    if (!dir || !staging) {
+        free(dir);
+        free(staging);
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    rp_status rc;
-    if (drv) {
-        if (in_place && access(path, F_OK) == 0 && !is_special_file(path))
-            GDALDeleteDataset(drv, path); /* an old shapefile set */
-        rc = write_ogr(drv, tmp, pts, cols, ncols, with_status, out_srs, err);
+    }
+    snprintf(staging, cap, "%s/.rasterpool-%ld-%s.tmp", dir, (long)getpid(), base_of(path));
+    if (mkdir(staging, 0700) != 0) {
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot create the staging folder %s: %s", path,
+                          staging, strerror(errno));
     } else {
-        FILE *out = fopen(tmp, "wb");
-        if (!out) {
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, strerror(errno));
-        } else {
-            setvbuf(out, NULL, _IOFBF, 1 << 16);
-            rc = write_csv(out, pts, cols, ncols, with_status, err);
-            if (fclose(out) != 0 && rc == RP_OK)
-                rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", path, strerror(errno));
-        }
+        char *target = CPLStrdup(CPLFormFilename(staging, base_of(path), NULL));
+        rc = write_to(target, drv, spec, err);
+        CPLFree(target);
+        rp_status placed = finish_staging(staging, dir, path, drv, rc == RP_OK, err);
+        if (rc == RP_OK)
+            rc = placed;
     }
-    if (!in_place) {
-        if (rc == RP_OK && rename(tmp, path) != 0)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot rename the finished output into place: %s",
-                              path, strerror(errno));
-        if (rc != RP_OK)
-            unlink(tmp);
-    }
-    free(tmp);
+    free(dir);
+    free(staging);
     return rc;
 }

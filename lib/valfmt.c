@@ -72,6 +72,10 @@ size_t rp_format_value(char *buf, int gdal_type, const void *p) {
         memcpy(&v, p, sizeof v);
         return rp_format_uint64(buf, v);
     }
+#if GDAL_VERSION_NUM >= 3070000
+    case GDT_Int8:
+        return rp_format_int64(buf, *(const int8_t *)p);
+#endif
     case GDT_UInt16: {
         uint16_t v;
         memcpy(&v, p, sizeof v);

@@ -109,5 +109,7 @@ int main(void) {
     random_points(300, 217, 7, 5, 5000);         /* partial edge blocks */
     random_points(60000, 60000, 1, 1, 3000);     /* far more blocks than points: radix */
     random_points(70000, 3, 1, 1, 1000);         /* radix with keys over 16 bits */
+    random_points(40000000, 20000000, 128, 128, 2000); /* over 2^32 blocks: 64-bit keys */
+    random_points(3000000, 3000000, 1, 1, 999);  /* 9e12 blocks, 3 radix passes (odd) */
     return CHECK_DONE();
 }

@@ -48,6 +48,8 @@ static rp_status run(void *ctx, void *state, size_t task, rp_error *err) {
 static void end(void *ctx, void *state) {
     counting_ctx *c = ctx;
     worker_state *w = state;
+    if (!w)
+        return; /* after a failed begin */
     if (pthread_equal(w->thread, pthread_self()))
         atomic_fetch_add(&c->ended, 1);
     free(w);
