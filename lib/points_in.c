@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
 
 #include "crs_internal.h"
 #include "error_internal.h"
@@ -83,6 +84,21 @@ static rp_status find_xy_columns(const rp_points_options *opts, rp_points *pts,
                         "longitude,latitude / easting,northing); name them with --x-col and "
                         "--y-col",
                         pts->display_name);
+}
+
+/* The header's field names, unquoted. */
+static char **header_names(const rp_csv_record *header) {
+    char **names = NULL;
+    for (size_t i = 0; i < header->nfields; i++) {
+        size_t n = rp_csv_field_text(header, i, NULL, 0);
+        char *name = malloc(n + 1);
+        if (!name)
+            break;
+        rp_csv_field_text(header, i, name, n + 1);
+        names = CSLAddString(names, name);
+        free(name);
+    }
+    return names;
 }
 
 /* Appends one point, growing the arrays geometrically. */
@@ -207,6 +223,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         if (hr && rp_csv_read(hr, &hrec) == 1) {
             rc = find_xy_columns(opts, pts, &hrec, err);
             header_fields = hrec.nfields;
+            pts->header_names = header_names(&hrec);
         }
         else
             rc = rp_error_set(err, RP_NOMEM, "out of memory");
@@ -217,6 +234,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         rp_csv_reader_set_delimiter(reader, pts->delimiter);
     } else {
         rc = find_xy_columns(opts, pts, &rec, err);
+        pts->header_names = header_names(&rec);
     }
     if (rc != RP_OK)
         goto done;
@@ -375,6 +393,7 @@ void rp_points_free(rp_points *pts) {
     free(pts->display_name);
     free(pts->path);
     free(pts->header);
+    CSLDestroy(pts->header_names);
     if (pts->spool)
         fclose(pts->spool);
     if (pts->srs)

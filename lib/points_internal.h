@@ -45,6 +45,7 @@ typedef struct rp_points {
     char *header;           /* CSV header line as read (no line end) */
     size_t header_len;
     size_t header_fields;   /* fields in the header */
+    char **header_names;    /* their names, unquoted (a CSL list) */
     GDALDatasetH vector;
     OGRLayerH layer;
 } rp_points;

@@ -181,13 +181,11 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
         else if (fwrite(b.data, 1, b.len, out) != b.len)
             rc = rp_error_set(err, RP_WRITE, "cannot write the output (row %zu)", i + 1);
         i++;
-        if (rc == RP_OK && spec->progress && (i & 0xffff) == 0 &&
-            spec->progress((double)i / (double)pts->n, "writing", spec->progress_user) != 0)
-            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+        if (rc == RP_OK)
+            rc = rp_table_row_written(spec, i, err);
     }
-    if (rc == RP_OK && (got < 0 || i != pts->n))
-        rc = rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                          pts->display_name);
+    if (rc == RP_OK)
+        rc = rp_table_rows_complete(spec, i, got, err);
     if (spec->log && long_rows > MAX_ROW_WARNINGS)
         fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
                 pts->display_name, long_rows);

@@ -31,6 +31,14 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
 rp_status rp_table_write_ogr(GDALDriverH drv, const char *path, const rp_table_spec *spec,
                              rp_error *err);
 
+/* After each row: every 64k rows reports progress; RP_INTERRUPTED when the
+ * caller asked to stop. */
+rp_status rp_table_row_written(const rp_table_spec *spec, size_t rows, rp_error *err);
+/* After the last row: the second pass must have seen as many rows as the
+ * first (last_read is the row reader's final return). */
+rp_status rp_table_rows_complete(const rp_table_spec *spec, size_t rows, int last_read,
+                                 rp_error *err);
+
 /* Is the output CSV text (stdout, no extension, .csv/.tsv/.txt)? */
 bool rp_table_is_text(const char *path);
 /* The vector driver that writes files with this path's extension, or NULL. */

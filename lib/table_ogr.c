@@ -82,19 +82,8 @@ static int create_fields(OGRLayerH layer, const rp_table_spec *spec) {
     const rp_points *pts = spec->points;
     int nin = 0;
     if (pts->is_csv) {
-        FILE *mem = pts->header_len ? fmemopen(pts->header, pts->header_len, "r") : NULL;
-        rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
-        rp_csv_record hrec;
-        if (hr && rp_csv_read(hr, &hrec) == 1) {
-            for (size_t f = 0; f < hrec.nfields; f++, nin++) {
-                char name[1024];
-                rp_csv_field_text(&hrec, f, name, sizeof name);
-                create_field(layer, name, OFTString, OFSTNone);
-            }
-        }
-        rp_csv_reader_free(hr);
-        if (mem)
-            fclose(mem);
+        for (; pts->header_names && pts->header_names[nin]; nin++)
+            create_field(layer, pts->header_names[nin], OFTString, OFSTNone);
     } else {
         OGRFeatureDefnH in = OGR_L_GetLayerDefn(pts->layer);
         for (; nin < OGR_FD_GetFieldCount(in); nin++)
@@ -167,13 +156,11 @@ static rp_status write_rows(OGRLayerH layer, const char *path, const rp_table_sp
                               rp_gdal_capture_text(cap));
         OGR_F_Destroy(f);
         i++;
-        if (rc == RP_OK && spec->progress && (i & 0xffff) == 0 &&
-            spec->progress((double)i / (double)pts->n, "writing", spec->progress_user) != 0)
-            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+        if (rc == RP_OK)
+            rc = rp_table_row_written(spec, i, err);
     }
-    if (rc == RP_OK && (got < 0 || i != pts->n))
-        rc = rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                          pts->display_name);
+    if (rc == RP_OK)
+        rc = rp_table_rows_complete(spec, i, got, err);
     free(text);
     rp_points_rows_end(rows);
     return rc;

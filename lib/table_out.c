@@ -125,27 +125,12 @@ static bool name_taken(char **names, const char *name) {
 
 /* The input's column names, as the output will carry them. */
 static char **input_names(rp_points *pts) {
-    char **names = NULL;
-    if (pts->is_csv) {
-        FILE *mem = pts->header_len ? fmemopen(pts->header, pts->header_len, "r") : NULL;
-        rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
-        rp_csv_record rec;
-        if (hr && rp_csv_read(hr, &rec) == 1) {
-            for (size_t f = 0; f < rec.nfields; f++) {
-                char name[1024];
-                rp_csv_field_text(&rec, f, name, sizeof name);
-                names = CSLAddString(names, name);
-            }
-        }
-        rp_csv_reader_free(hr);
-        if (mem)
-            fclose(mem);
-    } else {
-        names = CSLAddString(CSLAddString(names, "x"), "y");
-        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
-        for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++)
-            names = CSLAddString(names, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)));
-    }
+    if (pts->is_csv)
+        return CSLDuplicate(pts->header_names);
+    char **names = CSLAddString(CSLAddString(NULL, "x"), "y");
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
+    for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++)
+        names = CSLAddString(names, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)));
     return names;
 }
 
@@ -182,6 +167,23 @@ rp_status rp_table_unique_names(rp_points *pts, rp_value_column *cols, int ncols
     }
     CSLDestroy(names);
     return rc;
+}
+
+rp_status rp_table_row_written(const rp_table_spec *spec, size_t rows, rp_error *err) {
+    if (!spec->progress || (rows & 0xffff) != 0)
+        return RP_OK;
+    double fraction = (double)rows / (double)spec->points->n;
+    if (spec->progress(fraction, "writing", spec->progress_user) != 0)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    return RP_OK;
+}
+
+rp_status rp_table_rows_complete(const rp_table_spec *spec, size_t rows, int last_read,
+                                 rp_error *err) {
+    if (last_read < 0 || rows != spec->points->n)
+        return rp_error_set(err, RP_READ, "%s: the points changed while being read",
+                            spec->points->display_name);
+    return RP_OK;
 }
 
 static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec *spec,
