@@ -6,13 +6,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
 
+/* First Ctrl-C: the job stops at its next check and removes its partial
+ * output (exit 130). A second one quits at once. */
 static void on_interrupt(int sig) {
     (void)sig;
+    if (interrupted)
+        _exit(130);
     interrupted = 1;
 }
 
@@ -47,7 +52,7 @@ int cmd_extract(int argc, const char *const *argv) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_RESTART; /* reads go on; the job polls the flag and stops cleanly */
+    /* no SA_RESTART: a read blocked on a pipe returns, and the job checks */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 

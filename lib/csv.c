@@ -14,6 +14,7 @@
  * Threads: a reader belongs to one thread. Ownership: the record's pointers
  * stay valid until the next rp_csv_read.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,8 @@ void rp_csv_reader_set_delimiter(rp_csv_reader *r, char delimiter) {
 /* Moves the unread tail to the front and reads more; grows the buffer when
  * the tail fills it. Returns bytes added (0 at end of input), -1 on error. */
 static long refill(rp_csv_reader *r) {
-    /* -2: a record would exceed RP_CSV_MAX_RECORD */
+    /* -2: a record would exceed RP_CSV_MAX_RECORD; -3: a signal interrupted
+     * the read (what was read is kept) */
     if (r->eof)
         return 0;
     if (r->pos > 0) {
@@ -82,13 +84,17 @@ static long refill(rp_csv_reader *r) {
         r->buf = grown;
         r->cap = cap;
     }
+    errno = 0;
     size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->in);
-    if (got == 0) {
-        if (ferror(r->in))
-            return -1;
-        r->eof = true;
-    }
     r->len += got;
+    if (ferror(r->in)) {
+        if (errno != EINTR)
+            return -1;
+        clearerr(r->in); /* a signal: let the caller decide, then read on */
+        return -3;
+    }
+    if (got == 0)
+        r->eof = true;
     if (!r->started && r->len >= 3) {
         r->started = true;
         if (memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)

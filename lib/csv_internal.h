@@ -39,7 +39,8 @@ void rp_csv_reader_set_delimiter(rp_csv_reader *reader, char delimiter);
 #define RP_CSV_MAX_RECORD ((size_t)64 << 20)
 
 /* The next non-blank record: 1, 0 at the end of input, -1 on a read error or
- * when memory runs out, -2 when a record exceeds RP_CSV_MAX_RECORD. */
+ * when memory runs out, -2 when a record exceeds RP_CSV_MAX_RECORD, -3 when
+ * a signal interrupted a read (call again to go on). */
 int rp_csv_read(rp_csv_reader *reader, rp_csv_record *record);
 
 /* The delimiter a header line most likely uses: ',' ';' or '\t' (the most

@@ -176,10 +176,10 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
     return true;
 }
 
-/* Every 64k rows: reports progress (fraction of the file read, when its
+/* Every 4096 rows: reports progress (fraction of the file read, when its
  * size is known) and returns true when the caller asked to stop. */
 static bool should_stop(const rp_points_options *opts, size_t rows, FILE *in, long size) {
-    if (!opts->progress || (rows & 0xffff) != 0)
+    if (!opts->progress || (rows & 0xfff) != 0)
         return false;
     double fraction = 0;
     if (in && size > 0) {
@@ -201,7 +201,13 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_status rc = RP_OK;
     rp_csv_record rec;
-    int got = rp_csv_read(reader, &rec);
+    int got;
+    while ((got = rp_csv_read(reader, &rec)) == -3) {
+        if (opts->progress && opts->progress(0, "reading points", opts->progress_user)) {
+            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+            goto done;
+        }
+    }
     if (got <= 0) {
         rc = rp_error_set(err, RP_OPEN, "%s: %s", pts->display_name,
                           got < 0 ? "cannot read" : "empty file: no header line");
@@ -256,7 +262,17 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     size_t cap = 0;
     long size = file_size(in);
     uint64_t last_line = rec.line;
-    while ((got = rp_csv_read(reader, &rec)) == 1) {
+    for (;;) {
+        got = rp_csv_read(reader, &rec);
+        if (got == -3) { /* a signal: stop if the caller says so, else read on */
+            if (opts->progress && opts->progress(0, "reading points", opts->progress_user)) {
+                rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+                goto done;
+            }
+            continue;
+        }
+        if (got != 1)
+            break;
         last_line = rec.line;
         if (should_stop(opts, pts->n, in, size)) {
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");

@@ -9,6 +9,7 @@
  *
  * Threads: the caller's thread only.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,27 @@ static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char 
     put_char(b, '\n');
 }
 
+/* Writes the whole buffer. A signal that interrupts a write to a pipe is
+ * the caller's to judge (progress): stop with RP_INTERRUPTED, or go on. */
+static rp_status write_all(FILE *out, const char *data, size_t len, const rp_table_spec *spec,
+                           size_t row, rp_error *err) {
+    while (len > 0) {
+        errno = 0;
+        size_t put = fwrite(data, 1, len, out);
+        data += put;
+        len -= put;
+        if (len == 0)
+            break;
+        if (errno != EINTR)
+            return rp_error_set(err, RP_WRITE, "cannot write the output (row %zu): %s", row,
+                                strerror(errno));
+        clearerr(out);
+        if (spec->progress && spec->progress(0, "writing", spec->progress_user) != 0)
+            return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    }
+    return RP_OK;
+}
+
 /* A row longer than the header: its values cannot line up with their
  * names. Said for the first few. */
 static void warn_long_row(const rp_table_spec *spec, const rp_csv_record *rec, size_t *count) {
@@ -146,9 +168,11 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
     char d = pts->is_csv ? pts->delimiter : ',';
     row_buffer b = {0};
     put_header(&b, spec, d);
-    if (!b.failed && fwrite(b.data, 1, b.len, out) != b.len) {
+    rp_status hrc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
+                             : write_all(out, b.data, b.len, spec, 0, err);
+    if (hrc != RP_OK) {
         free(b.data);
-        return rp_error_set(err, RP_WRITE, "cannot write the output");
+        return hrc;
     }
     rp_points_rows *rows = rp_points_rows_begin(pts, err);
     if (!rows) {
@@ -168,6 +192,8 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
         b.len = 0;
         if (rec) {
             put_bytes(&b, rec->raw, rec->raw_len);
+            if (rec->open_quote)
+                put_char(&b, '"'); /* close it, or the values would sit inside it */
             for (size_t k = rec->nfields; k < pts->header_fields; k++)
                 put_char(&b, d);
             if (rec->nfields > pts->header_fields)
@@ -178,8 +204,8 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
         put_values(&b, spec, i, d);
         if (b.failed)
             rc = rp_error_set(err, RP_NOMEM, "out of memory writing row %zu", i + 1);
-        else if (fwrite(b.data, 1, b.len, out) != b.len)
-            rc = rp_error_set(err, RP_WRITE, "cannot write the output (row %zu)", i + 1);
+        else
+            rc = write_all(out, b.data, b.len, spec, i + 1, err);
         i++;
         if (rc == RP_OK)
             rc = rp_table_row_written(spec, i, err);

@@ -182,8 +182,8 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
         base = base ? base + 1 : path;
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)strcspn(base, "."), base);
-        /* FlatGeobuf's spatial index would reorder the features and drop
-         * those without geometry: rows must stay complete and in order. */
+        /* FlatGeobuf's spatial index would reorder the features: rows must
+         * stay in input order. */
         const char *fgb_options[] = {"SPATIAL_INDEX=NO", NULL};
         bool fgb = strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0;
         layer = GDALDatasetCreateLayer(ds, name, spec->srs, wkbPoint,
@@ -196,6 +196,12 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
     if (rc == RP_OK && nin < 0)
         rc = rp_error_set(err, RP_WRITE, "%s: cannot create the output fields: %s", path,
                           rp_gdal_capture_text(&cap));
+    if (rc == RP_OK && spec->points->nbad && spec->log &&
+        strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0)
+        fprintf(spec->log,
+                "rasterpool: warning: %s: FlatGeobuf cannot hold features without geometry: "
+                "the %zu bad row(s) are left out (.gpkg keeps them)\n",
+                path, spec->points->nbad);
     if (rc == RP_OK) {
         bool txn = GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
         rc = write_rows(layer, path, spec, nin, &cap, err);

@@ -92,11 +92,11 @@ static const char *base_of(const char *path) {
 }
 
 rp_status rp_table_check_output(const char *path, rp_error *err) {
+    struct stat st;
+    if (!is_stdout(path) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return rp_error_set(err, RP_USAGE, "%s: is a folder; -o takes a file name", path);
     if (is_stdout(path) || is_special_file(path))
         return RP_OK;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return rp_error_set(err, RP_USAGE, "%s: is a folder; -o takes a file name", path);
     if (!rp_table_is_text(path) && !rp_table_driver_for(path))
         return rp_error_set(err, RP_USAGE,
                             "%s: no GDAL vector driver writes '.%s' files (use .csv, .gpkg, "
