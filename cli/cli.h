@@ -3,6 +3,13 @@
 #define RP_CLI_H
 #include "rasterpool.h"
 
+#include <signal.h>
+
+/* Set by the first Ctrl-C (SIGINT or SIGTERM); commands poll it through
+ * their progress callback and stop cleanly. A second signal quits at once. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_interrupts(void);
+
 int cmd_extract(int argc, const char *const *argv);
 
 #endif

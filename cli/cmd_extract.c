@@ -3,23 +3,10 @@
  * parser, adds a progress bar on a terminal and Ctrl-C handling, runs the job
  * and turns its status into the exit code. Nothing else lives here.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-
-static volatile sig_atomic_t interrupted;
-
-/* First Ctrl-C: the job stops at its next check and removes its partial
- * output (exit 130). A second one quits at once. */
-static void on_interrupt(int sig) {
-    (void)sig;
-    if (interrupted)
-        _exit(130);
-    interrupted = 1;
-}
 
 typedef struct cli_progress {
     rp_progress_bar *bar;
@@ -29,7 +16,7 @@ typedef struct cli_progress {
  * output) and draws the bar. */
 static int cli_on_progress(double fraction, const char *message, void *user) {
     cli_progress *p = user;
-    if (interrupted)
+    if (cli_interrupted)
         return 1;
     return p->bar ? rp_progress_bar_update(fraction, message, p->bar) : 0;
 }
@@ -49,13 +36,6 @@ int cmd_extract(int argc, const char *const *argv) {
     cli_progress progress = {.bar = rp_extract_options_quiet(opts) ? NULL
                                                                     : rp_progress_bar_new(stderr)};
     rp_extract_options_set_progress(opts, cli_on_progress, &progress);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    /* no SA_RESTART: a read blocked on a pipe returns, and the job checks */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     rp_extract_report report;
     rp_status rc = rp_extract_run(opts, &report, &err);
     rp_progress_bar_free(progress.bar);

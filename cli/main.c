@@ -5,10 +5,30 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gdal.h>
 
 #include "cli.h"
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    if (cli_interrupted)
+        _exit(130);
+    cli_interrupted = 1;
+}
+
+/* No SA_RESTART: a read blocked on a pipe returns EINTR, and the job checks
+ * the flag. */
+void cli_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 typedef struct command {
     const char *name;
@@ -30,6 +50,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    cli_catch_interrupts(); /* first, so that no early Ctrl-C is lost */
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -125,6 +125,23 @@ def fields_of(path):
 # --------------------------------------------------------------------------
 
 
+
+def wait_until_catching_sigint(p, timeout=30.0):
+    """Waits until process p has installed its SIGINT handler (Linux
+    /proc/PID/status SigCgt), so that a signal tests the handler and not the
+    start-up; sanitizer builds can take seconds to get there."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and p.poll() is None:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:") and int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)):
+                        return True
+        except OSError:
+            return False
+        time.sleep(0.01)
+    return False
+
 def case_unclosed_quote(case, E, T):
     xs, ys = E.ix[:4], E.iy[:4]
     v, st = E.expect(xs, ys)
@@ -396,6 +413,7 @@ def case_sigint_pipe(case, E, T):
     try:
         p.stdin.write(("id,x,y\n" + "".join("%d,%s,%s\n" % (i, FC(E.xs[i]), FC(E.ys[i])) for i in range(5))).encode())
         p.stdin.flush()
+        wait_until_catching_sigint(p)
         time.sleep(0.5)
         T.check(case, p.poll() is None, "test setup: rasterpool exited (%s) before SIGINT" % p.returncode)
         t0 = time.time()
@@ -451,6 +469,7 @@ def case_sigint_file(case, E, T):
             write_raw(out, old)
         cmd = [rptest.binary(), "extract", r1, r2, "--points", pts, "-o", out, "-j", "2", "-q"]
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until_catching_sigint(p)
         time.sleep(delay)
         p.send_signal(signal.SIGINT)
         if not wait_exit(p, 30):
