@@ -28,6 +28,8 @@ struct rp_csv_reader {
     bool eof;
     bool started;
     uint64_t line; /* line number of buf[pos] */
+    size_t last_pos;   /* where the last record returned starts */
+    uint64_t last_line;
     rp_csv_field *fields;
     size_t fields_cap;
 };
@@ -60,6 +62,13 @@ void rp_csv_reader_free(rp_csv_reader *r) {
 
 void rp_csv_reader_set_delimiter(rp_csv_reader *r, char delimiter) {
     r->delimiter = delimiter;
+}
+
+/* The last record is still in the buffer (nothing moves it before the next
+ * read), so stepping back is only resetting the position. */
+void rp_csv_unread(rp_csv_reader *r) {
+    r->pos = r->last_pos;
+    r->line = r->last_line;
 }
 
 /* Moves the unread tail to the front and reads more; grows the buffer when
@@ -200,6 +209,8 @@ record_end:;
     rec->line = r->line;
     rec->nfields = nfields;
     rec->fields = r->fields;
+    r->last_pos = r->pos;
+    r->last_line = r->line;
     r->line += newlines + (i < n ? 1 : 0);
     r->pos += consumed;
     return 1;

@@ -33,6 +33,9 @@ typedef struct rp_csv_reader rp_csv_reader;
 rp_csv_reader *rp_csv_reader_new(FILE *in, char delimiter);
 void rp_csv_reader_free(rp_csv_reader *reader);
 void rp_csv_reader_set_delimiter(rp_csv_reader *reader, char delimiter);
+/* Steps back so that the next read returns the last record again (for
+ * example split with another delimiter). Only right after a read of 1. */
+void rp_csv_unread(rp_csv_reader *reader);
 
 /* Records longer than this are refused (an unterminated quote would
  * otherwise pull the rest of a file into one record). */

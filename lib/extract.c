@@ -83,6 +83,27 @@ static rp_status name_columns(rp_extract_setup *s, char *const *rasters, rp_erro
     return RP_OK;
 }
 
+/* Adds raster r's band columns (the bands asked for, or all), reading each
+ * band's metadata from the caller's handle ds. */
+static rp_status add_band_columns(rp_extract_setup *s, int r, GDALDatasetH ds, const char *path,
+                                  const int *bands, int nbands, rp_error *err) {
+    int count = nbands ? nbands : s->rasters[r].band_count;
+    rp_value_column *grown = realloc(s->columns, (size_t)(s->ncolumns + count) * sizeof *grown);
+    if (!grown)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    s->columns = grown;
+    for (int k = 0; k < count; k++) {
+        rp_value_column *col = &s->columns[s->ncolumns];
+        memset(col, 0, sizeof *col);
+        col->raster = r;
+        rp_status rc = rp_band_info_read(ds, path, nbands ? bands[k] : k + 1, &col->band, err);
+        if (rc != RP_OK)
+            return rc;
+        s->ncolumns++;
+    }
+    return RP_OK;
+}
+
 rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int nrasters,
                                 const int *bands, int nbands, rp_error *err) {
     memset(s, 0, sizeof *s);
@@ -90,30 +111,13 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
     if (!s->rasters)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     s->nrasters = nrasters;
-    int total = 0;
     for (int r = 0; r < nrasters; r++) {
-        rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r], err);
-        if (rc != RP_OK)
-            return rc;
-        total += nbands ? nbands : s->rasters[r].band_count;
-    }
-    s->columns = calloc((size_t)total, sizeof *s->columns);
-    if (!s->columns)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int r = 0; r < nrasters; r++) {
-        GDALDatasetH ds = GDALOpenEx(rasters[r], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-        if (!ds)
-            return rp_error_set(err, RP_OPEN, "%s: cannot open raster", rasters[r]);
-        int count = nbands ? nbands : s->rasters[r].band_count;
-        rp_status rc = RP_OK;
-        for (int k = 0; k < count && rc == RP_OK; k++) {
-            rp_value_column *col = &s->columns[s->ncolumns];
-            col->raster = r;
-            rc = rp_band_info_read(ds, rasters[r], nbands ? bands[k] : k + 1, &col->band, err);
-            if (rc == RP_OK)
-                s->ncolumns++;
+        GDALDatasetH ds = NULL;
+        rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r], &ds, err);
+        if (rc == RP_OK) {
+            rc = add_band_columns(s, r, ds, rasters[r], bands, nbands, err);
+            GDALClose(ds);
         }
-        GDALClose(ds);
         if (rc != RP_OK)
             return rc;
     }
@@ -148,9 +152,11 @@ rp_status rp_extract_setup_alloc(rp_extract_setup *s, size_t n, rp_error *err) {
     return RP_OK;
 }
 
-/* Points moved to one raster's CRS; reused from raster to raster. */
+/* Points moved to one raster's CRS, kept for the next raster when it has
+ * the same CRS. */
 typedef struct point_scratch {
     double *x, *y;
+    OGRSpatialReferenceH srs; /* the CRS x/y are in (borrowed), or NULL */
 } point_scratch;
 
 /* Plans one raster: the points, transformed to its CRS when it differs from
@@ -159,16 +165,20 @@ static rp_status plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH 
                              const double *x, const double *y, size_t n, point_scratch *scratch,
                              rp_plan *plan, rp_error *err) {
     if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
-        if (!scratch->x) {
-            scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
-            scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
-            if (!scratch->x || !scratch->y)
-                return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+        if (!scratch->srs || !rp_crs_same(scratch->srs, raster->srs)) {
+            if (!scratch->x) {
+                scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
+                scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
+                if (!scratch->x || !scratch->y)
+                    return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+            }
+            scratch->srs = NULL;
+            rp_status rc = rp_crs_transform(points_srs, raster->srs, x, y, scratch->x,
+                                            scratch->y, n, err);
+            if (rc != RP_OK)
+                return rc;
+            scratch->srs = raster->srs;
         }
-        rp_status rc = rp_crs_transform(points_srs, raster->srs, x, y, scratch->x, scratch->y,
-                                        n, err);
-        if (rc != RP_OK)
-            return rc;
         x = scratch->x;
         y = scratch->y;
     }
@@ -194,7 +204,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
                              rp_extract_read_stats *stats, rp_error *err) {
-    point_scratch scratch = {NULL, NULL};
+    point_scratch scratch = {NULL, NULL, NULL};
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
@@ -262,7 +272,7 @@ static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *pl
 /* --plan: what would be read, without reading a pixel. */
 static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
                             OGRSpatialReferenceH points_srs, rp_error *err) {
-    point_scratch scratch = {NULL, NULL};
+    point_scratch scratch = {NULL, NULL, NULL};
     rp_status rc = RP_OK;
     printf("points: %zu\n", pts->n);
     printf("bad rows: %zu (no coordinates; not read)\n", pts->nbad);

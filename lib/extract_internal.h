@@ -50,6 +50,7 @@ typedef struct rp_band_info {
     int64_t nodata_i64;   /* GDT_Int64 */
     uint64_t nodata_u64;  /* GDT_UInt64 */
     bool read_mask;       /* a mask band (per-dataset, alpha, or explicit) must be read */
+    bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */
 } rp_band_info;
 
 /* One raster's metadata, read on the caller's thread before planning. */
@@ -63,8 +64,10 @@ typedef struct rp_raster_info {
     bool block_bytes_known;
 } rp_raster_info;
 
-/* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. */
-rp_status rp_raster_info_read(const char *path, rp_raster_info *info, rp_error *err);
+/* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. With
+ * open_ds, the dataset stays open for the caller (who closes it) on success. */
+rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
+                              rp_error *err);
 void rp_raster_info_free(rp_raster_info *info);
 /* Band metadata; RP_USAGE when the raster has no such band. */
 rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,

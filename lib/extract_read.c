@@ -202,7 +202,7 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
     const rp_plan_block *b = &job->plan->blocks[task];
     const rp_grid *g = &job->raster->grid;
     bool any_failed = false;
-    GDALRasterBandH mask_read_for = NULL; /* per-dataset masks are read once */
+    bool have_dataset_mask = false; /* a per-dataset mask is read once a block */
     for (int c = 0; c < job->ncolumns; c++) {
         rp_value_column *col = job->columns[c];
         GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
@@ -210,11 +210,10 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         CPLErr e = read_band_block(g, band, &col->band, b, w->block);
         const unsigned char *mask = NULL;
         if (e == CE_None && col->band.read_mask) {
-            GDALRasterBandH mb = GDALGetMaskBand(band);
-            bool shared = (GDALGetMaskFlags(band) & GMF_PER_DATASET) != 0;
-            if (!(shared && mask_read_for == mb)) {
+            bool shared = col->band.mask_per_dataset;
+            if (!(shared && have_dataset_mask)) {
                 e = read_mask_block(g, band, b, w->mask);
-                mask_read_for = (e == CE_None && shared) ? mb : NULL;
+                have_dataset_mask = e == CE_None && shared;
             }
             mask = w->mask;
         }
@@ -237,11 +236,9 @@ rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, cons
     read_job job = {.raster = raster, .plan = plan, .columns = columns, .ncolumns = ncolumns,
                     .opts = opts};
     const rp_grid *g = &raster->grid;
+    /* every band lands in the grid's block layout (read_band_block) */
     for (int c = 0; c < ncolumns; c++) {
-        const rp_band_info *bi = &columns[c]->band;
-        size_t own = (size_t)bi->block_w * (size_t)bi->block_h;
-        size_t grid = (size_t)(g->block_w * g->block_h);
-        size_t bytes = (own > grid ? own : grid) * (size_t)bi->type_size;
+        size_t bytes = (size_t)(g->block_w * g->block_h) * (size_t)columns[c]->band.type_size;
         if (bytes > job.buffer_bytes)
             job.buffer_bytes = bytes;
     }

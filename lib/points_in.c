@@ -194,89 +194,73 @@ static long file_size(FILE *in) {
     return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) ? (long)st.st_size : -1;
 }
 
+/* rp_csv_read that goes on after a signal interrupted a read, unless the
+ * caller's progress function says stop: then -4. */
+static int next_record(rp_csv_reader *reader, rp_csv_record *rec,
+                       const rp_points_options *opts) {
+    int got;
+    while ((got = rp_csv_read(reader, rec)) == -3)
+        if (opts->progress && opts->progress(0, "reading points", opts->progress_user))
+            return -4;
+    return got;
+}
+
+/* Standard input's copy, for the second pass. */
+static rp_status spool_record(rp_points *pts, const rp_csv_record *rec, rp_error *err) {
+    if (pts->spool && (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
+                       fputc('\n', pts->spool) == EOF))
+        return rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+    return RP_OK;
+}
+
+/* The header: its delimiter (then the record is split again with it), the
+ * x/y columns, its text and names for the output. */
+static rp_status read_header(const rp_points_options *opts, rp_points *pts,
+                             rp_csv_reader *reader, rp_error *err) {
+    rp_csv_record rec;
+    int got = next_record(reader, &rec, opts);
+    if (got == -4)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    if (got <= 0)
+        return rp_error_set(err, RP_OPEN, "%s: %s", pts->display_name,
+                            got < 0 ? "cannot read" : "empty file: no header line");
+    pts->delimiter = rp_csv_detect_delimiter(rec.raw, rec.raw_len);
+    if (pts->delimiter != ',') {
+        rp_csv_reader_set_delimiter(reader, pts->delimiter);
+        rp_csv_unread(reader);
+        if (rp_csv_read(reader, &rec) != 1)
+            return rp_error_set(err, RP_READ, "%s: cannot read the header", pts->display_name);
+    }
+    rp_status rc = find_xy_columns(opts, pts, &rec, err);
+    if (rc != RP_OK)
+        return rc;
+    pts->header_names = header_names(&rec);
+    pts->header_fields = rec.nfields;
+    pts->header = malloc(rec.raw_len + 1);
+    if (!pts->header || !pts->header_names)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    memcpy(pts->header, rec.raw, rec.raw_len);
+    pts->header[rec.raw_len] = '\0';
+    pts->header_len = rec.raw_len;
+    return spool_record(pts, &rec, err);
+}
+
 static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *in,
                           rp_error *err) {
     rp_csv_reader *reader = rp_csv_reader_new(in, ',');
     if (!reader)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    rp_status rc = RP_OK;
-    rp_csv_record rec;
-    int got;
-    while ((got = rp_csv_read(reader, &rec)) == -3) {
-        if (opts->progress && opts->progress(0, "reading points", opts->progress_user)) {
-            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
-            goto done;
-        }
-    }
-    if (got <= 0) {
-        rc = rp_error_set(err, RP_OPEN, "%s: %s", pts->display_name,
-                          got < 0 ? "cannot read" : "empty file: no header line");
-        goto done;
-    }
-    pts->delimiter = rp_csv_detect_delimiter(rec.raw, rec.raw_len);
-    size_t header_fields = rec.nfields;
-    if (pts->delimiter != ',') {
-        /* re-split the header with the right delimiter */
-        char *line = malloc(rec.raw_len + 1);
-        if (!line) {
-            rc = rp_error_set(err, RP_NOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(line, rec.raw, rec.raw_len);
-        FILE *mem = fmemopen(line, rec.raw_len, "r");
-        rp_csv_reader *hr = mem ? rp_csv_reader_new(mem, pts->delimiter) : NULL;
-        rp_csv_record hrec;
-        if (hr && rp_csv_read(hr, &hrec) == 1) {
-            rc = find_xy_columns(opts, pts, &hrec, err);
-            header_fields = hrec.nfields;
-            pts->header_names = header_names(&hrec);
-        }
-        else
-            rc = rp_error_set(err, RP_NOMEM, "out of memory");
-        rp_csv_reader_free(hr);
-        if (mem)
-            fclose(mem);
-        free(line);
-        rp_csv_reader_set_delimiter(reader, pts->delimiter);
-    } else {
-        rc = find_xy_columns(opts, pts, &rec, err);
-        pts->header_names = header_names(&rec);
-    }
-    if (rc != RP_OK)
-        goto done;
-    pts->header = malloc(rec.raw_len + 1);
-    if (!pts->header) {
-        rc = rp_error_set(err, RP_NOMEM, "out of memory");
-        goto done;
-    }
-    memcpy(pts->header, rec.raw, rec.raw_len);
-    pts->header[rec.raw_len] = '\0';
-    pts->header_len = rec.raw_len;
-    pts->header_fields = header_fields;
-    if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
-                       fputc('\n', pts->spool) == EOF)) {
-        rc = rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
-        goto done;
-    }
-
+    rp_status rc = read_header(opts, pts, reader, err);
     size_t cap = 0;
     long size = file_size(in);
-    uint64_t last_line = rec.line;
-    for (;;) {
-        got = rp_csv_read(reader, &rec);
-        if (got == -3) { /* a signal: stop if the caller says so, else read on */
-            if (opts->progress && opts->progress(0, "reading points", opts->progress_user)) {
-                rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
-                goto done;
-            }
-            continue;
-        }
-        if (got != 1)
-            break;
+    uint64_t last_line = 1;
+    rp_csv_record rec;
+    int got = 0;
+    while (rc == RP_OK && (got = next_record(reader, &rec, opts)) == 1) {
         last_line = rec.line;
         if (should_stop(opts, pts->n, in, size)) {
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
-            goto done;
+            break;
         }
         double x = NAN, y = NAN;
         char why[160];
@@ -288,29 +272,26 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
                                       "of the file)");
         if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
-            goto done;
+            break;
         }
         if (!ok) {
             char where[32];
             snprintf(where, sizeof where, "%llu", (unsigned long long)rec.line);
             warn_bad_row(opts, pts, where, why);
         }
-        if (pts->spool && (fwrite(rec.raw, 1, rec.raw_len, pts->spool) != rec.raw_len ||
-                           fputc('\n', pts->spool) == EOF)) {
-            rc = rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
-            goto done;
-        }
+        rc = spool_record(pts, &rec, err);
     }
-    if (got == -2)
+    if (rc == RP_OK && got == -4)
+        rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    else if (rc == RP_OK && got == -2)
         rc = rp_error_set(err, RP_READ,
                           "%s: a record after line %llu is longer than %zu MiB (an unclosed "
                           "quote?)",
                           pts->display_name, (unsigned long long)last_line,
                           RP_CSV_MAX_RECORD >> 20);
-    else if (got < 0)
+    else if (rc == RP_OK && got < 0)
         rc = rp_error_set(err, RP_READ, "%s: read error after line %llu: %s", pts->display_name,
                           (unsigned long long)last_line, strerror(errno));
-done:
     rp_csv_reader_free(reader);
     return rc;
 }

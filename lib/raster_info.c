@@ -19,7 +19,8 @@
 #include "error_internal.h"
 #include "extract_internal.h"
 
-rp_status rp_raster_info_read(const char *path, rp_raster_info *info, rp_error *err) {
+rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
+                              rp_error *err) {
     memset(info, 0, sizeof *info);
     info->path = path;
     rp_gdal_capture cap;
@@ -58,7 +59,10 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, rp_error *
     if (!info->driver)
         rc = rp_error_set(err, RP_NOMEM, "out of memory");
 done:
-    GDALClose(ds);
+    if (rc == RP_OK && open_ds)
+        *open_ds = ds; /* the caller reads the bands, then closes it */
+    else
+        GDALClose(ds);
     return rc;
 }
 
@@ -104,6 +108,7 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     /* Nodata is compared directly; an all-valid mask needs nothing. Any other
      * mask (per-dataset, alpha, explicit per-band) is read with the block. */
     out->read_mask = !(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA);
+    out->mask_per_dataset = (flags & GMF_PER_DATASET) != 0;
     return RP_OK;
 }
 

@@ -54,7 +54,8 @@ rp_status rp_table_unique_names(rp_points *points, rp_value_column *columns, int
                                 bool with_status, FILE *log, rp_error *err);
 
 /* Writes the output table (CSV or by extension any OGR format) and puts it
- * in place only when complete. */
+ * in place only when complete. Call rp_table_check_output first (before the
+ * job's work, so a bad -o fails at once). */
 rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err);
 
 #endif

@@ -246,9 +246,7 @@ rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *
                               strerror(errno));
         return rc;
     }
-    rp_status rc = rp_table_check_output(path, err);
-    if (rc != RP_OK)
-        return rc;
+    rp_status rc = RP_OK;
     GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
     if (is_special_file(path))
         return write_to(path, drv, spec, err);

@@ -126,6 +126,25 @@ def fields_of(path):
 
 
 
+
+def one_source_vrt(path, w, h, dtype, src, src_w, src_h, band_attrs="", band_xml=""):
+    """A hand-written VRT (gdalbuildvrt cannot make these): a w x h band of
+    dtype, unit pixels, origin (0, h), with src's src_w x src_h pixels at its
+    top-left corner."""
+    return write_raw(path, """<VRTDataset rasterXSize="%d" rasterYSize="%d">
+  <GeoTransform>0, 1, 0, %d, 0, -1</GeoTransform>
+  <VRTRasterBand dataType="%s" band="1"%s>
+    %s
+    <SimpleSource>
+      <SourceFilename relativeToVRT="1">%s</SourceFilename>
+      <SourceBand>1</SourceBand>
+      <SrcRect xOff="0" yOff="0" xSize="%d" ySize="%d" />
+      <DstRect xOff="0" yOff="0" xSize="%d" ySize="%d" />
+    </SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+""" % (w, h, h, dtype, band_attrs, band_xml, os.path.basename(src), src_w, src_h, src_w, src_h))
+
 def wait_until_catching_sigint(p, timeout=30.0):
     """Waits until process p has installed its SIGINT handler (Linux
     /proc/PID/status SigCgt), so that a signal tests the handler and not the
@@ -506,19 +525,8 @@ def case_inf_pixel(case, E, T):
     d[7, 7] = np.finfo(np.float32).max
     gt = (0.0, 1.0, 0.0, 16.0, 0.0, -1.0)
     base = rptest.create_raster(E.p("infbase.tif"), d, "Float32", gt=gt, block=(16, 16))
-    vrt = write_raw(E.p("inf.vrt"), """<VRTDataset rasterXSize="16" rasterYSize="16">
-  <GeoTransform>0, 1, 0, 16, 0, -1</GeoTransform>
-  <VRTRasterBand dataType="Float32" band="1">
-    <NoDataValue>1e300</NoDataValue>
-    <SimpleSource>
-      <SourceFilename relativeToVRT="1">%s</SourceFilename>
-      <SourceBand>1</SourceBand>
-      <SrcRect xOff="0" yOff="0" xSize="16" ySize="16" />
-      <DstRect xOff="0" yOff="0" xSize="16" ySize="16" />
-    </SimpleSource>
-  </VRTRasterBand>
-</VRTDataset>
-""" % os.path.basename(base))
+    vrt = one_source_vrt(E.p("inf.vrt"), 16, 16, "Float32", base, 16, 16,
+                         band_xml="<NoDataValue>1e300</NoDataValue>")
     envi = rptest.create_raster(E.p("inf_envi.bin"), d, "Float32", gt=gt, nodata=1e300, driver="ENVI", block=None)
     # (col, row) -> expected text
     cells = [((4, 3), "inf"), ((6, 5), "-inf"), ((7, 7), "3.4028235e+38"), ((0, 0), "0"), ((1, 0), "0.25")]
@@ -605,18 +613,8 @@ def case_special_coords(case, E, T):
 def case_huge_plan(case, E, T):
     HW, HH, B = 40000000, 20000000, 128
     src = rptest.create_raster(E.p("tiny.tif"), np.ones((8, 8), dtype=np.uint8), "Byte", block=None)
-    vrt = write_raw(E.p("huge.vrt"), """<VRTDataset rasterXSize="%d" rasterYSize="%d">
-  <GeoTransform>0, 1, 0, %d, 0, -1</GeoTransform>
-  <VRTRasterBand dataType="Byte" band="1" blockXSize="%d" blockYSize="%d">
-    <SimpleSource>
-      <SourceFilename relativeToVRT="1">%s</SourceFilename>
-      <SourceBand>1</SourceBand>
-      <SrcRect xOff="0" yOff="0" xSize="8" ySize="8" />
-      <DstRect xOff="0" yOff="0" xSize="8" ySize="8" />
-    </SimpleSource>
-  </VRTRasterBand>
-</VRTDataset>
-""" % (HW, HH, HH, B, B, os.path.basename(src)))
+    vrt = one_source_vrt(E.p("huge.vrt"), HW, HH, "Byte", src, 8, 8,
+                         band_attrs=' blockXSize="%d" blockYSize="%d"' % (B, B))
     ds = gdal.Open(vrt)
     if (ds.RasterXSize, ds.RasterYSize, tuple(ds.GetRasterBand(1).GetBlockSize())) != (HW, HH, (B, B)):
         raise AssertionError("test setup: GDAL reads the VRT as %s" % (

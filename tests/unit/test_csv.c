@@ -116,8 +116,29 @@ static void delimiters(void) {
     fclose(f);
 }
 
+static void unread_with_another_delimiter(void) {
+    FILE *f = from_string("\xEF\xBB\xBFid;x;y\n1;2,5;3\n");
+    rp_csv_reader *r = rp_csv_reader_new(f, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.nfields, 1);
+    rp_csv_reader_set_delimiter(r, ';');
+    rp_csv_unread(r);
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.nfields, 3);
+    CHECK_EQ_INT(rec.line, 1);
+    field_is(&rec, 0, "id");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.line, 2);
+    field_is(&rec, 1, "2,5");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 0);
+    rp_csv_reader_free(r);
+    fclose(f);
+}
+
 int main(void) {
     quoting();
+    unread_with_another_delimiter();
     long_records();
     unterminated_quote();
     delimiters();
