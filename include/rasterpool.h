@@ -205,6 +205,11 @@ typedef struct rp_kernel_block {
     int worker;                /* 0 .. threads-1: the calling worker thread */
     char *error;               /* on failure, write a message here (NUL-terminated, */
     size_t error_size;         /* at most error_size bytes) */
+    /* Returns non-zero once the job is stopping (another window failed, or
+     * Ctrl-C): a long kernel may poll it, e.g. once a row, and return at
+     * once (any return value; the window is discarded). */
+    int (*stopping)(const struct rp_kernel_block *block);
+    const void *job;           /* rasterpool's, for stopping() */
 } rp_kernel_block;
 
 /* A kernel: called once per window, from several worker threads at once (each

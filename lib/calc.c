@@ -266,6 +266,11 @@ static rp_status compute_expressions(calc_job *job, calc_worker *wk, int x, int 
     return rc;
 }
 
+static int kernel_stopping(const rp_kernel_block *block) {
+    const calc_job *job = block->job;
+    return rp_calc_writer_stopping(job->writer);
+}
+
 static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, int w, int h,
                                 void *out, rp_error *err) {
     const rp_calc_options *o = job->opts;
@@ -309,10 +314,14 @@ static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, in
                            .out_nodata = job->nodata,
                            .worker = wk->index,
                            .error = message,
-                           .error_size = sizeof message};
+                           .error_size = sizeof message,
+                           .stopping = kernel_stopping,
+                           .job = job};
     memcpy(blk.geotransform, s->gt, sizeof s->gt);
     (void)px;
     int r = s->kernel(&blk, s->kernel_user);
+    if (rp_calc_writer_stopping(job->writer))
+        return rp_error_set(err, RP_INTERRUPTED, "stopped"); /* whatever it returned */
     if (r != 0) {
         message[sizeof message - 1] = '\0';
         return rp_error_set(err, RP_PARTIAL,
@@ -339,7 +348,8 @@ static rp_status worker_run(void *ctx, void *state, size_t task, rp_error *err) 
                                       : compute_expressions(job, wk, x, y, w, h, out, err);
     if (rc != RP_OK) {
         free(out);
-        return job_fail(job, rc, err);
+        /* "stopped" is the echo of a failure recorded already, or Ctrl-C */
+        return rc == RP_INTERRUPTED ? rc : job_fail(job, rc, err);
     }
     rp_calc_writer_submit(job->writer, task, x, y, w, h, out);
     return RP_OK;

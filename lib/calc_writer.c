@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,6 +71,7 @@ struct rp_calc_writer {
     size_t nwindows;
     size_t written;
     bool failed;   /* stop everything */
+    atomic_bool stopping; /* the same, for lock-free polling by kernels */
     rp_error error; /* the writer's own failure, if any */
     char **config;
     int nconfig;
@@ -142,6 +144,7 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     w->type = spec->type;
     w->bands = spec->bands;
     w->threads = spec->threads;
+    atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     w->tmp_path = make_temp(spec->path, err);
@@ -210,6 +213,7 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
 
 static void fail_locked(rp_calc_writer *w) {
     w->failed = true;
+    atomic_store(&w->stopping, true);
     pthread_cond_broadcast(&w->changed);
 }
 
@@ -318,6 +322,10 @@ void rp_calc_writer_abort(rp_calc_writer *w) {
     pthread_mutex_lock(&w->lock);
     fail_locked(w);
     pthread_mutex_unlock(&w->lock);
+}
+
+bool rp_calc_writer_stopping(rp_calc_writer *w) {
+    return atomic_load(&w->stopping);
 }
 
 size_t rp_calc_writer_done(rp_calc_writer *w) {

@@ -11,6 +11,8 @@
  *   rasterpool calc -i A=rgb.tif --kernel ./reverse_bands.so:reverse_bands \
  *       --kernel-arg 200 -o bgr.tif          # lighter: 200 additions a value
  *
+ * It polls block->stopping() once a row, so Ctrl-C stops it quickly.
+ *
  * Threads: calc calls it from several workers at once, each with its own
  * block; it keeps no state, and reads `user` (the --kernel-arg text) only.
  */
@@ -67,6 +69,9 @@ int reverse_bands(const rp_kernel_block *b, void *user) {
     for (int band = 0; band < in->bands; band++) {
         size_t from = (size_t)band * px, to = (size_t)(in->bands - 1 - band) * px;
         for (size_t i = 0; i < px; i++) {
+            /* a long job: give up at once when calc is stopping (Ctrl-C) */
+            if (i % (size_t)b->width == 0 && b->stopping(b))
+                return 1;
             /* Additions the compiler may not fold (floating point): the work */
             double v = get(in->data, in->type, from + i);
             double work = v;
