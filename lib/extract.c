@@ -447,7 +447,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
         rp_table_spec spec = {.name = opts->output_path, .points = &pts, .columns = setup.columns,
                               .ncolumns = setup.ncolumns, .with_status = opts->status_column,
                               .srs = points_srs ? points_srs : setup.rasters[0].srs,
-                              .log = opts->log, .progress = relay_progress,
+                              .log = opts->log, .pool = pool, .progress = relay_progress,
                               .progress_user = &relay};
         rc = rp_table_write(opts->output_path, &spec, err);
     }

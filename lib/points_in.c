@@ -2,7 +2,8 @@
  * points_in.c — points from a CSV file, standard input, or an OGR dataset.
  *
  * Pass 1 (rp_points_read) keeps coordinates only. CSV goes through the
- * streaming record reader (csv.c) and strtod; the x/y columns are found by
+ * streaming record reader (csv.c) and numparse.cc (strtod for what is not a
+ * plain decimal); the x/y columns are found by
  * name (x/y, lon/lat, longitude/latitude, easting/northing, any case) unless
  * named. A row whose coordinates cannot be parsed is kept as a point with NaN
  * coordinates and flagged bad, and a warning names FILE:LINE. Vector data is
@@ -27,6 +28,7 @@
 
 #include "crs_internal.h"
 #include "error_internal.h"
+#include "numparse_internal.h"
 #include "points_internal.h"
 
 enum { MAX_WARNINGS = 20 };
@@ -149,6 +151,9 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
                  rec->nfields);
         return false;
     }
+    const rp_csv_field *f = &rec->fields[field];
+    if (!f->quoted && rp_parse_decimal(rec->raw + f->offset, f->length, out))
+        return true; /* the common case: a plain decimal, parsed in place */
     char buf[128];
     size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
     char *s = buf;
@@ -207,10 +212,27 @@ static int next_record(rp_csv_reader *reader, rp_csv_record *rec,
 
 /* Standard input's copy, for the second pass. */
 static rp_status spool_record(rp_points *pts, const rp_csv_record *rec, rp_error *err) {
-    if (pts->spool && (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
-                       fputc('\n', pts->spool) == EOF))
+    if (!pts->spool)
+        return RP_OK;
+    if (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
+        fputc('\n', pts->spool) == EOF)
         return rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+    pts->spool_len += rec->raw_len + 1;
     return RP_OK;
+}
+
+/* Before the first row of each slice: where pass 2 finds it. */
+static int mark_slice(rp_points *pts, const rp_csv_record *rec) {
+    if (pts->n % RP_POINTS_SLICE_ROWS != 0)
+        return 0;
+    rp_points_slice *grown = realloc(pts->slices, (pts->nslices + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    pts->slices = grown;
+    grown[pts->nslices].offset = pts->spool ? pts->spool_len : rec->offset;
+    grown[pts->nslices].line = rec->line;
+    pts->nslices++;
+    return 0;
 }
 
 /* The header: its delimiter (then the record is split again with it), the
@@ -270,7 +292,8 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         if (rec.open_quote)
             snprintf(why, sizeof why, "a quoted field is never closed (it runs to the end "
                                       "of the file)");
-        if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+        if (mark_slice(pts, &rec) != 0 ||
+            push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             break;
         }
@@ -387,6 +410,7 @@ void rp_points_free(rp_points *pts) {
     free(pts->x);
     free(pts->y);
     free(pts->bad);
+    free(pts->slices);
     free(pts->display_name);
     free(pts->path);
     free(pts->header);

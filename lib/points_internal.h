@@ -28,6 +28,15 @@ typedef struct rp_points_options {
     void *progress_user;
 } rp_points_options;
 
+/* Where a slice of RP_POINTS_SLICE_ROWS rows starts in the CSV text that
+ * pass 2 reads (the file, or the spool of standard input): pass 2 reads and
+ * formats slices in parallel. */
+#define RP_POINTS_SLICE_ROWS 65536
+typedef struct rp_points_slice {
+    uint64_t offset; /* byte offset of the slice's first record */
+    uint64_t line;   /* its line number, for messages */
+} rp_points_slice;
+
 typedef struct rp_points {
     size_t n;
     double *x, *y;          /* as read; NaN for bad rows */
@@ -46,6 +55,9 @@ typedef struct rp_points {
     size_t header_len;
     size_t header_fields;   /* fields in the header */
     char **header_names;    /* their names, unquoted (a CSL list) */
+    rp_points_slice *slices; /* CSV: one per RP_POINTS_SLICE_ROWS rows */
+    size_t nslices;
+    uint64_t spool_len;      /* bytes written to the spool so far */
     GDALDatasetH vector;
     OGRLayerH layer;
 } rp_points;
