@@ -429,7 +429,7 @@ static rp_status choose_output(calc_job *job, rp_error *err) {
     return RP_OK;
 }
 
-/* Windows of whole output blocks, about RP_CALC_WINDOW_PIXELS each. */
+/* Windows of whole output blocks, at most about RP_CALC_WINDOW_PIXELS each. */
 static void plan_windows(calc_job *job, int block_w, int block_h) {
     int W = job->setup->width, H = job->setup->height;
     if (block_w < 1)
@@ -439,7 +439,13 @@ static void plan_windows(calc_job *job, int block_w, int block_h) {
     int h = block_h;
     while (h < 256 && h + block_h <= H)
         h += block_h;
-    long per_row = RP_CALC_WINDOW_PIXELS / ((long)h * block_w);
+    /* at least about 64 windows when the raster allows, so that threads
+     * share the work evenly; never depending on the thread count, so the
+     * writes, and the file, are the same at any -j */
+    long target = (long)W * (long)H / 64;
+    if (target > RP_CALC_WINDOW_PIXELS)
+        target = RP_CALC_WINDOW_PIXELS;
+    long per_row = target / ((long)h * block_w);
     if (per_row < 1)
         per_row = 1;
     long blocks_x = (W + block_w - 1) / block_w;
