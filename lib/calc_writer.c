@@ -338,12 +338,15 @@ size_t rp_calc_writer_done(rp_calc_writer *w) {
 typedef struct cog_progress {
     rp_progress_fn fn;
     void *user;
+    bool cancelled;
 } cog_progress;
 
 static int CPL_STDCALL on_cog_progress(double fraction, const char *msg, void *user) {
     (void)msg;
     cog_progress *p = user;
-    return !p->fn || p->fn(fraction, "COG", p->user) == 0;
+    if (p->fn && p->fn(fraction, "COG", p->user) != 0)
+        p->cancelled = true;
+    return !p->cancelled;
 }
 
 /* The complete GTiff at tmp_path, copied by the COG driver to cog_path. */
@@ -355,7 +358,7 @@ static rp_status make_cog(rp_calc_writer *w, rp_progress_fn fn, void *user, rp_e
     rp_gdal_capture_push(&cap);
     GDALDatasetH src = GDALOpenEx(w->tmp_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     GDALDatasetH dst = NULL;
-    cog_progress prog = {fn, user};
+    cog_progress prog = {fn, user, false};
     if (src) {
         dst = GDALCreateCopy(GDALGetDriverByName("COG"), w->cog_path, src, FALSE, w->cog_options,
                              on_cog_progress, &prog);
@@ -365,7 +368,7 @@ static rp_status make_cog(rp_calc_writer *w, rp_progress_fn fn, void *user, rp_e
     }
     rp_gdal_capture_pop();
     if (!dst || cap.count) {
-        if (cap.count && strstr(rp_gdal_capture_text(&cap), "nterrupt"))
+        if (prog.cancelled)
             return rp_error_set(err, RP_INTERRUPTED, "interrupted");
         return rp_error_set(err, RP_WRITE, "%s: cannot write the COG: %s", w->path,
                             cap.count ? rp_gdal_capture_text(&cap) : "unknown GDAL error");
