@@ -51,9 +51,8 @@ typedef struct piece {
     /* results */
     uint64_t first, end;  /* offsets of the first record and of the next piece's */
     uint64_t first_line, end_line; /* relative lines of those two records */
-    double *x, *y;
-    uint8_t *bad;
-    size_t n, cap, nbad;
+    rp_points part;       /* its points: x, y, bad, n, nbad only */
+    size_t cap;
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
     char *buf;
     size_t buf_cap;
@@ -81,36 +80,13 @@ static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const r
     return RP_OK;
 }
 
-static int push(piece *p, double x, double y, bool bad) {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16384;
-        double *nx = realloc(p->x, cap * sizeof *nx);
-        if (nx)
-            p->x = nx;
-        double *ny = realloc(p->y, cap * sizeof *ny);
-        if (ny)
-            p->y = ny;
-        uint8_t *nb = realloc(p->bad, cap);
-        if (nb)
-            p->bad = nb;
-        if (!nx || !ny || !nb)
-            return -1;
-        p->cap = cap;
-    }
-    p->x[p->n] = x;
-    p->y[p->n] = y;
-    p->bad[p->n] = bad;
-    p->n++;
-    return 0;
-}
-
 /* One pass over the piece's bytes [begin, begin + len). Returns 1 when done,
  * 0 when a record runs past the bytes read (read more and parse again). */
 static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *rc,
                        rp_error *err) {
     const rp_points *pts = job->pts;
     bool to_eof = p->begin + len >= job->size;
-    p->n = p->nbad = 0;
+    p->part.n = p->part.nbad = 0;
     p->first = p->end = UINT64_MAX;
     rp_csv_reader *reader = rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
     if (!reader) {
@@ -132,18 +108,15 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         double x = NAN, y = NAN;
         char why[RP_POINTS_WHY];
         bool ok = rp_points_parse_xy(pts, &rec, &x, &y, why);
-        if (push(p, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+        if (rp_points_push(&p->part, &p->cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             break;
         }
-        if (!ok) {
-            if (p->nbad <= RP_POINTS_MAX_WARNINGS) {
-                kept_bad *k = &p->kept[p->nbad];
-                k->index = p->n - 1;
-                k->line = rec.line;
-                memcpy(k->why, why, sizeof why);
-            }
-            p->nbad++;
+        if (!ok && p->part.nbad <= RP_POINTS_MAX_WARNINGS + 1) {
+            kept_bad *k = &p->kept[p->part.nbad - 1];
+            k->index = p->part.n - 1;
+            k->line = rec.line;
+            memcpy(k->why, why, sizeof why);
         }
     }
     rp_csv_reader_free(reader);
@@ -219,13 +192,14 @@ static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_
  * record), and starts its slice for pass 2. */
 static rp_status join_piece(const rp_points_options *opts, rp_points *pts, size_t *cap,
                             const piece *p, uint64_t line_of_first, rp_error *err) {
-    if (p->n && rp_points_add_slice(pts, p->first, line_of_first) != 0)
+    const rp_points *part = &p->part;
+    if (part->n && rp_points_add_slice(pts, p->first, line_of_first) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     size_t k = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (rp_points_push(pts, cap, p->x[i], p->y[i], p->bad[i]) != 0)
+    for (size_t i = 0; i < part->n; i++) {
+        if (rp_points_push(pts, cap, part->x[i], part->y[i], part->bad[i]) != 0)
             return rp_error_set(err, RP_NOMEM, "out of memory reading points");
-        if (!p->bad[i])
+        if (!part->bad[i])
             continue;
         if (k <= RP_POINTS_MAX_WARNINGS && p->kept[k].index == i) {
             char where[32];
@@ -297,9 +271,9 @@ rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, i
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
     }
     for (size_t k = 0; k < wave; k++) {
-        free(pieces[k].x);
-        free(pieces[k].y);
-        free(pieces[k].bad);
+        free(pieces[k].part.x);
+        free(pieces[k].part.y);
+        free(pieces[k].part.bad);
         free(pieces[k].buf);
     }
     free(pieces);
