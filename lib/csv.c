@@ -90,6 +90,14 @@ void rp_csv_reader_set_delimiter(rp_csv_reader *r, char delimiter) {
     r->delimiter = delimiter;
 }
 
+uint64_t rp_csv_reader_offset(const rp_csv_reader *r) {
+    return r->base + r->pos;
+}
+
+uint64_t rp_csv_reader_line(const rp_csv_reader *r) {
+    return r->line;
+}
+
 /* The last record is still in the buffer (nothing moves it before the next
  * read), so stepping back is only resetting the position. */
 void rp_csv_unread(rp_csv_reader *r) {

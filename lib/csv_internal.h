@@ -45,6 +45,10 @@ void rp_csv_reader_set_delimiter(rp_csv_reader *reader, char delimiter);
  * example split with another delimiter). Only right after a read of 1. */
 void rp_csv_unread(rp_csv_reader *reader);
 
+/* Where the next read starts: its byte offset in the input and its line. */
+uint64_t rp_csv_reader_offset(const rp_csv_reader *reader);
+uint64_t rp_csv_reader_line(const rp_csv_reader *reader);
+
 /* Records longer than this are refused (an unterminated quote would
  * otherwise pull the rest of a file into one record). */
 #define RP_CSV_MAX_RECORD ((size_t)64 << 20)

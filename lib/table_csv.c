@@ -189,7 +189,7 @@ static rp_status changed_error(const rp_table_spec *spec, rp_error *err) {
 /* ---------------------------------------------------------------------------
  * CSV input: slices formatted in parallel.
  *
- * Pass 1 noted where every slice of RP_POINTS_SLICE_ROWS rows starts. Slices
+ * Pass 1 noted where every slice of rows starts. Slices
  * go in waves of two a worker: each task reads its slice's bytes with pread
  * (the file, or the spool of standard input), splits it with a memory CSV
  * reader and formats its rows into its own buffer; then the caller writes
@@ -258,8 +258,8 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
                                                   pts->slices[s].line, begin);
     if (!reader)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    size_t row = s * RP_POINTS_SLICE_ROWS;
-    size_t last = row + RP_POINTS_SLICE_ROWS < pts->n ? row + RP_POINTS_SLICE_ROWS : pts->n;
+    size_t row = pts->slices[s].first_row;
+    size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
     o->out.len = 0;
     o->long_rows = 0;
     rp_csv_record rec;
@@ -328,9 +328,9 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd,
                 warn_long_row(spec, outs[k].long_line[w], outs[k].long_fields[w], &long_rows);
             if (outs[k].long_rows > LONG_ROWS_KEPT)
                 long_rows += outs[k].long_rows - LONG_ROWS_KEPT;
-            size_t row = (first + k + 1) * RP_POINTS_SLICE_ROWS;
+            size_t s = first + k;
             rc = write_all(out, outs[k].out.data, outs[k].out.len, spec,
-                           row < pts->n ? row : pts->n, err);
+                           s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
         }
     }
     if (spec->log && long_rows > MAX_ROW_WARNINGS)

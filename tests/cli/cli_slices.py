@@ -32,9 +32,12 @@ N_ROWS = 200_003
 W, H = 300, 200
 
 
-def make_input(path, rng):
-    """Writes the points file; returns (records, lines): each record's fields
-    as the file holds them, and the physical line where it starts."""
+def make_input(path, rng, multiline=0.02):
+    """Writes the points file; returns (records, lines, kinds): each record's
+    fields as the file holds them, the physical line where it starts, and
+    what kind of row it is. multiline: the share of rows with a quoted field
+    holding line ends (a reader that splits the file at line ends without
+    knowing the quotes goes wrong there)."""
     out = io.StringIO()
     out.write("\ufeffid,x,y,name\n")
     line = 2
@@ -51,18 +54,18 @@ def make_input(path, rng):
             name = 'say ""hi"", world'
             text = '%d,%s,%s,"%s"' % (i, x, y, name)
             fields = [str(i), x, y, name.replace('""', '"')]
-        elif r < 0.04:
-            name = "two\nlines, here"
+        elif r < 0.02 + multiline:
+            name = "two\nlines, here\n\n,x"
             text = '%d,%s,%s,"%s"' % (i, x, y, name)
             fields = [str(i), x, y, name]
-        elif r < 0.045:
+        elif r < 0.025 + multiline:
             text = "%d,%s,%s" % (i, x, y)  # short: padded in the output
             fields = [str(i), x, y]
-        elif r < 0.05:
+        elif r < 0.03 + multiline:
             text = "%d,%s,%s,name,extra" % (i, x, y)  # long: values follow it
             fields = [str(i), x, y, "name", "extra"]
             kind = "long"
-        elif r < 0.055:
+        elif r < 0.035 + multiline:
             text = "%d,not-a-number,%s,bad" % (i, y)
             fields = [str(i), "not-a-number", y, "bad"]
             kind = "bad"
@@ -157,6 +160,20 @@ def main():
                 t.check(case, out == first, "%s differs from the first run's bytes" % name)
 
         t.run_case("identical bytes", case_identical)
+
+        # Half the rows hold quoted line ends: most guesses of where a piece
+        # of the file starts fall inside a quoted field and must be undone.
+        quoted = os.path.join(tmp, "quoted.csv")
+        q_records, q_lines, q_kinds = make_input(quoted, random.Random(8), multiline=0.5)
+        q_want = expected_output(q_records, q_kinds)
+
+        def case_quoted(case, threads):
+            run = rptest.extract([raster, "--points", quoted, "-j", threads, "-q"])
+            check_output(t, case, run, q_want)
+            check_warnings(t, case, run.err, q_lines, q_kinds)
+
+        for threads in (1, 2, 3):
+            t.run_case("quoted line ends -j %d" % threads, case_quoted, threads)
     t.finish()
 
 
