@@ -532,6 +532,9 @@ static rp_status run_job(calc_job *job, int threads, rp_error *err) {
                           .progress_user = job,
                           .progress_message = "calc"};
         rc = rp_pool_run(pool, &pj, &pool_err);
+        /* the pool's last progress call, after the last task, may cancel */
+        if (rc == RP_OK && atomic_load(&job->cancelled))
+            rc = RP_INTERRUPTED;
         if (rc != RP_OK)
             rp_calc_writer_abort(job->writer);
     }
