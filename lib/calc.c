@@ -275,7 +275,6 @@ static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, in
                                 void *out, rp_error *err) {
     const rp_calc_options *o = job->opts;
     const rp_calc_setup *s = job->setup;
-    size_t px = (size_t)w * (size_t)h;
     for (int k = 0; k < o->ninputs; k++) {
         const rp_calc_input_info *in = &s->inputs[k];
         GDALDatasetH ds = rp_handles_get(wk->handles, o->inputs[k].path, err);
@@ -318,7 +317,6 @@ static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, in
                            .stopping = kernel_stopping,
                            .job = job};
     memcpy(blk.geotransform, s->gt, sizeof s->gt);
-    (void)px;
     int r = s->kernel(&blk, s->kernel_user);
     if (rp_calc_writer_stopping(job->writer))
         return rp_error_set(err, RP_INTERRUPTED, "stopped"); /* whatever it returned */
