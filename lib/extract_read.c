@@ -111,7 +111,7 @@ static CPLErr read_mask_block(const rp_grid *g, GDALRasterBandH band, const rp_p
                           GDT_Byte, 1, g->block_w, NULL);
 }
 
-static bool is_nodata(const rp_band_info *b, const unsigned char *p) {
+bool rp_band_is_nodata(const rp_band_info *b, const unsigned char *p) {
     if (!b->has_nodata)
         return false;
     switch (b->type) {
@@ -187,7 +187,7 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
         const unsigned char *p = block + off * ts;
         memcpy(col->values + (size_t)idx * ts, p, ts);
         bool masked = mask && mask[off] == 0;
-        col->status[idx] = (masked || is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
+        col->status[idx] = (masked || rp_band_is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
     }
 }
 
