@@ -26,6 +26,7 @@
 #include "extract_internal.h"
 #include "handles_internal.h"
 #include "pool_internal.h"
+#include "remote_internal.h"
 
 enum { MAX_LOGGED_FAILURES = 10 };
 
@@ -208,6 +209,9 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
         rp_gdal_capture_push(&w->capture);
         CPLErr e = read_band_block(g, band, &col->band, b, w->block);
+        for (int attempt = 1; e != CE_None &&
+                              rp_remote_retry(job->raster->path, &w->capture, attempt); attempt++)
+            e = read_band_block(g, band, &col->band, b, w->block);
         const unsigned char *mask = NULL;
         if (e == CE_None && col->band.read_mask) {
             bool shared = col->band.mask_per_dataset;

@@ -9,6 +9,11 @@
 
 #include <gdal.h>
 
+#include "error_internal.h"
+
+/* Extra tries rasterpool makes after a connection reset or timeout. */
+#define RP_REMOTE_RETRIES 3
+
 /* Default worker count for jobs that read remote files: reads wait on the
  * network, not on a core, so many more are kept in flight than there are
  * CPUs. Bounded by RP_REMOTE_MAX_IO_THREADS. */
@@ -35,9 +40,19 @@ extern const char *const rp_remote_defaults[];
  * those this thread set (set = false). Both are idempotent. */
 void rp_remote_apply_defaults(bool set);
 
+/* After a failed operation on path (GDAL's messages in cap), whether to
+ * try again: only for a remote path, a failure that did not end with an
+ * HTTP answer (GDAL has retried 429/5xx itself; 4xx are final): a reset or
+ * timed-out connection, and attempt (1, 2, ...) <= RP_REMOTE_RETRIES. When
+ * true, it has cleared GDAL's cached state of the file and waited (0.2 s,
+ * doubling). */
+bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
+
 /* GDALOpenEx(path, flags) that, for a remote path, neither lists the
  * file's folder nor probes for sidecar files (unless the user set
- * GDAL_DISABLE_READDIR_ON_OPEN). Errors go to GDAL's handler as usual. */
+ * GDAL_DISABLE_READDIR_ON_OPEN), and tries again after transient network
+ * failures (rp_remote_retry). The failure's text goes to the thread's GDAL
+ * error handler as usual. */
 GDALDatasetH rp_remote_open(const char *path, unsigned int flags);
 
 #endif

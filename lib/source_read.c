@@ -335,8 +335,12 @@ static rp_status run_source_block(void *ctx, void *state, size_t task, rp_error 
                  (size_t)bw * (size_t)bh * ts <= job->buffer_bytes;
     rp_gdal_capture_push(&w->capture);
     CPLErr e = CE_None;
-    if (whole)
+    if (whole) {
         e = GDALReadBlock(band, (int)t->block_x, (int)t->block_y, w->block);
+        for (int attempt = 1; e != CE_None && rp_remote_retry(src->path, &w->capture, attempt);
+             attempt++)
+            e = GDALReadBlock(band, (int)t->block_x, (int)t->block_y, w->block);
+    }
     for (size_t k = 0; k < t->count && e == CE_None; k++) {
         uint32_t p = job->tasks->order[t->start + k];
         int64_t col = (int64_t)(job->plan->cell[p] % (uint64_t)vg->width);

@@ -32,6 +32,8 @@ import os
 import random
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -98,9 +100,13 @@ class Handler(BaseHTTPRequestHandler):
         r = draw()
         if r < Config.drop:
             count("injected_drop")
+            # reset the connection (SO_LINGER 0 sends RST), as a proxy or an
+            # overloaded server does; curl reports "connection reset by peer"
             self.close_connection = True
             try:
-                self.connection.shutdown(2)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
             except OSError:
                 pass
             return True
