@@ -70,6 +70,9 @@ def draw():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: connections are reused
+    # headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    # and the client's delayed ACK add up to 40 ms to every answer
+    disable_nagle_algorithm = True
     server_version = "rasterpool-test/1"
 
     def log_message(self, fmt, *args):  # quiet
