@@ -286,11 +286,15 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
         rc = plan_raster(ri, points_srs, pts->x, pts->y, pts->n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        int ncols = 0;
-        rp_value_column *cols[256];
-        for (int c = 0; c < s->ncolumns; c++)
-            if (s->columns[c].raster == r && ncols < 256)
-                cols[ncols++] = &s->columns[c];
+        int ncols = 0, nlisted = 0;
+        rp_value_column *cols[256]; /* the VRT plan lines cover the first 256 */
+        for (int c = 0; c < s->ncolumns; c++) {
+            if (s->columns[c].raster != r)
+                continue;
+            ncols++;
+            if (nlisted < 256)
+                cols[nlisted++] = &s->columns[c];
+        }
         printf("raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
                ", %d band(s) to read\n",
                ri->path, ri->driver, g->width, g->height, g->block_w, g->block_h, ncols);
@@ -303,7 +307,7 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
                    bytes);
         else
             printf("  estimated bytes to read: unknown (the format does not say)\n");
-        rp_extract_print_vrt_plan(stdout, ri, &plan, cols, ncols);
+        rp_extract_print_vrt_plan(stdout, ri, &plan, cols, nlisted);
         rp_plan_free(&plan);
     }
     free(scratch.x);

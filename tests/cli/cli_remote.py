@@ -8,7 +8,7 @@ it applies). Cases: a COG by bare URL with 20 ms per request (32 I/O threads
 by default; --io-threads), a VRT of COGs over HTTP with relative sources and
 one with absolute URL sources (read from the sources directly; --plan says
 so), 25% of requests answered 503 (GDAL's retries, set by rasterpool, make
-every value right), 15% of connections reset (rasterpool's own retries), a
+every value right), 10% of connections reset (rasterpool's own retries), a
 tile whose data always fails (only its points fail, status error, with the
 URL and the HTTP status on stderr, exit 1), and the user's --config
 overriding rasterpool's retry default.
