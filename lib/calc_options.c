@@ -368,7 +368,7 @@ RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, r
         } else if (ntexts && o->kernel_spec) {
             rp_error_set(err, RP_USAGE, "give either -e expressions or --kernel, not both");
             failed = true;
-        } else if (o->out_bands && !o->kernel_spec) {
+        } else if (o->out_bands && ntexts) {
             rp_error_set(err, RP_USAGE, "--bands is for kernels; expressions give one band each");
             failed = true;
         } else {
