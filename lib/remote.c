@@ -100,6 +100,12 @@ void rp_remote_apply_defaults(bool set) {
     }
 }
 
+size_t rp_remote_run_length(size_t ntasks, int threads) {
+    size_t per = 2 * (size_t)(threads > 0 ? threads : 1);
+    size_t k = (ntasks + per - 1) / per;
+    return k < 1 ? 1 : k > 16 ? 16 : k;
+}
+
 /* The HTTP status in a GDAL network message ("HTTP error code: 503 - URL",
  * "HTTP response code: 404", "HTTP response code on URL: 0"); 0 when there
  * was no answer, -1 when the message has none. */

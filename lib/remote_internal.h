@@ -6,6 +6,7 @@
 #ifndef RP_REMOTE_INTERNAL_H
 #define RP_REMOTE_INTERNAL_H
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <gdal.h>
 
@@ -39,6 +40,13 @@ extern const char *const rp_remote_defaults[];
  * environment; --config is applied first, so it wins); or removes again
  * those this thread set (set = false). Both are idempotent. */
 void rp_remote_apply_defaults(bool set);
+
+/* Remote reads are grouped into runs of consecutive blocks of one file, one
+ * run a task: one worker reads a run in file order, so GDAL's /vsicurl/
+ * read-ahead merges neighbouring blocks into fewer requests and each file
+ * is opened by fewer workers. The run length for ntasks blocks on threads
+ * workers: about two runs a worker, 1 to 16 blocks. */
+size_t rp_remote_run_length(size_t ntasks, int threads);
 
 /* After a failed operation on path (GDAL's messages in cap), whether to
  * try again: only for a remote path, a failure that did not end with an
