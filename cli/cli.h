@@ -11,5 +11,6 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_interrupts(void);
 
 int cmd_extract(int argc, const char *const *argv);
+int cmd_calc(int argc, const char *const *argv);
 
 #endif

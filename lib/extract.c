@@ -424,9 +424,16 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
             rc = RP_USAGE;
     }
     if (rc == RP_OK) {
+        rep->threads = job_threads(&run_opts);
+        pool = rp_pool_new(rep->threads);
+        if (!pool)
+            rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
+    }
+    if (rc == RP_OK) {
         rp_points_options po = {.path = opts->points_path, .x_col = opts->x_col,
                                 .y_col = opts->y_col, .layer = opts->layer, .log = opts->log,
-                                .progress = relay_progress, .progress_user = &relay};
+                                .progress = relay_progress, .progress_user = &relay,
+                                .pool = pool};
         if (!opts->quiet && !opts->progress && opts->log)
             relay.bar = rp_progress_bar_new(opts->log);
         rc = rp_points_read(&po, &pts, err);
@@ -447,12 +454,6 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     if (rc == RP_OK)
         rc = rp_extract_setup_alloc(&setup, pts.n, err);
     if (rc == RP_OK) {
-        rep->threads = job_threads(&run_opts);
-        pool = rp_pool_new(rep->threads);
-        if (!pool)
-            rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
-    }
-    if (rc == RP_OK) {
         run_opts.progress = relay_progress;
         run_opts.progress_user = &relay;
         rc = rp_extract_execute(&setup, pool, pts.x, pts.y, pts.bad, pts.n, points_srs, &run_opts,
@@ -464,7 +465,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
         rp_table_spec spec = {.name = opts->output_path, .points = &pts, .columns = setup.columns,
                               .ncolumns = setup.ncolumns, .with_status = opts->status_column,
                               .srs = points_srs ? points_srs : setup.rasters[0].srs,
-                              .log = opts->log, .progress = relay_progress,
+                              .log = opts->log, .pool = pool, .progress = relay_progress,
                               .progress_user = &relay};
         rc = rp_table_write(opts->output_path, &spec, err);
     }
