@@ -13,7 +13,7 @@
 #include "error_internal.h"
 
 /* Extra tries rasterpool makes after a connection reset or timeout. */
-#define RP_REMOTE_RETRIES 3
+#define RP_REMOTE_RETRIES 5
 
 /* Default worker count for jobs that read remote files: reads wait on the
  * network, not on a core, so many more are kept in flight than there are
@@ -52,7 +52,7 @@ size_t rp_remote_run_length(size_t ntasks, int threads);
  * try again: only for a remote path, a failure that did not end with an
  * HTTP answer (GDAL has retried 429/5xx itself; 4xx are final): a reset or
  * timed-out connection, and attempt (1, 2, ...) <= RP_REMOTE_RETRIES. When
- * true, it has cleared GDAL's cached state of the file and waited (0.2 s,
+ * true, it has cleared GDAL's cached state of the file and waited (0.1 s,
  * doubling). */
 bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
 
