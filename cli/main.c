@@ -38,6 +38,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"extract", cmd_extract, "values of rasters at points (CSV or any OGR vector)"},
+    {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
     {"batch", cmd_batch, "one GDAL job (warp, translate) over many files, crash-isolated"},
 };
 

@@ -168,6 +168,97 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
                                    int threads, double *values, uint8_t *status,
                                    rp_error *err) RP_RESULT_USED;
 
+
+/* ------------------------------------------------------------------------ */
+/* calc: block-wise raster processing (expressions or C kernels)             */
+/* ------------------------------------------------------------------------ */
+
+/* One input's pixels for a window, handed to a kernel. */
+typedef struct rp_kernel_input {
+    const char *name;         /* the input's name ("A" of -i A=file.tif) */
+    int bands;                /* all bands of the input */
+    int type;                 /* a GDALDataType value (GDT_Byte, GDT_Float32, ...) */
+    int type_size;            /* bytes per value */
+    const void *data;         /* bands x height x width values: band-sequential, rows
+                                 top to bottom, no padding; band b (0-based), row r,
+                                 column c is element (b * height + r) * width + c */
+    const int *has_nodata;    /* per band: 1 when the band has a nodata value */
+    const double *nodata;     /* per band: that value */
+} rp_kernel_input;
+
+/* A window of the raster, its inputs and the output block to fill. */
+typedef struct rp_kernel_block {
+    int x_off, y_off;          /* window origin in pixels (column, row) */
+    int width, height;         /* window size (smaller at the right/bottom edges) */
+    int raster_width, raster_height;
+    double geotransform[6];    /* of the whole raster (GDAL order); the window's
+                                  top-left corner is at pixel (x_off, y_off) */
+    int ninputs;
+    const rp_kernel_input *inputs;
+    int out_bands;             /* bands of the output */
+    int out_type;              /* a GDALDataType value */
+    int out_type_size;
+    void *out;                 /* out_bands x height x width, laid out like inputs'
+                                  data, to be filled completely by the kernel */
+    int out_has_nodata;
+    double out_nodata;
+    int worker;                /* 0 .. threads-1: the calling worker thread */
+    char *error;               /* on failure, write a message here (NUL-terminated, */
+    size_t error_size;         /* at most error_size bytes) */
+} rp_kernel_block;
+
+/* A kernel: called once per window, from several worker threads at once (each
+ * call with its own block; `user` is shared, so it must be read-only or
+ * synchronised by the kernel). Fills block->out. Returns 0 on success; any
+ * other value fails the job (no output is written) with block->error as the
+ * reason. Must not keep pointers into the block after returning. */
+typedef int (*rp_kernel_fn)(const rp_kernel_block *block, void *user);
+
+typedef struct rp_calc_options rp_calc_options;
+
+/* Parses the calc command line (argv[0] is "calc" or ignored), GDAL-style:
+ *   const char *argv[] = {"calc", "-i", "A=nir.tif", "-i", "B=red.tif",
+ *                         "-e", "(A-B)/(A+B)", "-o", "ndvi.tif", NULL};
+ * Checks the expressions' syntax (band references, names, brackets) but opens
+ * no file. Returns NULL on a usage error with err->code RP_USAGE and the
+ * reason (for a bad expression: its number, the position and a caret line).
+ * When argv asks for --help, returns NULL with err->code RP_OK. */
+RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv,
+                                            rp_error *err) RP_RESULT_USED;
+RP_API void rp_calc_options_free(rp_calc_options *opts);
+/* The help text of the calc command. */
+RP_API const char *rp_calc_help(void);
+/* Progress reporting (default: none); fn runs on the caller's thread and can
+ * cancel the job (RP_INTERRUPTED, no output left behind). */
+RP_API void rp_calc_options_set_progress(rp_calc_options *opts, rp_progress_fn fn, void *user);
+/* Whether the options asked for no progress display (-q/--quiet). */
+RP_API int rp_calc_options_quiet(const rp_calc_options *opts);
+/* Where notes and the -v summary go (default: stderr; NULL for silence). */
+RP_API void rp_calc_options_set_log(rp_calc_options *opts, FILE *log);
+/* Uses a kernel function instead of expressions (replacing any -e or --kernel
+ * of argv). user is passed to every call and must outlive rp_calc_run. */
+RP_API void rp_calc_options_set_kernel(rp_calc_options *opts, rp_kernel_fn fn, void *user);
+
+/* What a run did. */
+typedef struct rp_calc_report {
+    uint64_t windows;   /* windows computed and written */
+    uint64_t pixels;    /* pixels per band written */
+    int threads;        /* compute workers (one more thread writes) */
+    int out_bands;
+    int out_type;       /* a GDALDataType value */
+} rp_calc_report;
+
+/* Runs the job: reads the inputs window by window on worker threads,
+ * computes, and writes the output in window order from one writer thread.
+ * The output appears only when complete (written under a temporary name in
+ * its folder, then renamed); on any failure or interruption nothing is left.
+ * Returns RP_OK; RP_USAGE (mismatched grids, band out of range, kernel symbol
+ * not found...); RP_OPEN/RP_READ/RP_WRITE; RP_PARTIAL when the kernel
+ * reported an error on a window (no output); RP_INTERRUPTED. report may be
+ * NULL. */
+RP_API rp_status rp_calc_run(const rp_calc_options *opts, rp_calc_report *report,
+                             rp_error *err) RP_RESULT_USED;
+
 /* ------------------------------------------------------------------------ */
 /* batch: one GDAL utility over many files, in crash-isolated processes      */
 /* ------------------------------------------------------------------------ */
