@@ -173,8 +173,9 @@ static void temp_name(const char *output, size_t task_index, int attempt, char *
              (long)getpid(), task_index, attempt, dot ? dot : "");
 }
 
-/* Removes the temporary output and every file GDAL made beside it (its name
- * as prefix: .aux.xml, .msk, a driver's own scratch files). */
+/* Removes the temporary output and every file made beside it under its name
+ * (.aux.xml, .msk, a driver's scratch files) or under a hidden copy of its
+ * name (calc's own ".NAME.rasterpool-XXXXXX.tif" staging file). */
 static void remove_temporaries(const char *tmp) {
     unlink(tmp);
     const char *slash = strrchr(tmp, '/');
@@ -187,7 +188,8 @@ static void remove_temporaries(const char *tmp) {
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, base, blen) == 0) {
+        if (strncmp(e->d_name, base, blen) == 0 ||
+            (e->d_name[0] == '.' && strncmp(e->d_name + 1, base, blen) == 0)) {
             char path[RP_BATCH_PATH_MAX + 256];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);

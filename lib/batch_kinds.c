@@ -1,7 +1,9 @@
 /*
  * batch_kinds.c — what one batch task does, per kind: warp (GDALWarp) and
  * translate (GDALTranslate), with the utility's options parsed by GDAL's own
- * GDALWarpAppOptionsNew / GDALTranslateOptionsNew.
+ * GDALWarpAppOptionsNew / GDALTranslateOptionsNew; and calc (rasterpool's
+ * own calc library: rp_calc_options_new + rp_calc_run, the input given as
+ * -i A=INPUT, the output as -o, everything else as calc takes it).
  *
  * validate runs in the parent before any worker starts; run runs in a worker
  * process, one task at a time, with a GDAL error capture pushed around the
@@ -14,9 +16,11 @@
  * Threads: none of its own (GDAL may use GDAL_NUM_THREADS inside a task).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <cpl_conv.h>
 #include <gdal.h>
 #include <gdal_utils.h>
 
@@ -116,9 +120,89 @@ static bool run_translate(char **args, const char *input, const char *output, ch
     return ok;
 }
 
+/* ---- calc ---------------------------------------------------------------- */
+
+/* calc's argv for one task: calc -j THREADS -i A=INPUT -o OUTPUT -q ARGS...
+ * (THREADS is the worker's GDAL_NUM_THREADS share; a -j among ARGS, later,
+ * wins). Returns a malloc'ed, NULL-terminated array of borrowed strings. */
+static const char **calc_argv(char **args, const char *input_arg, const char *output,
+                              const char *threads, int *argc) {
+    int n = 0;
+    while (args && args[n])
+        n++;
+    const char **argv = calloc((size_t)n + 10, sizeof *argv);
+    if (!argv)
+        return NULL;
+    int k = 0;
+    argv[k++] = "calc";
+    argv[k++] = "-j";
+    argv[k++] = threads;
+    argv[k++] = "-i";
+    argv[k++] = input_arg;
+    argv[k++] = "-o";
+    argv[k++] = output;
+    argv[k++] = "-q";
+    for (int i = 0; i < n; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    *argc = k;
+    return argv;
+}
+
+static rp_status validate_calc(char **args, rp_error *err) {
+    for (int i = 0; args && args[i]; i++) {
+        if (strcmp(args[i], "-o") == 0 || strncmp(args[i], "--output", 8) == 0)
+            return rp_error_set(err, RP_USAGE, "batch calc names each output itself: leave "
+                                               "out %s after --", args[i]);
+    }
+    int argc = 0;
+    const char **argv = calc_argv(args, "A=input.tif", "output.tif", "1", &argc);
+    if (!argv)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_error calc_err;
+    rp_error_clear(&calc_err);
+    rp_calc_options *o = rp_calc_options_new(argc, argv, &calc_err);
+    free(argv);
+    if (!o)
+        return rp_error_set(err, RP_USAGE, "calc options after --: %s",
+                            calc_err.code == RP_OK ? "--help is not a task" : calc_err.message);
+    rp_calc_options_free(o);
+    return RP_OK;
+}
+
+static bool run_calc(char **args, const char *input, const char *output, char *error,
+                     size_t cap_bytes) {
+    size_t len = strlen(input) + 3;
+    char *input_arg = malloc(len);
+    const char *threads = CPLGetConfigOption("GDAL_NUM_THREADS", "1");
+    int argc = 0;
+    const char **argv = input_arg ? calc_argv(args, input_arg, output, threads, &argc) : NULL;
+    if (!argv) {
+        free(input_arg);
+        copy_text(error, cap_bytes, "out of memory");
+        return false;
+    }
+    snprintf(input_arg, len, "A=%s", input);
+    rp_error err;
+    rp_error_clear(&err);
+    rp_calc_options *o = rp_calc_options_new(argc, argv, &err);
+    rp_status st = err.code != RP_OK ? err.code : RP_USAGE;
+    if (o) {
+        rp_calc_options_set_log(o, NULL);
+        st = rp_calc_run(o, NULL, &err);
+    }
+    rp_calc_options_free(o);
+    free(argv);
+    free(input_arg);
+    if (st != RP_OK)
+        copy_text(error, cap_bytes, err.message[0] ? err.message : rp_status_text(st));
+    return st == RP_OK;
+}
+
 static const rp_batch_kind kinds[] = {
     {"warp", "gdalwarp", validate_warp, run_warp},
     {"translate", "gdal_translate", validate_translate, run_translate},
+    {"calc", "calc", validate_calc, run_calc},
 };
 
 const rp_batch_kind *rp_batch_kind_find(const char *name) {

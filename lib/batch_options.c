@@ -19,7 +19,8 @@
 #include "error_internal.h"
 
 static const char help_text[] =
-    "usage: rasterpool batch warp|translate INPUT... --out-dir DIR [options] [-- TOOL OPTIONS]\n"
+    "usage: rasterpool batch warp|translate|calc INPUT... --out-dir DIR [options]\n"
+    "                        [-- TOOL OPTIONS]\n"
     "\n"
     "Runs one GDAL utility over many files in a pool of worker processes: each\n"
     "input makes one output, written under a temporary name in DIR and renamed\n"
@@ -30,6 +31,8 @@ static const char help_text[] =
     "Kinds (their own options go after --, as the utility takes them):\n"
     "  warp        gdalwarp           (-t_srs EPSG:3857 -r bilinear -co ...)\n"
     "  translate   gdal_translate     (-of COG -co COMPRESS=ZSTD ...)\n"
+    "  calc        rasterpool calc    (-e \"A*0.1\" --ot Float32 ...; each input is A,\n"
+    "                                 the output is named by batch: no -i A=, no -o)\n"
     "\n"
     "Inputs:\n"
     "  INPUT              a file, or a quoted glob pattern ('scenes/*.tif')\n"
@@ -65,6 +68,7 @@ static const char help_text[] =
     "Examples:\n"
     "  rasterpool batch warp 'scenes/*.tif' --out-dir warped/ -j 8 -- -t_srs EPSG:3857\n"
     "  rasterpool batch translate --inputs list.txt --out-dir cogs/ --suffix _cog -- -of COG\n"
+    "  rasterpool batch calc 'tiles/*.tif' --out-dir scaled/ -- -e \"A*0.1\"\n"
     "  rasterpool batch warp 'scenes/*.tif' --out-dir warped/ --resume -- -t_srs EPSG:3857\n";
 
 RP_API const char *rp_batch_help(void) {
@@ -220,13 +224,13 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
         }
     }
     if (argc < 2) {
-        rp_error_set(err, RP_USAGE, "batch needs a kind: warp or translate "
+        rp_error_set(err, RP_USAGE, "batch needs a kind: warp, translate or calc "
                                     "(see rasterpool batch --help)");
         return NULL;
     }
     const rp_batch_kind *kind = rp_batch_kind_find(argv[1]);
     if (!kind) {
-        rp_error_set(err, RP_USAGE, "unknown batch kind '%s' (warp or translate)", argv[1]);
+        rp_error_set(err, RP_USAGE, "unknown batch kind '%s' (warp, translate or calc)", argv[1]);
         return NULL;
     }
     rp_batch_options *o = calloc(1, sizeof *o);
