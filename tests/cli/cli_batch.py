@@ -34,7 +34,14 @@ Cases:
      failed, and skips the rest;
   7. usage errors (exit 2, before any output): a gdalwarp typo, a pattern
      that matches nothing, two inputs writing one output, an unknown kind,
-     a missing --out-dir; a folder that cannot be made: exit 3.
+     a missing --out-dir, a bad calc expression, -o given to calc; a folder
+     that cannot be made: exit 3;
+  8. calc -e "A*0.1": each output equals numpy's A*0.1 (float64 math, cast
+     to float32; nodata kept) on the input's grid and CRS;
+  9. calc --kernel: a C kernel that dereferences NULL on one input (its
+     worker dies of SIGSEGV) and sleeps on another (killed by --timeout):
+     exactly those two fail, the others equal their input pixel for pixel.
+     The kernel library's path comes in RP_BATCH_KERNELS.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_batch.py
 """
 import json
@@ -521,6 +528,9 @@ def case_usage(T, case, tmp):
         (["warp", os.path.join(src, "r00.tif")], "--out-dir"),
         (["warp", os.path.join(src, "r00.tif"), "--out-dir", out, "-j", "0"], "-j"),
         (["warp", os.path.join(src, "r00.tif"), "--out-dir", out, "--timeout", "-1"], "--timeout"),
+        (["calc", os.path.join(src, "r00.tif"), "--out-dir", out, "--", "-e", "A*("], "expression"),
+        (["calc", os.path.join(src, "r00.tif"), "--out-dir", out, "--", "-e", "A", "-o", "x.tif"],
+         "leave out -o"),
     ]
     for args, needle in cases:
         code, err = finish(start(args))
@@ -536,6 +546,83 @@ def case_usage(T, case, tmp):
     T.check(case, p.returncode == 0 and b"--resume" in p.stdout, "batch --help")
 
 
+def case_calc_expression(T, case, tmp):
+    src = os.path.join(tmp, "calc-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=6)
+    out = os.path.join(tmp, "scaled")
+    code, err = finish(start(["calc", os.path.join(src, "*.tif"), "--out-dir", out, "-q",
+                              "--", "-e", "A*0.1"]))
+    T.check(case, code == 0, "exit %s: %s" % (code, err[-1500:]))
+    for g in good:
+        got_path = os.path.join(out, os.path.basename(g))
+        if not T.check(case, os.path.exists(got_path), "no %s" % got_path):
+            continue
+        src_ds, got = gdal.Open(g), gdal.Open(got_path)
+        band = src_ds.GetRasterBand(1)
+        a = band.ReadAsArray().astype(np.float64)
+        want = (a * 0.1).astype(np.float32)
+        nd = band.GetNoDataValue()
+        gb = got.GetRasterBand(1)
+        if nd is not None:
+            want[a == nd] = np.float32(nd)
+        T.check(case, gb.GetNoDataValue() == nd, "%s: nodata %s, want %s" % (
+            got_path, gb.GetNoDataValue(), nd))
+        ga = gb.ReadAsArray()
+        T.check(case, got.RasterCount == 1 and ga.dtype == np.float32,
+                "%s: %d bands of %s, want 1 Float32" % (got_path, got.RasterCount, ga.dtype))
+        T.check(case, np.array_equal(ga, want),
+                "%s: %d pixels differ from numpy's A*0.1" % (got_path, int(np.count_nonzero(ga != want))))
+        T.check(case, got.GetGeoTransform() == src_ds.GetGeoTransform(), "%s: geotransform" % got_path)
+        gs, ws = osr.SpatialReference(), osr.SpatialReference()
+        gs.ImportFromWkt(got.GetProjection())
+        ws.ImportFromWkt(src_ds.GetProjection())
+        T.check(case, gs.IsSame(ws) == 1, "%s: CRS differs from the input's" % got_path)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+
+
+def case_calc_kernel_crash_hang(T, case, tmp):
+    kernels = os.environ.get("RP_BATCH_KERNELS")
+    if not T.check(case, kernels and os.path.exists(kernels),
+                   "RP_BATCH_KERNELS=%r: the test kernel library is missing" % kernels):
+        return
+    src = os.path.join(tmp, "k-in")
+    os.mkdir(src)
+    rng = np.random.default_rng(3)
+    gt = (450000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0)
+    names = {"k0": 7, "k1": 100, "k2": 250, "crash": 251, "hang": 252}
+    for name, first in names.items():
+        data = rng.integers(0, 250, (70, 90)).astype(np.uint8)
+        data[0, 0] = first
+        rptest.create_raster(os.path.join(src, name + ".tif"), data, "Byte", gt=gt,
+                             srs="EPSG:32633", block=(32, 32))
+    out = os.path.join(tmp, "k-out")
+    p = start(["calc", os.path.join(src, "*.tif"), "--out-dir", out, "-j", "2", "--timeout", "3",
+               "-q", "--", "--kernel", kernels + ":crash_or_sleep"], env=real_segv_env())
+    code, err = finish(p)
+    T.check(case, code == 1, "exit %s, want 1: %s" % (code, err[-1500:]))
+    final = {}
+    for r in journal(os.path.join(out, "rasterpool-batch.jsonl")):
+        final[os.path.basename(r["input"])] = r
+    r = final.get("crash.tif", {})
+    T.check(case, r.get("outcome") == "crashed" and r.get("signal") == signal.SIGSEGV and
+            r.get("attempt") == 2, "crash.tif: %r" % r)
+    r = final.get("hang.tif", {})
+    T.check(case, r.get("outcome") == "timeout" and r.get("attempt") == 2, "hang.tif: %r" % r)
+    failed = sorted(n for n, r in final.items() if r["outcome"] != "done")
+    T.check(case, failed == ["crash.tif", "hang.tif"], "failed: %s" % failed)
+    for name in ("k0", "k1", "k2"):
+        got = os.path.join(out, name + ".tif")
+        if T.check(case, os.path.exists(got), "no %s" % got):
+            a = gdal.Open(os.path.join(src, name + ".tif")).ReadAsArray()
+            b = gdal.Open(got).ReadAsArray()
+            T.check(case, np.array_equal(a, b), "%s differs from its input" % got)
+    for name in ("crash", "hang"):
+        T.check(case, not os.path.exists(os.path.join(out, name + ".tif")), "output for " + name)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    T.check(case, workers_of(p.pid) == [], "workers outlived the batch")
+
+
 def main():
     T = rptest.Tester("cli_batch")
     with tempfile.TemporaryDirectory() as tmp:
@@ -545,7 +632,9 @@ def main():
                          ("interrupt_then_resume", case_interrupt_then_resume),
                          ("interrupt_twice", case_interrupt_twice),
                          ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
-                         ("usage", case_usage)]:
+                         ("usage", case_usage),
+                         ("calc_expression", case_calc_expression),
+                         ("calc_kernel_crash_hang", case_calc_kernel_crash_hang)]:
             T.run_case(name, lambda c, f=fn: f(T, c, tmp))
     T.finish()
 
