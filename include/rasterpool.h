@@ -284,7 +284,7 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
 RP_API void rp_batch_options_free(rp_batch_options *opts);
 RP_API const char *rp_batch_help(void);
 /* fn is called on the caller's thread about five times a second with the
- * fraction of tasks ended and a "N done N failed N run" message. Its return:
+ * fraction of tasks ended and a "N done N fail N run" message. Its return:
  * 0 go on; 1 start no new task, let running ones finish, then end with
  * RP_INTERRUPTED; 2 or more: kill the workers now, remove their temporary
  * files, end with RP_INTERRUPTED. */

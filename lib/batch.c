@@ -38,6 +38,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,50 @@ static void remove_temporaries(const char *tmp) {
         }
     }
     closedir(d);
+}
+
+/* An output that is its own input (same file, e.g. --out-dir is the input
+ * folder and no --suffix) would be replaced by its conversion: refused. */
+static rp_status check_not_inputs(const rp_batch_plan *plan, rp_error *err) {
+    for (size_t t = 0; t < plan->n; t++) {
+        struct stat in, out;
+        if (stat(plan->outputs[t], &out) == 0 && stat(plan->inputs[t], &in) == 0 &&
+            in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return rp_error_set(err, RP_USAGE,
+                                "%s would be replaced by its own output: choose another "
+                                "--out-dir or a --suffix",
+                                plan->inputs[t]);
+    }
+    return RP_OK;
+}
+
+/* Removes what an earlier batch that was killed outright (no chance to
+ * clean) left in the output folder: names holding ".rp-tmp-<pid>-" whose
+ * process no longer exists. A live pid, even an unrelated one, is left
+ * alone. Returns how many files went. */
+static size_t sweep_stale_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *mark = e->d_name[0] == '.' ? strstr(e->d_name, ".rp-tmp-") : NULL;
+        if (!mark)
+            continue;
+        char *end;
+        long pid = strtol(mark + 8, &end, 10);
+        if (pid <= 0 || *end != '-' || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[RP_BATCH_PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 /* Puts a finished output in place: the file, then the sidecars GDAL may
@@ -415,7 +460,7 @@ static int call_progress(run *r) {
     if (!r->o->progress)
         return 0;
     char msg[96];
-    snprintf(msg, sizeof msg, "%zu done %zu failed %zu run", r->done, r->failed, r->running);
+    snprintf(msg, sizeof msg, "%zu done %zu fail %zu run", r->done, r->failed, r->running);
     double frac = r->todo ? (double)(r->done + r->failed) / (double)r->todo : 1.0;
     return r->o->progress(frac, msg, r->o->progress_user);
 }
@@ -638,6 +683,14 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     rp_status st = rp_batch_plan_make(o, &r.plan, err);
     if (st == RP_OK)
         st = make_dirs(o->out_dir, err);
+    if (st == RP_OK)
+        st = check_not_inputs(&r.plan, err);
+    if (st == RP_OK) {
+        size_t stale = sweep_stale_temporaries(o->out_dir);
+        if (stale && o->log)
+            fprintf(o->log, "rasterpool: removed %zu temporary file(s) of an earlier batch "
+                            "that was killed\n", stale);
+    }
     if (st == RP_OK && !(r.tasks = calloc(r.plan.n, sizeof *r.tasks)))
         st = rp_error_set(err, RP_NOMEM, "out of memory");
     if (st == RP_OK)

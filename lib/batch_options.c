@@ -265,7 +265,7 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
                                     "--inputs FILE (see rasterpool batch --help)");
         failed = true;
     }
-    if (!failed && !oom && !o->out_dir) {
+    if (!failed && !oom && (!o->out_dir || !*o->out_dir)) {
         rp_error_set(err, RP_USAGE, "--out-dir DIR is required");
         failed = true;
     }

@@ -502,7 +502,21 @@ def case_resume_redoes_missing_and_failed(T, case, tmp):
                             "outcome": "error", "error": "test"}) + "\n")
         f.write("garbage line\n")
     n0 = len(open(log).read().splitlines())
+    # temporaries of a batch killed outright (its pid is gone) are swept;
+    # those of a live process are not
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % gone.pid)
+    stale_calc = os.path.join(out, "..r03.rp-tmp-%d-3-1.tif.rasterpool-AbC123.tif" % gone.pid)
+    live = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % os.getpid())
+    for f in (stale, stale_calc, live):
+        open(f, "w").close()
     code, err = finish(start(base + ["--resume", "--"] + WARP_OPTS))
+    T.check(case, not os.path.exists(stale) and not os.path.exists(stale_calc),
+            "stale temporaries not removed: %s" % leftovers(out))
+    T.check(case, os.path.exists(live), "a live process's temporary was removed")
+    if os.path.exists(live):
+        os.unlink(live)
     T.check(case, code == 0, "resume exit %s: %s" % (code, err[-800:]))
     new = [json.loads(x) for x in open(log).read().splitlines()[n0:]]
     T.check(case, sorted(os.path.basename(r["output"]) for r in new) == ["r01.tif", "r02.tif"],
@@ -542,6 +556,13 @@ def case_usage(T, case, tmp):
     code, err = finish(start(["warp", os.path.join(src, "r00.tif"), "--out-dir",
                               os.path.join(blocker, "sub")]))
     T.check(case, code == 3, "out-dir under a file: exit %s, want 3: %s" % (code, err[-300:]))
+    # an output that would replace its own input (same folder, no suffix)
+    r00 = os.path.join(src, "r00.tif")
+    before = open(r00, "rb").read()
+    code, err = finish(start(["translate", r00, "--out-dir", src]))
+    T.check(case, code == 2 and "replaced by its own output" in err,
+            "in place: exit %s: %s" % (code, err[-300:]))
+    T.check(case, open(r00, "rb").read() == before, "the input was modified")
     p = subprocess.run([rptest.binary(), "batch", "--help"], capture_output=True)
     T.check(case, p.returncode == 0 and b"--resume" in p.stdout, "batch --help")
 
