@@ -168,6 +168,23 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
                                    int threads, double *values, uint8_t *status,
                                    rp_error *err) RP_RESULT_USED;
 
+/* ------------------------------------------------------------------------ */
+/* extract: VRT mosaics and remote rasters                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Both rp_extract_run and rp_extract_points read a VRT band whose sources
+ * are all plain 1:1 copies (same-size SrcRect/DstRect, no scaling, LUT or
+ * type change) straight from its source files, with GDAL's painter's order
+ * and per-source NODATA transparency, so the values equal GDAL's read of
+ * the VRT; other bands go through GDAL's VRT reader (--plan says why). A
+ * source that cannot be read fails only its points (RP_POINT_ERROR).
+ *
+ * rp_extract_run treats a job as remote when a raster or a VRT source is
+ * under /vsicurl/, /vsis3/, /vsigs/, /vsiaz/ (or another GDAL network file
+ * system) or is a bare http(s):// URL (read through /vsicurl/): it then
+ * runs --io-threads workers (default 32) and sets GDAL's retry, keep-alive
+ * and timeout options on its own threads unless the caller set them. */
+
 
 /* ------------------------------------------------------------------------ */
 /* calc: block-wise raster processing (expressions or C kernels)             */
@@ -205,6 +222,11 @@ typedef struct rp_kernel_block {
     int worker;                /* 0 .. threads-1: the calling worker thread */
     char *error;               /* on failure, write a message here (NUL-terminated, */
     size_t error_size;         /* at most error_size bytes) */
+    /* Returns non-zero once the job is stopping (another window failed, or
+     * Ctrl-C): a long kernel may poll it, e.g. once a row, and return at
+     * once (any return value; the window is discarded). */
+    int (*stopping)(const struct rp_kernel_block *block);
+    const void *job;           /* rasterpool's, for stopping() */
 } rp_kernel_block;
 
 /* A kernel: called once per window, from several worker threads at once (each

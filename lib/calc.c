@@ -266,11 +266,15 @@ static rp_status compute_expressions(calc_job *job, calc_worker *wk, int x, int 
     return rc;
 }
 
+static int kernel_stopping(const rp_kernel_block *block) {
+    const calc_job *job = block->job;
+    return rp_calc_writer_stopping(job->writer);
+}
+
 static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, int w, int h,
                                 void *out, rp_error *err) {
     const rp_calc_options *o = job->opts;
     const rp_calc_setup *s = job->setup;
-    size_t px = (size_t)w * (size_t)h;
     for (int k = 0; k < o->ninputs; k++) {
         const rp_calc_input_info *in = &s->inputs[k];
         GDALDatasetH ds = rp_handles_get(wk->handles, o->inputs[k].path, err);
@@ -309,10 +313,13 @@ static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, in
                            .out_nodata = job->nodata,
                            .worker = wk->index,
                            .error = message,
-                           .error_size = sizeof message};
+                           .error_size = sizeof message,
+                           .stopping = kernel_stopping,
+                           .job = job};
     memcpy(blk.geotransform, s->gt, sizeof s->gt);
-    (void)px;
     int r = s->kernel(&blk, s->kernel_user);
+    if (rp_calc_writer_stopping(job->writer))
+        return rp_error_set(err, RP_INTERRUPTED, "stopped"); /* whatever it returned */
     if (r != 0) {
         message[sizeof message - 1] = '\0';
         return rp_error_set(err, RP_PARTIAL,
@@ -339,7 +346,8 @@ static rp_status worker_run(void *ctx, void *state, size_t task, rp_error *err) 
                                       : compute_expressions(job, wk, x, y, w, h, out, err);
     if (rc != RP_OK) {
         free(out);
-        return job_fail(job, rc, err);
+        /* "stopped" is the echo of a failure recorded already, or Ctrl-C */
+        return rc == RP_INTERRUPTED ? rc : job_fail(job, rc, err);
     }
     rp_calc_writer_submit(job->writer, task, x, y, w, h, out);
     return RP_OK;
@@ -419,7 +427,7 @@ static rp_status choose_output(calc_job *job, rp_error *err) {
     return RP_OK;
 }
 
-/* Windows of whole output blocks, about RP_CALC_WINDOW_PIXELS each. */
+/* Windows of whole output blocks, at most about RP_CALC_WINDOW_PIXELS each. */
 static void plan_windows(calc_job *job, int block_w, int block_h) {
     int W = job->setup->width, H = job->setup->height;
     if (block_w < 1)
@@ -429,7 +437,13 @@ static void plan_windows(calc_job *job, int block_w, int block_h) {
     int h = block_h;
     while (h < 256 && h + block_h <= H)
         h += block_h;
-    long per_row = RP_CALC_WINDOW_PIXELS / ((long)h * block_w);
+    /* at least about 64 windows when the raster allows, so that threads
+     * share the work evenly; never depending on the thread count, so the
+     * writes, and the file, are the same at any -j */
+    long target = (long)W * (long)H / 64;
+    if (target > RP_CALC_WINDOW_PIXELS)
+        target = RP_CALC_WINDOW_PIXELS;
+    long per_row = target / ((long)h * block_w);
     if (per_row < 1)
         per_row = 1;
     long blocks_x = (W + block_w - 1) / block_w;
@@ -516,6 +530,9 @@ static rp_status run_job(calc_job *job, int threads, rp_error *err) {
                           .progress_user = job,
                           .progress_message = "calc"};
         rc = rp_pool_run(pool, &pj, &pool_err);
+        /* the pool's last progress call, after the last task, may cancel */
+        if (rc == RP_OK && atomic_load(&job->cancelled))
+            rc = RP_INTERRUPTED;
         if (rc != RP_OK)
             rp_calc_writer_abort(job->writer);
     }

@@ -184,6 +184,8 @@ void rp_calc_writer_submit(rp_calc_writer *w, size_t index, int x, int y, int wi
                            int height, void *buffer);
 /* Stops everything (a failure elsewhere, or Ctrl-C); waiting threads wake. */
 void rp_calc_writer_abort(rp_calc_writer *w);
+/* Whether the job is stopping; lock-free, for kernels to poll. */
+bool rp_calc_writer_stopping(rp_calc_writer *w);
 /* Windows written so far. */
 size_t rp_calc_writer_done(rp_calc_writer *w);
 /* Joins the writer; when everything was written, closes, converts (COG) and

@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,6 +71,7 @@ struct rp_calc_writer {
     size_t nwindows;
     size_t written;
     bool failed;   /* stop everything */
+    atomic_bool stopping; /* the same, for lock-free polling by kernels */
     rp_error error; /* the writer's own failure, if any */
     char **config;
     int nconfig;
@@ -142,6 +144,7 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     w->type = spec->type;
     w->bands = spec->bands;
     w->threads = spec->threads;
+    atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     w->tmp_path = make_temp(spec->path, err);
@@ -210,6 +213,7 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
 
 static void fail_locked(rp_calc_writer *w) {
     w->failed = true;
+    atomic_store(&w->stopping, true);
     pthread_cond_broadcast(&w->changed);
 }
 
@@ -320,6 +324,10 @@ void rp_calc_writer_abort(rp_calc_writer *w) {
     pthread_mutex_unlock(&w->lock);
 }
 
+bool rp_calc_writer_stopping(rp_calc_writer *w) {
+    return atomic_load(&w->stopping);
+}
+
 size_t rp_calc_writer_done(rp_calc_writer *w) {
     pthread_mutex_lock(&w->lock);
     size_t n = w->written;
@@ -330,12 +338,15 @@ size_t rp_calc_writer_done(rp_calc_writer *w) {
 typedef struct cog_progress {
     rp_progress_fn fn;
     void *user;
+    bool cancelled;
 } cog_progress;
 
 static int CPL_STDCALL on_cog_progress(double fraction, const char *msg, void *user) {
     (void)msg;
     cog_progress *p = user;
-    return !p->fn || p->fn(fraction, "COG", p->user) == 0;
+    if (p->fn && p->fn(fraction, "COG", p->user) != 0)
+        p->cancelled = true;
+    return !p->cancelled;
 }
 
 /* The complete GTiff at tmp_path, copied by the COG driver to cog_path. */
@@ -347,7 +358,7 @@ static rp_status make_cog(rp_calc_writer *w, rp_progress_fn fn, void *user, rp_e
     rp_gdal_capture_push(&cap);
     GDALDatasetH src = GDALOpenEx(w->tmp_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     GDALDatasetH dst = NULL;
-    cog_progress prog = {fn, user};
+    cog_progress prog = {fn, user, false};
     if (src) {
         dst = GDALCreateCopy(GDALGetDriverByName("COG"), w->cog_path, src, FALSE, w->cog_options,
                              on_cog_progress, &prog);
@@ -357,7 +368,7 @@ static rp_status make_cog(rp_calc_writer *w, rp_progress_fn fn, void *user, rp_e
     }
     rp_gdal_capture_pop();
     if (!dst || cap.count) {
-        if (cap.count && strstr(rp_gdal_capture_text(&cap), "nterrupt"))
+        if (prog.cancelled)
             return rp_error_set(err, RP_INTERRUPTED, "interrupted");
         return rp_error_set(err, RP_WRITE, "%s: cannot write the COG: %s", w->path,
                             cap.count ? rp_gdal_capture_text(&cap) : "unknown GDAL error");

@@ -11,6 +11,10 @@
  * skipped. Bytes are never interpreted beyond delimiter, quote, CR and LF,
  * so any encoding passes through unchanged.
  *
+ * A reader can also run over a slice of memory it does not own
+ * (rp_csv_reader_new_mem): then there is nothing to refill, and the whole
+ * slice is the input.
+ *
  * Threads: a reader belongs to one thread. Ownership: the record's pointers
  * stay valid until the next rp_csv_read.
  */
@@ -21,10 +25,11 @@
 #include "csv_internal.h"
 
 struct rp_csv_reader {
-    FILE *in;
+    FILE *in;          /* NULL for a memory slice */
     char delimiter;
-    char *buf;
+    char *buf;         /* borrowed for a memory slice */
     size_t cap, len, pos; /* buf[pos..len) is unread */
+    uint64_t base;     /* input offset of buf[0] */
     bool eof;
     bool started;
     uint64_t line; /* line number of buf[pos] */
@@ -52,16 +57,45 @@ rp_csv_reader *rp_csv_reader_new(FILE *in, char delimiter) {
     return r;
 }
 
+rp_csv_reader *rp_csv_reader_new_mem(const char *data, size_t len, char delimiter,
+                                     uint64_t first_line, uint64_t first_offset) {
+    rp_csv_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->delimiter = delimiter;
+    r->line = first_line;
+    r->base = first_offset;
+    r->buf = (char *)data; /* only read: a memory reader never refills */
+    r->cap = r->len = len;
+    r->eof = r->started = true;
+    r->fields_cap = 16;
+    r->fields = malloc(r->fields_cap * sizeof *r->fields);
+    if (!r->fields) {
+        rp_csv_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 void rp_csv_reader_free(rp_csv_reader *r) {
     if (!r)
         return;
-    free(r->buf);
+    if (r->in)
+        free(r->buf);
     free(r->fields);
     free(r);
 }
 
 void rp_csv_reader_set_delimiter(rp_csv_reader *r, char delimiter) {
     r->delimiter = delimiter;
+}
+
+uint64_t rp_csv_reader_offset(const rp_csv_reader *r) {
+    return r->base + r->pos;
+}
+
+uint64_t rp_csv_reader_line(const rp_csv_reader *r) {
+    return r->line;
 }
 
 /* The last record is still in the buffer (nothing moves it before the next
@@ -79,6 +113,7 @@ static long refill(rp_csv_reader *r) {
     if (r->eof)
         return 0;
     if (r->pos > 0) {
+        r->base += r->pos;
         memmove(r->buf, r->buf + r->pos, r->len - r->pos);
         r->len -= r->pos;
         r->pos = 0;
@@ -207,6 +242,7 @@ record_end:;
     rec->raw = s;
     rec->raw_len = raw_len;
     rec->line = r->line;
+    rec->offset = r->base + r->pos;
     rec->nfields = nfields;
     rec->fields = r->fields;
     r->last_pos = r->pos;

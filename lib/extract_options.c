@@ -16,6 +16,7 @@
 
 #include "error_internal.h"
 #include "extract_internal.h"
+#include "remote_internal.h"
 
 enum { RP_MAX_THREADS = 1024 };
 
@@ -54,8 +55,13 @@ static const char help_text[] =
     "\n"
     "Execution:\n"
     "  -j, --threads N    worker threads (default: the CPUs this process may use,\n"
-    "                     counting cgroup quotas and the affinity mask)\n"
-    "  --max-open N       datasets each worker keeps open (default: 64)\n"
+    "                     counting cgroup quotas and the affinity mask); remote\n"
+    "                     jobs use --io-threads instead\n"
+    "  --max-open N       datasets each worker keeps open (default: 64; lowered to\n"
+    "                     fit the open-files limit when reading a VRT's sources)\n"
+    "  --io-threads N     worker threads when a raster or a VRT source is remote\n"
+    "                     (/vsicurl/, /vsis3/, /vsigs/, /vsiaz/, http(s)://): reads\n"
+    "                     wait on the network, so more run at once (default: 32)\n"
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
@@ -160,7 +166,10 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
         const char *a = argv[i];
         const char *v = NULL;
         if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
-            oom = append_string(&o->rasters, &o->nrasters, a) != 0;
+            char *path = rp_remote_gdal_path(a); /* bare URLs get /vsicurl/ */
+            oom = !path || append_string(&o->rasters, &o->nrasters, path) != 0;
+            o->remote = o->remote || rp_path_is_remote(a);
+            free(path);
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -209,6 +218,13 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
             if (!failed && (!parse_int(v, 1, &o->threads) || o->threads > RP_MAX_THREADS)) {
                 rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
                              RP_MAX_THREADS);
+                failed = true;
+            }
+        } else if (match_value(a, NULL, "--io-threads", argc, argv, &i, &v, err, &failed)) {
+            if (!failed && (!parse_int(v, 1, &o->io_threads) ||
+                            o->io_threads > RP_REMOTE_MAX_IO_THREADS)) {
+                rp_error_set(err, RP_USAGE, "--io-threads: '%s' is not a number from 1 to %d", v,
+                             RP_REMOTE_MAX_IO_THREADS);
                 failed = true;
             }
         } else if (match_value(a, NULL, "--max-open", argc, argv, &i, &v, err, &failed)) {
@@ -262,4 +278,7 @@ RP_API void rp_extract_options_set_log(rp_extract_options *o, FILE *log) {
 void rp_extract_apply_config(const rp_extract_options *o, bool set) {
     for (int i = 0; i < o->nconfig; i++)
         CPLSetThreadLocalConfigOption(o->config[2 * i], set ? o->config[2 * i + 1] : NULL);
+    /* after --config, so that the user's values win; unset always */
+    if (o->remote || !set)
+        rp_remote_apply_defaults(set);
 }

@@ -26,6 +26,7 @@
 #include "extract_internal.h"
 #include "handles_internal.h"
 #include "pool_internal.h"
+#include "remote_internal.h"
 
 enum { MAX_LOGGED_FAILURES = 10 };
 
@@ -111,7 +112,7 @@ static CPLErr read_mask_block(const rp_grid *g, GDALRasterBandH band, const rp_p
                           GDT_Byte, 1, g->block_w, NULL);
 }
 
-static bool is_nodata(const rp_band_info *b, const unsigned char *p) {
+bool rp_band_is_nodata(const rp_band_info *b, const unsigned char *p) {
     if (!b->has_nodata)
         return false;
     switch (b->type) {
@@ -187,7 +188,7 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
         const unsigned char *p = block + off * ts;
         memcpy(col->values + (size_t)idx * ts, p, ts);
         bool masked = mask && mask[off] == 0;
-        col->status[idx] = (masked || is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
+        col->status[idx] = (masked || rp_band_is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
     }
 }
 
@@ -208,6 +209,9 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
         rp_gdal_capture_push(&w->capture);
         CPLErr e = read_band_block(g, band, &col->band, b, w->block);
+        for (int attempt = 1; e != CE_None &&
+                              rp_remote_retry(job->raster->path, &w->capture, attempt); attempt++)
+            e = read_band_block(g, band, &col->band, b, w->block);
         const unsigned char *mask = NULL;
         if (e == CE_None && col->band.read_mask) {
             bool shared = col->band.mask_per_dataset;

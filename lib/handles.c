@@ -14,6 +14,7 @@
 
 #include "error_internal.h"
 #include "handles_internal.h"
+#include "remote_internal.h"
 
 typedef struct handle_slot {
     char *path;
@@ -81,7 +82,7 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     rp_gdal_capture_pop();
     char *copy = ds ? strdup(path) : NULL;
     if (!ds || !copy) {

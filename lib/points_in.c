@@ -2,7 +2,8 @@
  * points_in.c — points from a CSV file, standard input, or an OGR dataset.
  *
  * Pass 1 (rp_points_read) keeps coordinates only. CSV goes through the
- * streaming record reader (csv.c) and strtod; the x/y columns are found by
+ * streaming record reader (csv.c) and numparse.cc (strtod for what is not a
+ * plain decimal); the x/y columns are found by
  * name (x/y, lon/lat, longitude/latitude, easting/northing, any case) unless
  * named. A row whose coordinates cannot be parsed is kept as a point with NaN
  * coordinates and flagged bad, and a warning names FILE:LINE. Vector data is
@@ -27,9 +28,14 @@
 
 #include "crs_internal.h"
 #include "error_internal.h"
+#include "numparse_internal.h"
 #include "points_internal.h"
+#include "pool_internal.h"
 
-enum { MAX_WARNINGS = 20 };
+/* A CSV file this much larger than its header is read in parallel pieces
+ * (points_csv_pieces.c) when the caller gives a pool of several threads. */
+enum { PARALLEL_MIN_BYTES = 1 << 20 };
+
 
 static const char *const xy_names[][2] = {
     {"x", "y"}, {"lon", "lat"}, {"longitude", "latitude"}, {"easting", "northing"},
@@ -102,7 +108,7 @@ static char **header_names(const rp_csv_record *header) {
 }
 
 /* Appends one point, growing the arrays geometrically. */
-static int push_point(rp_points *pts, size_t *cap, double x, double y, bool bad) {
+int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad) {
     if (pts->n == *cap) {
         size_t c = *cap ? *cap * 2 : 4096;
         double *nx = realloc(pts->x, c * sizeof *nx);
@@ -128,15 +134,15 @@ static int push_point(rp_points *pts, size_t *cap, double x, double y, bool bad)
 }
 
 /* "rasterpool: FILE:WHERE: DETAIL" for the first bad rows only. */
-static void warn_bad_row(const rp_points_options *opts, rp_points *pts, const char *where,
-                         const char *detail) {
+void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, const char *where,
+                        const char *detail) {
     if (!opts->log)
         return;
-    if (pts->nbad <= MAX_WARNINGS)
+    if (pts->nbad <= RP_POINTS_MAX_WARNINGS)
         fprintf(opts->log, "rasterpool: %s:%s: %s\n", pts->display_name, where, detail);
-    if (pts->nbad == MAX_WARNINGS + 1)
+    if (pts->nbad == RP_POINTS_MAX_WARNINGS + 1)
         fprintf(opts->log, "rasterpool: %s: more bad rows follow; only the first %d are shown\n",
-                pts->display_name, MAX_WARNINGS);
+                pts->display_name, RP_POINTS_MAX_WARNINGS);
 }
 
 /* Parses one coordinate field. Returns false, with the reason in `why`, when
@@ -149,6 +155,9 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
                  rec->nfields);
         return false;
     }
+    const rp_csv_field *f = &rec->fields[field];
+    if (!f->quoted && rp_parse_decimal(rec->raw + f->offset, f->length, out))
+        return true; /* the common case: a plain decimal, parsed in place */
     char buf[128];
     size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
     char *s = buf;
@@ -174,6 +183,17 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
     }
     *out = v;
     return true;
+}
+
+bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *x, double *y,
+                        char *why) {
+    if (rec->open_quote) {
+        snprintf(why, RP_POINTS_WHY, "a quoted field is never closed (it runs to the end of "
+                                     "the file)");
+        return false;
+    }
+    return parse_coordinate(rec, pts->x_field, "x", x, why, RP_POINTS_WHY) &&
+           parse_coordinate(rec, pts->y_field, "y", y, why, RP_POINTS_WHY);
 }
 
 /* Every 4096 rows: reports progress (fraction of the file read, when its
@@ -207,10 +227,32 @@ static int next_record(rp_csv_reader *reader, rp_csv_record *rec,
 
 /* Standard input's copy, for the second pass. */
 static rp_status spool_record(rp_points *pts, const rp_csv_record *rec, rp_error *err) {
-    if (pts->spool && (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
-                       fputc('\n', pts->spool) == EOF))
+    if (!pts->spool)
+        return RP_OK;
+    if (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
+        fputc('\n', pts->spool) == EOF)
         return rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+    pts->spool_len += rec->raw_len + 1;
     return RP_OK;
+}
+
+/* Before the first row of each slice: where pass 2 finds it. */
+static int mark_slice(rp_points *pts, const rp_csv_record *rec) {
+    if (pts->n % RP_POINTS_SLICE_ROWS != 0)
+        return 0;
+    return rp_points_add_slice(pts, pts->spool ? pts->spool_len : rec->offset, rec->line);
+}
+
+int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line) {
+    rp_points_slice *grown = realloc(pts->slices, (pts->nslices + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    pts->slices = grown;
+    grown[pts->nslices].offset = offset;
+    grown[pts->nslices].line = line;
+    grown[pts->nslices].first_row = pts->n;
+    pts->nslices++;
+    return 0;
 }
 
 /* The header: its delimiter (then the record is split again with it), the
@@ -253,6 +295,14 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     rp_status rc = read_header(opts, pts, reader, err);
     size_t cap = 0;
     long size = file_size(in);
+    uint64_t data_at = rp_csv_reader_offset(reader);
+    if (rc == RP_OK && !pts->spool && opts->pool && rp_pool_threads(opts->pool) > 1 &&
+        size > 0 && (uint64_t)size > data_at + PARALLEL_MIN_BYTES) {
+        rc = rp_points_read_pieces(opts, pts, fileno(in), data_at, rp_csv_reader_line(reader),
+                                   (uint64_t)size, err);
+        rp_csv_reader_free(reader);
+        return rc;
+    }
     uint64_t last_line = 1;
     rp_csv_record rec;
     int got = 0;
@@ -263,21 +313,17 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
             break;
         }
         double x = NAN, y = NAN;
-        char why[160];
-        bool ok = !rec.open_quote &&
-                  parse_coordinate(&rec, pts->x_field, "x", &x, why, sizeof why) &&
-                  parse_coordinate(&rec, pts->y_field, "y", &y, why, sizeof why);
-        if (rec.open_quote)
-            snprintf(why, sizeof why, "a quoted field is never closed (it runs to the end "
-                                      "of the file)");
-        if (push_point(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+        char why[RP_POINTS_WHY];
+        bool ok = rp_points_parse_xy(pts, &rec, &x, &y, why);
+        if (mark_slice(pts, &rec) != 0 ||
+            rp_points_push(pts, &cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             break;
         }
         if (!ok) {
             char where[32];
             snprintf(where, sizeof where, "%llu", (unsigned long long)rec.line);
-            warn_bad_row(opts, pts, where, why);
+            rp_points_warn_bad(opts, pts, where, why);
         }
         rc = spool_record(pts, &rec, err);
     }
@@ -324,14 +370,14 @@ static rp_status read_vector(const rp_points_options *opts, rp_points *pts, rp_e
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         bool ok = g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint;
         double x = ok ? OGR_G_GetX(g, 0) : NAN, y = ok ? OGR_G_GetY(g, 0) : NAN;
-        if (push_point(pts, &cap_points, x, y, !ok) != 0) {
+        if (rp_points_push(pts, &cap_points, x, y, !ok) != 0) {
             OGR_F_Destroy(f);
             return rp_error_set(err, RP_NOMEM, "out of memory reading points");
         }
         if (!ok) {
             char where[48];
             snprintf(where, sizeof where, "feature %lld", (long long)OGR_F_GetFID(f));
-            warn_bad_row(opts, pts, where,
+            rp_points_warn_bad(opts, pts, where,
                          !g || OGR_G_IsEmpty(g) ? "no geometry" : "geometry is not a point");
         }
         OGR_F_Destroy(f);
@@ -387,6 +433,7 @@ void rp_points_free(rp_points *pts) {
     free(pts->x);
     free(pts->y);
     free(pts->bad);
+    free(pts->slices);
     free(pts->display_name);
     free(pts->path);
     free(pts->header);

@@ -18,6 +18,8 @@
 #include "csv_internal.h"
 #include "rasterpool.h"
 
+struct rp_pool;
+
 typedef struct rp_points_options {
     const char *path;  /* NULL or "-" for standard input (CSV) */
     const char *x_col; /* NULL: detect */
@@ -26,7 +28,19 @@ typedef struct rp_points_options {
     FILE *log;         /* where bad-row warnings go; NULL: nowhere */
     rp_progress_fn progress; /* polled while reading; non-zero cancels */
     void *progress_user;
+    struct rp_pool *pool;    /* parses a large CSV file in parallel; may be NULL */
 } rp_points_options;
+
+/* Where a slice of rows starts in the CSV text that pass 2 reads (the file,
+ * or the spool of standard input): pass 2 reads and formats slices in
+ * parallel. Read row by row, pass 1 starts a slice every
+ * RP_POINTS_SLICE_ROWS rows; read in parallel, one a piece of the file. */
+#define RP_POINTS_SLICE_ROWS 65536
+typedef struct rp_points_slice {
+    uint64_t offset;  /* byte offset of the slice's first record */
+    uint64_t line;    /* its line number, for messages */
+    size_t first_row; /* index of its first point */
+} rp_points_slice;
 
 typedef struct rp_points {
     size_t n;
@@ -46,6 +60,9 @@ typedef struct rp_points {
     size_t header_len;
     size_t header_fields;   /* fields in the header */
     char **header_names;    /* their names, unquoted (a CSL list) */
+    rp_points_slice *slices; /* CSV: one per RP_POINTS_SLICE_ROWS rows */
+    size_t nslices;
+    uint64_t spool_len;      /* bytes written to the spool so far */
     GDALDatasetH vector;
     OGRLayerH layer;
 } rp_points;
@@ -56,6 +73,27 @@ typedef struct rp_points {
  * stop). */
 rp_status rp_points_read(const rp_points_options *opts, rp_points *points, rp_error *err);
 void rp_points_free(rp_points *points);
+
+/* Shared by the row-by-row and the parallel CSV readers. */
+enum { RP_POINTS_WHY = 160, RP_POINTS_MAX_WARNINGS = 20 };
+/* The coordinates of a CSV record; false with the reason (RP_POINTS_WHY
+ * bytes) when they cannot be parsed. */
+bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *x, double *y,
+                        char *why);
+/* Appends a point (bad: NaN coordinates, counted in nbad). 0, or -1 when
+ * memory runs out. */
+int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad);
+/* "rasterpool: FILE:WHERE: DETAIL" when pts->nbad (counting this row) is
+ * among the first RP_POINTS_MAX_WARNINGS; one note after them. */
+void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, const char *where,
+                        const char *detail);
+/* Starts a slice at the next point. 0, or -1 when memory runs out. */
+int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line);
+/* Pass 1 of a CSV file's data rows in parallel pieces (points_csv_pieces.c),
+ * from byte `offset` on line `line` (just after the header) to the end.
+ * RP_OK, or an error as rp_points_read's. */
+rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, int fd,
+                                uint64_t offset, uint64_t line, uint64_t size, rp_error *err);
 
 /* Pass 2: the rows again, in order. */
 typedef struct rp_points_rows rp_points_rows;

@@ -4,18 +4,24 @@
  * A CSV input row is copied byte for byte, padded with empty fields when it
  * is shorter than the header (so values always land under their own
  * column names), and the values are appended with the input's delimiter. A
- * vector input row becomes x, y and its fields. Each output row is built in
- * one buffer and written with one fwrite.
+ * vector input row becomes x, y and its fields.
  *
- * Threads: the caller's thread only.
+ * CSV input is read again in slices that the pool's workers format in
+ * parallel (see "slices" below); the caller's thread writes them in order.
+ * Vector input, and CSV that cannot be read again by offset, go row by row
+ * on the caller's thread.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ogr_api.h>
 
 #include "error_internal.h"
+#include "pool_internal.h"
 #include "table_internal.h"
 #include "valfmt_internal.h"
 
@@ -151,34 +157,202 @@ static rp_status write_all(FILE *out, const char *data, size_t len, const rp_tab
 }
 
 /* A row longer than the header: its values cannot line up with their
- * names. Said for the first few. */
-static void warn_long_row(const rp_table_spec *spec, const rp_csv_record *rec, size_t *count) {
+ * names. Said for the first few (in row order). */
+static void warn_long_row(const rp_table_spec *spec, uint64_t line, size_t nfields,
+                          size_t *count) {
     const rp_points *pts = spec->points;
     if (spec->log && *count < MAX_ROW_WARNINGS)
         fprintf(spec->log,
                 "rasterpool: %s:%llu: the row has %zu fields, the header %zu: its values "
                 "follow its last field\n",
-                pts->display_name, (unsigned long long)rec->line, rec->nfields,
-                pts->header_fields);
+                pts->display_name, (unsigned long long)line, nfields, pts->header_fields);
     (*count)++;
 }
 
-rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err) {
+/* A CSV input row byte for byte, then its values. */
+static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec,
+                        size_t i, char d) {
+    const rp_points *pts = spec->points;
+    put_bytes(b, rec->raw, rec->raw_len);
+    if (rec->open_quote)
+        put_char(b, '"'); /* close it, or the values would sit inside it */
+    for (size_t k = rec->nfields; k < pts->header_fields; k++)
+        put_char(b, d);
+    put_values(b, spec, i, d);
+}
+
+static rp_status changed_error(const rp_table_spec *spec, rp_error *err) {
+    return rp_error_set(err, RP_READ, "%s: the points changed while being read",
+                        spec->points->display_name);
+}
+
+/* ---------------------------------------------------------------------------
+ * CSV input: slices formatted in parallel.
+ *
+ * Pass 1 noted where every slice of rows starts. Slices
+ * go in waves of two a worker: each task reads its slice's bytes with pread
+ * (the file, or the spool of standard input), splits it with a memory CSV
+ * reader and formats its rows into its own buffer; then the caller writes
+ * the wave's buffers in order, with the warnings about long rows. Buffers
+ * are reused from wave to wave: memory is bounded by the wave, whatever the
+ * number of points. Output bytes do not depend on the thread count.
+ */
+
+enum { LONG_ROWS_KEPT = MAX_ROW_WARNINGS };
+
+typedef struct slice_out {
+    char *in;           /* the slice's bytes */
+    size_t in_cap;
+    row_buffer out;     /* its formatted rows */
+    size_t long_rows;   /* rows longer than the header */
+    uint64_t long_line[LONG_ROWS_KEPT];
+    size_t long_fields[LONG_ROWS_KEPT];
+} slice_out;
+
+typedef struct slice_job {
+    const rp_table_spec *spec;
+    int fd;             /* read with pread only: shared by the workers */
+    uint64_t text_end;  /* where the last slice ends */
+    size_t first;       /* the wave's first slice */
+    slice_out *outs;    /* one per task of the wave */
+} slice_job;
+
+static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, size_t len,
+                            rp_error *err) {
+    if (len > o->in_cap) {
+        char *grown = realloc(o->in, len);
+        if (!grown)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        o->in = grown;
+        o->in_cap = len;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t got = pread(job->fd, o->in + done, len - done, (off_t)(begin + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got < 0 ? rp_error_set(err, RP_READ, "%s: cannot read the points again: %s",
+                                          job->spec->points->display_name, strerror(errno))
+                           : changed_error(job->spec, err);
+        done += (size_t)got;
+    }
+    return RP_OK;
+}
+
+static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *err) {
+    (void)state;
+    const slice_job *job = vjob;
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    slice_out *o = &job->outs[task];
+    size_t s = job->first + task;
+    uint64_t begin = pts->slices[s].offset;
+    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
+    if (end < begin)
+        return changed_error(spec, err);
+    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
+    if (rc != RP_OK)
+        return rc;
+    rp_csv_reader *reader = rp_csv_reader_new_mem(o->in, (size_t)(end - begin), pts->delimiter,
+                                                  pts->slices[s].line, begin);
+    if (!reader)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    size_t row = pts->slices[s].first_row;
+    size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    o->out.len = 0;
+    o->long_rows = 0;
+    rp_csv_record rec;
+    int got;
+    while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+        put_csv_row(&o->out, spec, &rec, row++, pts->delimiter);
+        if (rec.nfields > pts->header_fields) {
+            if (o->long_rows < LONG_ROWS_KEPT) {
+                o->long_line[o->long_rows] = rec.line;
+                o->long_fields[o->long_rows] = rec.nfields;
+            }
+            o->long_rows++;
+        }
+    }
+    rp_csv_reader_free(reader);
+    if (got != 0 || row != last)
+        return changed_error(spec, err);
+    return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output")
+                         : RP_OK;
+}
+
+/* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
+ * the points are not a regular file that can be read again by offset. */
+static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
+    struct stat st;
+    int fd = -1;
+    *own = false;
+    if (pts->spool) {
+        if (fflush(pts->spool) != 0)
+            return -1;
+        fd = fileno(pts->spool);
+        *text_end = pts->spool_len;
+        return fd;
+    }
+    fd = open(pts->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    *own = true;
+    *text_end = (uint64_t)st.st_size;
+    return fd;
+}
+
+static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd,
+                                  uint64_t text_end, rp_error *err) {
+    const rp_points *pts = spec->points;
+    int threads = rp_pool_threads(spec->pool);
+    size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
+    slice_out *outs = calloc(wave, sizeof *outs);
+    if (!outs)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    slice_job job = {.spec = spec, .fd = fd, .text_end = text_end, .outs = outs};
+    rp_status rc = RP_OK;
+    size_t long_rows = 0;
+    for (size_t first = 0; rc == RP_OK && first < pts->nslices; first += wave) {
+        job.first = first;
+        rp_pool_job pj = {.ntasks = pts->nslices - first < wave ? pts->nslices - first : wave,
+                          .ctx = &job, .run = format_slice, .progress = spec->progress,
+                          .progress_user = spec->progress_user, .progress_message = "writing"};
+        rc = rp_pool_run(spec->pool, &pj, err);
+        for (size_t k = 0; rc == RP_OK && k < pj.ntasks; k++) {
+            for (size_t w = 0; w < outs[k].long_rows && w < LONG_ROWS_KEPT; w++)
+                warn_long_row(spec, outs[k].long_line[w], outs[k].long_fields[w], &long_rows);
+            if (outs[k].long_rows > LONG_ROWS_KEPT)
+                long_rows += outs[k].long_rows - LONG_ROWS_KEPT;
+            size_t s = first + k;
+            rc = write_all(out, outs[k].out.data, outs[k].out.len, spec,
+                           s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
+        }
+    }
+    if (spec->log && long_rows > MAX_ROW_WARNINGS)
+        fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
+                pts->display_name, long_rows);
+    for (size_t k = 0; k < wave; k++) {
+        free(outs[k].in);
+        free(outs[k].out.data);
+    }
+    free(outs);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Row by row: vector input, or CSV that cannot be read again by offset. */
+static rp_status write_rows(FILE *out, const rp_table_spec *spec, rp_error *err) {
     rp_points *pts = spec->points;
     char d = pts->is_csv ? pts->delimiter : ',';
-    row_buffer b = {0};
-    put_header(&b, spec, d);
-    rp_status hrc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
-                             : write_all(out, b.data, b.len, spec, 0, err);
-    if (hrc != RP_OK) {
-        free(b.data);
-        return hrc;
-    }
     rp_points_rows *rows = rp_points_rows_begin(pts, err);
-    if (!rows) {
-        free(b.data);
+    if (!rows)
         return err->code;
-    }
+    row_buffer b = {0};
     rp_status rc = RP_OK;
     const rp_csv_record *rec = NULL;
     OGRFeatureH feat = NULL;
@@ -191,17 +365,13 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
         }
         b.len = 0;
         if (rec) {
-            put_bytes(&b, rec->raw, rec->raw_len);
-            if (rec->open_quote)
-                put_char(&b, '"'); /* close it, or the values would sit inside it */
-            for (size_t k = rec->nfields; k < pts->header_fields; k++)
-                put_char(&b, d);
+            put_csv_row(&b, spec, rec, i, d);
             if (rec->nfields > pts->header_fields)
-                warn_long_row(spec, rec, &long_rows);
+                warn_long_row(spec, rec->line, rec->nfields, &long_rows);
         } else {
             put_vector_row(&b, pts, feat, i, d);
+            put_values(&b, spec, i, d);
         }
-        put_values(&b, spec, i, d);
         if (b.failed)
             rc = rp_error_set(err, RP_NOMEM, "out of memory writing row %zu", i + 1);
         else
@@ -217,5 +387,26 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
                 pts->display_name, long_rows);
     rp_points_rows_end(rows);
     free(b.data);
+    return rc;
+}
+
+rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err) {
+    rp_points *pts = spec->points;
+    char d = pts->is_csv ? pts->delimiter : ',';
+    row_buffer b = {0};
+    put_header(&b, spec, d);
+    rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
+                            : write_all(out, b.data, b.len, spec, 0, err);
+    free(b.data);
+    if (rc != RP_OK)
+        return rc;
+    uint64_t text_end = 0;
+    bool own_fd = false;
+    int fd = pts->is_csv && spec->pool ? open_text(pts, &text_end, &own_fd) : -1;
+    if (fd < 0)
+        return write_rows(out, spec, err);
+    rc = write_csv_slices(out, spec, fd, text_end, err);
+    if (own_fd)
+        close(fd);
     return rc;
 }

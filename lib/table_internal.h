@@ -21,6 +21,7 @@ typedef struct rp_table_spec {
     bool with_status;
     OGRSpatialReferenceH srs; /* for vector outputs */
     FILE *log;                /* warnings about malformed rows; may be NULL */
+    struct rp_pool *pool;     /* formats CSV rows in parallel; NULL: row by row */
     rp_progress_fn progress;  /* polled while writing; non-zero cancels */
     void *progress_user;
 } rp_table_spec;

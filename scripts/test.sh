@@ -4,6 +4,8 @@
 #   a) build/       RelWithDebInfo, -Werror; the whole suite
 #   b) build-asan/  Debug, ASan+UBSan (leaks checked); the whole suite
 #   c) build-tsan/  TSan; the pool tests (ctest -L pool) and the extract CLI test
+#   d) bench/run --quick: the bench's smoke test (small sizes; every peer's
+#      values checked against rasterpool's)
 #
 # Every stage runs even when an earlier one failed, so one run shows all
 # failures. The last line is "N passed, N failed", summed over the stages from
@@ -97,7 +99,8 @@ run_ctest() {
 
 if [ "$install" = 1 ]; then
     banner "install-deps"
-    if ! bash "$ROOT/scripts/install-deps"; then
+    # --bench: stage d runs the bench's smoke test, which needs the peers.
+    if ! bash "$ROOT/scripts/install-deps" --bench; then
         echo "test.sh: install-deps failed" >&2
         echo "0 passed, 1 failed"
         exit 1
@@ -160,9 +163,23 @@ if [ "$quick" = 0 ]; then
         -DRP_WERROR=OFF -DRP_SANITIZE=thread; then
         TSAN_OPTIONS="$tsan" run_ctest c build-tsan build-tsan/ctest-c-pool.log -L pool
         TSAN_OPTIONS="$tsan" run_ctest c build-tsan build-tsan/ctest-c-cli.log \
-            -R '^(cli\.cli_extract|cli\.cli_robustness|oracle\..*)$'
+            -R '^(cli\.cli_extract|cli\.cli_robustness|cli\.cli_slices|cli\.cli_calc|cli\.cli_vrt|cli\.cli_remote|oracle\..*)$'
     fi
     echo "stage c: ${SECONDS}s"
+
+    # -----------------------------------------------------------------------
+    banner "stage d: bench/run --quick (small sizes: the bench must not rot)"
+    SECONDS=0
+    # It builds its own Release tree (build-bench/), runs every scenario with
+    # rasterpool, the floor and the peers, and checks that every peer gave
+    # rasterpool's values. Targets are reported, not enforced: times on a
+    # shared machine are noise. One pass or one failure.
+    if "$ROOT/bench/run" --quick 2>&1 | tee "$ROOT/build/bench-quick.log"; then
+        total_passed=$((total_passed + 1))
+    else
+        stage_failed d "bench/run --quick failed (see build/bench-quick.log)"
+    fi
+    echo "stage d: ${SECONDS}s"
 fi
 
 banner "summary"

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from osgeo import gdal
 
-from pointsio import read_points, write_values
+from pointsio import finish, read_points
 
 gdal.UseExceptions()
 
@@ -64,11 +64,7 @@ def main():
     else:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(read_tile, range(len(starts))))
-    nodata = band.GetNoDataValue()
-    if nodata is not None:
-        values[values == nodata] = np.nan
-    print("api_seconds=%.6f" % (time.perf_counter() - t0), file=sys.stderr)
-    write_values(out, ids, values)
+    finish(out, ids, values, band.GetNoDataValue(), t0)
 
 
 main()

@@ -11,7 +11,7 @@ import time
 import numpy as np
 from osgeo import gdal
 
-from pointsio import read_points, write_values
+from pointsio import finish, read_points
 
 gdal.UseExceptions()
 
@@ -29,11 +29,7 @@ def main():
     inside = (cols >= 0) & (cols < ds.RasterXSize) & (rows >= 0) & (rows < ds.RasterYSize)
     values = np.full(len(xs), np.nan)
     values[inside] = arr[rows[inside], cols[inside]]
-    nodata = band.GetNoDataValue()
-    if nodata is not None:
-        values[values == nodata] = np.nan
-    print("api_seconds=%.6f" % (time.perf_counter() - t0), file=sys.stderr)
-    write_values(out, ids, values)
+    finish(out, ids, values, band.GetNoDataValue(), t0)
 
 
 main()

@@ -1,6 +1,8 @@
 /* fuzz_csv.c — the CSV record reader on arbitrary bytes: every record's
  * fields must lie inside its raw text, and field text copies must stay in
- * bounds. The first byte picks the delimiter. */
+ * bounds. A memory reader started at any record's offset (as the parallel
+ * slices of pass 2 are) must see the same records from there. The first
+ * byte picks the delimiter. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rp_csv_record rec;
     char buf[64];
     uint64_t last_line = 0;
+    const char *text = (const char *)data + 1;
+    size_t text_len = size - 1;
+    uint64_t slice_offset = 0, slice_line = 0;
+    size_t records = 0, slice_records = 0;
     while (r && rp_csv_read(r, &rec) == 1) {
+        if (rec.offset > text_len || memcmp(text + rec.offset, rec.raw, rec.raw_len) != 0)
+            abort();
+        records++;
+        if (records == 2) { /* a slice from the second record on */
+            slice_offset = rec.offset;
+            slice_line = rec.line;
+        }
+        if (records >= 2)
+            slice_records++;
         if (rec.line <= last_line && last_line)
             abort();
         last_line = rec.line;
@@ -40,5 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     rp_csv_reader_free(r);
     fclose(f);
+    if (slice_records) {
+        rp_csv_reader *m = rp_csv_reader_new_mem(text + slice_offset, text_len - slice_offset,
+                                                 delim, slice_line, slice_offset);
+        size_t seen = 0;
+        while (m && rp_csv_read(m, &rec) == 1)
+            seen++;
+        if (m && seen != slice_records)
+            abort();
+        rp_csv_reader_free(m);
+    }
     return 0;
 }

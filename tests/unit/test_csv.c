@@ -136,8 +136,56 @@ static void unread_with_another_delimiter(void) {
     fclose(f);
 }
 
+/* Offsets of records in a stream (across refills: a small buffer would
+ * hide nothing, so records straddle the 64 KiB first read), and a memory
+ * reader started at one of them sees the same records from there. */
+static void offsets_and_memory_slices(void) {
+    enum { ROWS = 20000 };
+    size_t cap = ROWS * 32 + 64, len = 0;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    uint64_t *offsets = malloc(ROWS * sizeof *offsets);
+    len += (size_t)snprintf(text + len, cap - len, "\xEF\xBB\xBFid,name\n");
+    for (int i = 0; i < ROWS; i++) {
+        if (i % 7 == 0)
+            len += (size_t)snprintf(text + len, cap - len, "\r\n"); /* blank */
+        offsets[i] = len;
+        len += (size_t)snprintf(text + len, cap - len, i % 5 ? "%d,n%d\n" : "%d,\"a\nb%d\"\r\n", i, i);
+    }
+    FILE *f = fmemopen(text, len, "r");
+    rp_csv_reader *r = rp_csv_reader_new(f, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+    CHECK_EQ_INT(rec.offset, 3); /* after the byte order mark */
+    uint64_t line_of_12345 = 0;
+    for (int i = 0; i < ROWS; i++) {
+        CHECK_EQ_INT(rp_csv_read(r, &rec), 1);
+        CHECK_EQ_INT(rec.offset, offsets[i]);
+        if (i == 12345)
+            line_of_12345 = rec.line;
+    }
+    rp_csv_reader_free(r);
+    fclose(f);
+
+    rp_csv_reader *m = rp_csv_reader_new_mem(text + offsets[12345], len - offsets[12345], ',',
+                                             line_of_12345, offsets[12345]);
+    CHECK_EQ_INT(rp_csv_read(m, &rec), 1);
+    CHECK_EQ_INT(rec.line, line_of_12345);
+    CHECK_EQ_INT(rec.offset, offsets[12345]);
+    field_is(&rec, 0, "12345");
+    int rows = 1;
+    while (rp_csv_read(m, &rec) == 1)
+        rows++;
+    CHECK_EQ_INT(rows, ROWS - 12345);
+    field_is(&rec, 0, "19999");
+    rp_csv_reader_free(m);
+    free(offsets);
+    free(text);
+}
+
 int main(void) {
     quoting();
+    offsets_and_memory_slices();
     unread_with_another_delimiter();
     long_records();
     unterminated_quote();

@@ -1,0 +1,396 @@
+#!/usr/bin/python3
+"""cli_calc — `rasterpool calc` end to end, against numpy.
+
+Every expected raster is computed here with numpy from the inputs as GDAL
+reads them (ReadAsArray), with the documented rules written out
+independently: arithmetic in float64; nodata in, nodata out unless the
+expression calls isnodata(); integers round half away from zero and clamp
+to the type's range; NaN is nodata (or 0) in integer outputs. Outputs are
+read back with GDAL. Also: georeferencing and metadata copied, tiling and
+COG layout, byte-identical output at -j 1/2/7, kernels (the shipped example
+and test kernels), and bad input: bad expressions (position and caret),
+missing inputs, mismatched grids, unwritable outputs, a missing kernel
+symbol, a failing kernel, Ctrl-C — none of which may leave a file behind.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+import numpy as np  # noqa: E402
+from osgeo import gdal, osr  # noqa: E402
+
+from rptest import Tester, binary, create_raster, rp  # noqa: E402
+
+T = Tester("cli_calc")
+TMP = tempfile.mkdtemp(prefix="rp_calc_")
+KERNELS = os.environ.get("RP_TEST_KERNELS")
+REVERSE = os.environ.get("RP_REVERSE_KERNEL")
+H, W = 301, 517  # odd: partial edge blocks and windows
+GT = (500000.0, 10.0, 0.0, 4100000.0, 0.0, -10.0)
+SRS = "EPSG:32633"
+
+
+def path(name):
+    return os.path.join(TMP, name)
+
+
+def calc(args, **kw):
+    return rp(["calc"] + [str(a) for a in args], **kw)
+
+
+def read(p):
+    ds = gdal.Open(p)
+    return ds.ReadAsArray(), ds
+
+
+def files_in(folder):
+    return sorted(os.listdir(folder))
+
+
+def round_away(x):
+    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5))
+
+
+def to_type(x, np_type, nan_value=0):
+    """The documented conversion of float64 results to an output type."""
+    if np.issubdtype(np_type, np.integer):
+        info = np.iinfo(np_type)
+        nan = np.isnan(x)
+        with np.errstate(invalid="ignore"):
+            y = np.clip(round_away(np.where(nan, 0, x)), info.min, info.max)
+        y = np.where(nan, nan_value, y)
+        return y.astype(np_type)
+    with np.errstate(over="ignore"):
+        return x.astype(np_type)
+
+
+def same(case, got, want, what="values"):
+    got = np.asarray(got)
+    want = np.asarray(want)
+    if got.shape != want.shape:
+        return T.fail(case, "%s: shape %s, expected %s" % (what, got.shape, want.shape))
+    if got.dtype != want.dtype:
+        return T.fail(case, "%s: type %s, expected %s" % (what, got.dtype, want.dtype))
+    eq = (got == want)
+    if np.issubdtype(got.dtype, np.floating):
+        eq |= np.isnan(got) & np.isnan(want)
+    if not eq.all():
+        bad = np.argwhere(~eq)
+        first = [tuple(int(v) for v in b) for b in bad[:5]]
+        T.fail(case, "%s: %d of %d differ; first at %s: got %s, expected %s" % (
+            what, len(bad), eq.size, first, [got[b] for b in first], [want[b] for b in first]))
+
+
+def ok_run(case, r):
+    if r.code != 0:
+        T.fail(case, "exit %s, expected 0\n    %s" % (r.code, r.describe()))
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------
+rng = np.random.default_rng(5)
+nir = rng.uniform(0, 1000, (H, W)).astype(np.float32)
+red = rng.uniform(0, 1000, (H, W)).astype(np.float32)
+red[rng.random((H, W)) < 0.05] = -9999  # red's nodata
+red[0, :7] = -9999
+nir[5, 5] = red[5, 5] = 0  # 0/0 -> NaN
+create_raster(path("nir.tif"), nir, "Float32", gt=GT, srs=SRS, block=(64, 64),
+              metadata={"SENSOR": "test-nir"})
+create_raster(path("red.tif"), red, "Float32", gt=GT, srs=SRS, block=(64, 64), nodata=-9999)
+rgb = rng.integers(0, 256, (3, H, W)).astype(np.uint8)
+create_raster(path("rgb.tif"), rgb, "Byte", gt=GT, srs=SRS, block=(32, 32))
+dem = rng.integers(-200, 3000, (H, W)).astype(np.int16)
+dem[rng.random((H, W)) < 0.03] = -32768
+create_raster(path("dem.tif"), dem, "Int16", gt=GT, srs=SRS, block=(128, 128), nodata=-32768)
+b1 = rng.integers(0, 256, (H, W)).astype(np.uint8)
+b2 = rng.integers(0, 256, (H, W)).astype(np.uint8)
+b2[::7, ::3] = 0  # division by zero
+create_raster(path("b1.tif"), b1, "Byte", gt=GT, srs=SRS, block=(64, 64))
+create_raster(path("b2.tif"), b2, "Byte", gt=GT, srs=SRS, block=16)  # striped
+nir64 = nir.astype(np.float64)
+red64 = red.astype(np.float64)
+
+
+def case_ndvi(case):
+    out = path("ndvi.tif")
+    r = calc(["-i", "A=" + path("nir.tif"), "-i", "B=" + path("red.tif"), "-e", "(A-B)/(A+B)",
+              "-o", out, "--ot", "Float32", "--co", "COMPRESS=DEFLATE", "-j", "3"])
+    if not ok_run(case, r):
+        return
+    got, ds = read(out)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = (nir64 - red64) / (nir64 + red64)
+    want[red == -9999] = -9999  # the output takes red's nodata
+    same(case, got, want.astype(np.float32))
+    band = ds.GetRasterBand(1)
+    T.check(case, band.GetNoDataValue() == -9999, "nodata %r" % band.GetNoDataValue())
+    T.check(case, ds.GetGeoTransform() == GT, "geotransform %r" % (ds.GetGeoTransform(),))
+    srs = osr.SpatialReference(wkt=ds.GetProjection())
+    T.check(case, srs.GetAuthorityCode(None) == "32633", "CRS %r" % srs.GetAuthorityCode(None))
+    T.check(case, ds.GetMetadataItem("SENSOR") == "test-nir", "metadata not copied")
+    T.check(case, band.GetBlockSize() == [256, 256], "blocks %r" % band.GetBlockSize())
+    T.check(case, ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "DEFLATE",
+            "compression %r" % ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"))
+    T.check(case, band.GetDescription() == "(A-B)/(A+B)", "description %r" % band.GetDescription())
+    T.check(case, files_in(TMP).count("ndvi.tif") == 1 and
+            not any(".rasterpool-" in f for f in files_in(TMP)), "temporary files left")
+
+
+def case_default_type_and_bands(case):
+    out = path("bgr.tif")
+    r = calc(["-i", "A=" + path("rgb.tif"), "-e", "A[3]", "-e", "A[2]", "-e", "A[1]", "-o", out])
+    if not ok_run(case, r):
+        return
+    got, ds = read(out)
+    same(case, got, rgb[::-1].astype(np.float32))  # default Float32
+    T.check(case, ds.RasterCount == 3, "bands %d" % ds.RasterCount)
+    T.check(case, ds.GetRasterBand(1).GetNoDataValue() is None, "unexpected nodata")
+    out2 = path("bgr_byte.tif")
+    r = calc(["-i", "A=" + path("rgb.tif"), "-e", "A[3]", "-e", "A[2]", "-e", "A[1]", "-o", out2,
+              "--ot", "Byte"])
+    if ok_run(case, r):
+        same(case, read(out2)[0], rgb[::-1])
+
+
+def case_nodata_keyword_cog(case):
+    out = path("high.tif")
+    r = calc(["-i", "A=" + path("dem.tif"), "-e", "A > 1000 ? A : nodata", "--nodata", "-9999",
+              "-o", out, "--of", "COG", "--co", "COMPRESS=DEFLATE", "-j", "2"])
+    if not ok_run(case, r):
+        return
+    got, ds = read(out)
+    d = dem.astype(np.float64)
+    want = np.where(d > 1000, d, -9999)
+    want[dem == -32768] = -9999  # nodata in, nodata out
+    same(case, got, want.astype(np.float32))
+    T.check(case, ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG",
+            "layout %r" % ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"))
+    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -9999, "nodata")
+    T.check(case, not any(".rasterpool-" in f for f in files_in(TMP)), "temporary files left")
+
+
+def case_isnodata(case):
+    out = path("filled.tif")
+    r = calc(["-i", "A=" + path("dem.tif"), "-e", "isnodata(A) ? 0 : A * 2", "-o", out,
+              "--ot", "Int16"])
+    if not ok_run(case, r):
+        return
+    got, ds = read(out)
+    d = dem.astype(np.float64)
+    want = to_type(np.where(dem == -32768, 0, d * 2), np.int16)
+    same(case, got, want)
+    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "nodata not carried")
+
+
+def case_integer_casting(case):
+    a, b = b1.astype(np.float64), b2.astype(np.float64)
+    runs = [("A+B", "Byte", np.uint8, a + b), ("A-B", "Byte", np.uint8, a - b),
+            ("A/2", "Int16", np.int16, a / 2), ("-A/2", "Int16", np.int16, -a / 2),
+            ("A*B*1000", "Int32", np.int32, a * b * 1000), ("A*300", "UInt16", np.uint16, a * 300),
+            ("A-300", "UInt32", np.uint32, a - 300)]
+    for i, (expr, ot, npt, want) in enumerate(runs):
+        out = path("cast%d.tif" % i)
+        r = calc(["-i", "A=" + path("b1.tif"), "-i", "B=" + path("b2.tif"), "-e", expr, "-o", out,
+                  "--ot", ot])
+        if ok_run(case, r):
+            same(case, read(out)[0], to_type(want, npt), "%s as %s" % (expr, ot))
+
+
+def case_division_by_zero(case):
+    a, b = b1.astype(np.float64), b2.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = a / b
+    out = path("div.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-i", "B=" + path("b2.tif"), "-e", "A/B", "-o", out])
+    if ok_run(case, r):
+        same(case, read(out)[0], q.astype(np.float32), "float")  # inf, nan kept
+    out = path("div_int.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-i", "B=" + path("b2.tif"), "-e", "A/B", "-o", out,
+              "--ot", "Int16", "--nodata", "-1"])
+    if ok_run(case, r):
+        got, ds = read(out)
+        same(case, got, to_type(q, np.int16, nan_value=-1), "Int16 with --nodata -1")
+
+
+def case_threads_identical(case):
+    for label, extra in (("gtiff", ["--co", "COMPRESS=DEFLATE", "--co", "BLOCKXSIZE=128",
+                                    "--co", "BLOCKYSIZE=64"]),
+                         ("cog", ["--of", "COG", "--co", "COMPRESS=LZW"])):
+        blobs = []
+        for j in (1, 2, 7):
+            out = path("thr_%s_%d.tif" % (label, j))
+            r = calc(["-i", "A=" + path("nir.tif"), "-i", "B=" + path("red.tif"),
+                      "-e", "(A-B)/(A+B)", "-e", "A*2+1", "-o", out, "-j", j] + extra)
+            if not ok_run(case, r):
+                return
+            with open(out, "rb") as f:
+                blobs.append(f.read())
+        T.check(case, blobs[0] == blobs[1] == blobs[2],
+                "%s: outputs differ between -j 1, 2 and 7 (sizes %s)" % (
+                    label, [len(b) for b in blobs]))
+    got = read(path("thr_gtiff_1.tif"))[0]
+    want = (nir64 * 2 + 1).astype(np.float32)
+    same(case, got[1], want, "band 2")
+
+
+def case_kernel_reverse(case):
+    if not REVERSE:
+        return T.fail(case, "RP_REVERSE_KERNEL not set")
+    out = path("rev.tif")
+    r = calc(["-i", "A=" + path("rgb.tif"), "--kernel", REVERSE + ":reverse_bands",
+              "--kernel-arg", "20", "-o", out, "-j", "3"])
+    if ok_run(case, r):
+        got, ds = read(out)
+        same(case, got, rgb[::-1])
+        T.check(case, ds.GetGeoTransform() == GT, "geotransform")
+
+
+def case_kernel_windows(case):
+    if not KERNELS:
+        return T.fail(case, "RP_TEST_KERNELS not set")
+    out = path("ids.tif")
+    r = calc(["-i", "A=" + path("nir.tif"), "--kernel", KERNELS + ":window_ids", "--ot", "Float64",
+              "--bands", "3", "-o", out, "--co", "BLOCKXSIZE=128", "--co", "BLOCKYSIZE=32"])
+    if not ok_run(case, r):
+        return
+    got, ds = read(out)
+    cols, rows = np.meshgrid(np.arange(W, dtype=np.float64), np.arange(H, dtype=np.float64))
+    same(case, got[0], cols, "column")
+    same(case, got[1], rows, "row")
+    same(case, got[2], GT[0] + (cols + 0.5) * GT[1] + (rows + 0.5) * GT[2], "x coordinate")
+
+
+def expect_failure(case, args, code, needles, out):
+    """A run that must fail with `code`, say each needle, and leave the
+    output folder exactly as it was."""
+    folder = os.path.dirname(out) if os.path.isdir(os.path.dirname(out)) else TMP
+    before = files_in(folder)
+    r = calc(args)
+    T.check(case, r.code == code, "exit %s, expected %s\n    %s" % (r.code, code, r.describe()))
+    for n in needles:
+        T.check(case, n in r.err, "stderr lacks %r: %r" % (n, r.err))
+    T.check(case, files_in(folder) == before, "files changed: %s -> %s" % (before, files_in(folder)))
+    return r
+
+
+def case_bad_expressions(case):
+    out = path("bad.tif")
+    a = ["-i", "A=" + path("nir.tif"), "-o", out]
+    r = expect_failure(case, a + ["-e", "(A - B) / 2"], 2,
+                       ["expression 1", "unknown name 'B'", "at character 6"], out)
+    T.check(case, "\n  (A - B) / 2\n       ^" in r.err, "no caret under B: %r" % r.err)
+    expect_failure(case, a + ["-e", "A", "-e", "A +* 2"], 2,
+                   ["expression 2", "at character 4"], out)
+    expect_failure(case, a + ["-e", "(A + 1"], 2, ["expression 1", "arenthes"], out)
+    expect_failure(case, a + ["-e", "A[2]"], 2, ["A[2]", "has 1 band"], out)
+    expect_failure(case, a + ["-e", "A[0]"], 2, ["numbered from 1"], out)
+    expect_failure(case, a + ["-e", "A > 1 ? A : nodata"], 2, ["--nodata"], out)
+    expect_failure(case, a + ["-e", "A", "--ot", "CInt16"], 2, ["--ot"], out)
+    expect_failure(case, a + ["-e", "A", "--kernel", "x.so:f"], 2, ["not both"], out)
+    expect_failure(case, ["-i", "A=" + path("nir.tif"), "-e", "A"], 2, ["-o"], out)
+    expect_failure(case, ["-i", "sin=" + path("nir.tif"), "-e", "sin", "-o", out], 2,
+                   ["pick another input name"], out)
+    expect_failure(case, a + ["-e", "A", "--ot", "Byte", "--nodata", "-5"], 2,
+                   ["cannot be stored as Byte"], out)
+
+
+def case_bad_inputs(case):
+    out = path("bad.tif")
+    missing = path("no_such.tif")
+    expect_failure(case, ["-i", "A=" + missing, "-e", "A", "-o", out], 3,
+                   ["A=" + missing, "cannot open"], out)
+    # grids: size, geotransform, CRS
+    create_raster(path("small.tif"), nir[:-1], "Float32", gt=GT, srs=SRS)
+    expect_failure(case, ["-i", "A=" + path("nir.tif"), "-i", "B=" + path("small.tif"),
+                          "-e", "A+B", "-o", out], 2, ["517x300", "517x301", "share one grid"], out)
+    shifted = (GT[0] + 5,) + GT[1:]
+    create_raster(path("shifted.tif"), nir, "Float32", gt=shifted, srs=SRS)
+    expect_failure(case, ["-i", "A=" + path("nir.tif"), "-i", "B=" + path("shifted.tif"),
+                          "-e", "A+B", "-o", out], 2, ["geotransform", "500005"], out)
+    create_raster(path("other_crs.tif"), nir, "Float32", gt=GT, srs="EPSG:32634")
+    expect_failure(case, ["-i", "A=" + path("nir.tif"), "-i", "B=" + path("other_crs.tif"),
+                          "-e", "A+B", "-o", out], 2, ["CRS", "EPSG:32634", "EPSG:32633"], out)
+
+
+def case_bad_outputs(case):
+    a = ["-i", "A=" + path("nir.tif"), "-e", "A"]
+    r = calc(a + ["-o", "/nonexistent_rp_dir/out.tif"])
+    T.check(case, r.code == 3 and "/nonexistent_rp_dir" in r.err, "missing folder: %s" % r.describe())
+    blocker = path("a_file")
+    with open(blocker, "w") as f:
+        f.write("x")
+    r = calc(a + ["-o", os.path.join(blocker, "out.tif")])
+    T.check(case, r.code == 3 and "cannot write" in r.err, "folder is a file: %s" % r.describe())
+    r = calc(a + ["-o", TMP])
+    T.check(case, r.code == 3 and "not a regular file" in r.err, "output is a folder: %s" % r.describe())
+
+
+def case_kernel_errors(case):
+    out = path("kout.tif")
+    if not KERNELS:
+        return T.fail(case, "RP_TEST_KERNELS not set")
+    a = ["-i", "A=" + path("rgb.tif"), "-o", out]
+    expect_failure(case, a + ["--kernel", KERNELS + ":no_such_symbol"], 2,
+                   ["no function 'no_such_symbol'"], out)
+    expect_failure(case, a + ["--kernel", path("no_such.so") + ":f"], 3, ["cannot load"], out)
+    # a failing kernel: the old output stays as it was
+    with open(out, "wb") as f:
+        f.write(b"previous output")
+    expect_failure(case, a + ["--kernel", KERNELS + ":fail_at_window", "--kernel-arg", "290",
+                              "-j", "2"], 1, ["test kernel refuses row 290", "no output"], out)
+    with open(out, "rb") as f:
+        T.check(case, f.read() == b"previous output", "the old output was touched")
+    os.remove(out)
+
+
+def case_interrupt(case):
+    """Ctrl-C while a slow kernel runs: exit 130 and no file left behind."""
+    if not REVERSE:
+        return T.fail(case, "RP_REVERSE_KERNEL not set")
+    big = path("big_rgb.tif")
+    create_raster(big, np.zeros((3, 1024, 1024), np.uint8), "Byte", block=(256, 256))
+    folder = tempfile.mkdtemp(prefix="int_", dir=TMP)
+    out = os.path.join(folder, "out.tif")
+    p = subprocess.Popen([binary(), "calc", "-i", "A=" + big, "--kernel",
+                          REVERSE + ":reverse_bands", "--kernel-arg", "100000", "-o", out,
+                          "-j", "2", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait until the job is running: its temporary output exists
+    for _ in range(600):
+        if os.listdir(folder) or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    T.check(case, p.poll() is None and os.listdir(folder), "the job did not start: %s" % (
+        os.listdir(folder),))
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return T.fail(case, "did not stop within 120 s of Ctrl-C")
+    T.check(case, p.returncode == 130, "exit %s, expected 130: %r" % (p.returncode, err))
+    T.check(case, os.listdir(folder) == [], "left behind: %s" % os.listdir(folder))
+
+
+T.run_case("ndvi_float32_nodata_georef", case_ndvi)
+T.run_case("bands_and_default_type", case_default_type_and_bands)
+T.run_case("nodata_keyword_cog", case_nodata_keyword_cog)
+T.run_case("isnodata_handles_nodata", case_isnodata)
+T.run_case("integer_casting", case_integer_casting)
+T.run_case("division_by_zero", case_division_by_zero)
+T.run_case("threads_identical_bytes", case_threads_identical)
+T.run_case("kernel_reverse_bands", case_kernel_reverse)
+T.run_case("kernel_windows_geotransform", case_kernel_windows)
+T.run_case("bad_expressions", case_bad_expressions)
+T.run_case("bad_inputs", case_bad_inputs)
+T.run_case("bad_outputs", case_bad_outputs)
+T.run_case("kernel_errors", case_kernel_errors)
+T.run_case("interrupt", case_interrupt)
+T.finish()

@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""cli_slices — large CSV inputs, which rasterpool reads and writes in
+slices of 65,536 rows formatted in parallel, must come out exactly as a
+row-by-row reading would give them.
+
+The input (about 200,000 rows: four slices, the last one partial) mixes
+everything that can go wrong at a slice boundary: a byte order mark,
+quoted fields with delimiters and line ends inside, doubled quotes, CRLF
+rows, blank lines, rows shorter and longer than the header, and rows whose
+coordinates are not numbers. The expected output is built here from the
+rows as written and the raster's values (value = 1000 * row + col, so each
+value says where it was read): each output record is the input record's
+fields (short rows padded) followed by the value; bad rows have an empty
+value and a warning naming their physical line. Checked for a file at
+-j 1, 2 and 3 and for standard input, which must all be byte-identical.
+
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_slices.py
+"""
+import csv
+import io
+import os
+import random
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+import rptest  # noqa: E402
+
+N_ROWS = 200_003
+W, H = 300, 200
+
+
+def make_input(path, rng, multiline=0.02):
+    """Writes the points file; returns (records, lines, kinds): each record's
+    fields as the file holds them, the physical line where it starts, and
+    what kind of row it is. multiline: the share of rows with a quoted field
+    holding line ends (a reader that splits the file at line ends without
+    knowing the quotes goes wrong there)."""
+    out = io.StringIO()
+    out.write("\ufeffid,x,y,name\n")
+    line = 2
+    records, lines, kinds = [], [], []
+    for i in range(N_ROWS):
+        if rng.random() < 0.01:
+            out.write("\r\n" if rng.random() < 0.5 else "\n")  # a blank line
+            line += 1
+        col, row = rng.randrange(W), rng.randrange(H)
+        x, y = "%.3f" % (col + rng.random() * 0.99), "%.3f" % -(row + rng.random() * 0.99)
+        kind = "ok"
+        r = rng.random()
+        if r < 0.02:
+            name = 'say ""hi"", world'
+            text = '%d,%s,%s,"%s"' % (i, x, y, name)
+            fields = [str(i), x, y, name.replace('""', '"')]
+        elif r < 0.02 + multiline:
+            name = "two\nlines, here\n\n,x"
+            text = '%d,%s,%s,"%s"' % (i, x, y, name)
+            fields = [str(i), x, y, name]
+        elif r < 0.025 + multiline:
+            text = "%d,%s,%s" % (i, x, y)  # short: padded in the output
+            fields = [str(i), x, y]
+        elif r < 0.03 + multiline:
+            text = "%d,%s,%s,name,extra" % (i, x, y)  # long: values follow it
+            fields = [str(i), x, y, "name", "extra"]
+            kind = "long"
+        elif r < 0.035 + multiline:
+            text = "%d,not-a-number,%s,bad" % (i, y)
+            fields = [str(i), "not-a-number", y, "bad"]
+            kind = "bad"
+        else:
+            text = "%d,%s,%s,n%d" % (i, x, y, i)
+            fields = [str(i), x, y, "n%d" % i]
+        end = "\r\n" if rng.random() < 0.1 else "\n"
+        out.write(text + end)
+        records.append((fields, col, row))
+        lines.append(line)
+        kinds.append(kind)
+        line += 1 + text.count("\n")
+    with open(path, "w", newline="") as f:
+        f.write(out.getvalue())
+    return records, lines, kinds
+
+
+def make_raster(path):
+    data = (np.arange(H)[:, None] * 1000 + np.arange(W)[None, :]).astype(np.int32)
+    rptest.create_raster(path, data, dtype="Int32", gt=(0, 1, 0, 0, 0, -1),
+                         options=["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+
+
+def expected_output(records, kinds):
+    rows = [["id", "x", "y", "name", "b1"]]
+    for (fields, col, row), kind in zip(records, kinds):
+        padded = fields + [""] * (4 - len(fields))
+        value = "" if kind == "bad" else str(row * 1000 + col)
+        rows.append(padded + [value])
+    return rows
+
+
+def check_output(t, case, run, want):
+    if not t.check(case, run.code == 1, "exit %s, want 1 (bad rows)\n    %s" % (
+            run.code, run.describe())):
+        return
+    got = list(csv.reader(io.StringIO(run.out.decode("utf-8"), newline="")))
+    if not t.check(case, len(got) == len(want), "%d output records, want %d" % (
+            len(got), len(want))):
+        return
+    bad = rptest.Limited(t, case)
+    for k, (g, w) in enumerate(zip(got, want)):
+        if g != w:
+            bad.add("record %d: got %r, want %r" % (k, g, w))
+    bad.flush()
+
+
+def check_warnings(t, case, err, lines, kinds):
+    bad_lines = [lines[i] for i, k in enumerate(kinds) if k == "bad"]
+    long_lines = [lines[i] for i, k in enumerate(kinds) if k == "long"]
+    for ln in bad_lines[:20]:
+        t.check(case, ":%d: x coordinate 'not-a-number' is not a number" % ln in err,
+                "no warning for the bad row on line %d" % ln)
+    for ln in long_lines[:10]:
+        t.check(case, ":%d: the row has 5 fields, the header 4" % ln in err,
+                "no warning for the long row on line %d" % ln)
+    t.check(case, "%d rows are longer than the header in all" % len(long_lines) in err,
+            "no total of %d long rows in:\n%s" % (len(long_lines), err[-2000:]))
+
+
+def main():
+    t = rptest.Tester("cli_slices")
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        pts = os.path.join(tmp, "pts.csv")
+        raster = os.path.join(tmp, "r.tif")
+        records, lines, kinds = make_input(pts, rng)
+        make_raster(raster)
+        want = expected_output(records, kinds)
+        outputs = {}
+
+        def case_file(case, threads):
+            run = rptest.extract([raster, "--points", pts, "-j", threads, "-q"])
+            check_output(t, case, run, want)
+            check_warnings(t, case, run.err, lines, kinds)
+            outputs[case] = run.out
+
+        for threads in (1, 2, 3):
+            t.run_case("file -j %d" % threads, case_file, threads)
+
+        def case_stdin(case):
+            with open(pts, "rb") as f:
+                run = rptest.extract([raster, "-j", 2, "-q"], stdin=f.read())
+            check_output(t, case, run, want)
+            outputs[case] = run.out
+
+        t.run_case("stdin -j 2", case_stdin)
+
+        def case_identical(case):
+            first = next(iter(outputs.values()))
+            for name, out in outputs.items():
+                t.check(case, out == first, "%s differs from the first run's bytes" % name)
+
+        t.run_case("identical bytes", case_identical)
+
+        # Half the rows hold quoted line ends: most guesses of where a piece
+        # of the file starts fall inside a quoted field and must be undone.
+        quoted = os.path.join(tmp, "quoted.csv")
+        q_records, q_lines, q_kinds = make_input(quoted, random.Random(8), multiline=0.5)
+        q_want = expected_output(q_records, q_kinds)
+
+        def case_quoted(case, threads):
+            run = rptest.extract([raster, "--points", quoted, "-j", threads, "-q"])
+            check_output(t, case, run, q_want)
+            check_warnings(t, case, run.err, q_lines, q_kinds)
+
+        for threads in (1, 2, 3):
+            t.run_case("quoted line ends -j %d" % threads, case_quoted, threads)
+    t.finish()
+
+
+main()
