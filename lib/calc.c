@@ -444,8 +444,11 @@ static void plan_windows(calc_job *job, int block_w, int block_h) {
         block_w = 256;
     if (block_h < 1)
         block_h = 256;
+    /* about 256 rows (one row of 256x256 tiles), fewer when blocks are so
+     * wide (strips of a very wide raster) that it would pass the budget */
     int h = block_h;
-    while (h < 256 && h + block_h <= H)
+    while (h < 256 && h + block_h <= H &&
+           (long)(h + block_h) * block_w <= RP_CALC_WINDOW_PIXELS)
         h += block_h;
     /* at least about 64 windows when the raster allows, so that threads
      * share the work evenly; never depending on the thread count, so the

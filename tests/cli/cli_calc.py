@@ -240,6 +240,24 @@ def case_threads_identical(case):
     same(case, got[1], want, "band 2")
 
 
+def case_striped_output(case):
+    """--co TILED=NO: strips of one row; windows of whole strips."""
+    blobs = []
+    for j in (1, 3):
+        out = path("strips_%d.tif" % j)
+        r = calc(["-i", "A=" + path("b2.tif"), "-e", "A*3", "-o", out, "--ot", "UInt16",
+                  "--co", "TILED=NO", "--co", "COMPRESS=LZW", "-j", j])
+        if not ok_run(case, r):
+            return
+        got, ds = read(out)
+        same(case, got, to_type(b2.astype(np.float64) * 3, np.uint16))
+        T.check(case, ds.GetRasterBand(1).GetBlockSize()[0] == W, "not striped: %r" % (
+            ds.GetRasterBand(1).GetBlockSize(),))
+        with open(out, "rb") as f:
+            blobs.append(f.read())
+    T.check(case, blobs[0] == blobs[1], "striped output differs between -j 1 and 3")
+
+
 def case_kernel_reverse(case):
     if not REVERSE:
         return T.fail(case, "RP_REVERSE_KERNEL not set")
@@ -386,6 +404,7 @@ T.run_case("isnodata_handles_nodata", case_isnodata)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
+T.run_case("striped_output", case_striped_output)
 T.run_case("kernel_reverse_bands", case_kernel_reverse)
 T.run_case("kernel_windows_geotransform", case_kernel_windows)
 T.run_case("bad_expressions", case_bad_expressions)
