@@ -194,6 +194,31 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
     }
 }
 
+/* A remote read that failed, or succeeded after a connection failed on the
+ * way (GDAL may then hand back zeros: remote.c), is tried again on a fresh
+ * handle. Returns the last try's outcome; a suspect success is a failure. */
+static CPLErr retry_remote_read(read_job *job, read_worker *w, GDALRasterBandH *band,
+                                rp_value_column *col, const rp_plan_block *b, CPLErr e) {
+    const char *path = job->raster->path;
+    const rp_grid *g = &job->raster->grid;
+    for (int attempt = 1; (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
+                          rp_remote_retry(path, &w->capture, attempt);
+         attempt++) {
+        rp_handles_drop(w->handles, path);
+        rp_error ignored;
+        rp_error_clear(&ignored);
+        w->dataset = rp_handles_get(w->handles, path, &ignored);
+        rp_gdal_capture_reset(&w->capture);
+        if (!w->dataset) {
+            e = CE_Failure;
+            continue;
+        }
+        *band = GDALGetRasterBand(w->dataset, col->band.band);
+        e = read_band_block(g, *band, &col->band, b, w->block);
+    }
+    return e == CE_None && rp_remote_suspect(path, &w->capture) ? CE_Failure : e;
+}
+
 static void read_block(read_job *job, read_worker *w, size_t index) {
     const rp_plan_block *b = &job->plan->blocks[index];
     const rp_grid *g = &job->raster->grid;
@@ -201,12 +226,12 @@ static void read_block(read_job *job, read_worker *w, size_t index) {
     bool have_dataset_mask = false; /* a per-dataset mask is read once a block */
     for (int c = 0; c < job->ncolumns; c++) {
         rp_value_column *col = job->columns[c];
-        GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
+        /* a failed remote reopen (retry_remote_read) leaves no dataset */
+        GDALRasterBandH band = w->dataset ? GDALGetRasterBand(w->dataset, col->band.band) : NULL;
         rp_gdal_capture_push(&w->capture);
-        CPLErr e = read_band_block(g, band, &col->band, b, w->block);
-        for (int attempt = 1; e != CE_None &&
-                              rp_remote_retry(job->raster->path, &w->capture, attempt); attempt++)
-            e = read_band_block(g, band, &col->band, b, w->block);
+        CPLErr e = band ? read_band_block(g, band, &col->band, b, w->block) : CE_Failure;
+        if (band)
+            e = retry_remote_read(job, w, &band, col, b, e);
         const unsigned char *mask = NULL;
         if (e == CE_None && col->band.read_mask) {
             bool shared = col->band.mask_per_dataset;
@@ -220,7 +245,9 @@ static void read_block(read_job *job, read_worker *w, size_t index) {
         bool failed = e != CE_None;
         if (failed) {
             any_failed = true;
-            log_block_failure(job, b, col->band.band, rp_gdal_capture_text(&w->capture));
+            log_block_failure(job, b, col->band.band,
+                              w->capture.count ? rp_gdal_capture_text(&w->capture)
+                                               : w->capture.http);
         }
         scatter(job, b, col, w->block, mask, failed);
     }

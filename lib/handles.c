@@ -62,6 +62,20 @@ int rp_handles_open_count(const rp_handles *h) {
     return h->used;
 }
 
+void rp_handles_drop(rp_handles *h, const char *path) {
+    for (int i = 0; i < h->used; i++) {
+        if (strcmp(h->slots[i].path, path) == 0) {
+            close_slot(&h->slots[i]);
+            h->used--;
+            if (i != h->used) { /* keep the slots dense */
+                h->slots[i] = h->slots[h->used];
+                memset(&h->slots[h->used], 0, sizeof h->slots[h->used]);
+            }
+            return;
+        }
+    }
+}
+
 GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     h->clock++;
     for (int i = 0; i < h->used; i++) {

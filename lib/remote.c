@@ -22,6 +22,7 @@
  * thread-local flag array remembers which keys this thread set, so that
  * unsetting removes only ours.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +121,10 @@ static int http_status(const char *msg) {
     return -1;
 }
 
+bool rp_remote_suspect(const char *path, const rp_gdal_capture *cap) {
+    return cap->http[0] && http_status(cap->http) <= 0 && rp_path_is_remote(path);
+}
+
 bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt) {
     if (attempt > RP_REMOTE_RETRIES || !rp_path_is_remote(path))
         return false;
@@ -155,8 +160,18 @@ GDALDatasetH rp_remote_open(const char *path, unsigned int flags) {
         rp_gdal_capture_push(&cap);
         ds = GDALOpenEx(path, flags, NULL, NULL, NULL);
         rp_gdal_capture_pop();
-        if (ds || !rp_remote_retry(path, &cap, attempt))
+        bool suspect = ds && rp_remote_suspect(path, &cap);
+        if ((ds && !suspect) || !rp_remote_retry(path, &cap, attempt))
             break;
+        if (ds) /* opened, but a read failed on the way: its state may be wrong */
+            GDALClose(ds);
+        ds = NULL;
+    }
+    if (ds && rp_remote_suspect(path, &cap)) { /* out of tries: do not trust it */
+        GDALClose(ds);
+        ds = NULL;
+        cap.count++;
+        snprintf(cap.last, sizeof cap.last, "network failure while opening [%.400s]", cap.http);
     }
     if (quiet_dir)
         CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", NULL);

@@ -56,6 +56,14 @@ size_t rp_remote_run_length(size_t ntasks, int threads);
  * doubling). */
 bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
 
+/* Whether an operation on path that GDAL reported as successful met a
+ * network failure on the way (a connection reset or timed out: a message
+ * without an HTTP answer in cap). GDAL can then return wrong data without
+ * an error (e.g. a GeoTIFF's tile offsets that failed to load read as a
+ * sparse, all-zero tile), so the result is not to be trusted: reopen the
+ * file and try again (rp_remote_retry), or fail. */
+bool rp_remote_suspect(const char *path, const rp_gdal_capture *cap);
+
 /* GDALOpenEx(path, flags) that, for a remote path, neither lists the
  * file's folder nor probes for sidecar files (unless the user set
  * GDAL_DISABLE_READDIR_ON_OPEN), and tries again after transient network

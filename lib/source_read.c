@@ -337,9 +337,20 @@ static void read_source_block(source_job *job, source_worker *w, size_t task) {
     CPLErr e = CE_None;
     if (whole) {
         e = GDALReadBlock(band, (int)t->block_x, (int)t->block_y, w->block);
-        for (int attempt = 1; e != CE_None && rp_remote_retry(src->path, &w->capture, attempt);
-             attempt++)
-            e = GDALReadBlock(band, (int)t->block_x, (int)t->block_y, w->block);
+        /* a failure, or a success after a connection failed on the way (GDAL
+         * may then hand back zeros: remote.c), is tried on a fresh handle */
+        for (int attempt = 1; (e != CE_None || rp_remote_suspect(src->path, &w->capture)) &&
+                              rp_remote_retry(src->path, &w->capture, attempt);
+             attempt++) {
+            rp_handles_drop(w->handles, src->path);
+            rp_gdal_capture_reset(&w->capture);
+            ds = rp_handles_get(w->handles, src->path, &open_err);
+            band = ds ? GDALGetRasterBand(ds, src->band) : NULL;
+            e = band ? GDALReadBlock(band, (int)t->block_x, (int)t->block_y, w->block)
+                     : CE_Failure;
+        }
+        if (e == CE_None && rp_remote_suspect(src->path, &w->capture))
+            e = CE_Failure;
     }
     for (size_t k = 0; k < t->count && e == CE_None; k++) {
         uint32_t p = job->tasks->order[t->start + k];
@@ -359,8 +370,11 @@ static void read_source_block(source_job *job, source_worker *w, size_t task) {
             settle(job, p, t->source, pixel);
     }
     rp_gdal_capture_pop();
+    if (e == CE_None && !whole && rp_remote_suspect(src->path, &w->capture))
+        e = CE_Failure; /* pixel reads after a network failure: not trusted */
     if (e != CE_None) {
-        log_failure(job, src, t, rp_gdal_capture_text(&w->capture));
+        log_failure(job, src, t, w->capture.count ? rp_gdal_capture_text(&w->capture)
+                                                  : w->capture.http);
         fail_points(job, t); /* also those settled before a per-pixel failure */
         for (size_t k = 0; k < t->count; k++)
             job->again[job->tasks->order[t->start + k]] = 0;
