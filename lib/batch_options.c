@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argv_internal.h"
 #include "batch_internal.h"
 #include "error_internal.h"
 
@@ -96,58 +97,9 @@ RP_API void rp_batch_options_free(rp_batch_options *o) {
     free(o);
 }
 
-static int append_string(char ***list, int *count, const char *s) {
-    char **grown = realloc(*list, (size_t)(*count + 2) * sizeof *grown);
-    if (!grown)
-        return -1;
-    *list = grown;
-    grown[*count] = strdup(s);
-    if (!grown[*count])
-        return -1;
-    (*count)++;
-    grown[*count] = NULL;
-    return 0;
-}
-
-static int set_string(char **field, const char *s) {
-    free(*field);
-    *field = strdup(s);
-    return *field ? 0 : -1;
-}
-
-static bool parse_int(const char *s, int min, int max, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-/* "--name value" or "--name=value"; see extract_options.c. */
-static bool match_value(const char *arg, const char *shortname, const char *longname, int argc,
-                        const char *const *argv, int *i, const char **value, rp_error *err,
-                        bool *failed) {
-    size_t n = strlen(longname);
-    if (strncmp(arg, longname, n) == 0 && arg[n] == '=') {
-        *value = arg + n + 1;
-        return true;
-    }
-    if (strcmp(arg, longname) != 0 && !(shortname && strcmp(arg, shortname) == 0))
-        return false;
-    if (*i + 1 >= argc) {
-        rp_error_set(err, RP_USAGE, "option %s needs a value", arg);
-        *failed = true;
-        return true;
-    }
-    *value = argv[++*i];
-    return true;
-}
-
 /* One option at argv[*i]; returns false on a usage error (err set). */
-static bool parse_option(rp_batch_options *o, int argc, const char *const *argv, int *i,
-                         bool *oom, rp_error *err) {
+static bool parse_option(rp_batch_options *o, int argc, const char *const *argv, int *i, bool *oom,
+                         rp_error *err) {
     const char *a = argv[*i];
     const char *v = NULL;
     bool failed = false;
@@ -157,44 +109,43 @@ static bool parse_option(rp_batch_options *o, int argc, const char *const *argv,
         o->verbose = true;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
         o->quiet = true;
-    } else if (match_value(a, NULL, "--inputs", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && set_string(&o->inputs_file, v);
-    } else if (match_value(a, NULL, "--out-dir", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && set_string(&o->out_dir, v);
-    } else if (match_value(a, NULL, "--suffix", argc, argv, i, &v, err, &failed)) {
+    } else if (rp_argv_match_value(a, NULL, "--inputs", argc, argv, i, &v, err, &failed)) {
+        *oom = !failed && rp_argv_set_string(&o->inputs_file, v);
+    } else if (rp_argv_match_value(a, NULL, "--out-dir", argc, argv, i, &v, err, &failed)) {
+        *oom = !failed && rp_argv_set_string(&o->out_dir, v);
+    } else if (rp_argv_match_value(a, NULL, "--suffix", argc, argv, i, &v, err, &failed)) {
         if (!failed && strchr(v, '/')) {
             rp_error_set(err, RP_USAGE, "--suffix '%s': a suffix cannot hold '/'", v);
             return false;
         }
-        *oom = !failed && set_string(&o->suffix, v);
-    } else if (match_value(a, NULL, "--ext", argc, argv, i, &v, err, &failed)) {
+        *oom = !failed && rp_argv_set_string(&o->suffix, v);
+    } else if (rp_argv_match_value(a, NULL, "--ext", argc, argv, i, &v, err, &failed)) {
         if (!failed && (!*v || strchr(v, '/'))) {
             rp_error_set(err, RP_USAGE, "--ext '%s' is not a file extension", v);
             return false;
         }
-        *oom = !failed && set_string(&o->extension, v[0] == '.' ? v + 1 : v);
-    } else if (match_value(a, NULL, "--log", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && set_string(&o->log_path, v);
-    } else if (match_value(a, "-j", "--jobs", argc, argv, i, &v, err, &failed)) {
-        if (!failed && !parse_int(v, 1, RP_BATCH_MAX_WORKERS, &o->workers)) {
+        *oom = !failed && rp_argv_set_string(&o->extension, v[0] == '.' ? v + 1 : v);
+    } else if (rp_argv_match_value(a, NULL, "--log", argc, argv, i, &v, err, &failed)) {
+        *oom = !failed && rp_argv_set_string(&o->log_path, v);
+    } else if (rp_argv_match_value(a, "-j", "--jobs", argc, argv, i, &v, err, &failed)) {
+        if (!failed && !rp_argv_parse_int(v, 1, RP_BATCH_MAX_WORKERS, &o->workers)) {
             rp_error_set(err, RP_USAGE, "-j/--jobs: '%s' is not a number from 1 to %d", v,
                          RP_BATCH_MAX_WORKERS);
             return false;
         }
-    } else if (match_value(a, NULL, "--retries", argc, argv, i, &v, err, &failed)) {
-        if (!failed && !parse_int(v, 0, 100, &o->retries)) {
+    } else if (rp_argv_match_value(a, NULL, "--retries", argc, argv, i, &v, err, &failed)) {
+        if (!failed && !rp_argv_parse_int(v, 0, 100, &o->retries)) {
             rp_error_set(err, RP_USAGE, "--retries: '%s' is not a number from 0 to 100", v);
             return false;
         }
-    } else if (match_value(a, NULL, "--timeout", argc, argv, i, &v, err, &failed)) {
+    } else if (rp_argv_match_value(a, NULL, "--timeout", argc, argv, i, &v, err, &failed)) {
         if (failed)
             return false;
         char *end;
         errno = 0;
         double t = strtod(v, &end);
         if (errno || end == v || *end || !isfinite(t) || t <= 0 || t > 1e7) {
-            rp_error_set(err, RP_USAGE, "--timeout: '%s' is not a positive number of seconds",
-                         v);
+            rp_error_set(err, RP_USAGE, "--timeout: '%s' is not a positive number of seconds", v);
             return false;
         }
         o->timeout = t;
@@ -204,8 +155,8 @@ static bool parse_option(rp_batch_options *o, int argc, const char *const *argv,
             return false;
         }
         int n = o->nconfig * 2;
-        *oom = append_string(&o->config, &n, argv[*i + 1]) != 0 ||
-               append_string(&o->config, &n, argv[*i + 2]) != 0;
+        *oom = rp_argv_append(&o->config, &n, argv[*i + 1]) != 0 ||
+               rp_argv_append(&o->config, &n, argv[*i + 2]) != 0;
         o->nconfig++;
         *i += 2;
     } else {
@@ -215,8 +166,7 @@ static bool parse_option(rp_batch_options *o, int argc, const char *const *argv,
     return !failed;
 }
 
-RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
-                                              rp_error *err) {
+RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv, rp_error *err) {
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             rp_error_clear(err);
@@ -224,8 +174,9 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
         }
     }
     if (argc < 2) {
-        rp_error_set(err, RP_USAGE, "batch needs a kind: warp, translate or calc "
-                                    "(see rasterpool batch --help)");
+        rp_error_set(err, RP_USAGE,
+                     "batch needs a kind: warp, translate or calc "
+                     "(see rasterpool batch --help)");
         return NULL;
     }
     const rp_batch_kind *kind = rp_batch_kind_find(argv[1]);
@@ -250,19 +201,20 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
             break;
         }
         if (a[0] != '-' || strcmp(a, "-") == 0)
-            oom = append_string(&o->inputs, &o->ninputs, a) != 0;
+            oom = rp_argv_append(&o->inputs, &o->ninputs, a) != 0;
         else
             failed = !parse_option(o, argc, argv, &i, &oom, err);
     }
     for (; i < argc && !failed && !oom; i++)
-        oom = append_string(&o->tool_args, &o->ntool_args, argv[i]) != 0;
+        oom = rp_argv_append(&o->tool_args, &o->ntool_args, argv[i]) != 0;
     if (!failed && !oom && !o->tool_args) /* GDAL's parsers take an empty list */
         oom = !(o->tool_args = calloc(1, sizeof *o->tool_args));
     if (oom)
         rp_error_set(err, RP_NOMEM, "out of memory");
     if (!failed && !oom && o->ninputs == 0 && !o->inputs_file) {
-        rp_error_set(err, RP_USAGE, "no input given: name files or quoted patterns, or "
-                                    "--inputs FILE (see rasterpool batch --help)");
+        rp_error_set(err, RP_USAGE,
+                     "no input given: name files or quoted patterns, or "
+                     "--inputs FILE (see rasterpool batch --help)");
         failed = true;
     }
     if (!failed && !oom && (!o->out_dir || !*o->out_dir)) {
@@ -270,7 +222,7 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
         failed = true;
     }
     if (!failed && !oom && !o->suffix)
-        oom = set_string(&o->suffix, "") != 0;
+        oom = rp_argv_set_string(&o->suffix, "") != 0;
     if (!failed && !oom)
         failed = o->kind->validate(o->tool_args, err) != RP_OK;
     if (failed || oom) {
@@ -295,7 +247,7 @@ RP_API void rp_batch_options_set_log(rp_batch_options *o, FILE *log) {
 
 RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *o, const char *path,
                                                      rp_error *err) {
-    if (set_string(&o->worker_program, path) != 0)
+    if (rp_argv_set_string(&o->worker_program, path) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     return RP_OK;
 }

@@ -175,6 +175,14 @@ static rp_status read_error(const calc_job *job, int input, int x, int y, int w,
                         cap->count ? rp_gdal_capture_text(cap) : "read failed");
 }
 
+/* Windows cover whole blocks of the output and, usually, of the inputs, and
+ * each worker has its own datasets, so a decoded input block is rarely read
+ * again: keeping it in GDAL's block cache would only grow the process (to
+ * GDAL_CACHEMAX) and push out blocks that are. Drop them after each read. */
+static void drop_cached_blocks(GDALDatasetH ds) {
+    GDALFlushCache(ds);
+}
+
 /* Reads the bands the expressions use, one RasterIO per input. Each band's
  * values start at its slot times `stride` (a full window's pixels: the
  * parsers' arrays are bound once, for the largest window). */
@@ -196,6 +204,7 @@ static rp_status read_values(calc_job *job, calc_worker *wk, int x, int y, int w
         CPLErr e = GDALDatasetRasterIO(ds, GF_Read, x, y, w, h, wk->values + (size_t)first * stride,
                                        w, h, GDT_Float64, nb, bandmap, 0, 0,
                                        (GSpacing)(stride * sizeof(double)));
+        drop_cached_blocks(ds);
         rp_gdal_capture_pop();
         if (e != CE_None)
             return read_error(job, input, x, y, w, h, &cap, err);
@@ -285,6 +294,7 @@ static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, in
         rp_gdal_capture_push(&cap);
         CPLErr e = GDALDatasetRasterIO(ds, GF_Read, x, y, w, h, wk->in_data[k], w, h, in->types[0],
                                        in->bands, NULL, 0, 0, 0);
+        drop_cached_blocks(ds);
         rp_gdal_capture_pop();
         if (e != CE_None)
             return read_error(job, k, x, y, w, h, &cap, err);

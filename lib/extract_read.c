@@ -2,8 +2,9 @@
  * extract_read.c — execute one raster's plan: each touched block is read
  * once and its points' values are scattered into the value columns.
  *
- * The design: one pool task per touched block. A worker opens its own
- * dataset handle in its own thread (handles.c; never shared), keeps one
+ * The design: one pool task per touched block (for a remote raster, per
+ * run of up to 16 consecutive blocks, so that GDAL's read-ahead merges
+ * requests; remote.c). A worker opens its own dataset handle in its own thread (handles.c; never shared), keeps one
  * block buffer and one mask buffer, and for every band column reads the
  * block with GDALReadBlock (the whole-block path; for pixel-interleaved
  * GeoTIFFs GDAL decodes the tile once for all bands). A band whose block
@@ -41,6 +42,7 @@ typedef struct read_job {
     atomic_uint_least64_t blocks_failed;
     pthread_mutex_t log_lock;
     int failures_logged;
+    size_t run_length; /* blocks a task: 1, or a run of a remote file (remote.c) */
 } read_job;
 
 typedef struct read_worker {
@@ -192,15 +194,8 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
     }
 }
 
-static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
-    read_job *job = ctx;
-    read_worker *w = state;
-    if (!w->dataset) {
-        w->dataset = rp_handles_get(w->handles, job->raster->path, err);
-        if (!w->dataset)
-            return err->code; /* the raster opened on the caller: stop the job */
-    }
-    const rp_plan_block *b = &job->plan->blocks[task];
+static void read_block(read_job *job, read_worker *w, size_t index) {
+    const rp_plan_block *b = &job->plan->blocks[index];
     const rp_grid *g = &job->raster->grid;
     bool any_failed = false;
     bool have_dataset_mask = false; /* a per-dataset mask is read once a block */
@@ -230,6 +225,20 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         scatter(job, b, col, w->block, mask, failed);
     }
     atomic_fetch_add(any_failed ? &job->blocks_failed : &job->blocks_read, 1);
+}
+
+/* Task k reads blocks [k * run_length, (k + 1) * run_length). */
+static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
+    read_job *job = ctx;
+    read_worker *w = state;
+    if (!w->dataset) {
+        w->dataset = rp_handles_get(w->handles, job->raster->path, err);
+        if (!w->dataset)
+            return err->code; /* the raster opened on the caller: stop the job */
+    }
+    size_t first = task * job->run_length;
+    for (size_t i = first; i < first + job->run_length && i < job->plan->nblocks; i++)
+        read_block(job, w, i);
     return RP_OK;
 }
 
@@ -238,7 +247,9 @@ rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, cons
                                const rp_extract_options *opts, rp_extract_read_stats *stats,
                                rp_error *err) {
     read_job job = {.raster = raster, .plan = plan, .columns = columns, .ncolumns = ncolumns,
-                    .opts = opts};
+                    .opts = opts, .run_length = 1};
+    if (rp_path_is_remote(raster->path)) /* blocks are in row-major (file) order */
+        job.run_length = rp_remote_run_length(plan->nblocks, rp_pool_threads(pool));
     const rp_grid *g = &raster->grid;
     /* every band lands in the grid's block layout (read_band_block) */
     for (int c = 0; c < ncolumns; c++) {
@@ -253,7 +264,7 @@ rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, cons
     const char *base = strrchr(raster->path, '/');
     snprintf(message, sizeof message, "%s", base ? base + 1 : raster->path);
     rp_pool_job pj = {
-        .ntasks = plan->nblocks,
+        .ntasks = (plan->nblocks + job.run_length - 1) / job.run_length,
         .ctx = &job,
         .begin = worker_begin,
         .run = run_block,

@@ -3,16 +3,18 @@
  *
  * Remote reads cost round trips, not CPU: rasterpool keeps many reads in
  * flight (extract picks --io-threads workers when a raster or one of its
- * sources is remote) and sets GDAL's options for this kind of work: no
- * directory listing when a remote file is opened (which also stops probing
- * for sidecar files; rp_remote_open), retries with backoff on 429/5xx, keep-alive connections, HTTP/2
- * multiplexing where the server offers it, and timeouts so that a stalled
- * server fails a block instead of hanging the job.
+ * sources is remote, and hands each worker runs of neighbouring blocks) and
+ * sets GDAL's options for this kind of work: no directory listing when a
+ * remote file is opened (which also stops probing for sidecar files;
+ * rp_remote_open), retries with backoff on 429/5xx, keep-alive connections,
+ * HTTP/2 multiplexing where the server offers it, and timeouts so that a
+ * stalled server fails a block instead of hanging the job.
  *
  * GDAL gives up at once on a connection reset or timed out on the way (it
  * retries only HTTP 429/5xx answers): rasterpool retries remote opens and
- * block reads that failed without an HTTP answer itself, RP_REMOTE_RETRIES times with a doubling delay, after
- * clearing what GDAL remembers of the failed file.
+ * block reads that failed without an HTTP answer itself, RP_REMOTE_RETRIES
+ * times with a doubling delay, after clearing what GDAL remembers of the
+ * failed file.
  *
  * Threads: options are set thread-locally (CPLSetThreadLocalConfigOption)
  * on each thread that reads, and only when the user has set no value of
@@ -100,6 +102,12 @@ void rp_remote_apply_defaults(bool set) {
     }
 }
 
+size_t rp_remote_run_length(size_t ntasks, int threads) {
+    size_t per = 2 * (size_t)(threads > 0 ? threads : 1);
+    size_t k = (ntasks + per - 1) / per;
+    return k < 1 ? 1 : k > 16 ? 16 : k;
+}
+
 /* The HTTP status in a GDAL network message ("HTTP error code: 503 - URL",
  * "HTTP response code: 404", "HTTP response code on URL: 0"); 0 when there
  * was no answer, -1 when the message has none. */
@@ -124,7 +132,7 @@ bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt) 
         return false;
     /* GDAL remembers a file it failed to reach: forget it before trying again */
     VSICurlPartialClearCache(path);
-    double delay = 0.2 * (double)(1 << (attempt - 1));
+    double delay = 0.1 * (double)(1 << (attempt - 1));
     struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
     while (nanosleep(&ts, &ts) != 0)
         ;

@@ -6,13 +6,14 @@
 #ifndef RP_REMOTE_INTERNAL_H
 #define RP_REMOTE_INTERNAL_H
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <gdal.h>
 
 #include "error_internal.h"
 
 /* Extra tries rasterpool makes after a connection reset or timeout. */
-#define RP_REMOTE_RETRIES 3
+#define RP_REMOTE_RETRIES 5
 
 /* Default worker count for jobs that read remote files: reads wait on the
  * network, not on a core, so many more are kept in flight than there are
@@ -40,11 +41,18 @@ extern const char *const rp_remote_defaults[];
  * those this thread set (set = false). Both are idempotent. */
 void rp_remote_apply_defaults(bool set);
 
+/* Remote reads are grouped into runs of consecutive blocks of one file, one
+ * run a task: one worker reads a run in file order, so GDAL's /vsicurl/
+ * read-ahead merges neighbouring blocks into fewer requests and each file
+ * is opened by fewer workers. The run length for ntasks blocks on threads
+ * workers: about two runs a worker, 1 to 16 blocks. */
+size_t rp_remote_run_length(size_t ntasks, int threads);
+
 /* After a failed operation on path (GDAL's messages in cap), whether to
  * try again: only for a remote path, a failure that did not end with an
  * HTTP answer (GDAL has retried 429/5xx itself; 4xx are final): a reset or
  * timed-out connection, and attempt (1, 2, ...) <= RP_REMOTE_RETRIES. When
- * true, it has cleared GDAL's cached state of the file and waited (0.2 s,
+ * true, it has cleared GDAL's cached state of the file and waited (0.1 s,
  * doubling). */
 bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
 

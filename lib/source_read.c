@@ -7,7 +7,9 @@
  * against the sources themselves: each point goes to the source GDAL
  * paints on top at its cell (source_plan.c), points are grouped by
  * (source, source block) on the source's own block grid, and each such
- * block is one pool task, read once with GDALReadBlock.
+ * block is read once with GDALReadBlock: one block a pool task, or for
+ * remote sources a run of up to 16 blocks of one file in file order, so
+ * that GDAL's read-ahead merges requests and fewer workers open each file.
  *
  * Per-source NODATA is transparent: a point whose pixel equals it goes to
  * the next source down in another pass (passes repeat until every point is
@@ -197,6 +199,7 @@ typedef struct source_job {
     atomic_uint_least64_t blocks_read, blocks_failed;
     pthread_mutex_t log_lock;
     int failures_logged;
+    const size_t *run_start; /* pool task k reads tasks [run_start[k], run_start[k + 1]) */
 } source_job;
 
 typedef struct source_worker {
@@ -306,10 +309,7 @@ static void fail_points(source_job *job, const rp_source_task *t) {
         job->col->status[job->tasks->order[t->start + k]] = RP_POINT_ERROR;
 }
 
-static rp_status run_source_block(void *ctx, void *state, size_t task, rp_error *err) {
-    (void)err;
-    source_job *job = ctx;
-    source_worker *w = state;
+static void read_source_block(source_job *job, source_worker *w, size_t task) {
     const rp_source_task *t = &job->tasks->tasks[task];
     const rp_vrt_source *src = &job->vb->sources[t->source];
     const rp_grid *vg = &job->raster->grid;
@@ -323,7 +323,7 @@ static rp_status run_source_block(void *ctx, void *state, size_t task, rp_error 
         log_failure(job, src, NULL, open_err.message);
         fail_points(job, t);
         atomic_fetch_add(&job->blocks_failed, 1);
-        return RP_OK;
+        return;
     }
     const rp_band_info *info = &job->col->band;
     size_t ts = (size_t)info->type_size;
@@ -366,7 +366,35 @@ static rp_status run_source_block(void *ctx, void *state, size_t task, rp_error 
             job->again[job->tasks->order[t->start + k]] = 0;
     }
     atomic_fetch_add(e == CE_None ? &job->blocks_read : &job->blocks_failed, 1);
+}
+
+static rp_status run_source_run(void *ctx, void *state, size_t run, rp_error *err) {
+    (void)err;
+    source_job *job = ctx;
+    for (size_t t = job->run_start[run]; t < job->run_start[run + 1]; t++)
+        read_source_block(job, state, t);
     return RP_OK;
+}
+
+/* Pool tasks over the source blocks: one block each, or for remote sources
+ * runs of up to rp_remote_run_length blocks of one source in file order
+ * (remote.c). Fills run_start (ntasks + 1 entries); returns the count. */
+static size_t group_runs(const rp_source_tasks *tasks, const rp_vrt_band *vb, int threads,
+                         size_t *run_start) {
+    size_t k = 1, nruns = 0;
+    bool remote = false;
+    for (size_t s = 0; s < vb->nsources && !remote; s++)
+        remote = rp_path_is_remote(vb->sources[s].path);
+    if (remote)
+        k = rp_remote_run_length(tasks->ntasks, threads);
+    for (size_t t = 0; t < tasks->ntasks; t++) {
+        bool joins = nruns > 0 && t - run_start[nruns - 1] < k &&
+                     tasks->tasks[t].source == tasks->tasks[run_start[nruns - 1]].source;
+        if (!joins)
+            run_start[nruns++] = t;
+    }
+    run_start[nruns] = tasks->ntasks;
+    return nruns;
 }
 
 /* A point no source paints: the VRT's nodata value, or 0, as GDAL fills. */
@@ -472,12 +500,22 @@ static rp_status read_from_sources(rp_pool *pool, const rp_raster_info *raster,
             if (bytes <= MAX_BLOCK_BYTES && bytes > job.buffer_bytes)
                 job.buffer_bytes = bytes;
         }
-        rp_pool_job pj = {.ntasks = tasks.ntasks, .ctx = &job, .begin = source_begin,
-                          .run = run_source_block, .end = source_end,
+        size_t *run_start = malloc((tasks.ntasks + 1) * sizeof *run_start);
+        if (!run_start) {
+            rp_source_tasks_free(&tasks);
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
+            break;
+        }
+        job.run_start = run_start;
+        size_t nruns = group_runs(&tasks, vb, rp_pool_threads(pool), run_start);
+        rp_pool_job pj = {.ntasks = nruns, .ctx = &job, .begin = source_begin,
+                          .run = run_source_run, .end = source_end,
                           .progress = opts->progress, .progress_user = opts->progress_user,
                           .progress_message = message};
         if (tasks.ntasks)
             rc = rp_pool_run(pool, &pj, err);
+        free(run_start);
+        job.run_start = NULL;
         /* the next pass: transparent pixels look at the source below */
         size_t next = 0;
         for (size_t k = 0; rc == RP_OK && k < tasks.norder; k++) {

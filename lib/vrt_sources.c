@@ -344,9 +344,17 @@ rp_vrt *rp_vrt_read(const char *path, char *why, size_t why_size) {
         return rp_vrt_parse(p, NULL, why, why_size);
     GByte *text = NULL;
     vsi_l_offset size = 0;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    int ok = VSIIngestFile(NULL, path, &text, &size, MAX_VRT_XML_BYTES);
-    CPLPopErrorHandler();
+    int ok = 0;
+    rp_gdal_capture cap;
+    for (int attempt = 1;; attempt++) { /* a reset connection is tried again */
+        rp_gdal_capture_push(&cap);
+        ok = VSIIngestFile(NULL, path, &text, &size, MAX_VRT_XML_BYTES);
+        rp_gdal_capture_pop();
+        if (ok || !rp_remote_retry(path, &cap, attempt))
+            break;
+        VSIFree(text);
+        text = NULL;
+    }
     if (!ok || !text) {
         VSIFree(text);
         say(why, why_size, "its XML cannot be read (or is over %d MiB)", MAX_VRT_XML_BYTES >> 20);

@@ -8,9 +8,13 @@ rasterpool); the peers read the same URLs through /vsicurl/ with
 GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR (what a COG user sets): the numpy
 tile-grouped extractor at 1, 8 and 16 threads, and terra::extract.
 
-The "request floor" row is not a tool: it is (requests x latency /
+Two rows are not tools: the "request floor" is (requests x latency /
 concurrency), the time 32 connections need for the GETs rasterpool made
-(counted by the server) if each cost exactly the added latency.
+(counted by the server) if each cost exactly the added latency; the
+"decode floor" is bench/floor/floor_read.c decoding the same tiles from the
+local DEM (the COGs hold the same 256x256 DEFLATE tiles): the CPU cost with
+no network. On a 2-core machine that also runs the server, the larger of
+the two bounds the time.
 
 Scenarios: a COG with 5k clustered points (about 200 tiles) and with 50k
 uniform points (every tile); a 64-tile VRT of COGs with 50k uniform points.
@@ -23,7 +27,7 @@ from osgeo import gdal
 
 import benchlib
 from benchlib import Scenario, Table, api_seconds, measure
-from extract_local import check_same, last_column, make_points, make_raster, PIXEL, X0, Y0
+from extract_local import check_same, last_column, make_points, make_raster, touched_blocks
 
 sys.path.insert(0, os.path.join(benchlib.ROOT, "tests", "support"))
 from httpserver import HttpServer  # noqa: E402
@@ -83,7 +87,7 @@ def make_mosaic(ctx, size):
     return benchlib.cached(ctx, name, params, make_vrt)
 
 
-def remote_table(ctx, title, raster, points, srv):
+def remote_table(ctx, title, raster, points, srv, local):
     n = sum(1 for _ in open(points)) - 1
     url = srv.url(os.path.basename(raster))
     vsi = "/vsicurl/" + url
@@ -102,6 +106,12 @@ def remote_table(ctx, title, raster, points, srv):
     floor = table.add("request floor (not a tool)", benchlib.Result([floor_s], 0, "", ""),
                       threads=IO_THREADS,
                       note="%.0f GETs x %d ms / %d connections" % (gets, LATENCY_MS, IO_THREADS))
+    # the same tiles decoded from the local DEM (same 256x256 DEFLATE grid):
+    # what the CPUs cost, with no network at all
+    blocks = touched_blocks(ctx, local, points)
+    table.add("decode floor (local file, not a tool)", measure(ctx, [
+        ctx.floor, local, blocks, str(ctx.threads)]), threads=ctx.threads,
+        note="bench/floor/floor_read.c on the same tiles of the local DEM")
     py = benchlib.PYTHON
     rows = {}
     # --quick (CI's smoke test) runs the 16-thread peer and terra once each
@@ -143,21 +153,23 @@ def r1_clustered(ctx):
     points = make_points(ctx, size(ctx), ctx.size(500, 5000), "clusters", 21)
     return [with_server(ctx, lambda srv: remote_table(
         ctx, "R1. COG over HTTP, clustered points (about 200 tiles at full size)", cog, points,
-        srv))]
+        srv, make_raster(ctx, size(ctx), "DEFLATE")))]
 
 
 def r2_uniform(ctx):
     cog = make_cog(ctx, size(ctx))
     points = make_points(ctx, size(ctx), ctx.size(1000, 50000), "uniform", 22)
     return [with_server(ctx, lambda srv: remote_table(
-        ctx, "R2. COG over HTTP, uniform points (every tile)", cog, points, srv))]
+        ctx, "R2. COG over HTTP, uniform points (every tile)", cog, points, srv,
+        make_raster(ctx, size(ctx), "DEFLATE")))]
 
 
 def r3_vrt(ctx):
     vrt = make_mosaic(ctx, size(ctx))
     points = make_points(ctx, size(ctx), ctx.size(1000, 50000), "uniform", 23)
     return [with_server(ctx, lambda srv: remote_table(
-        ctx, "R3. 64-tile VRT of COGs over HTTP, uniform points", vrt, points, srv))]
+        ctx, "R3. 64-tile VRT of COGs over HTTP, uniform points", vrt, points, srv,
+        make_raster(ctx, size(ctx), "DEFLATE")))]
 
 
 SCENARIOS = [
