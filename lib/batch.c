@@ -280,12 +280,14 @@ static void journal_attempt(run *r, size_t t, const slot *s, const char *outcome
         .signal = how ? how->signal : 0,
         .exit_code = how && !how->signal ? how->exit_code : -1,
     };
-    char line[3 * RP_BATCH_PATH_MAX + 2 * RP_BATCH_ERROR_MAX];
-    size_t n = rp_journal_format(&rec, line, sizeof line);
-    if (n && (fwrite(line, 1, n, r->journal) != n || fflush(r->journal) != 0) &&
-        r->fatal == RP_OK)
-        r->fatal = rp_error_set(r->err, RP_WRITE, "cannot write the journal %s: %s",
-                                r->journal_path, strerror(errno));
+    size_t n = 0;
+    char *line = rp_journal_format(&rec, &n);
+    bool written = line && fwrite(line, 1, n, r->journal) == n && fflush(r->journal) == 0;
+    if (!written && r->fatal == RP_OK) /* a lost record would make --resume lie */
+        r->fatal = rp_error_set(r->err, line ? RP_WRITE : RP_NOMEM,
+                                "cannot write the journal %s: %s", r->journal_path,
+                                line ? strerror(errno) : "out of memory");
+    free(line);
 }
 
 static void set_task_error(task *t, const char *text) {

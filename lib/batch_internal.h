@@ -127,9 +127,10 @@ typedef struct rp_journal_record {
     int exit_code;       /* -1 when none */
 } rp_journal_record;
 
-/* One JSON object on one line, newline-terminated, into buf. Returns the
- * length, or 0 when it does not fit. */
-size_t rp_journal_format(const rp_journal_record *r, char *buf, size_t cap);
+/* One JSON object on one line, newline-terminated, NUL-terminated, in a new
+ * buffer the caller frees (its length in *len). NULL when out of memory.
+ * Any path fits: control characters are escaped (up to 6 bytes each). */
+char *rp_journal_format(const rp_journal_record *r, size_t *len);
 
 /* Parses one journal line. On success returns true and sets *output and
  * *done (the record's outcome is "done"); *output is malloc'ed. Lines that

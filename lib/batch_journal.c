@@ -45,10 +45,11 @@ static json_object *number_text(double v) {
     return json_object_new_double_s(v, text);
 }
 
-size_t rp_journal_format(const rp_journal_record *r, char *buf, size_t cap) {
+char *rp_journal_format(const rp_journal_record *r, size_t *len) {
+    *len = 0;
     json_object *o = json_object_new_object();
     if (!o)
-        return 0;
+        return NULL;
     char when[48];
     iso_time(r->start_unix, when, sizeof when);
     json_object_object_add(o, "input", json_object_new_string(r->input));
@@ -63,18 +64,18 @@ size_t rp_journal_format(const rp_journal_record *r, char *buf, size_t cap) {
     json_object_object_add(o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
     json_object_object_add(o, "exit_code",
                            r->exit_code >= 0 ? json_object_new_int(r->exit_code) : NULL);
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t n = text ? strlen(text) : 0;
-    size_t written = 0;
-    if (text && n + 2 <= cap) {
-        memcpy(buf, text, n);
-        buf[n] = '\n';
-        buf[n + 1] = '\0';
-        written = n + 1;
+    size_t n = 0;
+    const char *text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    char *line = text ? malloc(n + 2) : NULL;
+    if (line) {
+        memcpy(line, text, n);
+        line[n] = '\n';
+        line[n + 1] = '\0';
+        *len = n + 1;
     }
     json_object_put(o);
-    return written;
+    return line;
 }
 
 bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done) {

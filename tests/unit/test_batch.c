@@ -147,40 +147,63 @@ static void test_options(void) {
     CHECK(rp_batch_options_new(7, tool_help, &err) == NULL && err.code == RP_USAGE);
 }
 
+/* Formats r and appends the line to f; returns the line (caller frees). */
+static char *put_record(FILE *f, const rp_journal_record *r) {
+    size_t n = 0;
+    char *line = rp_journal_format(r, &n);
+    CHECK(line != NULL && n == strlen(line) && n > 0 && line[n - 1] == '\n' &&
+          strchr(line, '\n') == line + n - 1);
+    if (line)
+        fputs(line, f);
+    return line;
+}
+
 static void test_journal(const char *dir) {
-    char path[512], line[16384];
+    char path[512];
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     FILE *f = fopen(path, "w");
     const char *odd = "out/we\"ird \\ n\xc3\xa9\nme.tif";
     rp_journal_record r = {.input = "in/a.tif", .output = odd, .attempt = 1, .pid = 42,
                            .start_unix = 1795000000.5, .seconds = 0.25, .outcome = "crashed",
                            .error = "worker died", .signal = 11, .exit_code = -1};
-    size_t n = rp_journal_format(&r, line, sizeof line);
-    CHECK(n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1);
-    CHECK(strstr(line, "\"signal\":11") && strstr(line, "\"exit_code\":null") &&
+    char *line = put_record(f, &r);
+    CHECK(line && strstr(line, "\"signal\":11") && strstr(line, "\"exit_code\":null") &&
           strstr(line, "\"start\":\"2026-") && strstr(line, "\"seconds\":0.250"));
-    fputs(line, f);
+    if (line)
+        fputs(line, f); /* the same crashed line twice... */
+    free(line);
     r.attempt = 2;
     r.outcome = "done";
     r.error = NULL;
     r.signal = 0;
-    fputs(line, f); /* an identical crashed line first... */
-    n = rp_journal_format(&r, line, sizeof line);
-    fputs(line, f); /* ...then done: the latest wins */
+    free(put_record(f, &r)); /* ...then done: the latest wins */
     r.output = "out/b.tif";
-    n = rp_journal_format(&r, line, sizeof line);
-    fputs(line, f);
+    free(put_record(f, &r));
     r.outcome = "timeout";
-    n = rp_journal_format(&r, line, sizeof line);
-    fputs(line, f); /* b: done, then timeout: not done */
+    free(put_record(f, &r)); /* b: done, then timeout: not done */
     r.output = "out/c.tif";
     r.outcome = "done";
-    n = rp_journal_format(&r, line, sizeof line);
-    fputs(line, f);
+    free(put_record(f, &r));
     fputs("not json\n{\"output\":1,\"outcome\":\"done\"}\n\n", f);
     fputs("{\"output\":\"out/d.tif\",\"outcome\":\"done\"}", f); /* no final newline */
     fclose(f);
-    CHECK(rp_journal_format(&r, line, 20) == 0); /* does not fit */
+
+    /* a path of 4000 control characters: escaped to 6 bytes each, still one
+     * line that reads back (a fixed buffer once dropped such records) */
+    char *ctl = malloc(4001);
+    memset(ctl, 0x12, 4000);
+    ctl[4000] = '\0';
+    rp_journal_record big = {.input = ctl, .output = ctl, .outcome = "done", .exit_code = -1};
+    size_t n = 0;
+    char *big_line = rp_journal_format(&big, &n);
+    char *back = NULL;
+    bool is_done = false;
+    CHECK(big_line && n > 2 * 6 * 4000);
+    CHECK(big_line && rp_journal_parse_line(big_line, n, &back, &is_done) && is_done &&
+          back && strcmp(back, ctl) == 0);
+    free(back);
+    free(big_line);
+    free(ctl);
 
     rp_journal_done done;
     size_t bad = 0;
