@@ -136,7 +136,7 @@ def check_same(tool, reference_values, path, limit=None):
 # One extraction table: rasterpool, the floor, and the peers
 
 
-def extract_table(ctx, title, raster, points, peers=True, threads=None):
+def extract_table(ctx, title, raster, points, peers=True, threads=None, floor_target=True):
     threads = threads or ctx.threads
     n = count_lines(points) - 1
     blocks = touched_blocks(ctx, raster, points)
@@ -155,7 +155,10 @@ def extract_table(ctx, title, raster, points, peers=True, threads=None):
     ref = last_column(out("rp.csv"))
     floor = table.add("floor (decode touched blocks only)", measure(ctx, [
         ctx.floor, raster, blocks, str(threads)]), threads=threads, note="bench/floor/floor_read.c")
-    table.ratio_target("rasterpool <= 1.25x the floor", rp, floor, 1.25, at_most=True)
+    if floor_target:  # the issue's target for scenarios 1 and 2
+        table.ratio_target("rasterpool <= 1.25x the floor", rp, floor, 1.25, at_most=True)
+    else:
+        rp.note += "; %.2fx the floor" % (table.seconds(rp) / table.seconds(floor))
     if not peers:
         return table, rp, floor
 
@@ -235,7 +238,9 @@ def s2_clustered(ctx):
 
 def s3_memory(ctx):
     """Time and peak RSS per point: the same raster at two point counts, so
-    that the difference in peak RSS is what the points cost."""
+    that the difference in peak RSS is what the points cost. rasterpool and
+    the floor only: the peers' answers to scenario 1 hold here too, and a
+    whole-band read of 4 GiB would measure swap, not extraction."""
     size = ctx.size(4096, 32768)
     raster = make_raster(ctx, size, "DEFLATE")
     big_n, small_n = ctx.size(200000, 2000000), ctx.size(20000, 200000)
@@ -243,7 +248,7 @@ def s3_memory(ctx):
     small = make_points(ctx, size, small_n, "uniform", 4)
     table, rp, floor = extract_table(
         ctx, "3. %s points on a %dx%d raster: time and memory per point" % (
-            format(big_n, ","), size, size), raster, big, peers=not ctx.quick)
+            format(big_n, ","), size, size), raster, big, peers=False, floor_target=False)
     small_res = measure(ctx, [ctx.rasterpool, "extract", raster, "--points", small, "-o",
                               ctx.out("rp_small.csv"), "-j", str(ctx.threads), "--quiet"])
     table.add("rasterpool extract, %s points" % format(small_n, ","), small_res,
@@ -263,7 +268,7 @@ def s4_uncompressed(ctx):
     raster = make_raster(ctx, size, "NONE")
     points = make_points(ctx, size, ctx.size(20000, 500000), "uniform", 1)
     table = extract_table(ctx, "4. uniform points, uncompressed tiles (per-point overhead)",
-                          raster, points)[0]
+                          raster, points, floor_target=False)[0]
     return [table]
 
 
