@@ -19,13 +19,19 @@
  * stay valid until the next rp_csv_read.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "csv_internal.h"
 
+enum { WAIT_MS = 100 }; /* how often a reader waiting on a pipe returns -3 */
+
 struct rp_csv_reader {
     FILE *in;          /* NULL for a memory slice */
+    int wait_fd;       /* a pipe or terminal: read with poll + read(2); else -1 */
     char delimiter;
     char *buf;         /* borrowed for a memory slice */
     size_t cap, len, pos; /* buf[pos..len) is unread */
@@ -39,11 +45,42 @@ struct rp_csv_reader {
     size_t fields_cap;
 };
 
+/* A pipe, terminal or socket (not a regular file, not memory): reading it
+ * can block indefinitely, so the reader waits with poll() and a timeout and
+ * reads with read(2), which returns what has arrived. A signal that lands
+ * just before a blocking read would otherwise go unnoticed until more input
+ * came (Ctrl-C on `rasterpool extract` reading an idle pipe). */
+static int waitable_fd(FILE *in) {
+    struct stat st;
+    int fd = fileno(in);
+    if (fd < 0 || fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+        return -1;
+    return fd;
+}
+
+/* Reads what is available into buf[0..cap) from a waitable descriptor:
+ * bytes read, 0 at end of input, -3 when nothing came within the wait (or
+ * a signal interrupted it: the caller polls its stop flag and calls again),
+ * -1 on an error. */
+static long read_waiting(int fd, char *buf, size_t cap) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, WAIT_MS);
+    if (ready == 0 || (ready < 0 && errno == EINTR))
+        return -3;
+    if (ready < 0)
+        return -1;
+    ssize_t got = read(fd, buf, cap);
+    if (got < 0)
+        return errno == EINTR || errno == EAGAIN ? -3 : -1;
+    return (long)got;
+}
+
 rp_csv_reader *rp_csv_reader_new(FILE *in, char delimiter) {
     rp_csv_reader *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->in = in;
+    r->wait_fd = waitable_fd(in);
     r->delimiter = delimiter;
     r->line = 1;
     r->cap = 1 << 16;
@@ -109,7 +146,7 @@ void rp_csv_unread(rp_csv_reader *r) {
  * the tail fills it. Returns bytes added (0 at end of input), -1 on error. */
 static long refill(rp_csv_reader *r) {
     /* -2: a record would exceed RP_CSV_MAX_RECORD; -3: a signal interrupted
-     * the read (what was read is kept) */
+     * the read, or a pipe had nothing yet (what was read is kept) */
     if (r->eof)
         return 0;
     if (r->pos > 0) {
@@ -128,10 +165,19 @@ static long refill(rp_csv_reader *r) {
         r->buf = grown;
         r->cap = cap;
     }
-    errno = 0;
-    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->in);
-    r->len += got;
-    if (ferror(r->in)) {
+    size_t got;
+    if (r->wait_fd >= 0) {
+        long n = read_waiting(r->wait_fd, r->buf + r->len, r->cap - r->len);
+        if (n < 0)
+            return n;
+        got = (size_t)n;
+        r->len += got;
+    } else {
+        errno = 0;
+        got = fread(r->buf + r->len, 1, r->cap - r->len, r->in);
+        r->len += got;
+    }
+    if (r->wait_fd < 0 && ferror(r->in)) {
         if (errno != EINTR)
             return -1;
         clearerr(r->in); /* a signal: let the caller decide, then read on */
@@ -139,9 +185,11 @@ static long refill(rp_csv_reader *r) {
     }
     if (got == 0)
         r->eof = true;
-    if (!r->started && r->len >= 3) {
+    /* a byte order mark counts only at the very start of the input (a pipe
+     * may deliver fewer than 3 bytes at first) */
+    if (!r->started && (r->base > 0 || r->pos > 0 || r->len >= 3 || r->eof)) {
         r->started = true;
-        if (memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
+        if (r->base == 0 && r->pos == 0 && r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
             r->pos = 3;
     }
     return (long)got;

@@ -55,7 +55,8 @@ uint64_t rp_csv_reader_line(const rp_csv_reader *reader);
 
 /* The next non-blank record: 1, 0 at the end of input, -1 on a read error or
  * when memory runs out, -2 when a record exceeds RP_CSV_MAX_RECORD, -3 when
- * a signal interrupted a read (call again to go on). */
+ * a signal interrupted a read, or a pipe had nothing for 100 ms (check for
+ * a stop request, then call again to go on). */
 int rp_csv_read(rp_csv_reader *reader, rp_csv_record *record);
 
 /* The delimiter a header line most likely uses: ',' ';' or '\t' (the most

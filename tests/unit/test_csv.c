@@ -1,6 +1,8 @@
 /* test_csv.c — CSV records: quoting, embedded delimiters, quotes and line
  * ends, CRLF, blank lines, BOM, line numbers, records longer than the
  * reader's buffer, and delimiter detection. */
+#include <unistd.h>
+
 #include "check.h"
 #include "csv_internal.h"
 
@@ -183,8 +185,36 @@ static void offsets_and_memory_slices(void) {
     free(text);
 }
 
+/* An idle pipe: the reader comes back with -3 (so its caller can look at
+ * a stop flag) instead of blocking, keeps what it had, and goes on when
+ * more arrives. */
+static void idle_pipe(void) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    FILE *in = fdopen(fds[0], "rb");
+    CHECK(in != NULL);
+    CHECK(write(fds[1], "x,y\n1,", 6) == 6);
+    rp_csv_reader *r = rp_csv_reader_new(in, ',');
+    rp_csv_record rec;
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1); /* the header */
+    CHECK_EQ_INT(rp_csv_read(r, &rec), -3); /* "1," so far, then nothing */
+    CHECK_EQ_INT(rp_csv_read(r, &rec), -3);
+    CHECK(write(fds[1], "2\n", 2) == 2);
+    close(fds[1]);
+    int got;
+    while ((got = rp_csv_read(r, &rec)) == -3)
+        ;
+    CHECK_EQ_INT(got, 1);
+    field_is(&rec, 0, "1");
+    field_is(&rec, 1, "2");
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 0);
+    rp_csv_reader_free(r);
+    fclose(in);
+}
+
 int main(void) {
     quoting();
+    idle_pipe();
     offsets_and_memory_slices();
     unread_with_another_delimiter();
     long_records();
