@@ -14,6 +14,7 @@ typedef struct counting_ctx {
     atomic_int begun, ended;
     size_t fail_at; /* (size_t)-1: never */
     atomic_int ran;
+    atomic_int failed; /* task fail_at has returned its error */
 } counting_ctx;
 
 typedef struct worker_state {
@@ -40,9 +41,26 @@ static rp_status run(void *ctx, void *state, size_t task, rp_error *err) {
     w->tasks++;
     atomic_fetch_add(&c->hits[task], 1);
     atomic_fetch_add(&c->ran, 1);
-    if (task == c->fail_at)
+    if (task == c->fail_at) {
+        atomic_store(&c->failed, 1);
         return rp_error_set(err, RP_READ, "task %zu failed", task);
+    }
     return RP_OK;
+}
+
+/* For first_error_stops: tasks after the failing one take 1 ms, and the
+ * ones that start before it has failed wait for it (at most 10 s), so that
+ * "the job stopped early" does not depend on how the threads happen to be
+ * scheduled on a loaded machine: thousands of tasks remain when the error
+ * is recorded. */
+static rp_status run_after_failure(void *ctx, void *state, size_t task, rp_error *err) {
+    counting_ctx *c = ctx;
+    if (task > c->fail_at) {
+        for (int waited = 0; !atomic_load(&c->failed) && waited < 10000; waited++)
+            usleep(1000);
+        usleep(1000);
+    }
+    return run(ctx, state, task, err);
 }
 
 static void end(void *ctx, void *state) {
@@ -93,7 +111,8 @@ static void first_error_stops(int threads) {
     size_t ntasks = 10000;
     counting_ctx c = {.fail_at = 10};
     c.hits = calloc(ntasks, sizeof *c.hits);
-    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run, .end = end};
+    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run_after_failure,
+                       .end = end};
     rp_error err;
     rp_error_clear(&err);
     CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_READ);
