@@ -12,5 +12,8 @@ void cli_catch_interrupts(void);
 
 int cmd_extract(int argc, const char *const *argv);
 int cmd_calc(int argc, const char *const *argv);
+int cmd_batch(int argc, const char *const *argv);
+/* The hidden entry of batch worker processes (not in the command table). */
+int cmd_batch_worker(int argc, const char *const *argv);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct command {
 static const command commands[] = {
     {"extract", cmd_extract, "values of rasters at points (CSV or any OGR vector)"},
     {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
+    {"batch", cmd_batch, "one GDAL job (warp, translate) over many files, crash-isolated"},
 };
 
 static void usage(FILE *out) {
@@ -65,6 +66,8 @@ int main(int argc, char **argv) {
         printf("rasterpool %s (GDAL %s)\n", RP_VERSION_STRING, GDALVersionInfo("RELEASE_NAME"));
         return 0;
     }
+    if (strcmp(name, "__batch-worker") == 0) /* sets up GDAL itself */
+        return cmd_batch_worker(argc - 1, (const char *const *)argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) == 0) {
             GDALAllRegister();

@@ -168,6 +168,23 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
                                    int threads, double *values, uint8_t *status,
                                    rp_error *err) RP_RESULT_USED;
 
+/* ------------------------------------------------------------------------ */
+/* extract: VRT mosaics and remote rasters                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Both rp_extract_run and rp_extract_points read a VRT band whose sources
+ * are all plain 1:1 copies (same-size SrcRect/DstRect, no scaling, LUT or
+ * type change) straight from its source files, with GDAL's painter's order
+ * and per-source NODATA transparency, so the values equal GDAL's read of
+ * the VRT; other bands go through GDAL's VRT reader (--plan says why). A
+ * source that cannot be read fails only its points (RP_POINT_ERROR).
+ *
+ * rp_extract_run treats a job as remote when a raster or a VRT source is
+ * under /vsicurl/, /vsis3/, /vsigs/, /vsiaz/ (or another GDAL network file
+ * system) or is a bare http(s):// URL (read through /vsicurl/): it then
+ * runs --io-threads workers (default 32) and sets GDAL's retry, keep-alive
+ * and timeout options on its own threads unless the caller set them. */
+
 
 /* ------------------------------------------------------------------------ */
 /* calc: block-wise raster processing (expressions or C kernels)             */
@@ -263,6 +280,69 @@ typedef struct rp_calc_report {
  * NULL. */
 RP_API rp_status rp_calc_run(const rp_calc_options *opts, rp_calc_report *report,
                              rp_error *err) RP_RESULT_USED;
+
+/* ------------------------------------------------------------------------ */
+/* batch: one GDAL utility over many files, in crash-isolated processes      */
+/* ------------------------------------------------------------------------ */
+
+/* A batch runs gdalwarp (kind "warp") or gdal_translate ("translate") over
+ * many inputs, one output each, in a pool of worker processes. Workers are
+ * fresh executions of a program that hands the arguments after its
+ * "__batch-worker" word to rp_batch_worker_main (the rasterpool program
+ * does; C callers point rp_batch_options_set_worker_program at it). Outputs
+ * appear only complete (temporary name + rename); crashed or hung workers are
+ * replaced and their task retried; every attempt is a JSON line in the
+ * journal. */
+typedef struct rp_batch_options rp_batch_options;
+
+/* Parses the batch command line: argv[0] "batch" (ignored), argv[1] the kind,
+ * then inputs and options; the arguments after "--" are the GDAL utility's,
+ * checked here by GDAL's own parser (GDALWarpAppOptionsNew /
+ * GDALTranslateOptionsNew). Returns NULL on a usage error (err->code
+ * RP_USAGE), or with err->code RP_OK when argv asks for --help. GDAL's
+ * drivers must be registered (GDALAllRegister) before the call. */
+RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
+                                              rp_error *err) RP_RESULT_USED;
+RP_API void rp_batch_options_free(rp_batch_options *opts);
+RP_API const char *rp_batch_help(void);
+/* fn is called on the caller's thread about five times a second with the
+ * fraction of tasks ended and a "N done N fail N run" message. Its return:
+ * 0 go on; 1 start no new task, let running ones finish, then end with
+ * RP_INTERRUPTED; 2 or more: kill the workers now, remove their temporary
+ * files, end with RP_INTERRUPTED. */
+RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn fn,
+                                          void *user);
+RP_API int rp_batch_options_quiet(const rp_batch_options *opts);
+/* Where the summary, the list of failed tasks and -v lines go (default
+ * stderr; NULL for silence). */
+RP_API void rp_batch_options_set_log(rp_batch_options *opts, FILE *log);
+/* The program workers run (default: /proc/self/exe, this process's own). */
+RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *opts, const char *path,
+                                                     rp_error *err) RP_RESULT_USED;
+
+typedef struct rp_batch_report {
+    uint64_t tasks;       /* inputs in the batch */
+    uint64_t done;        /* outputs put in place by this run */
+    uint64_t failed;      /* tasks that failed (listed in the log and journal) */
+    uint64_t skipped;     /* --resume: done by an earlier run */
+    uint64_t not_started; /* left when the run was interrupted */
+    uint64_t attempts;    /* task attempts, retries included */
+    uint64_t retried;     /* attempts repeated after a crash or timeout */
+    int workers;
+    double seconds;
+} rp_batch_report;
+
+/* Runs the batch. Returns RP_OK when every task is done, RP_PARTIAL when
+ * some failed (the others are complete), RP_INTERRUPTED when the progress
+ * callback stopped it, RP_USAGE for inputs that cannot make a task list
+ * (a pattern matching nothing, two inputs writing one output), RP_WRITE when
+ * the output folder or the journal cannot be written. report may be NULL. */
+RP_API rp_status rp_batch_run(const rp_batch_options *opts, rp_batch_report *report,
+                              rp_error *err) RP_RESULT_USED;
+
+/* The worker process's main: argv[0] is "__batch-worker", the rest is what
+ * rp_batch_run passes. Returns the process exit code. */
+RP_API int rp_batch_worker_main(int argc, const char *const *argv);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 
+#include "argv_internal.h"
 #include "calc_internal.h"
 #include "error_internal.h"
 
@@ -112,55 +113,6 @@ RP_API void rp_calc_options_free(rp_calc_options *o) {
     free(o);
 }
 
-static bool parse_int(const char *s, int min, int max, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-static int set_string(char **field, const char *s) {
-    free(*field);
-    *field = strdup(s);
-    return *field ? 0 : -1;
-}
-
-static int append_string(char ***list, int *count, const char *s) {
-    char **grown = realloc(*list, (size_t)(*count + 2) * sizeof *grown);
-    if (!grown)
-        return -1;
-    *list = grown;
-    grown[*count] = strdup(s);
-    if (!grown[*count])
-        return -1;
-    (*count)++;
-    grown[*count] = NULL;
-    return 0;
-}
-
-/* "--name value" or "--name=value" (and the short form). */
-static bool match_value(const char *arg, const char *shortname, const char *longname, int argc,
-                        const char *const *argv, int *i, const char **value, rp_error *err,
-                        bool *failed) {
-    size_t n = strlen(longname);
-    if (strncmp(arg, longname, n) == 0 && arg[n] == '=') {
-        *value = arg + n + 1;
-        return true;
-    }
-    if (strcmp(arg, longname) != 0 && !(shortname && strcmp(arg, shortname) == 0))
-        return false;
-    if (*i + 1 >= argc) {
-        rp_error_set(err, RP_USAGE, "option %s needs a value", arg);
-        *failed = true;
-        return true;
-    }
-    *value = argv[++*i];
-    return true;
-}
-
 static bool valid_name(const char *s, size_t len) {
     if (len == 0 || len > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
         return false;
@@ -191,8 +143,8 @@ static rp_status add_input(rp_calc_options *o, const char *v, rp_error *err) {
     }
     for (int k = 0; k < o->ninputs; k++) {
         if (strcmp(o->inputs[k].name, name) == 0) {
-            rp_status rc = rp_error_set(err, RP_USAGE, "-i/--input: the name '%s' is given twice",
-                                        name);
+            rp_status rc =
+                rp_error_set(err, RP_USAGE, "-i/--input: the name '%s' is given twice", name);
             free(name);
             return rc;
         }
@@ -237,8 +189,7 @@ static rp_status parse_nodata(const char *v, double *out, rp_error *err) {
 }
 
 /* Translates and checks all -e expressions once every -i is known. */
-static rp_status translate_all(rp_calc_options *o, const char **texts, int ntexts,
-                               rp_error *err) {
+static rp_status translate_all(rp_calc_options *o, const char **texts, int ntexts, rp_error *err) {
     if (ntexts == 0)
         return RP_OK;
     o->exprs = calloc((size_t)ntexts, sizeof *o->exprs);
@@ -285,53 +236,54 @@ RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, r
             o->verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->quiet = true;
-        } else if (match_value(a, "-i", "--input", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, "-i", "--input", argc, argv, &i, &v, err, &failed)) {
             if (!failed)
                 failed = add_input(o, v, err) != RP_OK;
-        } else if (match_value(a, "-e", "--expr", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, "-e", "--expr", argc, argv, &i, &v, err, &failed)) {
             if (!failed)
                 texts[ntexts++] = v;
-        } else if (match_value(a, NULL, "--kernel", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, NULL, "--kernel", argc, argv, &i, &v, err, &failed)) {
             const char *colon = strrchr(v, ':');
             if (!failed && (!colon || colon == v || !colon[1])) {
                 rp_error_set(err, RP_USAGE, "--kernel: '%s' is not LIBRARY.so:SYMBOL", v);
                 failed = true;
             }
-            oom = !failed && set_string(&o->kernel_spec, v);
-        } else if (match_value(a, NULL, "--kernel-arg", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->kernel_arg, v);
-        } else if (match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->kernel_spec, v);
+        } else if (rp_argv_match_value(a, NULL, "--kernel-arg", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->kernel_arg, v);
+        } else if (rp_argv_match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
             if (!failed && !*v) {
                 rp_error_set(err, RP_USAGE, "-o/--output: empty file name");
                 failed = true;
             }
-            oom = !failed && set_string(&o->output_path, v);
-        } else if (match_value(a, NULL, "--of", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->output_path, v);
+        } else if (rp_argv_match_value(a, NULL, "--of", argc, argv, &i, &v, err, &failed)) {
             if (!failed && strcasecmp(v, "GTiff") != 0 && strcasecmp(v, "COG") != 0) {
                 rp_error_set(err, RP_USAGE, "--of: '%s' is not GTiff or COG", v);
                 failed = true;
             }
-            oom = !failed && set_string(&o->format, strcasecmp(v, "COG") == 0 ? "COG" : "GTiff");
-        } else if (match_value(a, NULL, "--ot", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed &&
+                  rp_argv_set_string(&o->format, strcasecmp(v, "COG") == 0 ? "COG" : "GTiff");
+        } else if (rp_argv_match_value(a, NULL, "--ot", argc, argv, &i, &v, err, &failed)) {
             failed = failed || parse_type(v, &o->out_type, err) != RP_OK;
-        } else if (match_value(a, NULL, "--co", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, NULL, "--co", argc, argv, &i, &v, err, &failed)) {
             if (!failed && (!strchr(v, '=') || v[0] == '=')) {
                 rp_error_set(err, RP_USAGE, "--co: '%s' is not KEY=VALUE", v);
                 failed = true;
             }
             if (!failed)
                 o->creation_options = CSLAddString(o->creation_options, v);
-        } else if (match_value(a, NULL, "--nodata", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, NULL, "--nodata", argc, argv, &i, &v, err, &failed)) {
             failed = failed || parse_nodata(v, &o->nodata, err) != RP_OK;
             o->has_nodata = !failed;
-        } else if (match_value(a, NULL, "--bands", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !parse_int(v, 1, RP_CALC_MAX_BANDS, &o->out_bands)) {
+        } else if (rp_argv_match_value(a, NULL, "--bands", argc, argv, &i, &v, err, &failed)) {
+            if (!failed && !rp_argv_parse_int(v, 1, RP_CALC_MAX_BANDS, &o->out_bands)) {
                 rp_error_set(err, RP_USAGE, "--bands: '%s' is not a number from 1 to %d", v,
                              RP_CALC_MAX_BANDS);
                 failed = true;
             }
-        } else if (match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !parse_int(v, 1, RP_CALC_MAX_THREADS, &o->threads)) {
+        } else if (rp_argv_match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
+            if (!failed && !rp_argv_parse_int(v, 1, RP_CALC_MAX_THREADS, &o->threads)) {
                 rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
                              RP_CALC_MAX_THREADS);
                 failed = true;
@@ -343,8 +295,8 @@ RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, r
                 break;
             }
             int n = o->nconfig * 2;
-            oom = append_string(&o->config, &n, argv[i + 1]) != 0 ||
-                  append_string(&o->config, &n, argv[i + 2]) != 0;
+            oom = rp_argv_append(&o->config, &n, argv[i + 1]) != 0 ||
+                  rp_argv_append(&o->config, &n, argv[i + 2]) != 0;
             o->nconfig++;
             i += 2;
         } else {
@@ -360,7 +312,8 @@ RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, r
         rp_error_set(err, RP_NOMEM, "out of memory");
     if (!failed && !oom) {
         if (o->ninputs == 0) {
-            rp_error_set(err, RP_USAGE, "no input given: -i NAME=FILE (see rasterpool calc --help)");
+            rp_error_set(err, RP_USAGE,
+                         "no input given: -i NAME=FILE (see rasterpool calc --help)");
             failed = true;
         } else if (!o->output_path) {
             rp_error_set(err, RP_USAGE, "no output given: -o FILE");
@@ -376,7 +329,7 @@ RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, r
         }
     }
     if (!failed && !oom && !o->format)
-        oom = set_string(&o->format, "GTiff") != 0;
+        oom = rp_argv_set_string(&o->format, "GTiff") != 0;
     free(texts);
     if (failed || oom) {
         if (oom)

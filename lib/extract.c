@@ -30,6 +30,7 @@
 #include "extract_internal.h"
 #include "points_internal.h"
 #include "pool_internal.h"
+#include "remote_internal.h"
 #include "table_internal.h"
 
 /* "dir/name.tif" -> "name" */
@@ -114,6 +115,8 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
     for (int r = 0; r < nrasters; r++) {
         GDALDatasetH ds = NULL;
         rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r], &ds, err);
+        if (rc == RP_OK)
+            rp_extract_load_vrt(&s->rasters[r]);
         if (rc == RP_OK) {
             rc = add_band_columns(s, r, ds, rasters[r], bands, nbands, err);
             GDALClose(ds);
@@ -228,8 +231,8 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
                     "rasterpool: warning: none of the %zu points falls on %s; are they in its "
                     "CRS? (see --points-crs)\n",
                     n, s->rasters[r].path);
-        rc = rp_extract_read_plan(pool, &s->rasters[r], &plan, cols, ncols, &raster_opts, stats,
-                                  err);
+        rc = rp_extract_read_raster(pool, &s->rasters[r], &plan, cols, ncols, &raster_opts,
+                                    stats, err);
         rp_plan_free(&plan);
     }
     for (size_t i = 0; bad && i < n; i++)
@@ -283,9 +286,15 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
         rc = plan_raster(ri, points_srs, pts->x, pts->y, pts->n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        int ncols = 0;
-        for (int c = 0; c < s->ncolumns; c++)
-            ncols += s->columns[c].raster == r;
+        int ncols = 0, nlisted = 0;
+        rp_value_column *cols[256]; /* the VRT plan lines cover the first 256 */
+        for (int c = 0; c < s->ncolumns; c++) {
+            if (s->columns[c].raster != r)
+                continue;
+            ncols++;
+            if (nlisted < 256)
+                cols[nlisted++] = &s->columns[c];
+        }
         printf("raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
                ", %d band(s) to read\n",
                ri->path, ri->driver, g->width, g->height, g->block_w, g->block_h, ncols);
@@ -298,6 +307,7 @@ static rp_status print_plan(rp_extract_setup *s, const rp_points *pts,
                    bytes);
         else
             printf("  estimated bytes to read: unknown (the format does not say)\n");
+        rp_extract_print_vrt_plan(stdout, ri, &plan, cols, nlisted);
         rp_plan_free(&plan);
     }
     free(scratch.x);
@@ -376,7 +386,10 @@ static void print_summary(FILE *log, const rp_extract_report *rep, const double 
             (unsigned long long)rep->values_error, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
 }
 
+/* Remote reads wait on the network: --io-threads (default 32) of them. */
 static int job_threads(const rp_extract_options *opts) {
+    if (opts->remote)
+        return opts->io_threads > 0 ? opts->io_threads : RP_REMOTE_DEFAULT_IO_THREADS;
     return opts->threads > 0 ? opts->threads : rp_usable_cpus();
 }
 
@@ -399,6 +412,10 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
 
     rp_status rc = rp_extract_setup_init(&setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
+    if (rc == RP_OK && !run_opts.remote && rp_extract_setup_remote(&setup)) {
+        run_opts.remote = true; /* sources of a VRT are remote */
+        rp_extract_apply_config(&run_opts, true);
+    }
     if (rc == RP_OK && !opts->plan_only)
         rc = rp_table_check_output(opts->output_path, err);
     if (rc == RP_OK && opts->points_crs) {
@@ -407,7 +424,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
             rc = RP_USAGE;
     }
     if (rc == RP_OK) {
-        rep->threads = job_threads(opts);
+        rep->threads = job_threads(&run_opts);
         pool = rp_pool_new(rep->threads);
         if (!pool)
             rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
@@ -477,6 +494,6 @@ done:
         OSRDestroySpatialReference(user_srs);
     rp_points_free(&pts);
     rp_extract_setup_free(&setup);
-    rp_extract_apply_config(opts, false);
+    rp_extract_apply_config(&run_opts, false);
     return rc;
 }

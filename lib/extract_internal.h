@@ -34,6 +34,8 @@ struct rp_extract_options {
     bool plan_only;
     bool quiet; /* no progress bar on the log when no progress function is set */
     bool verbose; /* a summary with phase timings on the log */
+    int io_threads; /* workers for jobs that read remote files; <= 0: default */
+    bool remote;    /* the job reads remote files (set by the job; remote.c) */
     rp_progress_fn progress;
     void *progress_user;
     FILE *log;
@@ -62,6 +64,8 @@ typedef struct rp_raster_info {
     char *driver;
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
+    struct rp_vrt *vrt;  /* a VRT's bands and sources (vrt_sources.c), or NULL */
+    char vrt_why[256];   /* a VRT without `vrt`: why it is read through GDAL */
 } rp_raster_info;
 
 /* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. With
@@ -100,6 +104,28 @@ rp_status rp_extract_read_plan(struct rp_pool *pool, const rp_raster_info *raste
                                int ncolumns, const rp_extract_options *opts,
                                rp_extract_read_stats *stats, rp_error *err);
 
+/* Whether the pixel at p equals the band's nodata value. */
+bool rp_band_is_nodata(const rp_band_info *b, const unsigned char *p);
+
+/* Reads one raster's columns: bands of a VRT whose sources are plain 1:1
+ * copies are read from the source files directly (source_read.c), the
+ * others through GDAL (rp_extract_read_plan). Same contract as that. */
+rp_status rp_extract_read_raster(struct rp_pool *pool, const rp_raster_info *raster,
+                                 const rp_plan *plan, rp_value_column *const *columns,
+                                 int ncolumns, const rp_extract_options *opts,
+                                 rp_extract_read_stats *stats, rp_error *err);
+
+/* Reads a VRT raster's XML into info->vrt (or the reason it cannot be
+ * planned into info->vrt_why). Nothing for other drivers. */
+void rp_extract_load_vrt(rp_raster_info *info);
+
+/* --plan: how each of a VRT raster's columns would be read (sources read
+ * directly, files touched; or why it goes through GDAL's VRT reader).
+ * Opens source files whose XML lacks their size. Nothing for other
+ * rasters. */
+void rp_extract_print_vrt_plan(FILE *out, const rp_raster_info *raster, const rp_plan *plan,
+                               rp_value_column *const *columns, int ncolumns);
+
 /* Applies the --config pairs to the calling thread (thread-local), or
  * removes them again. */
 void rp_extract_apply_config(const rp_extract_options *opts, bool set);
@@ -121,6 +147,10 @@ typedef struct rp_extract_setup {
 rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, int nrasters,
                                 const int *bands, int nbands, rp_error *err);
 void rp_extract_setup_free(rp_extract_setup *setup);
+
+/* Whether a raster of the setup, or a source of a VRT among them, is a
+ * remote file (remote.c). */
+bool rp_extract_setup_remote(const rp_extract_setup *setup);
 
 /* Allocates the columns' value and status arrays for n points. */
 rp_status rp_extract_setup_alloc(rp_extract_setup *setup, size_t n, rp_error *err);

@@ -14,8 +14,10 @@
 
 #include <cpl_conv.h>
 
+#include "argv_internal.h"
 #include "error_internal.h"
 #include "extract_internal.h"
+#include "remote_internal.h"
 
 enum { RP_MAX_THREADS = 1024 };
 
@@ -54,8 +56,13 @@ static const char help_text[] =
     "\n"
     "Execution:\n"
     "  -j, --threads N    worker threads (default: the CPUs this process may use,\n"
-    "                     counting cgroup quotas and the affinity mask)\n"
-    "  --max-open N       datasets each worker keeps open (default: 64)\n"
+    "                     counting cgroup quotas and the affinity mask); remote\n"
+    "                     jobs use --io-threads instead\n"
+    "  --max-open N       datasets each worker keeps open (default: 64; lowered to\n"
+    "                     fit the open-files limit when reading a VRT's sources)\n"
+    "  --io-threads N     worker threads when a raster or a VRT source is remote\n"
+    "                     (/vsicurl/, /vsis3/, /vsigs/, /vsiaz/, http(s)://): reads\n"
+    "                     wait on the network, so more run at once (default: 32)\n"
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
@@ -96,56 +103,6 @@ RP_API void rp_extract_options_free(rp_extract_options *o) {
     free(o);
 }
 
-static bool parse_int(const char *s, int min, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > INT_MAX)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-static int append_string(char ***list, int *count, const char *s) {
-    char **grown = realloc(*list, (size_t)(*count + 2) * sizeof *grown);
-    if (!grown)
-        return -1;
-    *list = grown;
-    grown[*count] = strdup(s);
-    if (!grown[*count])
-        return -1;
-    (*count)++;
-    grown[*count] = NULL;
-    return 0;
-}
-
-static int set_string(char **field, const char *s) {
-    free(*field);
-    *field = strdup(s);
-    return *field ? 0 : -1;
-}
-
-/* Matches argv[*i] against an option taking a value; accepts "--name value"
- * and "--name=value". Sets *value, or a usage error when it is missing. */
-static bool match_value(const char *arg, const char *shortname, const char *longname, int argc,
-                        const char *const *argv, int *i, const char **value, rp_error *err,
-                        bool *failed) {
-    size_t n = strlen(longname);
-    if (strncmp(arg, longname, n) == 0 && arg[n] == '=') {
-        *value = arg + n + 1;
-        return true;
-    }
-    if (strcmp(arg, longname) != 0 && !(shortname && strcmp(arg, shortname) == 0))
-        return false;
-    if (*i + 1 >= argc) {
-        rp_error_set(err, RP_USAGE, "option %s needs a value", arg);
-        *failed = true;
-        return true;
-    }
-    *value = argv[++*i];
-    return true;
-}
-
 RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *argv,
                                                   rp_error *err) {
     rp_extract_options *o = calloc(1, sizeof *o);
@@ -160,7 +117,10 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
         const char *a = argv[i];
         const char *v = NULL;
         if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
-            oom = append_string(&o->rasters, &o->nrasters, a) != 0;
+            char *path = rp_remote_gdal_path(a); /* bare URLs get /vsicurl/ */
+            oom = !path || rp_argv_append(&o->rasters, &o->nrasters, path) != 0;
+            o->remote = o->remote || rp_path_is_remote(a);
+            free(path);
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -178,23 +138,23 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
             o->verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->quiet = true;
-        } else if (match_value(a, NULL, "--points", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->points_path, v);
-        } else if (match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->output_path, v);
-        } else if (match_value(a, NULL, "--x-col", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->x_col, v);
-        } else if (match_value(a, NULL, "--y-col", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->y_col, v);
-        } else if (match_value(a, NULL, "--layer", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->layer, v);
-        } else if (match_value(a, NULL, "--points-crs", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && set_string(&o->points_crs, v);
-        } else if (match_value(a, "-b", "--band", argc, argv, &i, &v, err, &failed)) {
+        } else if (rp_argv_match_value(a, NULL, "--points", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->points_path, v);
+        } else if (rp_argv_match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->output_path, v);
+        } else if (rp_argv_match_value(a, NULL, "--x-col", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->x_col, v);
+        } else if (rp_argv_match_value(a, NULL, "--y-col", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->y_col, v);
+        } else if (rp_argv_match_value(a, NULL, "--layer", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->layer, v);
+        } else if (rp_argv_match_value(a, NULL, "--points-crs", argc, argv, &i, &v, err, &failed)) {
+            oom = !failed && rp_argv_set_string(&o->points_crs, v);
+        } else if (rp_argv_match_value(a, "-b", "--band", argc, argv, &i, &v, err, &failed)) {
             int band;
             if (failed)
                 break;
-            if (!parse_int(v, 1, &band)) {
+            if (!rp_argv_parse_int(v, 1, INT_MAX, &band)) {
                 rp_error_set(err, RP_USAGE, "-b/--band: '%s' is not a band number (1, 2, ...)", v);
                 failed = true;
                 break;
@@ -205,14 +165,22 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
                 o->bands = grown;
                 o->bands[o->nbands++] = band;
             }
-        } else if (match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && (!parse_int(v, 1, &o->threads) || o->threads > RP_MAX_THREADS)) {
+        } else if (rp_argv_match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
+            if (!failed &&
+                (!rp_argv_parse_int(v, 1, INT_MAX, &o->threads) || o->threads > RP_MAX_THREADS)) {
                 rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
                              RP_MAX_THREADS);
                 failed = true;
             }
-        } else if (match_value(a, NULL, "--max-open", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !parse_int(v, 1, &o->max_open_per_worker)) {
+        } else if (rp_argv_match_value(a, NULL, "--io-threads", argc, argv, &i, &v, err, &failed)) {
+            if (!failed && (!rp_argv_parse_int(v, 1, INT_MAX, &o->io_threads) ||
+                            o->io_threads > RP_REMOTE_MAX_IO_THREADS)) {
+                rp_error_set(err, RP_USAGE, "--io-threads: '%s' is not a number from 1 to %d", v,
+                             RP_REMOTE_MAX_IO_THREADS);
+                failed = true;
+            }
+        } else if (rp_argv_match_value(a, NULL, "--max-open", argc, argv, &i, &v, err, &failed)) {
+            if (!failed && !rp_argv_parse_int(v, 1, INT_MAX, &o->max_open_per_worker)) {
                 rp_error_set(err, RP_USAGE, "--max-open: '%s' is not a positive number", v);
                 failed = true;
             }
@@ -223,8 +191,8 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
                 break;
             }
             int n = o->nconfig * 2;
-            oom = append_string(&o->config, &n, argv[i + 1]) != 0 ||
-                  append_string(&o->config, &n, argv[i + 2]) != 0;
+            oom = rp_argv_append(&o->config, &n, argv[i + 1]) != 0 ||
+                  rp_argv_append(&o->config, &n, argv[i + 2]) != 0;
             o->nconfig++;
             i += 2;
         } else {
@@ -245,8 +213,7 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
     return o;
 }
 
-RP_API void rp_extract_options_set_progress(rp_extract_options *o, rp_progress_fn fn,
-                                            void *user) {
+RP_API void rp_extract_options_set_progress(rp_extract_options *o, rp_progress_fn fn, void *user) {
     o->progress = fn;
     o->progress_user = user;
 }
@@ -262,4 +229,7 @@ RP_API void rp_extract_options_set_log(rp_extract_options *o, FILE *log) {
 void rp_extract_apply_config(const rp_extract_options *o, bool set) {
     for (int i = 0; i < o->nconfig; i++)
         CPLSetThreadLocalConfigOption(o->config[2 * i], set ? o->config[2 * i + 1] : NULL);
+    /* after --config, so that the user's values win; unset always */
+    if (o->remote || !set)
+        rp_remote_apply_defaults(set);
 }

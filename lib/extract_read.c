@@ -2,8 +2,9 @@
  * extract_read.c — execute one raster's plan: each touched block is read
  * once and its points' values are scattered into the value columns.
  *
- * The design: one pool task per touched block. A worker opens its own
- * dataset handle in its own thread (handles.c; never shared), keeps one
+ * The design: one pool task per touched block (for a remote raster, per
+ * run of up to 16 consecutive blocks, so that GDAL's read-ahead merges
+ * requests; remote.c). A worker opens its own dataset handle in its own thread (handles.c; never shared), keeps one
  * block buffer and one mask buffer, and for every band column reads the
  * block with GDALReadBlock (the whole-block path; for pixel-interleaved
  * GeoTIFFs GDAL decodes the tile once for all bands). A band whose block
@@ -26,6 +27,7 @@
 #include "extract_internal.h"
 #include "handles_internal.h"
 #include "pool_internal.h"
+#include "remote_internal.h"
 
 enum { MAX_LOGGED_FAILURES = 10 };
 
@@ -40,6 +42,7 @@ typedef struct read_job {
     atomic_uint_least64_t blocks_failed;
     pthread_mutex_t log_lock;
     int failures_logged;
+    size_t run_length; /* blocks a task: 1, or a run of a remote file (remote.c) */
 } read_job;
 
 typedef struct read_worker {
@@ -111,7 +114,7 @@ static CPLErr read_mask_block(const rp_grid *g, GDALRasterBandH band, const rp_p
                           GDT_Byte, 1, g->block_w, NULL);
 }
 
-static bool is_nodata(const rp_band_info *b, const unsigned char *p) {
+bool rp_band_is_nodata(const rp_band_info *b, const unsigned char *p) {
     if (!b->has_nodata)
         return false;
     switch (b->type) {
@@ -187,27 +190,48 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
         const unsigned char *p = block + off * ts;
         memcpy(col->values + (size_t)idx * ts, p, ts);
         bool masked = mask && mask[off] == 0;
-        col->status[idx] = (masked || is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
+        col->status[idx] = (masked || rp_band_is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
     }
 }
 
-static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
-    read_job *job = ctx;
-    read_worker *w = state;
-    if (!w->dataset) {
-        w->dataset = rp_handles_get(w->handles, job->raster->path, err);
-        if (!w->dataset)
-            return err->code; /* the raster opened on the caller: stop the job */
+/* A remote read that failed, or succeeded after a connection failed on the
+ * way (GDAL may then hand back zeros: remote.c), is tried again on a fresh
+ * handle. Returns the last try's outcome; a suspect success is a failure. */
+static CPLErr retry_remote_read(read_job *job, read_worker *w, GDALRasterBandH *band,
+                                rp_value_column *col, const rp_plan_block *b, CPLErr e) {
+    const char *path = job->raster->path;
+    const rp_grid *g = &job->raster->grid;
+    for (int attempt = 1; (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
+                          rp_remote_retry(path, &w->capture, attempt);
+         attempt++) {
+        rp_handles_drop(w->handles, path);
+        rp_error ignored;
+        rp_error_clear(&ignored);
+        w->dataset = rp_handles_get(w->handles, path, &ignored);
+        rp_gdal_capture_reset(&w->capture);
+        if (!w->dataset) {
+            e = CE_Failure;
+            continue;
+        }
+        *band = GDALGetRasterBand(w->dataset, col->band.band);
+        e = read_band_block(g, *band, &col->band, b, w->block);
     }
-    const rp_plan_block *b = &job->plan->blocks[task];
+    return e == CE_None && rp_remote_suspect(path, &w->capture) ? CE_Failure : e;
+}
+
+static void read_block(read_job *job, read_worker *w, size_t index) {
+    const rp_plan_block *b = &job->plan->blocks[index];
     const rp_grid *g = &job->raster->grid;
     bool any_failed = false;
     bool have_dataset_mask = false; /* a per-dataset mask is read once a block */
     for (int c = 0; c < job->ncolumns; c++) {
         rp_value_column *col = job->columns[c];
-        GDALRasterBandH band = GDALGetRasterBand(w->dataset, col->band.band);
+        /* a failed remote reopen (retry_remote_read) leaves no dataset */
+        GDALRasterBandH band = w->dataset ? GDALGetRasterBand(w->dataset, col->band.band) : NULL;
         rp_gdal_capture_push(&w->capture);
-        CPLErr e = read_band_block(g, band, &col->band, b, w->block);
+        CPLErr e = band ? read_band_block(g, band, &col->band, b, w->block) : CE_Failure;
+        if (band)
+            e = retry_remote_read(job, w, &band, col, b, e);
         const unsigned char *mask = NULL;
         if (e == CE_None && col->band.read_mask) {
             bool shared = col->band.mask_per_dataset;
@@ -221,11 +245,27 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         bool failed = e != CE_None;
         if (failed) {
             any_failed = true;
-            log_block_failure(job, b, col->band.band, rp_gdal_capture_text(&w->capture));
+            log_block_failure(job, b, col->band.band,
+                              w->capture.count ? rp_gdal_capture_text(&w->capture)
+                                               : w->capture.http);
         }
         scatter(job, b, col, w->block, mask, failed);
     }
     atomic_fetch_add(any_failed ? &job->blocks_failed : &job->blocks_read, 1);
+}
+
+/* Task k reads blocks [k * run_length, (k + 1) * run_length). */
+static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
+    read_job *job = ctx;
+    read_worker *w = state;
+    if (!w->dataset) {
+        w->dataset = rp_handles_get(w->handles, job->raster->path, err);
+        if (!w->dataset)
+            return err->code; /* the raster opened on the caller: stop the job */
+    }
+    size_t first = task * job->run_length;
+    for (size_t i = first; i < first + job->run_length && i < job->plan->nblocks; i++)
+        read_block(job, w, i);
     return RP_OK;
 }
 
@@ -234,7 +274,9 @@ rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, cons
                                const rp_extract_options *opts, rp_extract_read_stats *stats,
                                rp_error *err) {
     read_job job = {.raster = raster, .plan = plan, .columns = columns, .ncolumns = ncolumns,
-                    .opts = opts};
+                    .opts = opts, .run_length = 1};
+    if (rp_path_is_remote(raster->path)) /* blocks are in row-major (file) order */
+        job.run_length = rp_remote_run_length(plan->nblocks, rp_pool_threads(pool));
     const rp_grid *g = &raster->grid;
     /* every band lands in the grid's block layout (read_band_block) */
     for (int c = 0; c < ncolumns; c++) {
@@ -249,7 +291,7 @@ rp_status rp_extract_read_plan(rp_pool *pool, const rp_raster_info *raster, cons
     const char *base = strrchr(raster->path, '/');
     snprintf(message, sizeof message, "%s", base ? base + 1 : raster->path);
     rp_pool_job pj = {
-        .ntasks = plan->nblocks,
+        .ntasks = (plan->nblocks + job.run_length - 1) / job.run_length,
         .ctx = &job,
         .begin = worker_begin,
         .run = run_block,

@@ -5,6 +5,8 @@
  * its own capture around its reads and no message crosses threads. The
  * library never installs a process-wide handler (the CLI decides that).
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cpl_error.h>
@@ -25,11 +27,19 @@ static void copy_message(char *dst, size_t cap, const char *msg) {
 static void CPL_STDCALL capture_handler(CPLErr level, CPLErrorNum num, const char *msg) {
     (void)num;
     rp_gdal_capture *cap = CPLGetErrorHandlerUserData();
-    if (!cap || level < CE_Failure || !msg)
+    if (!cap || !msg)
+        return;
+    bool network = strstr(msg, "HTTP") || strstr(msg, "CURL") || strstr(msg, "curl");
+    if (network)
+        copy_message(cap->http, sizeof cap->http, msg);
+    if (level < CE_Failure)
         return;
     if (cap->count == 0)
         copy_message(cap->first, sizeof cap->first, msg);
-    copy_message(cap->last, sizeof cap->last, msg);
+    if (cap->http[0] && !network)
+        snprintf(cap->last, sizeof cap->last, "%.250s [%.250s]", msg, cap->http);
+    else
+        copy_message(cap->last, sizeof cap->last, msg);
     cap->count++;
 }
 
@@ -37,6 +47,7 @@ void rp_gdal_capture_reset(rp_gdal_capture *cap) {
     cap->count = 0;
     cap->first[0] = '\0';
     cap->last[0] = '\0';
+    cap->http[0] = '\0';
 }
 
 void rp_gdal_capture_push(rp_gdal_capture *cap) {

@@ -14,6 +14,7 @@
 
 #include "error_internal.h"
 #include "handles_internal.h"
+#include "remote_internal.h"
 
 typedef struct handle_slot {
     char *path;
@@ -61,6 +62,20 @@ int rp_handles_open_count(const rp_handles *h) {
     return h->used;
 }
 
+void rp_handles_drop(rp_handles *h, const char *path) {
+    for (int i = 0; i < h->used; i++) {
+        if (strcmp(h->slots[i].path, path) == 0) {
+            close_slot(&h->slots[i]);
+            h->used--;
+            if (i != h->used) { /* keep the slots dense */
+                h->slots[i] = h->slots[h->used];
+                memset(&h->slots[h->used], 0, sizeof h->slots[h->used]);
+            }
+            return;
+        }
+    }
+}
+
 GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     h->clock++;
     for (int i = 0; i < h->used; i++) {
@@ -81,7 +96,7 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     rp_gdal_capture_pop();
     char *copy = ds ? strdup(path) : NULL;
     if (!ds || !copy) {

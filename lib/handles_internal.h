@@ -20,5 +20,9 @@ void rp_handles_free(rp_handles *handles);
 GDALDatasetH rp_handles_get(rp_handles *handles, const char *path, rp_error *err);
 /* How many datasets are open now. */
 int rp_handles_open_count(const rp_handles *handles);
+/* Closes path's dataset if it is open (the next get reopens it): for a
+ * remote file whose state GDAL may have cached wrongly after a network
+ * failure. */
+void rp_handles_drop(rp_handles *handles, const char *path);
 
 #endif

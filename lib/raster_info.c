@@ -18,6 +18,8 @@
 #include "crs_internal.h"
 #include "error_internal.h"
 #include "extract_internal.h"
+#include "remote_internal.h"
+#include "vrt_sources_internal.h"
 
 rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
                               rp_error *err) {
@@ -25,8 +27,7 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
     info->path = path;
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                 NULL, NULL, NULL);
+    GDALDatasetH ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
     rp_gdal_capture_pop();
     if (!ds)
         return rp_error_set(err, RP_OPEN, "%s: cannot open raster: %s", path,
@@ -72,6 +73,7 @@ void rp_raster_info_free(rp_raster_info *info) {
     if (info->srs)
         OSRDestroySpatialReference(info->srs);
     free(info->driver);
+    rp_vrt_free(info->vrt);
     memset(info, 0, sizeof *info);
 }
 

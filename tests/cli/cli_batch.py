@@ -1,0 +1,664 @@
+#!/usr/bin/python3
+"""cli_batch — `rasterpool batch`, the acceptance test of crash-isolated batches.
+
+Oracles: every good output is compared with what gdalwarp / gdal_translate
+(the GDAL command-line tools, run alone on the same input with the same
+options) produce: size, band count, data type, geotransform, CRS and every
+pixel (numpy, NaN-aware). Reasons and attempts come from the journal
+(JSON lines) and stderr; nothing is compared with rasterpool's own earlier
+output.
+
+Bad inputs: a text file that is not a raster, a truncated GeoTIFF, a VRT
+whose Python pixel function dereferences NULL (a real SIGSEGV in the worker),
+one that sleeps for an hour (killed by --timeout), and "slow" VRTs that touch
+a marker file and sleep, so that the test knows when a task is in flight and
+can SIGKILL its worker or send Ctrl-C to the batch at that moment. (GDAL runs
+VRT Python pixel functions only with GDAL_VRT_ENABLE_PYTHON=YES, passed to
+the workers with --config.)
+
+Cases:
+  1. warp: 8 rasters (3 types, nodata, 2 CRSs) + the 4 bad inputs, -j 3,
+     --timeout: exit 1; exactly the bad ones failed, each with its reason
+     and attempt count (crash and hang retried once, GDAL errors not);
+     good outputs equal gdalwarp's; no temporary files; no worker left;
+  2. translate --inputs LIST --suffix _cog -- -of COG -co COMPRESS=ZSTD:
+     outputs named <stem>_cog.tif, equal to gdal_translate's;
+  3. a worker SIGKILLed from the test mid-task: reaped (no zombie), replaced,
+     the task retried and done; journal shows signal 9 then done;
+  4. Ctrl-C mid-run: running task finishes and is kept, no new task starts,
+     exit 130, no temporaries; --resume redoes exactly the missing ones
+     (journal), and everything equals the oracle;
+  5. Ctrl-C twice: the running task is killed, exit 130, nothing at its
+     final path, no temporaries, journal says interrupted;
+  6. --resume redoes an output that was deleted and one whose last record
+     failed, and skips the rest;
+  7. usage errors (exit 2, before any output): a gdalwarp typo, a pattern
+     that matches nothing, two inputs writing one output, an unknown kind,
+     a missing --out-dir, a bad calc expression, -o given to calc; a folder
+     that cannot be made: exit 3;
+  8. calc -e "A*0.1": each output equals numpy's A*0.1 (float64 math, cast
+     to float32; nodata kept) on the input's grid and CRS;
+  9. calc --kernel: a C kernel that dereferences NULL on one input (its
+     worker dies of SIGSEGV) and sleeps on another (killed by --timeout):
+     exactly those two fail, the others equal their input pixel for pixel.
+     The kernel library's path comes in RP_BATCH_KERNELS.
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_batch.py
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from rptest import gdal, osr  # noqa: E402
+
+PY = ["--config", "GDAL_VRT_ENABLE_PYTHON", "YES"]
+WARP_OPTS = ["-t_srs", "EPSG:4326", "-r", "bilinear", "-co", "COMPRESS=DEFLATE"]
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+
+def good_rasters(folder, n=8, size=96):
+    """n real rasters: Float32 (UTM 33N), Byte with nodata, 2-band Int16
+    (UTM 32N), each with different values and origins."""
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(n):
+        kind = i % 3
+        gt = (400000.0 + 1000 * i, 30.0, 0.0, 5000000.0 - 500 * i, 0.0, -30.0)
+        p = os.path.join(folder, "r%02d.tif" % i)
+        if kind == 0:
+            data = rng.random((size, size)).astype(np.float32) * 1000
+            rptest.create_raster(p, data, "Float32", gt=gt, srs="EPSG:32633")
+        elif kind == 1:
+            data = rng.integers(0, 255, (size, size)).astype(np.uint8)
+            data[:10, :10] = 0
+            rptest.create_raster(p, data, "Byte", gt=gt, srs="EPSG:32633", nodata=0)
+        else:
+            data = rng.integers(-3000, 3000, (2, size, size)).astype(np.int16)
+            rptest.create_raster(p, data, "Int16", gt=gt, srs="EPSG:32632")
+        paths.append(p)
+    return paths
+
+
+def truncated_tiff(path):
+    rng = np.random.default_rng(9)
+    data = rng.random((256, 256)).astype(np.float32)
+    rptest.create_raster(path + ".full", data, "Float32", block=(64, 64),
+                         gt=(400000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0), srs="EPSG:32633")
+    with open(path + ".full", "rb") as f:
+        whole = f.read()
+    os.unlink(path + ".full")
+    with open(path, "wb") as f:
+        f.write(whole[: len(whole) // 2])
+    return path
+
+
+def python_vrt(path, body, base="vrtbase/base.tif"):
+    """A 32x32 VRT in UTM 33N whose one band runs `body` (Python) in a pixel
+    function; out_ar is then filled with the base raster's values (kept in a
+    subfolder, out of the way of the test's *.tif patterns)."""
+    folder = os.path.dirname(path)
+    bp = os.path.join(folder, base)
+    os.makedirs(os.path.dirname(bp), exist_ok=True)
+    if not os.path.exists(bp):
+        data = (np.arange(32 * 32).reshape(32, 32) % 200).astype(np.uint8)
+        rptest.create_raster(bp, data, "Byte", gt=(450000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0),
+                             srs="EPSG:32633")
+    code = "\n".join([
+        "import ctypes, os, time",
+        "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
+        " buf_radius, gt, **kwargs):",
+        "    " + body,
+        "    out_ar[:] = in_ar[0]",
+    ])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    xml = """<VRTDataset rasterXSize="32" rasterYSize="32">
+  <SRS>%s</SRS>
+  <GeoTransform>450000, 30, 0, 5000000, 0, -30</GeoTransform>
+  <VRTRasterBand dataType="Byte" band="1" subClass="VRTDerivedRasterBand">
+    <PixelFunctionType>f</PixelFunctionType>
+    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
+    <PixelFunctionCode><![CDATA[
+%s
+]]></PixelFunctionCode>
+    <SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+""" % (srs.ExportToWkt().replace('"', "&quot;"), code, base)
+    with open(path, "w") as f:
+        f.write(xml)
+    return path
+
+
+def slow_vrt(path, marker, seconds):
+    """Touches `marker` (one line per start), sleeps, then gives real pixels."""
+    return python_vrt(path, "open(%r, 'a').write('x\\n'); time.sleep(%r)" % (marker, seconds))
+
+
+# ---------------------------------------------------------------------------
+# oracles and checks
+# ---------------------------------------------------------------------------
+
+def gdal_tool(tool, src, dst, opts):
+    cmd = [tool, "-q"] + list(opts) + [src, dst]
+    env = dict(os.environ, GDAL_VRT_ENABLE_PYTHON="YES")
+    p = subprocess.run(cmd, capture_output=True, timeout=300, env=env)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(cmd), p.stderr.decode()))
+    return dst
+
+
+def same_raster(T, case, got_path, want_path):
+    """Compares everything a user sees of two rasters."""
+    g = gdal.Open(got_path)
+    w = gdal.Open(want_path)
+    name = os.path.basename(got_path)
+    if not T.check(case, (g.RasterXSize, g.RasterYSize, g.RasterCount) ==
+                   (w.RasterXSize, w.RasterYSize, w.RasterCount),
+                   "%s: size %s, gdal tool made %s" % (
+                       name, (g.RasterXSize, g.RasterYSize, g.RasterCount),
+                       (w.RasterXSize, w.RasterYSize, w.RasterCount))):
+        return False
+    ok = T.check(case, np.allclose(g.GetGeoTransform(), w.GetGeoTransform(), rtol=0, atol=1e-12),
+                 "%s: geotransform %s, gdal tool made %s" % (
+                     name, g.GetGeoTransform(), w.GetGeoTransform()))
+    gs, ws = osr.SpatialReference(), osr.SpatialReference()
+    gs.ImportFromWkt(g.GetProjection())
+    ws.ImportFromWkt(w.GetProjection())
+    ok &= T.check(case, gs.IsSame(ws) == 1, "%s: CRS differs from the gdal tool's" % name)
+    for b in range(1, g.RasterCount + 1):
+        gb, wb = g.GetRasterBand(b), w.GetRasterBand(b)
+        ok &= T.check(case, gb.DataType == wb.DataType and gb.GetNoDataValue() == wb.GetNoDataValue(),
+                      "%s band %d: type/nodata %s/%s, gdal tool %s/%s" % (
+                          name, b, gb.DataType, gb.GetNoDataValue(), wb.DataType, wb.GetNoDataValue()))
+        ga, wa = gb.ReadAsArray(), wb.ReadAsArray()
+        ok &= T.check(case, np.array_equal(ga, wa, equal_nan=ga.dtype.kind == "f"),
+                      "%s band %d: %d pixels differ from the gdal tool's" % (
+                          name, b, int(np.count_nonzero(~((ga == wa) | (np.isnan(ga) & np.isnan(wa))
+                                                          if ga.dtype.kind == "f" else ga == wa)))))
+    return ok
+
+
+def journal(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def leftovers(folder):
+    """Temporary or partial files: anything hidden (our temporaries start with
+    a dot) or named like a temporary."""
+    return sorted(n for n in os.listdir(folder) if n.startswith(".") or "rp-tmp" in n)
+
+
+def workers_of(ppid):
+    """Live worker processes started by rasterpool pid ppid (argv carries it)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(args) > 2 and args[1] == b"__batch-worker" and args[2] == str(ppid).encode():
+            found.append(int(d))
+    return found
+
+
+def zombies_of(ppid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] == "Z" and int(fields[1]) == ppid:
+            out.append(int(d))
+    return out
+
+
+def wait_for(cond, timeout=120, step=0.02):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return None
+
+
+def start(args, env=None):
+    return subprocess.Popen([rptest.binary(), "batch"] + [str(a) for a in args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def real_segv_env():
+    """Under AddressSanitizer a SIGSEGV is caught, reported and turned into
+    exit code 1; the crash case wants the real signal, as in a plain build
+    (a crash of any good input still fails the case: its output is checked)."""
+    env = dict(os.environ)
+    old = env.get("ASAN_OPTIONS")
+    env["ASAN_OPTIONS"] = (old + ":" if old else "") + "handle_segv=0"
+    return env
+
+
+def finish(p, timeout=300):
+    out, err = p.communicate(timeout=timeout)
+    err = err.decode("utf-8", "replace")
+    for mark in rptest._SANITIZER_MARKS:
+        k = err.find(mark)
+        if k >= 0:
+            rptest.SANITIZER_REPORTS.append(("batch", err[max(0, k - 200):k + 1500]))
+            break
+    return p.returncode, err
+
+
+def lines_of(path):
+    try:
+        with open(path) as f:
+            return len(f.read().splitlines())
+    except OSError:
+        return 0
+
+
+# ---------------------------------------------------------------------------
+# cases
+# ---------------------------------------------------------------------------
+
+def case_warp_with_bad_inputs(T, case, tmp):
+    src = os.path.join(tmp, "scenes")
+    os.mkdir(src)
+    good = good_rasters(src)
+    with open(os.path.join(src, "notes.tif"), "w") as f:
+        f.write("this is not a raster\n")
+    truncated_tiff(os.path.join(src, "truncated.tif"))
+    python_vrt(os.path.join(src, "crash.vrt"), "ctypes.string_at(0)")
+    python_vrt(os.path.join(src, "hang.vrt"), "time.sleep(3600)")
+    out = os.path.join(tmp, "warped")
+    args = ["warp", os.path.join(src, "*.tif"), os.path.join(src, "*.vrt"), "--out-dir", out,
+            "-j", "3", "--timeout", "5"] + PY + ["--"] + WARP_OPTS
+    p = start(args, env=real_segv_env())
+    code, err = finish(p)
+    T.check(case, code == 1, "exit %s, want 1; stderr: %s" % (code, err[-2000:]))
+    recs = journal(os.path.join(out, "rasterpool-batch.jsonl"))
+    final = {}
+    attempts = {}
+    for r in recs:
+        name = os.path.basename(r["input"])
+        final[name] = r
+        attempts[name] = attempts.get(name, 0) + 1
+    bad = {"notes.tif", "truncated.tif", "crash.vrt", "hang.vrt"}
+    failed = {n for n, r in final.items() if r["outcome"] != "done"}
+    T.check(case, failed == bad, "failed %s, want exactly %s" % (sorted(failed), sorted(bad)))
+    T.check(case, len(final) == len(good) + len(bad),
+            "journal names %d inputs, want %d" % (len(final), len(good) + len(bad)))
+    r = final.get("notes.tif", {})
+    T.check(case, r.get("outcome") == "error" and "not recognized" in (r.get("error") or ""),
+            "notes.tif: %r" % r)
+    r = final.get("truncated.tif", {})
+    T.check(case, r.get("outcome") == "error" and r.get("error"), "truncated.tif: %r" % r)
+    r = final.get("crash.vrt", {})
+    T.check(case, r.get("outcome") == "crashed" and r.get("signal") == signal.SIGSEGV,
+            "crash.vrt: %r" % r)
+    r = final.get("hang.vrt", {})
+    T.check(case, r.get("outcome") == "timeout" and 4.5 < r.get("seconds", 0),
+            "hang.vrt: %r" % r)
+    T.check(case, attempts.get("crash.vrt") == 2 and attempts.get("hang.vrt") == 2,
+            "crash/hang attempts %s/%s, want 2 each (--retries 1)" % (
+                attempts.get("crash.vrt"), attempts.get("hang.vrt")))
+    T.check(case, attempts.get("notes.tif") == 1 and attempts.get("truncated.tif") == 1,
+            "GDAL errors must not be retried: %s/%s attempts" % (
+                attempts.get("notes.tif"), attempts.get("truncated.tif")))
+    for n in bad:
+        T.check(case, n in err, "stderr does not list %s: %s" % (n, err[-1500:]))
+        stem = os.path.splitext(n)[0]
+        T.check(case, not os.path.exists(os.path.join(out, stem + ".tif")),
+                "an output exists for failed input %s" % n)
+    want_dir = os.path.join(tmp, "warp-oracle")
+    os.mkdir(want_dir)
+    for g in good:
+        name = os.path.basename(g)
+        want = gdal_tool("gdalwarp", g, os.path.join(want_dir, name), WARP_OPTS)
+        got = os.path.join(out, name)
+        if T.check(case, os.path.exists(got), "no output for %s" % name):
+            same_raster(T, case, got, want)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    T.check(case, sorted(os.listdir(out)) ==
+            sorted([os.path.basename(g) for g in good] + ["rasterpool-batch.jsonl"]),
+            "output folder holds %s" % sorted(os.listdir(out)))
+    T.check(case, workers_of(p.pid) == [], "workers outlived the batch: %s" % workers_of(p.pid))
+
+
+def case_translate_list(T, case, tmp):
+    src = os.path.join(tmp, "tr-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=4, size=300)
+    lst = os.path.join(tmp, "list.txt")
+    with open(lst, "w") as f:
+        f.write("# inputs\n\n" + "\n".join(good) + "\n")
+    out = os.path.join(tmp, "cogs")
+    opts = ["-of", "COG", "-co", "COMPRESS=ZSTD"]
+    p = start(["translate", "--inputs", lst, "--out-dir", out, "--suffix", "_cog", "-q", "--"] + opts)
+    code, err = finish(p)
+    T.check(case, code == 0, "exit %s; stderr %s" % (code, err[-1500:]))
+    want_dir = os.path.join(tmp, "tr-oracle")
+    os.mkdir(want_dir)
+    for g in good:
+        stem = os.path.splitext(os.path.basename(g))[0]
+        got = os.path.join(out, stem + "_cog.tif")
+        want = gdal_tool("gdal_translate", g, os.path.join(want_dir, stem + ".tif"), opts)
+        if T.check(case, os.path.exists(got), "no %s" % got):
+            same_raster(T, case, got, want)
+            ds = gdal.Open(got)
+            T.check(case, ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG" and
+                    ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "ZSTD",
+                    "%s is not a ZSTD COG: %s" % (got, ds.GetMetadata("IMAGE_STRUCTURE")))
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+
+
+def case_worker_killed(T, case, tmp):
+    src = os.path.join(tmp, "kill-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=3)
+    marker = os.path.join(tmp, "kill-marker")
+    slow = slow_vrt(os.path.join(src, "a_slow.vrt"), marker, 2.0)
+    out = os.path.join(tmp, "kill-out")
+    p = start(["translate", os.path.join(src, "*.vrt"), os.path.join(src, "*.tif"),
+               "--out-dir", out, "-j", "1", "-q"] + PY)
+    try:
+        T.check(case, wait_for(lambda: lines_of(marker) >= 1), "the slow task never started")
+        victims = workers_of(p.pid)
+        T.check(case, len(victims) == 1, "want 1 worker, found %s" % victims)
+        for v in victims:
+            os.kill(v, signal.SIGKILL)
+        # reaped at once: no zombie stays behind
+        time.sleep(0.5)
+        z1 = set(zombies_of(p.pid))
+        time.sleep(0.5)
+        z2 = set(zombies_of(p.pid))
+        T.check(case, not (z1 & z2), "zombie worker(s) %s not reaped" % sorted(z1 & z2))
+    finally:
+        code, err = finish(p)
+    T.check(case, code == 0, "exit %s, want 0 (the retry succeeds); %s" % (code, err[-1500:]))
+    recs = [r for r in journal(os.path.join(out, "rasterpool-batch.jsonl"))
+            if os.path.basename(r["input"]) == "a_slow.vrt"]
+    T.check(case, [(r["attempt"], r["outcome"], r["signal"]) for r in recs] ==
+            [(1, "crashed", signal.SIGKILL), (2, "done", None)],
+            "a_slow.vrt attempts: %s" % recs)
+    T.check(case, recs and recs[0]["pid"] != recs[-1]["pid"], "the retry ran in the same pid")
+    want_dir = os.path.join(tmp, "kill-oracle")
+    os.mkdir(want_dir)
+    for g in good + [slow]:
+        stem = os.path.splitext(os.path.basename(g))[0]
+        want = gdal_tool("gdal_translate", g, os.path.join(want_dir, stem + ".tif"), [])
+        got = os.path.join(out, stem + ".tif")
+        if T.check(case, os.path.exists(got), "no %s" % got):
+            same_raster(T, case, got, want)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    T.check(case, workers_of(p.pid) == [], "workers outlived the batch")
+
+
+def interrupt_setup(tmp, tag, sleep_s):
+    src = os.path.join(tmp, tag + "-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=6)
+    marker = os.path.join(tmp, tag + "-marker")
+    # sorted order: r00..r02, r03_slow.vrt, r03..r05 -> the slow one is 4th
+    slow = slow_vrt(os.path.join(src, "r02_slow.vrt"), marker, sleep_s)
+    inputs = sorted(good + [slow])
+    lst = os.path.join(tmp, tag + "-list.txt")
+    with open(lst, "w") as f:
+        f.write("\n".join(inputs) + "\n")
+    return inputs, lst, marker, os.path.join(tmp, tag + "-out")
+
+
+def case_interrupt_then_resume(T, case, tmp):
+    inputs, lst, marker, out = interrupt_setup(tmp, "int", 2.0)
+    args = ["warp", "--inputs", lst, "--out-dir", out, "-j", "1", "-q"] + PY + ["--"] + WARP_OPTS
+    p = start(args)
+    try:
+        T.check(case, wait_for(lambda: lines_of(marker) >= 1), "the slow task never started")
+        p.send_signal(signal.SIGINT)
+    finally:
+        code, err = finish(p)
+    T.check(case, code == 130, "exit %s, want 130; %s" % (code, err[-1500:]))
+    names = [os.path.splitext(os.path.basename(i))[0] + ".tif" for i in inputs]
+    k = next(i for i, n in enumerate(names) if "slow" in n)
+    want_done = set(names[: k + 1])  # everything before, and the one running
+    have = set(n for n in os.listdir(out) if n.endswith(".tif"))
+    T.check(case, have == want_done, "after Ctrl-C outputs %s, want %s" % (sorted(have), sorted(want_done)))
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    T.check(case, "not started" in err, "summary does not say what was not started: %s" % err[-800:])
+    before = len(journal(os.path.join(out, "rasterpool-batch.jsonl")))
+    p = start(["warp", "--inputs", lst, "--out-dir", out, "-j", "2", "-q", "--resume"] + PY +
+              ["--"] + WARP_OPTS)
+    code, err = finish(p)
+    T.check(case, code == 0, "resume exit %s; %s" % (code, err[-1500:]))
+    new = journal(os.path.join(out, "rasterpool-batch.jsonl"))[before:]
+    redone = sorted(os.path.basename(r["output"]) for r in new)
+    T.check(case, redone == sorted(set(names) - want_done),
+            "resume ran %s, want exactly %s" % (redone, sorted(set(names) - want_done)))
+    T.check(case, lines_of(marker) == 1, "the slow task ran again on resume")
+    want_dir = os.path.join(tmp, "int-oracle")
+    os.mkdir(want_dir)
+    for i, n in zip(inputs, names):
+        want = gdal_tool("gdalwarp", i, os.path.join(want_dir, n), WARP_OPTS)
+        if T.check(case, os.path.exists(os.path.join(out, n)), "no output %s" % n):
+            same_raster(T, case, os.path.join(out, n), want)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+
+
+def case_interrupt_twice(T, case, tmp):
+    inputs, lst, marker, out = interrupt_setup(tmp, "int2", 30.0)
+    p = start(["warp", "--inputs", lst, "--out-dir", out, "-j", "1", "-q"] + PY + ["--"] + WARP_OPTS)
+    t0 = time.time()
+    try:
+        T.check(case, wait_for(lambda: lines_of(marker) >= 1), "the slow task never started")
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+    finally:
+        code, err = finish(p)
+    T.check(case, code == 130, "exit %s, want 130; %s" % (code, err[-1500:]))
+    T.check(case, time.time() - t0 < 25, "the second Ctrl-C did not kill the 30 s task")
+    T.check(case, not os.path.exists(os.path.join(out, "r02_slow.tif")),
+            "the killed task left an output")
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    recs = journal(os.path.join(out, "rasterpool-batch.jsonl"))
+    T.check(case, recs and recs[-1]["outcome"] == "interrupted" and
+            recs[-1]["input"].endswith("r02_slow.vrt"), "last record %s" % (recs[-1:],))
+    T.check(case, wait_for(lambda: workers_of(p.pid) == [], timeout=5),
+            "workers outlived the batch: %s" % workers_of(p.pid))
+
+
+def case_resume_redoes_missing_and_failed(T, case, tmp):
+    src = os.path.join(tmp, "res-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=4)
+    out = os.path.join(tmp, "res-out")
+    base = ["warp", os.path.join(src, "*.tif"), "--out-dir", out, "-q"]
+    code, err = finish(start(base + ["--"] + WARP_OPTS))
+    T.check(case, code == 0, "first run exit %s: %s" % (code, err[-800:]))
+    log = os.path.join(out, "rasterpool-batch.jsonl")
+    os.unlink(os.path.join(out, "r01.tif"))  # output lost
+    with open(log, "a") as f:                # a later failed record for r02
+        f.write(json.dumps({"input": good[2], "output": os.path.join(out, "r02.tif"),
+                            "outcome": "error", "error": "test"}) + "\n")
+        f.write("garbage line\n")
+    n0 = len(open(log).read().splitlines())
+    # temporaries of a batch killed outright (its pid is gone) are swept;
+    # those of a live process are not
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % gone.pid)
+    stale_calc = os.path.join(out, "..r03.rp-tmp-%d-3-1.tif.rasterpool-AbC123.tif" % gone.pid)
+    live = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % os.getpid())
+    for f in (stale, stale_calc, live):
+        open(f, "w").close()
+    code, err = finish(start(base + ["--resume", "--"] + WARP_OPTS))
+    T.check(case, not os.path.exists(stale) and not os.path.exists(stale_calc),
+            "stale temporaries not removed: %s" % leftovers(out))
+    T.check(case, os.path.exists(live), "a live process's temporary was removed")
+    if os.path.exists(live):
+        os.unlink(live)
+    T.check(case, code == 0, "resume exit %s: %s" % (code, err[-800:]))
+    new = [json.loads(x) for x in open(log).read().splitlines()[n0:]]
+    T.check(case, sorted(os.path.basename(r["output"]) for r in new) == ["r01.tif", "r02.tif"],
+            "resume ran %s" % [r["output"] for r in new])
+    T.check(case, "2 skipped" in err, "summary: %s" % err[-500:])
+    T.check(case, "1 line(s)" in err, "the garbage journal line is not reported: %s" % err[-500:])
+
+
+def case_usage(T, case, tmp):
+    src = os.path.join(tmp, "use-in")
+    os.mkdir(src)
+    good_rasters(src, n=2)
+    os.mkdir(os.path.join(src, "sub"))
+    good_rasters(os.path.join(src, "sub"), n=1)
+    out = os.path.join(tmp, "use-out")
+    cases = [
+        (["warp", os.path.join(src, "*.tif"), "--out-dir", out, "--", "-t_srs"], "-t_srs"),
+        (["warp", os.path.join(src, "*.tif"), "--out-dir", out, "--", "-frobnicate"], "frobnicate"),
+        (["warp", os.path.join(src, "*.nothing"), "--out-dir", out], "no file matches"),
+        (["warp", os.path.join(src, "r00.tif"), os.path.join(src, "sub", "r00.tif"), "--out-dir", out],
+         "would both write"),
+        (["frob", os.path.join(src, "r00.tif"), "--out-dir", out], "unknown batch kind"),
+        (["warp", os.path.join(src, "r00.tif")], "--out-dir"),
+        (["warp", os.path.join(src, "r00.tif"), "--out-dir", out, "-j", "0"], "-j"),
+        (["warp", os.path.join(src, "r00.tif"), "--out-dir", out, "--timeout", "-1"], "--timeout"),
+        (["calc", os.path.join(src, "r00.tif"), "--out-dir", out, "--", "-e", "A*("], "expression"),
+        (["calc", os.path.join(src, "r00.tif"), "--out-dir", out, "--", "-e", "A", "-o", "x.tif"],
+         "leave out -o"),
+    ]
+    for args, needle in cases:
+        code, err = finish(start(args))
+        T.check(case, code == 2 and needle in err, "%s: exit %s, stderr %r (want 2, %r)" % (
+            args[-3:], code, err[-300:], needle))
+    T.check(case, not os.path.exists(out), "a usage error created the output folder")
+    blocker = os.path.join(tmp, "a-file")
+    open(blocker, "w").close()
+    code, err = finish(start(["warp", os.path.join(src, "r00.tif"), "--out-dir",
+                              os.path.join(blocker, "sub")]))
+    T.check(case, code == 3, "out-dir under a file: exit %s, want 3: %s" % (code, err[-300:]))
+    # an output that would replace its own input (same folder, no suffix)
+    r00 = os.path.join(src, "r00.tif")
+    before = open(r00, "rb").read()
+    code, err = finish(start(["translate", r00, "--out-dir", src]))
+    T.check(case, code == 2 and "replaced by its own output" in err,
+            "in place: exit %s: %s" % (code, err[-300:]))
+    T.check(case, open(r00, "rb").read() == before, "the input was modified")
+    p = subprocess.run([rptest.binary(), "batch", "--help"], capture_output=True)
+    T.check(case, p.returncode == 0 and b"--resume" in p.stdout, "batch --help")
+
+
+def case_calc_expression(T, case, tmp):
+    src = os.path.join(tmp, "calc-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=6)
+    out = os.path.join(tmp, "scaled")
+    code, err = finish(start(["calc", os.path.join(src, "*.tif"), "--out-dir", out, "-q",
+                              "--", "-e", "A*0.1"]))
+    T.check(case, code == 0, "exit %s: %s" % (code, err[-1500:]))
+    for g in good:
+        got_path = os.path.join(out, os.path.basename(g))
+        if not T.check(case, os.path.exists(got_path), "no %s" % got_path):
+            continue
+        src_ds, got = gdal.Open(g), gdal.Open(got_path)
+        band = src_ds.GetRasterBand(1)
+        a = band.ReadAsArray().astype(np.float64)
+        want = (a * 0.1).astype(np.float32)
+        nd = band.GetNoDataValue()
+        gb = got.GetRasterBand(1)
+        if nd is not None:
+            want[a == nd] = np.float32(nd)
+        T.check(case, gb.GetNoDataValue() == nd, "%s: nodata %s, want %s" % (
+            got_path, gb.GetNoDataValue(), nd))
+        ga = gb.ReadAsArray()
+        T.check(case, got.RasterCount == 1 and ga.dtype == np.float32,
+                "%s: %d bands of %s, want 1 Float32" % (got_path, got.RasterCount, ga.dtype))
+        T.check(case, np.array_equal(ga, want),
+                "%s: %d pixels differ from numpy's A*0.1" % (got_path, int(np.count_nonzero(ga != want))))
+        T.check(case, got.GetGeoTransform() == src_ds.GetGeoTransform(), "%s: geotransform" % got_path)
+        gs, ws = osr.SpatialReference(), osr.SpatialReference()
+        gs.ImportFromWkt(got.GetProjection())
+        ws.ImportFromWkt(src_ds.GetProjection())
+        T.check(case, gs.IsSame(ws) == 1, "%s: CRS differs from the input's" % got_path)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+
+
+def case_calc_kernel_crash_hang(T, case, tmp):
+    kernels = os.environ.get("RP_BATCH_KERNELS")
+    if not T.check(case, kernels and os.path.exists(kernels),
+                   "RP_BATCH_KERNELS=%r: the test kernel library is missing" % kernels):
+        return
+    src = os.path.join(tmp, "k-in")
+    os.mkdir(src)
+    rng = np.random.default_rng(3)
+    gt = (450000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0)
+    names = {"k0": 7, "k1": 100, "k2": 250, "crash": 251, "hang": 252}
+    for name, first in names.items():
+        data = rng.integers(0, 250, (70, 90)).astype(np.uint8)
+        data[0, 0] = first
+        rptest.create_raster(os.path.join(src, name + ".tif"), data, "Byte", gt=gt,
+                             srs="EPSG:32633", block=(32, 32))
+    out = os.path.join(tmp, "k-out")
+    p = start(["calc", os.path.join(src, "*.tif"), "--out-dir", out, "-j", "2", "--timeout", "3",
+               "-q", "--", "--kernel", kernels + ":crash_or_sleep"], env=real_segv_env())
+    code, err = finish(p)
+    T.check(case, code == 1, "exit %s, want 1: %s" % (code, err[-1500:]))
+    final = {}
+    for r in journal(os.path.join(out, "rasterpool-batch.jsonl")):
+        final[os.path.basename(r["input"])] = r
+    r = final.get("crash.tif", {})
+    T.check(case, r.get("outcome") == "crashed" and r.get("signal") == signal.SIGSEGV and
+            r.get("attempt") == 2, "crash.tif: %r" % r)
+    r = final.get("hang.tif", {})
+    T.check(case, r.get("outcome") == "timeout" and r.get("attempt") == 2, "hang.tif: %r" % r)
+    failed = sorted(n for n, r in final.items() if r["outcome"] != "done")
+    T.check(case, failed == ["crash.tif", "hang.tif"], "failed: %s" % failed)
+    for name in ("k0", "k1", "k2"):
+        got = os.path.join(out, name + ".tif")
+        if T.check(case, os.path.exists(got), "no %s" % got):
+            a = gdal.Open(os.path.join(src, name + ".tif")).ReadAsArray()
+            b = gdal.Open(got).ReadAsArray()
+            T.check(case, np.array_equal(a, b), "%s differs from its input" % got)
+    for name in ("crash", "hang"):
+        T.check(case, not os.path.exists(os.path.join(out, name + ".tif")), "output for " + name)
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    T.check(case, workers_of(p.pid) == [], "workers outlived the batch")
+
+
+def main():
+    T = rptest.Tester("cli_batch")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn in [("warp_with_bad_inputs", case_warp_with_bad_inputs),
+                         ("translate_list_cog", case_translate_list),
+                         ("worker_killed", case_worker_killed),
+                         ("interrupt_then_resume", case_interrupt_then_resume),
+                         ("interrupt_twice", case_interrupt_twice),
+                         ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
+                         ("usage", case_usage),
+                         ("calc_expression", case_calc_expression),
+                         ("calc_kernel_crash_hang", case_calc_kernel_crash_hang)]:
+            T.run_case(name, lambda c, f=fn: f(T, c, tmp))
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()

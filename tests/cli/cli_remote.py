@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""cli_remote — extract over HTTP, from a real server with latency and faults.
+
+The files are served by tests/support/httpserver.py on 127.0.0.1 (a child
+process that dies with this test). Values are checked against GDAL's own
+read of the same files on disk (the numpy oracle; gdallocationinfo too where
+it applies). Cases: a COG by bare URL with 20 ms per request (32 I/O threads
+by default; --io-threads), a VRT of COGs over HTTP with relative sources and
+one with absolute URL sources (read from the sources directly; --plan says
+so), 25% of requests answered 503 (GDAL's retries, set by rasterpool, make
+every value right), 10% of connections reset (rasterpool's own retries), a
+tile whose data always fails (only its points fail, status error, with the
+URL and the HTTP status on stderr, exit 1), and the user's --config
+overriding rasterpool's retry default.
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
+"""
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from httpserver import HttpServer  # noqa: E402
+from rptest import gdal  # noqa: E402
+
+T = rptest.Tester("cli_remote")
+TMP = tempfile.mkdtemp(prefix="rp_cli_remote_")
+FAST_RETRY = ["--config", "GDAL_HTTP_RETRY_DELAY", "0.01"]
+GT = (300000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+
+
+def make_cog(path, width, height, base, gt, nodata_every=None, compress="DEFLATE"):
+    rows, cols = np.mgrid[0:height, 0:width]
+    a = (base + (rows * 13 + cols * 7) % 20000).astype(np.int16)
+    if nodata_every:
+        a[(rows % nodata_every == 0) & (cols % nodata_every == 0)] = -999
+    mem = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Int16)
+    mem.SetGeoTransform(list(gt))
+    mem.GetRasterBand(1).WriteArray(a)
+    gdal.Translate(path, mem, format="COG",
+                   creationOptions=["BLOCKSIZE=128", "COMPRESS=%s" % compress,
+                                    "OVERVIEWS=NONE"])
+    return path
+
+
+def setup():
+    make_cog(os.path.join(TMP, "big.tif"), 1000, 800, 0, GT)
+    names = []
+    for ty in range(3):
+        for tx in range(3):
+            name = "t_%d_%d.tif" % (tx, ty)
+            # tiles overlap by 40 pixels; every 9th pixel is the source nodata
+            gt = (GT[0] + tx * 360 * 10.0, 10.0, 0.0, GT[3] - ty * 360 * 10.0, 0.0, -10.0)
+            make_cog(os.path.join(TMP, name), 400, 400, 1000 * (1 + tx + 3 * ty), gt,
+                     nodata_every=9, compress="NONE")
+            names.append(name)
+    cwd = os.getcwd()
+    os.chdir(TMP)
+    try:
+        rptest.build_vrt("mosaic.vrt", names, {"srcNodata": -999, "VRTNodata": -32768})
+    finally:
+        os.chdir(cwd)
+    return names
+
+
+NAMES = setup()
+
+
+def points(gt, width, height, seed, n=1500):
+    return rptest.random_points(gt, width, height, n_inside=n, n_outside=50, n_edge=50,
+                                seed=seed)
+
+
+def compare(case, run, local, xs, ys, lines, expect_code=0, gli=True):
+    oracle = rptest.ArrayOracle(local, bands=[1])
+    rptest.compare_extract(T, case, run, xs, ys, oracle, [1], lines, use_gli=gli,
+                           expect_code=expect_code)
+
+
+def pts_file(case, gt, width, height, seed):
+    xs, ys = points(gt, width, height, seed)
+    path = os.path.join(TMP, case + ".csv")
+    return xs, ys, path, rptest.write_points_csv(path, xs, ys)
+
+
+def case_cog_latency(case):
+    xs, ys, pts, lines = pts_file(case, GT, 1000, 800, 1)
+    with HttpServer(TMP, latency_ms=20) as srv:
+        run = rptest.extract([srv.url("big.tif"), "--points", pts, "--status", "-v"])
+        compare(case, run, os.path.join(TMP, "big.tif"), xs, ys, lines)
+        T.check(case, "32 threads" in run.err, "remote default should be 32 I/O threads: %s"
+                % run.describe())
+        run4 = rptest.extract([srv.url("big.tif"), "--points", pts, "--status", "-v",
+                               "--io-threads", "4"])
+        T.check(case, "4 threads" in run4.err and run4.out == run.out,
+                "--io-threads 4: same output on 4 threads: %s" % run4.describe())
+        T.check(case, srv.stats()["get"] > 0, "the server should have been asked")
+
+
+def vrt_case(case, vrt_name, srv, seed, extra=(), expect_code=0):
+    xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, seed)
+    plan = rptest.extract([srv.url(vrt_name), "--points", pts, "--plan"])
+    T.check(case, "band 1: read from its sources directly" in plan.text and
+            "9 files touched" in plan.text,
+            "--plan should read the 9 COGs directly:\n%s\n%s" % (plan.text, plan.describe()))
+    run = rptest.extract([srv.url(vrt_name), "--points", pts, "--status"] + list(extra))
+    compare(case, run, os.path.join(TMP, vrt_name), xs, ys, lines, expect_code=expect_code,
+            gli=False)  # per-source NODATA: see cli_vrt.py for gdallocationinfo
+    return run
+
+
+def case_vrt_relative(case):
+    with HttpServer(TMP, latency_ms=5) as srv:
+        vrt_case(case, "mosaic.vrt", srv, 2)
+
+
+def case_vrt_absolute_urls(case):
+    with HttpServer(TMP, latency_ms=5) as srv:
+        text = open(os.path.join(TMP, "mosaic.vrt")).read()
+        local = text.replace('relativeToVRT="1">', 'relativeToVRT="1">%s/' % TMP)
+        remote = text.replace('relativeToVRT="1">', 'relativeToVRT="0">%s' % srv.url(""))
+        # the oracle reads the same files from disk; rasterpool reads URLs
+        with open(os.path.join(TMP, "abs_urls.vrt"), "w") as f:
+            f.write(remote)
+        with open(os.path.join(TMP, "abs_local.vrt"), "w") as f:
+            f.write(local)
+        xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, 3)
+        run = rptest.extract([os.path.join(TMP, "abs_urls.vrt"), "--points", pts, "--status",
+                              "-v"])
+        compare(case, run, os.path.join(TMP, "abs_local.vrt"), xs, ys, lines, gli=False)
+        T.check(case, "32 threads" in run.err,
+                "a local VRT of remote sources is a remote job: %s" % run.describe())
+
+
+def case_faults_503(case):
+    with HttpServer(TMP, fail_503=0.25, seed=7) as srv:
+        vrt_case(case, "mosaic.vrt", srv, 4, extra=FAST_RETRY)
+        xs, ys, pts, lines = pts_file(case + "_cog", GT, 1000, 800, 5)
+        run = rptest.extract([srv.url("big.tif"), "--points", pts, "--status"] + FAST_RETRY)
+        compare(case, run, os.path.join(TMP, "big.tif"), xs, ys, lines)
+        T.check(case, srv.stats()["injected_503"] > 5, "503s should have been injected: %s"
+                % srv.stats())
+
+
+def case_resets(case):
+    with HttpServer(TMP, drop=0.1, seed=11) as srv:
+        vrt_case(case, "mosaic.vrt", srv, 6, extra=FAST_RETRY)
+        xs, ys, pts, lines = pts_file(case + "_cog", GT, 1000, 800, 8)
+        run = rptest.extract([srv.url("big.tif"), "--points", pts, "--status"] + FAST_RETRY)
+        compare(case, run, os.path.join(TMP, "big.tif"), xs, ys, lines)
+        T.check(case, srv.stats()["injected_drop"] > 3, "resets should have been injected: %s"
+                % srv.stats())
+
+
+def case_dead_tile(case):
+    """Every data request to t_1_1.tif past its first 16 KiB (what GDAL reads
+    on open) is a 503: its points fail, the others are right."""
+    xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, 9)
+    with HttpServer(TMP, fail_path=r"t_1_1\.tif", fail_from_byte=16384) as srv:
+        run = rptest.extract([srv.url("mosaic.vrt"), "--points", pts, "--status"] + FAST_RETRY)
+        url = srv.url("t_1_1.tif")
+        stats = srv.stats()
+    T.check(case, run.code == 1, "exit %s, want 1: %s" % (run.code, run.describe()))
+    T.check(case, url in run.err and "503" in run.err,
+            "stderr should name %s and HTTP 503: %s" % (url, run.describe()))
+    T.check(case, stats["path_503"] >= 6, "the tile's requests should fail, with retries: %s"
+            % stats)
+    oracle = rptest.ArrayOracle(os.path.join(TMP, "mosaic.vrt"), bands=[1])
+    st, pix, col, row = oracle.expect(xs, ys, 1)
+    header, rows = rptest.parse_csv(run.text)
+    lim = rptest.Limited(T, case)
+    nerr = 0
+    for i, r in enumerate(rows):
+        want = str(int(pix[i])) if st[i] == "ok" else ""
+        if r[-1] == "error":
+            nerr += 1
+            # only points t_1_1 paints may fail: inside its 400x400 at (360, 360),
+            # and not under t_2_1 / t_1_2 (later, on top) where they overlap
+            on_tile = 360 <= col[i] < 760 and 360 <= row[i] < 760
+            if not on_tile or r[-2] != "":
+                lim.add("point %d (col %d row %d): error, but it is not t_1_1's" % (i, col[i],
+                                                                                    row[i]))
+        elif r[-1] != st[i] or r[-2] != want:
+            lim.add("point %d: %r, want (%r, %r)" % (i, r[-2:], want, st[i]))
+    lim.flush()
+    T.check(case, nerr > 10, "some points should fail (%d)" % nerr)
+
+
+def case_user_config_wins(case):
+    """--config GDAL_HTTP_MAX_RETRY 0: no retries, so 503s fail blocks."""
+    xs, ys, pts, lines = pts_file(case, GT, 1000, 800, 10)
+    with HttpServer(TMP, fail_503=0.5, seed=3) as srv:
+        run = rptest.extract([srv.url("big.tif"), "--points", pts, "--status", "--config",
+                              "GDAL_HTTP_MAX_RETRY", "0"])
+    T.check(case, run.code in (1, 3) and "503" in run.err,
+            "without retries some reads must fail with 503: %s" % run.describe())
+
+
+T.run_case("cog_latency", case_cog_latency)
+T.run_case("vrt_relative", case_vrt_relative)
+T.run_case("vrt_absolute_urls", case_vrt_absolute_urls)
+T.run_case("faults_503", case_faults_503)
+T.run_case("resets", case_resets)
+T.run_case("dead_tile", case_dead_tile)
+T.run_case("user_config_wins", case_user_config_wins)
+T.finish()
