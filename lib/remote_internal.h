@@ -58,10 +58,11 @@ bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
 
 /* Whether an operation on path that GDAL reported as successful met a
  * network failure on the way (a connection reset or timed out: a message
- * without an HTTP answer in cap). GDAL can then return wrong data without
- * an error (e.g. a GeoTIFF's tile offsets that failed to load read as a
- * sparse, all-zero tile), so the result is not to be trusted: reopen the
- * file and try again (rp_remote_retry), or fail. */
+ * without an HTTP answer in cap). GDAL 3.6 can then return wrong data
+ * without an error: under resets and load, whole COG blocks came back as
+ * zeros with CE_None (cli_remote, ASan build; the mechanism inside GDAL is
+ * not pinned down). Such a result is not trusted: reopen the file and try
+ * again (rp_remote_retry), or fail. */
 bool rp_remote_suspect(const char *path, const rp_gdal_capture *cap);
 
 /* GDALOpenEx(path, flags) that, for a remote path, neither lists the

@@ -7,7 +7,7 @@ read of the same files on disk (the numpy oracle; gdallocationinfo too where
 it applies). Cases: a COG by bare URL with 20 ms per request (32 I/O threads
 by default; --io-threads), a VRT of COGs over HTTP with relative sources and
 one with absolute URL sources (read from the sources directly; --plan says
-so), 25% of requests answered 503 (GDAL's retries, set by rasterpool, make
+so), 10% of requests answered 503 (GDAL's retries, set by rasterpool, make
 every value right), 10% of connections reset (rasterpool's own retries), a
 tile whose data always fails (only its points fail, status error, with the
 URL and the HTTP status on stderr, exit 1), and the user's --config
@@ -139,7 +139,7 @@ def case_vrt_absolute_urls(case):
 
 
 def case_faults_503(case):
-    with HttpServer(TMP, fail_503=0.25, seed=7) as srv:
+    with HttpServer(TMP, fail_503=0.1, seed=7) as srv:
         vrt_case(case, "mosaic.vrt", srv, 4, extra=FAST_RETRY)
         xs, ys, pts, lines = pts_file(case + "_cog", GT, 1000, 800, 5)
         run = rptest.extract([srv.url("big.tif"), "--points", pts, "--status"] + FAST_RETRY)
