@@ -273,6 +273,7 @@ def machine_lines(ctx):
         "- machine: %s, %d CPUs usable by this process (%d online), %.0f GiB RAM, %s" % (
             cpu, ctx.threads, os.cpu_count(), mem, platform.platform()),
         "- %s; rasterpool commit %s (Release build)" % (gdal_version, commit),
-        "- each time is the median of %d runs after %d warm-up run, of the whole process "
-        "(start to exit); peak RSS is the largest of the timed runs" % (ctx.runs, ctx.warmup),
+        "- each time is the median of the timed runs listed in its row (%d unless a scenario "
+        "says fewer) after %d warm-up run, of the whole process (start to exit); peak RSS is "
+        "the largest of the timed runs" % (ctx.runs, ctx.warmup),
     ]
