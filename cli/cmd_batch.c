@@ -9,7 +9,9 @@
  * library does both when the progress callback says so); a third quits at
  * once.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,12 +53,26 @@ int cmd_batch(int argc, const char *const *argv) {
         fprintf(stderr, "rasterpool: %s\n", err.message);
         return rp_status_exit_code(err.code);
     }
-    batch_progress progress = {.bar = rp_batch_options_quiet(opts) ? NULL
-                                                                    : rp_progress_bar_new(stderr)};
+    /* -v prints a line per task: no bar then. With a bar, the summary and the
+     * failed list wait in memory until the bar is erased, or the bar's last
+     * erase would wipe them from the terminal. */
+    bool bar_wanted = !rp_batch_options_quiet(opts) && !rp_batch_options_verbose(opts);
+    batch_progress progress = {.bar = bar_wanted ? rp_progress_bar_new(stderr) : NULL};
+    char *held = NULL;
+    size_t held_size = 0;
+    FILE *hold = progress.bar ? open_memstream(&held, &held_size) : NULL;
+    if (hold)
+        rp_batch_options_set_log(opts, hold);
     rp_batch_options_set_progress(opts, on_progress, &progress);
     rp_batch_report report;
     rp_status rc = rp_batch_run(opts, &report, &err);
     rp_progress_bar_free(progress.bar);
+    if (hold) {
+        fclose(hold);
+        if (held)
+            fputs(held, stderr);
+        free(held);
+    }
     if (rc != RP_OK && rc != RP_PARTIAL && rc != RP_INTERRUPTED)
         fprintf(stderr, "rasterpool: %s\n", err.message);
     rp_batch_options_free(opts);

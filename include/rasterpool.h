@@ -313,6 +313,8 @@ RP_API const char *rp_batch_help(void);
 RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn fn,
                                           void *user);
 RP_API int rp_batch_options_quiet(const rp_batch_options *opts);
+/* Whether the options asked for a line per finished task (-v/--verbose). */
+RP_API int rp_batch_options_verbose(const rp_batch_options *opts);
 /* Where the summary, the list of failed tasks and -v lines go (default
  * stderr; NULL for silence). */
 RP_API void rp_batch_options_set_log(rp_batch_options *opts, FILE *log);

@@ -55,7 +55,7 @@ static const char help_text[] =
     "  --retries N        attempts after a crash or timeout (default: 1)\n"
     "  --timeout SECONDS  kill an attempt that runs longer (default: none)\n"
     "  --config KEY VALUE GDAL configuration option for the workers (repeatable)\n"
-    "  -v, --verbose      one line per finished task on stderr\n"
+    "  -v, --verbose      one line per finished task on stderr (no progress bar)\n"
     "  -q, --quiet        no progress bar\n"
     "  -h, --help         this help\n"
     "\n"
@@ -239,6 +239,10 @@ RP_API void rp_batch_options_set_progress(rp_batch_options *o, rp_progress_fn fn
 
 RP_API int rp_batch_options_quiet(const rp_batch_options *o) {
     return o->quiet;
+}
+
+RP_API int rp_batch_options_verbose(const rp_batch_options *o) {
+    return o->verbose;
 }
 
 RP_API void rp_batch_options_set_log(rp_batch_options *o, FILE *log) {
