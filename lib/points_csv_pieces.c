@@ -41,7 +41,6 @@
 enum { MIN_PIECE = 256 << 10, MAX_PIECE = 8 << 20, FIRST_MARGIN = 64 << 10 };
 
 typedef struct kept_bad {
-    size_t index;  /* point within the piece */
     uint64_t line; /* relative to the piece's beginning */
     char why[RP_POINTS_WHY];
 } kept_bad;
@@ -67,17 +66,11 @@ typedef struct pieces_job {
 
 static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const rp_points *pts,
                          rp_error *err) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t got = pread(fd, buf + done, len - done, (off_t)(offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return rp_error_set(err, RP_READ, "%s: %s", pts->display_name,
-                                got < 0 ? strerror(errno) : "the file shrank while being read");
-        done += (size_t)got;
-    }
-    return RP_OK;
+    int got = rp_points_pread(fd, buf, len, offset);
+    if (got == 0)
+        return RP_OK;
+    return rp_error_set(err, RP_READ, "%s: %s", pts->display_name,
+                        got < 0 ? strerror(errno) : "the file shrank while being read");
 }
 
 /* One pass over the piece's bytes [begin, begin + len). Returns 1 when done,
@@ -114,7 +107,6 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         }
         if (!ok && p->part.nbad <= RP_POINTS_MAX_WARNINGS + 1) {
             kept_bad *k = &p->kept[p->part.nbad - 1];
-            k->index = p->part.n - 1;
             k->line = rec.line;
             memcpy(k->why, why, sizeof why);
         }
@@ -189,27 +181,21 @@ static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_
 
 /* Appends an accepted piece to the points, warning about its bad rows with
  * absolute line numbers (line_of_first: the absolute line of its first
- * record), and starts its slice for pass 2. */
+ * record), and starts its slice for pass 2. The piece kept the reasons of
+ * its first RP_POINTS_MAX_WARNINGS + 1 bad rows: enough for every warning
+ * and the note after them, whatever came before. */
 static rp_status join_piece(const rp_points_options *opts, rp_points *pts, size_t *cap,
                             const piece *p, uint64_t line_of_first, rp_error *err) {
     const rp_points *part = &p->part;
-    if (part->n && rp_points_add_slice(pts, p->first, line_of_first) != 0)
+    size_t bad_before = pts->nbad;
+    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first) != 0) ||
+        rp_points_append(pts, cap, part) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
-    size_t k = 0;
-    for (size_t i = 0; i < part->n; i++) {
-        if (rp_points_push(pts, cap, part->x[i], part->y[i], part->bad[i]) != 0)
-            return rp_error_set(err, RP_NOMEM, "out of memory reading points");
-        if (!part->bad[i])
-            continue;
-        if (k <= RP_POINTS_MAX_WARNINGS && p->kept[k].index == i) {
-            char where[32];
-            snprintf(where, sizeof where, "%llu",
-                     (unsigned long long)(line_of_first + p->kept[k].line - p->first_line));
-            rp_points_warn_bad(opts, pts, where, p->kept[k].why);
-        } else {
-            rp_points_warn_bad(opts, pts, "?", ""); /* past the shown ones: only counted */
-        }
-        k++;
+    for (size_t k = 0; k < part->nbad && k <= RP_POINTS_MAX_WARNINGS; k++) {
+        char where[32];
+        snprintf(where, sizeof where, "%llu",
+                 (unsigned long long)(line_of_first + p->kept[k].line - p->first_line));
+        rp_points_warn_bad(opts, pts, bad_before + k + 1, where, p->kept[k].why);
     }
     return RP_OK;
 }
@@ -218,7 +204,7 @@ rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, i
                                 uint64_t offset, uint64_t line, uint64_t size, rp_error *err) {
     int threads = rp_pool_threads(opts->pool);
     size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
-    uint64_t piece_bytes = size / (8 * (uint64_t)wave / 2);
+    uint64_t piece_bytes = size / (8 * (uint64_t)(threads > 0 ? threads : 1));
     piece_bytes = piece_bytes < MIN_PIECE ? MIN_PIECE : piece_bytes > MAX_PIECE ? MAX_PIECE
                                                                                  : piece_bytes;
     piece *pieces = calloc(wave, sizeof *pieces);

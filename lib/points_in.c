@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -108,22 +109,31 @@ static char **header_names(const rp_csv_record *header) {
 }
 
 /* Appends one point, growing the arrays geometrically. */
+/* Room for `need` points in all, growing the arrays geometrically. */
+static int reserve_points(rp_points *pts, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    double *nx = realloc(pts->x, c * sizeof *nx);
+    if (nx)
+        pts->x = nx;
+    double *ny = realloc(pts->y, c * sizeof *ny);
+    if (ny)
+        pts->y = ny;
+    uint8_t *nb = realloc(pts->bad, c * sizeof *nb);
+    if (nb)
+        pts->bad = nb;
+    if (!nx || !ny || !nb)
+        return -1;
+    *cap = c;
+    return 0;
+}
+
 int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad) {
-    if (pts->n == *cap) {
-        size_t c = *cap ? *cap * 2 : 4096;
-        double *nx = realloc(pts->x, c * sizeof *nx);
-        if (nx)
-            pts->x = nx;
-        double *ny = realloc(pts->y, c * sizeof *ny);
-        if (ny)
-            pts->y = ny;
-        uint8_t *nb = realloc(pts->bad, c * sizeof *nb);
-        if (nb)
-            pts->bad = nb;
-        if (!nx || !ny || !nb)
-            return -1;
-        *cap = c;
-    }
+    if (reserve_points(pts, cap, pts->n + 1) != 0)
+        return -1;
     pts->x[pts->n] = x;
     pts->y[pts->n] = y;
     pts->bad[pts->n] = bad;
@@ -133,14 +143,25 @@ int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad) {
     return 0;
 }
 
+int rp_points_append(rp_points *pts, size_t *cap, const rp_points *part) {
+    if (reserve_points(pts, cap, pts->n + part->n) != 0)
+        return -1;
+    memcpy(pts->x + pts->n, part->x, part->n * sizeof *part->x);
+    memcpy(pts->y + pts->n, part->y, part->n * sizeof *part->y);
+    memcpy(pts->bad + pts->n, part->bad, part->n * sizeof *part->bad);
+    pts->n += part->n;
+    pts->nbad += part->nbad;
+    return 0;
+}
+
 /* "rasterpool: FILE:WHERE: DETAIL" for the first bad rows only. */
-void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, const char *where,
-                        const char *detail) {
+void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, size_t ordinal,
+                        const char *where, const char *detail) {
     if (!opts->log)
         return;
-    if (pts->nbad <= RP_POINTS_MAX_WARNINGS)
+    if (ordinal <= RP_POINTS_MAX_WARNINGS)
         fprintf(opts->log, "rasterpool: %s:%s: %s\n", pts->display_name, where, detail);
-    if (pts->nbad == RP_POINTS_MAX_WARNINGS + 1)
+    if (ordinal == RP_POINTS_MAX_WARNINGS + 1)
         fprintf(opts->log, "rasterpool: %s: more bad rows follow; only the first %d are shown\n",
                 pts->display_name, RP_POINTS_MAX_WARNINGS);
 }
@@ -243,6 +264,19 @@ static int mark_slice(rp_points *pts, const rp_csv_record *rec) {
     return rp_points_add_slice(pts, pts->spool ? pts->spool_len : rec->offset, rec->line);
 }
 
+int rp_points_pread(int fd, char *buf, size_t len, uint64_t offset) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t got = pread(fd, buf + done, len - done, (off_t)(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got < 0 ? -1 : 1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
 int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line) {
     rp_points_slice *grown = realloc(pts->slices, (pts->nslices + 1) * sizeof *grown);
     if (!grown)
@@ -323,7 +357,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
         if (!ok) {
             char where[32];
             snprintf(where, sizeof where, "%llu", (unsigned long long)rec.line);
-            rp_points_warn_bad(opts, pts, where, why);
+            rp_points_warn_bad(opts, pts, pts->nbad, where, why);
         }
         rc = spool_record(pts, &rec, err);
     }
@@ -377,7 +411,7 @@ static rp_status read_vector(const rp_points_options *opts, rp_points *pts, rp_e
         if (!ok) {
             char where[48];
             snprintf(where, sizeof where, "feature %lld", (long long)OGR_F_GetFID(f));
-            rp_points_warn_bad(opts, pts, where,
+            rp_points_warn_bad(opts, pts, pts->nbad, where,
                          !g || OGR_G_IsEmpty(g) ? "no geometry" : "geometry is not a point");
         }
         OGR_F_Destroy(f);

@@ -83,10 +83,19 @@ bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *
 /* Appends a point (bad: NaN coordinates, counted in nbad). 0, or -1 when
  * memory runs out. */
 int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad);
-/* "rasterpool: FILE:WHERE: DETAIL" when pts->nbad (counting this row) is
- * among the first RP_POINTS_MAX_WARNINGS; one note after them. */
-void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, const char *where,
-                        const char *detail);
+/* Appends all of part's points (x, y, bad; nbad added). 0, or -1 when
+ * memory runs out. */
+int rp_points_append(rp_points *pts, size_t *cap, const rp_points *part);
+/* "rasterpool: FILE:WHERE: DETAIL" for the bad row numbered `ordinal`
+ * (1-based among bad rows) when it is among the first
+ * RP_POINTS_MAX_WARNINGS; one note after them. */
+void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, size_t ordinal,
+                        const char *where, const char *detail);
+/* Reads exactly len bytes at offset of fd (retrying short reads and
+ * signals; safe to share fd between threads). 0, -1 on an error (errno
+ * set), 1 when the file ends first. Both the parallel pass 1 and pass 2
+ * read the points file this way. */
+int rp_points_pread(int fd, char *buf, size_t len, uint64_t offset);
 /* Starts a slice at the next point. 0, or -1 when memory runs out. */
 int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line);
 /* Pass 1 of a CSV file's data rows in parallel pieces (points_csv_pieces.c),

@@ -226,17 +226,12 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
         o->in = grown;
         o->in_cap = len;
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t got = pread(job->fd, o->in + done, len - done, (off_t)(begin + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return got < 0 ? rp_error_set(err, RP_READ, "%s: cannot read the points again: %s",
-                                          job->spec->points->display_name, strerror(errno))
-                           : changed_error(job->spec, err);
-        done += (size_t)got;
-    }
+    int got = rp_points_pread(job->fd, o->in, len, begin);
+    if (got > 0)
+        return changed_error(job->spec, err);
+    if (got < 0)
+        return rp_error_set(err, RP_READ, "%s: cannot read the points again: %s",
+                            job->spec->points->display_name, strerror(errno));
     return RP_OK;
 }
 
