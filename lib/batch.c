@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_internal.h"
 #include "batch_internal.h"
 #include "error_internal.h"
 #include "procpool_internal.h"
@@ -91,12 +92,6 @@ typedef struct run {
     rp_status fatal;
     rp_error *err;
 } run;
-
-static double mono_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double wall_now(void) {
     struct timespec ts;
@@ -274,7 +269,7 @@ static void journal_attempt(run *r, size_t t, const slot *s, const char *outcome
         .attempt = r->tasks[t].attempts,
         .pid = (long)s->proc.pid,
         .start_unix = s->started_wall,
-        .seconds = mono_now() - s->started_mono,
+        .seconds = rp_monotonic_seconds() - s->started_mono,
         .outcome = outcome,
         .error = error && *error ? error : NULL,
         .signal = how ? how->signal : 0,
@@ -359,7 +354,7 @@ static void worker_gone(run *r, slot *s, const char *outcome, int grace_ms) {
         r->running--;
         if (strcmp(outcome, "interrupted") != 0 && tk->attempts <= r->o->retries) {
             double backoff = 0.5 * pow(2.0, tk->attempts - 1);
-            tk->not_before = mono_now() + (backoff > 30 ? 30 : backoff);
+            tk->not_before = rp_monotonic_seconds() + (backoff > 30 ? 30 : backoff);
             tk->state = T_PENDING;
             if ((size_t)t < r->next)
                 r->next = (size_t)t;
@@ -401,7 +396,7 @@ static void dispatch(run *r, slot *s, size_t t) {
     tk->state = T_RUNNING;
     r->running++;
     s->task = (long)t;
-    s->started_mono = mono_now();
+    s->started_mono = rp_monotonic_seconds();
     s->started_wall = wall_now();
     s->deadline = r->o->timeout > 0 ? s->started_mono + r->o->timeout : INFINITY;
     if (!m) {
@@ -494,7 +489,7 @@ static int event_loop(run *r) {
         }
         if (p == 1)
             stopping = true;
-        double now = mono_now();
+        double now = rp_monotonic_seconds();
         bool pending = !stopping && any_pending(r);
         if (r->running == 0 && !pending)
             break;
@@ -543,7 +538,7 @@ static int event_loop(run *r) {
         for (int k = 0; ready > 0 && k < n; k++)
             if (pfd[k].revents)
                 handle_message(r, &r->slots[which[k]]);
-        now = mono_now();
+        now = rp_monotonic_seconds();
         for (int i = 0; i < r->nslots; i++) {
             slot *s = &r->slots[i];
             if (s->proc.pid > 0 && s->task >= 0 && now >= s->deadline)
@@ -674,7 +669,7 @@ static void release(run *r) {
 
 RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report,
                               rp_error *err) {
-    double t0 = mono_now();
+    double t0 = rp_monotonic_seconds();
     if (report)
         memset(report, 0, sizeof *report);
     run r;
@@ -720,7 +715,7 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     }
     if (st == RP_OK || stopped) {
         call_progress(&r);
-        print_summary(&r, mono_now() - t0, stopped != 0);
+        print_summary(&r, rp_monotonic_seconds() - t0, stopped != 0);
     }
     if (report) {
         report->tasks = r.plan.n;
@@ -731,7 +726,7 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
         report->retried = r.retried;
         report->not_started = r.plan.n - r.done - r.failed - r.skipped;
         report->workers = r.nslots;
-        report->seconds = mono_now() - t0;
+        report->seconds = rp_monotonic_seconds() - t0;
     }
     if (st == RP_OK && stopped)
         st = rp_error_set(err, RP_INTERRUPTED, "interrupted");

@@ -33,6 +33,7 @@
 
 #include <cpl_string.h>
 
+#include "clock_internal.h"
 #include "calc_internal.h"
 #include "error_internal.h"
 #include "handles_internal.h"
@@ -484,12 +485,6 @@ static rp_status layout_refs(calc_job *job, rp_error *err) {
     return RP_OK;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static rp_status run_job(calc_job *job, int threads, rp_error *err) {
     const rp_calc_options *o = job->opts;
     const rp_calc_setup *s = job->setup;
@@ -575,7 +570,7 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
     if (o->nexprs == 0 && !o->kernel_spec && !o->kernel)
         return rp_error_set(err, RP_USAGE,
                             "nothing to compute: give -e EXPR or --kernel LIB.so:SYMBOL");
-    double start = now_seconds();
+    double start = rp_monotonic_seconds();
     rp_calc_apply_config(o->config, o->nconfig, true);
     rp_calc_setup setup;
     rp_status rc = rp_calc_setup_read(o, &setup, err);
@@ -604,7 +599,7 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
                 "threads + 1 writer, %.3f s\n",
                 setup.width, setup.height, job.out_bands, job.out_bands == 1 ? "" : "s",
                 GDALGetDataTypeName(job.out_type), job.nwindows, job.win_w, job.win_h, threads,
-                now_seconds() - start);
+                rp_monotonic_seconds() - start);
     rp_calc_writer_free(job.writer);
     free(job.ref_slot);
     free(job.slot_ref);

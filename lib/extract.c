@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_internal.h"
 #include "crs_internal.h"
 #include "error_internal.h"
 #include "extract_internal.h"
@@ -368,12 +369,6 @@ static void count_statuses(const rp_extract_setup *s, size_t n, rp_extract_repor
     }
 }
 
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {
     fprintf(log,
             "rasterpool: %llu points (%llu bad rows), %llu blocks read (%llu failed), "
@@ -408,7 +403,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     rp_extract_options run_opts = *opts;
     rp_extract_read_stats stats = {0, 0};
     double t[4]; /* start, points read, rasters read, written */
-    t[0] = t[1] = t[2] = t[3] = seconds_now();
+    t[0] = t[1] = t[2] = t[3] = rp_monotonic_seconds();
 
     rp_status rc = rp_extract_setup_init(&setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
@@ -438,7 +433,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
             relay.bar = rp_progress_bar_new(opts->log);
         rc = rp_points_read(&po, &pts, err);
     }
-    t[1] = t[2] = t[3] = seconds_now();
+    t[1] = t[2] = t[3] = rp_monotonic_seconds();
     OGRSpatialReferenceH points_srs = user_srs ? user_srs : pts.srs;
     if (rc == RP_OK)
         rc = check_transforms(&setup, points_srs, opts->log, err);
@@ -459,7 +454,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
         rc = rp_extract_execute(&setup, pool, pts.x, pts.y, pts.bad, pts.n, points_srs, &run_opts,
                                 &stats, err);
     }
-    t[2] = t[3] = seconds_now();
+    t[2] = t[3] = rp_monotonic_seconds();
     if (rc == RP_OK) {
         /* the output's CRS is the points' own, or the first raster's */
         rp_table_spec spec = {.name = opts->output_path, .points = &pts, .columns = setup.columns,
@@ -469,7 +464,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
                               .progress_user = &relay};
         rc = rp_table_write(opts->output_path, &spec, err);
     }
-    t[3] = seconds_now();
+    t[3] = rp_monotonic_seconds();
     if (rc == RP_OK)
         count_statuses(&setup, pts.n, rep);
 done:

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_internal.h"
 #include "error_internal.h"
 #include "pool_internal.h"
 
@@ -165,12 +166,6 @@ int rp_pool_threads(const rp_pool *pool) {
     return pool->nthreads;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static bool report_progress(rp_pool *pool, const rp_pool_job *job) {
     if (!job->progress)
         return true;
@@ -184,12 +179,12 @@ static rp_status run_inline(rp_pool *pool, const rp_pool_job *job, rp_error *err
     rp_error_clear(&local);
     void *state = NULL;
     rp_status rc = job->begin ? job->begin(job->ctx, 0, &state, &local) : RP_OK;
-    double last = now_seconds();
+    double last = rp_monotonic_seconds();
     for (size_t task = 0; rc == RP_OK && task < job->ntasks; task++) {
         rc = job->run(job->ctx, state, task, &local);
         atomic_store(&pool->tasks_done, task + 1);
-        if (rc == RP_OK && job->progress && now_seconds() - last >= 0.1) {
-            last = now_seconds();
+        if (rc == RP_OK && job->progress && rp_monotonic_seconds() - last >= 0.1) {
+            last = rp_monotonic_seconds();
             if (!report_progress(pool, job))
                 rc = rp_error_set(&local, RP_INTERRUPTED, "interrupted");
         }

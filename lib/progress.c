@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_internal.h"
 #include "rasterpool.h"
 
 struct rp_progress_bar {
@@ -23,19 +24,13 @@ struct rp_progress_bar {
     double last_draw;
 };
 
-static double monotonic_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 RP_API rp_progress_bar *rp_progress_bar_new(FILE *stream) {
     rp_progress_bar *bar = calloc(1, sizeof *bar);
     if (!bar)
         return NULL;
     bar->stream = stream;
     bar->tty = stream && isatty(fileno(stream));
-    bar->start = monotonic_seconds();
+    bar->start = rp_monotonic_seconds();
     return bar;
 }
 
@@ -53,7 +48,7 @@ RP_API int rp_progress_bar_update(double fraction, const char *message, void *us
     rp_progress_bar *bar = user;
     if (!bar || !bar->tty)
         return 0;
-    double now = monotonic_seconds();
+    double now = rp_monotonic_seconds();
     double elapsed = now - bar->start;
     if (elapsed < 1.0 || (now - bar->last_draw < 0.1 && fraction < 1.0))
         return 0;

@@ -169,6 +169,13 @@ static void warn_long_row(const rp_table_spec *spec, uint64_t line, size_t nfiel
     (*count)++;
 }
 
+/* After the last row: the total, when there were more than were shown. */
+static void total_long_rows(const rp_table_spec *spec, size_t count) {
+    if (spec->log && count > MAX_ROW_WARNINGS)
+        fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
+                spec->points->display_name, count);
+}
+
 /* A CSV input row byte for byte, then its values. */
 static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec,
                         size_t i, char d) {
@@ -198,15 +205,13 @@ static rp_status changed_error(const rp_table_spec *spec, rp_error *err) {
  * number of points. Output bytes do not depend on the thread count.
  */
 
-enum { LONG_ROWS_KEPT = MAX_ROW_WARNINGS };
-
 typedef struct slice_out {
     char *in;           /* the slice's bytes */
     size_t in_cap;
     row_buffer out;     /* its formatted rows */
     size_t long_rows;   /* rows longer than the header */
-    uint64_t long_line[LONG_ROWS_KEPT];
-    size_t long_fields[LONG_ROWS_KEPT];
+    uint64_t long_line[MAX_ROW_WARNINGS];
+    size_t long_fields[MAX_ROW_WARNINGS];
 } slice_out;
 
 typedef struct slice_job {
@@ -262,7 +267,7 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
         put_csv_row(&o->out, spec, &rec, row++, pts->delimiter);
         if (rec.nfields > pts->header_fields) {
-            if (o->long_rows < LONG_ROWS_KEPT) {
+            if (o->long_rows < MAX_ROW_WARNINGS) {
                 o->long_line[o->long_rows] = rec.line;
                 o->long_fields[o->long_rows] = rec.nfields;
             }
@@ -319,18 +324,16 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd,
                           .progress_user = spec->progress_user, .progress_message = "writing"};
         rc = rp_pool_run(spec->pool, &pj, err);
         for (size_t k = 0; rc == RP_OK && k < pj.ntasks; k++) {
-            for (size_t w = 0; w < outs[k].long_rows && w < LONG_ROWS_KEPT; w++)
+            for (size_t w = 0; w < outs[k].long_rows && w < MAX_ROW_WARNINGS; w++)
                 warn_long_row(spec, outs[k].long_line[w], outs[k].long_fields[w], &long_rows);
-            if (outs[k].long_rows > LONG_ROWS_KEPT)
-                long_rows += outs[k].long_rows - LONG_ROWS_KEPT;
+            if (outs[k].long_rows > MAX_ROW_WARNINGS)
+                long_rows += outs[k].long_rows - MAX_ROW_WARNINGS;
             size_t s = first + k;
             rc = write_all(out, outs[k].out.data, outs[k].out.len, spec,
                            s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
         }
     }
-    if (spec->log && long_rows > MAX_ROW_WARNINGS)
-        fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
-                pts->display_name, long_rows);
+    total_long_rows(spec, long_rows);
     for (size_t k = 0; k < wave; k++) {
         free(outs[k].in);
         free(outs[k].out.data);
@@ -377,9 +380,7 @@ static rp_status write_rows(FILE *out, const rp_table_spec *spec, rp_error *err)
     }
     if (rc == RP_OK)
         rc = rp_table_rows_complete(spec, i, got, err);
-    if (spec->log && long_rows > MAX_ROW_WARNINGS)
-        fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
-                pts->display_name, long_rows);
+    total_long_rows(spec, long_rows);
     rp_points_rows_end(rows);
     free(b.data);
     return rc;
