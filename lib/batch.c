@@ -554,9 +554,8 @@ static int event_loop(run *r) {
 
 /* ---- setup and report ------------------------------------------------------ */
 
-static rp_status build_worker_argv(run *r, int workers, rp_error *err) {
-    int cpus = rp_usable_cpus();
-    uint64_t memory = rp_usable_memory();
+static rp_status build_worker_argv(run *r, int workers, int cpus, uint64_t memory,
+                                   rp_error *err) {
     rp_batch_worker_setup share = rp_batch_worker_share(workers, cpus, memory);
     const rp_batch_options *o = r->o;
     size_t n = 6 + (size_t)o->nconfig * 3 + 1 + (size_t)o->ntool_args + 1;
@@ -693,13 +692,16 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     if (st == RP_OK)
         st = open_journal(&r, err);
     r.todo = r.plan.n - r.skipped;
-    int workers = o->workers > 0 ? o->workers
-                                 : rp_batch_default_workers(rp_usable_cpus(), rp_usable_memory());
+    /* the machine's share, read once (cgroup files): sizes the pool and
+     * each worker's GDAL threads and cache */
+    int cpus = rp_usable_cpus();
+    uint64_t memory = rp_usable_memory();
+    int workers = o->workers > 0 ? o->workers : rp_batch_default_workers(cpus, memory);
     if ((size_t)workers > r.todo)
         workers = r.todo ? (int)r.todo : 1;
     r.nslots = workers;
     if (st == RP_OK)
-        st = build_worker_argv(&r, workers, err);
+        st = build_worker_argv(&r, workers, cpus, memory, err);
     if (st == RP_OK && !(r.slots = calloc((size_t)workers, sizeof *r.slots)))
         st = rp_error_set(err, RP_NOMEM, "out of memory");
     for (int i = 0; st == RP_OK && i < workers; i++) {

@@ -38,26 +38,57 @@ static rp_status usage_from_gdal(const char *tool, const rp_gdal_capture *cap, r
                         cap->count ? rp_gdal_capture_text(cap) : "not accepted by GDAL");
 }
 
-static rp_status validate_warp(char **args, rp_error *err) {
+/* A GDAL utility as the table below needs it: its options parser (GDAL's
+ * own), their free, and the call on one input. Warp and translate differ
+ * only here. */
+typedef struct gdal_tool {
+    const char *name;
+    void *(*options_new)(char **args);
+    void (*options_free)(void *options);
+    GDALDatasetH (*apply)(const char *output, GDALDatasetH src, void *options, int *usage_error);
+} gdal_tool;
+
+static void *warp_options_new(char **args) {
+    return GDALWarpAppOptionsNew(args, NULL);
+}
+static void warp_options_free(void *o) {
+    GDALWarpAppOptionsFree(o);
+}
+static GDALDatasetH warp_apply(const char *output, GDALDatasetH src, void *o, int *usage_error) {
+    return GDALWarp(output, NULL, 1, &src, o, usage_error);
+}
+static void *translate_options_new(char **args) {
+    return GDALTranslateOptionsNew(args, NULL);
+}
+static void translate_options_free(void *o) {
+    GDALTranslateOptionsFree(o);
+}
+static GDALDatasetH translate_apply(const char *output, GDALDatasetH src, void *o,
+                                    int *usage_error) {
+    return GDALTranslate(output, src, o, usage_error);
+}
+
+static const gdal_tool warp_tool = {"gdalwarp", warp_options_new, warp_options_free, warp_apply};
+static const gdal_tool translate_tool = {"gdal_translate", translate_options_new,
+                                         translate_options_free, translate_apply};
+
+static rp_status validate_gdal(const gdal_tool *tool, char **args, rp_error *err) {
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALWarpAppOptions *o = GDALWarpAppOptionsNew(args, NULL);
+    void *o = tool->options_new(args);
     rp_gdal_capture_pop();
     if (!o)
-        return usage_from_gdal("gdalwarp", &cap, err);
-    GDALWarpAppOptionsFree(o);
+        return usage_from_gdal(tool->name, &cap, err);
+    tool->options_free(o);
     return RP_OK;
 }
 
+static rp_status validate_warp(char **args, rp_error *err) {
+    return validate_gdal(&warp_tool, args, err);
+}
+
 static rp_status validate_translate(char **args, rp_error *err) {
-    rp_gdal_capture cap;
-    rp_gdal_capture_push(&cap);
-    GDALTranslateOptions *o = GDALTranslateOptionsNew(args, NULL);
-    rp_gdal_capture_pop();
-    if (!o)
-        return usage_from_gdal("gdal_translate", &cap, err);
-    GDALTranslateOptionsFree(o);
-    return RP_OK;
+    return validate_gdal(&translate_tool, args, err);
 }
 
 /* ---- running in a worker ---------------------------------------------- */
@@ -86,38 +117,32 @@ static bool finish(GDALDatasetH dst, GDALDatasetH src, const rp_gdal_capture *ca
     return false;
 }
 
-static bool run_warp(char **args, const char *input, const char *output, char *error,
-                     size_t cap_bytes) {
+static bool run_gdal(const gdal_tool *tool, char **args, const char *input, const char *output,
+                     char *error, size_t cap_bytes) {
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
     GDALDatasetH src = open_input(input, &cap, error, cap_bytes);
     bool ok = false;
     if (src) {
-        GDALWarpAppOptions *o = GDALWarpAppOptionsNew(args, NULL);
+        void *o = tool->options_new(args);
         int usage_error = 0;
-        GDALDatasetH dst = o ? GDALWarp(output, NULL, 1, &src, o, &usage_error) : NULL;
-        GDALWarpAppOptionsFree(o);
+        GDALDatasetH dst = o ? tool->apply(output, src, o, &usage_error) : NULL;
+        if (o)
+            tool->options_free(o);
         ok = finish(dst, src, &cap, error, cap_bytes);
     }
     rp_gdal_capture_pop();
     return ok;
 }
 
+static bool run_warp(char **args, const char *input, const char *output, char *error,
+                     size_t cap_bytes) {
+    return run_gdal(&warp_tool, args, input, output, error, cap_bytes);
+}
+
 static bool run_translate(char **args, const char *input, const char *output, char *error,
                           size_t cap_bytes) {
-    rp_gdal_capture cap;
-    rp_gdal_capture_push(&cap);
-    GDALDatasetH src = open_input(input, &cap, error, cap_bytes);
-    bool ok = false;
-    if (src) {
-        GDALTranslateOptions *o = GDALTranslateOptionsNew(args, NULL);
-        int usage_error = 0;
-        GDALDatasetH dst = o ? GDALTranslate(output, src, o, &usage_error) : NULL;
-        GDALTranslateOptionsFree(o);
-        ok = finish(dst, src, &cap, error, cap_bytes);
-    }
-    rp_gdal_capture_pop();
-    return ok;
+    return run_gdal(&translate_tool, args, input, output, error, cap_bytes);
 }
 
 /* ---- calc ---------------------------------------------------------------- */

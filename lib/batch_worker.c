@@ -41,21 +41,17 @@ static void worker_fail(const char *what) {
     fprintf(stderr, "rasterpool batch worker %ld: %s\n", (long)getpid(), what);
 }
 
+/* The worker's end of the socketpair, seen through the same send/receive
+ * calls the parent uses (lib/procpool.c). */
+static rp_proc parent_link = {0, RP_WORKER_FD};
+
 static bool send_msg(const void *msg, size_t size) {
-    ssize_t n;
-    do
-        n = send(RP_WORKER_FD, msg, size, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)size;
+    return rp_proc_send(&parent_link, msg, size);
 }
 
 /* 1: a task; 0: the parent closed the socket (or sent something else). */
 static int receive_task(rp_batch_task_msg *task) {
-    ssize_t n;
-    do
-        n = recv(RP_WORKER_FD, task, sizeof *task, MSG_TRUNC);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof *task || task->magic != RP_BATCH_MAGIC ||
+    if (rp_proc_recv(&parent_link, task, sizeof *task) != 1 || task->magic != RP_BATCH_MAGIC ||
         task->type != RP_MSG_TASK)
         return 0;
     task->input[sizeof task->input - 1] = '\0';

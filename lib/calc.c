@@ -138,7 +138,7 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
         nptr[r] = wk->isnodata + (size_t)r * px;
     }
     for (int e = 0; rc == RP_OK && e < o->nexprs; e++) {
-        wk->parsers[e] = rp_calc_parser_new(&o->exprs[e], e, o->nrefs, vptr, nptr, job->nodata, err);
+        wk->parsers[e] = rp_calc_parser_new(&o->exprs[e], e, vptr, nptr, job->nodata, err);
         if (!wk->parsers[e])
             rc = err->code;
     }

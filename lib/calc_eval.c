@@ -35,7 +35,6 @@ void rp_calc_eval_single_thread(void) {
 
 struct rp_calc_parser {
     muParserHandle_t h;
-    double scalar_dummy;
 };
 
 /* muparser's message without its own "at position N" (which counts in the
@@ -79,10 +78,8 @@ static void define_common(muParserHandle_t h, double nodata) {
     mupDefineConst(h, "_rpnodata", nodata);
 }
 
-rp_calc_parser *rp_calc_parser_new(const rp_calc_expr *e, int index, int nrefs,
-                                   double *const *values, double *const *isnodata,
-                                   double nodata, rp_error *err) {
-    (void)nrefs;
+rp_calc_parser *rp_calc_parser_new(const rp_calc_expr *e, int index, double *const *values,
+                                   double *const *isnodata, double nodata, rp_error *err) {
     rp_calc_parser *p = calloc(1, sizeof *p);
     if (!p) {
         rp_error_set(err, RP_NOMEM, "out of memory");

@@ -346,8 +346,3 @@ rp_status rp_calc_expr_translate(const char *text, int index, const rp_calc_inpu
     out->pos_map = b.map;
     return RP_OK;
 }
-
-void rp_calc_ref_text(const rp_calc_options *o, int ref, char *buf, size_t size) {
-    const rp_calc_ref *r = &o->refs[ref];
-    snprintf(buf, size, "%s[%d]", o->inputs[r->input].name, r->band);
-}

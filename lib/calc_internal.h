@@ -81,8 +81,6 @@ rp_status rp_calc_expr_translate(const char *text, int index, const rp_calc_inpu
                                  int ninputs, rp_calc_expr *out, rp_calc_ref **refs,
                                  int *nrefs, rp_error *err);
 void rp_calc_expr_clear(rp_calc_expr *e);
-/* "A[3]" or "A" for band 1 written as such: how a reference reads to users. */
-void rp_calc_ref_text(const rp_calc_options *o, int ref, char *buf, size_t size);
 /* Formats an error at offset `pos` of expression `index`'s text, with a caret. */
 rp_status rp_calc_expr_error(rp_error *err, rp_status code, const char *text, int index,
                              int pos, const char *what);
@@ -94,9 +92,8 @@ typedef struct rp_calc_parser rp_calc_parser;
  * isnodata[k] are the arrays of ref k (NULL for those the expression does
  * not use). NULL with err set (with the user's position) when muparser
  * rejects it. One parser belongs to one thread. */
-rp_calc_parser *rp_calc_parser_new(const rp_calc_expr *e, int index, int nrefs,
-                                   double *const *values, double *const *isnodata,
-                                   double nodata, rp_error *err);
+rp_calc_parser *rp_calc_parser_new(const rp_calc_expr *e, int index, double *const *values,
+                                   double *const *isnodata, double nodata, rp_error *err);
 /* result[i] for i < n. */
 rp_status rp_calc_parser_eval(rp_calc_parser *p, double *result, int n, rp_error *err);
 void rp_calc_parser_free(rp_calc_parser *p);

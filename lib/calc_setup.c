@@ -19,6 +19,7 @@
 
 #include "calc_internal.h"
 #include "error_internal.h"
+#include "remote_internal.h"
 
 static void free_input_info(rp_calc_input_info *in) {
     free(in->types);
@@ -119,8 +120,9 @@ static rp_status read_input(const rp_calc_options *o, rp_calc_setup *s, int k, r
     const rp_calc_input *in = &o->inputs[k];
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = GDALOpenEx(in->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                 NULL, NULL, NULL);
+    /* opened as the workers open it (lib/handles.c): remote paths too */
+    GDALDatasetH ds =
+        rp_remote_open(in->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
     rp_gdal_capture_pop();
     if (!ds)
         return rp_error_set(err, RP_OPEN, "-i %s=%s: cannot open: %s", in->name, in->path,

@@ -59,7 +59,6 @@ struct rp_calc_writer {
     GDALDatasetH ds;
     GDALDataType type;
     int bands;
-    int threads;
     char **cog_options;
 
     pthread_t thread;
@@ -143,7 +142,6 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     w->cog = strcmp(spec->format, "COG") == 0;
     w->type = spec->type;
     w->bands = spec->bands;
-    w->threads = spec->threads;
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);

@@ -250,8 +250,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
  * (pixel-interleaved files store all bands in one block: band 1 counts for
  * all); -1 when the format does not tell. */
 static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *plan) {
-    GDALDatasetH ds =
-        GDALOpenEx(s->rasters[r].path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds = rp_remote_open(s->rasters[r].path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     if (!ds)
         return -1;
     const char *il = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");

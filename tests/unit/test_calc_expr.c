@@ -136,7 +136,7 @@ static void *eval_thread(void *arg) {
         a[i] = i % 5;
     double *values[1] = {a}, *isnd[1] = {nd};
     rp_error_clear(&err);
-    rp_calc_parser *p = rp_calc_parser_new(&e, 0, nrefs, values, isnd, -9, &err);
+    rp_calc_parser *p = rp_calc_parser_new(&e, 0, values, isnd, -9, &err);
     CHECK(p != NULL);
     if (p) {
         CHECK_EQ_INT(rp_calc_parser_eval(p, out, N, &err), RP_OK);
