@@ -164,7 +164,10 @@ static void worker_end(void *ctx, void *state) {
         free(wk->kin);
         free(wk);
     }
-    rp_calc_apply_config(job->opts->config, job->opts->nconfig, false);
+    /* The thread-local --config stays set: a pool thread only ever works
+     * for this job, and when the pool runs inline (-j 1) the caller's
+     * thread still needs it afterwards (the COG copy); rp_calc_run unsets
+     * it there at the end. */
 }
 
 static rp_status read_error(const calc_job *job, int input, int x, int y, int w, int h,
