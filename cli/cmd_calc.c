@@ -33,8 +33,8 @@ int cmd_calc(int argc, const char *const *argv) {
         fprintf(stderr, "rasterpool: %s\n", err.message);
         return rp_status_exit_code(err.code);
     }
-    calc_progress progress = {.bar = rp_calc_options_quiet(opts) ? NULL
-                                                                : rp_progress_bar_new(stderr)};
+    calc_progress progress = {.bar =
+                                  rp_calc_options_quiet(opts) ? NULL : rp_progress_bar_new(stderr)};
     rp_calc_options_set_progress(opts, calc_on_progress, &progress);
     rp_calc_report report;
     rp_status rc = rp_calc_run(opts, &report, &err);

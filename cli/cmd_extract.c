@@ -34,7 +34,7 @@ int cmd_extract(int argc, const char *const *argv) {
         return rp_status_exit_code(err.code);
     }
     cli_progress progress = {.bar = rp_extract_options_quiet(opts) ? NULL
-                                                                    : rp_progress_bar_new(stderr)};
+                                                                   : rp_progress_bar_new(stderr)};
     rp_extract_options_set_progress(opts, cli_on_progress, &progress);
     rp_extract_report report;
     rp_status rc = rp_extract_run(opts, &report, &err);

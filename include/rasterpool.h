@@ -37,16 +37,16 @@ extern "C" {
 
 /* One table gives the codes, their names and their texts (libuv's X-macro).
  * X(NAME, exit code of the CLI, text). */
-#define RP_STATUS_MAP(X)                                                       \
-    X(OK, 0, "success")                                                        \
-    X(PARTIAL, 1, "the job ran but some items failed")                         \
-    X(USAGE, 2, "usage error")                                                 \
-    X(OPEN, 3, "input cannot be opened")                                       \
-    X(READ, 3, "input cannot be read")                                         \
-    X(WRITE, 3, "output cannot be written")                                    \
-    X(CRS, 3, "coordinate reference system error")                            \
-    X(NOMEM, 3, "out of memory")                                               \
-    X(INTERNAL, 3, "internal error")                                           \
+#define RP_STATUS_MAP(X)                                                                           \
+    X(OK, 0, "success")                                                                            \
+    X(PARTIAL, 1, "the job ran but some items failed")                                             \
+    X(USAGE, 2, "usage error")                                                                     \
+    X(OPEN, 3, "input cannot be opened")                                                           \
+    X(READ, 3, "input cannot be read")                                                             \
+    X(WRITE, 3, "output cannot be written")                                                        \
+    X(CRS, 3, "coordinate reference system error")                                                 \
+    X(NOMEM, 3, "out of memory")                                                                   \
+    X(INTERNAL, 3, "internal error")                                                               \
     X(INTERRUPTED, 130, "interrupted")
 
 typedef enum rp_status {
@@ -135,12 +135,12 @@ RP_API void rp_extract_options_set_log(rp_extract_options *opts, FILE *log);
 
 /* What a run did. */
 typedef struct rp_extract_report {
-    uint64_t points;        /* data rows / features read */
-    uint64_t bad_rows;      /* rows whose coordinates could not be parsed */
-    uint64_t values_ok;     /* (point, value column) pairs with a value */
+    uint64_t points;    /* data rows / features read */
+    uint64_t bad_rows;  /* rows whose coordinates could not be parsed */
+    uint64_t values_ok; /* (point, value column) pairs with a value */
     uint64_t values_nodata;
     uint64_t values_outside;
-    uint64_t values_error;  /* unreadable blocks or bad rows */
+    uint64_t values_error; /* unreadable blocks or bad rows */
     uint64_t blocks_read;
     uint64_t blocks_failed;
     int threads;
@@ -192,41 +192,41 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
 
 /* One input's pixels for a window, handed to a kernel. */
 typedef struct rp_kernel_input {
-    const char *name;         /* the input's name ("A" of -i A=file.tif) */
-    int bands;                /* all bands of the input */
-    int type;                 /* a GDALDataType value (GDT_Byte, GDT_Float32, ...) */
-    int type_size;            /* bytes per value */
-    const void *data;         /* bands x height x width values: band-sequential, rows
-                                 top to bottom, no padding; band b (0-based), row r,
-                                 column c is element (b * height + r) * width + c */
-    const int *has_nodata;    /* per band: 1 when the band has a nodata value */
-    const double *nodata;     /* per band: that value */
+    const char *name;      /* the input's name ("A" of -i A=file.tif) */
+    int bands;             /* all bands of the input */
+    int type;              /* a GDALDataType value (GDT_Byte, GDT_Float32, ...) */
+    int type_size;         /* bytes per value */
+    const void *data;      /* bands x height x width values: band-sequential, rows
+                              top to bottom, no padding; band b (0-based), row r,
+                              column c is element (b * height + r) * width + c */
+    const int *has_nodata; /* per band: 1 when the band has a nodata value */
+    const double *nodata;  /* per band: that value */
 } rp_kernel_input;
 
 /* A window of the raster, its inputs and the output block to fill. */
 typedef struct rp_kernel_block {
-    int x_off, y_off;          /* window origin in pixels (column, row) */
-    int width, height;         /* window size (smaller at the right/bottom edges) */
+    int x_off, y_off;  /* window origin in pixels (column, row) */
+    int width, height; /* window size (smaller at the right/bottom edges) */
     int raster_width, raster_height;
-    double geotransform[6];    /* of the whole raster (GDAL order); the window's
-                                  top-left corner is at pixel (x_off, y_off) */
+    double geotransform[6]; /* of the whole raster (GDAL order); the window's
+                               top-left corner is at pixel (x_off, y_off) */
     int ninputs;
     const rp_kernel_input *inputs;
-    int out_bands;             /* bands of the output */
-    int out_type;              /* a GDALDataType value */
+    int out_bands; /* bands of the output */
+    int out_type;  /* a GDALDataType value */
     int out_type_size;
-    void *out;                 /* out_bands x height x width, laid out like inputs'
-                                  data, to be filled completely by the kernel */
+    void *out; /* out_bands x height x width, laid out like inputs'
+                  data, to be filled completely by the kernel */
     int out_has_nodata;
     double out_nodata;
-    int worker;                /* 0 .. threads-1: the calling worker thread */
-    char *error;               /* on failure, write a message here (NUL-terminated, */
-    size_t error_size;         /* at most error_size bytes) */
+    int worker;        /* 0 .. threads-1: the calling worker thread */
+    char *error;       /* on failure, write a message here (NUL-terminated, */
+    size_t error_size; /* at most error_size bytes) */
     /* Returns non-zero once the job is stopping (another window failed, or
      * Ctrl-C): a long kernel may poll it, e.g. once a row, and return at
      * once (any return value; the window is discarded). */
     int (*stopping)(const struct rp_kernel_block *block);
-    const void *job;           /* rasterpool's, for stopping() */
+    const void *job; /* rasterpool's, for stopping() */
 } rp_kernel_block;
 
 /* A kernel: called once per window, from several worker threads at once (each
@@ -263,11 +263,11 @@ RP_API void rp_calc_options_set_kernel(rp_calc_options *opts, rp_kernel_fn fn, v
 
 /* What a run did. */
 typedef struct rp_calc_report {
-    uint64_t windows;   /* windows computed and written */
-    uint64_t pixels;    /* pixels per band written */
-    int threads;        /* compute workers (one more thread writes) */
+    uint64_t windows; /* windows computed and written */
+    uint64_t pixels;  /* pixels per band written */
+    int threads;      /* compute workers (one more thread writes) */
     int out_bands;
-    int out_type;       /* a GDALDataType value */
+    int out_type; /* a GDALDataType value */
 } rp_calc_report;
 
 /* Runs the job: reads the inputs window by window on worker threads,
@@ -310,8 +310,7 @@ RP_API const char *rp_batch_help(void);
  * 0 go on; 1 start no new task, let running ones finish, then end with
  * RP_INTERRUPTED; 2 or more: kill the workers now, remove their temporary
  * files, end with RP_INTERRUPTED. */
-RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn fn,
-                                          void *user);
+RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn fn, void *user);
 RP_API int rp_batch_options_quiet(const rp_batch_options *opts);
 /* Whether the options asked for a line per finished task (-v/--verbose). */
 RP_API int rp_batch_options_verbose(const rp_batch_options *opts);

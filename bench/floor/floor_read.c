@@ -18,8 +18,8 @@
  * Usage: floor_read RASTER BLOCKS_FILE THREADS
  * Prints "blocks N bands B threads T" on stdout; exits 1 on any error.
  */
-#include <gdal.h>
 #include <cpl_conv.h>
+#include <gdal.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,8 +58,8 @@ static void *read_blocks(void *arg) {
         if (i >= work->nblocks)
             break;
         for (int b = 1; b <= nbands; b++) {
-            if (GDALReadBlock(GDALGetRasterBand(ds, b), work->blocks[i].x, work->blocks[i].y, buf) !=
-                CE_None) {
+            if (GDALReadBlock(GDALGetRasterBand(ds, b), work->blocks[i].x, work->blocks[i].y,
+                              buf) != CE_None) {
                 atomic_store(&work->failed, 1);
                 break;
             }

@@ -24,8 +24,15 @@
 #include "rasterpool.h"
 
 /* GDALDataType values (gdal.h), so that a kernel needs only rasterpool.h. */
-enum { T_BYTE = 1, T_UINT16 = 2, T_INT16 = 3, T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6,
-       T_FLOAT64 = 7 };
+enum {
+    T_BYTE = 1,
+    T_UINT16 = 2,
+    T_INT16 = 3,
+    T_UINT32 = 4,
+    T_INT32 = 5,
+    T_FLOAT32 = 6,
+    T_FLOAT64 = 7
+};
 
 static double get(const void *p, int type, size_t i) {
     switch (type) {

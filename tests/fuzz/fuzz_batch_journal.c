@@ -17,8 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!output)
             abort();
         /* round trip: the accepted name written as a record reads back */
-        rp_journal_record r = {.input = output, .output = output, .attempt = 1, .pid = 1,
-                               .outcome = done ? "done" : "error", .exit_code = -1};
+        rp_journal_record r = {.input = output,
+                               .output = output,
+                               .attempt = 1,
+                               .pid = 1,
+                               .outcome = done ? "done" : "error",
+                               .exit_code = -1};
         size_t n = 0;
         char *line = rp_journal_format(&r, &n);
         char *again = NULL;

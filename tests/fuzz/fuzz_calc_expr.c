@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    static const rp_calc_input inputs[] = {{.name = "A", .path = "a"}, {.name = "nir", .path = "b"}};
+    static const rp_calc_input inputs[] = {{.name = "A", .path = "a"},
+                                           {.name = "nir", .path = "b"}};
     rp_calc_expr e;
     rp_calc_ref *refs = NULL;
     int nrefs = 0;

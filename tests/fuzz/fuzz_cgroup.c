@@ -1,5 +1,5 @@
 /*
- * fuzz_cgroup.c — libFuzzer target for the cgroup readers (lib/sysinfo.c).
+ * fuzz_cgroup.c — libFuzzer target for the cgroup readers (lib/core/sysinfo.c).
  *
  * The input is split on the byte 0x01 into up to four parts:
  *   1. ROOT/proc/self/mountinfo
@@ -20,7 +20,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #endif
 
-#include "sysinfo_internal.h"
+#include "sysinfo.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,12 +58,11 @@ static const struct {
     const char *name;
     int part;
 } VALUES[] = {
-    {"cpu.max", 2},          {"cpu.cfs_quota_us", 2},      {"cpu.cfs_period_us", 3},
-    {"memory.max", 3},       {"memory.limit_in_bytes", 3},
+    {"cpu.max", 2},    {"cpu.cfs_quota_us", 2},      {"cpu.cfs_period_us", 3},
+    {"memory.max", 3}, {"memory.limit_in_bytes", 3},
 };
 
-static void rm_rf(const char *path)
-{
+static void rm_rf(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0)
         return;
@@ -87,14 +86,12 @@ static void rm_rf(const char *path)
     }
 }
 
-static void cleanup(void)
-{
+static void cleanup(void) {
     if (g_ready)
         rm_rf(g_root);
 }
 
-static int setup(void)
-{
+static int setup(void) {
     if (!mkdtemp(g_root))
         return 0;
     for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
@@ -115,8 +112,7 @@ static int setup(void)
     return 1;
 }
 
-static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
-{
+static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s%s/%s", g_root, dir, name);
     FILE *f = fopen(path, "wb");
@@ -127,8 +123,7 @@ static void write_file(const char *dir, const char *name, const uint8_t *p, size
     fclose(f);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!g_ready) {
         if (!setup())
             abort();
@@ -155,8 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_file("/proc/self", "cgroup", part[1], len[1]);
     for (size_t d = 1; d < sizeof DIRS / sizeof DIRS[0]; d++)
         for (size_t v = 0; v < sizeof VALUES / sizeof VALUES[0]; v++)
-            write_file(DIRS[d], VALUES[v].name, part[VALUES[v].part],
-                       len[VALUES[v].part]);
+            write_file(DIRS[d], VALUES[v].name, part[VALUES[v].part], len[VALUES[v].part]);
 
     double quota = rp_cgroup_cpu_quota(g_root);
     uint64_t mem = rp_cgroup_memory_limit(g_root);

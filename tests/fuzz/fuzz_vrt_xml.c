@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source_plan_internal.h"
-#include "vrt_sources_internal.h"
+#include "source_plan.h"
+#include "vrt_sources.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -27,8 +27,8 @@ int crash_or_sleep(const rp_kernel_block *b, void *user) {
         if (first == 252)
             sleep(3600);
     }
-    size_t n = (size_t)b->width * (size_t)b->height * (size_t)b->out_bands *
-               (size_t)b->out_type_size;
+    size_t n =
+        (size_t)b->width * (size_t)b->height * (size_t)b->out_bands * (size_t)b->out_type_size;
     memcpy(b->out, in->data, n);
     return 0;
 }

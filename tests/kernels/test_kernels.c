@@ -22,8 +22,8 @@ int fail_at_window(const rp_kernel_block *b, void *user) {
         snprintf(b->error, b->error_size, "test kernel refuses row %ld", row);
         return 7;
     }
-    size_t n = (size_t)b->width * (size_t)b->height * (size_t)b->out_bands *
-               (size_t)b->out_type_size;
+    size_t n =
+        (size_t)b->width * (size_t)b->height * (size_t)b->out_bands * (size_t)b->out_type_size;
     for (size_t i = 0; i < n; i++)
         ((unsigned char *)b->out)[i] = 0;
     return 0;

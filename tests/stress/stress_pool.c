@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pool_internal.h"
+#include "pool.h"
 
 static rp_status add_task(void *ctx, void *state, size_t task, rp_error *err) {
     (void)state;

@@ -15,7 +15,7 @@
 
 #include "batch_internal.h"
 #include "check.h"
-#include "procpool_internal.h"
+#include "proc.h"
 
 static void test_output_names(void) {
     char b[64];
@@ -66,8 +66,8 @@ static void test_plan(const char *dir) {
     fprintf(f, "# comment\n\n%s\r\n/vsicurl/http://h/c.tif?x=1\n", a);
     fclose(f);
     /* pattern (sorted, folder skipped) + list (a again: dropped) */
-    const char *argv[] = {"batch", "translate", pat, "--inputs", lst, "--out-dir", out,
-                          "--suffix", "_s", "--", "-of", "COG"};
+    const char *argv[] = {"batch", "translate", pat,  "--inputs", lst,   "--out-dir",
+                          out,     "--suffix",  "_s", "--",       "-of", "COG"};
     rp_batch_options *o = options(argv, 12);
     CHECK(o != NULL);
     rp_batch_plan plan;
@@ -96,8 +96,8 @@ static void test_plan(const char *dir) {
     char other[512];
     snprintf(other, sizeof other, "%s/sub.tif/a.tif", dir);
     touch(other);
-    const char *argv2[] = {"batch", "warp", a, other, "--out-dir", out, "--ext", ".vrt", "--",
-                           "-of", "VRT"};
+    const char *argv2[] = {"batch", "warp", a,    other, "--out-dir", out,
+                           "--ext", ".vrt", "--", "-of", "VRT"};
     o = options(argv2, 11);
     rp_error_clear(&err);
     CHECK(o && rp_batch_plan_make(o, &plan, &err) == RP_USAGE);
@@ -163,9 +163,16 @@ static void test_journal(const char *dir) {
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     FILE *f = fopen(path, "w");
     const char *odd = "out/we\"ird \\ n\xc3\xa9\nme.tif";
-    rp_journal_record r = {.input = "in/a.tif", .output = odd, .attempt = 1, .pid = 42,
-                           .start_unix = 1795000000.5, .seconds = 0.25, .outcome = "crashed",
-                           .error = "worker died", .signal = 11, .exit_code = -1};
+    rp_journal_record r = {.input = "in/a.tif",
+                           .output = odd,
+                           .attempt = 1,
+                           .pid = 42,
+                           .start_unix = 1795000000.5,
+                           .seconds = 0.25,
+                           .outcome = "crashed",
+                           .error = "worker died",
+                           .signal = 11,
+                           .exit_code = -1};
     char *line = put_record(f, &r);
     CHECK(line && strstr(line, "\"signal\":11") && strstr(line, "\"exit_code\":null") &&
           strstr(line, "\"start\":\"2026-") && strstr(line, "\"seconds\":0.250"));
@@ -199,8 +206,8 @@ static void test_journal(const char *dir) {
     char *back = NULL;
     bool is_done = false;
     CHECK(big_line && n > 2 * 6 * 4000);
-    CHECK(big_line && rp_journal_parse_line(big_line, n, &back, &is_done) && is_done &&
-          back && strcmp(back, ctl) == 0);
+    CHECK(big_line && rp_journal_parse_line(big_line, n, &back, &is_done) && is_done && back &&
+          strcmp(back, ctl) == 0);
     free(back);
     free(big_line);
     free(ctl);
@@ -229,9 +236,9 @@ static void test_journal(const char *dir) {
 static void test_sizing(void) {
     uint64_t gib = (uint64_t)1 << 30;
     CHECK_EQ_INT(rp_batch_default_workers(8, 64 * gib), 8);
-    CHECK_EQ_INT(rp_batch_default_workers(8, 2 * gib), 3);  /* 1.5 GiB / 512 MiB */
-    CHECK_EQ_INT(rp_batch_default_workers(8, gib / 4), 1);  /* never 0 */
-    CHECK_EQ_INT(rp_batch_default_workers(4, 0), 4);        /* memory unknown */
+    CHECK_EQ_INT(rp_batch_default_workers(8, 2 * gib), 3); /* 1.5 GiB / 512 MiB */
+    CHECK_EQ_INT(rp_batch_default_workers(8, gib / 4), 1); /* never 0 */
+    CHECK_EQ_INT(rp_batch_default_workers(4, 0), 4);       /* memory unknown */
     CHECK_EQ_INT(rp_batch_default_workers(0, 0), 1);
     rp_batch_worker_setup s = rp_batch_worker_share(4, 16, 16 * gib);
     CHECK_EQ_INT(s.gdal_threads, 4);

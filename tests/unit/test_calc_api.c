@@ -18,8 +18,8 @@ enum { W = 700, H = 523 };
 
 static void write_input(const char *path) {
     const char *co[] = {"TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64", NULL};
-    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, W, H, 1, GDT_Int32,
-                                 (char **)co);
+    GDALDatasetH ds =
+        GDALCreate(GDALGetDriverByName("GTiff"), path, W, H, 1, GDT_Int32, (char **)co);
     double gt[6] = {100, 1, 0, 200, 0, -1};
     GDALSetGeoTransform(ds, gt);
     int32_t *buf = malloc(sizeof *buf * W * H);
@@ -33,9 +33,9 @@ static void write_input(const char *path) {
 }
 
 typedef struct kernel_state {
-    int add;                 /* read-only: added to every value */
-    atomic_int calls;        /* how many windows were computed */
-    atomic_int bad_windows;  /* windows whose input was not what was written */
+    int add;                /* read-only: added to every value */
+    atomic_int calls;       /* how many windows were computed */
+    atomic_int bad_windows; /* windows whose input was not what was written */
 } kernel_state;
 
 /* out = in + add, as Int32; checks the input against the formula. */
@@ -89,8 +89,9 @@ int main(void) {
     snprintf(spec, sizeof spec, "A=%s", in);
     write_input(in);
 
-    const char *argv[] = {"calc", "-i", spec, "-o", out, "-j", "3", "--co", "BLOCKXSIZE=128",
-                          "--co", "BLOCKYSIZE=64", NULL};
+    const char *argv[] = {
+        "calc",          "-i", spec, "-o", out, "-j", "3", "--co", "BLOCKXSIZE=128", "--co",
+        "BLOCKYSIZE=64", NULL};
     int argc = (int)(sizeof argv / sizeof argv[0]) - 1;
     rp_error err;
     rp_error_clear(&err);

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "csv_internal.h"
+#include "csv.h"
 
 static FILE *from_string(const char *s) {
     FILE *f = tmpfile();
@@ -37,7 +37,8 @@ static void quoting(void) {
     CHECK_EQ_INT(rec.line, 2);
     CHECK_EQ_INT(rec.nfields, 4);
     field_is(&rec, 3, "a, b");
-    CHECK(rec.raw_len == strlen("1,2.5,3,\"a, b\"") && memcmp(rec.raw, "1,2.5,3,\"a, b\"", rec.raw_len) == 0);
+    CHECK(rec.raw_len == strlen("1,2.5,3,\"a, b\"") &&
+          memcmp(rec.raw, "1,2.5,3,\"a, b\"", rec.raw_len) == 0);
     CHECK_EQ_INT(rp_csv_read(r, &rec), 1); /* blank line 3 skipped */
     CHECK_EQ_INT(rec.line, 4);
     field_is(&rec, 3, "say \"hi\"");
@@ -152,7 +153,8 @@ static void offsets_and_memory_slices(void) {
         if (i % 7 == 0)
             len += (size_t)snprintf(text + len, cap - len, "\r\n"); /* blank */
         offsets[i] = len;
-        len += (size_t)snprintf(text + len, cap - len, i % 5 ? "%d,n%d\n" : "%d,\"a\nb%d\"\r\n", i, i);
+        len +=
+            (size_t)snprintf(text + len, cap - len, i % 5 ? "%d,n%d\n" : "%d,\"a\nb%d\"\r\n", i, i);
     }
     FILE *f = fmemopen(text, len, "r");
     rp_csv_reader *r = rp_csv_reader_new(f, ',');
@@ -196,7 +198,7 @@ static void idle_pipe(void) {
     CHECK(write(fds[1], "x,y\n1,", 6) == 6);
     rp_csv_reader *r = rp_csv_reader_new(in, ',');
     rp_csv_record rec;
-    CHECK_EQ_INT(rp_csv_read(r, &rec), 1); /* the header */
+    CHECK_EQ_INT(rp_csv_read(r, &rec), 1);  /* the header */
     CHECK_EQ_INT(rp_csv_read(r, &rec), -3); /* "1," so far, then nothing */
     CHECK_EQ_INT(rp_csv_read(r, &rec), -3);
     CHECK(write(fds[1], "2\n", 2) == 2);

@@ -1,6 +1,6 @@
 /* test_error.c — the status table and the first-error-wins rule. */
 #include "check.h"
-#include "error_internal.h"
+#include "error.h"
 
 int main(void) {
     CHECK_EQ_STR(rp_status_name(RP_OPEN), "OPEN");

@@ -49,13 +49,13 @@ int main(void) {
         x[i] = 1000 + 2 * want_col[i] + 0.5 + (i % 3) * 0.5; /* inside the cell */
         y[i] = 500 - 2 * want_row[i] - 0.25 - (i % 5) * 0.25;
     }
-    x[0] = 999.0;                       /* outside, left */
-    y[1] = NAN;                         /* NaN: outside */
-    x[2] = 1000 + 2 * 7 + 1;            /* the nodata cell (7, 5) */
+    x[0] = 999.0;            /* outside, left */
+    y[1] = NAN;              /* NaN: outside */
+    x[2] = 1000 + 2 * 7 + 1; /* the nodata cell (7, 5) */
     y[2] = 500 - 2 * 5 - 1;
     want_col[2] = 7;
     want_row[2] = 5;
-    x[3] = 1000 + 2 * W;                /* right edge: last column */
+    x[3] = 1000 + 2 * W; /* right edge: last column */
     y[3] = 500 - 1;
     want_col[3] = W - 1;
     want_row[3] = 0;
@@ -80,12 +80,11 @@ int main(void) {
     for (int c = 0; c < 2; c++) {
         for (int i = 0; i < N; i++) {
             int k = c * N + i;
-            int want_status = i < 2 ? RP_POINT_OUTSIDE
+            int want_status = i < 2                ? RP_POINT_OUTSIDE
                               : (i == 2 && c == 0) ? RP_POINT_NODATA
                                                    : RP_POINT_OK;
             double want = (c + 1) * 100000.0 + want_row[i] * 100.0 + want_col[i];
-            if (status[0][k] != want_status ||
-                (want_status == RP_POINT_OK && values[0][k] != want))
+            if (status[0][k] != want_status || (want_status == RP_POINT_OK && values[0][k] != want))
                 wrong++;
             if (status[0][k] != status[1][k] || values[0][k] != values[1][k])
                 wrong++;

@@ -2,7 +2,7 @@
 #include <float.h>
 
 #include "check.h"
-#include "grid_internal.h"
+#include "grid.h"
 
 static void north_up(void) {
     /* 10 x 5 cells of 2 x 2 units, origin (100, 50), y down */

@@ -1,7 +1,7 @@
 /* test_plan.c — grouping points by block, checked against a brute-force
  * recount; both the counting-sort and the radix-sort paths. */
 #include "check.h"
-#include "plan_internal.h"
+#include "plan.h"
 
 /* deterministic pseudo-random numbers */
 static uint64_t rng_state = 88172645463325252ull;
@@ -39,7 +39,8 @@ static void verify(const rp_plan *plan, const rp_grid *g, const double *x, const
             CHECK(idx < n && !seen[idx]);
             seen[idx] = 1;
             uint64_t cell = plan->cell[idx];
-            int64_t c = (int64_t)(cell % (uint64_t)g->width), r = (int64_t)(cell / (uint64_t)g->width);
+            int64_t c = (int64_t)(cell % (uint64_t)g->width),
+                    r = (int64_t)(cell / (uint64_t)g->width);
             CHECK_EQ_INT(c / g->block_w, blk->block_x);
             CHECK_EQ_INT(r / g->block_h, blk->block_y);
             if (k > 0)
@@ -105,11 +106,11 @@ static void hand_computed(void) {
 
 int main(void) {
     hand_computed();
-    random_points(1000, 777, 64, 64, 20000);     /* counting sort */
-    random_points(300, 217, 7, 5, 5000);         /* partial edge blocks */
-    random_points(60000, 60000, 1, 1, 3000);     /* far more blocks than points: radix */
-    random_points(70000, 3, 1, 1, 1000);         /* radix with keys over 16 bits */
+    random_points(1000, 777, 64, 64, 20000);           /* counting sort */
+    random_points(300, 217, 7, 5, 5000);               /* partial edge blocks */
+    random_points(60000, 60000, 1, 1, 3000);           /* far more blocks than points: radix */
+    random_points(70000, 3, 1, 1, 1000);               /* radix with keys over 16 bits */
     random_points(40000000, 20000000, 128, 128, 2000); /* over 2^32 blocks: 64-bit keys */
-    random_points(3000000, 3000000, 1, 1, 999);  /* 9e12 blocks, 3 radix passes (odd) */
+    random_points(3000000, 3000000, 1, 1, 999);        /* 9e12 blocks, 3 radix passes (odd) */
     return CHECK_DONE();
 }

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "error_internal.h"
-#include "pool_internal.h"
+#include "error.h"
+#include "pool.h"
 
 typedef struct counting_ctx {
     atomic_int *hits;
@@ -111,8 +111,8 @@ static void first_error_stops(int threads) {
     size_t ntasks = 10000;
     counting_ctx c = {.fail_at = 10};
     c.hits = calloc(ntasks, sizeof *c.hits);
-    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run_after_failure,
-                       .end = end};
+    rp_pool_job job = {
+        .ntasks = ntasks, .ctx = &c, .begin = begin, .run = run_after_failure, .end = end};
     rp_error err;
     rp_error_clear(&err);
     CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_READ);
@@ -128,7 +128,11 @@ static void progress_cancels(int threads) {
     size_t ntasks = 2000; /* 2 ms each: several seconds unless cancelled */
     counting_ctx c = {.fail_at = (size_t)-1};
     c.hits = calloc(ntasks, sizeof *c.hits);
-    rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = slow_run, .end = end,
+    rp_pool_job job = {.ntasks = ntasks,
+                       .ctx = &c,
+                       .begin = begin,
+                       .run = slow_run,
+                       .end = end,
                        .progress = cancel_after_first};
     rp_error err;
     rp_error_clear(&err);

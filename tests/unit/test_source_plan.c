@@ -7,9 +7,9 @@
 #include <gdal.h>
 
 #include "check.h"
-#include "remote_internal.h"
-#include "source_plan_internal.h"
-#include "vrt_sources_internal.h"
+#include "remote.h"
+#include "source_plan.h"
+#include "vrt_sources.h"
 
 static const char *simple_vrt =
     "<VRTDataset rasterXSize=\"100\" rasterYSize=\"80\">"
@@ -38,8 +38,8 @@ static rp_vrt *parse_band(const char *band_attrs, const char *body, char *why, s
     return rp_vrt_parse(xml, "/data/m.vrt", why, n);
 }
 
-#define RECT(sx, sy, sw, sh, dx, dy, dw, dh)                                                   \
-    "<SrcRect xOff=\"" #sx "\" yOff=\"" #sy "\" xSize=\"" #sw "\" ySize=\"" #sh "\"/>"         \
+#define RECT(sx, sy, sw, sh, dx, dy, dw, dh)                                                       \
+    "<SrcRect xOff=\"" #sx "\" yOff=\"" #sy "\" xSize=\"" #sw "\" ySize=\"" #sh "\"/>"             \
     "<DstRect xOff=\"" #dx "\" yOff=\"" #dy "\" xSize=\"" #dw "\" ySize=\"" #dh "\"/>"
 
 static void expect_reason(const char *band_attrs, const char *body, const char *reason) {
@@ -82,12 +82,14 @@ static void test_parse(void) {
     rp_vrt_free(v);
 
     /* relative to a remote VRT; a bare URL source gets /vsicurl/ */
-    v = parse_band("",
-                   "<SimpleSource><SourceFilename relativeToVRT=\"1\">t/a.tif</SourceFilename>"
-                   RECT(0, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>"
-                   "<SimpleSource><SourceFilename>https://h/x.tif</SourceFilename>"
-                   RECT(0, 0, 5, 5, 5, 5, 5, 5) "</SimpleSource>",
-                   why, sizeof why);
+    v = parse_band(
+        "",
+        "<SimpleSource><SourceFilename relativeToVRT=\"1\">t/a.tif</SourceFilename>" RECT(
+            0, 0, 5, 5, 0, 0, 5,
+            5) "</SimpleSource>"
+               "<SimpleSource><SourceFilename>https://h/x.tif</SourceFilename>" RECT(
+                   0, 0, 5, 5, 5, 5, 5, 5) "</SimpleSource>",
+        why, sizeof why);
     CHECK(v && v->bands[0].direct && v->remote);
     if (v) {
         CHECK_EQ_STR(v->bands[0].sources[0].path, "/data/t/a.tif");
@@ -96,8 +98,8 @@ static void test_parse(void) {
     }
     v = rp_vrt_parse("<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"><VRTRasterBand "
                      "dataType=\"Byte\"><SimpleSource><SourceFilename relativeToVRT=\"1\">a.tif"
-                     "</SourceFilename>" RECT(0, 0, 1, 1, 0, 0, 1, 1)
-                     "</SimpleSource></VRTRasterBand></VRTDataset>",
+                     "</SourceFilename>" RECT(0, 0, 1, 1, 0, 0, 1,
+                                              1) "</SimpleSource></VRTRasterBand></VRTDataset>",
                      "/vsicurl/http://host/dir/m.vrt", why, sizeof why);
     CHECK(v && v->remote);
     if (v) {
@@ -106,40 +108,48 @@ static void test_parse(void) {
     }
 
     /* what falls back, and why */
-    expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
-                      RECT(0, 0, 5, 5, 0, 0, 10, 10) "</SimpleSource>",
+    expect_reason("",
+                  "<SimpleSource><SourceFilename>a.tif</SourceFilename>" RECT(0, 0, 5, 5, 0, 0, 10,
+                                                                              10) "</SimpleSource>",
                   "resampled (SrcRect 5x5 to DstRect 10x10)");
-    expect_reason("", "<ComplexSource><SourceFilename>a.tif</SourceFilename>"
-                      RECT(0, 0, 5, 5, 0, 0, 5, 5) "<LUT>0:0,1:10</LUT></ComplexSource>",
+    expect_reason("",
+                  "<ComplexSource><SourceFilename>a.tif</SourceFilename>" RECT(
+                      0, 0, 5, 5, 0, 0, 5, 5) "<LUT>0:0,1:10</LUT></ComplexSource>",
                   "changes values (LUT)");
-    expect_reason("", "<ComplexSource><SourceFilename>a.tif</SourceFilename>"
-                      RECT(0, 0, 5, 5, 0, 0, 5, 5) "<ScaleRatio>2</ScaleRatio></ComplexSource>",
+    expect_reason("",
+                  "<ComplexSource><SourceFilename>a.tif</SourceFilename>" RECT(
+                      0, 0, 5, 5, 0, 0, 5, 5) "<ScaleRatio>2</ScaleRatio></ComplexSource>",
                   "changes values (ScaleRatio)");
-    expect_reason("", "<KernelFilteredSource><SourceFilename>a.tif</SourceFilename>"
-                      "</KernelFilteredSource>",
+    expect_reason("",
+                  "<KernelFilteredSource><SourceFilename>a.tif</SourceFilename>"
+                  "</KernelFilteredSource>",
                   "is a KernelFilteredSource");
-    expect_reason("", "<AveragedSource><SourceFilename>a.tif</SourceFilename>"
-                      RECT(0, 0, 5, 5, 0, 0, 5, 5) "</AveragedSource>",
+    expect_reason("",
+                  "<AveragedSource><SourceFilename>a.tif</SourceFilename>" RECT(
+                      0, 0, 5, 5, 0, 0, 5, 5) "</AveragedSource>",
                   "is a AveragedSource");
     expect_reason("subClass=\"VRTDerivedRasterBand\"", "", "is a VRTDerivedRasterBand");
     expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename></SimpleSource>",
                   "no SrcRect/DstRect");
-    expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
-                      RECT(0.5, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>",
+    expect_reason("",
+                  "<SimpleSource><SourceFilename>a.tif</SourceFilename>" RECT(0.5, 0, 5, 5, 0, 0, 5,
+                                                                              5) "</SimpleSource>",
                   "not whole pixels");
-    expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
-                      "<SourceProperties RasterXSize=\"5\" RasterYSize=\"5\" DataType=\"Float32\""
-                      " BlockXSize=\"5\" BlockYSize=\"5\"/>"
-                      RECT(0, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>",
-                  "is Float32, the band Int16");
-    expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
-                      "<SourceBand>mask,1</SourceBand>" RECT(0, 0, 5, 5, 0, 0, 5, 5)
-                      "</SimpleSource>",
+    expect_reason(
+        "",
+        "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
+        "<SourceProperties RasterXSize=\"5\" RasterYSize=\"5\" DataType=\"Float32\""
+        " BlockXSize=\"5\" BlockYSize=\"5\"/>" RECT(0, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>",
+        "is Float32, the band Int16");
+    expect_reason("",
+                  "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
+                  "<SourceBand>mask,1</SourceBand>" RECT(0, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>",
                   "mask band");
     expect_reason("", "<MaskBand><VRTRasterBand dataType=\"Byte\"/></MaskBand>", "mask band");
-    expect_reason("", "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
-                      "<OpenOptions><OOI key=\"A\">B</OOI></OpenOptions>"
-                      RECT(0, 0, 5, 5, 0, 0, 5, 5) "</SimpleSource>",
+    expect_reason("",
+                  "<SimpleSource><SourceFilename>a.tif</SourceFilename>"
+                  "<OpenOptions><OOI key=\"A\">B</OOI></OpenOptions>" RECT(0, 0, 5, 5, 0, 0, 5,
+                                                                           5) "</SimpleSource>",
                   "open options");
     expect_reason("", "<HideNoDataValue>1</HideNoDataValue>", "hides its nodata");
 
@@ -211,8 +221,7 @@ static void test_index(void) {
         src[i].block_w = 1 + RND(16);
         src[i].block_h = 1 + RND(16);
     }
-    rp_vrt_band band = {.band = 1, .type = GDT_Byte, .direct = true, .sources = src,
-                        .nsources = N};
+    rp_vrt_band band = {.band = 1, .type = GDT_Byte, .direct = true, .sources = src, .nsources = N};
     rp_source_index ix;
     CHECK_EQ_INT(rp_source_index_build(&ix, &band, W, H, 1u << 20), 0);
     int mismatches = 0, found = 0;

@@ -10,7 +10,7 @@
 #endif
 
 #include "rasterpool.h"
-#include "sysinfo_internal.h"
+#include "sysinfo.h"
 
 #include "check.h"
 
@@ -48,8 +48,7 @@ static const char *const CG_V1 = "12:memory:/user.slice\n"
                                  "1:name=systemd:/user.slice/job\n";
 
 /* Writes content to g_tmp/rel, creating the folders on the way. */
-static void put(const char *rel, const char *content)
-{
+static void put(const char *rel, const char *content) {
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/%s", g_tmp, rel);
     if (n < 0 || (size_t)n >= sizeof path) {
@@ -79,15 +78,13 @@ static void put(const char *rel, const char *content)
 }
 
 /* The root argument for a case folder. */
-static const char *root_of(const char *name)
-{
+static const char *root_of(const char *name) {
     static char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s/%s", g_tmp, name);
     return buf;
 }
 
-static int rm_rf(const char *path)
-{
+static int rm_rf(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0)
         return -1;
@@ -110,15 +107,13 @@ static int rm_rf(const char *path)
     return unlink(path);
 }
 
-static int near(double a, double b)
-{
+static int near(double a, double b) {
     double d = a - b;
     return d < 1e-9 && d > -1e-9;
 }
 
 /* v2: the tightest quota is at a parent, the leaf says "max". */
-static void test_v2_parent_quota(void)
-{
+static void test_v2_parent_quota(void) {
     put("v2/proc/self/cgroup", "0::/a/b/c\n");
     put("v2/proc/self/mountinfo", MI_V2);
     put("v2/sys/fs/cgroup/a/b/c/cpu.max", "max 100000\n");
@@ -142,8 +137,7 @@ static void test_v2_parent_quota(void)
 }
 
 /* v2 with no limits anywhere. */
-static void test_v2_max(void)
-{
+static void test_v2_max(void) {
     put("v2max/proc/self/cgroup", "0::/user.slice/session-1.scope\n");
     put("v2max/proc/self/mountinfo", MI_V2);
     put("v2max/sys/fs/cgroup/user.slice/session-1.scope/cpu.max", "max 100000\n");
@@ -158,8 +152,7 @@ static void test_v2_max(void)
 
 /* v1 with a quota at the leaf, unlimited parent; cpuset must not be taken
  * for cpu. */
-static void test_v1_quota(void)
-{
+static void test_v1_quota(void) {
     put("v1/proc/self/cgroup", CG_V1);
     put("v1/proc/self/mountinfo", MI_V1);
     put("v1/sys/fs/cgroup/cpu,cpuacct/user.slice/job/cpu.cfs_quota_us", "150000\n");
@@ -180,8 +173,7 @@ static void test_v1_quota(void)
 }
 
 /* v1 with no limits: -1 quotas, the "huge" memory limit. */
-static void test_v1_unlimited(void)
-{
+static void test_v1_unlimited(void) {
     put("v1u/proc/self/cgroup", CG_V1);
     put("v1u/proc/self/mountinfo", MI_V1);
     put("v1u/sys/fs/cgroup/cpu,cpuacct/user.slice/job/cpu.cfs_quota_us", "-1\n");
@@ -199,8 +191,7 @@ static void test_v1_unlimited(void)
 
 /* Containers: the mount's root equals the cgroup path, so the mount point is
  * the cgroup's folder. Decoys sit where a naive join would look. */
-static void test_container(void)
-{
+static void test_container(void) {
     put("ctr/proc/self/cgroup", "11:memory:/docker/abc123\n"
                                 "4:cpu,cpuacct:/docker/abc123\n"
                                 "0::/docker/abc123\n");
@@ -244,8 +235,7 @@ static void test_container(void)
 }
 
 /* Hybrid: v1 controllers plus a controller-less cgroup2 at .../unified. */
-static void test_hybrid(void)
-{
+static void test_hybrid(void) {
     const char *mi =
         "31 23 0:28 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro\n"
         "32 31 0:29 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - "
@@ -292,8 +282,7 @@ static void test_hybrid(void)
 }
 
 /* Missing files at each stage. */
-static void test_missing(void)
-{
+static void test_missing(void) {
     put("empty/.keep", "");
     CHECK(rp_cgroup_cpu_quota(root_of("empty")) == 0);
     CHECK_EQ_INT(rp_cgroup_memory_limit(root_of("empty")), 0);
@@ -321,8 +310,7 @@ static void test_missing(void)
 }
 
 /* Garbage everywhere: unparsable, truncated, overflowing, very long. */
-static void test_garbage(void)
-{
+static void test_garbage(void) {
     /* A 100 000-character line, truncated and junk lines, then a good one. */
     size_t big = 100000;
     char *mi = malloc(big + 512);
@@ -398,8 +386,7 @@ static void test_garbage(void)
 }
 
 /* Zero periods are ignored, never divided by. */
-static void test_zero_period(void)
-{
+static void test_zero_period(void) {
     put("zp/proc/self/cgroup", "0::/z\n");
     put("zp/proc/self/mountinfo", MI_V2);
     put("zp/sys/fs/cgroup/z/cpu.max", "100000 0\n");
@@ -416,8 +403,7 @@ static void test_zero_period(void)
     CHECK(near(rp_cgroup_cpu_quota(root_of("zp1")), 4.0));
 }
 
-static void test_cpus_from_limits(void)
-{
+static void test_cpus_from_limits(void) {
     CHECK_EQ_INT(rp_cpus_from_limits(8, 0), 8);
     CHECK_EQ_INT(rp_cpus_from_limits(8, 1.5), 2);
     CHECK_EQ_INT(rp_cpus_from_limits(8, 2.0), 2);
@@ -434,12 +420,11 @@ static void test_cpus_from_limits(void)
     CHECK_EQ_INT(rp_cpus_from_limits(1, 0), 1);
 }
 
-static void test_real_system(void)
-{
+static void test_real_system(void) {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     int cpus = rp_usable_cpus();
-    fprintf(stderr, "real system: %d usable CPUs of %ld online, %" PRIu64 " bytes usable\n",
-            cpus, online, rp_usable_memory());
+    fprintf(stderr, "real system: %d usable CPUs of %ld online, %" PRIu64 " bytes usable\n", cpus,
+            online, rp_usable_memory());
     CHECK(cpus >= 1);
     CHECK(online < 1 || cpus <= online);
     CHECK(rp_usable_memory() > 0);
@@ -448,8 +433,7 @@ static void test_real_system(void)
     CHECK_EQ_INT(rp_cgroup_memory_limit(NULL), rp_cgroup_memory_limit(""));
 }
 
-int main(void)
-{
+int main(void) {
     if (!mkdtemp(g_tmp)) {
         perror("mkdtemp");
         return 2;

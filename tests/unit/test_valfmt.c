@@ -4,7 +4,7 @@
 #include <gdal.h>
 
 #include "check.h"
-#include "valfmt_internal.h"
+#include "valfmt.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_u64(void) {

@@ -1,0 +1,164 @@
+/*
+ * batch_internal.h — the batch job: options, the task list, the job kinds
+ * (warp, translate, ...), the parent <-> worker messages and the journal.
+ *
+ * A batch runs one GDAL utility over many files. The parent process plans
+ * the tasks (one input -> one output), starts worker processes
+ * (rasterpool __batch-worker), hands each one task at a time and puts each
+ * finished output in place; workers do the GDAL work (batch_worker.c).
+ */
+#ifndef RP_BATCH_INTERNAL_H
+#define RP_BATCH_INTERNAL_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rasterpool.h"
+
+enum {
+    RP_BATCH_PATH_MAX = 4096,  /* longest input or output path a task carries */
+    RP_BATCH_ERROR_MAX = 1024, /* longest error text a worker reports */
+    RP_BATCH_MAX_WORKERS = 1024,
+};
+
+/* ---- job kinds --------------------------------------------------------- */
+
+typedef struct rp_batch_kind {
+    const char *name; /* "warp" */
+    const char *tool; /* "gdalwarp": how messages name the options */
+    /* In the parent, before anything starts: checks the tool's own options
+     * (GDAL's parser) so that a typo is a usage error. */
+    rp_status (*validate)(char **tool_args, rp_error *err);
+    /* In a worker: makes `output` (a new file) from `input`. On failure
+     * fills `error` (GDAL's text). */
+    bool (*run)(char **tool_args, const char *input, const char *output, char *error,
+                size_t error_cap);
+} rp_batch_kind;
+
+/* The kind of that name, or NULL. */
+const rp_batch_kind *rp_batch_kind_find(const char *name);
+/* The output file extension the tool's options ask for (the -of driver's
+ * extension), or NULL when they name none. */
+const char *rp_batch_kind_extension(char **tool_args);
+
+/* ---- options ------------------------------------------------------------ */
+
+struct rp_batch_options {
+    const rp_batch_kind *kind;
+    char **inputs; /* patterns and paths from the command line */
+    int ninputs;
+    char *inputs_file; /* --inputs FILE: one path a line */
+    char *out_dir;
+    char *suffix;     /* added to each output's stem; "" by default */
+    char *extension;  /* --ext; NULL: from -of, else "tif" */
+    char *log_path;   /* --log; NULL: OUT_DIR/rasterpool-batch.jsonl */
+    char **tool_args; /* after "--", NULL-terminated (GDAL's CSL shape) */
+    int ntool_args;
+    char **config; /* --config KEY VALUE pairs, flattened */
+    int nconfig;
+    int workers;    /* -j; 0: from CPUs and memory */
+    int retries;    /* --retries; default 1 */
+    double timeout; /* --timeout seconds per attempt; 0: none */
+    bool resume;
+    bool quiet;
+    bool verbose;
+    char *worker_program; /* NULL: /proc/self/exe */
+    rp_progress_fn progress;
+    void *progress_user;
+    FILE *log; /* summary and failures; NULL: silent */
+};
+
+/* ---- tasks ----------------------------------------------------------- */
+
+/* Expands the options' inputs (glob patterns, plain paths, the --inputs
+ * list) in order, without duplicates, and names each output
+ * OUT_DIR/<stem><suffix>.<ext>. Two inputs that would write the same output
+ * are a usage error naming both; so is an empty list. */
+typedef struct rp_batch_plan {
+    char **inputs;
+    char **outputs;
+    size_t n;
+} rp_batch_plan;
+
+rp_status rp_batch_plan_make(const rp_batch_options *o, rp_batch_plan *plan, rp_error *err);
+void rp_batch_plan_free(rp_batch_plan *plan);
+/* The output name for one input: "<stem><suffix>.<ext>" (no folder), from
+ * the last path component, any URL query dropped, the last extension
+ * removed. Returns false when it does not fit in cap or the input names no
+ * file. */
+bool rp_batch_output_name(const char *input, const char *suffix, const char *ext, char *out,
+                          size_t cap);
+
+/* ---- messages ------------------------------------------------------------ */
+
+#define RP_BATCH_MAGIC 0x52504231u /* "RPB1" */
+
+typedef enum rp_batch_msg_type {
+    RP_MSG_READY = 1,  /* worker -> parent: GDAL is set up */
+    RP_MSG_TASK = 2,   /* parent -> worker: make output from input */
+    RP_MSG_RESULT = 3, /* worker -> parent: how the task ended */
+} rp_batch_msg_type;
+
+typedef struct rp_batch_task_msg {
+    uint32_t magic, type;
+    uint64_t task;
+    char input[RP_BATCH_PATH_MAX];
+    char output[RP_BATCH_PATH_MAX]; /* the temporary name to write */
+} rp_batch_task_msg;
+
+typedef struct rp_batch_result_msg {
+    uint32_t magic, type;
+    uint64_t task;
+    int32_t ok;
+    char error[RP_BATCH_ERROR_MAX];
+} rp_batch_result_msg;
+
+/* ---- journal --------------------------------------------------------- */
+
+typedef struct rp_journal_record {
+    const char *input, *output;
+    int attempt;
+    long pid;
+    double start_unix; /* seconds since the epoch */
+    double seconds;
+    const char *outcome; /* done, error, crashed, timeout, interrupted */
+    const char *error;   /* NULL when none */
+    int signal;          /* 0 when none */
+    int exit_code;       /* -1 when none */
+} rp_journal_record;
+
+/* One JSON object on one line, newline-terminated, NUL-terminated, in a new
+ * buffer the caller frees (its length in *len). NULL when out of memory.
+ * Any path fits: control characters are escaped (up to 6 bytes each). */
+char *rp_journal_format(const rp_journal_record *r, size_t *len);
+
+/* Parses one journal line. On success returns true and sets *output and
+ * *done (the record's outcome is "done"); *output is malloc'ed. Lines that
+ * are not such records (bad JSON, missing fields) return false. */
+bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done);
+
+/* The outputs whose latest record in the journal file says done (a later
+ * failure of the same output undoes an earlier done). A missing file is an
+ * empty set. *bad counts lines that could not be read. */
+typedef struct rp_journal_done {
+    char **outputs; /* sorted, for bsearch */
+    size_t n;
+} rp_journal_done;
+rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *bad, rp_error *err);
+bool rp_journal_done_has(const rp_journal_done *done, const char *output);
+void rp_journal_done_free(rp_journal_done *done);
+
+/* ---- workers ------------------------------------------------------------- */
+
+/* What the parent tells each worker at start. */
+typedef struct rp_batch_worker_setup {
+    int gdal_threads;      /* GDAL_NUM_THREADS */
+    long long cache_bytes; /* GDAL_CACHEMAX */
+} rp_batch_worker_setup;
+
+/* Workers and per-worker GDAL shares for this machine (usable CPUs, memory
+ * budget / per-worker estimate), or -j when given. */
+int rp_batch_default_workers(int cpus, uint64_t memory);
+rp_batch_worker_setup rp_batch_worker_share(int workers, int cpus, uint64_t memory);
+
+#endif

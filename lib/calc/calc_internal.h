@@ -1,0 +1,197 @@
+/*
+ * calc_internal.h — the calc job's pieces: its options, expressions
+ * translated for muparser (band references, the nodata keyword), per-worker
+ * compiled expressions, the inputs' shared grid, and the ordered writer.
+ */
+#ifndef RP_CALC_INTERNAL_H
+#define RP_CALC_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gdal.h>
+
+#include "rasterpool.h"
+
+/* -i NAME=FILE */
+typedef struct rp_calc_input {
+    char *name;
+    char *path;
+} rp_calc_input;
+
+/* A band that some expression reads: muparser sees it as `_rpv<k>` (its
+ * value) and, through isnodata(), as `_rpn<k>` (1 where it is nodata). */
+typedef struct rp_calc_ref {
+    int input; /* index into inputs */
+    int band;  /* 1-based */
+    int expr;  /* first expression that uses it, and where (for messages) */
+    int pos;
+} rp_calc_ref;
+
+/* One -e expression. */
+typedef struct rp_calc_expr {
+    char *text;       /* as the user wrote it */
+    char *translated; /* as muparser gets it */
+    int *pos_map;     /* offset in translated -> offset in text (strlen + 1 entries) */
+    int *vars;        /* refs whose value the expression reads */
+    int nvars;
+    int *nd_vars; /* refs passed to isnodata() */
+    int n_nd_vars;
+    bool uses_nodata; /* the `nodata` keyword (the output's nodata value) */
+} rp_calc_expr;
+
+struct rp_calc_options {
+    rp_calc_input *inputs;
+    int ninputs;
+    rp_calc_expr *exprs;
+    int nexprs;
+    rp_calc_ref *refs;
+    int nrefs;
+    char *kernel_spec; /* FILE.so:symbol */
+    char *kernel_arg;  /* handed to a loaded kernel as its user pointer */
+    rp_kernel_fn kernel;
+    void *kernel_user;
+    char *output_path;
+    char *format;            /* "GTiff" or "COG" */
+    int out_type;            /* GDT_Unknown: chosen from the inputs */
+    char **creation_options; /* CSL, as given with --co */
+    bool has_nodata;
+    double nodata;
+    int out_bands; /* kernels: 0 = the first input's band count */
+    int threads;   /* <= 0: usable CPUs */
+    char **config; /* KEY, VALUE pairs */
+    int nconfig;
+    bool quiet, verbose;
+    rp_progress_fn progress;
+    void *progress_user;
+    FILE *log;
+};
+
+/* ---- expressions (calc_expr.c): text only, no muparser, no I/O ---------- */
+
+/* Names that cannot be input names: muparser's functions and constants and
+ * calc's own keywords. */
+bool rp_calc_name_reserved(const char *name);
+/* Translates expression number `index` (0-based) over the given input
+ * names: `A` -> band 1 of A, `A[3]` -> band 3, `nodata`, `isnodata(A[2])`.
+ * New band references are appended to *refs. On error: RP_USAGE with the
+ * position and a caret line. */
+rp_status rp_calc_expr_translate(const char *text, int index, const rp_calc_input *inputs,
+                                 int ninputs, rp_calc_expr *out, rp_calc_ref **refs, int *nrefs,
+                                 rp_error *err);
+void rp_calc_expr_clear(rp_calc_expr *e);
+/* Formats an error at offset `pos` of expression `index`'s text, with a caret. */
+rp_status rp_calc_expr_error(rp_error *err, rp_status code, const char *text, int index, int pos,
+                             const char *what);
+
+/* ---- muparser (calc_eval.c) --------------------------------------------- */
+
+typedef struct rp_calc_parser rp_calc_parser;
+/* Compiles an expression for bulk evaluation over arrays: values[k] and
+ * isnodata[k] are the arrays of ref k (NULL for those the expression does
+ * not use). NULL with err set (with the user's position) when muparser
+ * rejects it. One parser belongs to one thread. */
+rp_calc_parser *rp_calc_parser_new(const rp_calc_expr *e, int index, double *const *values,
+                                   double *const *isnodata, double nodata, rp_error *err);
+/* result[i] for i < n. */
+rp_status rp_calc_parser_eval(rp_calc_parser *p, double *result, int n, rp_error *err);
+void rp_calc_parser_free(rp_calc_parser *p);
+/* Compiles with scalar variables and evaluates once: checks an expression. */
+rp_status rp_calc_expr_check(const rp_calc_expr *e, int index, int nrefs, rp_error *err);
+/* Makes muparser's bulk evaluation run on the calling thread only (it is
+ * built with OpenMP). Call on each thread before evaluating. */
+void rp_calc_eval_single_thread(void);
+
+/* ---- values (calc_values.c) --------------------------------------------- */
+
+/* Whether v can be stored in type exactly (integers: in range and integral;
+ * Float32: finite values in range; NaN only for floats). */
+bool rp_calc_value_fits(double v, GDALDataType type);
+/* Converts n doubles to `type` at dst: round half away from zero, clamp to
+ * the type's range; NaN becomes `nan_value` for integer types. */
+void rp_calc_convert(const double *src, size_t n, GDALDataType type, void *dst, double nan_value);
+
+/* ---- inputs and kernel (calc_setup.c): on the caller's thread ----------- */
+
+typedef struct rp_calc_input_info {
+    int bands;
+    GDALDataType *types; /* per band */
+    int *has_nodata;
+    double *nodata;
+    char **descriptions; /* per band, "" when none */
+} rp_calc_input_info;
+
+typedef struct rp_calc_setup {
+    int width, height;
+    double gt[6];
+    bool has_gt;
+    char *wkt;       /* the first input's CRS ("" when none) */
+    char **metadata; /* the first input's dataset metadata */
+    rp_calc_input_info *inputs;
+    int ninputs;
+    void *library; /* dlopen handle of --kernel */
+    rp_kernel_fn kernel;
+    void *kernel_user;
+    const char *kernel_name;
+} rp_calc_setup;
+
+/* Opens every input once: checks that they share size, geotransform and CRS
+ * (naming the difference), that every band an expression reads exists, and
+ * loads --kernel. */
+rp_status rp_calc_setup_read(const rp_calc_options *o, rp_calc_setup *s, rp_error *err);
+void rp_calc_setup_free(rp_calc_setup *s);
+
+/* ---- the job (calc.c, calc_writer.c) ------------------------------------ */
+
+/* The output dataset, written by one thread in window order. */
+typedef struct rp_calc_writer rp_calc_writer;
+
+typedef struct rp_calc_output_spec {
+    const char *path;
+    const char *format; /* GTiff or COG */
+    GDALDataType type;
+    int bands;
+    int width, height;
+    double geotransform[6];
+    bool has_geotransform;
+    const char *projection_wkt;
+    char **metadata;          /* dataset metadata to copy (default domain) */
+    char **band_descriptions; /* NULL or one per band */
+    bool has_nodata;
+    double nodata;
+    char **creation_options; /* the user's */
+    int threads;
+    int block_w, block_h; /* out: the output's block size */
+} rp_calc_output_spec;
+
+/* Creates the output under a temporary name beside path. */
+rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err);
+/* Starts the writer thread: windows [0, nwindows) are expected, in order;
+ * at most `capacity` finished windows wait in memory. */
+rp_status rp_calc_writer_start(rp_calc_writer *w, size_t nwindows, int capacity, char **config,
+                               int nconfig, rp_error *err);
+/* Blocks until window `index` may be computed (back-pressure): false when
+ * the job has failed or was cancelled meanwhile. */
+bool rp_calc_writer_wait_turn(rp_calc_writer *w, size_t index);
+/* Hands a finished window (buffer: bands x h x w of the output type, now
+ * owned by the writer, freed with free()). */
+void rp_calc_writer_submit(rp_calc_writer *w, size_t index, int x, int y, int width, int height,
+                           void *buffer);
+/* Stops everything (a failure elsewhere, or Ctrl-C); waiting threads wake. */
+void rp_calc_writer_abort(rp_calc_writer *w);
+/* Whether the job is stopping; lock-free, for kernels to poll. */
+bool rp_calc_writer_stopping(rp_calc_writer *w);
+/* Windows written so far. */
+size_t rp_calc_writer_done(rp_calc_writer *w);
+/* Joins the writer; when everything was written, closes, converts (COG) and
+ * renames into place; otherwise removes every temporary file. */
+rp_status rp_calc_writer_finish(rp_calc_writer *w, bool success, rp_error *err);
+/* The same, reporting the COG step's progress to fn (which can cancel it). */
+rp_status rp_calc_writer_finish_progress(rp_calc_writer *w, bool success, rp_progress_fn fn,
+                                         void *user, rp_error *err);
+void rp_calc_writer_free(rp_calc_writer *w);
+
+void rp_calc_apply_config(char **config, int nconfig, bool set);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * calc_setup.c — what a calc job checks before any pixel is read: the inputs
+ * open, share one grid (size, geotransform, CRS: nothing is resampled, so a
+ * difference is an error that names it), have the bands the expressions
+ * read; and the --kernel library loads and has the symbol.
+ *
+ * Threads: the caller's only. Every dataset opened here is closed before
+ * the workers start (they open their own). Ownership: rp_calc_setup owns
+ * its arrays and the dlopen handle (closed by rp_calc_setup_free, after the
+ * job).
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_string.h>
+#include <ogr_srs_api.h>
+
+#include "calc_internal.h"
+#include "gdal_errors.h"
+#include "remote.h"
+
+static void free_input_info(rp_calc_input_info *in) {
+    free(in->types);
+    free(in->has_nodata);
+    free(in->nodata);
+    CSLDestroy(in->descriptions);
+    memset(in, 0, sizeof *in);
+}
+
+void rp_calc_setup_free(rp_calc_setup *s) {
+    if (!s)
+        return;
+    for (int i = 0; i < s->ninputs; i++)
+        free_input_info(&s->inputs[i]);
+    free(s->inputs);
+    free(s->wkt);
+    CSLDestroy(s->metadata);
+    if (s->library)
+        dlclose(s->library);
+    memset(s, 0, sizeof *s);
+}
+
+static char *crs_name(const char *wkt) {
+    if (!wkt || !*wkt)
+        return strdup("none");
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
+    char *out = NULL;
+    if (srs) {
+        const char *auth = OSRGetAuthorityName(srs, NULL);
+        const char *code = OSRGetAuthorityCode(srs, NULL);
+        const char *name = OSRGetName(srs);
+        size_t n = 300;
+        out = malloc(n);
+        if (out && auth && code)
+            snprintf(out, n, "%s:%s (%s)", auth, code, name ? name : "unnamed");
+        else if (out)
+            snprintf(out, n, "%s", name ? name : "unnamed CRS");
+        OSRDestroySpatialReference(srs);
+    }
+    return out ? out : strdup("unknown CRS");
+}
+
+static bool same_crs(const char *a, const char *b) {
+    bool ea = !a || !*a, eb = !b || !*b;
+    if (ea || eb)
+        return ea && eb;
+    if (strcmp(a, b) == 0)
+        return true;
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a), sb = OSRNewSpatialReference(b);
+    bool same = sa && sb && OSRIsSame(sa, sb);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    return same;
+}
+
+/* Geotransforms equal up to a millionth of a pixel over the raster. */
+static bool same_gt(const double *a, const double *b, int w, int h) {
+    double px = fabs(a[1]) + fabs(a[2]), py = fabs(a[4]) + fabs(a[5]);
+    double tol_xy = 1e-6 * (px > py ? px : py);
+    int n = w > h ? w : h;
+    for (int i = 0; i < 6; i++) {
+        double tol = (i == 0 || i == 3) ? tol_xy : tol_xy / (n > 0 ? n : 1);
+        if (fabs(a[i] - b[i]) > tol)
+            return false;
+    }
+    return true;
+}
+
+static rp_status check_grid(const rp_calc_options *o, const rp_calc_setup *s, int k, int w, int h,
+                            const double *gt, bool has_gt, const char *wkt, rp_error *err) {
+    const rp_calc_input *a = &o->inputs[0], *b = &o->inputs[k];
+    if (w != s->width || h != s->height)
+        return rp_error_set(err, RP_USAGE,
+                            "inputs must share one grid: %s=%s is %dx%d pixels, %s=%s is %dx%d "
+                            "(nothing is resampled; warp one onto the other first)",
+                            b->name, b->path, w, h, a->name, a->path, s->width, s->height);
+    if (has_gt != s->has_gt || (has_gt && !same_gt(gt, s->gt, w, h)))
+        return rp_error_set(err, RP_USAGE,
+                            "inputs must share one grid: the geotransform of %s=%s is "
+                            "(%.10g, %.10g, %.10g, %.10g, %.10g, %.10g), of %s=%s "
+                            "(%.10g, %.10g, %.10g, %.10g, %.10g, %.10g)",
+                            b->name, b->path, gt[0], gt[1], gt[2], gt[3], gt[4], gt[5], a->name,
+                            a->path, s->gt[0], s->gt[1], s->gt[2], s->gt[3], s->gt[4], s->gt[5]);
+    if (!same_crs(wkt, s->wkt)) {
+        char *cb = crs_name(wkt), *ca = crs_name(s->wkt);
+        rp_status rc =
+            rp_error_set(err, RP_USAGE, "inputs must share one CRS: %s=%s is in %s, %s=%s in %s",
+                         b->name, b->path, cb ? cb : "?", a->name, a->path, ca ? ca : "?");
+        free(cb);
+        free(ca);
+        return rc;
+    }
+    return RP_OK;
+}
+
+static rp_status read_input(const rp_calc_options *o, rp_calc_setup *s, int k, rp_error *err) {
+    const rp_calc_input *in = &o->inputs[k];
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    /* opened as the workers open it (lib/handles.c): remote paths too */
+    GDALDatasetH ds =
+        rp_remote_open(in->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
+    rp_gdal_capture_pop();
+    if (!ds)
+        return rp_error_set(err, RP_OPEN, "-i %s=%s: cannot open: %s", in->name, in->path,
+                            cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
+    rp_status rc = RP_OK;
+    int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    double gt[6];
+    bool has_gt = GDALGetGeoTransform(ds, gt) == CE_None;
+    const char *wkt = GDALGetProjectionRef(ds);
+    if (k == 0) {
+        s->width = w;
+        s->height = h;
+        s->has_gt = has_gt;
+        memcpy(s->gt, gt, sizeof gt);
+        s->wkt = strdup(wkt ? wkt : "");
+        s->metadata = CSLDuplicate(GDALGetMetadata(ds, NULL));
+        if (!s->wkt)
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
+    } else {
+        rc = check_grid(o, s, k, w, h, gt, has_gt, wkt, err);
+    }
+    rp_calc_input_info *info = &s->inputs[k];
+    int nb = GDALGetRasterCount(ds);
+    if (rc == RP_OK && nb < 1)
+        rc = rp_error_set(err, RP_OPEN, "-i %s=%s: has no raster band", in->name, in->path);
+    if (rc == RP_OK) {
+        info->bands = nb;
+        info->types = calloc((size_t)nb, sizeof *info->types);
+        info->has_nodata = calloc((size_t)nb, sizeof *info->has_nodata);
+        info->nodata = calloc((size_t)nb, sizeof *info->nodata);
+        if (!info->types || !info->has_nodata || !info->nodata)
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    for (int b = 0; rc == RP_OK && b < nb; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        info->types[b] = GDALGetRasterDataType(band);
+        int has = 0;
+        double nd = GDALGetRasterNoDataValue(band, &has);
+        info->has_nodata[b] = has;
+        info->nodata[b] = has ? nd : 0;
+        info->descriptions = CSLAddString(info->descriptions, GDALGetDescription(band));
+        if (GDALDataTypeIsComplex(info->types[b]))
+            rc = rp_error_set(err, RP_USAGE,
+                              "-i %s=%s: band %d is complex (%s); calc reads real "
+                              "values only",
+                              in->name, in->path, b + 1, GDALGetDataTypeName(info->types[b]));
+    }
+    GDALClose(ds);
+    return rc;
+}
+
+static rp_status load_kernel(const rp_calc_options *o, rp_calc_setup *s, rp_error *err) {
+    if (o->kernel) {
+        s->kernel = o->kernel;
+        s->kernel_user = o->kernel_user;
+        s->kernel_name = "kernel";
+        return RP_OK;
+    }
+    if (!o->kernel_spec)
+        return RP_OK;
+    const char *colon = strrchr(o->kernel_spec, ':');
+    char *file = strndup(o->kernel_spec, (size_t)(colon - o->kernel_spec));
+    if (!file)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    /* A bare name would be searched in the system's library path: a kernel
+     * is a file the user names, so look for it where they are. */
+    char *path = file;
+    if (!strchr(file, '/')) {
+        size_t n = strlen(file) + 3;
+        path = malloc(n);
+        if (path)
+            snprintf(path, n, "./%s", file);
+    }
+    dlerror();
+    s->library = path ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+    rp_status rc = RP_OK;
+    if (!s->library) {
+        const char *why = dlerror();
+        rc = rp_error_set(err, RP_OPEN, "--kernel: cannot load %s: %s", file,
+                          why ? why : "out of memory");
+    } else {
+        dlerror();
+        void *sym = dlsym(s->library, colon + 1);
+        const char *why = dlerror();
+        if (!sym || why)
+            rc = rp_error_set(err, RP_USAGE, "--kernel: %s has no function '%s'", file, colon + 1);
+        else {
+            /* POSIX guarantees that a data pointer from dlsym converts to a
+             * function pointer; copy the bits to say so without a warning. */
+            memcpy(&s->kernel, &sym, sizeof s->kernel);
+            s->kernel_user = o->kernel_arg;
+            s->kernel_name = colon + 1;
+        }
+    }
+    if (path != file)
+        free(path);
+    free(file);
+    return rc;
+}
+
+rp_status rp_calc_setup_read(const rp_calc_options *o, rp_calc_setup *s, rp_error *err) {
+    memset(s, 0, sizeof *s);
+    s->inputs = calloc((size_t)o->ninputs, sizeof *s->inputs);
+    if (!s->inputs)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    s->ninputs = o->ninputs;
+    rp_status rc = RP_OK;
+    for (int k = 0; rc == RP_OK && k < o->ninputs; k++)
+        rc = read_input(o, s, k, err);
+    /* every band an expression reads exists */
+    for (int r = 0; rc == RP_OK && r < o->nrefs; r++) {
+        const rp_calc_ref *ref = &o->refs[r];
+        const rp_calc_input_info *in = &s->inputs[ref->input];
+        if (ref->band > in->bands) {
+            char what[512];
+            snprintf(what, sizeof what, "%s[%d]: %s has %d band%s", o->inputs[ref->input].name,
+                     ref->band, o->inputs[ref->input].path, in->bands, in->bands == 1 ? "" : "s");
+            rc = rp_calc_expr_error(err, RP_USAGE, o->exprs[ref->expr].text, ref->expr, ref->pos,
+                                    what);
+        }
+    }
+    if (rc == RP_OK)
+        rc = load_kernel(o, s, err);
+    if (rc != RP_OK)
+        rp_calc_setup_free(s);
+    return rc;
+}

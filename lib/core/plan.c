@@ -1,0 +1,183 @@
+/*
+ * plan.c — map points to cells and group them by block, before any I/O.
+ *
+ * The design: one pass locates every point (cell index or outside) and
+ * counts points per block; a prefix sum turns counts into starts; a second
+ * pass places each point index in its block's run. Runs keep input order, so
+ * the plan is deterministic. Rasters with very many blocks relative to the
+ * number of points (a counting array would dwarf the points) use an LSD
+ * radix sort of (block, index) pairs instead. Both are O(n).
+ *
+ * Threads: single-threaded, pure; the plan is read-only during execution.
+ * Ownership: rp_plan owns its arrays; rp_plan_free releases them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+static uint64_t block_of_cell(const rp_grid *grid, uint64_t cell) {
+    uint64_t col = cell % (uint64_t)grid->width;
+    uint64_t row = cell / (uint64_t)grid->width;
+    return (row / (uint64_t)grid->block_h) * (uint64_t)grid->blocks_x +
+           col / (uint64_t)grid->block_w;
+}
+
+static void locate_all(rp_plan *plan, const rp_grid *grid, const double *x, const double *y) {
+    size_t inside = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        int64_t col, row;
+        if (rp_grid_locate(grid, x[i], y[i], &col, &row)) {
+            plan->cell[i] = (uint64_t)row * (uint64_t)grid->width + (uint64_t)col;
+            inside++;
+        } else {
+            plan->cell[i] = RP_CELL_OUTSIDE;
+        }
+    }
+    plan->inside = inside;
+}
+
+static int append_block(rp_plan *plan, const rp_grid *grid, uint64_t key, size_t start,
+                        size_t count) {
+    rp_plan_block *b = &plan->blocks[plan->nblocks++];
+    b->block_x = (int64_t)(key % (uint64_t)grid->blocks_x);
+    b->block_y = (int64_t)(key / (uint64_t)grid->blocks_x);
+    b->start = start;
+    b->count = count;
+    return 0;
+}
+
+/* Counting sort by block number; counts has one slot per block. */
+static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_blocks) {
+    uint32_t *counts = calloc((size_t)total_blocks + 1, sizeof *counts);
+    if (!counts)
+        return -1;
+    size_t touched = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        if (plan->cell[i] == RP_CELL_OUTSIDE)
+            continue;
+        if (counts[block_of_cell(grid, plan->cell[i])]++ == 0)
+            touched++;
+    }
+    plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
+    if (!plan->blocks) {
+        free(counts);
+        return -1;
+    }
+    /* counts become start positions; blocks are listed as they are met. */
+    size_t start = 0;
+    for (uint64_t k = 0; k < total_blocks; k++) {
+        uint32_t c = counts[k];
+        if (c)
+            append_block(plan, grid, k, start, c);
+        counts[k] = (uint32_t)start;
+        start += c;
+    }
+    for (size_t i = 0; i < plan->npoints; i++) {
+        if (plan->cell[i] == RP_CELL_OUTSIDE)
+            continue;
+        plan->order[counts[block_of_cell(grid, plan->cell[i])]++] = (uint32_t)i;
+    }
+    free(counts);
+    return 0;
+}
+
+/* LSD radix sort of (block, index) pairs by block, 16 bits a pass over the
+ * bits the largest block number needs (up to 64); stable, so each block's
+ * points stay in input order. Two key and two index arrays: 24 bytes a
+ * point while it runs, for rasters with more blocks than points. */
+static int group_by_radix(rp_plan *plan, const rp_grid *grid, uint64_t total_blocks) {
+    size_t m = plan->inside ? plan->inside : 1;
+    uint64_t *key = malloc(m * sizeof *key), *key2 = malloc(m * sizeof *key2);
+    uint32_t *idx = plan->order, *idx2 = malloc(m * sizeof *idx2);
+    size_t *counts = malloc(65537 * sizeof *counts);
+    int rc = -1;
+    if (!key || !key2 || !idx2 || !counts)
+        goto done;
+    m = 0;
+    for (size_t i = 0; i < plan->npoints; i++) {
+        if (plan->cell[i] != RP_CELL_OUTSIDE) {
+            key[m] = block_of_cell(grid, plan->cell[i]);
+            idx[m++] = (uint32_t)i;
+        }
+    }
+    int key_bits = 0;
+    while (key_bits < 64 && (total_blocks - 1) >> key_bits)
+        key_bits++;
+    for (int shift = 0; shift < key_bits; shift += 16) {
+        memset(counts, 0, 65537 * sizeof *counts);
+        for (size_t i = 0; i < m; i++)
+            counts[((key[i] >> shift) & 0xffff) + 1]++;
+        for (size_t d = 0; d < 65536; d++)
+            counts[d + 1] += counts[d];
+        for (size_t i = 0; i < m; i++) {
+            size_t to = counts[(key[i] >> shift) & 0xffff]++;
+            key2[to] = key[i];
+            idx2[to] = idx[i];
+        }
+        uint64_t *tk = key;
+        key = key2;
+        key2 = tk;
+        uint32_t *ti = idx;
+        idx = idx2;
+        idx2 = ti;
+    }
+    if (idx != plan->order) { /* an odd number of passes: the result is in the spare */
+        memcpy(plan->order, idx, m * sizeof *idx);
+        idx2 = idx;
+    }
+    size_t touched = 0;
+    for (size_t i = 0; i < m; i++)
+        touched += i == 0 || key[i] != key[i - 1];
+    plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
+    if (!plan->blocks)
+        goto done;
+    size_t run_start = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (i + 1 == m || key[i + 1] != key[i]) {
+            append_block(plan, grid, key[i], run_start, i + 1 - run_start);
+            run_start = i + 1;
+        }
+    }
+    rc = 0;
+done:
+    free(key);
+    free(key2);
+    free(idx2);
+    free(counts);
+    return rc;
+}
+
+int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n) {
+    memset(plan, 0, sizeof *plan);
+    if (n > RP_PLAN_MAX_POINTS)
+        return -1;
+    uint64_t total_blocks = (uint64_t)grid->blocks_x * (uint64_t)grid->blocks_y;
+    plan->npoints = n;
+    plan->cell = malloc((n ? n : 1) * sizeof *plan->cell);
+    if (!plan->cell)
+        return -1;
+    locate_all(plan, grid, x, y);
+    plan->order = malloc((plan->inside ? plan->inside : 1) * sizeof *plan->order);
+    if (!plan->order) {
+        rp_plan_free(plan);
+        return -1;
+    }
+    /* A counting array is worth it while it is not much larger than the
+     * points themselves. */
+    uint64_t counting_limit = 4 * (uint64_t)plan->inside + 65536;
+    int rc = total_blocks <= counting_limit ? group_by_counting(plan, grid, total_blocks)
+                                            : group_by_radix(plan, grid, total_blocks);
+    if (rc != 0)
+        rp_plan_free(plan);
+    return rc;
+}
+
+void rp_plan_free(rp_plan *plan) {
+    if (!plan)
+        return;
+    free(plan->cell);
+    free(plan->order);
+    free(plan->blocks);
+    memset(plan, 0, sizeof *plan);
+}

@@ -1,0 +1,64 @@
+/*
+ * gdal_errors.c — capture GDAL's error messages on one thread.
+ *
+ * GDAL's CPLPushErrorHandlerEx stack is thread-local, so every worker pushes
+ * its own capture around its reads and no message crosses threads. The
+ * library never installs a process-wide handler (the CLI decides that).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cpl_error.h>
+
+#include "gdal_errors.h"
+
+static void copy_message(char *dst, size_t cap, const char *msg) {
+    size_t n = strlen(msg);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, msg, n);
+    dst[n] = '\0';
+    /* GDAL messages sometimes end with a newline; one line reads better. */
+    while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
+        dst[--n] = '\0';
+}
+
+static void CPL_STDCALL capture_handler(CPLErr level, CPLErrorNum num, const char *msg) {
+    (void)num;
+    rp_gdal_capture *cap = CPLGetErrorHandlerUserData();
+    if (!cap || !msg)
+        return;
+    bool network = strstr(msg, "HTTP") || strstr(msg, "CURL") || strstr(msg, "curl");
+    if (network)
+        copy_message(cap->http, sizeof cap->http, msg);
+    if (level < CE_Failure)
+        return;
+    if (cap->count == 0)
+        copy_message(cap->first, sizeof cap->first, msg);
+    if (cap->http[0] && !network)
+        snprintf(cap->last, sizeof cap->last, "%.250s [%.250s]", msg, cap->http);
+    else
+        copy_message(cap->last, sizeof cap->last, msg);
+    cap->count++;
+}
+
+void rp_gdal_capture_reset(rp_gdal_capture *cap) {
+    cap->count = 0;
+    cap->first[0] = '\0';
+    cap->last[0] = '\0';
+    cap->http[0] = '\0';
+}
+
+void rp_gdal_capture_push(rp_gdal_capture *cap) {
+    rp_gdal_capture_reset(cap);
+    CPLPushErrorHandlerEx(capture_handler, cap);
+}
+
+void rp_gdal_capture_pop(void) {
+    CPLPopErrorHandler();
+}
+
+const char *rp_gdal_capture_text(const rp_gdal_capture *cap) {
+    return cap->count ? cap->last : "";
+}

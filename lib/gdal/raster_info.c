@@ -1,0 +1,123 @@
+/*
+ * raster_info.c — what the planner needs to know of a raster and its bands:
+ * size, geotransform, block size, CRS, data type, nodata and masks, and the
+ * GeoTIFF per-block byte counts that --plan uses to estimate I/O.
+ *
+ * Threads: the caller's thread; it opens its own short-lived handle (the
+ * workers open theirs).
+ */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_string.h>
+
+#include "crs.h"
+#include "gdal_errors.h"
+#include "raster_info.h"
+#include "remote.h"
+
+rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
+                              rp_error *err) {
+    memset(info, 0, sizeof *info);
+    info->path = path;
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    GDALDatasetH ds =
+        rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
+    rp_gdal_capture_pop();
+    if (!ds)
+        return rp_error_set(err, RP_OPEN, "%s: cannot open raster: %s", path,
+                            cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
+    rp_status rc = RP_OK;
+    info->band_count = GDALGetRasterCount(ds);
+    if (info->band_count < 1) {
+        rc = rp_error_set(err, RP_OPEN, "%s: has no raster bands", path);
+        goto done;
+    }
+    double gt[6];
+    if (GDALGetGeoTransform(ds, gt) != CE_None) {
+        /* GDAL's default: pixel coordinates; still usable */
+        gt[0] = 0;
+        gt[1] = 1;
+        gt[2] = 0;
+        gt[3] = 0;
+        gt[4] = 0;
+        gt[5] = 1;
+    }
+    int bw, bh;
+    GDALGetBlockSize(GDALGetRasterBand(ds, 1), &bw, &bh);
+    if (!rp_grid_init(&info->grid, gt, GDALGetRasterXSize(ds), GDALGetRasterYSize(ds), bw, bh)) {
+        rc = rp_error_set(err, RP_OPEN, "%s: its geotransform cannot be inverted", path);
+        goto done;
+    }
+    info->srs = rp_crs_from_wkt(GDALGetProjectionRef(ds));
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    info->driver = strdup(drv ? GDALGetDriverShortName(drv) : "?");
+    if (!info->driver)
+        rc = rp_error_set(err, RP_NOMEM, "out of memory");
+done:
+    if (rc == RP_OK && open_ds)
+        *open_ds = ds; /* the caller reads the bands, then closes it */
+    else
+        GDALClose(ds);
+    return rc;
+}
+
+void rp_raster_info_free(rp_raster_info *info) {
+    if (!info)
+        return;
+    if (info->srs)
+        OSRDestroySpatialReference(info->srs);
+    free(info->driver);
+    memset(info, 0, sizeof *info);
+}
+
+rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,
+                            rp_error *err) {
+    memset(out, 0, sizeof *out);
+    int count = GDALGetRasterCount(ds);
+    if (band < 1 || band > count)
+        return rp_error_set(err, RP_USAGE, "%s: has no band %d (it has %d band%s)", path, band,
+                            count, count == 1 ? "" : "s");
+    GDALRasterBandH b = GDALGetRasterBand(ds, band);
+    out->band = band;
+    out->type = GDALGetRasterDataType(b);
+    out->type_size = GDALGetDataTypeSizeBytes(out->type);
+    if (out->type_size <= 0 || out->type_size > 16)
+        return rp_error_set(err, RP_READ, "%s: band %d has a data type rasterpool cannot read (%s)",
+                            path, band, GDALGetDataTypeName(out->type));
+    GDALGetBlockSize(b, &out->block_w, &out->block_h);
+    int has = 0;
+    if (out->type == GDT_Int64) {
+        out->nodata_i64 = GDALGetRasterNoDataValueAsInt64(b, &has);
+    } else if (out->type == GDT_UInt64) {
+        out->nodata_u64 = GDALGetRasterNoDataValueAsUInt64(b, &has);
+    } else {
+        out->nodata = GDALGetRasterNoDataValue(b, &has);
+    }
+    out->has_nodata = has != 0;
+    /* A Float32 band's nodata beyond the float range can equal no pixel
+     * (and casting it would be undefined). */
+    if ((out->type == GDT_Float32 || out->type == GDT_CFloat32) && isfinite(out->nodata) &&
+        fabs(out->nodata) > FLT_MAX)
+        out->has_nodata = false;
+    int flags = GDALGetMaskFlags(b);
+    /* Nodata is compared directly; an all-valid mask needs nothing. Any other
+     * mask (per-dataset, alpha, explicit per-band) is read with the block. */
+    out->read_mask = !(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA);
+    out->mask_per_dataset = (flags & GMF_PER_DATASET) != 0;
+    return RP_OK;
+}
+
+int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y) {
+    char key[64];
+    snprintf(key, sizeof key, "BLOCK_SIZE_%" PRId64 "_%" PRId64, block_x, block_y);
+    const char *v = GDALGetMetadataItem(GDALGetRasterBand(ds, band), key, "TIFF");
+    if (!v)
+        return -1;
+    return strtoll(v, NULL, 10);
+}

@@ -1,0 +1,57 @@
+/*
+ * raster_info.h — what a job needs to know of a raster and its bands before
+ * it reads pixels: size, geotransform, blocks, CRS, type, nodata, masks
+ * (raster_info.c).
+ */
+#ifndef RP_RASTER_INFO_H
+#define RP_RASTER_INFO_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include "grid.h"
+#include "rasterpool.h"
+
+/* What the job needs to know of one band. */
+typedef struct rp_band_info {
+    int band; /* 1-based */
+    GDALDataType type;
+    int type_size;
+    int block_w, block_h; /* this band's own blocks */
+    bool has_nodata;
+    double nodata;        /* for types up to 32 bits and floats */
+    int64_t nodata_i64;   /* GDT_Int64 */
+    uint64_t nodata_u64;  /* GDT_UInt64 */
+    bool read_mask;       /* a mask band (per-dataset, alpha, or explicit) must be read */
+    bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */
+} rp_band_info;
+
+/* One raster's metadata, read on the caller's thread before planning. */
+typedef struct rp_raster_info {
+    const char *path;
+    rp_grid grid; /* with band 1's block size */
+    OGRSpatialReferenceH srs; /* NULL when the raster has none */
+    int band_count;
+    char *driver;
+    uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
+    bool block_bytes_known;
+    /* Set and freed by the extract job (extract/vrt_sources.c), not here. */
+    struct rp_vrt *vrt;  /* a VRT's bands and sources, or NULL */
+    char vrt_why[256];   /* a VRT without `vrt`: why it is read through GDAL */
+} rp_raster_info;
+
+/* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. With
+ * open_ds, the dataset stays open for the caller (who closes it) on success. */
+rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
+                              rp_error *err);
+void rp_raster_info_free(rp_raster_info *info);
+/* Band metadata; RP_USAGE when the raster has no such band. */
+rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,
+                            rp_error *err);
+/* The stored size of one block of a band from the GeoTIFF BLOCK_SIZE_x_y
+ * metadata; -1 when unknown. */
+int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * points_csv_pieces.c — pass 1 of a large CSV file in parallel: the data
+ * rows are cut into byte pieces, each parsed by a pool worker, and joined in
+ * file order, with the same points, bad rows and warnings as reading row by
+ * row gives.
+ *
+ * Where a record starts cannot be known from the middle of a file: a line
+ * end may sit inside a quoted field. So each piece begins speculatively
+ * just after the first line end at or after its nominal byte (found by the
+ * caller), and parses the records that start before the next piece's
+ * speculative beginning; it reports `end`, the first record at or after that
+ * beginning. The pieces are checked in order: piece k+1 is right when its
+ * first record is piece k's `end` (both are then true record starts, and
+ * from there the two parses are the same text read the same way).
+ * Otherwise piece k+1 and the rest of its wave are thrown away and the next
+ * wave starts at piece k's `end`, which is a true record start. Every wave
+ * keeps at least its first piece, so the work always moves on; a file
+ * without quoted line ends never redoes anything.
+ *
+ * Pieces are size / (8 x threads), between 256 KiB and 8 MiB, and run in
+ * waves of two a worker, so memory in flight is bounded by the wave (the
+ * pieces' bytes and their points) whatever the file size. Each accepted
+ * piece becomes one slice of pass 2.
+ *
+ * Threads: workers parse their own piece into their own buffers and read
+ * only the shared, read-only rp_points (columns, delimiter); the file is
+ * read with pread on one shared descriptor. The caller's thread joins the
+ * pieces and prints warnings. Lines are counted relative to each piece's
+ * beginning and made absolute when the pieces are joined.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "points_internal.h"
+#include "pool.h"
+
+enum { MIN_PIECE = 256 << 10, MAX_PIECE = 8 << 20, FIRST_MARGIN = 64 << 10 };
+
+typedef struct kept_bad {
+    uint64_t line; /* relative to the piece's beginning */
+    char why[RP_POINTS_WHY];
+} kept_bad;
+
+typedef struct piece {
+    uint64_t begin, stop; /* records starting in [begin, stop) are this piece's */
+    /* results */
+    uint64_t first, end;           /* offsets of the first record and of the next piece's */
+    uint64_t first_line, end_line; /* relative lines of those two records */
+    rp_points part;                /* its points: x, y, bad, n, nbad only */
+    size_t cap;
+    kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
+    char *buf;
+    size_t buf_cap;
+} piece;
+
+typedef struct pieces_job {
+    const rp_points *pts;
+    int fd;
+    uint64_t size;
+    piece *pieces; /* the wave's */
+} pieces_job;
+
+static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const rp_points *pts,
+                         rp_error *err) {
+    int got = rp_points_pread(fd, buf, len, offset);
+    if (got == 0)
+        return RP_OK;
+    return rp_error_set(err, RP_READ, "%s: %s", pts->display_name,
+                        got < 0 ? strerror(errno) : "the file shrank while being read");
+}
+
+/* One pass over the piece's bytes [begin, begin + len). Returns 1 when done,
+ * 0 when a record runs past the bytes read (read more and parse again). */
+static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *rc, rp_error *err) {
+    const rp_points *pts = job->pts;
+    bool to_eof = p->begin + len >= job->size;
+    p->part.n = p->part.nbad = 0;
+    p->first = p->end = UINT64_MAX;
+    rp_csv_reader *reader = rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
+    if (!reader) {
+        *rc = rp_error_set(err, RP_NOMEM, "out of memory");
+        return 1;
+    }
+    rp_csv_record rec;
+    int got;
+    while ((got = rp_csv_read(reader, &rec)) == 1) {
+        if (rec.offset >= p->stop) {
+            p->end = rec.offset;
+            p->end_line = rec.line;
+            break;
+        }
+        if (p->first == UINT64_MAX) {
+            p->first = rec.offset;
+            p->first_line = rec.line;
+        }
+        double x = NAN, y = NAN;
+        char why[RP_POINTS_WHY];
+        bool ok = rp_points_parse_xy(pts, &rec, &x, &y, why);
+        if (rp_points_push(&p->part, &p->cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+            *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
+            break;
+        }
+        if (!ok && p->part.nbad <= RP_POINTS_MAX_WARNINGS + 1) {
+            kept_bad *k = &p->kept[p->part.nbad - 1];
+            k->line = rec.line;
+            memcpy(k->why, why, sizeof why);
+        }
+    }
+    rp_csv_reader_free(reader);
+    if (*rc == RP_OK && got < 0)
+        *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
+    if (*rc != RP_OK)
+        return 1;
+    if (p->end == UINT64_MAX) { /* the bytes ended before a record at or after stop */
+        if (!to_eof)
+            return 0;
+        p->end = job->size;
+    }
+    if (p->first == UINT64_MAX) {
+        p->first = p->end;
+        p->first_line = p->end_line;
+    }
+    return 1;
+}
+
+static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) {
+    (void)state;
+    const pieces_job *job = vjob;
+    piece *p = &job->pieces[task];
+    uint64_t margin = FIRST_MARGIN;
+    for (;;) {
+        uint64_t want = p->stop - p->begin + margin;
+        if (p->begin + want > job->size)
+            want = job->size - p->begin;
+        if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD)
+            return rp_error_set(err, RP_READ,
+                                "%s: a record near byte %llu is longer than %zu MiB (an "
+                                "unclosed quote?)",
+                                job->pts->display_name, (unsigned long long)p->stop,
+                                RP_CSV_MAX_RECORD >> 20);
+        if (want > p->buf_cap) {
+            char *grown = realloc(p->buf, (size_t)want);
+            if (!grown)
+                return rp_error_set(err, RP_NOMEM, "out of memory");
+            p->buf = grown;
+            p->buf_cap = (size_t)want;
+        }
+        rp_status rc = read_at(job->fd, p->buf, (size_t)want, p->begin, job->pts, err);
+        if (rc != RP_OK)
+            return rc;
+        if (parse_piece(job, p, (size_t)want, &rc, err))
+            return rc;
+        margin *= 4;
+    }
+}
+
+/* The first record start at or after `at`, were no line end quoted: just
+ * after the first '\n' at or after at - 1. The file's size when none. */
+static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_points *pts,
+                                   uint64_t *start, rp_error *err) {
+    char buf[4096];
+    for (uint64_t pos = at - 1; pos < size; pos += sizeof buf) {
+        size_t len = size - pos < sizeof buf ? (size_t)(size - pos) : sizeof buf;
+        rp_status rc = read_at(fd, buf, len, pos, pts, err);
+        if (rc != RP_OK)
+            return rc;
+        const char *nl = memchr(buf, '\n', len);
+        if (nl) {
+            *start = pos + (uint64_t)(nl - buf) + 1;
+            return RP_OK;
+        }
+    }
+    *start = size;
+    return RP_OK;
+}
+
+/* Appends an accepted piece to the points, warning about its bad rows with
+ * absolute line numbers (line_of_first: the absolute line of its first
+ * record), and starts its slice for pass 2. The piece kept the reasons of
+ * its first RP_POINTS_MAX_WARNINGS + 1 bad rows: enough for every warning
+ * and the note after them, whatever came before. */
+static rp_status join_piece(const rp_points_options *opts, rp_points *pts, size_t *cap,
+                            const piece *p, uint64_t line_of_first, rp_error *err) {
+    const rp_points *part = &p->part;
+    size_t bad_before = pts->nbad;
+    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first) != 0) ||
+        rp_points_append(pts, cap, part) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory reading points");
+    for (size_t k = 0; k < part->nbad && k <= RP_POINTS_MAX_WARNINGS; k++) {
+        char where[32];
+        snprintf(where, sizeof where, "%llu",
+                 (unsigned long long)(line_of_first + p->kept[k].line - p->first_line));
+        rp_points_warn_bad(opts, pts, bad_before + k + 1, where, p->kept[k].why);
+    }
+    return RP_OK;
+}
+
+rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, int fd,
+                                uint64_t offset, uint64_t line, uint64_t size, rp_error *err) {
+    int threads = rp_pool_threads(opts->pool);
+    size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
+    uint64_t piece_bytes = size / (8 * (uint64_t)(threads > 0 ? threads : 1));
+    piece_bytes = piece_bytes < MIN_PIECE   ? MIN_PIECE
+                  : piece_bytes > MAX_PIECE ? MAX_PIECE
+                                            : piece_bytes;
+    piece *pieces = calloc(wave, sizeof *pieces);
+    if (!pieces)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    pieces_job job = {.pts = pts, .fd = fd, .size = size, .pieces = pieces};
+    size_t cap = 0;
+    rp_status rc = RP_OK;
+    uint64_t start = offset;    /* a true record start (or a blank line's) */
+    uint64_t start_line = line; /* the absolute line there */
+    while (rc == RP_OK && start < size) {
+        /* the wave's pieces: the first at the true start, the others at
+         * speculative starts after each nominal piece_bytes */
+        size_t count = 0;
+        uint64_t begin = start;
+        while (count < wave && begin < size && rc == RP_OK) {
+            pieces[count].begin = begin;
+            uint64_t nominal = begin + piece_bytes;
+            uint64_t stop = size;
+            if (nominal < size)
+                rc = speculative_start(fd, nominal, size, pts, &stop, err);
+            pieces[count].stop = stop;
+            count++;
+            begin = stop;
+        }
+        if (rc != RP_OK)
+            break;
+        rp_pool_job pj = {.ntasks = count,
+                          .ctx = &job,
+                          .run = run_piece,
+                          .progress = opts->progress,
+                          .progress_user = opts->progress_user,
+                          .progress_message = "reading points"};
+        rc = rp_pool_run(opts->pool, &pj, err);
+        /* join in order while each piece starts where the one before ended;
+         * line numbers: the first piece's beginning is at start_line */
+        uint64_t line_at_begin = start_line;
+        for (size_t k = 0; rc == RP_OK && k < count; k++) {
+            const piece *p = &pieces[k];
+            if (k > 0 && p->first != pieces[k - 1].end)
+                break; /* piece k began inside a quoted field: redo from there */
+            uint64_t line_of_first = line_at_begin + p->first_line;
+            rc = join_piece(opts, pts, &cap, p, line_of_first, err);
+            start = p->end;
+            start_line = line_of_first + (p->end_line - p->first_line);
+            /* the next piece's first record is this piece's end: its line */
+            line_at_begin = start_line;
+            if (k + 1 < count)
+                line_at_begin -= pieces[k + 1].first_line;
+        }
+        if (rc == RP_OK && opts->progress &&
+            opts->progress((double)start / (double)size, "reading points", opts->progress_user))
+            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    }
+    for (size_t k = 0; k < wave; k++) {
+        free(pieces[k].part.x);
+        free(pieces[k].part.y);
+        free(pieces[k].part.bad);
+        free(pieces[k].buf);
+    }
+    free(pieces);
+    return rc;
+}

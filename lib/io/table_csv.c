@@ -1,0 +1,409 @@
+/*
+ * table_csv.c — the output table as CSV text.
+ *
+ * A CSV input row is copied byte for byte, padded with empty fields when it
+ * is shorter than the header (so values always land under their own
+ * column names), and the values are appended with the input's delimiter. A
+ * vector input row becomes x, y and its fields.
+ *
+ * CSV input is read again in slices that the pool's workers format in
+ * parallel (see "slices" below); the caller's thread writes them in order.
+ * Vector input, and CSV that cannot be read again by offset, go row by row
+ * on the caller's thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ogr_api.h>
+
+#include "error.h"
+#include "pool.h"
+#include "table_internal.h"
+#include "valfmt.h"
+
+enum { MAX_ROW_WARNINGS = 10 };
+
+/* A growable byte buffer for one output row. */
+typedef struct row_buffer {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} row_buffer;
+
+static void put_bytes(row_buffer *b, const char *s, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+static void put_char(row_buffer *b, char c) {
+    put_bytes(b, &c, 1);
+}
+
+static void put_string(row_buffer *b, const char *s) {
+    put_bytes(b, s, strlen(s));
+}
+
+/* s as one CSV field, quoted when it holds the delimiter, a quote or a line
+ * end. */
+static void put_field(row_buffer *b, const char *s, char delimiter) {
+    if (!strchr(s, delimiter) && !strpbrk(s, "\"\n\r")) {
+        put_string(b, s);
+        return;
+    }
+    put_char(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            put_char(b, '"');
+        put_char(b, *s);
+    }
+    put_char(b, '"');
+}
+
+static void put_header(row_buffer *b, const rp_table_spec *spec, char d) {
+    const rp_points *pts = spec->points;
+    if (pts->is_csv) {
+        put_bytes(b, pts->header, pts->header_len);
+    } else {
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
+        put_string(b, "x");
+        put_char(b, d);
+        put_string(b, "y");
+        for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++) {
+            put_char(b, d);
+            put_field(b, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)), d);
+        }
+    }
+    for (int c = 0; c < spec->ncolumns; c++) {
+        put_char(b, d);
+        put_field(b, spec->columns[c].name, d);
+        if (spec->with_status) {
+            put_char(b, d);
+            put_field(b, spec->columns[c].status_name, d);
+        }
+    }
+    put_char(b, '\n');
+}
+
+static void put_vector_row(row_buffer *b, const rp_points *pts, OGRFeatureH feat, size_t i,
+                           char d) {
+    char num[RP_VALFMT_MAX];
+    if (!pts->bad[i]) {
+        put_bytes(b, num, rp_format_double(num, pts->x[i]));
+        put_char(b, d);
+        put_bytes(b, num, rp_format_double(num, pts->y[i]));
+    } else {
+        put_char(b, d);
+    }
+    OGRFeatureDefnH defn = OGR_F_GetDefnRef(feat);
+    for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++) {
+        put_char(b, d);
+        if (OGR_F_IsFieldSetAndNotNull(feat, f))
+            put_field(b, OGR_F_GetFieldAsString(feat, f), d);
+    }
+}
+
+static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
+    char num[RP_VALFMT_MAX];
+    for (int c = 0; c < spec->ncolumns; c++) {
+        const rp_value_column *col = &spec->columns[c];
+        put_char(b, d);
+        if (col->status[i] == RP_POINT_OK)
+            put_bytes(b, num,
+                      rp_format_value(num, col->band.type,
+                                      col->values + i * (size_t)col->band.type_size));
+        if (spec->with_status) {
+            put_char(b, d);
+            put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
+        }
+    }
+    put_char(b, '\n');
+}
+
+/* Writes the whole buffer. A signal that interrupts a write to a pipe is
+ * the caller's to judge (progress): stop with RP_INTERRUPTED, or go on. */
+static rp_status write_all(FILE *out, const char *data, size_t len, const rp_table_spec *spec,
+                           size_t row, rp_error *err) {
+    while (len > 0) {
+        errno = 0;
+        size_t put = fwrite(data, 1, len, out);
+        data += put;
+        len -= put;
+        if (len == 0)
+            break;
+        if (errno != EINTR)
+            return rp_error_set(err, RP_WRITE, "cannot write the output (row %zu): %s", row,
+                                strerror(errno));
+        clearerr(out);
+        if (spec->progress && spec->progress(0, "writing", spec->progress_user) != 0)
+            return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    }
+    return RP_OK;
+}
+
+/* A row longer than the header: its values cannot line up with their
+ * names. Said for the first few (in row order). */
+static void warn_long_row(const rp_table_spec *spec, uint64_t line, size_t nfields, size_t *count) {
+    const rp_points *pts = spec->points;
+    if (spec->log && *count < MAX_ROW_WARNINGS)
+        fprintf(spec->log,
+                "rasterpool: %s:%llu: the row has %zu fields, the header %zu: its values "
+                "follow its last field\n",
+                pts->display_name, (unsigned long long)line, nfields, pts->header_fields);
+    (*count)++;
+}
+
+/* After the last row: the total, when there were more than were shown. */
+static void total_long_rows(const rp_table_spec *spec, size_t count) {
+    if (spec->log && count > MAX_ROW_WARNINGS)
+        fprintf(spec->log, "rasterpool: %s: %zu rows are longer than the header in all\n",
+                spec->points->display_name, count);
+}
+
+/* A CSV input row byte for byte, then its values. */
+static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec,
+                        size_t i, char d) {
+    const rp_points *pts = spec->points;
+    put_bytes(b, rec->raw, rec->raw_len);
+    if (rec->open_quote)
+        put_char(b, '"'); /* close it, or the values would sit inside it */
+    for (size_t k = rec->nfields; k < pts->header_fields; k++)
+        put_char(b, d);
+    put_values(b, spec, i, d);
+}
+
+static rp_status changed_error(const rp_table_spec *spec, rp_error *err) {
+    return rp_error_set(err, RP_READ, "%s: the points changed while being read",
+                        spec->points->display_name);
+}
+
+/* ---------------------------------------------------------------------------
+ * CSV input: slices formatted in parallel.
+ *
+ * Pass 1 noted where every slice of rows starts. Slices
+ * go in waves of two a worker: each task reads its slice's bytes with pread
+ * (the file, or the spool of standard input), splits it with a memory CSV
+ * reader and formats its rows into its own buffer; then the caller writes
+ * the wave's buffers in order, with the warnings about long rows. Buffers
+ * are reused from wave to wave: memory is bounded by the wave, whatever the
+ * number of points. Output bytes do not depend on the thread count.
+ */
+
+typedef struct slice_out {
+    char *in; /* the slice's bytes */
+    size_t in_cap;
+    row_buffer out;   /* its formatted rows */
+    size_t long_rows; /* rows longer than the header */
+    uint64_t long_line[MAX_ROW_WARNINGS];
+    size_t long_fields[MAX_ROW_WARNINGS];
+} slice_out;
+
+typedef struct slice_job {
+    const rp_table_spec *spec;
+    int fd;            /* read with pread only: shared by the workers */
+    uint64_t text_end; /* where the last slice ends */
+    size_t first;      /* the wave's first slice */
+    slice_out *outs;   /* one per task of the wave */
+} slice_job;
+
+static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, size_t len,
+                            rp_error *err) {
+    if (len > o->in_cap) {
+        char *grown = realloc(o->in, len);
+        if (!grown)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        o->in = grown;
+        o->in_cap = len;
+    }
+    int got = rp_points_pread(job->fd, o->in, len, begin);
+    if (got > 0)
+        return changed_error(job->spec, err);
+    if (got < 0)
+        return rp_error_set(err, RP_READ, "%s: cannot read the points again: %s",
+                            job->spec->points->display_name, strerror(errno));
+    return RP_OK;
+}
+
+static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *err) {
+    (void)state;
+    const slice_job *job = vjob;
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    slice_out *o = &job->outs[task];
+    size_t s = job->first + task;
+    uint64_t begin = pts->slices[s].offset;
+    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
+    if (end < begin)
+        return changed_error(spec, err);
+    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
+    if (rc != RP_OK)
+        return rc;
+    rp_csv_reader *reader = rp_csv_reader_new_mem(o->in, (size_t)(end - begin), pts->delimiter,
+                                                  pts->slices[s].line, begin);
+    if (!reader)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    size_t row = pts->slices[s].first_row;
+    size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    o->out.len = 0;
+    o->long_rows = 0;
+    rp_csv_record rec;
+    int got;
+    while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+        put_csv_row(&o->out, spec, &rec, row++, pts->delimiter);
+        if (rec.nfields > pts->header_fields) {
+            if (o->long_rows < MAX_ROW_WARNINGS) {
+                o->long_line[o->long_rows] = rec.line;
+                o->long_fields[o->long_rows] = rec.nfields;
+            }
+            o->long_rows++;
+        }
+    }
+    rp_csv_reader_free(reader);
+    if (got != 0 || row != last)
+        return changed_error(spec, err);
+    return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
+}
+
+/* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
+ * the points are not a regular file that can be read again by offset. */
+static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
+    struct stat st;
+    int fd = -1;
+    *own = false;
+    if (pts->spool) {
+        if (fflush(pts->spool) != 0)
+            return -1;
+        fd = fileno(pts->spool);
+        *text_end = pts->spool_len;
+        return fd;
+    }
+    fd = open(pts->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    *own = true;
+    *text_end = (uint64_t)st.st_size;
+    return fd;
+}
+
+static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, uint64_t text_end,
+                                  rp_error *err) {
+    const rp_points *pts = spec->points;
+    int threads = rp_pool_threads(spec->pool);
+    size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
+    slice_out *outs = calloc(wave, sizeof *outs);
+    if (!outs)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    slice_job job = {.spec = spec, .fd = fd, .text_end = text_end, .outs = outs};
+    rp_status rc = RP_OK;
+    size_t long_rows = 0;
+    for (size_t first = 0; rc == RP_OK && first < pts->nslices; first += wave) {
+        job.first = first;
+        rp_pool_job pj = {.ntasks = pts->nslices - first < wave ? pts->nslices - first : wave,
+                          .ctx = &job,
+                          .run = format_slice,
+                          .progress = spec->progress,
+                          .progress_user = spec->progress_user,
+                          .progress_message = "writing"};
+        rc = rp_pool_run(spec->pool, &pj, err);
+        for (size_t k = 0; rc == RP_OK && k < pj.ntasks; k++) {
+            for (size_t w = 0; w < outs[k].long_rows && w < MAX_ROW_WARNINGS; w++)
+                warn_long_row(spec, outs[k].long_line[w], outs[k].long_fields[w], &long_rows);
+            if (outs[k].long_rows > MAX_ROW_WARNINGS)
+                long_rows += outs[k].long_rows - MAX_ROW_WARNINGS;
+            size_t s = first + k;
+            rc = write_all(out, outs[k].out.data, outs[k].out.len, spec,
+                           s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
+        }
+    }
+    total_long_rows(spec, long_rows);
+    for (size_t k = 0; k < wave; k++) {
+        free(outs[k].in);
+        free(outs[k].out.data);
+    }
+    free(outs);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Row by row: vector input, or CSV that cannot be read again by offset. */
+static rp_status write_rows(FILE *out, const rp_table_spec *spec, rp_error *err) {
+    rp_points *pts = spec->points;
+    char d = pts->is_csv ? pts->delimiter : ',';
+    rp_points_rows *rows = rp_points_rows_begin(pts, err);
+    if (!rows)
+        return err->code;
+    row_buffer b = {0};
+    rp_status rc = RP_OK;
+    const rp_csv_record *rec = NULL;
+    OGRFeatureH feat = NULL;
+    size_t i = 0, long_rows = 0;
+    int got;
+    while (rc == RP_OK && (got = rp_points_rows_next(rows, &rec, &feat)) == 1) {
+        if (i >= pts->n) {
+            got = -1;
+            break;
+        }
+        b.len = 0;
+        if (rec) {
+            put_csv_row(&b, spec, rec, i, d);
+            if (rec->nfields > pts->header_fields)
+                warn_long_row(spec, rec->line, rec->nfields, &long_rows);
+        } else {
+            put_vector_row(&b, pts, feat, i, d);
+            put_values(&b, spec, i, d);
+        }
+        if (b.failed)
+            rc = rp_error_set(err, RP_NOMEM, "out of memory writing row %zu", i + 1);
+        else
+            rc = write_all(out, b.data, b.len, spec, i + 1, err);
+        i++;
+        if (rc == RP_OK)
+            rc = rp_table_row_written(spec, i, err);
+    }
+    if (rc == RP_OK)
+        rc = rp_table_rows_complete(spec, i, got, err);
+    total_long_rows(spec, long_rows);
+    rp_points_rows_end(rows);
+    free(b.data);
+    return rc;
+}
+
+rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err) {
+    rp_points *pts = spec->points;
+    char d = pts->is_csv ? pts->delimiter : ',';
+    row_buffer b = {0};
+    put_header(&b, spec, d);
+    rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
+                            : write_all(out, b.data, b.len, spec, 0, err);
+    free(b.data);
+    if (rc != RP_OK)
+        return rc;
+    uint64_t text_end = 0;
+    bool own_fd = false;
+    int fd = pts->is_csv && spec->pool ? open_text(pts, &text_end, &own_fd) : -1;
+    if (fd < 0)
+        return write_rows(out, spec, err);
+    rc = write_csv_slices(out, spec, fd, text_end, err);
+    if (own_fd)
+        close(fd);
+    return rc;
+}

@@ -1,0 +1,275 @@
+/*
+ * table_out.c — where the output table goes, and putting it in place.
+ *
+ * Standard output, and paths that are not regular files (/dev/null, a FIFO),
+ * are written directly. Anything else is written into a staging folder
+ * beside the destination (".rasterpool-PID-NAME.tmp") and moved into place
+ * only when the writer finished without error, every file of it (formats
+ * such as Shapefile or MapInfo write several), so a failed or interrupted
+ * run leaves nothing half-written; on failure the staging folder is
+ * removed. A single-file output replaces an old one atomically (rename).
+ *
+ * Threads: the caller's thread only.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_string.h>
+#include <ogr_api.h>
+
+#include "gdal_errors.h"
+#include "table_internal.h"
+
+static const char *extension_of(const char *path) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    return (!dot || (slash && dot < slash)) ? "" : dot + 1;
+}
+
+static bool is_stdout(const char *path) {
+    return !path || strcmp(path, "-") == 0;
+}
+
+bool rp_table_is_text(const char *path) {
+    if (is_stdout(path))
+        return true;
+    const char *ext = extension_of(path);
+    return !*ext || strcasecmp(ext, "csv") == 0 || strcasecmp(ext, "tsv") == 0 ||
+           strcasecmp(ext, "txt") == 0;
+}
+
+GDALDriverH rp_table_driver_for(const char *path) {
+    const char *ext = extension_of(path);
+    for (int i = 0; *ext && i < GDALGetDriverCount(); i++) {
+        GDALDriverH d = GDALGetDriver(i);
+        if (!GDALGetMetadataItem(d, GDAL_DCAP_VECTOR, NULL) ||
+            !GDALGetMetadataItem(d, GDAL_DCAP_CREATE, NULL))
+            continue;
+        const char *exts = GDALGetMetadataItem(d, GDAL_DMD_EXTENSIONS, NULL);
+        if (!exts)
+            exts = GDALGetMetadataItem(d, GDAL_DMD_EXTENSION, NULL);
+        char **list = exts ? CSLTokenizeString2(exts, " ", 0) : NULL;
+        bool match = false;
+        for (char **e = list; e && *e; e++)
+            match = match || strcasecmp(*e, ext) == 0;
+        CSLDestroy(list);
+        if (match)
+            return d;
+    }
+    return NULL;
+}
+
+/* A path that exists and is not a regular file is written directly:
+ * renaming over it would replace it. */
+static bool is_special_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* "dir/name.ext" -> "dir" (or "." when there is no folder part). */
+static char *folder_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir) {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    return dir;
+}
+
+static const char *base_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+rp_status rp_table_check_output(const char *path, rp_error *err) {
+    struct stat st;
+    if (!is_stdout(path) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return rp_error_set(err, RP_USAGE, "%s: is a folder; -o takes a file name", path);
+    if (is_stdout(path) || is_special_file(path))
+        return RP_OK;
+    if (!rp_table_is_text(path) && !rp_table_driver_for(path))
+        return rp_error_set(err, RP_USAGE,
+                            "%s: no GDAL vector driver writes '.%s' files (use .csv, .gpkg, "
+                            ".fgb, .geojson, .shp, ...)",
+                            path, extension_of(path));
+    char *dir = folder_of(path);
+    if (!dir)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status rc = RP_OK;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = rp_error_set(err, RP_WRITE, "%s: the folder %s does not exist", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot write in %s: %s", path, dir, strerror(errno));
+    free(dir);
+    return rc;
+}
+
+/* True when name is among names (case-insensitive: most formats are). */
+static bool name_taken(char **names, const char *name) {
+    for (char **n = names; n && *n; n++)
+        if (strcasecmp(*n, name) == 0)
+            return true;
+    return false;
+}
+
+/* The input's column names, as the output will carry them. */
+static char **input_names(rp_points *pts) {
+    if (pts->is_csv)
+        return CSLDuplicate(pts->header_names);
+    char **names = CSLAddString(CSLAddString(NULL, "x"), "y");
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
+    for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++)
+        names = CSLAddString(names, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)));
+    return names;
+}
+
+/* Makes *name unique among names (appending _2, _3, ...) and adds it. */
+static rp_status claim_name(char ***names, char **name, FILE *log, rp_error *err) {
+    if (name_taken(*names, *name)) {
+        size_t cap = strlen(*name) + 16;
+        char *fresh = malloc(cap);
+        if (!fresh)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        for (int k = 2;; k++) {
+            snprintf(fresh, cap, "%s_%d", *name, k);
+            if (!name_taken(*names, fresh))
+                break;
+        }
+        if (log)
+            fprintf(log, "rasterpool: the input already has a column '%s': the new one is '%s'\n",
+                    *name, fresh);
+        free(*name);
+        *name = fresh;
+    }
+    *names = CSLAddString(*names, *name);
+    return RP_OK;
+}
+
+rp_status rp_table_unique_names(rp_points *pts, rp_value_column *cols, int ncols, bool with_status,
+                                FILE *log, rp_error *err) {
+    char **names = input_names(pts);
+    rp_status rc = RP_OK;
+    for (int c = 0; c < ncols && rc == RP_OK; c++) {
+        rc = claim_name(&names, &cols[c].name, log, err);
+        if (rc == RP_OK && with_status)
+            rc = claim_name(&names, &cols[c].status_name, log, err);
+    }
+    CSLDestroy(names);
+    return rc;
+}
+
+rp_status rp_table_row_written(const rp_table_spec *spec, size_t rows, rp_error *err) {
+    if (!spec->progress || (rows & 0xffff) != 0)
+        return RP_OK;
+    double fraction = (double)rows / (double)spec->points->n;
+    if (spec->progress(fraction, "writing", spec->progress_user) != 0)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    return RP_OK;
+}
+
+rp_status rp_table_rows_complete(const rp_table_spec *spec, size_t rows, int last_read,
+                                 rp_error *err) {
+    if (last_read < 0 || rows != spec->points->n)
+        return rp_error_set(err, RP_READ, "%s: the points changed while being read",
+                            spec->points->display_name);
+    return RP_OK;
+}
+
+static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec *spec,
+                          rp_error *err) {
+    if (drv)
+        return rp_table_write_ogr(drv, path, spec, err);
+    FILE *out = fopen(path, "wb");
+    if (!out)
+        return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, strerror(errno));
+    setvbuf(out, NULL, _IOFBF, 1 << 16);
+    rp_status rc = rp_table_write_csv(out, spec, err);
+    if (fclose(out) != 0 && rc == RP_OK)
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Moves every file of the staging folder into dir, or deletes them all. */
+static rp_status finish_staging(const char *staging, const char *dir, const char *path,
+                                GDALDriverH drv, bool keep, rp_error *err) {
+    DIR *d = opendir(staging);
+    if (!d)
+        return keep ? rp_error_set(err, RP_WRITE, "%s: staging folder vanished", path) : RP_OK;
+    char **names = NULL;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+            names = CSLAddString(names, e->d_name), count++;
+    closedir(d);
+    rp_status rc = RP_OK;
+    if (keep && count > 1 && drv && access(path, F_OK) == 0) {
+        /* an old dataset of several files: remove it whole first, so no
+         * stale sidecar of it stays beside the new one */
+        rp_gdal_capture cap;
+        rp_gdal_capture_push(&cap);
+        GDALDeleteDataset(drv, path);
+        rp_gdal_capture_pop();
+    }
+    for (int i = 0; i < count; i++) {
+        char *from = CPLStrdup(CPLFormFilename(staging, names[i], NULL));
+        char *to = CPLStrdup(CPLFormFilename(dir, names[i], NULL));
+        if (keep && rc == RP_OK && rename(from, to) != 0)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
+                              to, strerror(errno));
+        if (!keep || rc != RP_OK)
+            unlink(from);
+        CPLFree(from);
+        CPLFree(to);
+    }
+    CSLDestroy(names);
+    rmdir(staging);
+    return rc;
+}
+
+rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err) {
+    if (is_stdout(path)) {
+        rp_status rc = rp_table_write_csv(stdout, spec, err);
+        if (fflush(stdout) != 0 && rc == RP_OK)
+            rc =
+                rp_error_set(err, RP_WRITE, "cannot write to standard output: %s", strerror(errno));
+        return rc;
+    }
+    rp_status rc = RP_OK;
+    GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
+    if (is_special_file(path))
+        return write_to(path, drv, spec, err);
+    char *dir = folder_of(path);
+    size_t cap = strlen(path) + 64;
+    char *staging = malloc(cap);
+    if (!dir || !staging) {
+        free(dir);
+        free(staging);
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    snprintf(staging, cap, "%s/.rasterpool-%ld-%s.tmp", dir, (long)getpid(), base_of(path));
+    if (mkdir(staging, 0700) != 0) {
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot create the staging folder %s: %s", path,
+                          staging, strerror(errno));
+    } else {
+        char *target = CPLStrdup(CPLFormFilename(staging, base_of(path), NULL));
+        rc = write_to(target, drv, spec, err);
+        CPLFree(target);
+        rp_status placed = finish_staging(staging, dir, path, drv, rc == RP_OK, err);
+        if (rc == RP_OK)
+            rc = placed;
+    }
+    free(dir);
+    free(staging);
+    return rc;
+}
