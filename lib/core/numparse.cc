@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "numtext.h"
+
 namespace {
 const double_conversion::StringToDoubleConverter &converter() {
     static const double_conversion::StringToDoubleConverter c(
@@ -26,9 +28,7 @@ const double_conversion::StringToDoubleConverter &converter() {
 }
 } // namespace
 
-extern "C" bool rp_parse_decimal(const char *s, size_t len, double *out);
-
-extern "C" bool rp_parse_decimal(const char *s, size_t len, double *out) {
+bool rp_parse_decimal(const char *s, size_t len, double *out) {
     if (len == 0 || len > 64)
         return false;
     int used = 0;

@@ -1,9 +1,9 @@
 /*
  * valfmt_shortest.cc — the shortest decimal text that reads back to the same
  * float or double, by Google's double-conversion library (the algorithm
- * V8 and many databases use). This is the one C++ file of rasterpool: a
- * thin extern "C" shim, because double-conversion is a C++ library and
- * printf-based searching for the shortest form costs several times more.
+ * V8 and many databases use). A thin extern "C" shim (numtext.h), because
+ * double-conversion is a C++ library and printf-based searching for the
+ * shortest form costs several times more.
  *
  * Threads: the converter is immutable and shared; each call builds on the
  * caller's buffer only.
@@ -11,6 +11,8 @@
 #include <double-conversion/double-to-string.h>
 
 #include <cstddef>
+
+#include "numtext.h"
 
 namespace {
 const double_conversion::DoubleToStringConverter &converter() {
@@ -20,9 +22,6 @@ const double_conversion::DoubleToStringConverter &converter() {
     return c;
 }
 } // namespace
-
-extern "C" size_t rp_shortest_double(char *buf, size_t cap, double v);
-extern "C" size_t rp_shortest_float(char *buf, size_t cap, float v);
 
 /* Runs one of the converter's ToShortest* methods into buf. */
 template <typename T, typename Method>
@@ -34,10 +33,10 @@ static size_t shortest(char *buf, size_t cap, T v, Method method) {
     return static_cast<size_t>(n);
 }
 
-extern "C" size_t rp_shortest_double(char *buf, size_t cap, double v) {
+size_t rp_shortest_double(char *buf, size_t cap, double v) {
     return shortest(buf, cap, v, &double_conversion::DoubleToStringConverter::ToShortest);
 }
 
-extern "C" size_t rp_shortest_float(char *buf, size_t cap, float v) {
+size_t rp_shortest_float(char *buf, size_t cap, float v) {
     return shortest(buf, cap, v, &double_conversion::DoubleToStringConverter::ToShortestSingle);
 }

@@ -15,6 +15,7 @@
 
 #include <gdal.h>
 
+#include "numtext.h"
 #include "valfmt.h"
 
 size_t rp_format_uint64(char *buf, uint64_t v) {
@@ -37,10 +38,6 @@ size_t rp_format_int64(char *buf, int64_t v) {
     /* -(v + 1) + 1 avoids overflow at INT64_MIN */
     return 1 + rp_format_uint64(buf + 1, (uint64_t)(-(v + 1)) + 1);
 }
-
-/* valfmt_shortest.cc: double-conversion's shortest round-trip text. */
-size_t rp_shortest_double(char *buf, size_t cap, double v);
-size_t rp_shortest_float(char *buf, size_t cap, float v);
 
 size_t rp_format_float(char *buf, float v) {
     return rp_shortest_float(buf, RP_VALFMT_MAX, v);

@@ -29,7 +29,7 @@
 
 #include "crs.h"
 #include "gdal_errors.h"
-#include "numparse.h"
+#include "numtext.h"
 #include "points_internal.h"
 #include "pool.h"
 

@@ -1,0 +1,31 @@
+/*
+ * numtext.h — numbers to and from text, exactly and fast, by Google's
+ * double-conversion: parsing plain decimals (numparse.cc) and the shortest
+ * text that reads back to the same float or double (valfmt_shortest.cc).
+ * Both are C++ files behind this C interface.
+ */
+#ifndef RP_NUMTEXT_H
+#define RP_NUMTEXT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* s[0..len) as a double: true when it is a plain finite decimal (optional
+ * sign, digits, point, exponent, spaces around), correctly rounded. False
+ * for anything else, including empty text, nan, inf and overflow: the
+ * caller then uses strtod's grammar and reports the error. */
+bool rp_parse_decimal(const char *s, size_t len, double *out);
+
+/* The shortest decimal text that strtod (strtof) reads back as v, written
+ * into buf[0..cap) with a terminating NUL; returns its length. Exponents
+ * appear below 1e-6 and from 1e17; nan, inf, -inf as such. */
+size_t rp_shortest_double(char *buf, size_t cap, double v);
+size_t rp_shortest_float(char *buf, size_t cap, float v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
