@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include <gdal.h>
+#include <ogr_srs_api.h>
 
 #include "rasterpool.h"
 
@@ -128,8 +129,9 @@ typedef struct rp_calc_setup {
     int width, height;
     double gt[6];
     bool has_gt;
-    char *wkt;       /* the first input's CRS ("" when none) */
-    char **metadata; /* the first input's dataset metadata */
+    char *wkt;                /* the first input's CRS ("" when none) */
+    OGRSpatialReferenceH srs; /* the same, parsed; NULL when none */
+    char **metadata;          /* the first input's dataset metadata */
     rp_calc_input_info *inputs;
     int ninputs;
     void *library; /* dlopen handle of --kernel */
