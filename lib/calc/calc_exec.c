@@ -261,12 +261,13 @@ static int kernel_stopping(const rp_kernel_block *block) {
     return rp_calc_writer_stopping(job->writer);
 }
 
-static rp_status compute_kernel(rp_calc_job *job, calc_worker *wk, int x, int y, int w, int h,
-                                void *out, rp_error *err) {
+/* A kernel's inputs: every band of each input in its own type, one
+ * RasterIO per input. */
+static rp_status read_kernel_inputs(rp_calc_job *job, calc_worker *wk, int x, int y, int w, int h,
+                                    rp_error *err) {
     const rp_calc_options *o = job->opts;
-    const rp_calc_setup *s = job->setup;
     for (int k = 0; k < o->ninputs; k++) {
-        const rp_calc_input_info *in = &s->inputs[k];
+        const rp_calc_input_info *in = &job->setup->inputs[k];
         GDALDatasetH ds = rp_handles_get(wk->handles, o->inputs[k].path, err);
         if (!ds)
             return err->code;
@@ -287,6 +288,16 @@ static rp_status compute_kernel(rp_calc_job *job, calc_worker *wk, int x, int y,
                                        .has_nodata = in->has_nodata,
                                        .nodata = in->nodata};
     }
+    return RP_OK;
+}
+
+static rp_status compute_kernel(rp_calc_job *job, calc_worker *wk, int x, int y, int w, int h,
+                                void *out, rp_error *err) {
+    const rp_calc_options *o = job->opts;
+    const rp_calc_setup *s = job->setup;
+    rp_status rc = read_kernel_inputs(job, wk, x, y, w, h, err);
+    if (rc != RP_OK)
+        return rc;
     char message[512] = "";
     rp_kernel_block blk = {.x_off = x,
                            .y_off = y,
