@@ -1,494 +1,33 @@
 /*
- * calc.c — the calc job: a raster computed window by window.
- *
- * Plan: the output's blocks are grouped into windows (whole blocks, about a
- * million pixels each, a full row of blocks when that fits), numbered in row
- * order. Execute: the thread pool (pool.c) hands window numbers to workers
- * in increasing order. Each worker owns its input datasets (handles.c), its
- * compiled expressions (one muparser instance per expression) and its
- * buffers, all built in the worker's own thread (begin) and released there
- * (end). A worker waits for its turn (calc_writer.c: at most `capacity`
- * finished windows in memory), reads the bands it needs as doubles (or, for
- * a kernel, every band in its own type), computes, converts to the output
- * type and hands the buffer to the writer thread, which writes windows in
- * order. With -j 1 the pool runs on the caller; the writer is still its own
- * thread.
- *
- * Nodata rule (README): for an expression that does not call isnodata(), a
- * pixel where any band it reads is nodata is the output's nodata; an
- * expression that calls isnodata() decides for itself. A band's nodata is
- * its nodata value, or NaN when that value is NaN.
+ * calc.c — the calc job: a raster computed window by window. rp_calc_run
+ * ties the stages, each in its own file:
+ *   calc_options.c  argv -> options (expressions translated, calc_expr.c)
+ *   calc_setup.c    the inputs open and share one grid; --kernel loads
+ *   calc_plan.c     output type/bands/nodata, windows, the values layout
+ *   calc_exec.c     the pool of workers: read, compute, hand to the writer
+ *   calc_writer.c   one writer thread, windows in order, atomic output
  *
  * Errors: the first failure (a read, the kernel, the writer, Ctrl-C) stops
- * every thread, and the output's temporary file is removed. `first_error`
- * keeps the failure that caused the stop, not the "stopped" of the threads
- * it woke.
+ * every thread, and the output's temporary file is removed. The cause
+ * reported is that failure, not the "stopped" of the threads it woke.
+ *
+ * Threads: rp_calc_run runs on the caller's thread; --config is set there
+ * for the whole run (the setup and the COG copy read through it) and unset
+ * at the end. Ownership: the job owns the writer and the layout arrays.
  */
-#include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cpl_string.h>
 
 #include "calc_internal.h"
 #include "clock.h"
-#include "gdal_errors.h"
-#include "handles.h"
-#include "pool.h"
+#include "error.h"
 
-enum { RP_CALC_WINDOW_PIXELS = 1 << 20 };
-
-typedef struct calc_job {
-    const rp_calc_options *opts;
-    const rp_calc_setup *setup;
-    rp_calc_writer *writer;
-    GDALDataType out_type;
-    int out_type_size;
-    int out_bands;
-    bool has_nodata;
-    double nodata;
-    int win_w, win_h; /* window size (edges are smaller) */
-    int nwin_x, nwin_y;
-    size_t nwindows;
-    /* expressions: refs laid out so that one input's refs are contiguous */
-    int *ref_slot; /* ref -> slot in the values buffer */
-    int *slot_ref; /* slot -> ref */
-    pthread_mutex_t lock;
-    rp_error first_error;
-    atomic_bool cancelled;
-} calc_job;
-
-typedef struct calc_worker {
-    rp_handles *handles;
-    int index;
-    double *values;   /* nrefs x window pixels, by slot */
-    double *isnodata; /* nrefs x window pixels, by ref */
-    double *result;   /* window pixels */
-    rp_calc_parser **parsers;
-    /* kernels */
-    void **in_data;
-    rp_kernel_input *kin;
-} calc_worker;
-
-/* Records the failure that stops the job (the first one wins) and wakes
- * everyone. Returns code. */
-static rp_status job_fail(calc_job *job, rp_status code, const rp_error *err) {
-    pthread_mutex_lock(&job->lock);
-    if (job->first_error.code == RP_OK) {
-        job->first_error.code = code;
-        memcpy(job->first_error.message, err->message, sizeof err->message);
-    }
-    pthread_mutex_unlock(&job->lock);
-    rp_calc_writer_abort(job->writer);
-    return code;
-}
-
-static void window_of(const calc_job *job, size_t task, int *x, int *y, int *w, int *h) {
-    int wx = (int)(task % (size_t)job->nwin_x), wy = (int)(task / (size_t)job->nwin_x);
-    *x = wx * job->win_w;
-    *y = wy * job->win_h;
-    *w = job->setup->width - *x < job->win_w ? job->setup->width - *x : job->win_w;
-    *h = job->setup->height - *y < job->win_h ? job->setup->height - *y : job->win_h;
-}
-
-static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err) {
-    calc_job *job = ctx;
-    const rp_calc_options *o = job->opts;
-    calc_worker *wk = calloc(1, sizeof *wk);
-    if (!wk)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    *state = wk;
-    wk->index = index;
-    rp_calc_apply_config(o->config, o->nconfig, true);
-    rp_calc_eval_single_thread();
-    wk->handles = rp_handles_new(o->ninputs);
-    if (!wk->handles)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    size_t px = (size_t)job->win_w * (size_t)job->win_h;
-    if (job->setup->kernel) {
-        wk->in_data = calloc((size_t)o->ninputs, sizeof *wk->in_data);
-        wk->kin = calloc((size_t)o->ninputs, sizeof *wk->kin);
-        if (!wk->in_data || !wk->kin)
-            return rp_error_set(err, RP_NOMEM, "out of memory");
-        for (int k = 0; k < o->ninputs; k++) {
-            const rp_calc_input_info *in = &job->setup->inputs[k];
-            int size = GDALGetDataTypeSizeBytes(in->types[0]);
-            wk->in_data[k] = malloc(px * (size_t)in->bands * (size_t)size);
-            if (!wk->in_data[k])
-                return rp_error_set(err, RP_NOMEM, "out of memory for a window of %s",
-                                    o->inputs[k].path);
-        }
-        return RP_OK;
-    }
-    size_t n = (size_t)(o->nrefs > 0 ? o->nrefs : 1) * px;
-    wk->values = malloc(n * sizeof *wk->values);
-    wk->isnodata = malloc(n * sizeof *wk->isnodata);
-    wk->result = malloc(px * sizeof *wk->result);
-    wk->parsers = calloc((size_t)o->nexprs, sizeof *wk->parsers);
-    double **vptr = calloc((size_t)o->nrefs + 1, sizeof *vptr);
-    double **nptr = calloc((size_t)o->nrefs + 1, sizeof *nptr);
-    rp_status rc = RP_OK;
-    if (!wk->values || !wk->isnodata || !wk->result || !wk->parsers || !vptr || !nptr)
-        rc = rp_error_set(err, RP_NOMEM, "out of memory for the window buffers");
-    for (int r = 0; rc == RP_OK && r < o->nrefs; r++) {
-        vptr[r] = wk->values + (size_t)job->ref_slot[r] * px;
-        nptr[r] = wk->isnodata + (size_t)r * px;
-    }
-    for (int e = 0; rc == RP_OK && e < o->nexprs; e++) {
-        wk->parsers[e] = rp_calc_parser_new(&o->exprs[e], e, vptr, nptr, job->nodata, err);
-        if (!wk->parsers[e])
-            rc = err->code;
-    }
-    free(vptr);
-    free(nptr);
-    return rc;
-}
-
-static void worker_end(void *ctx, void *state) {
-    calc_job *job = ctx;
-    calc_worker *wk = state;
-    if (wk) {
-        rp_handles_free(wk->handles);
-        for (int e = 0; wk->parsers && e < job->opts->nexprs; e++)
-            rp_calc_parser_free(wk->parsers[e]);
-        free(wk->parsers);
-        free(wk->values);
-        free(wk->isnodata);
-        free(wk->result);
-        for (int k = 0; wk->in_data && k < job->opts->ninputs; k++)
-            free(wk->in_data[k]);
-        free(wk->in_data);
-        free(wk->kin);
-        free(wk);
-    }
-    /* The thread-local --config stays set: a pool thread only ever works
-     * for this job, and when the pool runs inline (-j 1) the caller's
-     * thread still needs it afterwards (the COG copy); rp_calc_run unsets
-     * it there at the end. */
-}
-
-static rp_status read_error(const calc_job *job, int input, int x, int y, int w, int h,
-                            const rp_gdal_capture *cap, rp_error *err) {
-    const rp_calc_input *in = &job->opts->inputs[input];
-    return rp_error_set(err, RP_READ,
-                        "-i %s=%s: cannot read the window at column %d, row %d "
-                        "(%dx%d): %s",
-                        in->name, in->path, x, y, w, h,
-                        cap->count ? rp_gdal_capture_text(cap) : "read failed");
-}
-
-/* Windows cover whole blocks of the output and, usually, of the inputs, and
- * each worker has its own datasets, so a decoded input block is rarely read
- * again: keeping it in GDAL's block cache would only grow the process (to
- * GDAL_CACHEMAX) and push out blocks that are. Drop them after each read. */
-static void drop_cached_blocks(GDALDatasetH ds) {
-    GDALFlushCache(ds);
-}
-
-/* Reads the bands the expressions use, one RasterIO per input. Each band's
- * values start at its slot times `stride` (a full window's pixels: the
- * parsers' arrays are bound once, for the largest window). */
-static rp_status read_values(calc_job *job, calc_worker *wk, int x, int y, int w, int h,
-                             size_t stride, rp_error *err) {
-    const rp_calc_options *o = job->opts;
-    int slot = 0;
-    int bandmap[256];
-    while (slot < o->nrefs) {
-        int input = o->refs[job->slot_ref[slot]].input;
-        int first = slot, nb = 0;
-        while (slot < o->nrefs && o->refs[job->slot_ref[slot]].input == input && nb < 256)
-            bandmap[nb++] = o->refs[job->slot_ref[slot++]].band;
-        GDALDatasetH ds = rp_handles_get(wk->handles, o->inputs[input].path, err);
-        if (!ds)
-            return err->code;
-        rp_gdal_capture cap;
-        rp_gdal_capture_push(&cap);
-        CPLErr e = GDALDatasetRasterIO(ds, GF_Read, x, y, w, h, wk->values + (size_t)first * stride,
-                                       w, h, GDT_Float64, nb, bandmap, 0, 0,
-                                       (GSpacing)(stride * sizeof(double)));
-        drop_cached_blocks(ds);
-        rp_gdal_capture_pop();
-        if (e != CE_None)
-            return read_error(job, input, x, y, w, h, &cap, err);
-    }
-    return RP_OK;
-}
-
-/* isnodata() arrays: 1.0 where ref r is nodata, else 0.0. Returns whether
- * any pixel is. */
-static bool mark_nodata(const calc_job *job, calc_worker *wk, int r, size_t px, size_t stride) {
-    const rp_calc_ref *ref = &job->opts->refs[r];
-    const rp_calc_input_info *in = &job->setup->inputs[ref->input];
-    const double *v = wk->values + (size_t)job->ref_slot[r] * stride;
-    double *nd = wk->isnodata + (size_t)r * stride;
-    double ndv = in->nodata[ref->band - 1];
-    bool any = false;
-    if (!in->has_nodata[ref->band - 1]) {
-        memset(nd, 0, px * sizeof *nd);
-    } else if (isnan(ndv)) {
-        for (size_t i = 0; i < px; i++) {
-            nd[i] = isnan(v[i]) ? 1.0 : 0.0;
-            any |= isnan(v[i]);
-        }
-    } else {
-        for (size_t i = 0; i < px; i++) {
-            nd[i] = v[i] == ndv ? 1.0 : 0.0;
-            any |= v[i] == ndv;
-        }
-    }
-    return any;
-}
-
-static rp_status compute_expressions(calc_job *job, calc_worker *wk, int x, int y, int w, int h,
-                                     void *out, rp_error *err) {
-    const rp_calc_options *o = job->opts;
-    size_t px = (size_t)w * (size_t)h;
-    size_t stride = (size_t)job->win_w * (size_t)job->win_h;
-    rp_status rc = read_values(job, wk, x, y, w, h, stride, err);
-    if (rc != RP_OK)
-        return rc;
-    bool *any = calloc((size_t)o->nrefs + 1, sizeof *any);
-    if (!any)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int r = 0; r < o->nrefs; r++)
-        any[r] = mark_nodata(job, wk, r, px, stride);
-    double nan_value = job->has_nodata ? job->nodata : 0;
-    for (int e = 0; rc == RP_OK && e < o->nexprs; e++) {
-        const rp_calc_expr *ex = &o->exprs[e];
-        rc = rp_calc_parser_eval(wk->parsers[e], wk->result, (int)px, err);
-        if (rc != RP_OK)
-            break;
-        /* nodata in, nodata out, unless the expression asks isnodata() */
-        if (ex->n_nd_vars == 0 && job->has_nodata) {
-            for (int k = 0; k < ex->nvars; k++) {
-                int r = ex->vars[k];
-                if (!any[r])
-                    continue;
-                const double *nd = wk->isnodata + (size_t)r * stride;
-                for (size_t i = 0; i < px; i++)
-                    if (nd[i] != 0)
-                        wk->result[i] = job->nodata;
-            }
-        }
-        rp_calc_convert(wk->result, px, job->out_type,
-                        (char *)out + (size_t)e * px * (size_t)job->out_type_size, nan_value);
-    }
-    free(any);
-    return rc;
-}
-
-static int kernel_stopping(const rp_kernel_block *block) {
-    const calc_job *job = block->job;
-    return rp_calc_writer_stopping(job->writer);
-}
-
-static rp_status compute_kernel(calc_job *job, calc_worker *wk, int x, int y, int w, int h,
-                                void *out, rp_error *err) {
-    const rp_calc_options *o = job->opts;
-    const rp_calc_setup *s = job->setup;
-    for (int k = 0; k < o->ninputs; k++) {
-        const rp_calc_input_info *in = &s->inputs[k];
-        GDALDatasetH ds = rp_handles_get(wk->handles, o->inputs[k].path, err);
-        if (!ds)
-            return err->code;
-        int size = GDALGetDataTypeSizeBytes(in->types[0]);
-        rp_gdal_capture cap;
-        rp_gdal_capture_push(&cap);
-        CPLErr e = GDALDatasetRasterIO(ds, GF_Read, x, y, w, h, wk->in_data[k], w, h, in->types[0],
-                                       in->bands, NULL, 0, 0, 0);
-        drop_cached_blocks(ds);
-        rp_gdal_capture_pop();
-        if (e != CE_None)
-            return read_error(job, k, x, y, w, h, &cap, err);
-        wk->kin[k] = (rp_kernel_input){.name = o->inputs[k].name,
-                                       .bands = in->bands,
-                                       .type = (int)in->types[0],
-                                       .type_size = size,
-                                       .data = wk->in_data[k],
-                                       .has_nodata = in->has_nodata,
-                                       .nodata = in->nodata};
-    }
-    char message[512] = "";
-    rp_kernel_block blk = {.x_off = x,
-                           .y_off = y,
-                           .width = w,
-                           .height = h,
-                           .raster_width = s->width,
-                           .raster_height = s->height,
-                           .ninputs = o->ninputs,
-                           .inputs = wk->kin,
-                           .out_bands = job->out_bands,
-                           .out_type = (int)job->out_type,
-                           .out_type_size = job->out_type_size,
-                           .out = out,
-                           .out_has_nodata = job->has_nodata,
-                           .out_nodata = job->nodata,
-                           .worker = wk->index,
-                           .error = message,
-                           .error_size = sizeof message,
-                           .stopping = kernel_stopping,
-                           .job = job};
-    memcpy(blk.geotransform, s->gt, sizeof s->gt);
-    int r = s->kernel(&blk, s->kernel_user);
-    if (rp_calc_writer_stopping(job->writer))
-        return rp_error_set(err, RP_INTERRUPTED, "stopped"); /* whatever it returned */
-    if (r != 0) {
-        message[sizeof message - 1] = '\0';
-        return rp_error_set(err, RP_PARTIAL,
-                            "kernel %s failed on the window at column %d, row %d (%dx%d): %s; no "
-                            "output written",
-                            s->kernel_name, x, y, w, h,
-                            message[0] ? message : "it returned an error without a message");
-    }
-    return RP_OK;
-}
-
-static rp_status worker_run(void *ctx, void *state, size_t task, rp_error *err) {
-    calc_job *job = ctx;
-    calc_worker *wk = state;
-    if (!rp_calc_writer_wait_turn(job->writer, task))
-        return rp_error_set(err, RP_INTERRUPTED, "stopped");
-    int x, y, w, h;
-    window_of(job, task, &x, &y, &w, &h);
-    size_t bytes = (size_t)w * (size_t)h * (size_t)job->out_bands * (size_t)job->out_type_size;
-    void *out = malloc(bytes);
-    if (!out)
-        return job_fail(job, rp_error_set(err, RP_NOMEM, "out of memory"), err);
-    rp_status rc = job->setup->kernel ? compute_kernel(job, wk, x, y, w, h, out, err)
-                                      : compute_expressions(job, wk, x, y, w, h, out, err);
-    if (rc != RP_OK) {
-        free(out);
-        /* "stopped" is the echo of a failure recorded already, or Ctrl-C */
-        return rc == RP_INTERRUPTED ? rc : job_fail(job, rc, err);
-    }
-    rp_calc_writer_submit(job->writer, task, x, y, w, h, out);
-    return RP_OK;
-}
-
-static int on_progress(double fraction, const char *message, void *user) {
-    (void)fraction;
-    (void)message;
-    calc_job *job = user;
-    const rp_calc_options *o = job->opts;
-    double done =
-        job->nwindows ? (double)rp_calc_writer_done(job->writer) / (double)job->nwindows : 1;
-    if (o->progress && o->progress(done, "calc", o->progress_user) != 0) {
-        atomic_store(&job->cancelled, true);
-        rp_calc_writer_abort(job->writer);
-        return 1;
-    }
-    return 0;
-}
-
-/* Output type, bands and nodata from the options and the inputs. */
-static rp_status choose_output(calc_job *job, rp_error *err) {
-    const rp_calc_options *o = job->opts;
-    const rp_calc_setup *s = job->setup;
-    if (s->kernel) {
-        job->out_type =
-            o->out_type != GDT_Unknown ? (GDALDataType)o->out_type : s->inputs[0].types[0];
-        job->out_bands = o->out_bands ? o->out_bands : s->inputs[0].bands;
-        job->has_nodata = o->has_nodata || s->inputs[0].has_nodata[0];
-        job->nodata = o->has_nodata ? o->nodata : s->inputs[0].nodata[0];
-        for (int k = 0; k < o->ninputs; k++)
-            for (int b = 1; b < s->inputs[k].bands; b++)
-                if (s->inputs[k].types[b] != s->inputs[k].types[0])
-                    return rp_error_set(err, RP_USAGE,
-                                        "-i %s=%s: bands of different types; kernels get every "
-                                        "band in one type",
-                                        o->inputs[k].name, o->inputs[k].path);
-    } else {
-        GDALDataType t = GDT_Float32;
-        for (int r = 0; r < o->nrefs; r++) {
-            GDALDataType in = s->inputs[o->refs[r].input].types[o->refs[r].band - 1];
-            if (in == GDT_Float64 || in == GDT_Int32 || in == GDT_UInt32 ||
-                GDALGetDataTypeSizeBytes(in) == 8)
-                t = GDT_Float64;
-        }
-        job->out_type = o->out_type != GDT_Unknown ? (GDALDataType)o->out_type : t;
-        job->out_bands = o->nexprs;
-        bool uses_nodata = false;
-        for (int e = 0; e < o->nexprs; e++)
-            uses_nodata |= o->exprs[e].uses_nodata;
-        if (o->has_nodata) {
-            job->has_nodata = true;
-            job->nodata = o->nodata;
-        } else {
-            for (int r = 0; r < o->nrefs && !job->has_nodata; r++) {
-                const rp_calc_input_info *in = &s->inputs[o->refs[r].input];
-                if (in->has_nodata[o->refs[r].band - 1]) {
-                    job->has_nodata = true;
-                    job->nodata = in->nodata[o->refs[r].band - 1];
-                }
-            }
-            if (job->has_nodata && !rp_calc_value_fits(job->nodata, job->out_type))
-                return rp_error_set(err, RP_USAGE,
-                                    "the inputs' nodata value %.17g cannot be stored as %s; give "
-                                    "the output's with --nodata",
-                                    job->nodata, GDALGetDataTypeName(job->out_type));
-            if (uses_nodata && !job->has_nodata)
-                return rp_error_set(err, RP_USAGE,
-                                    "an expression uses nodata, but no band it reads has a nodata "
-                                    "value: give the output's with --nodata");
-        }
-    }
-    job->out_type_size = GDALGetDataTypeSizeBytes(job->out_type);
-    if (job->has_nodata && !rp_calc_value_fits(job->nodata, job->out_type))
-        return rp_error_set(err, RP_USAGE, "--nodata %.17g cannot be stored as %s", job->nodata,
-                            GDALGetDataTypeName(job->out_type));
-    return RP_OK;
-}
-
-/* Windows of whole output blocks, at most about RP_CALC_WINDOW_PIXELS each. */
-static void plan_windows(calc_job *job, int block_w, int block_h) {
-    int W = job->setup->width, H = job->setup->height;
-    if (block_w < 1)
-        block_w = 256;
-    if (block_h < 1)
-        block_h = 256;
-    /* about 256 rows (one row of 256x256 tiles), fewer when blocks are so
-     * wide (strips of a very wide raster) that it would pass the budget */
-    int h = block_h;
-    while (h < 256 && h + block_h <= H && (long)(h + block_h) * block_w <= RP_CALC_WINDOW_PIXELS)
-        h += block_h;
-    /* at least about 64 windows when the raster allows, so that threads
-     * share the work evenly; never depending on the thread count, so the
-     * writes, and the file, are the same at any -j */
-    long target = (long)W * (long)H / 64;
-    if (target > RP_CALC_WINDOW_PIXELS)
-        target = RP_CALC_WINDOW_PIXELS;
-    long per_row = target / ((long)h * block_w);
-    if (per_row < 1)
-        per_row = 1;
-    long blocks_x = (W + block_w - 1) / block_w;
-    job->win_w = (int)((per_row < blocks_x ? per_row : blocks_x) * block_w);
-    job->win_h = h;
-    job->nwin_x = (W + job->win_w - 1) / job->win_w;
-    job->nwin_y = (H + job->win_h - 1) / job->win_h;
-    job->nwindows = (size_t)job->nwin_x * (size_t)job->nwin_y;
-}
-
-/* Slots: one input's refs next to each other, so one RasterIO reads them. */
-static rp_status layout_refs(calc_job *job, rp_error *err) {
-    const rp_calc_options *o = job->opts;
-    job->ref_slot = calloc((size_t)o->nrefs + 1, sizeof *job->ref_slot);
-    job->slot_ref = calloc((size_t)o->nrefs + 1, sizeof *job->slot_ref);
-    if (!job->ref_slot || !job->slot_ref)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    int slot = 0;
-    for (int k = 0; k < o->ninputs; k++)
-        for (int r = 0; r < o->nrefs; r++)
-            if (o->refs[r].input == k) {
-                job->ref_slot[r] = slot;
-                job->slot_ref[slot++] = r;
-            }
-    return RP_OK;
-}
-
-static rp_status run_job(calc_job *job, int threads, rp_error *err) {
+/* Creates the output under its temporary name; spec->block_w/h come back
+ * with the output's block size, which the windows follow. */
+static rp_status open_output(rp_calc_job *job, int threads, rp_calc_output_spec *spec,
+                             rp_error *err) {
     const rp_calc_options *o = job->opts;
     const rp_calc_setup *s = job->setup;
     char **descriptions = NULL;
@@ -498,73 +37,80 @@ static rp_status run_job(calc_job *job, int threads, rp_error *err) {
     } else if (job->out_bands == s->inputs[0].bands) {
         descriptions = CSLDuplicate(s->inputs[0].descriptions);
     }
-    rp_calc_output_spec spec = {.path = o->output_path,
-                                .format = o->format,
-                                .type = job->out_type,
-                                .bands = job->out_bands,
-                                .width = s->width,
-                                .height = s->height,
-                                .has_geotransform = s->has_gt,
-                                .projection_wkt = s->wkt,
-                                .metadata = s->metadata,
-                                .band_descriptions = descriptions,
-                                .has_nodata = job->has_nodata,
-                                .nodata = job->nodata,
-                                .creation_options = o->creation_options,
-                                .threads = threads};
-    memcpy(spec.geotransform, s->gt, sizeof s->gt);
-    job->writer = rp_calc_writer_new(&spec, err);
+    *spec = (rp_calc_output_spec){.path = o->output_path,
+                                  .format = o->format,
+                                  .type = job->out_type,
+                                  .bands = job->out_bands,
+                                  .width = s->width,
+                                  .height = s->height,
+                                  .has_geotransform = s->has_gt,
+                                  .projection_wkt = s->wkt,
+                                  .metadata = s->metadata,
+                                  .band_descriptions = descriptions,
+                                  .has_nodata = job->has_nodata,
+                                  .nodata = job->nodata,
+                                  .creation_options = o->creation_options,
+                                  .threads = threads};
+    memcpy(spec->geotransform, s->gt, sizeof s->gt);
+    job->writer = rp_calc_writer_new(spec, err);
     CSLDestroy(descriptions);
-    if (!job->writer)
-        return err->code;
-    plan_windows(job, spec.block_w, spec.block_h);
-    rp_status rc = layout_refs(job, err);
-    rp_pool *pool = NULL;
-    if (rc == RP_OK) {
-        pool = rp_pool_new(threads);
-        if (!pool)
-            rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", threads);
-    }
-    /* two finished windows per worker may wait for the writer */
+    spec->band_descriptions = NULL;
+    return job->writer ? RP_OK : err->code;
+}
+
+/* The cause of a failed run, in order: a worker's failure, the writer's,
+ * Ctrl-C, the stage's own (a failed begin: out of memory, a parser; or a
+ * failure before the pool started). */
+static rp_status failure_cause(rp_calc_job *job, rp_status rc, const rp_error *stage_err,
+                               rp_status wrc, const rp_error *werr, rp_error *err) {
+    if (job->first_error.code != RP_OK)
+        return rp_error_set(err, job->first_error.code, "%s", job->first_error.message);
+    if (wrc != RP_OK && wrc != RP_INTERRUPTED && werr->code != RP_OK)
+        return rp_error_set(err, wrc, "%s", werr->message);
+    if (atomic_load(&job->cancelled) || rc == RP_INTERRUPTED || wrc == RP_INTERRUPTED)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    if (rc != RP_OK)
+        return rp_error_set(err, rc, "%s", stage_err->message);
+    return rp_error_set(err, wrc, "%s", werr->message);
+}
+
+/* Output, plan, execute, write: everything after the setup. */
+static rp_status run_job(rp_calc_job *job, int threads, rp_error *err) {
+    const rp_calc_options *o = job->opts;
+    rp_calc_output_spec spec;
+    rp_status rc = open_output(job, threads, &spec, err);
+    if (rc != RP_OK)
+        return rc;
+    rp_calc_plan_windows(job, spec.block_w, spec.block_h);
+    rp_error stage_err;
+    rp_error_clear(&stage_err);
+    rc = rp_calc_layout_refs(job, &stage_err);
     if (rc == RP_OK)
-        rc = rp_calc_writer_start(job->writer, job->nwindows, 2 * threads, o->config, o->nconfig,
-                                  err);
-    rp_error pool_err;
-    rp_error_clear(&pool_err);
-    if (rc == RP_OK) {
-        rp_pool_job pj = {.ntasks = job->nwindows,
-                          .ctx = job,
-                          .begin = worker_begin,
-                          .run = worker_run,
-                          .end = worker_end,
-                          .progress = on_progress,
-                          .progress_user = job,
-                          .progress_message = "calc"};
-        rc = rp_pool_run(pool, &pj, &pool_err);
-        /* the pool's last progress call, after the last task, may cancel */
-        if (rc == RP_OK && atomic_load(&job->cancelled))
-            rc = RP_INTERRUPTED;
-        if (rc != RP_OK)
-            rp_calc_writer_abort(job->writer);
-    }
-    rp_pool_free(pool);
+        rc = rp_calc_execute(job, threads, &stage_err);
     rp_error werr;
     rp_error_clear(&werr);
     rp_status wrc = rp_calc_writer_finish_progress(job->writer, rc == RP_OK, o->progress,
                                                    o->progress_user, &werr);
-    /* the cause, in order: a worker's failure, the writer's, Ctrl-C, the
-     * pool's own (a failed begin: out of memory, a parser) */
     if (rc == RP_OK && wrc == RP_OK)
         return RP_OK;
-    if (job->first_error.code != RP_OK)
-        return rp_error_set(err, job->first_error.code, "%s", job->first_error.message);
-    if (wrc != RP_OK && wrc != RP_INTERRUPTED && werr.code != RP_OK)
-        return rp_error_set(err, wrc, "%s", werr.message);
-    if (atomic_load(&job->cancelled) || rc == RP_INTERRUPTED || wrc == RP_INTERRUPTED)
-        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    if (rc != RP_OK)
-        return rp_error_set(err, rc, "%s", pool_err.message);
-    return rp_error_set(err, wrc, "%s", werr.message);
+    return failure_cause(job, rc, &stage_err, wrc, &werr, err);
+}
+
+static void fill_report(const rp_calc_job *job, int threads, rp_calc_report *report) {
+    report->windows = job->nwindows;
+    report->pixels = (uint64_t)job->setup->width * (uint64_t)job->setup->height;
+    report->threads = threads;
+    report->out_bands = job->out_bands;
+    report->out_type = (int)job->out_type;
+}
+
+static void log_summary(const rp_calc_job *job, int threads, double seconds, FILE *log) {
+    fprintf(log,
+            "calc: %dx%d pixels, %d band%s of %s, %zu windows of %dx%d, %d compute "
+            "threads + 1 writer, %.3f s\n",
+            job->setup->width, job->setup->height, job->out_bands, job->out_bands == 1 ? "" : "s",
+            GDALGetDataTypeName(job->out_type), job->nwindows, job->win_w, job->win_h, threads,
+            seconds);
 }
 
 RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, rp_error *err) {
@@ -581,28 +127,18 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         rp_calc_apply_config(o->config, o->nconfig, false);
         return rc;
     }
-    calc_job job = {.opts = o, .setup = &setup};
+    rp_calc_job job = {.opts = o, .setup = &setup};
     pthread_mutex_init(&job.lock, NULL);
     atomic_init(&job.cancelled, false);
     rp_error_clear(&job.first_error);
     int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
-    rc = choose_output(&job, err);
+    rc = rp_calc_choose_output(&job, err);
     if (rc == RP_OK)
         rc = run_job(&job, threads, err);
-    if (rc == RP_OK && report) {
-        report->windows = job.nwindows;
-        report->pixels = (uint64_t)setup.width * (uint64_t)setup.height;
-        report->threads = threads;
-        report->out_bands = job.out_bands;
-        report->out_type = (int)job.out_type;
-    }
+    if (rc == RP_OK && report)
+        fill_report(&job, threads, report);
     if (rc == RP_OK && o->verbose && o->log)
-        fprintf(o->log,
-                "calc: %dx%d pixels, %d band%s of %s, %zu windows of %dx%d, %d compute "
-                "threads + 1 writer, %.3f s\n",
-                setup.width, setup.height, job.out_bands, job.out_bands == 1 ? "" : "s",
-                GDALGetDataTypeName(job.out_type), job.nwindows, job.win_w, job.win_h, threads,
-                rp_monotonic_seconds() - start);
+        log_summary(&job, threads, rp_monotonic_seconds() - start, o->log);
     rp_calc_writer_free(job.writer);
     free(job.ref_slot);
     free(job.slot_ref);

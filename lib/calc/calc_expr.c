@@ -212,137 +212,203 @@ static rp_status parse_ref(const char *text, int index, const rp_calc_input *inp
     return RP_OK;
 }
 
+/* One expression being translated: the user's text, the names it may use,
+ * and what has been built so far. */
+typedef struct translation {
+    const char *text;
+    int index; /* the expression's number, 0-based (for messages) */
+    const rp_calc_input *inputs;
+    int ninputs;
+    rp_calc_expr *out;
+    rp_calc_ref **refs;
+    int *nrefs;
+    builder b;
+    bool oom; /* a ref or var list could not grow */
+    rp_error *err;
+} translation;
+
+static rp_status fail_at(translation *t, int pos, const char *what) {
+    return rp_calc_expr_error(t->err, RP_USAGE, t->text, t->index, pos, what);
+}
+
+static bool starts_number(const char *text, int i) {
+    return isdigit((unsigned char)text[i]) ||
+           (text[i] == '.' && isdigit((unsigned char)text[i + 1]));
+}
+
+/* The end of the number at text[i], exponent included, so that 1e5 is not
+ * a name. A dangling exponent (1e, 1e+) ends before the e. */
+static int scan_number(const char *text, int i) {
+    int j = i;
+    while (isdigit((unsigned char)text[j]) || text[j] == '.')
+        j++;
+    if (text[j] == 'e' || text[j] == 'E') {
+        int k = j + 1;
+        if (text[k] == '+' || text[k] == '-')
+            k++;
+        if (isdigit((unsigned char)text[k])) {
+            while (isdigit((unsigned char)text[k]))
+                k++;
+            j = k;
+        }
+    }
+    return j;
+}
+
+/* Appends the muparser variable `<prefix><ref>` for ref r, recording r in
+ * *list (the expression's values or its isnodata() bands). */
+static void put_ref_var(translation *t, const char *prefix, int r, int **list, int *n, int origin) {
+    t->oom = r < 0 || add_unique(list, n, r) != 0;
+    char var[32];
+    snprintf(var, sizeof var, "%s%d", prefix, r);
+    put(&t->b, var, strlen(var), origin);
+}
+
+/* isnodata(REF) at text[*i] (`after` is the offset of its '(') ->
+ * _rpn<k>; *i past the ')'. */
+static rp_status translate_isnodata(translation *t, int *i, int after, bool call) {
+    const char *text = t->text;
+    if (!call)
+        return fail_at(t, *i, "isnodata needs a band: isnodata(A) or isnodata(A[2])");
+    int k = skip_space(text, after + 1);
+    if (!name_start(text[k]))
+        return fail_at(t, k, "isnodata takes one input band, like isnodata(A[2])");
+    int input, band;
+    rp_status rc = parse_ref(text, t->index, t->inputs, t->ninputs, &k, &input, &band, t->err);
+    if (rc != RP_OK)
+        return rc;
+    k = skip_space(text, k);
+    if (text[k] != ')')
+        return fail_at(t, k, "isnodata takes one input band, like isnodata(A[2])");
+    int r = ref_index(t->refs, t->nrefs, input, band, t->index, *i);
+    put_ref_var(t, "_rpn", r, &t->out->nd_vars, &t->out->n_nd_vars, *i);
+    *i = k + 1;
+    return RP_OK;
+}
+
+/* An input's band, A or A[n], at text[*i] -> _rpv<k>; *i past it. */
+static rp_status translate_ref(translation *t, int *i, bool call) {
+    int start = *i;
+    if (call)
+        return fail_at(t, start, "an input is not a function (bands are A[2])");
+    int input, band;
+    rp_status rc = parse_ref(t->text, t->index, t->inputs, t->ninputs, i, &input, &band, t->err);
+    if (rc != RP_OK)
+        return rc;
+    int r = ref_index(t->refs, t->nrefs, input, band, t->index, start);
+    put_ref_var(t, "_rpv", r, &t->out->vars, &t->out->nvars, start);
+    return RP_OK;
+}
+
+/* A function call or a muparser constant, text[i, end), passed through as
+ * it is (muparser says if it does not know the function); _rp names are
+ * ours. */
+static rp_status pass_function(translation *t, int i, int end) {
+    if (end - i >= 3 && strncmp(t->text + i, "_rp", 3) == 0)
+        return fail_at(t, i, "names starting with _rp are reserved");
+    put_span(&t->b, t->text, i, end);
+    return RP_OK;
+}
+
+static rp_status unknown_name(translation *t, int i, int len) {
+    char names[256], what[400];
+    input_list(t->inputs, t->ninputs, names, sizeof names);
+    snprintf(what, sizeof what, "unknown name '%.*s' (inputs: %s)", len > 64 ? 64 : len,
+             t->text + i, names[0] ? names : "none");
+    return fail_at(t, i, what);
+}
+
+static bool name_is(const char *text, int i, int len, const char *name) {
+    return len == (int)strlen(name) && strncmp(text + i, name, (size_t)len) == 0;
+}
+
+/* The name at text[*i]: isnodata(...), the nodata keyword, an input's band,
+ * a function or constant, or an error; *i past what was translated. */
+static rp_status translate_name(translation *t, int *i) {
+    const char *text = t->text;
+    int j = *i;
+    while (name_char(text[j]))
+        j++;
+    int len = j - *i;
+    int after = skip_space(text, j);
+    bool call = text[after] == '(';
+    if (name_is(text, *i, len, "isnodata"))
+        return translate_isnodata(t, i, after, call);
+    if (name_is(text, *i, len, "nodata") && !call) {
+        t->out->uses_nodata = true;
+        put(&t->b, "_rpnodata", 9, *i);
+        *i = j;
+        return RP_OK;
+    }
+    if (find_input(t->inputs, t->ninputs, text + *i, len) >= 0)
+        return translate_ref(t, i, call);
+    if (call || name_is(text, *i, len, "_pi") || name_is(text, *i, len, "_e")) {
+        rp_status rc = pass_function(t, *i, j);
+        if (rc == RP_OK)
+            *i = j;
+        return rc;
+    }
+    return unknown_name(t, *i, len);
+}
+
+/* After the last token: an empty expression or a failed allocation is an
+ * error; otherwise the translation and its map move into t->out. */
+static rp_status finish_translation(translation *t, rp_status rc) {
+    const char *text = t->text;
+    if (rc == RP_OK && !t->oom && !t->b.oom && !text[skip_space(text, 0)])
+        rc = rp_error_set(t->err, RP_USAGE, "expression %d is empty", t->index + 1);
+    put(&t->b, "", 0, 0);
+    if (rc == RP_OK && (t->oom || t->b.oom))
+        rc = rp_error_set(t->err, RP_NOMEM, "out of memory");
+    if (rc == RP_OK) {
+        t->out->text = strdup(text);
+        if (!t->out->text)
+            rc = rp_error_set(t->err, RP_NOMEM, "out of memory");
+    }
+    if (rc != RP_OK) {
+        free(t->b.out);
+        free(t->b.map);
+        rp_calc_expr_clear(t->out);
+        return rc;
+    }
+    /* the terminating NUL maps to the end of the user's text */
+    t->b.map[t->b.len] = (int)strlen(text);
+    t->out->translated = t->b.out;
+    t->out->pos_map = t->b.map;
+    return RP_OK;
+}
+
 rp_status rp_calc_expr_translate(const char *text, int index, const rp_calc_input *inputs,
                                  int ninputs, rp_calc_expr *out, rp_calc_ref **refs, int *nrefs,
                                  rp_error *err) {
     memset(out, 0, sizeof *out);
-    builder b = {0};
+    translation t = {.text = text,
+                     .index = index,
+                     .inputs = inputs,
+                     .ninputs = ninputs,
+                     .out = out,
+                     .refs = refs,
+                     .nrefs = nrefs,
+                     .err = err};
     rp_status rc = RP_OK;
     int i = 0;
-    char var[32];
-    bool oom = false;
-    put(&b, "", 0, 0);
-    while (rc == RP_OK && !oom && text[i]) {
+    put(&t.b, "", 0, 0);
+    while (rc == RP_OK && !t.oom && text[i]) {
         char c = text[i];
-        if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)text[i + 1]))) {
-            /* A number, exponent included, so that 1e5 is not a name. */
-            int j = i;
-            while (isdigit((unsigned char)text[j]) || text[j] == '.')
-                j++;
-            if ((text[j] == 'e' || text[j] == 'E')) {
-                int k = j + 1;
-                if (text[k] == '+' || text[k] == '-')
-                    k++;
-                if (isdigit((unsigned char)text[k])) {
-                    while (isdigit((unsigned char)text[k]))
-                        k++;
-                    j = k;
-                }
-            }
-            put_span(&b, text, i, j);
-            i = j;
+        if (starts_number(text, i)) {
+            int end = scan_number(text, i);
+            put_span(&t.b, text, i, end);
+            i = end;
         } else if (name_start(c)) {
-            int j = i;
-            while (name_char(text[j]))
-                j++;
-            int len = j - i;
-            int after = skip_space(text, j);
-            bool call = text[after] == '(';
-            if (len == 8 && strncmp(text + i, "isnodata", 8) == 0) {
-                if (!call) {
-                    rc = rp_calc_expr_error(err, RP_USAGE, text, index, i,
-                                            "isnodata needs a band: isnodata(A) or isnodata(A[2])");
-                    break;
-                }
-                int k = skip_space(text, after + 1);
-                if (!name_start(text[k])) {
-                    rc = rp_calc_expr_error(err, RP_USAGE, text, index, k,
-                                            "isnodata takes one input band, like isnodata(A[2])");
-                    break;
-                }
-                int input, band;
-                rc = parse_ref(text, index, inputs, ninputs, &k, &input, &band, err);
-                if (rc != RP_OK)
-                    break;
-                k = skip_space(text, k);
-                if (text[k] != ')') {
-                    rc = rp_calc_expr_error(err, RP_USAGE, text, index, k,
-                                            "isnodata takes one input band, like isnodata(A[2])");
-                    break;
-                }
-                int r = ref_index(refs, nrefs, input, band, index, i);
-                oom = r < 0 || add_unique(&out->nd_vars, &out->n_nd_vars, r) != 0;
-                snprintf(var, sizeof var, "_rpn%d", r);
-                put(&b, var, strlen(var), i);
-                i = k + 1;
-            } else if (len == 6 && strncmp(text + i, "nodata", 6) == 0 && !call) {
-                out->uses_nodata = true;
-                put(&b, "_rpnodata", 9, i);
-                i = j;
-            } else if (find_input(inputs, ninputs, text + i, len) >= 0) {
-                if (call) {
-                    rc = rp_calc_expr_error(err, RP_USAGE, text, index, i,
-                                            "an input is not a function (bands are A[2])");
-                    break;
-                }
-                int input, band, start = i;
-                rc = parse_ref(text, index, inputs, ninputs, &i, &input, &band, err);
-                if (rc != RP_OK)
-                    break;
-                int r = ref_index(refs, nrefs, input, band, index, start);
-                oom = r < 0 || add_unique(&out->vars, &out->nvars, r) != 0;
-                snprintf(var, sizeof var, "_rpv%d", r);
-                put(&b, var, strlen(var), start);
-            } else if (call || (len == 3 && strncmp(text + i, "_pi", 3) == 0) ||
-                       (len == 2 && strncmp(text + i, "_e", 2) == 0)) {
-                /* a function (muparser says if it does not know it) or a
-                 * muparser constant; _rp names are ours */
-                if (len >= 3 && strncmp(text + i, "_rp", 3) == 0) {
-                    rc = rp_calc_expr_error(err, RP_USAGE, text, index, i,
-                                            "names starting with _rp are reserved");
-                    break;
-                }
-                put_span(&b, text, i, j);
-                i = j;
-            } else {
-                char names[256], what[400];
-                input_list(inputs, ninputs, names, sizeof names);
-                snprintf(what, sizeof what, "unknown name '%.*s' (inputs: %s)", len > 64 ? 64 : len,
-                         text + i, names[0] ? names : "none");
-                rc = rp_calc_expr_error(err, RP_USAGE, text, index, i, what);
-            }
+            rc = translate_name(&t, &i);
         } else if (c == '[' || c == ']') {
-            rc = rp_calc_expr_error(err, RP_USAGE, text, index, i,
-                                    "brackets select a band and follow an input name, like A[2]");
+            rc = fail_at(&t, i, "brackets select a band and follow an input name, like A[2]");
         } else if (c == '"') {
-            rc = rp_calc_expr_error(err, RP_USAGE, text, index, i, "text values are not supported");
+            rc = fail_at(&t, i, "text values are not supported");
         } else {
-            put_span(&b, text, i, i + 1);
+            put_span(&t.b, text, i, i + 1);
             i++;
         }
     }
-    if (rc == RP_OK && !oom && !b.oom) {
-        int k = skip_space(text, 0);
-        if (!text[k])
-            rc = rp_error_set(err, RP_USAGE, "expression %d is empty", index + 1);
-    }
-    put(&b, "", 0, 0);
-    if (rc == RP_OK && (oom || b.oom))
-        rc = rp_error_set(err, RP_NOMEM, "out of memory");
-    if (rc == RP_OK) {
-        out->text = strdup(text);
-        if (!out->text)
-            rc = rp_error_set(err, RP_NOMEM, "out of memory");
-    }
-    if (rc != RP_OK) {
-        free(b.out);
-        free(b.map);
-        rp_calc_expr_clear(out);
-        return rc;
-    }
-    /* the terminating NUL maps to the end of the user's text */
-    b.map[b.len] = (int)strlen(text);
-    out->translated = b.out;
-    out->pos_map = b.map;
-    return RP_OK;
+    return finish_translation(&t, rc);
 }

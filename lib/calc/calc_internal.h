@@ -5,12 +5,15 @@
  */
 #ifndef RP_CALC_INTERNAL_H
 #define RP_CALC_INTERNAL_H
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <gdal.h>
+#include <ogr_srs_api.h>
 
 #include "rasterpool.h"
 
@@ -126,8 +129,9 @@ typedef struct rp_calc_setup {
     int width, height;
     double gt[6];
     bool has_gt;
-    char *wkt;       /* the first input's CRS ("" when none) */
-    char **metadata; /* the first input's dataset metadata */
+    char *wkt;                /* the first input's CRS ("" when none) */
+    OGRSpatialReferenceH srs; /* the same, parsed; NULL when none */
+    char **metadata;          /* the first input's dataset metadata */
     rp_calc_input_info *inputs;
     int ninputs;
     void *library; /* dlopen handle of --kernel */
@@ -141,6 +145,46 @@ typedef struct rp_calc_setup {
  * loads --kernel. */
 rp_status rp_calc_setup_read(const rp_calc_options *o, rp_calc_setup *s, rp_error *err);
 void rp_calc_setup_free(rp_calc_setup *s);
+
+/* ---- one run: plan (calc_plan.c), execute (calc_exec.c) ---------------- */
+
+/* One rp_calc_run: the plan, read-only while the pool runs, and the
+ * failure that stopped it. */
+typedef struct rp_calc_job {
+    const rp_calc_options *opts;
+    const rp_calc_setup *setup;
+    struct rp_calc_writer *writer; /* calc_writer.c */
+    GDALDataType out_type;
+    int out_type_size;
+    int out_bands;
+    bool has_nodata;
+    double nodata;
+    int win_w, win_h; /* window size (edges are smaller) */
+    int nwin_x, nwin_y;
+    size_t nwindows;
+    /* expressions: refs laid out so that one input's refs are contiguous */
+    int *ref_slot;        /* ref -> slot in the values buffer */
+    int *slot_ref;        /* slot -> ref */
+    pthread_mutex_t lock; /* guards first_error */
+    rp_error first_error;
+    atomic_bool cancelled;
+} rp_calc_job;
+
+/* Output type, bands and nodata from the options and the inputs; RP_USAGE
+ * when the nodata cannot be stored in the type, or kernels get mixed types. */
+rp_status rp_calc_choose_output(rp_calc_job *job, rp_error *err);
+/* Windows of whole output blocks (block_w x block_h, 256 when unknown), at
+ * most about a million pixels each, numbered in row order. */
+void rp_calc_plan_windows(rp_calc_job *job, int block_w, int block_h);
+/* Window `index`'s offset and size (edge windows are smaller). */
+void rp_calc_window_of(const rp_calc_job *job, size_t index, int *x, int *y, int *w, int *h);
+/* Slots: one input's refs next to each other, so one RasterIO reads them. */
+rp_status rp_calc_layout_refs(rp_calc_job *job, rp_error *err);
+/* Starts the writer thread and runs the pool over every window: each
+ * worker computes windows and hands them to the writer. Does not finish
+ * the writer. The pool's (or the start's) status; a worker's failure is
+ * also in job->first_error. */
+rp_status rp_calc_execute(rp_calc_job *job, int threads, rp_error *err);
 
 /* ---- the job (calc.c, calc_writer.c) ------------------------------------ */
 

@@ -18,8 +18,9 @@
 #include <ogr_srs_api.h>
 
 #include "calc_internal.h"
-#include "gdal_errors.h"
-#include "remote.h"
+#include "crs.h"
+#include "error.h"
+#include "raster_info.h"
 
 static void free_input_info(rp_calc_input_info *in) {
     free(in->types);
@@ -36,43 +37,12 @@ void rp_calc_setup_free(rp_calc_setup *s) {
         free_input_info(&s->inputs[i]);
     free(s->inputs);
     free(s->wkt);
+    if (s->srs)
+        OSRDestroySpatialReference(s->srs);
     CSLDestroy(s->metadata);
     if (s->library)
         dlclose(s->library);
     memset(s, 0, sizeof *s);
-}
-
-static char *crs_name(const char *wkt) {
-    if (!wkt || !*wkt)
-        return strdup("none");
-    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
-    char *out = NULL;
-    if (srs) {
-        const char *auth = OSRGetAuthorityName(srs, NULL);
-        const char *code = OSRGetAuthorityCode(srs, NULL);
-        const char *name = OSRGetName(srs);
-        size_t n = 300;
-        out = malloc(n);
-        if (out && auth && code)
-            snprintf(out, n, "%s:%s (%s)", auth, code, name ? name : "unnamed");
-        else if (out)
-            snprintf(out, n, "%s", name ? name : "unnamed CRS");
-        OSRDestroySpatialReference(srs);
-    }
-    return out ? out : strdup("unknown CRS");
-}
-
-static bool same_crs(const char *a, const char *b) {
-    bool ea = !a || !*a, eb = !b || !*b;
-    if (ea || eb)
-        return ea && eb;
-    if (strcmp(a, b) == 0)
-        return true;
-    OGRSpatialReferenceH sa = OSRNewSpatialReference(a), sb = OSRNewSpatialReference(b);
-    bool same = sa && sb && OSRIsSame(sa, sb);
-    OSRDestroySpatialReference(sa);
-    OSRDestroySpatialReference(sb);
-    return same;
 }
 
 /* Geotransforms equal up to a millionth of a pixel over the raster. */
@@ -88,88 +58,99 @@ static bool same_gt(const double *a, const double *b, int w, int h) {
     return true;
 }
 
-static rp_status check_grid(const rp_calc_options *o, const rp_calc_setup *s, int k, int w, int h,
-                            const double *gt, bool has_gt, const char *wkt, rp_error *err) {
+/* rp_raster_info's and rp_band_info's messages start with the path; calc's
+ * name the input as the user gave it: "-i NAME=PATH: ...". */
+static rp_status name_the_input(const rp_calc_input *in, rp_error *err) {
+    char message[sizeof err->message];
+    memcpy(message, err->message, sizeof message);
+    rp_status code = err->code;
+    rp_error_clear(err); /* rp_error_set keeps a first message */
+    return rp_error_set(err, code, "-i %s=%s", in->name, message);
+}
+
+static rp_status check_grid(const rp_calc_options *o, const rp_calc_setup *s, int k,
+                            const rp_raster_info *ri, rp_error *err) {
     const rp_calc_input *a = &o->inputs[0], *b = &o->inputs[k];
+    int w = (int)ri->grid.width, h = (int)ri->grid.height;
+    const double *gt = ri->grid.gt;
     if (w != s->width || h != s->height)
         return rp_error_set(err, RP_USAGE,
                             "inputs must share one grid: %s=%s is %dx%d pixels, %s=%s is %dx%d "
                             "(nothing is resampled; warp one onto the other first)",
                             b->name, b->path, w, h, a->name, a->path, s->width, s->height);
-    if (has_gt != s->has_gt || (has_gt && !same_gt(gt, s->gt, w, h)))
+    if (ri->has_geotransform != s->has_gt || (s->has_gt && !same_gt(gt, s->gt, w, h)))
         return rp_error_set(err, RP_USAGE,
                             "inputs must share one grid: the geotransform of %s=%s is "
                             "(%.10g, %.10g, %.10g, %.10g, %.10g, %.10g), of %s=%s "
                             "(%.10g, %.10g, %.10g, %.10g, %.10g, %.10g)",
                             b->name, b->path, gt[0], gt[1], gt[2], gt[3], gt[4], gt[5], a->name,
                             a->path, s->gt[0], s->gt[1], s->gt[2], s->gt[3], s->gt[4], s->gt[5]);
-    if (!same_crs(wkt, s->wkt)) {
-        char *cb = crs_name(wkt), *ca = crs_name(s->wkt);
-        rp_status rc =
-            rp_error_set(err, RP_USAGE, "inputs must share one CRS: %s=%s is in %s, %s=%s in %s",
-                         b->name, b->path, cb ? cb : "?", a->name, a->path, ca ? ca : "?");
-        free(cb);
-        free(ca);
-        return rc;
+    if (!rp_crs_same_or_both_none(ri->srs, s->srs)) {
+        char cb[300], ca[300];
+        return rp_error_set(err, RP_USAGE, "inputs must share one CRS: %s=%s is in %s, %s=%s in %s",
+                            b->name, b->path, rp_crs_describe(ri->srs, cb, sizeof cb), a->name,
+                            a->path, rp_crs_describe(s->srs, ca, sizeof ca));
     }
     return RP_OK;
 }
 
+/* The first input's grid, CRS and metadata become the output's. */
+static rp_status take_grid(rp_calc_setup *s, rp_raster_info *ri, GDALDatasetH ds, rp_error *err) {
+    s->width = (int)ri->grid.width;
+    s->height = (int)ri->grid.height;
+    s->has_gt = ri->has_geotransform;
+    memcpy(s->gt, ri->grid.gt, sizeof s->gt);
+    s->wkt = ri->wkt;
+    ri->wkt = NULL;
+    s->srs = ri->srs;
+    ri->srs = NULL;
+    s->metadata = CSLDuplicate(GDALGetMetadata(ds, NULL));
+    return s->wkt ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+/* Every band's type, nodata and description; complex bands are refused. */
+static rp_status read_bands(const rp_calc_input *in, GDALDatasetH ds, int nb,
+                            rp_calc_input_info *info, rp_error *err) {
+    info->bands = nb;
+    info->types = calloc((size_t)nb, sizeof *info->types);
+    info->has_nodata = calloc((size_t)nb, sizeof *info->has_nodata);
+    info->nodata = calloc((size_t)nb, sizeof *info->nodata);
+    if (!info->types || !info->has_nodata || !info->nodata)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int b = 0; b < nb; b++) {
+        rp_band_info band;
+        if (rp_band_info_read(ds, in->path, b + 1, &band, err) != RP_OK)
+            return name_the_input(in, err);
+        info->types[b] = band.type;
+        info->has_nodata[b] = band.has_nodata;
+        info->nodata[b] = band.has_nodata ? rp_band_nodata_as_double(&band) : 0;
+        info->descriptions =
+            CSLAddString(info->descriptions, GDALGetDescription(GDALGetRasterBand(ds, b + 1)));
+        if (GDALDataTypeIsComplex(band.type))
+            return rp_error_set(err, RP_USAGE,
+                                "-i %s=%s: band %d is complex (%s); calc reads real "
+                                "values only",
+                                in->name, in->path, b + 1, GDALGetDataTypeName(band.type));
+    }
+    return RP_OK;
+}
+
+/* Opens input k as the workers open it (rp_remote_open, through
+ * rp_raster_info_read): the first sets the grid, the others must match it. */
 static rp_status read_input(const rp_calc_options *o, rp_calc_setup *s, int k, rp_error *err) {
     const rp_calc_input *in = &o->inputs[k];
-    rp_gdal_capture cap;
-    rp_gdal_capture_push(&cap);
-    /* opened as the workers open it (lib/handles.c): remote paths too */
-    GDALDatasetH ds =
-        rp_remote_open(in->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
-    rp_gdal_capture_pop();
-    if (!ds)
-        return rp_error_set(err, RP_OPEN, "-i %s=%s: cannot open: %s", in->name, in->path,
-                            cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
-    rp_status rc = RP_OK;
-    int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
-    double gt[6];
-    bool has_gt = GDALGetGeoTransform(ds, gt) == CE_None;
-    const char *wkt = GDALGetProjectionRef(ds);
-    if (k == 0) {
-        s->width = w;
-        s->height = h;
-        s->has_gt = has_gt;
-        memcpy(s->gt, gt, sizeof gt);
-        s->wkt = strdup(wkt ? wkt : "");
-        s->metadata = CSLDuplicate(GDALGetMetadata(ds, NULL));
-        if (!s->wkt)
-            rc = rp_error_set(err, RP_NOMEM, "out of memory");
-    } else {
-        rc = check_grid(o, s, k, w, h, gt, has_gt, wkt, err);
+    rp_raster_info ri;
+    GDALDatasetH ds = NULL;
+    rp_status rc = rp_raster_info_read(in->path, &ri, &ds, err);
+    if (rc != RP_OK) {
+        rp_raster_info_free(&ri);
+        return name_the_input(in, err);
     }
-    rp_calc_input_info *info = &s->inputs[k];
-    int nb = GDALGetRasterCount(ds);
-    if (rc == RP_OK && nb < 1)
-        rc = rp_error_set(err, RP_OPEN, "-i %s=%s: has no raster band", in->name, in->path);
-    if (rc == RP_OK) {
-        info->bands = nb;
-        info->types = calloc((size_t)nb, sizeof *info->types);
-        info->has_nodata = calloc((size_t)nb, sizeof *info->has_nodata);
-        info->nodata = calloc((size_t)nb, sizeof *info->nodata);
-        if (!info->types || !info->has_nodata || !info->nodata)
-            rc = rp_error_set(err, RP_NOMEM, "out of memory");
-    }
-    for (int b = 0; rc == RP_OK && b < nb; b++) {
-        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
-        info->types[b] = GDALGetRasterDataType(band);
-        int has = 0;
-        double nd = GDALGetRasterNoDataValue(band, &has);
-        info->has_nodata[b] = has;
-        info->nodata[b] = has ? nd : 0;
-        info->descriptions = CSLAddString(info->descriptions, GDALGetDescription(band));
-        if (GDALDataTypeIsComplex(info->types[b]))
-            rc = rp_error_set(err, RP_USAGE,
-                              "-i %s=%s: band %d is complex (%s); calc reads real "
-                              "values only",
-                              in->name, in->path, b + 1, GDALGetDataTypeName(info->types[b]));
-    }
+    rc = k == 0 ? take_grid(s, &ri, ds, err) : check_grid(o, s, k, &ri, err);
+    if (rc == RP_OK)
+        rc = read_bands(in, ds, ri.band_count, &s->inputs[k], err);
     GDALClose(ds);
+    rp_raster_info_free(&ri);
     return rc;
 }
 

@@ -59,12 +59,25 @@ OGRSpatialReferenceH rp_crs_clone(OGRSpatialReferenceH srs) {
     return c;
 }
 
-bool rp_crs_same(OGRSpatialReferenceH a, OGRSpatialReferenceH b) {
-    if (!a || !b)
-        return true; /* an unknown CRS is taken to be the other one */
+/* Both defined: equivalent, whatever the axis order and mapping. This is
+ * also what OSRIsSame says of two CRSs read with GDAL's default
+ * (authority-compliant) mapping. */
+static bool same_defined(OGRSpatialReferenceH a, OGRSpatialReferenceH b) {
     const char *options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
                              "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", NULL};
     return OSRIsSameEx(a, b, options) != 0;
+}
+
+bool rp_crs_same(OGRSpatialReferenceH a, OGRSpatialReferenceH b) {
+    if (!a || !b)
+        return true; /* an unknown CRS is taken to be the other one */
+    return same_defined(a, b);
+}
+
+bool rp_crs_same_or_both_none(OGRSpatialReferenceH a, OGRSpatialReferenceH b) {
+    if (!a || !b)
+        return !a && !b;
+    return same_defined(a, b);
 }
 
 const char *rp_crs_label(OGRSpatialReferenceH srs, char *buf, size_t cap) {
@@ -78,6 +91,21 @@ const char *rp_crs_label(OGRSpatialReferenceH srs, char *buf, size_t cap) {
         snprintf(buf, cap, "%s:%s", auth, code);
     else
         snprintf(buf, cap, "%s", OSRGetName(srs) ? OSRGetName(srs) : "(unnamed CRS)");
+    return buf;
+}
+
+const char *rp_crs_describe(OGRSpatialReferenceH srs, char *buf, size_t cap) {
+    if (!srs) {
+        snprintf(buf, cap, "none");
+        return buf;
+    }
+    const char *auth = OSRGetAuthorityName(srs, NULL);
+    const char *code = OSRGetAuthorityCode(srs, NULL);
+    const char *name = OSRGetName(srs);
+    if (auth && code)
+        snprintf(buf, cap, "%s:%s (%s)", auth, code, name ? name : "unnamed");
+    else
+        snprintf(buf, cap, "%s", name ? name : "unnamed CRS");
     return buf;
 }
 

@@ -1,7 +1,9 @@
 /*
  * raster_info.c — what the planner needs to know of a raster and its bands:
  * size, geotransform, block size, CRS, data type, nodata and masks, and the
- * GeoTIFF per-block byte counts that --plan uses to estimate I/O.
+ * GeoTIFF per-block byte counts that --plan uses to estimate I/O. The
+ * extract planner and calc's setup (which checks that its inputs share one
+ * grid) both read rasters through here.
  *
  * Threads: the caller's thread; it opens its own short-lived handle (the
  * workers open theirs).
@@ -39,7 +41,8 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
         goto done;
     }
     double gt[6];
-    if (GDALGetGeoTransform(ds, gt) != CE_None) {
+    info->has_geotransform = GDALGetGeoTransform(ds, gt) == CE_None;
+    if (!info->has_geotransform) {
         /* GDAL's default: pixel coordinates; still usable */
         gt[0] = 0;
         gt[1] = 1;
@@ -54,10 +57,12 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
         rc = rp_error_set(err, RP_OPEN, "%s: its geotransform cannot be inverted", path);
         goto done;
     }
-    info->srs = rp_crs_from_wkt(GDALGetProjectionRef(ds));
+    const char *wkt = GDALGetProjectionRef(ds);
+    info->srs = rp_crs_from_wkt(wkt);
+    info->wkt = strdup(wkt ? wkt : "");
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     info->driver = strdup(drv ? GDALGetDriverShortName(drv) : "?");
-    if (!info->driver)
+    if (!info->driver || !info->wkt)
         rc = rp_error_set(err, RP_NOMEM, "out of memory");
 done:
     if (rc == RP_OK && open_ds)
@@ -73,6 +78,7 @@ void rp_raster_info_free(rp_raster_info *info) {
     if (info->srs)
         OSRDestroySpatialReference(info->srs);
     free(info->driver);
+    free(info->wkt);
     memset(info, 0, sizeof *info);
 }
 
@@ -111,6 +117,14 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     out->read_mask = !(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA);
     out->mask_per_dataset = (flags & GMF_PER_DATASET) != 0;
     return RP_OK;
+}
+
+double rp_band_nodata_as_double(const rp_band_info *band) {
+    if (band->type == GDT_Int64)
+        return (double)band->nodata_i64;
+    if (band->type == GDT_UInt64)
+        return (double)band->nodata_u64;
+    return band->nodata;
 }
 
 int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y) {

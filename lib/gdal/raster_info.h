@@ -21,18 +21,20 @@ typedef struct rp_band_info {
     int type_size;
     int block_w, block_h; /* this band's own blocks */
     bool has_nodata;
-    double nodata;        /* for types up to 32 bits and floats */
-    int64_t nodata_i64;   /* GDT_Int64 */
-    uint64_t nodata_u64;  /* GDT_UInt64 */
-    bool read_mask;       /* a mask band (per-dataset, alpha, or explicit) must be read */
+    double nodata;         /* for types up to 32 bits and floats */
+    int64_t nodata_i64;    /* GDT_Int64 */
+    uint64_t nodata_u64;   /* GDT_UInt64 */
+    bool read_mask;        /* a mask band (per-dataset, alpha, or explicit) must be read */
     bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */
 } rp_band_info;
 
 /* One raster's metadata, read on the caller's thread before planning. */
 typedef struct rp_raster_info {
     const char *path;
-    rp_grid grid; /* with band 1's block size */
+    rp_grid grid;             /* with band 1's block size */
+    bool has_geotransform;    /* false: grid.gt is GDAL's default (pixel coordinates) */
     OGRSpatialReferenceH srs; /* NULL when the raster has none */
+    char *wkt;                /* the CRS as the raster gives it, "" when none */
     int band_count;
     char *driver;
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
@@ -42,14 +44,22 @@ typedef struct rp_raster_info {
     char vrt_why[256];   /* a VRT without `vrt`: why it is read through GDAL */
 } rp_raster_info;
 
-/* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. With
- * open_ds, the dataset stays open for the caller (who closes it) on success. */
+/* Reads metadata (size, geotransform, blocks, CRS). RP_OPEN, with a message
+ * that starts with the path, when it is not a raster, has no band, or its
+ * geotransform cannot be inverted. With open_ds, the dataset stays open for
+ * the caller (who closes it) on success. Free info with rp_raster_info_free
+ * in every case. */
 rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
                               rp_error *err);
 void rp_raster_info_free(rp_raster_info *info);
-/* Band metadata; RP_USAGE when the raster has no such band. */
+/* Band metadata; RP_USAGE when the raster has no such band. A Float32
+ * band's nodata beyond the float range is taken as none (no pixel can
+ * equal it). */
 rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band_info *out,
                             rp_error *err);
+/* The band's nodata as a double, whatever its type (64-bit integers cast,
+ * as GDALGetRasterNoDataValue does); meaningful when has_nodata. */
+double rp_band_nodata_as_double(const rp_band_info *band);
 /* The stored size of one block of a band from the GeoTIFF BLOCK_SIZE_x_y
  * metadata; -1 when unknown. */
 int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y);

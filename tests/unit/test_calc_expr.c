@@ -72,6 +72,61 @@ static void test_translation(void) {
     free(refs);
 }
 
+/* One token class at a time: numbers, isnodata() with spaces, the nodata
+ * keyword, constants and calls passed through, and each class's errors. */
+static void test_translation_tokens(void) {
+    rp_calc_expr e;
+    rp_calc_ref *refs = NULL;
+    int nrefs = 0;
+    rp_error err;
+    /* numbers: a leading dot, a dot before the exponent */
+    CHECK_EQ_INT(tr(".5 + 2.e3 * A", &e, &refs, &nrefs, &err), RP_OK);
+    CHECK_EQ_STR(e.translated, ".5 + 2.e3 * _rpv0");
+    rp_calc_expr_clear(&e);
+    /* a dangling exponent is not part of the number: `e` is a name */
+    CHECK_EQ_INT(tr("2e", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "unknown name 'e' (inputs: A, nir) at character 2") != NULL);
+    CHECK_EQ_INT(tr("1e+A", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "unknown name 'e' (inputs: A, nir) at character 2") != NULL);
+
+    /* isnodata with spaces everywhere; positions map back to the user's text */
+    CHECK_EQ_INT(tr("isnodata ( nir [ 2 ] ) + nodata", &e, &refs, &nrefs, &err), RP_OK);
+    CHECK_EQ_STR(e.translated, "_rpn1 + _rpnodata");
+    CHECK_EQ_INT(e.n_nd_vars, 1);
+    CHECK_EQ_INT(e.nd_vars[0], 1);
+    CHECK_EQ_INT(e.nvars, 0);
+    CHECK(e.uses_nodata);
+    CHECK_EQ_INT(refs[1].input, 1);
+    CHECK_EQ_INT(refs[1].band, 2);
+    CHECK_EQ_INT(e.pos_map[0], 0);   /* _rpn1 <- "isnodata" */
+    CHECK_EQ_INT(e.pos_map[6], 23);  /* '+' */
+    CHECK_EQ_INT(e.pos_map[8], 25);  /* _rpnodata <- "nodata" */
+    CHECK_EQ_INT(e.pos_map[17], 31); /* the end */
+    rp_calc_expr_clear(&e);
+    CHECK_EQ_INT(tr("isnodata + 1", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "isnodata needs a band") != NULL);
+    CHECK(strstr(err.message, "at character 1") != NULL);
+    CHECK_EQ_INT(tr("isnodata(A", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "isnodata takes one input band") != NULL);
+    CHECK(strstr(err.message, "at character 11") != NULL);
+
+    /* a constant and calls pass through (nodata called is muparser's to reject) */
+    CHECK_EQ_INT(tr("_e * nodata(1)", &e, &refs, &nrefs, &err), RP_OK);
+    CHECK_EQ_STR(e.translated, "_e * nodata(1)");
+    CHECK(!e.uses_nodata);
+    rp_calc_expr_clear(&e);
+    CHECK_EQ_INT(tr("_rpx(A)", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "names starting with _rp are reserved at character 1") != NULL);
+
+    /* characters that are no token of calc's */
+    CHECK_EQ_INT(tr("A + \"x\"", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "text values are not supported at character 5") != NULL);
+    CHECK_EQ_INT(tr("A]", &e, &refs, &nrefs, &err), RP_USAGE);
+    CHECK(strstr(err.message, "brackets select a band") != NULL);
+    CHECK(strstr(err.message, "at character 2") != NULL);
+    free(refs);
+}
+
 /* muparser's own errors come back at the user's position */
 static void test_check(void) {
     rp_calc_expr e;
@@ -202,6 +257,7 @@ static void test_convert(void) {
 
 int main(void) {
     test_translation();
+    test_translation_tokens();
     test_check();
     test_eval_single_thread();
     test_convert();
