@@ -29,10 +29,10 @@
 #include "crs.h"
 #include "error.h"
 #include "extract_internal.h"
-#include "points_internal.h"
+#include "points_read.h"
 #include "pool.h"
 #include "remote.h"
-#include "table_internal.h"
+#include "table_write.h"
 #include "vrt_sources.h"
 
 /* "dir/name.tif" -> "name" */
@@ -448,6 +448,9 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     if (rc == RP_OK && !opts->plan_only)
         rc = rp_table_unique_names(&pts, setup.columns, setup.ncolumns, opts->status_column,
                                    opts->log, err);
+    if (rc == RP_OK && !opts->plan_only) /* before any pixel work */
+        rc = rp_table_check_fields(opts->output_path, &pts, setup.columns, setup.ncolumns,
+                                   opts->status_column, err);
     rep->points = pts.n;
     rep->bad_rows = pts.nbad;
     if (rc == RP_OK && opts->plan_only) {

@@ -22,20 +22,23 @@
  * pieces' bytes and their points) whatever the file size. Each accepted
  * piece becomes one slice of pass 2.
  *
- * Threads: workers parse their own piece into their own buffers and read
+ * Threads: workers parse their own piece into their own rp_xy_buf and read
  * only the shared, read-only rp_points (columns, delimiter); the file is
  * read with pread on one shared descriptor. The caller's thread joins the
- * pieces and prints warnings. Lines are counted relative to each piece's
- * beginning and made absolute when the pieces are joined.
+ * pieces into the caller's rp_xy_buf, notes the slices and prints
+ * warnings. Lines are counted relative to each piece's beginning and made
+ * absolute when the pieces are joined. Calls only points_buf.c of the
+ * points modules.
  */
+#include "points_csv_pieces.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
-#include "points_internal.h"
+#include "fileio.h"
 #include "pool.h"
 
 enum { MIN_PIECE = 256 << 10, MAX_PIECE = 8 << 20, FIRST_MARGIN = 64 << 10 };
@@ -50,8 +53,7 @@ typedef struct piece {
     /* results */
     uint64_t first, end;           /* offsets of the first record and of the next piece's */
     uint64_t first_line, end_line; /* relative lines of those two records */
-    rp_points part;                /* its points: x, y, bad, n, nbad only */
-    size_t cap;
+    rp_xy_buf part;                /* its points */
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
     char *buf;
     size_t buf_cap;
@@ -66,7 +68,7 @@ typedef struct pieces_job {
 
 static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const rp_points *pts,
                          rp_error *err) {
-    int got = rp_points_pread(fd, buf, len, offset);
+    int got = rp_pread_full(fd, buf, len, (off_t)offset);
     if (got == 0)
         return RP_OK;
     return rp_error_set(err, RP_READ, "%s: %s", pts->display_name,
@@ -100,7 +102,7 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         double x = NAN, y = NAN;
         char why[RP_POINTS_WHY];
         bool ok = rp_points_parse_xy(pts, &rec, &x, &y, why);
-        if (rp_points_push(&p->part, &p->cap, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
+        if (rp_xy_buf_push(&p->part, ok ? x : NAN, ok ? y : NAN, !ok) != 0) {
             *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
             break;
         }
@@ -178,17 +180,17 @@ static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_
     return RP_OK;
 }
 
-/* Appends an accepted piece to the points, warning about its bad rows with
+/* Appends an accepted piece to xy, warning about its bad rows with
  * absolute line numbers (line_of_first: the absolute line of its first
  * record), and starts its slice for pass 2. The piece kept the reasons of
  * its first RP_POINTS_MAX_WARNINGS + 1 bad rows: enough for every warning
  * and the note after them, whatever came before. */
-static rp_status join_piece(const rp_points_options *opts, rp_points *pts, size_t *cap,
+static rp_status join_piece(const rp_points_options *opts, rp_points *pts, rp_xy_buf *xy,
                             const piece *p, uint64_t line_of_first, rp_error *err) {
-    const rp_points *part = &p->part;
-    size_t bad_before = pts->nbad;
-    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first) != 0) ||
-        rp_points_append(pts, cap, part) != 0)
+    const rp_xy_buf *part = &p->part;
+    size_t bad_before = xy->nbad;
+    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first, xy->n) != 0) ||
+        rp_xy_buf_append(xy, part) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     for (size_t k = 0; k < part->nbad && k <= RP_POINTS_MAX_WARNINGS; k++) {
         char where[32];
@@ -199,8 +201,9 @@ static rp_status join_piece(const rp_points_options *opts, rp_points *pts, size_
     return RP_OK;
 }
 
-rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, int fd,
-                                uint64_t offset, uint64_t line, uint64_t size, rp_error *err) {
+rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, int fd,
+                               uint64_t offset, uint64_t line, uint64_t size, rp_xy_buf *xy,
+                               rp_error *err) {
     int threads = rp_pool_threads(opts->pool);
     size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
     uint64_t piece_bytes = size / (8 * (uint64_t)(threads > 0 ? threads : 1));
@@ -211,7 +214,6 @@ rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, i
     if (!pieces)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     pieces_job job = {.pts = pts, .fd = fd, .size = size, .pieces = pieces};
-    size_t cap = 0;
     rp_status rc = RP_OK;
     uint64_t start = offset;    /* a true record start (or a blank line's) */
     uint64_t start_line = line; /* the absolute line there */
@@ -247,7 +249,7 @@ rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, i
             if (k > 0 && p->first != pieces[k - 1].end)
                 break; /* piece k began inside a quoted field: redo from there */
             uint64_t line_of_first = line_at_begin + p->first_line;
-            rc = join_piece(opts, pts, &cap, p, line_of_first, err);
+            rc = join_piece(opts, pts, xy, p, line_of_first, err);
             start = p->end;
             start_line = line_of_first + (p->end_line - p->first_line);
             /* the next piece's first record is this piece's end: its line */
@@ -260,9 +262,7 @@ rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, i
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
     }
     for (size_t k = 0; k < wave; k++) {
-        free(pieces[k].part.x);
-        free(pieces[k].part.y);
-        free(pieces[k].part.bad);
+        rp_xy_buf_free(&pieces[k].part);
         free(pieces[k].buf);
     }
     free(pieces);

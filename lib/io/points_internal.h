@@ -1,9 +1,11 @@
 /*
- * points_internal.h — reading points: a CSV (fast path) or any OGR vector
- * dataset. Reading happens twice: pass 1 keeps only coordinates (memory is
- * 16 bytes a point, not the rows' text); pass 2 streams the rows again, in
- * the same order, for the output to carry them through. Standard input is
- * spooled to a temporary file during pass 1 so it can be read again.
+ * points_internal.h — the points' shared types: what pass 1 keeps of the
+ * points and how pass 2 finds the rows again. Reading happens twice: pass 1
+ * keeps only coordinates (memory is 16 bytes a point, not the rows' text);
+ * pass 2 streams the rows again, in the same order, for the output to carry
+ * them through. Standard input is spooled to a temporary file during pass 1
+ * so it can be read again. The functions are in points_read.h (the entry
+ * points) and the pass-1 modules' own headers.
  */
 #ifndef RP_POINTS_INTERNAL_H
 #define RP_POINTS_INTERNAL_H
@@ -15,7 +17,6 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "csv.h"
 #include "rasterpool.h"
 
 struct rp_pool;
@@ -66,50 +67,5 @@ typedef struct rp_points {
     GDALDatasetH vector;
     OGRLayerH layer;
 } rp_points;
-
-/* Pass 1. Fills points; bad rows are warned about on opts->log with their
- * line number and counted. Errors: RP_OPEN (cannot open/read, empty file),
- * RP_USAGE (no x/y columns, unknown layer), RP_INTERRUPTED (progress said
- * stop). */
-rp_status rp_points_read(const rp_points_options *opts, rp_points *points, rp_error *err);
-void rp_points_free(rp_points *points);
-
-/* Shared by the row-by-row and the parallel CSV readers. */
-enum { RP_POINTS_WHY = 160, RP_POINTS_MAX_WARNINGS = 20 };
-/* The coordinates of a CSV record; false with the reason (RP_POINTS_WHY
- * bytes) when they cannot be parsed. */
-bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *x, double *y,
-                        char *why);
-/* Appends a point (bad: NaN coordinates, counted in nbad). 0, or -1 when
- * memory runs out. */
-int rp_points_push(rp_points *pts, size_t *cap, double x, double y, bool bad);
-/* Appends all of part's points (x, y, bad; nbad added). 0, or -1 when
- * memory runs out. */
-int rp_points_append(rp_points *pts, size_t *cap, const rp_points *part);
-/* "rasterpool: FILE:WHERE: DETAIL" for the bad row numbered `ordinal`
- * (1-based among bad rows) when it is among the first
- * RP_POINTS_MAX_WARNINGS; one note after them. */
-void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, size_t ordinal,
-                        const char *where, const char *detail);
-/* Reads exactly len bytes at offset of fd (retrying short reads and
- * signals; safe to share fd between threads). 0, -1 on an error (errno
- * set), 1 when the file ends first. Both the parallel pass 1 and pass 2
- * read the points file this way. */
-int rp_points_pread(int fd, char *buf, size_t len, uint64_t offset);
-/* Starts a slice at the next point. 0, or -1 when memory runs out. */
-int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line);
-/* Pass 1 of a CSV file's data rows in parallel pieces (points_csv_pieces.c),
- * from byte `offset` on line `line` (just after the header) to the end.
- * RP_OK, or an error as rp_points_read's. */
-rp_status rp_points_read_pieces(const rp_points_options *opts, rp_points *pts, int fd,
-                                uint64_t offset, uint64_t line, uint64_t size, rp_error *err);
-
-/* Pass 2: the rows again, in order. */
-typedef struct rp_points_rows rp_points_rows;
-rp_points_rows *rp_points_rows_begin(rp_points *points, rp_error *err);
-/* The next row: a CSV record, or an OGR feature (owned by the iterator,
- * valid until the next call). 1, 0 at the end, -1 on error. */
-int rp_points_rows_next(rp_points_rows *rows, const rp_csv_record **record, OGRFeatureH *feature);
-void rp_points_rows_end(rp_points_rows *rows);
 
 #endif

@@ -9,20 +9,22 @@
  * CSV input is read again in slices that the pool's workers format in
  * parallel (see "slices" below); the caller's thread writes them in order.
  * Vector input, and CSV that cannot be read again by offset, go row by row
- * on the caller's thread.
+ * on the caller's thread, through table_rows.c's loop.
  */
+#include "table_csv.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ogr_api.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "pool.h"
-#include "table_internal.h"
+#include "table_rows.h"
 #include "valfmt.h"
 
 enum { MAX_ROW_WARNINGS = 10 };
@@ -135,24 +137,23 @@ static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char 
     put_char(b, '\n');
 }
 
+/* After a signal interrupted a write: go on unless the caller's progress
+ * function says stop. */
+static int keep_writing(void *vspec) {
+    const rp_table_spec *spec = vspec;
+    return !spec->progress || spec->progress(0, "writing", spec->progress_user) == 0;
+}
+
 /* Writes the whole buffer. A signal that interrupts a write to a pipe is
  * the caller's to judge (progress): stop with RP_INTERRUPTED, or go on. */
 static rp_status write_all(FILE *out, const char *data, size_t len, const rp_table_spec *spec,
                            size_t row, rp_error *err) {
-    while (len > 0) {
-        errno = 0;
-        size_t put = fwrite(data, 1, len, out);
-        data += put;
-        len -= put;
-        if (len == 0)
-            break;
-        if (errno != EINTR)
-            return rp_error_set(err, RP_WRITE, "cannot write the output (row %zu): %s", row,
-                                strerror(errno));
-        clearerr(out);
-        if (spec->progress && spec->progress(0, "writing", spec->progress_user) != 0)
-            return rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    }
+    int put = rp_fwrite_full(out, data, len, keep_writing, (void *)spec);
+    if (put > 0)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    if (put < 0)
+        return rp_error_set(err, RP_WRITE, "cannot write the output (row %zu): %s", row,
+                            strerror(errno));
     return RP_OK;
 }
 
@@ -185,11 +186,6 @@ static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_r
     for (size_t k = rec->nfields; k < pts->header_fields; k++)
         put_char(b, d);
     put_values(b, spec, i, d);
-}
-
-static rp_status changed_error(const rp_table_spec *spec, rp_error *err) {
-    return rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                        spec->points->display_name);
 }
 
 /* ---------------------------------------------------------------------------
@@ -230,9 +226,9 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
         o->in = grown;
         o->in_cap = len;
     }
-    int got = rp_points_pread(job->fd, o->in, len, begin);
+    int got = rp_pread_full(job->fd, o->in, len, (off_t)begin);
     if (got > 0)
-        return changed_error(job->spec, err);
+        return rp_table_points_changed(job->spec, err);
     if (got < 0)
         return rp_error_set(err, RP_READ, "%s: cannot read the points again: %s",
                             job->spec->points->display_name, strerror(errno));
@@ -249,7 +245,7 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     uint64_t begin = pts->slices[s].offset;
     uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
     if (end < begin)
-        return changed_error(spec, err);
+        return rp_table_points_changed(spec, err);
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
     if (rc != RP_OK)
         return rc;
@@ -275,14 +271,14 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     }
     rp_csv_reader_free(reader);
     if (got != 0 || row != last)
-        return changed_error(spec, err);
+        return rp_table_points_changed(spec, err);
     return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
 }
 
 /* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
  * the points are not a regular file that can be read again by offset. */
 static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
-    struct stat st;
+    off_t size;
     int fd = -1;
     *own = false;
     if (pts->spool) {
@@ -295,12 +291,12 @@ static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
     fd = open(pts->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (rp_regular_file_size(fd, &size) != 0) {
         close(fd);
         return -1;
     }
     *own = true;
-    *text_end = (uint64_t)st.st_size;
+    *text_end = (uint64_t)size;
     return fd;
 }
 
@@ -345,45 +341,37 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, 
 
 /* ---------------------------------------------------------------------------
  * Row by row: vector input, or CSV that cannot be read again by offset. */
-static rp_status write_rows(FILE *out, const rp_table_spec *spec, rp_error *err) {
-    rp_points *pts = spec->points;
-    char d = pts->is_csv ? pts->delimiter : ',';
-    rp_points_rows *rows = rp_points_rows_begin(pts, err);
-    if (!rows)
-        return err->code;
-    row_buffer b = {0};
-    rp_status rc = RP_OK;
-    const rp_csv_record *rec = NULL;
-    OGRFeatureH feat = NULL;
-    size_t i = 0, long_rows = 0;
-    int got;
-    while (rc == RP_OK && (got = rp_points_rows_next(rows, &rec, &feat)) == 1) {
-        if (i >= pts->n) {
-            got = -1;
-            break;
-        }
-        b.len = 0;
-        if (rec) {
-            put_csv_row(&b, spec, rec, i, d);
-            if (rec->nfields > pts->header_fields)
-                warn_long_row(spec, rec->line, rec->nfields, &long_rows);
-        } else {
-            put_vector_row(&b, pts, feat, i, d);
-            put_values(&b, spec, i, d);
-        }
-        if (b.failed)
-            rc = rp_error_set(err, RP_NOMEM, "out of memory writing row %zu", i + 1);
-        else
-            rc = write_all(out, b.data, b.len, spec, i + 1, err);
-        i++;
-        if (rc == RP_OK)
-            rc = rp_table_row_written(spec, i, err);
+typedef struct row_writer {
+    FILE *out;
+    const rp_table_spec *spec;
+    char delimiter;
+    row_buffer b;     /* reused from row to row */
+    size_t long_rows; /* rows longer than the header */
+} row_writer;
+
+static rp_status write_row(void *vw, size_t i, const rp_csv_record *rec, OGRFeatureH feat,
+                           rp_error *err) {
+    row_writer *w = vw;
+    const rp_table_spec *spec = w->spec;
+    w->b.len = 0;
+    if (rec) {
+        put_csv_row(&w->b, spec, rec, i, w->delimiter);
+        if (rec->nfields > spec->points->header_fields)
+            warn_long_row(spec, rec->line, rec->nfields, &w->long_rows);
+    } else {
+        put_vector_row(&w->b, spec->points, feat, i, w->delimiter);
+        put_values(&w->b, spec, i, w->delimiter);
     }
-    if (rc == RP_OK)
-        rc = rp_table_rows_complete(spec, i, got, err);
-    total_long_rows(spec, long_rows);
-    rp_points_rows_end(rows);
-    free(b.data);
+    if (w->b.failed)
+        return rp_error_set(err, RP_NOMEM, "out of memory writing row %zu", i + 1);
+    return write_all(w->out, w->b.data, w->b.len, spec, i + 1, err);
+}
+
+static rp_status write_rows(FILE *out, const rp_table_spec *spec, char delimiter, rp_error *err) {
+    row_writer w = {.out = out, .spec = spec, .delimiter = delimiter};
+    rp_status rc = rp_table_for_each_row(spec, write_row, &w, err);
+    total_long_rows(spec, w.long_rows);
+    free(w.b.data);
     return rc;
 }
 
@@ -401,7 +389,7 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
     bool own_fd = false;
     int fd = pts->is_csv && spec->pool ? open_text(pts, &text_end, &own_fd) : -1;
     if (fd < 0)
-        return write_rows(out, spec, err);
+        return write_rows(out, spec, d, err);
     rc = write_csv_slices(out, spec, fd, text_end, err);
     if (own_fd)
         close(fd);

@@ -10,15 +10,29 @@
  * without a usable point (bad rows) are written without geometry. Writes
  * run inside one transaction where the driver has them.
  *
+ * A driver may create a field with another type than the input's (fields
+ * are created with approximation allowed: Shapefile makes DateTime a Date,
+ * PCIDSK makes Integer64 text): input values are copied with
+ * OGR_F_SetFromWithMap, which converts, never as raw OGRField bytes. A
+ * driver may also refuse a field (Shapefile and lists) or fail only when
+ * it writes one (FlatGeobuf and lists): rp_table_probe_ogr builds the same
+ * layer in /vsimem/ and writes one feature with every field set before the
+ * job reads any pixel, so such an output fails at once.
+ *
  * Threads: the caller's thread only.
  */
+#include "table_ogr.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
-#include "table_internal.h"
+#include "table_rows.h"
 #include "valfmt.h"
 
 static OGRFieldType field_type_for(GDALDataType t, OGRFieldSubType *sub) {
@@ -62,155 +76,319 @@ static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col
     }
 }
 
-static void create_field(OGRLayerH layer, const char *name, OGRFieldType type,
-                         OGRFieldSubType sub) {
+/* Creates a field; false when the driver refused it (the layer has no
+ * more fields than before). */
+static bool create_field(OGRLayerH layer, OGRFieldDefnH fd) {
+    int before = OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer));
+    OGR_L_CreateField(layer, fd, TRUE);
+    return OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)) == before + 1;
+}
+
+static bool create_new_field(OGRLayerH layer, const char *name, OGRFieldType type,
+                             OGRFieldSubType sub) {
     OGRFieldDefnH fd = OGR_Fld_Create(name, type);
     OGR_Fld_SetSubType(fd, sub);
-    OGR_L_CreateField(layer, fd, TRUE);
+    bool made = create_field(layer, fd);
     OGR_Fld_Destroy(fd);
+    return made;
 }
 
 /* The input's fields, then value and status fields. Returns the number of
- * input fields, or -1 when the driver refused one. */
-static int create_fields(OGRLayerH layer, const rp_table_spec *spec) {
+ * input fields, or -1 when the driver refused one (*refused: its name). */
+static int create_fields(OGRLayerH layer, const rp_table_spec *spec, const char **refused) {
     const rp_points *pts = spec->points;
     int nin = 0;
+    *refused = NULL;
     if (pts->is_csv) {
-        for (; pts->header_names && pts->header_names[nin]; nin++)
-            create_field(layer, pts->header_names[nin], OFTString, OFSTNone);
+        for (; pts->header_names && pts->header_names[nin] && !*refused; nin++)
+            if (!create_new_field(layer, pts->header_names[nin], OFTString, OFSTNone))
+                *refused = pts->header_names[nin];
     } else {
         OGRFeatureDefnH in = OGR_L_GetLayerDefn(pts->layer);
-        for (; nin < OGR_FD_GetFieldCount(in); nin++)
-            OGR_L_CreateField(layer, OGR_FD_GetFieldDefn(in, nin), TRUE);
+        for (; nin < OGR_FD_GetFieldCount(in) && !*refused; nin++)
+            if (!create_field(layer, OGR_FD_GetFieldDefn(in, nin)))
+                *refused = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(in, nin));
     }
-    for (int c = 0; c < spec->ncolumns; c++) {
+    for (int c = 0; c < spec->ncolumns && !*refused; c++) {
+        const rp_value_column *col = &spec->columns[c];
         OGRFieldSubType sub;
-        OGRFieldType t = field_type_for(spec->columns[c].band.type, &sub);
-        create_field(layer, spec->columns[c].name, t, sub);
-        if (spec->with_status)
-            create_field(layer, spec->columns[c].status_name, OFTString, OFSTNone);
+        OGRFieldType t = field_type_for(col->band.type, &sub);
+        if (!create_new_field(layer, col->name, t, sub))
+            *refused = col->name;
+        else if (spec->with_status &&
+                 !create_new_field(layer, col->status_name, OFTString, OFSTNone))
+            *refused = col->status_name;
     }
-    int want = nin + spec->ncolumns * (spec->with_status ? 2 : 1);
-    return OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer)) == want ? nin : -1;
+    return *refused ? -1 : nin;
 }
 
-/* Copies input row i (a CSV record or a feature) into f. */
-static void copy_input_row(OGRFeatureH f, const rp_points *pts, const rp_csv_record *rec,
-                           OGRFeatureH in, size_t i, int nin, char **text, size_t *text_cap) {
+/* An output being written: the dataset, its layer, the number of input
+ * fields, the capture of GDAL's messages (pushed by the caller). */
+typedef struct ogr_output {
+    const char *path; /* for messages */
+    GDALDatasetH ds;
+    OGRLayerH layer;
+    int nin;
+    rp_gdal_capture *cap;
+} ogr_output;
+
+/* Creates the dataset at target and its point layer. */
+static rp_status open_output(GDALDriverH drv, const char *target, const rp_table_spec *spec,
+                             ogr_output *o, rp_error *err) {
+    o->ds = GDALCreate(drv, target, 0, 0, 0, GDT_Unknown, NULL);
+    if (!o->ds)
+        return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", o->path,
+                            rp_gdal_capture_text(o->cap));
+    const char *base = strrchr(o->path, '/');
+    base = base ? base + 1 : o->path;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(base, "."), base);
+    /* FlatGeobuf's spatial index would reorder the features: rows must
+     * stay in input order. */
+    const char *fgb_options[] = {"SPATIAL_INDEX=NO", NULL};
+    bool fgb = strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0;
+    o->layer =
+        GDALDatasetCreateLayer(o->ds, name, spec->srs, wkbPoint, fgb ? (char **)fgb_options : NULL);
+    if (!o->layer)
+        return rp_error_set(err, RP_WRITE, "%s: cannot create a layer: %s", o->path,
+                            rp_gdal_capture_text(o->cap));
+    return RP_OK;
+}
+
+/* The layer's fields; refused_code when the driver refuses one. */
+static rp_status add_fields(GDALDriverH drv, const rp_table_spec *spec, ogr_output *o,
+                            rp_status refused_code, rp_error *err) {
+    const char *refused;
+    o->nin = create_fields(o->layer, spec, &refused);
+    if (o->nin < 0)
+        return rp_error_set(err, refused_code, "%s: %s cannot hold the field '%s': %s", o->path,
+                            GDALGetDriverShortName(drv), refused, rp_gdal_capture_text(o->cap));
+    return RP_OK;
+}
+
+/* Closes the dataset; write errors at close become the result when there
+ * was none before. */
+static rp_status close_output(ogr_output *o, rp_status rc, rp_status fail_code, rp_error *err) {
+    if (!o->ds)
+        return rc;
+    /* GDAL 3.6's GDALClose returns nothing: write errors at close show as
+     * captured messages. */
+    int before = o->cap->count;
+    GDALClose(o->ds);
+    o->ds = NULL;
+    if (o->cap->count > before && rc == RP_OK)
+        rc = rp_error_set(err, fail_code, "%s: cannot finish writing: %s", o->path,
+                          rp_gdal_capture_text(o->cap));
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Writing the rows. */
+typedef struct feature_writer {
+    const rp_table_spec *spec;
+    ogr_output *o;
+    OGRFeatureDefnH defn;
+    int *map;   /* input field k -> output field k, for OGR_F_SetFromWithMap */
+    char *text; /* a CSV field's text */
+    size_t text_cap;
+} feature_writer;
+
+/* A CSV row's fields as text. */
+static rp_status copy_csv_fields(feature_writer *w, OGRFeatureH f, const rp_csv_record *rec,
+                                 size_t i, rp_error *err) {
+    if (rec->raw_len + 1 > w->text_cap) { /* no field is longer than its record */
+        char *grown = realloc(w->text, rec->raw_len + 1);
+        if (!grown)
+            return rp_error_set(err, RP_NOMEM, "%s: out of memory copying row %zu", w->o->path,
+                                i + 1);
+        w->text = grown;
+        w->text_cap = rec->raw_len + 1;
+    }
+    for (size_t k = 0; k < rec->nfields && (int)k < w->o->nin; k++) {
+        rp_csv_field_text(rec, k, w->text, w->text_cap);
+        OGR_F_SetFieldString(f, (int)k, w->text);
+    }
+    return RP_OK;
+}
+
+/* Input row i (a CSV record or a feature) into f, then its point. */
+static rp_status copy_input_row(feature_writer *w, OGRFeatureH f, const rp_csv_record *rec,
+                                OGRFeatureH in, size_t i, rp_error *err) {
+    const rp_points *pts = w->spec->points;
     if (rec) {
-        for (size_t k = 0; k < rec->nfields && (int)k < nin; k++) {
-            size_t need = rec->fields[k].length + 1;
-            if (need > *text_cap) {
-                char *grown = realloc(*text, need);
-                if (!grown)
-                    continue;
-                *text = grown;
-                *text_cap = need;
-            }
-            rp_csv_field_text(rec, k, *text, *text_cap);
-            OGR_F_SetFieldString(f, (int)k, *text);
-        }
-    } else {
-        for (int k = 0; k < nin; k++)
-            if (OGR_F_IsFieldSetAndNotNull(in, k))
-                OGR_F_SetFieldRaw(f, k, OGR_F_GetRawFieldRef(in, k));
+        rp_status rc = copy_csv_fields(w, f, rec, i, err);
+        if (rc != RP_OK)
+            return rc;
+    } else if (w->o->nin > 0) {
+        if (OGR_F_SetFromWithMap(f, in, FALSE, w->map) != OGRERR_NONE)
+            return rp_error_set(err, RP_WRITE, "%s: cannot convert the fields of row %zu: %s",
+                                w->o->path, i + 1, rp_gdal_capture_text(w->o->cap));
+        OGR_F_SetStyleString(f, NULL); /* fields only, as for CSV input */
     }
+    OGRGeometryH g = NULL;
     if (!pts->bad[i]) {
-        OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+        g = OGR_G_CreateGeometry(wkbPoint);
         OGR_G_SetPoint_2D(g, 0, pts->x[i], pts->y[i]);
-        OGR_F_SetGeometryDirectly(f, g);
     }
+    OGR_F_SetGeometryDirectly(f, g);
+    return RP_OK;
 }
 
-static rp_status write_rows(OGRLayerH layer, const char *path, const rp_table_spec *spec, int nin,
-                            rp_gdal_capture *cap, rp_error *err) {
-    rp_points *pts = spec->points;
-    rp_points_rows *rows = rp_points_rows_begin(pts, err);
-    if (!rows)
-        return err->code;
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    const rp_csv_record *rec = NULL;
-    OGRFeatureH in = NULL;
-    char *text = NULL;
-    size_t text_cap = 0, i = 0;
-    rp_status rc = RP_OK;
-    int got;
-    while (rc == RP_OK && (got = rp_points_rows_next(rows, &rec, &in)) == 1 && i < pts->n) {
-        OGRFeatureH f = OGR_F_Create(defn);
-        copy_input_row(f, pts, rec, in, i, nin, &text, &text_cap);
-        int field = nin;
-        for (int c = 0; c < spec->ncolumns; c++) {
-            set_value_field(f, field++, &spec->columns[c], i);
-            if (spec->with_status)
-                OGR_F_SetFieldString(
-                    f, field++, rp_point_status_name((rp_point_status)spec->columns[c].status[i]));
-        }
-        if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot write feature %zu: %s", path, i + 1,
-                              rp_gdal_capture_text(cap));
-        OGR_F_Destroy(f);
-        i++;
-        if (rc == RP_OK)
-            rc = rp_table_row_written(spec, i, err);
+static rp_status write_feature(void *vw, size_t i, const rp_csv_record *rec, OGRFeatureH in,
+                               rp_error *err) {
+    feature_writer *w = vw;
+    const rp_table_spec *spec = w->spec;
+    OGRFeatureH f = OGR_F_Create(w->defn);
+    rp_status rc = copy_input_row(w, f, rec, in, i, err);
+    int field = w->o->nin;
+    for (int c = 0; rc == RP_OK && c < spec->ncolumns; c++) {
+        set_value_field(f, field++, &spec->columns[c], i);
+        if (spec->with_status)
+            OGR_F_SetFieldString(f, field++,
+                                 rp_point_status_name((rp_point_status)spec->columns[c].status[i]));
     }
-    if (rc == RP_OK)
-        rc = rp_table_rows_complete(spec, i, got, err);
-    free(text);
-    rp_points_rows_end(rows);
+    if (rc == RP_OK && OGR_L_CreateFeature(w->o->layer, f) != OGRERR_NONE)
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot write feature %zu: %s", w->o->path, i + 1,
+                          rp_gdal_capture_text(w->o->cap));
+    OGR_F_Destroy(f);
+    return rc;
+}
+
+static rp_status write_rows(ogr_output *o, const rp_table_spec *spec, rp_error *err) {
+    feature_writer w = {.spec = spec, .o = o, .defn = OGR_L_GetLayerDefn(o->layer)};
+    if (o->nin > 0 && !spec->points->is_csv) {
+        w.map = malloc((size_t)o->nin * sizeof *w.map);
+        if (!w.map)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        for (int k = 0; k < o->nin; k++)
+            w.map[k] = k;
+    }
+    rp_status rc = rp_table_for_each_row(spec, write_feature, &w, err);
+    free(w.map);
+    free(w.text);
     return rc;
 }
 
 rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table_spec *spec,
                              rp_error *err) {
-    const char *path = spec->name ? spec->name : target; /* for messages */
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    rp_status rc = RP_OK;
-    GDALDatasetH ds = GDALCreate(drv, target, 0, 0, 0, GDT_Unknown, NULL);
-    OGRLayerH layer = NULL;
-    if (!ds) {
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, rp_gdal_capture_text(&cap));
-    } else {
-        const char *base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(base, "."), base);
-        /* FlatGeobuf's spatial index would reorder the features: rows must
-         * stay in input order. */
-        const char *fgb_options[] = {"SPATIAL_INDEX=NO", NULL};
-        bool fgb = strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0;
-        layer = GDALDatasetCreateLayer(ds, name, spec->srs, wkbPoint,
-                                       fgb ? (char **)fgb_options : NULL);
-        if (!layer)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot create a layer: %s", path,
-                              rp_gdal_capture_text(&cap));
-    }
-    int nin = rc == RP_OK ? create_fields(layer, spec) : 0;
-    if (rc == RP_OK && nin < 0)
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create the output fields: %s", path,
-                          rp_gdal_capture_text(&cap));
+    ogr_output o = {.path = spec->name ? spec->name : target, .cap = &cap};
+    rp_status rc = open_output(drv, target, spec, &o, err);
+    if (rc == RP_OK)
+        rc = add_fields(drv, spec, &o, RP_WRITE, err);
     if (rc == RP_OK && spec->points->nbad && spec->log &&
         strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0)
         fprintf(spec->log,
                 "rasterpool: warning: %s: FlatGeobuf cannot hold features without geometry: "
                 "the %zu bad row(s) are left out (.gpkg keeps them)\n",
-                path, spec->points->nbad);
+                o.path, spec->points->nbad);
     if (rc == RP_OK) {
-        bool txn = GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
-        rc = write_rows(layer, path, spec, nin, &cap, err);
-        if (txn && GDALDatasetCommitTransaction(ds) != OGRERR_NONE && rc == RP_OK)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot commit: %s", path,
+        bool txn = GDALDatasetStartTransaction(o.ds, FALSE) == OGRERR_NONE;
+        rc = write_rows(&o, spec, err);
+        if (txn && GDALDatasetCommitTransaction(o.ds) != OGRERR_NONE && rc == RP_OK)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot commit: %s", o.path,
                               rp_gdal_capture_text(&cap));
     }
-    if (ds) {
-        /* GDAL 3.6's GDALClose returns nothing: write errors at close show
-         * as captured messages. */
-        int before = cap.count;
-        GDALClose(ds);
-        if (cap.count > before && rc == RP_OK)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot finish writing: %s", path,
-                              rp_gdal_capture_text(&cap));
-    }
+    rc = close_output(&o, rc, RP_WRITE, err);
     rp_gdal_capture_pop();
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The probe: the same layer in /vsimem/, one feature with every field set. */
+
+/* A value of the field's type. */
+static void set_probe_value(OGRFeatureH f, int k) {
+    static const int ints[1] = {1};
+    static const GIntBig int64s[1] = {1};
+    static const double reals[1] = {1.5};
+    const char *const strings[2] = {"a", NULL};
+    static const GByte bytes[1] = {1};
+    switch (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, k))) {
+    case OFTInteger:
+    case OFTInteger64: OGR_F_SetFieldInteger64(f, k, 1); break;
+    case OFTReal: OGR_F_SetFieldDouble(f, k, 1.5); break;
+    case OFTDate:
+    case OFTTime:
+    case OFTDateTime: OGR_F_SetFieldDateTimeEx(f, k, 2000, 1, 2, 3, 4, 5, 0); break;
+    case OFTBinary: OGR_F_SetFieldBinary(f, k, 1, bytes); break;
+    case OFTIntegerList: OGR_F_SetFieldIntegerList(f, k, 1, ints); break;
+    case OFTInteger64List: OGR_F_SetFieldInteger64List(f, k, 1, int64s); break;
+    case OFTRealList: OGR_F_SetFieldDoubleList(f, k, 1, reals); break;
+    case OFTStringList: OGR_F_SetFieldStringList(f, k, (CSLConstList)strings); break;
+    default: OGR_F_SetFieldString(f, k, "a"); break;
+    }
+}
+
+/* " (fields of types DRIVER does not list: a (StringList), ...)", or "". */
+static void unlisted_types(GDALDriverH drv, OGRFeatureDefnH defn, char *buf, size_t cap) {
+    buf[0] = '\0';
+    const char *types = GDALGetMetadataItem(drv, GDAL_DMD_CREATIONFIELDDATATYPES, NULL);
+    if (!types)
+        return;
+    char **listed = CSLTokenizeString2(types, " ", 0);
+    size_t len = 0;
+    for (int k = 0; k < OGR_FD_GetFieldCount(defn) && len < cap; k++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, k);
+        const char *type = OGR_GetFieldTypeName(OGR_Fld_GetType(fd));
+        if (CSLFindString(listed, type) >= 0)
+            continue;
+        int n = snprintf(buf + len, cap - len, "%s%s (%s)",
+                         len ? ", " : " (fields of types the driver does not list: ",
+                         OGR_Fld_GetNameRef(fd), type);
+        len = n < 0 ? cap : len + (size_t)n;
+    }
+    if (len > 0 && len + 1 < cap)
+        strcat(buf, ")");
+    CSLDestroy(listed);
+}
+
+/* Writes the probe feature and closes the dataset. */
+static rp_status write_probe(GDALDriverH drv, ogr_output *o, rp_error *err) {
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(o->layer);
+    char unlisted[512];
+    unlisted_types(drv, defn, unlisted, sizeof unlisted);
+    OGRFeatureH f = OGR_F_Create(defn);
+    for (int k = 0; k < OGR_FD_GetFieldCount(defn); k++)
+        set_probe_value(f, k);
+    OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_SetPoint_2D(g, 0, 0, 0);
+    OGR_F_SetGeometryDirectly(f, g);
+    int before = o->cap->count;
+    bool written = OGR_L_CreateFeature(o->layer, f) == OGRERR_NONE;
+    OGR_F_Destroy(f);
+    GDALClose(o->ds);
+    o->ds = NULL;
+    if (written && o->cap->count == before)
+        return RP_OK;
+    return rp_error_set(err, RP_USAGE, "%s: %s cannot hold the input's fields: %s%s", o->path,
+                        GDALGetDriverShortName(drv), rp_gdal_capture_text(o->cap), unlisted);
+}
+
+rp_status rp_table_probe_ogr(GDALDriverH drv, const rp_table_spec *spec, rp_error *err) {
+    const char *base = strrchr(spec->name, '/');
+    base = base ? base + 1 : spec->name;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/vsimem/rasterpool-probe-%p", (void *)dir); /* unique per call */
+    char *target = CPLStrdup(CPLFormFilename(dir, base, NULL));
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    VSIMkdir(dir, 0700);
+    ogr_output o = {.path = spec->name, .cap = &cap};
+    rp_error scratch = {RP_OK, ""};
+    rp_status rc = RP_OK;
+    /* a driver that cannot write in memory is not probed: its real write
+     * reports */
+    if (open_output(drv, target, spec, &o, &scratch) == RP_OK) {
+        rc = add_fields(drv, spec, &o, RP_USAGE, err);
+        if (rc == RP_OK)
+            rc = write_probe(drv, &o, err);
+    }
+    if (o.ds)
+        GDALClose(o.ds);
+    VSIRmdirRecursive(dir);
+    rp_gdal_capture_pop();
+    CPLFree(target);
     return rc;
 }

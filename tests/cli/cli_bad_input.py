@@ -12,7 +12,10 @@ coordinates (line numbers counted across a quoted multi-line field, from a
 file and from stdin), unknown CRS, header-only points file, 0-byte points
 file (file and stdin), a corrupted tile in an otherwise valid GeoTIFF (one
 block fails, the rest and another raster are complete), unknown options and
-bad option values, -b 5 on a 1-band raster, no raster at all.
+bad option values, -b 5 on a 1-band raster, no raster at all; an output
+format that cannot hold the input's fields (list fields to .fgb/.shp: exit 2
+before any pixel is read), and input fields whose type the output driver
+changes (carried converted, not as raw bytes).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_bad_input.py
 """
 import os
@@ -28,7 +31,7 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 
 import rptest  # noqa: E402
-from rptest import gdal  # noqa: E402
+from rptest import gdal, ogr  # noqa: E402
 
 W, H = 300, 217
 GT = (1000.0, 0.5, 0.0, 2000.0, 0.0, -0.25)
@@ -320,6 +323,87 @@ def case_bad_band(case, E, T):
     T.check(case, r.out == b"", "stdout should be empty, got %r" % r.out[:100])
 
 
+def write_geojson(path, feats, fields):
+    """feats: [(x, y, {field: value})]; fields: [(name, OGR type)]."""
+    ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(path)
+    lyr = ds.CreateLayer("pts", None, ogr.wkbPoint)
+    for name, ftype in fields:
+        lyr.CreateField(ogr.FieldDefn(name, ftype))
+    for x, y, attrs in feats:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for k, v in attrs.items():
+            setter = {ogr.OFTStringList: f.SetFieldStringList,
+                      ogr.OFTIntegerList: f.SetFieldIntegerList,
+                      ogr.OFTInteger64: f.SetFieldInteger64}.get(dict(fields)[k], f.SetField)
+            setter(f.GetFieldIndex(k), v)
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(float(x), float(y))
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+    ds = None
+    return path
+
+
+def read_fields(path, names):
+    """{name: [each feature's value as GDAL's text]}."""
+    ds = ogr.Open(path)
+    if ds is None:
+        return None
+    feats = list(ds.GetLayer(0))
+    out = {n: [f.GetFieldAsString(n) for f in feats] for n in names}
+    feats = None
+    ds = None
+    return out
+
+
+def case_output_fields(case, E, T):
+    """List fields: Shapefile refuses them, FlatGeobuf fails when it writes
+    one. Either must fail before any pixel work: exit 2 (usage: pick another
+    format), -v reports 0 blocks read, and no output appears."""
+    feats = [(E.xs[i], E.ys[i], {"name": "p%d" % i, "ids": [i, i + 1]}) for i in range(5)]
+    feats[0][2]["tags"] = ["a", "b,c"]
+    gj = write_geojson(E.p("lists.geojson"), feats, [("name", ogr.OFTString),
+                                                   ("tags", ogr.OFTStringList),
+                                                   ("ids", ogr.OFTIntegerList)])
+    for ext in (".fgb", ".shp"):
+        out = E.p("lists_out" + ext)
+        c = "%s (%s)" % (case, ext)
+        r = expect_fail(T, c, [E.r, "--points", gj, "-v", "-o", out], 2)
+        T.check(c, "tags" in r.err or "ids" in r.err,
+                "stderr does not name a list field\n    %s" % r.describe())
+        T.check(c, re.search(r"\b0 blocks read\b", r.err),
+                "-v does not report 0 blocks read: pixel work ran before the check\n    %s"
+                % r.describe())
+        T.check(c, not os.path.exists(out), "%s was written" % out)
+    # GeoPackage stores lists as text: still written, with GDAL's own text
+    out = E.p("lists_out.gpkg")
+    r = rptest.extract([E.r, "--points", gj, "-o", out])
+    if T.check(case + " (.gpkg)", r.code == 0, "exit %s\n    %s" % (r.code, r.describe())):
+        want, have = read_fields(gj, ("tags", "ids")), read_fields(out, ("tags", "ids"))
+        T.check(case + " (.gpkg)", have == want, "fields %r, want %r" % (have, want))
+
+
+def case_converted_fields(case, E, T):
+    """A driver may create a field with another type than the input's
+    (PCIDSK: Integer64 and DateTime as String; Shapefile: DateTime as
+    Date). The values must arrive converted (as ogr2ogr does), not as the
+    input's raw bytes (which crashed on .pix). Oracle: GDAL's own reading of
+    the input."""
+    feats = [(E.xs[i], E.ys[i], {"big": 5000000000 + i, "when": "2020-01-0%dT03:04:05" % (i + 1)})
+             for i in range(4)]
+    gj = write_geojson(E.p("typed.geojson"), feats, [("big", ogr.OFTInteger64),
+                                                    ("when", ogr.OFTDateTime)])
+    src = read_fields(gj, ("big", "when"))
+    date_only = [w.split(" ")[0] for w in src["when"]]
+    for ext, want in ((".pix", src), (".shp", {"big": src["big"], "when": date_only})):
+        out = E.p("typed_out" + ext)
+        c = "%s (%s)" % (case, ext)
+        r = rptest.extract([E.r, "--points", gj, "-o", out])
+        if not T.check(c, r.code == 0, "exit %s\n    %s" % (r.code, r.describe())):
+            continue
+        have = read_fields(out, ("big", "when"))
+        T.check(c, have == want, "fields %r, want %r" % (have, want))
+
 def main():
     T = rptest.Tester("cli_bad_input")
     rptest.binary()
@@ -338,6 +422,8 @@ def main():
             ("bad options", case_bad_options),
             ("-b 5 on a 1-band raster", case_bad_band),
             ("unwritable output", case_unwritable_output),
+            ("output format cannot hold the fields", case_output_fields),
+            ("output driver converts field types", case_converted_fields),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()

@@ -1,5 +1,8 @@
 /*
- * table_out.c — where the output table goes, and putting it in place.
+ * table_write.c — where the output table goes, the checks before any work
+ * (a known format, a writable folder; then, once the points are read, a
+ * format that holds the fields), the column names, and putting the table
+ * in place. The writers (table_csv.c, table_ogr.c) never call back here.
  *
  * Standard output, and paths that are not regular files (/dev/null, a FIFO),
  * are written directly. Anything else is written into a staging folder
@@ -24,7 +27,9 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
-#include "table_internal.h"
+#include "table_csv.h"
+#include "table_ogr.h"
+#include "table_write.h"
 
 static const char *extension_of(const char *path) {
     const char *dot = strrchr(path, '.');
@@ -168,21 +173,19 @@ rp_status rp_table_unique_names(rp_points *pts, rp_value_column *cols, int ncols
     return rc;
 }
 
-rp_status rp_table_row_written(const rp_table_spec *spec, size_t rows, rp_error *err) {
-    if (!spec->progress || (rows & 0xffff) != 0)
+rp_status rp_table_check_fields(const char *path, rp_points *points, const rp_value_column *columns,
+                                int ncolumns, bool with_status, rp_error *err) {
+    if (rp_table_is_text(path))
         return RP_OK;
-    double fraction = (double)rows / (double)spec->points->n;
-    if (spec->progress(fraction, "writing", spec->progress_user) != 0)
-        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    return RP_OK;
-}
-
-rp_status rp_table_rows_complete(const rp_table_spec *spec, size_t rows, int last_read,
-                                 rp_error *err) {
-    if (last_read < 0 || rows != spec->points->n)
-        return rp_error_set(err, RP_READ, "%s: the points changed while being read",
-                            spec->points->display_name);
-    return RP_OK;
+    GDALDriverH drv = rp_table_driver_for(path);
+    if (!drv)
+        return RP_OK; /* rp_table_check_output said so */
+    rp_table_spec spec = {.name = path,
+                          .points = points,
+                          .columns = columns,
+                          .ncolumns = ncolumns,
+                          .with_status = with_status};
+    return rp_table_probe_ogr(drv, &spec, err);
 }
 
 static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec *spec,

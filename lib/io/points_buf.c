@@ -1,0 +1,164 @@
+/*
+ * points_buf.c — the coordinate buffer and the helpers every pass-1 reader
+ * shares (see points_buf.h): the lowest of the points modules, so the
+ * readers above it (points_csv.c, points_csv_pieces.c, points_ogr.c) and
+ * their dispatcher (points_read.c) form no cycle.
+ *
+ * Threads: a buffer belongs to one thread at a time (a parallel piece
+ * fills its own); rp_points_parse_xy only reads the shared rp_points, so
+ * workers may call it at once. Warnings and slices: the caller's thread.
+ */
+#include "points_buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numtext.h"
+
+/* Room for `need` points in all, growing the arrays geometrically. */
+static int reserve(rp_xy_buf *buf, size_t need) {
+    if (need <= buf->cap)
+        return 0;
+    size_t c = buf->cap ? buf->cap : 4096;
+    while (c < need)
+        c *= 2;
+    double *nx = realloc(buf->x, c * sizeof *nx);
+    if (nx)
+        buf->x = nx;
+    double *ny = realloc(buf->y, c * sizeof *ny);
+    if (ny)
+        buf->y = ny;
+    uint8_t *nb = realloc(buf->bad, c * sizeof *nb);
+    if (nb)
+        buf->bad = nb;
+    if (!nx || !ny || !nb)
+        return -1;
+    buf->cap = c;
+    return 0;
+}
+
+int rp_xy_buf_push(rp_xy_buf *buf, double x, double y, bool bad) {
+    if (reserve(buf, buf->n + 1) != 0)
+        return -1;
+    buf->x[buf->n] = x;
+    buf->y[buf->n] = y;
+    buf->bad[buf->n] = bad;
+    buf->n++;
+    if (bad)
+        buf->nbad++;
+    return 0;
+}
+
+int rp_xy_buf_append(rp_xy_buf *buf, const rp_xy_buf *part) {
+    if (part->n == 0)
+        return 0;
+    if (reserve(buf, buf->n + part->n) != 0)
+        return -1;
+    memcpy(buf->x + buf->n, part->x, part->n * sizeof *part->x);
+    memcpy(buf->y + buf->n, part->y, part->n * sizeof *part->y);
+    memcpy(buf->bad + buf->n, part->bad, part->n * sizeof *part->bad);
+    buf->n += part->n;
+    buf->nbad += part->nbad;
+    return 0;
+}
+
+void rp_xy_buf_free(rp_xy_buf *buf) {
+    free(buf->x);
+    free(buf->y);
+    free(buf->bad);
+    memset(buf, 0, sizeof *buf);
+}
+
+void rp_xy_buf_move_to(rp_xy_buf *buf, rp_points *pts) {
+    pts->x = buf->x;
+    pts->y = buf->y;
+    pts->bad = buf->bad;
+    pts->n = buf->n;
+    pts->nbad = buf->nbad;
+    memset(buf, 0, sizeof *buf);
+}
+
+void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, size_t ordinal,
+                        const char *where, const char *detail) {
+    if (!opts->log)
+        return;
+    if (ordinal <= RP_POINTS_MAX_WARNINGS)
+        fprintf(opts->log, "rasterpool: %s:%s: %s\n", pts->display_name, where, detail);
+    if (ordinal == RP_POINTS_MAX_WARNINGS + 1)
+        fprintf(opts->log, "rasterpool: %s: more bad rows follow; only the first %d are shown\n",
+                pts->display_name, RP_POINTS_MAX_WARNINGS);
+}
+
+int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t first_row) {
+    rp_points_slice *grown = realloc(pts->slices, (pts->nslices + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    pts->slices = grown;
+    grown[pts->nslices].offset = offset;
+    grown[pts->nslices].line = line;
+    grown[pts->nslices].first_row = first_row;
+    pts->nslices++;
+    return 0;
+}
+
+bool rp_points_should_stop(const rp_points_options *opts, size_t rows, double fraction) {
+    if (!opts->progress || (rows & 0xfff) != 0)
+        return false;
+    return opts->progress(fraction > 1 ? 1 : fraction, "reading points", opts->progress_user) != 0;
+}
+
+/* Parses one coordinate field. Returns false, with the reason in `why`, when
+ * it is missing, empty or not a number. "nan" parses, and lands outside the
+ * raster. */
+static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char *axis, double *out,
+                             char *why, size_t why_cap) {
+    if (field >= rec->nfields) {
+        snprintf(why, why_cap, "%s coordinate missing (the row has %zu fields)", axis,
+                 rec->nfields);
+        return false;
+    }
+    const rp_csv_field *f = &rec->fields[field];
+    if (!f->quoted && rp_parse_decimal(rec->raw + f->offset, f->length, out))
+        return true; /* the common case: a plain decimal, parsed in place */
+    char buf[128];
+    size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
+    char *s = buf;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '\0') {
+        snprintf(why, why_cap, "%s coordinate empty", axis);
+        return false;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno == ERANGE && isinf(v)) {
+        snprintf(why, why_cap, "%s coordinate '%.40s' is out of range", axis, s);
+        return false;
+    }
+    while (isspace((unsigned char)*end))
+        end++;
+    if (n >= sizeof buf || end == s || *end != '\0') {
+        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number", axis, s,
+                 strlen(s) > 40 ? "..." : "");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *x, double *y,
+                        char *why) {
+    if (rec->open_quote) {
+        snprintf(why, RP_POINTS_WHY,
+                 "a quoted field is never closed (it runs to the end of "
+                 "the file)");
+        return false;
+    }
+    return parse_coordinate(rec, pts->x_field, "x", x, why, RP_POINTS_WHY) &&
+           parse_coordinate(rec, pts->y_field, "y", y, why, RP_POINTS_WHY);
+}
