@@ -29,7 +29,13 @@ extern "C" {
 #define RP_RESULT_USED
 #endif
 
-#define RP_VERSION_STRING "0.1.0"
+#include "rasterpool_version.h"
+
+/* The version of the library this program runs with: "MAJOR.MINOR.PATCH",
+ * a static string, and RP_VERSION_NUMBER's encoding of it. Compare with the
+ * RP_VERSION_* macros (rasterpool_version.h) the program was compiled with. */
+RP_API const char *rp_version(void);
+RP_API unsigned rp_version_number(void);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite, as CI runs it (.ci/run execs this).
 #
-#   a) build/       RelWithDebInfo, -Werror; the whole suite
+#   f) format: `git ls-files '*.c' '*.h' '*.cc' | xargs clang-format
+#      --dry-run -Werror` (the tree's .clang-format); one pass or one failure
+#   a) build/       RelWithDebInfo, -Werror; the whole suite, which includes
+#      the install checks: install.export_check (exports = RP_API
+#      declarations), install.client_build_tree, and install.postinstall
+#      (`cmake --install` into a temporary prefix, then
+#      tests/postinstall/run.sh PREFIX)
 #   b) build-asan/  Debug, ASan+UBSan (leaks checked); the whole suite
 #   c) build-tsan/  TSan; the pool tests (ctest -L pool) and the extract CLI test
 #   d) bench/run --quick: the bench's smoke test (small sizes; every peer's
@@ -14,7 +20,7 @@
 # Exits 0 only when every stage passed.
 #
 # Usage: scripts/test.sh [--quick] [--no-install]
-#   --quick       stage a only
+#   --quick       stages f and a only
 #   --no-install  do not run scripts/install-deps
 # Environment: RP_TSAN_CC picks the TSan stage's compiler (default: cc, i.e.
 # gcc; clang also works). ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS and
@@ -30,7 +36,7 @@ for arg in "$@"; do
     case "$arg" in
     --quick) quick=1 ;;
     --no-install) install=0 ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$arg'" >&2; exit 2 ;;
     esac
 done
@@ -105,6 +111,18 @@ if [ "$install" = 1 ]; then
         echo "0 passed, 1 failed"
         exit 1
     fi
+fi
+
+# ---------------------------------------------------------------------------
+banner "stage f: format (clang-format --dry-run -Werror over the tracked C/C++ files)"
+# Tracked files only (git ls-files), so build trees and scratch files do not
+# count. A missing clang-format is a failure, not a skip.
+if ! command -v clang-format >/dev/null; then
+    stage_failed f "clang-format not found (scripts/install-deps installs it)"
+elif git -C "$ROOT" ls-files -z '*.c' '*.h' '*.cc' | xargs -0 clang-format --dry-run -Werror; then
+    total_passed=$((total_passed + 1))
+else
+    stage_failed f "files not formatted (clang-format -i FILE fixes one)"
 fi
 
 # ---------------------------------------------------------------------------

@@ -51,6 +51,7 @@
 #include "clock.h"
 #include "error.h"
 #include "proc.h"
+#include "worker_path.h"
 
 enum {
     WORKER_MEMORY_ESTIMATE_MIB = 512, /* GDAL cache share + warp buffer + baseline */
@@ -674,7 +675,7 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     memset(&r, 0, sizeof r);
     r.o = o;
     r.err = err;
-    r.program = o->worker_program ? o->worker_program : "/proc/self/exe";
+    r.program = o->worker_program ? o->worker_program : rp_batch_default_worker();
     rp_status st = rp_batch_plan_make(o, &r.plan, err);
     if (st == RP_OK)
         st = make_dirs(o->out_dir, err);
