@@ -291,12 +291,12 @@ static void set_task_error(task *t, const char *text) {
 
 static void log_line(const run *r, const char *fmt, ...) RP_PRINTF(2, 3);
 static void log_line(const run *r, const char *fmt, ...) {
-    if (r->o->log && r->o->verbose) {
+    if (r->o->info) {
         va_list ap;
         va_start(ap, fmt);
-        vfprintf(r->o->log, fmt, ap);
+        vfprintf(r->o->info, fmt, ap);
         va_end(ap);
-        fflush(r->o->log);
+        fflush(r->o->info);
     }
 }
 

@@ -102,7 +102,7 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     *state = wk;
     wk->index = index;
-    rp_calc_apply_config(o->config, o->nconfig, true);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
     rp_calc_eval_single_thread();
     wk->handles = rp_handles_new(o->ninputs);
     if (!wk->handles)
@@ -574,11 +574,11 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         return rp_error_set(err, RP_USAGE,
                             "nothing to compute: give -e EXPR or --kernel LIB.so:SYMBOL");
     double start = rp_monotonic_seconds();
-    rp_calc_apply_config(o->config, o->nconfig, true);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
     rp_calc_setup setup;
     rp_status rc = rp_calc_setup_read(o, &setup, err);
     if (rc != RP_OK) {
-        rp_calc_apply_config(o->config, o->nconfig, false);
+        rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
         return rc;
     }
     calc_job job = {.opts = o, .setup = &setup};
@@ -596,8 +596,8 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         report->out_bands = job.out_bands;
         report->out_type = (int)job.out_type;
     }
-    if (rc == RP_OK && o->verbose && o->log)
-        fprintf(o->log,
+    if (rc == RP_OK && o->info)
+        fprintf(o->info,
                 "calc: %dx%d pixels, %d band%s of %s, %zu windows of %dx%d, %d compute "
                 "threads + 1 writer, %.3f s\n",
                 setup.width, setup.height, job.out_bands, job.out_bands == 1 ? "" : "s",
@@ -608,6 +608,6 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
     free(job.slot_ref);
     pthread_mutex_destroy(&job.lock);
     rp_calc_setup_free(&setup);
-    rp_calc_apply_config(o->config, o->nconfig, false);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
     return rc;
 }
