@@ -481,12 +481,12 @@ static int event_loop(run *r) {
     int result = 0;
     while (r->fatal == RP_OK) {
         int p = call_progress(r);
-        if (p >= 2) {
+        if (p != RP_PROGRESS_CONTINUE && p != RP_PROGRESS_DRAIN) {
             kill_all(r);
             result = 2;
             break;
         }
-        if (p == 1)
+        if (p == RP_PROGRESS_DRAIN)
             stopping = true;
         double now = rp_monotonic_seconds();
         bool pending = !stopping && any_pending(r);
