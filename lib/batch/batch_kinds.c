@@ -175,7 +175,7 @@ static const char **calc_argv(char **args, const char *input_arg, const char *ou
 
 static rp_status validate_calc(char **args, rp_error *err) {
     for (int i = 0; args && args[i]; i++) {
-        if (strcmp(args[i], "-o") == 0 || strncmp(args[i], "--output", 8) == 0)
+        if (strncmp(args[i], "-o", 2) == 0 || strncmp(args[i], "--output", 8) == 0)
             return rp_error_set(err, RP_USAGE,
                                 "batch calc names each output itself: leave "
                                 "out %s after --",

@@ -41,10 +41,13 @@ static matched find_option(const rp_opt *table, const char *arg) {
         }
         return m;
     }
-    for (const rp_opt *o = table; o->long_name; o++) { /* -n or -nVALUE */
+    /* -n, or -nVALUE when VALUE is a number (-j2, -b3): GDAL-style typos
+     * such as calc's -of or -ot must stay unknown options, not become -o f */
+    bool number_attached = arg[2] >= '0' && arg[2] <= '9';
+    for (const rp_opt *o = table; o->long_name; o++) {
         if (!o->short_name || strncmp(arg, o->short_name, 2) != 0)
             continue;
-        if (arg[2] == '\0' || takes_value(o->kind)) {
+        if (arg[2] == '\0' || (number_attached && takes_value(o->kind))) {
             m.opt = o;
             m.attached = arg[2] ? arg + 2 : NULL;
             return m;

@@ -5,8 +5,10 @@
  * every command shares (RP_ARGV_COMMON_OPTIONS), and the small helpers the
  * commands' own option handlers use.
  *
- * Accepted spellings: `--name value`, `--name=value`, `-n value` and `-nvalue`
- * for options with a value; `--name`/`-n` for flags; `--config KEY VALUE`.
+ * Accepted spellings: `--name value`, `--name=value`, `-n value` and, when
+ * the value is a number, `-nVALUE` (-j2, -b3: `-ofile` stays an unknown
+ * option, so that a GDAL-style `-of`/`-ot` typo is reported, not read as
+ * `-o f`); `--name`/`-n` for flags; `--config KEY VALUE`.
  * Arguments that do not start with '-' (and "-" itself) are positional.
  */
 #ifndef RP_ARGV_H

@@ -72,8 +72,11 @@ static void test_values(void) {
         CHECK_EQ_INT(o.threads, 2);
         opts_free(&o);
     }
+    CHECK_EQ_INT(parse(&o, NULL, RP_ARGV_DASHDASH_UNKNOWN, NULL, &err, ARGS("-n7")), RP_ARGV_DONE);
+    CHECK_EQ_STR(o.name, "7");
+    opts_free(&o);
     CHECK_EQ_INT(parse(&o, NULL, RP_ARGV_DASHDASH_UNKNOWN, NULL, &err,
-                       ARGS("-nfoo", "--name=x=y", "--flag")),
+                       ARGS("-n", "a", "--name=x=y", "--flag")),
                  RP_ARGV_DONE);
     CHECK_EQ_STR(o.name, "x=y"); /* the last one wins; '=' inside the value stays */
     CHECK(o.flag);
@@ -96,6 +99,12 @@ static void test_errors(void) {
     CHECK_EQ_INT(parse(&o, NULL, RP_ARGV_DASHDASH_UNKNOWN, NULL, &err, ARGS("-qv")),
                  RP_ARGV_FAILED); /* no bundling of flags */
     CHECK_EQ_STR(err.message, "unknown option '-qv' (see rasterpool test --help)");
+    opts_free(&o);
+    /* a text glued to a short option is not its value: -nfoo is a typo of
+     * --nfoo or of a GDAL-style -nf, not -n foo */
+    CHECK_EQ_INT(parse(&o, NULL, RP_ARGV_DASHDASH_UNKNOWN, NULL, &err, ARGS("-nfoo")),
+                 RP_ARGV_FAILED);
+    CHECK_EQ_STR(err.message, "unknown option '-nfoo' (see rasterpool test --help)");
     opts_free(&o);
     CHECK_EQ_INT(parse(&o, NULL, RP_ARGV_DASHDASH_UNKNOWN, NULL, &err, ARGS("-j")), RP_ARGV_FAILED);
     CHECK_EQ_STR(err.message, "option -j needs a value");

@@ -71,7 +71,7 @@ static void test_extract(void) {
 static void test_calc(void) {
     rp_error err;
     rp_cli_flags cli;
-    const char *const *a = ARGS("calc", "-iA=a.tif", "--expr=A*2", "-oout.tif", "--threads=3",
+    const char *const *a = ARGS("calc", "--input=A=a.tif", "--expr=A*2", "-o", "out.tif", "-j3",
                                 "--config", "GDAL_CACHEMAX", "64", "--nodata=-5");
     rp_error_clear(&err);
     rp_calc_options *o = rp_calc_options_new(count(a), a, &cli, &err);
@@ -101,6 +101,10 @@ static void test_calc(void) {
     rp_error_clear(&err);
     CHECK(rp_calc_options_new(3, ARGS("calc", "-i", "A=a.tif"), NULL, &err) == NULL);
     CHECK_EQ_STR(err.message, "no output given: -o FILE");
+    rp_error_clear(&err);
+    CHECK(rp_calc_options_new(8, ARGS("calc", "-i", "A=a.tif", "-e", "A", "-o", "x.tif", "-ot"),
+                              NULL, &err) == NULL);
+    CHECK_EQ_STR(err.message, "unknown option '-ot' (see rasterpool calc --help)");
 }
 
 static void test_batch(void) {
