@@ -1,49 +1,37 @@
 /*
  * cmd_extract.c — `rasterpool extract`: parses argv with the library's own
- * parser, adds a progress bar on a terminal and Ctrl-C handling, runs the job
- * and turns its status into the exit code. Nothing else lives here.
+ * parser, adds a progress bar on a terminal, Ctrl-C handling and the log on
+ * stderr (cli_common.c), runs the job and turns its status into the exit
+ * code. Nothing else lives here.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
-
-typedef struct cli_progress {
-    rp_progress_bar *bar;
-} cli_progress;
-
-/* Checks for Ctrl-C (the job then stops cleanly and removes its partial
- * output) and draws the bar. */
-static int cli_on_progress(double fraction, const char *message, void *user) {
-    cli_progress *p = user;
-    if (cli_interrupted)
-        return 1;
-    return p->bar ? rp_progress_bar_update(fraction, message, p->bar) : 0;
-}
 
 int cmd_extract(int argc, const char *const *argv) {
     rp_error err;
     rp_error_clear(&err);
-    rp_extract_options *opts = rp_extract_options_new(argc, argv, &err);
-    if (!opts) {
-        if (err.code == RP_OK) { /* --help */
-            fputs(rp_extract_help(), stdout);
-            return 0;
-        }
-        fprintf(stderr, "rasterpool: %s\n", err.message);
-        return rp_status_exit_code(err.code);
+    rp_cli_flags flags;
+    rp_extract_options *opts = rp_extract_options_new(argc, argv, &flags, &err);
+    if (!opts)
+        return cli_options_failed(&err, rp_extract_help());
+    cli_log log;
+    cli_log_init(&log, flags.verbose, false);
+    if (rp_extract_options_set_log(opts, cli_log_line, &log) != RP_OK) {
+        rp_extract_options_free(opts);
+        return cli_out_of_memory();
     }
-    cli_progress progress = {.bar = rp_extract_options_quiet(opts) ? NULL
-                                                                   : rp_progress_bar_new(stderr)};
-    rp_extract_options_set_progress(opts, cli_on_progress, &progress);
+    rp_progress_bar *bar = flags.quiet ? NULL : rp_progress_bar_new(stderr);
+    rp_extract_options_set_progress(opts, cli_on_progress, bar);
     rp_extract_report report;
     rp_status rc = rp_extract_run(opts, &report, &err);
-    rp_progress_bar_free(progress.bar);
+    rp_progress_bar_free(bar);
     if (rc == RP_PARTIAL)
         fprintf(stderr, "rasterpool: warning: %s: their values are empty (status error)\n",
                 err.message);
     else if (rc != RP_OK)
         fprintf(stderr, "rasterpool: %s\n", rc == RP_INTERRUPTED ? "interrupted" : err.message);
-    rp_extract_options_free(opts);
+    rp_extract_options_free(opts); /* passes on a last unfinished log line */
+    cli_log_release(&log);
     return rp_status_exit_code(rc);
 }

@@ -1,34 +1,13 @@
 /*
  * main.c — the rasterpool program: a git-style command table over the
  * library. Each subcommand lives in cmd_<name>.c and reaches the library
- * only through rasterpool.h. GDAL is initialised here, once.
+ * only through rasterpool.h; what they share is in cli_common.c. The library
+ * is initialised here, once (rp_init).
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <gdal.h>
 
 #include "cli.h"
-
-volatile sig_atomic_t cli_interrupted;
-
-static void on_interrupt(int sig) {
-    (void)sig;
-    if (cli_interrupted)
-        _exit(130);
-    cli_interrupted = 1;
-}
-
-/* No SA_RESTART: a read blocked on a pipe returns EINTR, and the job checks
- * the flag. */
-void cli_catch_interrupts(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 typedef struct command {
     const char *name;
@@ -39,7 +18,7 @@ typedef struct command {
 static const command commands[] = {
     {"extract", cmd_extract, "values of rasters at points (CSV or any OGR vector)"},
     {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
-    {"batch", cmd_batch, "one GDAL job (warp, translate) over many files, crash-isolated"},
+    {"batch", cmd_batch, "one job (warp, translate or calc) over many files, crash-isolated"},
 };
 
 static void usage(FILE *out) {
@@ -52,7 +31,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-    cli_catch_interrupts(); /* first, so that no early Ctrl-C is lost */
+    cli_catch_interrupts(2); /* first, so that no early Ctrl-C is lost */
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -63,17 +42,15 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(name, "--version") == 0) {
-        printf("rasterpool %s (GDAL %s)\n", RP_VERSION_STRING, GDALVersionInfo("RELEASE_NAME"));
+        printf("rasterpool %s (GDAL %s)\n", RP_VERSION_STRING, rp_gdal_version());
         return 0;
     }
     if (strcmp(name, "__batch-worker") == 0) /* sets up GDAL itself */
         return cmd_batch_worker(argc - 1, (const char *const *)argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) == 0) {
-            GDALAllRegister();
-            int rc = commands[i].run(argc - 1, (const char *const *)argv + 1);
-            GDALDestroyDriverManager();
-            return rc;
+            rp_init();
+            return commands[i].run(argc - 1, (const char *const *)argv + 1);
         }
     }
     fprintf(stderr, "rasterpool: unknown command '%s'\n\n", name);

@@ -1,14 +1,19 @@
 /*
  * rasterpool.h — the one public header of librasterpool.
  *
- * rasterpool runs heavy GDAL raster workloads in parallel: today, extracting
- * raster values at many points with each touched block decoded once.
+ * rasterpool runs heavy GDAL raster workloads in parallel: extract (raster
+ * values at many points, each touched block decoded once), calc (block-wise
+ * raster math from expressions or C kernels) and batch (one GDAL utility over
+ * many files in crash-isolated worker processes).
  *
  * Conventions (after zstd and curl):
  *  - opaque handles come in _new/_free pairs; every _free accepts NULL;
  *  - errors are reported into a caller-owned rp_error (no global state), so
  *    the library is safe to use from several threads at once;
- *  - the library never installs a process-wide GDAL error handler.
+ *  - the library never installs a process-wide GDAL error handler;
+ *  - call rp_init() once before anything else (it registers GDAL's drivers);
+ *  - the library prints nothing itself: warnings and notes go to a log
+ *    callback (rp_log_fn), progress to a progress callback (rp_progress_fn).
  */
 #ifndef RASTERPOOL_H
 #define RASTERPOOL_H
@@ -42,21 +47,29 @@ RP_API unsigned rp_version_number(void);
 /* ------------------------------------------------------------------------ */
 
 /* One table gives the codes, their names and their texts (libuv's X-macro).
- * X(NAME, exit code of the CLI, text). */
+ * X(NAME, value, exit code of the CLI, text).
+ *
+ * The values are part of the ABI and never change: a new status is appended
+ * at the end of the table with the next unused value; a status is never
+ * renumbered, and a removed one leaves its value unused. */
 #define RP_STATUS_MAP(X)                                                                           \
-    X(OK, 0, "success")                                                                            \
-    X(PARTIAL, 1, "the job ran but some items failed")                                             \
-    X(USAGE, 2, "usage error")                                                                     \
-    X(OPEN, 3, "input cannot be opened")                                                           \
-    X(READ, 3, "input cannot be read")                                                             \
-    X(WRITE, 3, "output cannot be written")                                                        \
-    X(CRS, 3, "coordinate reference system error")                                                 \
-    X(NOMEM, 3, "out of memory")                                                                   \
-    X(INTERNAL, 3, "internal error")                                                               \
-    X(INTERRUPTED, 130, "interrupted")
+    X(OK, 0, 0, "success")                                                                         \
+    X(PARTIAL, 1, 1, "the job ran but some items failed")                                          \
+    X(USAGE, 2, 2, "usage error")                                                                  \
+    X(OPEN, 3, 3, "input cannot be opened")                                                        \
+    X(READ, 4, 3, "input cannot be read")                                                          \
+    X(WRITE, 5, 3, "output cannot be written")                                                     \
+    X(CRS, 6, 3, "coordinate reference system error")                                              \
+    X(NOMEM, 7, 3, "out of memory")                                                                \
+    X(INTERNAL, 8, 3, "internal error")                                                            \
+    X(INTERRUPTED, 9, 130, "interrupted")
 
+/* The same values spelled out, for readers and binding generators (cffi's
+ * cdef takes no X-macro): RP_OK 0, RP_PARTIAL 1, RP_USAGE 2, RP_OPEN 3,
+ * RP_READ 4, RP_WRITE 5, RP_CRS 6, RP_NOMEM 7, RP_INTERNAL 8,
+ * RP_INTERRUPTED 9. */
 typedef enum rp_status {
-#define RP_STATUS_ENUM(name, exitcode, text) RP_##name,
+#define RP_STATUS_ENUM(name, value, exitcode, text) RP_##name = value,
     RP_STATUS_MAP(RP_STATUS_ENUM)
 #undef RP_STATUS_ENUM
 } rp_status;
@@ -76,6 +89,22 @@ RP_API int rp_status_exit_code(rp_status code);
 RP_API void rp_error_clear(rp_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Initialisation                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Registers GDAL's drivers (GDALAllRegister). Call it before any other
+ * function of the library that opens data (the rp_*_options_new parsers
+ * included: batch's checks the GDAL utility's options with GDAL's parser).
+ * Idempotent and thread-safe: the first call registers (pthread_once), later
+ * and concurrent calls return once that is done. A caller that has already
+ * called GDALAllRegister itself may skip it. Nothing needs undoing: the
+ * drivers stay registered for the life of the process. */
+RP_API void rp_init(void);
+/* GDAL's release name ("3.6.2"), of the GDAL the library runs with. Static
+ * text owned by GDAL. */
+RP_API const char *rp_gdal_version(void);
+
+/* ------------------------------------------------------------------------ */
 /* Machine                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -90,9 +119,23 @@ RP_API uint64_t rp_usable_memory(void);
 /* Progress                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* What a progress callback asks of the job. The same in every job:
+ *  - RP_PROGRESS_CONTINUE: go on;
+ *  - RP_PROGRESS_DRAIN: start no new work, let what runs finish, then end
+ *    with RP_INTERRUPTED. batch lets running tasks finish; extract and calc
+ *    have no unit of work worth finishing alone, so for them DRAIN is ABORT;
+ *  - RP_PROGRESS_ABORT: stop now, remove temporary output, end with
+ *    RP_INTERRUPTED.
+ * Any other non-zero value is taken as RP_PROGRESS_ABORT. */
+typedef enum rp_progress_action {
+    RP_PROGRESS_CONTINUE = 0,
+    RP_PROGRESS_DRAIN = 1,
+    RP_PROGRESS_ABORT = 2
+} rp_progress_action;
+
 /* Called from the thread that started the job, never from a worker.
- * fraction is in [0, 1]. Return 0 to go on, non-zero to cancel the job
- * (it then ends with RP_INTERRUPTED). */
+ * fraction is in [0, 1]. Returns an rp_progress_action (as int, so that the
+ * type stays ABI-compatible with callbacks written as returning int). */
 typedef int (*rp_progress_fn)(double fraction, const char *message, void *user);
 
 /* A text progress bar: draws on `stream` only when it is a terminal and the
@@ -103,6 +146,42 @@ RP_API rp_progress_bar *rp_progress_bar_new(FILE *stream);
 RP_API int rp_progress_bar_update(double fraction, const char *message, void *bar);
 /* Erases the bar line if one was drawn. */
 RP_API void rp_progress_bar_free(rp_progress_bar *bar);
+
+/* ------------------------------------------------------------------------ */
+/* Log                                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* How much a log line matters. A program shows RP_LOG_WARNING lines by
+ * default and RP_LOG_INFO lines when asked to be verbose (the rasterpool
+ * program's -v). */
+typedef enum rp_log_level {
+    RP_LOG_WARNING = 1, /* bad rows, unreadable blocks, failed tasks, summaries
+                           of a partial result */
+    RP_LOG_INFO = 2     /* timings, summaries, one line per finished task */
+} rp_log_level;
+
+/* Receives the warnings and notes of a job, one whole line per call, without
+ * its newline. level is an rp_log_level. Called from whichever thread writes
+ * the line (often a worker), but never twice at once for one options object:
+ * calls are serialised. line is valid during the call only. The callback must
+ * not call back into the job. */
+typedef void (*rp_log_fn)(void *user, int level, const char *line);
+
+/* ------------------------------------------------------------------------ */
+/* Program flags                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* What a command line asks of the program around the job rather than of the
+ * job (GDAL's *OptionsForBinary): the rp_*_options_new parsers fill it when
+ * given one; C callers pass NULL (-q and -v are then accepted and ignored).
+ * The parser zeroes it first. Fields are only ever appended; reserved keeps
+ * the size fixed for that. */
+typedef struct rp_cli_flags {
+    int quiet;   /* -q/--quiet: no progress bar */
+    int verbose; /* -v/--verbose: show RP_LOG_INFO lines */
+    int help;    /* -h/--help: the parser returned NULL with RP_OK */
+    int reserved[5];
+} rp_cli_flags;
 
 /* ------------------------------------------------------------------------ */
 /* extract: raster values at points                                          */
@@ -123,21 +202,23 @@ typedef struct rp_extract_options rp_extract_options;
 /* Parses the extract command line (argv[0] is "extract" or ignored, like a
  * program name). The same parser serves the CLI and C callers, GDAL-style:
  *   const char *argv[] = {"extract", "dem.tif", "--points", "pts.csv", NULL};
+ *   rp_extract_options *o = rp_extract_options_new(4, argv, NULL, &err);
+ * cli: filled with -q/-v/-h when not NULL (see rp_cli_flags).
  * Returns NULL on a usage error with err->code RP_USAGE and the reason.
  * When argv asks for --help, returns NULL with err->code RP_OK. */
 RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *argv,
-                                                  rp_error *err) RP_RESULT_USED;
+                                                  rp_cli_flags *cli, rp_error *err) RP_RESULT_USED;
 RP_API void rp_extract_options_free(rp_extract_options *opts);
 /* The help text of the extract command. */
 RP_API const char *rp_extract_help(void);
 /* Progress reporting (default: none). fn is called on the caller's thread. */
 RP_API void rp_extract_options_set_progress(rp_extract_options *opts, rp_progress_fn fn,
                                             void *user);
-/* Whether the options asked for no progress display (-q/--quiet). */
-RP_API int rp_extract_options_quiet(const rp_extract_options *opts);
-/* Where the short report and per-row warnings go (default: stderr; NULL for
- * silence). */
-RP_API void rp_extract_options_set_log(rp_extract_options *opts, FILE *log);
+/* Where per-row and per-block warnings (RP_LOG_WARNING) and the timing
+ * summary (RP_LOG_INFO) go. Default: warnings to stderr, no info lines;
+ * fn NULL: silence. user is passed to every call and must outlive the
+ * options. Returns RP_NOMEM (the log unchanged) or RP_OK. */
+RP_API rp_status rp_extract_options_set_log(rp_extract_options *opts, rp_log_fn fn, void *user);
 
 /* What a run did. */
 typedef struct rp_extract_report {
@@ -174,11 +255,9 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
                                    int threads, double *values, uint8_t *status,
                                    rp_error *err) RP_RESULT_USED;
 
-/* ------------------------------------------------------------------------ */
-/* extract: VRT mosaics and remote rasters                                   */
-/* ------------------------------------------------------------------------ */
-
-/* Both rp_extract_run and rp_extract_points read a VRT band whose sources
+/* extract: VRT mosaics and remote rasters.
+ *
+ * Both rp_extract_run and rp_extract_points read a VRT band whose sources
  * are all plain 1:1 copies (same-size SrcRect/DstRect, no scaling, LUT or
  * type change) straight from its source files, with GDAL's painter's order
  * and per-source NODATA transparency, so the values equal GDAL's read of
@@ -190,7 +269,6 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
  * system) or is a bare http(s):// URL (read through /vsicurl/): it then
  * runs --io-threads workers (default 32) and sets GDAL's retry, keep-alive
  * and timeout options on its own threads unless the caller set them. */
-
 
 /* ------------------------------------------------------------------------ */
 /* calc: block-wise raster processing (expressions or C kernels)             */
@@ -250,8 +328,9 @@ typedef struct rp_calc_options rp_calc_options;
  * Checks the expressions' syntax (band references, names, brackets) but opens
  * no file. Returns NULL on a usage error with err->code RP_USAGE and the
  * reason (for a bad expression: its number, the position and a caret line).
- * When argv asks for --help, returns NULL with err->code RP_OK. */
-RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv,
+ * When argv asks for --help, returns NULL with err->code RP_OK. cli: as for
+ * rp_extract_options_new. */
+RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
                                             rp_error *err) RP_RESULT_USED;
 RP_API void rp_calc_options_free(rp_calc_options *opts);
 /* The help text of the calc command. */
@@ -259,10 +338,10 @@ RP_API const char *rp_calc_help(void);
 /* Progress reporting (default: none); fn runs on the caller's thread and can
  * cancel the job (RP_INTERRUPTED, no output left behind). */
 RP_API void rp_calc_options_set_progress(rp_calc_options *opts, rp_progress_fn fn, void *user);
-/* Whether the options asked for no progress display (-q/--quiet). */
-RP_API int rp_calc_options_quiet(const rp_calc_options *opts);
-/* Where notes and the -v summary go (default: stderr; NULL for silence). */
-RP_API void rp_calc_options_set_log(rp_calc_options *opts, FILE *log);
+/* Where notes (RP_LOG_WARNING) and the run's summary (RP_LOG_INFO) go.
+ * Default: notes to stderr, no info lines; fn NULL: silence. user must
+ * outlive the options. Returns RP_NOMEM (the log unchanged) or RP_OK. */
+RP_API rp_status rp_calc_options_set_log(rp_calc_options *opts, rp_log_fn fn, void *user);
 /* Uses a kernel function instead of expressions (replacing any -e or --kernel
  * of argv). user is passed to every call and must outlive rp_calc_run. */
 RP_API void rp_calc_options_set_kernel(rp_calc_options *opts, rp_kernel_fn fn, void *user);
@@ -305,24 +384,25 @@ typedef struct rp_batch_options rp_batch_options;
  * then inputs and options; the arguments after "--" are the GDAL utility's,
  * checked here by GDAL's own parser (GDALWarpAppOptionsNew /
  * GDALTranslateOptionsNew). Returns NULL on a usage error (err->code
- * RP_USAGE), or with err->code RP_OK when argv asks for --help. GDAL's
- * drivers must be registered (GDALAllRegister) before the call. */
-RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
+ * RP_USAGE), or with err->code RP_OK when argv asks for --help. cli: as for
+ * rp_extract_options_new. Call rp_init() first (GDAL's parsers need the
+ * drivers). */
+RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
                                               rp_error *err) RP_RESULT_USED;
 RP_API void rp_batch_options_free(rp_batch_options *opts);
 RP_API const char *rp_batch_help(void);
 /* fn is called on the caller's thread about five times a second with the
- * fraction of tasks ended and a "N done N fail N run" message. Its return:
- * 0 go on; 1 start no new task, let running ones finish, then end with
- * RP_INTERRUPTED; 2 or more: kill the workers now, remove their temporary
- * files, end with RP_INTERRUPTED. */
+ * fraction of tasks ended and a "N done N fail N run" message. Its return
+ * (rp_progress_action): RP_PROGRESS_CONTINUE go on; RP_PROGRESS_DRAIN start
+ * no new task, let running ones finish, then end with RP_INTERRUPTED;
+ * RP_PROGRESS_ABORT kill the workers now, remove their temporary files, end
+ * with RP_INTERRUPTED. */
 RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn fn, void *user);
-RP_API int rp_batch_options_quiet(const rp_batch_options *opts);
-/* Whether the options asked for a line per finished task (-v/--verbose). */
-RP_API int rp_batch_options_verbose(const rp_batch_options *opts);
-/* Where the summary, the list of failed tasks and -v lines go (default
- * stderr; NULL for silence). */
-RP_API void rp_batch_options_set_log(rp_batch_options *opts, FILE *log);
+/* Where the summary and the list of failed tasks (RP_LOG_WARNING) and one
+ * line per finished task (RP_LOG_INFO) go. Default: warnings to stderr, no
+ * info lines; fn NULL: silence. user must outlive the options. Returns
+ * RP_NOMEM (the log unchanged) or RP_OK. */
+RP_API rp_status rp_batch_options_set_log(rp_batch_options *opts, rp_log_fn fn, void *user);
 /* The program workers run (default: /proc/self/exe, this process's own). */
 RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *opts, const char *path,
                                                      rp_error *err) RP_RESULT_USED;

@@ -292,12 +292,12 @@ static void set_task_error(task *t, const char *text) {
 
 static void log_line(const run *r, const char *fmt, ...) RP_PRINTF(2, 3);
 static void log_line(const run *r, const char *fmt, ...) {
-    if (r->o->log && r->o->verbose) {
+    if (r->o->info) {
         va_list ap;
         va_start(ap, fmt);
-        vfprintf(r->o->log, fmt, ap);
+        vfprintf(r->o->info, fmt, ap);
         va_end(ap);
-        fflush(r->o->log);
+        fflush(r->o->info);
     }
 }
 
@@ -482,12 +482,12 @@ static int event_loop(run *r) {
     int result = 0;
     while (r->fatal == RP_OK) {
         int p = call_progress(r);
-        if (p >= 2) {
+        if (p != RP_PROGRESS_CONTINUE && p != RP_PROGRESS_DRAIN) {
             kill_all(r);
             result = 2;
             break;
         }
-        if (p == 1)
+        if (p == RP_PROGRESS_DRAIN)
             stopping = true;
         double now = rp_monotonic_seconds();
         bool pending = !stopping && any_pending(r);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gdal_config.h"
 #include "rasterpool.h"
 
 enum {
@@ -60,12 +61,12 @@ struct rp_batch_options {
     int retries;    /* --retries; default 1 */
     double timeout; /* --timeout seconds per attempt; 0: none */
     bool resume;
-    bool quiet;
-    bool verbose;
     char *worker_program; /* NULL: /proc/self/exe */
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log; /* summary and failures; NULL: silent */
+    FILE *log;             /* summary and failures: stderr, a stream of logger, or NULL */
+    FILE *info;            /* a line per finished task: a stream of logger, or NULL */
+    struct rp_log *logger; /* the caller's rp_log_fn behind log and info */
 };
 
 /* ---- tasks ----------------------------------------------------------- */

@@ -175,7 +175,7 @@ static const char **calc_argv(char **args, const char *input_arg, const char *ou
 
 static rp_status validate_calc(char **args, rp_error *err) {
     for (int i = 0; args && args[i]; i++) {
-        if (strcmp(args[i], "-o") == 0 || strncmp(args[i], "--output", 8) == 0)
+        if (strncmp(args[i], "-o", 2) == 0 || strncmp(args[i], "--output", 8) == 0)
             return rp_error_set(err, RP_USAGE,
                                 "batch calc names each output itself: leave "
                                 "out %s after --",
@@ -187,7 +187,7 @@ static rp_status validate_calc(char **args, rp_error *err) {
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_error calc_err;
     rp_error_clear(&calc_err);
-    rp_calc_options *o = rp_calc_options_new(argc, argv, &calc_err);
+    rp_calc_options *o = rp_calc_options_new(argc, argv, NULL, &calc_err);
     free(argv);
     if (!o)
         return rp_error_set(err, RP_USAGE, "calc options after --: %s",
@@ -211,10 +211,10 @@ static bool run_calc(char **args, const char *input, const char *output, char *e
     snprintf(input_arg, len, "A=%s", input);
     rp_error err;
     rp_error_clear(&err);
-    rp_calc_options *o = rp_calc_options_new(argc, argv, &err);
+    rp_calc_options *o = rp_calc_options_new(argc, argv, NULL, &err);
     rp_status st = err.code != RP_OK ? err.code : RP_USAGE;
     if (o) {
-        rp_calc_options_set_log(o, NULL);
+        (void)rp_calc_options_set_log(o, NULL, NULL); /* silent: cannot fail */
         st = rp_calc_run(o, NULL, &err);
     }
     rp_calc_options_free(o);

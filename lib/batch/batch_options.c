@@ -1,23 +1,23 @@
 /*
  * batch_options.c — the batch command line, parsed into options.
  *
- * Same shape as the extract parser (GDAL's *OptionsNew(argv)): argv[0] is
- * "batch" (ignored), argv[1] the kind (warp, translate, ...), then inputs and
- * options in any order; everything after "--" belongs to the GDAL utility and
- * is checked by GDAL's own parser before anything starts, so a typo there is
- * a usage error too.
+ * Same shape as the extract parser (GDAL's *OptionsNew(argv), core's
+ * table-driven argv.c): argv[0] is "batch" (ignored), argv[1] the kind (warp, translate, ...), then
+ * inputs and options in any order; everything after "--" belongs to the GDAL utility and is checked
+ * by GDAL's own parser before anything starts, so a typo there is a usage error too.
  *
  * Threads: none. Ownership: the options own copies of every string.
  */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "argv.h"
 #include "batch_internal.h"
 #include "error.h"
+#include "log.h"
 
 static const char help_text[] =
     "usage: rasterpool batch warp|translate|calc INPUT... --out-dir DIR [options]\n"
@@ -76,102 +76,141 @@ RP_API const char *rp_batch_help(void) {
     return help_text;
 }
 
-static void free_list(char **list, int n) {
-    for (int i = 0; list && i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
 RP_API void rp_batch_options_free(rp_batch_options *o) {
     if (!o)
         return;
-    free_list(o->inputs, o->ninputs);
-    free_list(o->tool_args, o->ntool_args);
-    free_list(o->config, o->nconfig * 2);
+    rp_argv_free_list(o->inputs, o->ninputs);
+    rp_argv_free_list(o->tool_args, o->ntool_args);
+    rp_argv_free_list(o->config, o->nconfig * 2);
     free(o->inputs_file);
     free(o->out_dir);
     free(o->suffix);
     free(o->extension);
     free(o->log_path);
     free(o->worker_program);
+    rp_log_free(o->logger);
     free(o);
 }
 
-/* One option at argv[*i]; returns false on a usage error (err set). */
-static bool parse_option(rp_batch_options *o, int argc, const char *const *argv, int *i, bool *oom,
-                         rp_error *err) {
-    const char *a = argv[*i];
-    const char *v = NULL;
-    bool failed = false;
-    if (strcmp(a, "--resume") == 0) {
-        o->resume = true;
-    } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-        o->verbose = true;
-    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-    } else if (rp_argv_match_value(a, NULL, "--inputs", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && rp_argv_set_string(&o->inputs_file, v);
-    } else if (rp_argv_match_value(a, NULL, "--out-dir", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && rp_argv_set_string(&o->out_dir, v);
-    } else if (rp_argv_match_value(a, NULL, "--suffix", argc, argv, i, &v, err, &failed)) {
-        if (!failed && strchr(v, '/')) {
-            rp_error_set(err, RP_USAGE, "--suffix '%s': a suffix cannot hold '/'", v);
-            return false;
-        }
-        *oom = !failed && rp_argv_set_string(&o->suffix, v);
-    } else if (rp_argv_match_value(a, NULL, "--ext", argc, argv, i, &v, err, &failed)) {
-        if (!failed && (!*v || strchr(v, '/'))) {
-            rp_error_set(err, RP_USAGE, "--ext '%s' is not a file extension", v);
-            return false;
-        }
-        *oom = !failed && rp_argv_set_string(&o->extension, v[0] == '.' ? v + 1 : v);
-    } else if (rp_argv_match_value(a, NULL, "--log", argc, argv, i, &v, err, &failed)) {
-        *oom = !failed && rp_argv_set_string(&o->log_path, v);
-    } else if (rp_argv_match_value(a, "-j", "--jobs", argc, argv, i, &v, err, &failed)) {
-        if (!failed && !rp_argv_parse_int(v, 1, RP_BATCH_MAX_WORKERS, &o->workers)) {
-            rp_error_set(err, RP_USAGE, "-j/--jobs: '%s' is not a number from 1 to %d", v,
-                         RP_BATCH_MAX_WORKERS);
-            return false;
-        }
-    } else if (rp_argv_match_value(a, NULL, "--retries", argc, argv, i, &v, err, &failed)) {
-        if (!failed && !rp_argv_parse_int(v, 0, 100, &o->retries)) {
-            rp_error_set(err, RP_USAGE, "--retries: '%s' is not a number from 0 to 100", v);
-            return false;
-        }
-    } else if (rp_argv_match_value(a, NULL, "--timeout", argc, argv, i, &v, err, &failed)) {
-        if (failed)
-            return false;
-        char *end;
-        errno = 0;
-        double t = strtod(v, &end);
-        if (errno || end == v || *end || !isfinite(t) || t <= 0 || t > 1e7) {
-            rp_error_set(err, RP_USAGE, "--timeout: '%s' is not a positive number of seconds", v);
-            return false;
-        }
-        o->timeout = t;
-    } else if (strcmp(a, "--config") == 0) {
-        if (*i + 2 >= argc) {
-            rp_error_set(err, RP_USAGE, "--config needs a KEY and a VALUE");
-            return false;
-        }
-        int n = o->nconfig * 2;
-        *oom = rp_argv_append(&o->config, &n, argv[*i + 1]) != 0 ||
-               rp_argv_append(&o->config, &n, argv[*i + 2]) != 0;
-        o->nconfig++;
-        *i += 2;
-    } else {
-        rp_error_set(err, RP_USAGE, "unknown option '%s' (see rasterpool batch --help)", a);
-        return false;
-    }
-    return !failed;
+static rp_status add_input(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_batch_options *o = target;
+    if (rp_argv_append(&o->inputs, &o->ninputs, v) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return RP_OK;
 }
 
-RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv, rp_error *err) {
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            rp_error_clear(err);
-            return NULL;
-        }
+static rp_status set_suffix(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_batch_options *o = target;
+    if (strchr(v, '/'))
+        return rp_error_set(err, RP_USAGE, "--suffix '%s': a suffix cannot hold '/'", v);
+    return rp_argv_set_string(&o->suffix, v) == 0 ? RP_OK
+                                                  : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status set_extension(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_batch_options *o = target;
+    if (!*v || strchr(v, '/'))
+        return rp_error_set(err, RP_USAGE, "--ext '%s' is not a file extension", v);
+    return rp_argv_set_string(&o->extension, v[0] == '.' ? v + 1 : v) == 0
+               ? RP_OK
+               : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status set_timeout(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_batch_options *o = target;
+    char *end;
+    errno = 0;
+    double t = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(t) || t <= 0 || t > 1e7)
+        return rp_error_set(err, RP_USAGE, "--timeout: '%s' is not a positive number of seconds",
+                            v);
+    o->timeout = t;
+    return RP_OK;
+}
+
+#define FIELD(name) offsetof(rp_batch_options, name)
+static const rp_opt batch_table[] = {
+    RP_ARGV_COMMON_OPTIONS(rp_batch_options, "--jobs", workers, RP_BATCH_MAX_WORKERS),
+    {.long_name = "--inputs",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(inputs_file),
+     .metavar = "FILE",
+     .help = "one input a line"},
+    {.long_name = "--out-dir",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(out_dir),
+     .metavar = "DIR",
+     .help = "where outputs go"},
+    {.long_name = "--suffix",
+     .kind = RP_OPT_CALL,
+     .metavar = "TEXT",
+     .help = "added to each output's name",
+     .handle = set_suffix},
+    {.long_name = "--ext",
+     .kind = RP_OPT_CALL,
+     .metavar = "EXT",
+     .help = "output extension",
+     .handle = set_extension},
+    {.long_name = "--log",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(log_path),
+     .metavar = "FILE",
+     .help = "the journal"},
+    {.long_name = "--resume",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(resume),
+     .help = "skip inputs done by an earlier run"},
+    {.long_name = "--retries",
+     .kind = RP_OPT_INT,
+     .offset = FIELD(retries),
+     .min = 0,
+     .max = 100,
+     .metavar = "N",
+     .help = "attempts after a crash or timeout"},
+    {.long_name = "--timeout",
+     .kind = RP_OPT_CALL,
+     .metavar = "SECONDS",
+     .help = "kill an attempt that runs longer",
+     .handle = set_timeout},
+    {.long_name = NULL},
+};
+#undef FIELD
+
+/* --help anywhere before "--" wins, even without a kind. */
+static bool asks_for_help(int argc, const char *const *argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}
+
+/* The checks that need every option, then GDAL's own check of the tool's. */
+static rp_status check_whole(rp_batch_options *o, rp_error *err) {
+    if (!o->tool_args && !(o->tool_args = calloc(1, sizeof *o->tool_args)))
+        return rp_error_set(err, RP_NOMEM, "out of memory"); /* GDAL takes an empty list */
+    if (o->ninputs == 0 && !o->inputs_file)
+        return rp_error_set(err, RP_USAGE,
+                            "no input given: name files or quoted patterns, or "
+                            "--inputs FILE (see rasterpool batch --help)");
+    if (!o->out_dir || !*o->out_dir)
+        return rp_error_set(err, RP_USAGE, "--out-dir DIR is required");
+    if (!o->suffix && rp_argv_set_string(&o->suffix, "") != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return o->kind->validate(o->tool_args, err);
+}
+
+RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
+                                              rp_error *err) {
+    rp_argv_cli_clear(cli);
+    if (asks_for_help(argc, argv)) {
+        if (cli)
+            cli->help = 1;
+        rp_error_clear(err);
+        return NULL;
     }
     if (argc < 2) {
         rp_error_set(err, RP_USAGE,
@@ -192,40 +231,21 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
     o->kind = kind;
     o->retries = 1;
     o->log = stderr;
-    bool failed = false, oom = false;
-    int i = 2;
-    for (; i < argc && !failed && !oom; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
+    rp_argv_parser parser = {.command = "batch",
+                             .options = batch_table,
+                             .target = o,
+                             .cli = cli,
+                             .positional = add_input,
+                             .dashdash = RP_ARGV_DASHDASH_STOP};
+    int next = argc;
+    bool ok = rp_argv_parse(&parser, argc, argv, 2, &next, err) == RP_ARGV_DONE;
+    for (int i = next; ok && i < argc; i++) { /* the tool's arguments, after "--" */
+        if (rp_argv_append(&o->tool_args, &o->ntool_args, argv[i]) != 0) {
+            rp_error_set(err, RP_NOMEM, "out of memory");
+            ok = false;
         }
-        if (a[0] != '-' || strcmp(a, "-") == 0)
-            oom = rp_argv_append(&o->inputs, &o->ninputs, a) != 0;
-        else
-            failed = !parse_option(o, argc, argv, &i, &oom, err);
     }
-    for (; i < argc && !failed && !oom; i++)
-        oom = rp_argv_append(&o->tool_args, &o->ntool_args, argv[i]) != 0;
-    if (!failed && !oom && !o->tool_args) /* GDAL's parsers take an empty list */
-        oom = !(o->tool_args = calloc(1, sizeof *o->tool_args));
-    if (oom)
-        rp_error_set(err, RP_NOMEM, "out of memory");
-    if (!failed && !oom && o->ninputs == 0 && !o->inputs_file) {
-        rp_error_set(err, RP_USAGE,
-                     "no input given: name files or quoted patterns, or "
-                     "--inputs FILE (see rasterpool batch --help)");
-        failed = true;
-    }
-    if (!failed && !oom && (!o->out_dir || !*o->out_dir)) {
-        rp_error_set(err, RP_USAGE, "--out-dir DIR is required");
-        failed = true;
-    }
-    if (!failed && !oom && !o->suffix)
-        oom = rp_argv_set_string(&o->suffix, "") != 0;
-    if (!failed && !oom)
-        failed = o->kind->validate(o->tool_args, err) != RP_OK;
-    if (failed || oom) {
+    if (!ok || check_whole(o, err) != RP_OK) {
         rp_batch_options_free(o);
         return NULL;
     }
@@ -237,16 +257,8 @@ RP_API void rp_batch_options_set_progress(rp_batch_options *o, rp_progress_fn fn
     o->progress_user = user;
 }
 
-RP_API int rp_batch_options_quiet(const rp_batch_options *o) {
-    return o->quiet;
-}
-
-RP_API int rp_batch_options_verbose(const rp_batch_options *o) {
-    return o->verbose;
-}
-
-RP_API void rp_batch_options_set_log(rp_batch_options *o, FILE *log) {
-    o->log = log;
+RP_API rp_status rp_batch_options_set_log(rp_batch_options *o, rp_log_fn fn, void *user) {
+    return rp_log_replace(&o->logger, &o->log, &o->info, fn, user);
 }
 
 RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *o, const char *path,

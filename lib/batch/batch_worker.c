@@ -83,7 +83,7 @@ RP_API int rp_batch_worker_main(int argc, const char *const *argv) {
     int i = 5;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 2 < argc) {
-            CPLSetConfigOption(argv[i + 1], argv[i + 2]);
+            rp_gdal_config_apply_process(argv + i + 1, 1);
             i += 2;
         }
     }

@@ -120,11 +120,11 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         return rp_error_set(err, RP_USAGE,
                             "nothing to compute: give -e EXPR or --kernel LIB.so:SYMBOL");
     double start = rp_monotonic_seconds();
-    rp_calc_apply_config(o->config, o->nconfig, true);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
     rp_calc_setup setup;
     rp_status rc = rp_calc_setup_read(o, &setup, err);
     if (rc != RP_OK) {
-        rp_calc_apply_config(o->config, o->nconfig, false);
+        rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
         return rc;
     }
     rp_calc_job job = {.opts = o, .setup = &setup};
@@ -137,13 +137,13 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         rc = run_job(&job, threads, err);
     if (rc == RP_OK && report)
         fill_report(&job, threads, report);
-    if (rc == RP_OK && o->verbose && o->log)
-        log_summary(&job, threads, rp_monotonic_seconds() - start, o->log);
+    if (rc == RP_OK && o->info)
+        log_summary(&job, threads, rp_monotonic_seconds() - start, o->info);
     rp_calc_writer_free(job.writer);
     free(job.ref_slot);
     free(job.slot_ref);
     pthread_mutex_destroy(&job.lock);
     rp_calc_setup_free(&setup);
-    rp_calc_apply_config(o->config, o->nconfig, false);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
     return rc;
 }

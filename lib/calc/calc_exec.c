@@ -113,7 +113,7 @@ static rp_status calc_worker_begin(void *ctx, int index, void **state, rp_error 
         return rp_error_set(err, RP_NOMEM, "out of memory");
     *state = wk;
     wk->index = index;
-    rp_calc_apply_config(o->config, o->nconfig, true);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
     rp_calc_eval_single_thread();
     wk->handles = rp_handles_new(o->ninputs);
     if (!wk->handles)

@@ -15,6 +15,8 @@
 #include <gdal.h>
 #include <ogr_srs_api.h>
 
+#include "gdal_config.h"
+#include "log.h"
 #include "rasterpool.h"
 
 /* -i NAME=FILE */
@@ -65,10 +67,11 @@ struct rp_calc_options {
     int threads;   /* <= 0: usable CPUs */
     char **config; /* KEY, VALUE pairs */
     int nconfig;
-    bool quiet, verbose;
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log;
+    FILE *log;      /* notes: stderr, a stream of logger, or NULL (silent) */
+    FILE *info;     /* the run's summary: a stream of logger, or NULL */
+    rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
 };
 
 /* ---- expressions (calc_expr.c): text only, no muparser, no I/O ---------- */
@@ -236,6 +239,5 @@ rp_status rp_calc_writer_finish_progress(rp_calc_writer *w, bool success, rp_pro
                                          void *user, rp_error *err);
 void rp_calc_writer_free(rp_calc_writer *w);
 
-void rp_calc_apply_config(char **config, int nconfig, bool set);
 
 #endif

@@ -1,27 +1,28 @@
 /*
  * calc_options.c — the calc command line, parsed into options.
  *
- * One parser serves the CLI, C callers and (later) each line of a batch
- * (GDAL's *OptionsNew(argv) shape). Options are `--name value` or
- * `--name=value`. Expressions are translated and checked by muparser here,
+ * One parser serves the CLI, C callers and each input of `batch calc`
+ * (GDAL's *OptionsNew(argv) shape): the option table below, read by core's
+ * table-driven parser (argv.c), which takes `--name value`, `--name=value`,
+ * `-n value` and `-nVALUE`. Expressions are translated and checked by muparser here,
  * so a typo is a usage error with its position before any file is opened.
  *
  * Threads: none. Ownership: the options own copies of every string.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <cpl_conv.h>
 #include <cpl_string.h>
 
 #include "argv.h"
 #include "calc_internal.h"
 #include "error.h"
+#include "log.h"
 
 enum { RP_CALC_MAX_THREADS = 1024, RP_CALC_MAX_BANDS = 65535 };
 
@@ -107,11 +108,16 @@ RP_API void rp_calc_options_free(rp_calc_options *o) {
     free(o->output_path);
     free(o->format);
     CSLDestroy(o->creation_options);
-    for (int i = 0; i < o->nconfig * 2; i++)
-        free(o->config[i]);
-    free(o->config);
+    rp_argv_free_list(o->config, o->nconfig * 2);
+    rp_log_free(o->logger);
     free(o);
 }
+
+/* The -e texts, kept until every -i is known. */
+typedef struct expr_texts {
+    char **list;
+    int n;
+} expr_texts;
 
 static bool valid_name(const char *s, size_t len) {
     if (len == 0 || len > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
@@ -122,7 +128,9 @@ static bool valid_name(const char *s, size_t len) {
     return true;
 }
 
-static rp_status add_input(rp_calc_options *o, const char *v, rp_error *err) {
+static rp_status add_input(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
     const char *eq = strchr(v, '=');
     if (!eq || !valid_name(v, (size_t)(eq - v)) || !eq[1])
         return rp_error_set(err, RP_USAGE,
@@ -163,7 +171,9 @@ static rp_status add_input(rp_calc_options *o, const char *v, rp_error *err) {
     return RP_OK;
 }
 
-static rp_status parse_type(const char *v, int *out, rp_error *err) {
+static rp_status parse_type(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    int *out = &((rp_calc_options *)target)->out_type;
     static const GDALDataType allowed[] = {GDT_Byte,  GDT_UInt16,  GDT_Int16,  GDT_UInt32,
                                            GDT_Int32, GDT_Float32, GDT_Float64};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
@@ -178,18 +188,142 @@ static rp_status parse_type(const char *v, int *out, rp_error *err) {
                         v);
 }
 
-static rp_status parse_nodata(const char *v, double *out, rp_error *err) {
+static rp_status parse_nodata(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
     char *end;
     errno = 0;
     double d = strtod(v, &end);
     if (end == v || *end || (errno == ERANGE && isinf(d)))
         return rp_error_set(err, RP_USAGE, "--nodata: '%s' is not a number", v);
-    *out = d;
+    o->nodata = d;
+    o->has_nodata = true;
     return RP_OK;
 }
 
+/* -e: kept as text until every -i is known (ctx: the expression list). */
+static rp_status add_expr(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)target;
+    expr_texts *texts = ctx;
+    if (rp_argv_append(&texts->list, &texts->n, v) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return RP_OK;
+}
+
+static rp_status set_kernel(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || !colon[1])
+        return rp_error_set(err, RP_USAGE, "--kernel: '%s' is not LIBRARY.so:SYMBOL", v);
+    return rp_argv_set_string(&o->kernel_spec, v) == 0
+               ? RP_OK
+               : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status set_output(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
+    if (!*v)
+        return rp_error_set(err, RP_USAGE, "-o/--output: empty file name");
+    return rp_argv_set_string(&o->output_path, v) == 0
+               ? RP_OK
+               : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status set_format(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
+    if (strcasecmp(v, "GTiff") != 0 && strcasecmp(v, "COG") != 0)
+        return rp_error_set(err, RP_USAGE, "--of: '%s' is not GTiff or COG", v);
+    const char *name = strcasecmp(v, "COG") == 0 ? "COG" : "GTiff";
+    return rp_argv_set_string(&o->format, name) == 0 ? RP_OK
+                                                     : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status add_creation_option(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_calc_options *o = target;
+    if (!strchr(v, '=') || v[0] == '=')
+        return rp_error_set(err, RP_USAGE, "--co: '%s' is not KEY=VALUE", v);
+    o->creation_options = CSLAddString(o->creation_options, v);
+    return RP_OK;
+}
+
+/* calc takes no positional argument: inputs have names. */
+static rp_status reject_positional(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)target;
+    (void)ctx;
+    return rp_error_set(err, RP_USAGE,
+                        "unexpected argument '%s' (inputs are given with -i NAME=FILE; see "
+                        "rasterpool calc --help)",
+                        v);
+}
+
+#define FIELD(name) offsetof(rp_calc_options, name)
+static const rp_opt calc_table[] = {
+    RP_ARGV_COMMON_OPTIONS(rp_calc_options, "--threads", threads, RP_CALC_MAX_THREADS),
+    {.long_name = "--input",
+     .short_name = "-i",
+     .kind = RP_OPT_CALL,
+     .metavar = "NAME=FILE",
+     .help = "an input raster, named for the expressions",
+     .handle = add_input},
+    {.long_name = "--expr",
+     .short_name = "-e",
+     .kind = RP_OPT_CALL,
+     .metavar = "EXPR",
+     .help = "one output band (repeatable)",
+     .handle = add_expr},
+    {.long_name = "--kernel",
+     .kind = RP_OPT_CALL,
+     .metavar = "LIB.so:SYMBOL",
+     .help = "a C kernel instead of expressions",
+     .handle = set_kernel},
+    {.long_name = "--kernel-arg",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(kernel_arg),
+     .metavar = "TEXT",
+     .help = "a string handed to the kernel"},
+    {.long_name = "--bands",
+     .kind = RP_OPT_INT,
+     .offset = FIELD(out_bands),
+     .min = 1,
+     .max = RP_CALC_MAX_BANDS,
+     .metavar = "N",
+     .help = "output bands of a kernel"},
+    {.long_name = "--output",
+     .short_name = "-o",
+     .kind = RP_OPT_CALL,
+     .metavar = "FILE",
+     .help = "the output raster",
+     .handle = set_output},
+    {.long_name = "--of",
+     .kind = RP_OPT_CALL,
+     .metavar = "FORMAT",
+     .help = "GTiff or COG",
+     .handle = set_format},
+    {.long_name = "--ot",
+     .kind = RP_OPT_CALL,
+     .metavar = "TYPE",
+     .help = "output data type",
+     .handle = parse_type},
+    {.long_name = "--co",
+     .kind = RP_OPT_CALL,
+     .metavar = "KEY=VALUE",
+     .help = "a creation option (repeatable)",
+     .handle = add_creation_option},
+    {.long_name = "--nodata",
+     .kind = RP_OPT_CALL,
+     .metavar = "VALUE",
+     .help = "the output's nodata value",
+     .handle = parse_nodata},
+    {.long_name = NULL},
+};
+#undef FIELD
+
 /* Translates and checks all -e expressions once every -i is known. */
-static rp_status translate_all(rp_calc_options *o, const char **texts, int ntexts, rp_error *err) {
+static rp_status translate_all(rp_calc_options *o, char **texts, int ntexts, rp_error *err) {
     if (ntexts == 0)
         return RP_OK;
     o->exprs = calloc((size_t)ntexts, sizeof *o->exprs);
@@ -210,130 +344,50 @@ static rp_status translate_all(rp_calc_options *o, const char **texts, int ntext
     return RP_OK;
 }
 
-RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, rp_error *err) {
+/* The checks that need every option: inputs and output given, expressions
+ * or a kernel, the expressions translated. */
+static rp_status check_whole(rp_calc_options *o, const expr_texts *texts, rp_error *err) {
+    if (o->ninputs == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "no input given: -i NAME=FILE (see rasterpool calc --help)");
+    if (!o->output_path)
+        return rp_error_set(err, RP_USAGE, "no output given: -o FILE");
+    if (texts->n && o->kernel_spec)
+        return rp_error_set(err, RP_USAGE, "give either -e expressions or --kernel, not both");
+    if (o->out_bands && texts->n)
+        return rp_error_set(err, RP_USAGE,
+                            "--bands is for kernels; expressions give one band each");
+    rp_status rc = translate_all(o, texts->list, texts->n, err);
+    if (rc == RP_OK && !o->format && rp_argv_set_string(&o->format, "GTiff") != 0)
+        rc = rp_error_set(err, RP_NOMEM, "out of memory");
+    return rc;
+}
+
+RP_API rp_calc_options *rp_calc_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
+                                            rp_error *err) {
+    rp_argv_cli_clear(cli);
     rp_calc_options *o = calloc(1, sizeof *o);
-    const char **texts = calloc((size_t)(argc > 0 ? argc : 1), sizeof *texts);
-    if (!o || !texts) {
-        free(o);
-        free(texts);
+    if (!o) {
         rp_error_set(err, RP_NOMEM, "out of memory");
         return NULL;
     }
-    int ntexts = 0;
     o->log = stderr;
     o->out_type = GDT_Unknown;
-    bool failed = false, oom = false;
-    for (int i = 1; i < argc && !failed && !oom; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            free(texts);
-            rp_calc_options_free(o);
-            if (err)
-                rp_error_clear(err);
-            return NULL;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            o->verbose = true;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if (rp_argv_match_value(a, "-i", "--input", argc, argv, &i, &v, err, &failed)) {
-            if (!failed)
-                failed = add_input(o, v, err) != RP_OK;
-        } else if (rp_argv_match_value(a, "-e", "--expr", argc, argv, &i, &v, err, &failed)) {
-            if (!failed)
-                texts[ntexts++] = v;
-        } else if (rp_argv_match_value(a, NULL, "--kernel", argc, argv, &i, &v, err, &failed)) {
-            const char *colon = strrchr(v, ':');
-            if (!failed && (!colon || colon == v || !colon[1])) {
-                rp_error_set(err, RP_USAGE, "--kernel: '%s' is not LIBRARY.so:SYMBOL", v);
-                failed = true;
-            }
-            oom = !failed && rp_argv_set_string(&o->kernel_spec, v);
-        } else if (rp_argv_match_value(a, NULL, "--kernel-arg", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->kernel_arg, v);
-        } else if (rp_argv_match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !*v) {
-                rp_error_set(err, RP_USAGE, "-o/--output: empty file name");
-                failed = true;
-            }
-            oom = !failed && rp_argv_set_string(&o->output_path, v);
-        } else if (rp_argv_match_value(a, NULL, "--of", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && strcasecmp(v, "GTiff") != 0 && strcasecmp(v, "COG") != 0) {
-                rp_error_set(err, RP_USAGE, "--of: '%s' is not GTiff or COG", v);
-                failed = true;
-            }
-            oom = !failed &&
-                  rp_argv_set_string(&o->format, strcasecmp(v, "COG") == 0 ? "COG" : "GTiff");
-        } else if (rp_argv_match_value(a, NULL, "--ot", argc, argv, &i, &v, err, &failed)) {
-            failed = failed || parse_type(v, &o->out_type, err) != RP_OK;
-        } else if (rp_argv_match_value(a, NULL, "--co", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && (!strchr(v, '=') || v[0] == '=')) {
-                rp_error_set(err, RP_USAGE, "--co: '%s' is not KEY=VALUE", v);
-                failed = true;
-            }
-            if (!failed)
-                o->creation_options = CSLAddString(o->creation_options, v);
-        } else if (rp_argv_match_value(a, NULL, "--nodata", argc, argv, &i, &v, err, &failed)) {
-            failed = failed || parse_nodata(v, &o->nodata, err) != RP_OK;
-            o->has_nodata = !failed;
-        } else if (rp_argv_match_value(a, NULL, "--bands", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !rp_argv_parse_int(v, 1, RP_CALC_MAX_BANDS, &o->out_bands)) {
-                rp_error_set(err, RP_USAGE, "--bands: '%s' is not a number from 1 to %d", v,
-                             RP_CALC_MAX_BANDS);
-                failed = true;
-            }
-        } else if (rp_argv_match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !rp_argv_parse_int(v, 1, RP_CALC_MAX_THREADS, &o->threads)) {
-                rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
-                             RP_CALC_MAX_THREADS);
-                failed = true;
-            }
-        } else if (strcmp(a, "--config") == 0) {
-            if (i + 2 >= argc) {
-                rp_error_set(err, RP_USAGE, "--config needs a KEY and a VALUE");
-                failed = true;
-                break;
-            }
-            int n = o->nconfig * 2;
-            oom = rp_argv_append(&o->config, &n, argv[i + 1]) != 0 ||
-                  rp_argv_append(&o->config, &n, argv[i + 2]) != 0;
-            o->nconfig++;
-            i += 2;
-        } else {
-            rp_error_set(err, RP_USAGE,
-                         a[0] == '-' ? "unknown option '%s' (see rasterpool calc --help)"
-                                     : "unexpected argument '%s' (inputs are given with -i "
-                                       "NAME=FILE; see rasterpool calc --help)",
-                         a);
-            failed = true;
-        }
-    }
-    if (oom)
-        rp_error_set(err, RP_NOMEM, "out of memory");
-    if (!failed && !oom) {
-        if (o->ninputs == 0) {
-            rp_error_set(err, RP_USAGE,
-                         "no input given: -i NAME=FILE (see rasterpool calc --help)");
-            failed = true;
-        } else if (!o->output_path) {
-            rp_error_set(err, RP_USAGE, "no output given: -o FILE");
-            failed = true;
-        } else if (ntexts && o->kernel_spec) {
-            rp_error_set(err, RP_USAGE, "give either -e expressions or --kernel, not both");
-            failed = true;
-        } else if (o->out_bands && ntexts) {
-            rp_error_set(err, RP_USAGE, "--bands is for kernels; expressions give one band each");
-            failed = true;
-        } else {
-            failed = translate_all(o, texts, ntexts, err) != RP_OK;
-        }
-    }
-    if (!failed && !oom && !o->format)
-        oom = rp_argv_set_string(&o->format, "GTiff") != 0;
-    free(texts);
-    if (failed || oom) {
-        if (oom)
-            rp_error_set(err, RP_NOMEM, "out of memory");
+    expr_texts texts = {NULL, 0};
+    rp_argv_parser parser = {.command = "calc",
+                             .options = calc_table,
+                             .target = o,
+                             .ctx = &texts,
+                             .cli = cli,
+                             .positional = reject_positional,
+                             .dashdash = RP_ARGV_DASHDASH_UNKNOWN};
+    rp_argv_result r = rp_argv_parse(&parser, argc, argv, 1, NULL, err);
+    if (r == RP_ARGV_DONE && check_whole(o, &texts, err) != RP_OK)
+        r = RP_ARGV_FAILED;
+    rp_argv_free_list(texts.list, texts.n);
+    if (r != RP_ARGV_DONE) {
+        if (r == RP_ARGV_HELP)
+            rp_error_clear(err);
         rp_calc_options_free(o);
         return NULL;
     }
@@ -345,20 +399,11 @@ RP_API void rp_calc_options_set_progress(rp_calc_options *o, rp_progress_fn fn, 
     o->progress_user = user;
 }
 
-RP_API int rp_calc_options_quiet(const rp_calc_options *o) {
-    return o->quiet;
-}
-
-RP_API void rp_calc_options_set_log(rp_calc_options *o, FILE *log) {
-    o->log = log;
+RP_API rp_status rp_calc_options_set_log(rp_calc_options *o, rp_log_fn fn, void *user) {
+    return rp_log_replace(&o->logger, &o->log, &o->info, fn, user);
 }
 
 RP_API void rp_calc_options_set_kernel(rp_calc_options *o, rp_kernel_fn fn, void *user) {
     o->kernel = fn;
     o->kernel_user = user;
-}
-
-void rp_calc_apply_config(char **config, int nconfig, bool set) {
-    for (int i = 0; i < nconfig; i++)
-        CPLSetThreadLocalConfigOption(config[2 * i], set ? config[2 * i + 1] : NULL);
 }

@@ -232,7 +232,7 @@ static rp_status write_window(rp_calc_writer *w, const slot *s) {
 
 static void *writer_main(void *p) {
     rp_calc_writer *w = p;
-    rp_calc_apply_config(w->config, w->nconfig, true);
+    rp_gdal_config_apply((const char *const *)w->config, w->nconfig, true);
     pthread_mutex_lock(&w->lock);
     while (!w->failed && w->written < w->nwindows) {
         slot *s = &w->slots[w->written % (size_t)w->capacity];
@@ -273,7 +273,7 @@ static void *writer_main(void *p) {
             pthread_mutex_unlock(&w->lock);
         }
     }
-    rp_calc_apply_config(w->config, w->nconfig, false);
+    rp_gdal_config_apply((const char *const *)w->config, w->nconfig, false);
     return NULL;
 }
 

@@ -12,7 +12,7 @@
 
 RP_API const char *rp_status_name(rp_status code) {
     switch (code) {
-#define RP_STATUS_NAME(name, exitcode, text)                                                       \
+#define RP_STATUS_NAME(name, value, exitcode, text)                                                \
     case RP_##name: return #name;
         RP_STATUS_MAP(RP_STATUS_NAME)
 #undef RP_STATUS_NAME
@@ -22,7 +22,7 @@ RP_API const char *rp_status_name(rp_status code) {
 
 RP_API const char *rp_status_text(rp_status code) {
     switch (code) {
-#define RP_STATUS_TEXT(name, exitcode, text)                                                       \
+#define RP_STATUS_TEXT(name, value, exitcode, text)                                                \
     case RP_##name: return text;
         RP_STATUS_MAP(RP_STATUS_TEXT)
 #undef RP_STATUS_TEXT
@@ -32,7 +32,7 @@ RP_API const char *rp_status_text(rp_status code) {
 
 RP_API int rp_status_exit_code(rp_status code) {
     switch (code) {
-#define RP_STATUS_EXIT(name, exitcode, text)                                                       \
+#define RP_STATUS_EXIT(name, value, exitcode, text)                                                \
     case RP_##name: return exitcode;
         RP_STATUS_MAP(RP_STATUS_EXIT)
 #undef RP_STATUS_EXIT

@@ -47,11 +47,11 @@ static void format_eta(char *buf, size_t cap, double seconds) {
 RP_API int rp_progress_bar_update(double fraction, const char *message, void *user) {
     rp_progress_bar *bar = user;
     if (!bar || !bar->tty)
-        return 0;
+        return RP_PROGRESS_CONTINUE;
     double now = rp_monotonic_seconds();
     double elapsed = now - bar->start;
     if (elapsed < 1.0 || (now - bar->last_draw < 0.1 && fraction < 1.0))
-        return 0;
+        return RP_PROGRESS_CONTINUE;
     bar->last_draw = now;
     if (fraction < 0)
         fraction = 0;
@@ -69,7 +69,7 @@ RP_API int rp_progress_bar_update(double fraction, const char *message, void *us
             fraction * 100.0, eta);
     fflush(bar->stream);
     bar->drawn = true;
-    return 0;
+    return RP_PROGRESS_CONTINUE;
 }
 
 RP_API void rp_progress_bar_free(rp_progress_bar *bar) {

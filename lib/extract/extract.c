@@ -397,7 +397,8 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     rp_extract_report local_report;
     rp_extract_report *rep = report ? report : &local_report;
     memset(rep, 0, sizeof *rep);
-    rp_extract_apply_config(opts, true);
+    rp_gdal_config_apply_remote((const char *const *)opts->config, opts->nconfig, opts->remote,
+                                true);
     rp_extract_setup setup;
     rp_points pts;
     memset(&pts, 0, sizeof pts);
@@ -413,7 +414,7 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
                                          opts->nbands, err);
     if (rc == RP_OK && !run_opts.remote && rp_extract_setup_remote(&setup)) {
         run_opts.remote = true; /* sources of a VRT are remote */
-        rp_extract_apply_config(&run_opts, true);
+        rp_gdal_config_apply_remote((const char *const *)opts->config, opts->nconfig, true, true);
     }
     if (rc == RP_OK && !opts->plan_only)
         rc = rp_table_check_output(opts->output_path, err);
@@ -437,8 +438,6 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
                                 .progress = relay_progress,
                                 .progress_user = &relay,
                                 .pool = pool};
-        if (!opts->quiet && !opts->progress && opts->log)
-            relay.bar = rp_progress_bar_new(opts->log);
         rc = rp_points_read(&po, &pts, err);
     }
     t[1] = t[2] = t[3] = rp_monotonic_seconds();
@@ -498,13 +497,13 @@ done:
                          (unsigned long long)stats.blocks_failed);
     }
     rp_progress_bar_free(relay.bar);
-    if (opts->verbose && opts->log && !opts->plan_only)
-        print_summary(opts->log, rep, t);
+    if (opts->info && !opts->plan_only)
+        print_summary(opts->info, rep, t);
     rp_pool_free(pool);
     if (user_srs)
         OSRDestroySpatialReference(user_srs);
     rp_points_free(&pts);
     rp_extract_setup_free(&setup);
-    rp_extract_apply_config(&run_opts, false);
+    rp_gdal_config_apply_remote((const char *const *)opts->config, opts->nconfig, false, false);
     return rc;
 }

@@ -14,7 +14,9 @@
 #include <ogr_srs_api.h>
 
 #include "columns.h"
+#include "gdal_config.h"
 #include "grid.h"
+#include "log.h"
 #include "plan.h"
 #include "raster_info.h"
 #include "rasterpool.h"
@@ -34,13 +36,13 @@ struct rp_extract_options {
     int max_open_per_worker;
     bool status_column;
     bool plan_only;
-    bool quiet;     /* no progress bar on the log when no progress function is set */
-    bool verbose;   /* a summary with phase timings on the log */
     int io_threads; /* workers for jobs that read remote files; <= 0: default */
     bool remote;    /* the job reads remote files (set by the job; remote.c) */
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log;
+    FILE *log;      /* warnings: stderr, a stream of logger, or NULL (silent) */
+    FILE *info;     /* the -v summary: a stream of logger, or NULL */
+    rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
 };
 
 /* Executes one raster's plan: reads every touched block once on the pool's
@@ -78,10 +80,6 @@ void rp_extract_load_vrt(rp_raster_info *info);
  * rasters. */
 void rp_extract_print_vrt_plan(FILE *out, const rp_raster_info *raster, const rp_plan *plan,
                                rp_value_column *const *columns, int ncolumns);
-
-/* Applies the --config pairs to the calling thread (thread-local), or
- * removes them again. */
-void rp_extract_apply_config(const rp_extract_options *opts, bool set);
 
 
 /* --- the engine shared by rp_extract_run and rp_extract_points ----------- */

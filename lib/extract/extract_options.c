@@ -1,22 +1,23 @@
 /*
  * extract_options.c — the extract command line, parsed into options.
  *
- * One parser serves the CLI and C callers (GDAL's *OptionsNew(argv) shape).
- * Options may come before or after the rasters, as `--name value` or
- * `--name=value`; `--` ends options. Every error names the option.
+ * One parser serves the CLI and C callers (GDAL's *OptionsNew(argv) shape):
+ * the option table below, read by core's table-driven parser (argv.c), which
+ * takes `--name value`, `--name=value`, `-n value` and `-nVALUE`. Options may
+ * come before or after the rasters; `--` ends options. Every error names the
+ * option.
  *
  * Threads: none. Ownership: the options own copies of every string.
  */
-#include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cpl_conv.h>
 
 #include "argv.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "log.h"
 #include "remote.h"
 
 enum { RP_MAX_THREADS = 1024 };
@@ -87,9 +88,7 @@ RP_API const char *rp_extract_help(void) {
 RP_API void rp_extract_options_free(rp_extract_options *o) {
     if (!o)
         return;
-    for (int i = 0; i < o->nrasters; i++)
-        free(o->rasters[i]);
-    free(o->rasters);
+    rp_argv_free_list(o->rasters, o->nrasters);
     free(o->bands);
     free(o->points_path);
     free(o->output_path);
@@ -97,14 +96,108 @@ RP_API void rp_extract_options_free(rp_extract_options *o) {
     free(o->y_col);
     free(o->layer);
     free(o->points_crs);
-    for (int i = 0; i < o->nconfig * 2; i++)
-        free(o->config[i]);
-    free(o->config);
+    rp_argv_free_list(o->config, o->nconfig * 2);
+    rp_log_free(o->logger);
     free(o);
 }
 
+/* A raster argument: bare URLs get /vsicurl/ in front. */
+static rp_status add_raster(void *target, void *ctx, const char *arg, rp_error *err) {
+    (void)ctx;
+    rp_extract_options *o = target;
+    char *path = rp_remote_gdal_path(arg);
+    if (!path || rp_argv_append(&o->rasters, &o->nrasters, path) != 0) {
+        free(path);
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    o->remote = o->remote || rp_path_is_remote(arg);
+    free(path);
+    return RP_OK;
+}
+
+static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_extract_options *o = target;
+    int band;
+    if (!rp_argv_parse_int(v, 1, INT_MAX, &band))
+        return rp_error_set(err, RP_USAGE, "-b/--band: '%s' is not a band number (1, 2, ...)", v);
+    int *grown = realloc(o->bands, (size_t)(o->nbands + 1) * sizeof *grown);
+    if (!grown)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    o->bands = grown;
+    o->bands[o->nbands++] = band;
+    return RP_OK;
+}
+
+#define FIELD(name) offsetof(rp_extract_options, name)
+static const rp_opt extract_table[] = {
+    RP_ARGV_COMMON_OPTIONS(rp_extract_options, "--threads", threads, RP_MAX_THREADS),
+    {.long_name = "--points",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(points_path),
+     .metavar = "FILE",
+     .help = "points: CSV with a header or any OGR vector; default and '-': stdin"},
+    {.long_name = "--output",
+     .short_name = "-o",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(output_path),
+     .metavar = "FILE",
+     .help = "output table (default: stdout)"},
+    {.long_name = "--x-col",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(x_col),
+     .metavar = "NAME",
+     .help = "CSV column of x"},
+    {.long_name = "--y-col",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(y_col),
+     .metavar = "NAME",
+     .help = "CSV column of y"},
+    {.long_name = "--layer",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(layer),
+     .metavar = "NAME",
+     .help = "layer of a vector points file"},
+    {.long_name = "--points-crs",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(points_crs),
+     .metavar = "CRS",
+     .help = "CRS of the points"},
+    {.long_name = "--band",
+     .short_name = "-b",
+     .kind = RP_OPT_CALL,
+     .metavar = "N",
+     .help = "band to read (repeatable)",
+     .handle = add_band},
+    {.long_name = "--status",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(status_column),
+     .help = "a status column after each value column"},
+    {.long_name = "--max-open",
+     .kind = RP_OPT_INT,
+     .offset = FIELD(max_open_per_worker),
+     .min = 1,
+     .max = INT_MAX,
+     .metavar = "N",
+     .help = "datasets each worker keeps open"},
+    {.long_name = "--io-threads",
+     .kind = RP_OPT_INT,
+     .offset = FIELD(io_threads),
+     .min = 1,
+     .max = RP_REMOTE_MAX_IO_THREADS,
+     .metavar = "N",
+     .help = "worker threads of remote jobs"},
+    {.long_name = "--plan",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(plan_only),
+     .help = "print what would be read and exit"},
+    {.long_name = NULL},
+};
+#undef FIELD
+
 RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *argv,
-                                                  rp_error *err) {
+                                                  rp_cli_flags *cli, rp_error *err) {
+    rp_argv_cli_clear(cli);
     rp_extract_options *o = calloc(1, sizeof *o);
     if (!o) {
         rp_error_set(err, RP_NOMEM, "out of memory");
@@ -112,101 +205,20 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
     }
     o->max_open_per_worker = 64;
     o->log = stderr;
-    bool only_positional = false, failed = false, oom = false;
-    for (int i = 1; i < argc && !failed && !oom; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
-            char *path = rp_remote_gdal_path(a); /* bare URLs get /vsicurl/ */
-            oom = !path || rp_argv_append(&o->rasters, &o->nrasters, path) != 0;
-            o->remote = o->remote || rp_path_is_remote(a);
-            free(path);
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            only_positional = true;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            rp_extract_options_free(o);
-            if (err)
-                rp_error_clear(err);
-            return NULL;
-        } else if (strcmp(a, "--status") == 0) {
-            o->status_column = true;
-        } else if (strcmp(a, "--plan") == 0) {
-            o->plan_only = true;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            o->verbose = true;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if (rp_argv_match_value(a, NULL, "--points", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->points_path, v);
-        } else if (rp_argv_match_value(a, "-o", "--output", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->output_path, v);
-        } else if (rp_argv_match_value(a, NULL, "--x-col", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->x_col, v);
-        } else if (rp_argv_match_value(a, NULL, "--y-col", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->y_col, v);
-        } else if (rp_argv_match_value(a, NULL, "--layer", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->layer, v);
-        } else if (rp_argv_match_value(a, NULL, "--points-crs", argc, argv, &i, &v, err, &failed)) {
-            oom = !failed && rp_argv_set_string(&o->points_crs, v);
-        } else if (rp_argv_match_value(a, "-b", "--band", argc, argv, &i, &v, err, &failed)) {
-            int band;
-            if (failed)
-                break;
-            if (!rp_argv_parse_int(v, 1, INT_MAX, &band)) {
-                rp_error_set(err, RP_USAGE, "-b/--band: '%s' is not a band number (1, 2, ...)", v);
-                failed = true;
-                break;
-            }
-            int *grown = realloc(o->bands, (size_t)(o->nbands + 1) * sizeof *grown);
-            oom = !grown;
-            if (grown) {
-                o->bands = grown;
-                o->bands[o->nbands++] = band;
-            }
-        } else if (rp_argv_match_value(a, "-j", "--threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed &&
-                (!rp_argv_parse_int(v, 1, INT_MAX, &o->threads) || o->threads > RP_MAX_THREADS)) {
-                rp_error_set(err, RP_USAGE, "-j/--threads: '%s' is not a number from 1 to %d", v,
-                             RP_MAX_THREADS);
-                failed = true;
-            }
-        } else if (rp_argv_match_value(a, NULL, "--io-threads", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && (!rp_argv_parse_int(v, 1, INT_MAX, &o->io_threads) ||
-                            o->io_threads > RP_REMOTE_MAX_IO_THREADS)) {
-                rp_error_set(err, RP_USAGE, "--io-threads: '%s' is not a number from 1 to %d", v,
-                             RP_REMOTE_MAX_IO_THREADS);
-                failed = true;
-            }
-        } else if (rp_argv_match_value(a, NULL, "--max-open", argc, argv, &i, &v, err, &failed)) {
-            if (!failed && !rp_argv_parse_int(v, 1, INT_MAX, &o->max_open_per_worker)) {
-                rp_error_set(err, RP_USAGE, "--max-open: '%s' is not a positive number", v);
-                failed = true;
-            }
-        } else if (strcmp(a, "--config") == 0) {
-            if (i + 2 >= argc) {
-                rp_error_set(err, RP_USAGE, "--config needs a KEY and a VALUE");
-                failed = true;
-                break;
-            }
-            int n = o->nconfig * 2;
-            oom = rp_argv_append(&o->config, &n, argv[i + 1]) != 0 ||
-                  rp_argv_append(&o->config, &n, argv[i + 2]) != 0;
-            o->nconfig++;
-            i += 2;
-        } else {
-            rp_error_set(err, RP_USAGE, "unknown option '%s' (see rasterpool extract --help)", a);
-            failed = true;
-        }
-    }
-    if (oom)
-        rp_error_set(err, RP_NOMEM, "out of memory");
-    if (!failed && !oom && o->nrasters == 0) {
+    rp_argv_parser parser = {.command = "extract",
+                             .options = extract_table,
+                             .target = o,
+                             .cli = cli,
+                             .positional = add_raster,
+                             .dashdash = RP_ARGV_DASHDASH_POSITIONAL};
+    rp_argv_result r = rp_argv_parse(&parser, argc, argv, 1, NULL, err);
+    if (r == RP_ARGV_DONE && o->nrasters == 0) {
         rp_error_set(err, RP_USAGE, "no raster given (see rasterpool extract --help)");
-        failed = true;
+        r = RP_ARGV_FAILED;
     }
-    if (failed || oom) {
+    if (r != RP_ARGV_DONE) {
+        if (r == RP_ARGV_HELP)
+            rp_error_clear(err);
         rp_extract_options_free(o);
         return NULL;
     }
@@ -218,18 +230,6 @@ RP_API void rp_extract_options_set_progress(rp_extract_options *o, rp_progress_f
     o->progress_user = user;
 }
 
-RP_API int rp_extract_options_quiet(const rp_extract_options *o) {
-    return o->quiet;
-}
-
-RP_API void rp_extract_options_set_log(rp_extract_options *o, FILE *log) {
-    o->log = log;
-}
-
-void rp_extract_apply_config(const rp_extract_options *o, bool set) {
-    for (int i = 0; i < o->nconfig; i++)
-        CPLSetThreadLocalConfigOption(o->config[2 * i], set ? o->config[2 * i + 1] : NULL);
-    /* after --config, so that the user's values win; unset always */
-    if (o->remote || !set)
-        rp_remote_apply_defaults(set);
+RP_API rp_status rp_extract_options_set_log(rp_extract_options *o, rp_log_fn fn, void *user) {
+    return rp_log_replace(&o->logger, &o->log, &o->info, fn, user);
 }

@@ -211,7 +211,8 @@ typedef struct source_worker {
 static rp_status source_begin(void *ctx, int index, void **state, rp_error *err) {
     (void)index;
     source_job *job = ctx;
-    rp_extract_apply_config(job->opts, true);
+    rp_gdal_config_apply_remote((const char *const *)job->opts->config, job->opts->nconfig,
+                                job->opts->remote, true);
     source_worker *w = calloc(1, sizeof *w);
     if (!w)
         return rp_error_set(err, RP_NOMEM, "out of memory");

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     argv[argc] = NULL;
     rp_error err;
     rp_error_clear(&err);
-    rp_batch_options *o = rp_batch_options_new(argc, argv, &err);
+    rp_batch_options *o = rp_batch_options_new(argc, argv, NULL, &err);
     if (o && (!o->out_dir || (o->ninputs < 1 && !o->inputs_file) || !o->kind || !o->tool_args))
         abort();
     if (!o && err.code != RP_OK && err.message[0] == '\0')

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     argv[argc] = NULL;
     rp_error err;
     rp_error_clear(&err);
-    rp_extract_options *o = rp_extract_options_new(argc, argv, &err);
+    rp_extract_options *o = rp_extract_options_new(argc, argv, NULL, &err);
     if (o && o->nrasters < 1)
         abort();
     if (!o && err.code != RP_OK && err.message[0] == '\0')

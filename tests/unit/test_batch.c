@@ -39,7 +39,7 @@ static void test_output_names(void) {
 static rp_batch_options *options(const char *const *argv, int argc) {
     rp_error err;
     rp_error_clear(&err);
-    rp_batch_options *o = rp_batch_options_new(argc, argv, &err);
+    rp_batch_options *o = rp_batch_options_new(argc, argv, NULL, &err);
     if (!o)
         fprintf(stderr, "options: %s\n", err.message);
     return o;
@@ -132,7 +132,7 @@ static void test_options(void) {
         while (bad[i][argc])
             argc++;
         rp_error_clear(&err);
-        rp_batch_options *o = rp_batch_options_new(argc, bad[i], &err);
+        rp_batch_options *o = rp_batch_options_new(argc, bad[i], NULL, &err);
         CHECK(o == NULL);
         CHECK_EQ_INT(err.code, RP_USAGE);
         CHECK(err.message[0] != '\0');
@@ -140,11 +140,11 @@ static void test_options(void) {
     }
     const char *help[] = {"batch", "warp", "--help"};
     rp_error_clear(&err);
-    CHECK(rp_batch_options_new(3, help, &err) == NULL && err.code == RP_OK);
+    CHECK(rp_batch_options_new(3, help, NULL, &err) == NULL && err.code == RP_OK);
     /* "--help" after "--" belongs to gdalwarp, which rejects it */
     const char *tool_help[] = {"batch", "warp", "a", "--out-dir", "o", "--", "--help"};
     rp_error_clear(&err);
-    CHECK(rp_batch_options_new(7, tool_help, &err) == NULL && err.code == RP_USAGE);
+    CHECK(rp_batch_options_new(7, tool_help, NULL, &err) == NULL && err.code == RP_USAGE);
 }
 
 /* Formats r and appends the line to f; returns the line (caller frees). */

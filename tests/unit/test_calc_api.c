@@ -95,7 +95,7 @@ int main(void) {
     int argc = (int)(sizeof argv / sizeof argv[0]) - 1;
     rp_error err;
     rp_error_clear(&err);
-    rp_calc_options *o = rp_calc_options_new(argc, argv, &err);
+    rp_calc_options *o = rp_calc_options_new(argc, argv, NULL, &err);
     CHECK(o != NULL);
     /* no expression and no kernel yet: a usage error at run */
     rp_calc_report rep;

@@ -1,8 +1,26 @@
-/* test_error.c — the status table and the first-error-wins rule. */
+/* test_error.c — the status table (its values are ABI: pinned here), and
+ * the first-error-wins rule. */
 #include "check.h"
 #include "error.h"
 
 int main(void) {
+    /* append-only values: a change here breaks every compiled caller */
+    CHECK_EQ_INT(RP_OK, 0);
+    CHECK_EQ_INT(RP_PARTIAL, 1);
+    CHECK_EQ_INT(RP_USAGE, 2);
+    CHECK_EQ_INT(RP_OPEN, 3);
+    CHECK_EQ_INT(RP_READ, 4);
+    CHECK_EQ_INT(RP_WRITE, 5);
+    CHECK_EQ_INT(RP_CRS, 6);
+    CHECK_EQ_INT(RP_NOMEM, 7);
+    CHECK_EQ_INT(RP_INTERNAL, 8);
+    CHECK_EQ_INT(RP_INTERRUPTED, 9);
+    CHECK_EQ_INT(RP_PROGRESS_CONTINUE, 0);
+    CHECK_EQ_INT(RP_PROGRESS_DRAIN, 1);
+    CHECK_EQ_INT(RP_PROGRESS_ABORT, 2);
+    CHECK_EQ_STR(rp_status_name(RP_INTERRUPTED), "INTERRUPTED");
+    CHECK_EQ_STR(rp_status_name((rp_status)42), "UNKNOWN");
+    CHECK_EQ_INT(rp_status_exit_code(RP_WRITE), 3);
     CHECK_EQ_STR(rp_status_name(RP_OPEN), "OPEN");
     CHECK_EQ_INT(rp_status_exit_code(RP_OK), 0);
     CHECK_EQ_INT(rp_status_exit_code(RP_PARTIAL), 1);

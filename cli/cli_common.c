@@ -1,0 +1,80 @@
+/*
+ * cli_common.c — what every command of the program shares: the Ctrl-C
+ * handler, the progress relay (bar + Ctrl-C) and the log callback that
+ * prints the library's lines on stderr.
+ *
+ * Threads: the signal handler only counts (and may _exit); the progress
+ * callback runs on the job's caller thread; the log callback may run on any
+ * thread, one call at a time (the library serialises it), so cli_log needs
+ * no lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+volatile sig_atomic_t cli_interrupted;
+static volatile sig_atomic_t quit_signal = 2;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    if (cli_interrupted + 1 >= quit_signal)
+        _exit(130);
+    cli_interrupted++;
+}
+
+void cli_catch_interrupts(int quit_at) {
+    quit_signal = quit_at;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_on_progress(double fraction, const char *message, void *bar) {
+    if (cli_interrupted)
+        return cli_interrupted == 1 ? RP_PROGRESS_DRAIN : RP_PROGRESS_ABORT;
+    return bar ? rp_progress_bar_update(fraction, message, bar) : RP_PROGRESS_CONTINUE;
+}
+
+void cli_log_init(cli_log *log, bool verbose, bool hold) {
+    memset(log, 0, sizeof *log);
+    log->verbose = verbose;
+    if (hold)
+        log->hold = open_memstream(&log->held, &log->held_size); /* NULL: print at once */
+}
+
+void cli_log_line(void *user, int level, const char *line) {
+    cli_log *log = user;
+    if (level == RP_LOG_INFO && !log->verbose)
+        return;
+    FILE *out = log->hold ? log->hold : stderr;
+    fprintf(out, "%s\n", line);
+}
+
+void cli_log_release(cli_log *log) {
+    if (log->hold) {
+        fclose(log->hold);
+        log->hold = NULL;
+    }
+    if (log->held)
+        fputs(log->held, stderr);
+    free(log->held);
+    log->held = NULL;
+}
+
+int cli_options_failed(const rp_error *err, const char *help) {
+    if (err->code == RP_OK) { /* --help */
+        fputs(help, stdout);
+        return 0;
+    }
+    fprintf(stderr, "rasterpool: %s\n", err->message);
+    return rp_status_exit_code(err->code);
+}
+
+int cli_out_of_memory(void) {
+    fputs("rasterpool: out of memory\n", stderr);
+    return rp_status_exit_code(RP_NOMEM);
+}
