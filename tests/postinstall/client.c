@@ -9,14 +9,12 @@
  * What it checks: the runtime version equals the headers' macros; an
  * in-memory extract of a 4x3 ASCII grid it writes itself (values known by
  * construction: the oracle); a batch translate of that grid to GeoTIFF, and
- * the GeoTIFF's values read back. GDAL's drivers are registered through
- * GDALAllRegister, found in the process (librasterpool brings libgdal in),
- * so no GDAL header is needed.
+ * the GeoTIFF's values read back. GDAL's drivers are registered by
+ * rp_init(), so no GDAL header is needed.
  *
  * Usage: client WORKDIR (an empty folder). One thread; exit 0 when all
  * went as expected, 1 otherwise (the reason on stderr).
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +25,6 @@
 static int fail(const char *what, const rp_error *err) {
     fprintf(stderr, "client: %s: %s\n", what, err ? err->message : "");
     return 1;
-}
-
-static int register_drivers(void) {
-    void *sym = dlsym(RTLD_DEFAULT, "GDALAllRegister");
-    if (!sym)
-        return -1;
-    void (*all_register)(void) = (void (*)(void))(size_t)sym;
-    all_register();
-    return 0;
 }
 
 /* A 4x3 grid, cells 1 x 1 from (0, 0) to (4, 3), the last cell nodata. */
@@ -77,10 +66,10 @@ static int run_batch(const char *grid, const char *out_dir) {
     rp_error_clear(&err);
     const char *argv[] = {"batch", "translate", grid,  "--out-dir", out_dir,
                           "-q",    "--",        "-of", "GTiff"};
-    rp_batch_options *opts = rp_batch_options_new(9, argv, &err);
+    rp_batch_options *opts = rp_batch_options_new(9, argv, NULL, &err);
     if (!opts)
         return fail("batch options", &err);
-    rp_batch_options_set_log(opts, NULL);
+    rp_batch_options_set_log(opts, NULL, NULL);
     rp_batch_report report;
     rp_status st = rp_batch_run(opts, &report, &err);
     rp_batch_options_free(opts);
@@ -99,8 +88,7 @@ int main(int argc, char **argv) {
     if (strcmp(rp_version(), RP_VERSION_STRING) != 0 || rp_version_number() != RP_VERSION_NUMBER)
         return fail("the library's version differs from its headers'", NULL);
     printf("version: runtime equals headers\n");
-    if (register_drivers() != 0)
-        return fail("no GDALAllRegister in the process", NULL);
+    rp_init();
     char grid[4096], out_dir[4096], tif[4200];
     snprintf(grid, sizeof grid, "%s/grid.asc", argv[1]);
     snprintf(out_dir, sizeof out_dir, "%s/out", argv[1]);
