@@ -1,7 +1,8 @@
 /*
  * cmd_extract.c — `rasterpool extract`: parses argv with the library's own
- * parser, adds a progress bar on a terminal and Ctrl-C handling, runs the job
- * and turns its status into the exit code. Nothing else lives here.
+ * parser, adds a progress bar on a terminal and Ctrl-C handling, sends the
+ * --plan text to stdout (the library itself never prints), runs the job and
+ * turns its status into the exit code. Nothing else lives here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,7 @@ int cmd_extract(int argc, const char *const *argv) {
     cli_progress progress = {.bar = rp_extract_options_quiet(opts) ? NULL
                                                                    : rp_progress_bar_new(stderr)};
     rp_extract_options_set_progress(opts, cli_on_progress, &progress);
+    rp_extract_options_set_plan_output(opts, stdout); /* --plan prints here */
     rp_extract_report report;
     rp_status rc = rp_extract_run(opts, &report, &err);
     rp_progress_bar_free(progress.bar);

@@ -226,6 +226,10 @@ RP_API void rp_extract_options_set_log(rp_extract_options *o, FILE *log) {
     o->log = log;
 }
 
+RP_API void rp_extract_options_set_plan_output(rp_extract_options *o, FILE *out) {
+    o->plan_out = out;
+}
+
 void rp_extract_apply_config(const rp_extract_options *o, bool set) {
     for (int i = 0; i < o->nconfig; i++)
         CPLSetThreadLocalConfigOption(o->config[2 * i], set ? o->config[2 * i + 1] : NULL);

@@ -21,25 +21,22 @@ typedef struct rp_band_info {
     int type_size;
     int block_w, block_h; /* this band's own blocks */
     bool has_nodata;
-    double nodata;        /* for types up to 32 bits and floats */
-    int64_t nodata_i64;   /* GDT_Int64 */
-    uint64_t nodata_u64;  /* GDT_UInt64 */
-    bool read_mask;       /* a mask band (per-dataset, alpha, or explicit) must be read */
+    double nodata;         /* for types up to 32 bits and floats */
+    int64_t nodata_i64;    /* GDT_Int64 */
+    uint64_t nodata_u64;   /* GDT_UInt64 */
+    bool read_mask;        /* a mask band (per-dataset, alpha, or explicit) must be read */
     bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */
 } rp_band_info;
 
 /* One raster's metadata, read on the caller's thread before planning. */
 typedef struct rp_raster_info {
     const char *path;
-    rp_grid grid; /* with band 1's block size */
+    rp_grid grid;             /* with band 1's block size */
     OGRSpatialReferenceH srs; /* NULL when the raster has none */
     int band_count;
     char *driver;
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
-    /* Set and freed by the extract job (extract/vrt_sources.c), not here. */
-    struct rp_vrt *vrt;  /* a VRT's bands and sources, or NULL */
-    char vrt_why[256];   /* a VRT without `vrt`: why it is read through GDAL */
 } rp_raster_info;
 
 /* Reads metadata (size, blocks, CRS). RP_OPEN when it is not a raster. With
