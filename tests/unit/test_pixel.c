@@ -2,13 +2,15 @@
  * test_pixel.c — gdal/pixel.c against hand-computed values: every
  * GDALDataType's value as a double and exactly as an int64 (Int8 only
  * with GDAL >= 3.7), the band nodata test (NaN, Float32 rounding, 64-bit
- * integers beyond 2^53), and GDAL's VRT source NODATA test. Pixels are
- * read from unaligned bytes.
+ * integers beyond 2^53), GDAL's VRT source NODATA test, and valfmt.c's
+ * text of every type (which reads pixels with pixel.c). Pixels are read
+ * from unaligned bytes.
  */
 #include <gdal.h>
 
 #include "check.h"
 #include "pixel.h"
+#include "valfmt.h"
 
 /* Copies v into an odd address of buf and returns it. */
 #define AT_ODD(buf, v) (memcpy((buf) + 1, &(v), sizeof(v)), (const void *)((buf) + 1))
@@ -134,10 +136,49 @@ static void test_source_nodata(void) {
     CHECK(!rp_pixel_is_source_nodata(GDT_Int32, AT_ODD(buf, k), -1.5));
 }
 
+static void test_format_every_type(void) {
+    unsigned char buf[32];
+    char text[RP_VALFMT_MAX];
+    uint8_t u8 = 255;
+    rp_format_value(text, GDT_Byte, AT_ODD(buf, u8));
+    CHECK_EQ_STR(text, "255");
+    uint16_t u16 = 65535;
+    rp_format_value(text, GDT_UInt16, AT_ODD(buf, u16));
+    CHECK_EQ_STR(text, "65535");
+    int32_t s32 = -2147483647 - 1;
+    rp_format_value(text, GDT_Int32, AT_ODD(buf, s32));
+    CHECK_EQ_STR(text, "-2147483648");
+    int64_t s64 = INT64_MIN;
+    rp_format_value(text, GDT_Int64, AT_ODD(buf, s64));
+    CHECK_EQ_STR(text, "-9223372036854775808");
+    uint64_t u64 = UINT64_MAX;
+    rp_format_value(text, GDT_UInt64, AT_ODD(buf, u64));
+    CHECK_EQ_STR(text, "18446744073709551615");
+    float f = 0.1f;
+    rp_format_value(text, GDT_Float32, AT_ODD(buf, f));
+    CHECK_EQ_STR(text, "0.1");
+    double d = 0.1;
+    rp_format_value(text, GDT_Float64, AT_ODD(buf, d));
+    CHECK_EQ_STR(text, "0.1");
+    int32_t ci[2] = {-3, -4};
+    rp_format_value(text, GDT_CInt32, AT_ODD(buf, ci));
+    CHECK_EQ_STR(text, "-3-4j");
+    double cd[2] = {1.5, 2};
+    rp_format_value(text, GDT_CFloat64, AT_ODD(buf, cd));
+    CHECK_EQ_STR(text, "1.5+2j");
+#if GDAL_VERSION_NUM >= 3070000
+    int8_t s8 = -128;
+    rp_format_value(text, GDT_Int8, AT_ODD(buf, s8));
+    CHECK_EQ_STR(text, "-128");
+#endif
+    CHECK_EQ_INT(rp_format_value(text, GDT_Unknown, buf), 0);
+}
+
 int main(void) {
     test_integers();
     test_floats_and_complex();
     test_nodata();
     test_source_nodata();
+    test_format_every_type();
     return CHECK_DONE();
 }
