@@ -1,7 +1,12 @@
 /*
- * extract_internal.h — the extract job's pieces: its options, the value
- * columns it fills, the per-raster metadata it plans with, and the reader
- * that executes a plan.
+ * extract_internal.h — the extract job's pieces, in the order a run uses
+ * them: options (extract_options.c), the rasters and value columns
+ * (extract_setup.c), planning and the --plan report (extract_plan.c),
+ * execution and the choice of reader (extract_exec.c) over the two readers
+ * (read_blocks.c, read_sources.c, sharing read_common.c), writing
+ * (extract_write.c), and rp_extract_run (extract.c) / the in-memory API
+ * (extract_api.c). The VRT files: vrt_xml.c (XML), vrt_plan.c (source
+ * index, grouping by source block), vrt_survey.c (which columns qualify).
  */
 #ifndef RP_EXTRACT_INTERNAL_H
 #define RP_EXTRACT_INTERNAL_H

@@ -109,6 +109,59 @@ static const char *value_changer(const CPLXMLNode *src) {
     return NULL;
 }
 
+/* The SrcRect/DstRect of a 1:1 copy into out (offsets, size); false with
+ * `why` otherwise. */
+static bool parse_rects(const CPLXMLNode *node, size_t index, rp_vrt_source *out, char *why,
+                        size_t wsize) {
+    const CPLXMLNode *sr = node_get(node, "SrcRect");
+    const CPLXMLNode *dr = node_get(node, "DstRect");
+    int64_t sx, sy, sw, sh, dx, dy, dw, dh;
+    if (!sr || !dr) {
+        say(why, wsize, "source %zu has no SrcRect/DstRect", index);
+        return false;
+    }
+    if (!get_int(sr, "xOff", &sx) || !get_int(sr, "yOff", &sy) || !get_int(sr, "xSize", &sw) ||
+        !get_int(sr, "ySize", &sh) || !get_int(dr, "xOff", &dx) || !get_int(dr, "yOff", &dy) ||
+        !get_int(dr, "xSize", &dw) || !get_int(dr, "ySize", &dh)) {
+        say(why, wsize, "source %zu has a SrcRect/DstRect that is not whole pixels", index);
+        return false;
+    }
+    if (sw != dw || sh != dh) {
+        say(why, wsize, "source %zu is resampled (SrcRect %lldx%lld to DstRect %lldx%lld)", index,
+            (long long)sw, (long long)sh, (long long)dw, (long long)dh);
+        return false;
+    }
+    if (sw <= 0 || sh <= 0 || sx < 0 || sy < 0) {
+        say(why, wsize, "source %zu has an empty or negative SrcRect", index);
+        return false;
+    }
+    out->src_x = sx;
+    out->src_y = sy;
+    out->dst_x = dx;
+    out->dst_y = dy;
+    out->w = sw;
+    out->h = sh;
+    return true;
+}
+
+/* The source's SourceProperties into out, when they are complete
+ * (props_known). */
+static void read_props(const CPLXMLNode *node, rp_vrt_source *out) {
+    const CPLXMLNode *props = node_get(node, "SourceProperties");
+    int64_t rw, rh, bw, bh;
+    if (props && get_int(props, "RasterXSize", &rw) && get_int(props, "RasterYSize", &rh) &&
+        get_int(props, "BlockXSize", &bw) && get_int(props, "BlockYSize", &bh) && rw > 0 &&
+        rh > 0 && bw > 0 && bh > 0 && rw <= INT32_MAX && rh <= INT32_MAX && bw <= INT32_MAX &&
+        bh <= INT32_MAX && CPLGetXMLValue(props, "DataType", NULL)) {
+        out->type = GDALGetDataTypeByName(CPLGetXMLValue(props, "DataType", ""));
+        out->raster_w = rw;
+        out->raster_h = rh;
+        out->block_w = (int)bw;
+        out->block_h = (int)bh;
+        out->props_known = out->type != GDT_Unknown;
+    }
+}
+
 /* What parse_source found. */
 typedef enum source_verdict {
     SOURCE_DIRECT,     /* a plain 1:1 copy */
@@ -122,6 +175,7 @@ static source_verdict parse_source(const CPLXMLNode *node, size_t index, const r
                                    const char *vrt_path, rp_vrt_source *out, char *why,
                                    size_t wsize) {
     bool complex = strcmp(node->pszValue, "ComplexSource") == 0;
+    memset(out, 0, sizeof *out);
     const char *name = CPLGetXMLValue(node, "SourceFilename", NULL);
     if (!name || !*name) {
         say(why, wsize, "source %zu has no SourceFilename", index);
@@ -141,28 +195,8 @@ static source_verdict parse_source(const CPLXMLNode *node, size_t index, const r
         }
         band_no = 1;
     }
-    const CPLXMLNode *sr = node_get(node, "SrcRect");
-    const CPLXMLNode *dr = node_get(node, "DstRect");
-    int64_t sx, sy, sw, sh, dx, dy, dw, dh;
-    if (!sr || !dr) {
-        say(why, wsize, "source %zu has no SrcRect/DstRect", index);
+    if (!parse_rects(node, index, out, why, wsize))
         return SOURCE_NOT_DIRECT;
-    }
-    if (!get_int(sr, "xOff", &sx) || !get_int(sr, "yOff", &sy) || !get_int(sr, "xSize", &sw) ||
-        !get_int(sr, "ySize", &sh) || !get_int(dr, "xOff", &dx) || !get_int(dr, "yOff", &dy) ||
-        !get_int(dr, "xSize", &dw) || !get_int(dr, "ySize", &dh)) {
-        say(why, wsize, "source %zu has a SrcRect/DstRect that is not whole pixels", index);
-        return SOURCE_NOT_DIRECT;
-    }
-    if (sw != dw || sh != dh) {
-        say(why, wsize, "source %zu is resampled (SrcRect %lldx%lld to DstRect %lldx%lld)", index,
-            (long long)sw, (long long)sh, (long long)dw, (long long)dh);
-        return SOURCE_NOT_DIRECT;
-    }
-    if (sw <= 0 || sh <= 0 || sx < 0 || sy < 0) {
-        say(why, wsize, "source %zu has an empty or negative SrcRect", index);
-        return SOURCE_NOT_DIRECT;
-    }
     if (complex) {
         const char *changer = value_changer(node);
         if (changer) {
@@ -174,14 +208,7 @@ static source_verdict parse_source(const CPLXMLNode *node, size_t index, const r
             return SOURCE_NOT_DIRECT;
         }
     }
-    memset(out, 0, sizeof *out);
     out->band = (int)band_no;
-    out->src_x = sx;
-    out->src_y = sy;
-    out->dst_x = dx;
-    out->dst_y = dy;
-    out->w = sw;
-    out->h = sh;
     if (complex && node_get(node, "NODATA")) {
         if (!get_double(node, "NODATA", &out->nodata)) {
             say(why, wsize, "source %zu has a NODATA that is not a number", index);
@@ -189,19 +216,7 @@ static source_verdict parse_source(const CPLXMLNode *node, size_t index, const r
         }
         out->has_nodata = true;
     }
-    const CPLXMLNode *props = node_get(node, "SourceProperties");
-    int64_t rw, rh, bw, bh;
-    if (props && get_int(props, "RasterXSize", &rw) && get_int(props, "RasterYSize", &rh) &&
-        get_int(props, "BlockXSize", &bw) && get_int(props, "BlockYSize", &bh) && rw > 0 &&
-        rh > 0 && bw > 0 && bh > 0 && rw <= INT32_MAX && rh <= INT32_MAX && bw <= INT32_MAX &&
-        bh <= INT32_MAX && CPLGetXMLValue(props, "DataType", NULL)) {
-        out->type = GDALGetDataTypeByName(CPLGetXMLValue(props, "DataType", ""));
-        out->raster_w = rw;
-        out->raster_h = rh;
-        out->block_w = (int)bw;
-        out->block_h = (int)bh;
-        out->props_known = out->type != GDT_Unknown;
-    }
+    read_props(node, out);
     if (out->props_known && out->type != band->type) {
         say(why, wsize, "source %zu is %s, the band %s (values are converted)", index,
             GDALGetDataTypeName(out->type), GDALGetDataTypeName(band->type));
