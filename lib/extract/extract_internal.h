@@ -39,7 +39,7 @@ struct rp_extract_options {
     int max_open_per_worker;
     bool status_column;
     bool plan_only;
-    bool quiet;     /* no progress bar on the log when no progress function is set */
+    bool quiet;     /* -q: the CLI draws no progress bar (the library never does) */
     bool verbose;   /* a summary with phase timings on the log */
     int io_threads; /* workers for jobs that read remote files; <= 0: default */
     bool remote;    /* the job reads remote files (set by the job; remote.c) */
