@@ -1,7 +1,8 @@
 /*
  * cmd_extract.c — `rasterpool extract`: parses argv with the library's own
  * parser, adds a progress bar on a terminal, Ctrl-C handling and the log on
- * stderr (cli_common.c), runs the job and turns its status into the exit
+ * stderr (cli_common.c), sends the --plan text to stdout (the library
+ * itself never prints), runs the job and turns its status into the exit
  * code. Nothing else lives here.
  */
 #include <stdio.h>
@@ -23,6 +24,7 @@ int cmd_extract(int argc, const char *const *argv) {
     }
     rp_progress_bar *bar = flags.quiet ? NULL : rp_progress_bar_new(stderr);
     rp_extract_options_set_progress(opts, cli_on_progress, bar);
+    rp_extract_options_set_plan_output(opts, stdout); /* --plan prints here */
     rp_extract_report report;
     rp_status rc = rp_extract_run(opts, &report, &err);
     rp_progress_bar_free(bar);

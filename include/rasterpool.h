@@ -271,6 +271,69 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
  * and timeout options on its own threads unless the caller set them. */
 
 /* ------------------------------------------------------------------------ */
+/* extract: output streams and the handle-based in-memory call               */
+/* ------------------------------------------------------------------------ */
+
+/* Where --plan writes its report (the CLI passes stdout). Default NULL: the
+ * job plans and checks but writes no report; the library never writes to
+ * the process's stdout itself. out must stay open during rp_extract_run. */
+RP_API void rp_extract_options_set_plan_output(rp_extract_options *opts, FILE *out);
+
+/* The handle-based in-memory call (for C callers and bindings), shaped as
+ * PROJ's proj_trans_generic: options from the same argv parser as the CLI,
+ * without --points (--points-crs, --band, --config, -j/--threads,
+ * --io-threads, --max-open and the log and progress setters apply; output,
+ * column and --plan options are ignored):
+ *
+ *   const char *argv[] = {"extract", "dem.tif", "--points-crs", "EPSG:4326", NULL};
+ *   rp_extract_options *o = rp_extract_options_new(4, argv, &err);
+ *   rp_extract_result *res = NULL;
+ *   rp_status rc = rp_extract_run_arrays(o, &pts[0].x, &pts[0].y, n, sizeof pts[0],
+ *                                        &res, &err);
+ *   ... rp_extract_result_values_raw(res, 0) ...
+ *   rp_extract_result_free(res);
+ *   rp_extract_options_free(o);
+ *
+ * Every raster is opened once on the caller's thread (its metadata) and
+ * once by each worker that reads it. */
+typedef struct rp_extract_result rp_extract_result;
+
+/* Values of every (raster, band) column at n points: point i is at x[i],
+ * y[i] read stride_bytes apart (0: sizeof(double); interleaved x, y pairs:
+ * 2 * sizeof(double)), in the --points-crs CRS, or each raster's own CRS
+ * when none is given. Returns RP_OK or RP_PARTIAL (some blocks could not be
+ * read: their points have RP_POINT_ERROR) with *out set (the caller frees
+ * it); any other status (a usage or open error, RP_INTERRUPTED when the
+ * progress function asked to stop) with *out NULL. opts and the arrays
+ * must stay valid during the call only. */
+RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const double *x,
+                                       const double *y, size_t n, size_t stride_bytes,
+                                       rp_extract_result **out, rp_error *err) RP_RESULT_USED;
+/* Frees the result. NULL is a no-op. */
+RP_API void rp_extract_result_free(rp_extract_result *res);
+RP_API size_t rp_extract_result_npoints(const rp_extract_result *res);
+/* Columns in (raster, band) order. */
+RP_API int rp_extract_result_ncols(const rp_extract_result *res);
+/* The column's name as the CLI writes it (b1; dem_b1 with several
+ * rasters); owned by the result. NULL for a column out of range. */
+RP_API const char *rp_extract_result_name(const rp_extract_result *res, int col);
+/* The column's GDALDataType value, and its size in bytes. */
+RP_API int rp_extract_result_type(const rp_extract_result *res, int col);
+RP_API int rp_extract_result_type_size(const rp_extract_result *res, int col);
+/* n values in the band's own type (npoints x type_size bytes), exact for
+ * every type including 64-bit integers: the pixel for RP_POINT_OK and
+ * RP_POINT_NODATA (then the nodata value), 0 for outside and error. Owned
+ * by the result. */
+RP_API const void *rp_extract_result_values_raw(const rp_extract_result *res, int col);
+/* n values as doubles (64-bit integers beyond 2^53 rounded; complex: the
+ * real part); NaN for RP_POINT_OUTSIDE and RP_POINT_ERROR. Converted on the
+ * first call for a column (NULL when memory runs out); owned by the
+ * result. */
+RP_API const double *rp_extract_result_values_f64(rp_extract_result *res, int col);
+/* n rp_point_status values. Owned by the result. */
+RP_API const uint8_t *rp_extract_result_status(const rp_extract_result *res, int col);
+
+/* ------------------------------------------------------------------------ */
 /* calc: block-wise raster processing (expressions or C kernels)             */
 /* ------------------------------------------------------------------------ */
 

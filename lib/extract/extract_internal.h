@@ -1,7 +1,12 @@
 /*
- * extract_internal.h — the extract job's pieces: its options, the value
- * columns it fills, the per-raster metadata it plans with, and the reader
- * that executes a plan.
+ * extract_internal.h — the extract job's pieces, in the order a run uses
+ * them: options (extract_options.c), the rasters and value columns
+ * (extract_setup.c), planning and the --plan report (extract_plan.c),
+ * execution and the choice of reader (extract_exec.c) over the two readers
+ * (read_blocks.c, read_sources.c, sharing read_common.c), writing
+ * (extract_write.c), and rp_extract_run (extract.c) / the in-memory API
+ * (extract_api.c). The VRT files: vrt_xml.c (XML), vrt_plan.c (source
+ * index, grouping by source block), vrt_survey.c (which columns qualify).
  */
 #ifndef RP_EXTRACT_INTERNAL_H
 #define RP_EXTRACT_INTERNAL_H
@@ -43,74 +48,132 @@ struct rp_extract_options {
     FILE *log;      /* warnings: stderr, a stream of logger, or NULL (silent) */
     FILE *info;     /* the -v summary: a stream of logger, or NULL */
     rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
+    FILE *plan_out; /* where --plan writes its text; NULL: not written */
 };
 
-/* Executes one raster's plan: reads every touched block once on the pool's
- * workers and scatters values into the columns for that raster. Blocks that
- * cannot be read fail only their points (status error); the first few such
- * failures are written to log. */
+/* Remote reads wait on the network, not on a core: a job that reads remote
+ * files runs --io-threads workers (default RP_EXTRACT_IO_THREADS, at most
+ * RP_EXTRACT_MAX_IO_THREADS) instead of one a CPU. */
+#define RP_EXTRACT_IO_THREADS 32
+#define RP_EXTRACT_MAX_IO_THREADS 256
+
+/* Remote reads are grouped into runs of consecutive blocks of one file, one
+ * run a pool task: one worker reads a run in file order, so GDAL's
+ * /vsicurl/ read-ahead merges neighbouring blocks into fewer requests and
+ * each file is opened by fewer workers. The run length for ntasks blocks
+ * on threads workers: about two runs a worker, 1 to 16 blocks
+ * (extract_exec.c). */
+size_t rp_extract_run_length(size_t ntasks, int threads);
+
+/* One raster of a job: its metadata, and for a VRT its bands and sources
+ * as read from its XML (vrt_xml.h), which the job keeps beside it. */
+struct rp_vrt;
+typedef struct rp_extract_raster {
+    rp_raster_info info;
+    struct rp_vrt *vrt; /* a VRT's bands and sources, or NULL */
+    char vrt_why[256];  /* a VRT without `vrt`: why it is read through GDAL */
+} rp_extract_raster;
+
+/* Blocks read and failed by the readers. */
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
 } rp_extract_read_stats;
 
 struct rp_pool;
-rp_status rp_extract_read_plan(struct rp_pool *pool, const rp_raster_info *raster,
-                               const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
-                               const rp_extract_options *opts, rp_extract_read_stats *stats,
-                               rp_error *err);
 
-/* Whether the pixel at p equals the band's nodata value. */
-bool rp_band_is_nodata(const rp_band_info *b, const unsigned char *p);
+/* The readers. Each executes one raster's plan for some of its columns on
+ * the pool's workers and scatters values into those columns; each point
+ * index is written by one task. One failure policy (read_common.h): a
+ * block or source that cannot be opened or read fails only its points
+ * (status error, counted in stats->blocks_failed); the first few failures
+ * are written to opts->log. Errors returned stop the job: out of memory,
+ * interrupted. */
 
-/* Reads one raster's columns: bands of a VRT whose sources are plain 1:1
- * copies are read from the source files directly (source_read.c), the
- * others through GDAL (rp_extract_read_plan). Same contract as that. */
-rp_status rp_extract_read_raster(struct rp_pool *pool, const rp_raster_info *raster,
+/* Through GDAL, block by block (read_blocks.c). */
+rp_status rp_extract_read_blocks(struct rp_pool *pool, const rp_raster_info *raster,
                                  const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
                                  const rp_extract_options *opts, rp_extract_read_stats *stats,
                                  rp_error *err);
 
-/* Reads a VRT raster's XML into info->vrt (or the reason it cannot be
- * planned into info->vrt_why). Nothing for other drivers. */
-void rp_extract_load_vrt(rp_raster_info *info);
+/* Chooses per column (extract_exec.c): a VRT band whose sources are plain
+ * 1:1 copies is read from the source files directly (read_sources.c), the
+ * others through GDAL (rp_extract_read_blocks). */
+rp_status rp_extract_read_raster(struct rp_pool *pool, const rp_extract_raster *raster,
+                                 const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
+                                 const rp_extract_options *opts, rp_extract_read_stats *stats,
+                                 rp_error *err);
 
-/* --plan: how each of a VRT raster's columns would be read (sources read
- * directly, files touched; or why it goes through GDAL's VRT reader).
- * Opens source files whose XML lacks their size. Nothing for other
- * rasters. */
-void rp_extract_print_vrt_plan(FILE *out, const rp_raster_info *raster, const rp_plan *plan,
-                               rp_value_column *const *columns, int ncolumns);
-
-
-/* --- the engine shared by rp_extract_run and rp_extract_points ----------- */
+/* --- the engine shared by rp_extract_run and the in-memory API ---------- */
 
 /* The rasters of a job, their metadata and the value columns, opened and
- * checked before any pixel is read. */
+ * checked before any pixel is read (extract_setup.c). */
 typedef struct rp_extract_setup {
-    rp_raster_info *rasters;
+    rp_extract_raster *rasters;
     int nrasters;
     rp_value_column *columns; /* in (raster, band) order */
     int ncolumns;
 } rp_extract_setup;
 
-/* Reads every raster's metadata and builds the columns (names, band info).
- * bands/nbands: the bands to read from each raster (NULL: all). */
+/* Reads every raster's metadata (and a VRT's XML) and builds the columns
+ * (names, band info). bands/nbands: the bands to read from each raster
+ * (NULL: all). */
 rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, int nrasters,
                                 const int *bands, int nbands, rp_error *err);
 void rp_extract_setup_free(rp_extract_setup *setup);
 
 /* Whether a raster of the setup, or a source of a VRT among them, is a
- * remote file (remote.c). */
+ * remote file (remote.h). */
 bool rp_extract_setup_remote(const rp_extract_setup *setup);
 
-/* Allocates the columns' value and status arrays for n points. */
+/* Allocates the columns' value and status arrays for n points (status
+ * outside until read). */
 rp_status rp_extract_setup_alloc(rp_extract_setup *setup, size_t n, rp_error *err);
 
+/* The pool's size for a job: --io-threads when it reads remote files,
+ * else --threads (or the usable CPUs). */
+int rp_extract_job_threads(const rp_extract_options *opts);
+
+/* Points moved to one raster's CRS, kept for the next raster when it has
+ * the same CRS (extract_plan.c). */
+typedef struct rp_point_scratch {
+    double *x, *y;
+    OGRSpatialReferenceH srs; /* the CRS x/y are in (borrowed), or NULL */
+} rp_point_scratch;
+void rp_point_scratch_free(rp_point_scratch *scratch);
+
+/* Plans one raster: the points, transformed to its CRS when it differs from
+ * points_srs, grouped by block (extract_plan.c). */
+rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                 const double *x, const double *y, size_t n,
+                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err);
+
+/* Before any pixel is read: every needed CRS transformation can be built;
+ * rasters without a CRS are pointed out on log when points have one. */
+rp_status rp_extract_check_transforms(const rp_extract_setup *setup,
+                                      OGRSpatialReferenceH points_srs, FILE *log, rp_error *err);
+
+/* --plan: what would be read, without reading a pixel, as text on out
+ * (extract_plan.c). nbad: rows without coordinates. RP_WRITE when out
+ * cannot be written. */
+rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *setup, const double *x,
+                                const double *y, size_t n, size_t nbad,
+                                OGRSpatialReferenceH points_srs, rp_error *err);
+
 /* Reads all columns at n points given in points_srs (NULL: each raster's
- * own CRS). Points flagged in `bad` (may be NULL) get status error. */
+ * own CRS), one raster after the other (extract_exec.c). Points flagged in
+ * `bad` (may be NULL) get status error. */
 rp_status rp_extract_execute(rp_extract_setup *setup, struct rp_pool *pool, const double *x,
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
                              rp_extract_read_stats *stats, rp_error *err);
+
+/* Writes the point rows with their values to opts->output_path
+ * (extract_write.c). */
+struct rp_points;
+rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extract_setup *setup,
+                                  struct rp_points *pts, OGRSpatialReferenceH points_srs,
+                                  struct rp_pool *pool, rp_error *err);
+/* Adds the columns' statuses at n points to the report's value counts. */
+void rp_extract_count_statuses(const rp_extract_setup *setup, size_t n, rp_extract_report *rep);
 
 #endif

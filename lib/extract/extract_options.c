@@ -184,7 +184,7 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_INT,
      .offset = FIELD(io_threads),
      .min = 1,
-     .max = RP_REMOTE_MAX_IO_THREADS,
+     .max = RP_EXTRACT_MAX_IO_THREADS,
      .metavar = "N",
      .help = "worker threads of remote jobs"},
     {.long_name = "--plan",
@@ -232,4 +232,8 @@ RP_API void rp_extract_options_set_progress(rp_extract_options *o, rp_progress_f
 
 RP_API rp_status rp_extract_options_set_log(rp_extract_options *o, rp_log_fn fn, void *user) {
     return rp_log_replace(&o->logger, &o->log, &o->info, fn, user);
+}
+
+RP_API void rp_extract_options_set_plan_output(rp_extract_options *o, FILE *out) {
+    o->plan_out = out;
 }

@@ -11,11 +11,11 @@
  * GDAL's own text. Nothing is printed while pushed. Not nestable with other
  * handlers of the same thread beyond GDAL's own stack rules. */
 typedef struct rp_gdal_capture {
-    int count;           /* CE_Failure/CE_Fatal messages seen */
-    char first[512];     /* the first of them */
-    char last[512];      /* the last of them */
-    char http[512];      /* the last network message at any level (GDAL
-                            reports 5xx answers it retries as warnings) */
+    int count;       /* CE_Failure/CE_Fatal messages seen */
+    char first[512]; /* the first of them */
+    char last[512];  /* the last of them */
+    char http[512];  /* the last network message at any level (GDAL
+                        reports 5xx answers it retries as warnings) */
 } rp_gdal_capture;
 
 void rp_gdal_capture_push(rp_gdal_capture *cap);

@@ -39,9 +39,6 @@ typedef struct rp_raster_info {
     char *driver;
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
-    /* Set and freed by the extract job (extract/vrt_sources.c), not here. */
-    struct rp_vrt *vrt;  /* a VRT's bands and sources, or NULL */
-    char vrt_why[256];   /* a VRT without `vrt`: why it is read through GDAL */
 } rp_raster_info;
 
 /* Reads metadata (size, geotransform, blocks, CRS). RP_OPEN, with a message

@@ -1,10 +1,9 @@
 /*
  * remote.c — recognising remote rasters and tuning GDAL's network reads.
  *
- * Remote reads cost round trips, not CPU: rasterpool keeps many reads in
- * flight (extract picks --io-threads workers when a raster or one of its
- * sources is remote, and hands each worker runs of neighbouring blocks) and
- * sets GDAL's options for this kind of work: no directory listing when a
+ * Remote reads cost round trips, not CPU: the jobs keep many reads in
+ * flight (that policy is each job's own: extract/extract_exec.c), and this
+ * module sets GDAL's options for this kind of work: no directory listing when a
  * remote file is opened (which also stops probing for sidecar files;
  * rp_remote_open), retries with backoff on 429/5xx, keep-alive connections,
  * HTTP/2 multiplexing where the server offers it, and timeouts so that a
@@ -119,12 +118,6 @@ void rp_remote_apply_defaults(bool set) {
             set_by_us[i] = 0;
         }
     }
-}
-
-size_t rp_remote_run_length(size_t ntasks, int threads) {
-    size_t per = 2 * (size_t)(threads > 0 ? threads : 1);
-    size_t k = (ntasks + per - 1) / per;
-    return k < 1 ? 1 : k > 16 ? 16 : k;
 }
 
 /* The HTTP status in a GDAL network message ("HTTP error code: 503 - URL",

@@ -15,12 +15,6 @@
 /* Extra tries rasterpool makes after a connection reset or timeout. */
 #define RP_REMOTE_RETRIES 5
 
-/* Default worker count for jobs that read remote files: reads wait on the
- * network, not on a core, so many more are kept in flight than there are
- * CPUs. Bounded by RP_REMOTE_MAX_IO_THREADS. */
-#define RP_REMOTE_DEFAULT_IO_THREADS 32
-#define RP_REMOTE_MAX_IO_THREADS 256
-
 /* true for /vsicurl/, /vsis3/, /vsigs/, /vsiaz/, /vsiadls/, /vsioss/,
  * /vsiswift/, /vsiwebhdfs/ paths (also behind /vsizip/ etc. chains) and for
  * bare http://, https:// and ftp:// URLs. */
@@ -40,13 +34,6 @@ extern const char *const rp_remote_defaults[];
  * environment; --config is applied first, so it wins); or removes again
  * those this thread set (set = false). Both are idempotent. */
 void rp_remote_apply_defaults(bool set);
-
-/* Remote reads are grouped into runs of consecutive blocks of one file, one
- * run a task: one worker reads a run in file order, so GDAL's /vsicurl/
- * read-ahead merges neighbouring blocks into fewer requests and each file
- * is opened by fewer workers. The run length for ntasks blocks on threads
- * workers: about two runs a worker, 1 to 16 blocks. */
-size_t rp_remote_run_length(size_t ntasks, int threads);
 
 /* After a failed operation on path (GDAL's messages in cap), whether to
  * try again: only for a remote path, a failure that did not end with an

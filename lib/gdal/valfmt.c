@@ -6,7 +6,7 @@
  * valfmt_shortest.cc), so a value read from a raster and written by
  * rasterpool is the same value when read again: 0.1f prints 0.1, not
  * 0.100000001. Exponents appear below 1e-6 and from 1e17. NaN and
- * infinities print as nan, inf, -inf.
+ * infinities print as nan, inf, -inf. Pixels are read with pixel.c.
  *
  * Threads: pure functions.
  */
@@ -16,6 +16,7 @@
 #include <gdal.h>
 
 #include "numtext.h"
+#include "pixel.h"
 #include "valfmt.h"
 
 size_t rp_format_uint64(char *buf, uint64_t v) {
@@ -61,85 +62,43 @@ static size_t join_complex(char *buf, const char *re, const char *im) {
     return n;
 }
 
-size_t rp_format_value(char *buf, int gdal_type, const void *p) {
-    char re[RP_VALFMT_MAX / 2], im[RP_VALFMT_MAX / 2];
-    switch ((GDALDataType)gdal_type) {
-    case GDT_Byte: {
-        uint8_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_uint64(buf, v);
+/* A complex type's part type; the type itself for the others. */
+static GDALDataType part_type(GDALDataType type) {
+    switch (type) {
+    case GDT_CInt16: return GDT_Int16;
+    case GDT_CInt32: return GDT_Int32;
+    case GDT_CFloat32: return GDT_Float32;
+    case GDT_CFloat64: return GDT_Float64;
+    default: return type;
     }
-#if GDAL_VERSION_NUM >= 3070000
-    case GDT_Int8: return rp_format_int64(buf, *(const int8_t *)p);
-#endif
-    case GDT_UInt16: {
-        uint16_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_uint64(buf, v);
-    }
-    case GDT_Int16: {
-        int16_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_int64(buf, v);
-    }
-    case GDT_UInt32: {
-        uint32_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_uint64(buf, v);
-    }
-    case GDT_Int32: {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_int64(buf, v);
-    }
-    case GDT_UInt64: {
+}
+
+/* One real value, read with pixel.c: integers exactly, floats in their
+ * own precision. */
+static size_t format_real(char *buf, GDALDataType type, const void *p) {
+    int64_t i;
+    if (type == GDT_UInt64) {
         uint64_t v;
         memcpy(&v, p, sizeof v);
         return rp_format_uint64(buf, v);
     }
-    case GDT_Int64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_int64(buf, v);
-    }
-    case GDT_Float32: {
-        float v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_float(buf, v);
-    }
-    case GDT_Float64: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        return rp_format_double(buf, v);
-    }
-    case GDT_CInt16: {
-        int16_t v[2];
-        memcpy(v, p, sizeof v);
-        rp_format_int64(re, v[0]);
-        rp_format_int64(im, v[1]);
-        return join_complex(buf, re, im);
-    }
-    case GDT_CInt32: {
-        int32_t v[2];
-        memcpy(v, p, sizeof v);
-        rp_format_int64(re, v[0]);
-        rp_format_int64(im, v[1]);
-        return join_complex(buf, re, im);
-    }
-    case GDT_CFloat32: {
-        float v[2];
-        memcpy(v, p, sizeof v);
-        rp_format_float(re, v[0]);
-        rp_format_float(im, v[1]);
-        return join_complex(buf, re, im);
-    }
-    case GDT_CFloat64: {
-        double v[2];
-        memcpy(v, p, sizeof v);
-        rp_format_double(re, v[0]);
-        rp_format_double(im, v[1]);
-        return join_complex(buf, re, im);
-    }
-    default: buf[0] = '\0'; return 0;
-    }
+    if (rp_pixel_as_int64(type, p, &i))
+        return rp_format_int64(buf, i);
+    if (type == GDT_Float32) /* float -> double -> float is exact */
+        return rp_format_float(buf, (float)rp_pixel_as_double(type, p));
+    if (type == GDT_Float64)
+        return rp_format_double(buf, rp_pixel_as_double(type, p));
+    buf[0] = '\0';
+    return 0;
+}
+
+size_t rp_format_value(char *buf, int gdal_type, const void *p) {
+    GDALDataType type = (GDALDataType)gdal_type;
+    GDALDataType part = part_type(type);
+    if (part == type)
+        return format_real(buf, type, p);
+    char re[RP_VALFMT_MAX / 2], im[RP_VALFMT_MAX / 2];
+    format_real(re, part, p);
+    format_real(im, part, (const unsigned char *)p + GDALGetDataTypeSizeBytes(part));
+    return join_complex(buf, re, im);
 }

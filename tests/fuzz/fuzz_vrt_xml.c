@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source_plan.h"
-#include "vrt_sources.h"
+#include "vrt_plan.h"
+#include "vrt_xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 
 #include "check.h"
 #include "remote.h"
-#include "source_plan.h"
-#include "vrt_sources.h"
+#include "vrt_plan.h"
+#include "vrt_xml.h"
 
 static const char *simple_vrt =
     "<VRTDataset rasterXSize=\"100\" rasterYSize=\"80\">"

@@ -1,5 +1,5 @@
 /*
- * vrt_sources.c — reads a VRT's XML (GDAL's own XML parser) into its bands
+ * vrt_xml.c — reads a VRT's XML (GDAL's own XML parser) into its bands
  * and their sources, and decides for each band whether rasterpool can read
  * it straight from the source files.
  *
@@ -30,7 +30,7 @@
 
 #include "gdal_errors.h"
 #include "remote.h"
-#include "vrt_sources.h"
+#include "vrt_xml.h"
 
 enum { MAX_VRT_XML_BYTES = 64 << 20 };
 
@@ -109,30 +109,10 @@ static const char *value_changer(const CPLXMLNode *src) {
     return NULL;
 }
 
-/* Parses one Simple/ComplexSource into *out. Returns false with `why`
- * when it is not a plain 1:1 copy. index is 1-based, for messages. */
-static bool parse_source(const CPLXMLNode *node, size_t index, const rp_vrt_band *band,
-                         const char *vrt_path, rp_vrt_source *out, char *why, size_t wsize) {
-    bool complex = strcmp(node->pszValue, "ComplexSource") == 0;
-    const char *name = CPLGetXMLValue(node, "SourceFilename", NULL);
-    if (!name || !*name) {
-        say(why, wsize, "source %zu has no SourceFilename", index);
-        return false;
-    }
-    if (node_get(node, "OpenOptions")) {
-        say(why, wsize, "source %zu has open options", index);
-        return false;
-    }
-    const char *sb = CPLGetXMLValue(node, "SourceBand", "1");
-    int64_t band_no;
-    if (strncmp(sb, "mask", 4) == 0 || !get_int(node, "SourceBand", &band_no) || band_no < 1 ||
-        band_no > 1000000) {
-        if (node_get(node, "SourceBand") || strncmp(sb, "mask", 4) == 0) {
-            say(why, wsize, "source %zu reads a mask band (%s)", index, sb);
-            return false;
-        }
-        band_no = 1;
-    }
+/* The SrcRect/DstRect of a 1:1 copy into out (offsets, size); false with
+ * `why` otherwise. */
+static bool parse_rects(const CPLXMLNode *node, size_t index, rp_vrt_source *out, char *why,
+                        size_t wsize) {
     const CPLXMLNode *sr = node_get(node, "SrcRect");
     const CPLXMLNode *dr = node_get(node, "DstRect");
     int64_t sx, sy, sw, sh, dx, dy, dw, dh;
@@ -155,32 +135,18 @@ static bool parse_source(const CPLXMLNode *node, size_t index, const rp_vrt_band
         say(why, wsize, "source %zu has an empty or negative SrcRect", index);
         return false;
     }
-    if (complex) {
-        const char *changer = value_changer(node);
-        if (changer) {
-            say(why, wsize, "source %zu changes values (%s)", index, changer);
-            return false;
-        }
-        if (CPLTestBool(CPLGetXMLValue(node, "UseMaskBand", "false"))) {
-            say(why, wsize, "source %zu uses its mask band", index);
-            return false;
-        }
-    }
-    memset(out, 0, sizeof *out);
-    out->band = (int)band_no;
     out->src_x = sx;
     out->src_y = sy;
     out->dst_x = dx;
     out->dst_y = dy;
     out->w = sw;
     out->h = sh;
-    if (complex && node_get(node, "NODATA")) {
-        if (!get_double(node, "NODATA", &out->nodata)) {
-            say(why, wsize, "source %zu has a NODATA that is not a number", index);
-            return false;
-        }
-        out->has_nodata = true;
-    }
+    return true;
+}
+
+/* The source's SourceProperties into out, when they are complete
+ * (props_known). */
+static void read_props(const CPLXMLNode *node, rp_vrt_source *out) {
     const CPLXMLNode *props = node_get(node, "SourceProperties");
     int64_t rw, rh, bw, bh;
     if (props && get_int(props, "RasterXSize", &rw) && get_int(props, "RasterYSize", &rh) &&
@@ -194,18 +160,75 @@ static bool parse_source(const CPLXMLNode *node, size_t index, const rp_vrt_band
         out->block_h = (int)bh;
         out->props_known = out->type != GDT_Unknown;
     }
+}
+
+/* What parse_source found. */
+typedef enum source_verdict {
+    SOURCE_DIRECT,     /* a plain 1:1 copy */
+    SOURCE_NOT_DIRECT, /* anything else: `why` says what */
+    SOURCE_NO_MEMORY   /* memory ran out */
+} source_verdict;
+
+/* Parses one Simple/ComplexSource into *out. index is 1-based, for
+ * messages. */
+static source_verdict parse_source(const CPLXMLNode *node, size_t index, const rp_vrt_band *band,
+                                   const char *vrt_path, rp_vrt_source *out, char *why,
+                                   size_t wsize) {
+    bool complex = strcmp(node->pszValue, "ComplexSource") == 0;
+    memset(out, 0, sizeof *out);
+    const char *name = CPLGetXMLValue(node, "SourceFilename", NULL);
+    if (!name || !*name) {
+        say(why, wsize, "source %zu has no SourceFilename", index);
+        return SOURCE_NOT_DIRECT;
+    }
+    if (node_get(node, "OpenOptions")) {
+        say(why, wsize, "source %zu has open options", index);
+        return SOURCE_NOT_DIRECT;
+    }
+    const char *sb = CPLGetXMLValue(node, "SourceBand", "1");
+    int64_t band_no;
+    if (strncmp(sb, "mask", 4) == 0 || !get_int(node, "SourceBand", &band_no) || band_no < 1 ||
+        band_no > 1000000) {
+        if (node_get(node, "SourceBand") || strncmp(sb, "mask", 4) == 0) {
+            say(why, wsize, "source %zu reads a mask band (%s)", index, sb);
+            return SOURCE_NOT_DIRECT;
+        }
+        band_no = 1;
+    }
+    if (!parse_rects(node, index, out, why, wsize))
+        return SOURCE_NOT_DIRECT;
+    if (complex) {
+        const char *changer = value_changer(node);
+        if (changer) {
+            say(why, wsize, "source %zu changes values (%s)", index, changer);
+            return SOURCE_NOT_DIRECT;
+        }
+        if (CPLTestBool(CPLGetXMLValue(node, "UseMaskBand", "false"))) {
+            say(why, wsize, "source %zu uses its mask band", index);
+            return SOURCE_NOT_DIRECT;
+        }
+    }
+    out->band = (int)band_no;
+    if (complex && node_get(node, "NODATA")) {
+        if (!get_double(node, "NODATA", &out->nodata)) {
+            say(why, wsize, "source %zu has a NODATA that is not a number", index);
+            return SOURCE_NOT_DIRECT;
+        }
+        out->has_nodata = true;
+    }
+    read_props(node, out);
     if (out->props_known && out->type != band->type) {
         say(why, wsize, "source %zu is %s, the band %s (values are converted)", index,
             GDALGetDataTypeName(out->type), GDALGetDataTypeName(band->type));
-        return false;
+        return SOURCE_NOT_DIRECT;
     }
     bool relative = CPLTestBool(CPLGetXMLValue(node, "SourceFilename.relativeToVRT", "0"));
     out->path = resolve_path(name, relative, vrt_path);
     if (!out->path) {
         say(why, wsize, "out of memory");
-        return false;
+        return SOURCE_NO_MEMORY;
     }
-    return true;
+    return SOURCE_DIRECT;
 }
 
 static bool is_source_element(const char *name) {
@@ -264,10 +287,11 @@ static bool parse_band(const CPLXMLNode *node, const char *vrt_path, bool datase
         }
         char why[200] = "";
         rp_vrt_source *src = &b->sources[b->nsources];
-        if (!parse_source(c, index, b, vrt_path, src, why, sizeof why)) {
+        source_verdict verdict = parse_source(c, index, b, vrt_path, src, why, sizeof why);
+        if (verdict != SOURCE_DIRECT) {
             say(b->reason, sizeof b->reason, "band %d: %s", b->band, why);
             free_band_sources(b);
-            return strcmp(why, "out of memory") != 0;
+            return verdict != SOURCE_NO_MEMORY;
         }
         b->nsources++;
         if (rp_path_is_remote(src->path))

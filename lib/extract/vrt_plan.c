@@ -1,5 +1,5 @@
 /*
- * source_plan.c — which source file paints a VRT cell, and grouping points
+ * vrt_plan.c — which source file paints a VRT cell, and grouping points
  * by source block, so that each source block is read once.
  *
  * The index is a bucket grid over the VRT (about four buckets per source,
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source_plan.h"
+#include "vrt_plan.h"
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
     return v < lo ? lo : v > hi ? hi : v;

@@ -1,9 +1,9 @@
 /*
- * vrt_sources.h — a VRT's bands and sources as read from its XML,
+ * vrt_xml.h — a VRT's bands and sources as read from its XML,
  * and whether each band can be read straight from its source files.
  */
-#ifndef RP_VRT_SOURCES_H
-#define RP_VRT_SOURCES_H
+#ifndef RP_VRT_XML_H
+#define RP_VRT_XML_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

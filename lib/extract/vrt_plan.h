@@ -1,15 +1,15 @@
 /*
- * source_plan.h — planning points against a VRT band's source
+ * vrt_plan.h — planning points against a VRT band's source
  * files: which source paints a cell (painter's order, later sources on
  * top), and grouping points by (source, source block). Pure arithmetic on
  * the VRT's XML and the sources' sizes: no pixel I/O.
  */
-#ifndef RP_SOURCE_PLAN_H
-#define RP_SOURCE_PLAN_H
+#ifndef RP_VRT_PLAN_H
+#define RP_VRT_PLAN_H
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vrt_sources.h"
+#include "vrt_xml.h"
 
 #define RP_NO_SOURCE UINT32_MAX
 

@@ -1,0 +1,131 @@
+/*
+ * extract_exec.c — executing a job's plan: one raster after the other,
+ * plan its points (extract_plan.c), then hand each column to its reader:
+ * a VRT column whose sources are plain 1:1 copies to the source reader
+ * (read_sources.c), every other column to the block reader
+ * (read_blocks.c). The progress of all rasters is one bar.
+ *
+ * Also the extract job's remote policy: how many workers read remote
+ * files, and how their blocks are grouped into pool tasks.
+ *
+ * Threads: the caller's thread; the readers run the pool.
+ */
+#include <stdlib.h>
+
+#include "error.h"
+#include "extract_internal.h"
+#include "pool.h"
+#include "read_common.h"
+#include "read_sources.h"
+#include "vrt_survey.h"
+
+size_t rp_extract_run_length(size_t ntasks, int threads) {
+    size_t per = 2 * (size_t)(threads > 0 ? threads : 1);
+    size_t k = (ntasks + per - 1) / per;
+    return k < 1 ? 1 : k > 16 ? 16 : k;
+}
+
+int rp_extract_job_threads(const rp_extract_options *opts) {
+    if (opts->remote)
+        return opts->io_threads > 0 ? opts->io_threads : RP_EXTRACT_IO_THREADS;
+    return opts->threads > 0 ? opts->threads : rp_usable_cpus();
+}
+
+rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
+                                 const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
+                                 const rp_extract_options *opts, rp_extract_read_stats *stats,
+                                 rp_error *err) {
+    if (!raster->vrt)
+        return rp_extract_read_blocks(pool, &raster->info, plan, columns, ncolumns, opts, stats,
+                                      err);
+    rp_value_column **through = malloc((size_t)(ncolumns ? ncolumns : 1) * sizeof *through);
+    if (!through)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    int nthrough = 0;
+    rp_status rc = RP_OK;
+    for (int c = 0; c < ncolumns && rc == RP_OK; c++) {
+        rp_vrt_survey sv;
+        char why[256];
+        if (!rp_vrt_survey_band(raster, columns[c], plan, &sv, why, sizeof why)) {
+            through[nthrough++] = columns[c];
+            continue;
+        }
+        rc = rp_extract_read_sources(pool, raster, plan, columns[c], &sv, opts, stats, err);
+        rp_vrt_survey_free(&sv);
+    }
+    if (rc == RP_OK && nthrough)
+        rc = rp_extract_read_blocks(pool, &raster->info, plan, through, nthrough, opts, stats, err);
+    free(through);
+    return rc;
+}
+
+/* One progress bar over all rasters: raster i of n covers [i/n, (i+1)/n]. */
+typedef struct raster_progress {
+    rp_progress_fn fn;
+    void *user;
+    int index, count;
+} raster_progress;
+
+static int scale_progress(double fraction, const char *message, void *user) {
+    raster_progress *p = user;
+    return p->fn((p->index + fraction) / p->count, message, p->user);
+}
+
+/* Plans and reads raster r's columns. */
+static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const double *x,
+                                const double *y, size_t n, OGRSpatialReferenceH points_srs,
+                                rp_point_scratch *scratch, rp_value_column **cols,
+                                const rp_extract_options *opts, rp_extract_read_stats *stats,
+                                rp_error *err) {
+    rp_plan plan;
+    const rp_raster_info *info = &s->rasters[r].info;
+    rp_status rc = rp_extract_plan_raster(info, points_srs, x, y, n, scratch, &plan, err);
+    if (rc != RP_OK)
+        return rc;
+    int ncols = 0;
+    for (int c = 0; c < s->ncolumns; c++)
+        if (s->columns[c].raster == r)
+            cols[ncols++] = &s->columns[c];
+    if (plan.inside == 0 && n > 0 && opts->log)
+        fprintf(opts->log,
+                "rasterpool: warning: none of the %zu points falls on %s; are they in its "
+                "CRS? (see --points-crs)\n",
+                n, info->path);
+    rc = rp_extract_read_raster(pool, &s->rasters[r], &plan, cols, ncols, opts, stats, err);
+    rp_plan_free(&plan);
+    return rc;
+}
+
+rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x, const double *y,
+                             const uint8_t *bad, size_t n, OGRSpatialReferenceH points_srs,
+                             const rp_extract_options *opts, rp_extract_read_stats *stats,
+                             rp_error *err) {
+    rp_point_scratch scratch = {NULL, NULL, NULL};
+    rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
+    rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+    raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
+    rp_extract_options raster_opts = *opts;
+    if (opts->progress) {
+        raster_opts.progress = scale_progress;
+        raster_opts.progress_user = &progress;
+    }
+    for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
+        progress.index = r;
+        /* a cancel is seen before each raster, however short its read */
+        if (raster_opts.progress &&
+            raster_opts.progress(0, rp_read_basename(s->rasters[r].info.path),
+                                 raster_opts.progress_user) != 0) {
+            rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
+            break;
+        }
+        rc = execute_raster(s, r, pool, x, y, n, points_srs, &scratch, cols, &raster_opts, stats,
+                            err);
+    }
+    for (size_t i = 0; bad && i < n; i++)
+        if (bad[i])
+            for (int c = 0; c < s->ncolumns; c++)
+                s->columns[c].status[i] = RP_POINT_ERROR;
+    free(cols);
+    rp_point_scratch_free(&scratch);
+    return rc;
+}

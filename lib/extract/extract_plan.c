@@ -1,0 +1,216 @@
+/*
+ * extract_plan.c — planning an extract job, and the --plan report.
+ *
+ * Planning is arithmetic on metadata: the points, moved to a raster's CRS
+ * when theirs differs, are grouped by block (core/plan.c); for a VRT the
+ * report also says per column whether it is read from the source files
+ * and how many sources, files and source blocks that touches
+ * (vrt_survey.c). The report is text on a caller-given stream: the
+ * library never writes to the process's stdout itself (the CLI passes
+ * stdout). No pixel is read.
+ *
+ * Threads: the caller's thread. The report opens each raster once more
+ * (as the workers would) to estimate the bytes of the touched blocks.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crs.h"
+#include "error.h"
+#include "extract_internal.h"
+#include "remote.h"
+#include "vrt_survey.h"
+#include "vrt_xml.h"
+
+void rp_point_scratch_free(rp_point_scratch *scratch) {
+    free(scratch->x);
+    free(scratch->y);
+    memset(scratch, 0, sizeof *scratch);
+}
+
+rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                 const double *x, const double *y, size_t n,
+                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err) {
+    if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
+        if (!scratch->srs || !rp_crs_same(scratch->srs, raster->srs)) {
+            if (!scratch->x) {
+                scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
+                scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
+                if (!scratch->x || !scratch->y)
+                    return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+            }
+            scratch->srs = NULL;
+            rp_status rc =
+                rp_crs_transform(points_srs, raster->srs, x, y, scratch->x, scratch->y, n, err);
+            if (rc != RP_OK)
+                return rc;
+            scratch->srs = raster->srs;
+        }
+        x = scratch->x;
+        y = scratch->y;
+    }
+    if (rp_plan_build(plan, &raster->grid, x, y, n) != 0)
+        return rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
+                            raster->path, n);
+    return RP_OK;
+}
+
+rp_status rp_extract_check_transforms(const rp_extract_setup *s, OGRSpatialReferenceH points_srs,
+                                      FILE *log, rp_error *err) {
+    if (!points_srs)
+        return RP_OK;
+    for (int r = 0; r < s->nrasters; r++) {
+        const rp_raster_info *ri = &s->rasters[r].info;
+        if (!ri->srs) {
+            if (log)
+                fprintf(log,
+                        "rasterpool: warning: %s has no CRS; the points are used as they "
+                        "are\n",
+                        ri->path);
+            continue;
+        }
+        if (rp_crs_same(points_srs, ri->srs))
+            continue;
+        rp_error local;
+        rp_error_clear(&local);
+        double x = 0, y = 0;
+        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) != RP_OK)
+            return rp_error_set(err, local.code, "%s: %s", ri->path, local.message);
+    }
+    return RP_OK;
+}
+
+/* The stored bytes of the blocks a plan touches, over the bands to read
+ * (pixel-interleaved files store all bands in one block: band 1 counts for
+ * all); -1 when the format does not tell. */
+static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *plan) {
+    GDALDatasetH ds = rp_remote_open(s->rasters[r].info.path, GDAL_OF_RASTER | GDAL_OF_READONLY);
+    if (!ds)
+        return -1;
+    const char *il = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");
+    bool pixel_interleaved = il && strcmp(il, "PIXEL") == 0 && GDALGetRasterCount(ds) > 1;
+    int64_t bytes = 0;
+    for (int c = 0; c < s->ncolumns && bytes >= 0; c++) {
+        if (s->columns[c].raster != r)
+            continue;
+        int band = pixel_interleaved ? 1 : s->columns[c].band.band;
+        for (size_t b = 0; b < plan->nblocks && bytes >= 0; b++) {
+            int64_t one =
+                rp_raster_block_bytes(ds, band, plan->blocks[b].block_x, plan->blocks[b].block_y);
+            bytes = one < 0 ? -1 : bytes + one;
+        }
+        if (pixel_interleaved)
+            break;
+    }
+    GDALClose(ds);
+    return bytes;
+}
+
+/* The first pass's source blocks of a surveyed VRT column. */
+static void write_source_blocks(FILE *out, const rp_extract_raster *raster, const rp_plan *plan,
+                                const rp_vrt_band *vb, const rp_vrt_survey *sv) {
+    size_t n = 0;
+    uint32_t *pts = malloc((plan->npoints ? plan->npoints : 1) * sizeof *pts);
+    uint32_t *srcs = malloc((plan->npoints ? plan->npoints : 1) * sizeof *srcs);
+    for (size_t i = 0; pts && srcs && i < plan->npoints; i++) {
+        if (sv->top[i] == RP_NO_SOURCE || vb->sources[sv->top[i]].props_failed)
+            continue;
+        pts[n] = (uint32_t)i;
+        srcs[n++] = sv->top[i];
+    }
+    rp_source_tasks tasks;
+    if (pts && srcs &&
+        rp_source_tasks_build(&tasks, vb, raster->info.grid.width, plan->cell, pts, srcs, n) == 0) {
+        fprintf(out, "  band %d: source blocks to read: %zu (first pass)\n", vb->band,
+                tasks.ntasks);
+        rp_source_tasks_free(&tasks);
+    }
+    free(pts);
+    free(srcs);
+}
+
+/* How each of a VRT raster's columns would be read (sources read directly,
+ * files touched; or why it goes through GDAL's VRT reader). Opens source
+ * files whose XML lacks their size. Nothing for other rasters. */
+static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_plan *plan,
+                           rp_value_column *const *columns, int ncolumns) {
+    if (!raster->vrt && !raster->vrt_why[0])
+        return;
+    for (int c = 0; c < ncolumns; c++) {
+        rp_vrt_survey sv;
+        char why[256];
+        int band = columns[c]->band.band;
+        if (!rp_vrt_survey_band(raster, columns[c], plan, &sv, why, sizeof why)) {
+            fprintf(out, "  band %d: read through GDAL's VRT reader: %s\n", band, why);
+            continue;
+        }
+        const rp_vrt_band *vb = &raster->vrt->bands[band - 1];
+        fprintf(out,
+                "  band %d: read from its sources directly: %zu of %zu sources on top of "
+                "some point, %zu files touched",
+                band, sv.sources_top, vb->nsources, sv.files_any);
+        if (sv.sources_any > sv.sources_top)
+            fprintf(out, " (%zu sources may show through per-source nodata)",
+                    sv.sources_any - sv.sources_top);
+        fprintf(out, "\n");
+        if (sv.sources_failed)
+            fprintf(out, "  band %d: %zu source(s) cannot be opened: their points will fail\n",
+                    band, sv.sources_failed);
+        write_source_blocks(out, raster, plan, vb, &sv);
+        rp_vrt_survey_free(&sv);
+    }
+}
+
+/* One raster's part of the report. */
+static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const rp_plan *plan,
+                              size_t nbad) {
+    const rp_raster_info *ri = &s->rasters[r].info;
+    const rp_grid *g = &ri->grid;
+    int ncols = 0, nlisted = 0;
+    rp_value_column *cols[256]; /* the VRT plan lines cover the first 256 */
+    for (int c = 0; c < s->ncolumns; c++) {
+        if (s->columns[c].raster != r)
+            continue;
+        ncols++;
+        if (nlisted < 256)
+            cols[nlisted++] = &s->columns[c];
+    }
+    fprintf(out,
+            "raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
+            ", %d band(s) to read\n",
+            ri->path, ri->driver, g->width, g->height, g->block_w, g->block_h, ncols);
+    fprintf(out, "  points inside: %zu\n", plan->inside);
+    fprintf(out, "  points outside: %zu\n", plan->npoints - plan->inside - nbad);
+    fprintf(out, "  blocks touched: %zu of %" PRId64 "\n", plan->nblocks,
+            g->blocks_x * g->blocks_y);
+    int64_t bytes = planned_bytes(s, r, plan);
+    if (bytes >= 0)
+        fprintf(out, "  estimated bytes to read: %" PRId64 " (the touched blocks as stored)\n",
+                bytes);
+    else
+        fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
+    write_vrt_plan(out, &s->rasters[r], plan, cols, nlisted);
+}
+
+rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const double *x,
+                                const double *y, size_t n, size_t nbad,
+                                OGRSpatialReferenceH points_srs, rp_error *err) {
+    rp_point_scratch scratch = {NULL, NULL, NULL};
+    rp_status rc = RP_OK;
+    fprintf(out, "points: %zu\n", n);
+    fprintf(out, "bad rows: %zu (no coordinates; not read)\n", nbad);
+    for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
+        rp_plan plan;
+        rc = rp_extract_plan_raster(&s->rasters[r].info, points_srs, x, y, n, &scratch, &plan, err);
+        if (rc != RP_OK)
+            break;
+        write_raster_plan(out, s, r, &plan, nbad);
+        rp_plan_free(&plan);
+    }
+    rp_point_scratch_free(&scratch);
+    if ((fflush(out) != 0 || ferror(out)) && rc == RP_OK)
+        rc = rp_error_set(err, RP_WRITE, "cannot write the plan");
+    return rc;
+}

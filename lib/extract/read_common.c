@@ -1,0 +1,119 @@
+/*
+ * read_common.c — the parts both extract readers share: the worker state
+ * each pool thread builds for itself, the failure log, and the retried
+ * remote block read (read_common.h has the failure policy).
+ *
+ * Threads: a worker (handles, buffers, capture) belongs to its pool
+ * thread; no dataset handle crosses threads. The failure log is shared by
+ * all workers and takes its lock per line.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read_common.h"
+#include "remote.h"
+
+void rp_failure_log_init(rp_failure_log *fl, FILE *log, const char *raster, const char *what) {
+    fl->log = log;
+    fl->raster = raster;
+    fl->what = what;
+    fl->logged = 0;
+    pthread_mutex_init(&fl->lock, NULL);
+}
+
+void rp_failure_log_destroy(rp_failure_log *fl) {
+    pthread_mutex_destroy(&fl->lock);
+}
+
+void rp_failure_log_add(rp_failure_log *fl, const char *fmt, ...) {
+    if (!fl->log)
+        return;
+    char text[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&fl->lock);
+    if (fl->logged < RP_READ_MAX_LOGGED_FAILURES)
+        fprintf(fl->log, "rasterpool: %s: %s\n", fl->raster, text);
+    else if (fl->logged == RP_READ_MAX_LOGGED_FAILURES)
+        fprintf(fl->log, "rasterpool: %s: more %s cannot be read; only the first %d are shown\n",
+                fl->raster, fl->what, RP_READ_MAX_LOGGED_FAILURES);
+    fl->logged++;
+    pthread_mutex_unlock(&fl->lock);
+}
+
+rp_status rp_read_worker_begin(const rp_extract_options *opts, int max_open, size_t block_bytes,
+                               size_t mask_bytes, void **state, rp_error *err) {
+    rp_gdal_config_apply_remote((const char *const *)(opts)->config, (opts)->nconfig,
+                                (opts)->remote, true);
+    rp_read_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    *state = w;
+    w->handles = rp_handles_new(max_open);
+    w->block = malloc(block_bytes ? block_bytes : 1);
+    w->mask = mask_bytes ? malloc(mask_bytes) : NULL;
+    if (!w->handles || !w->block || (mask_bytes && !w->mask))
+        return rp_error_set(err, RP_NOMEM, "out of memory for block buffers");
+    return RP_OK;
+}
+
+void rp_read_worker_end(void *state) {
+    rp_read_worker *w = state;
+    if (!w)
+        return;
+    rp_handles_free(w->handles);
+    free(w->block);
+    free(w->mask);
+    free(w);
+}
+
+/* The band of path from the worker's handles; NULL with w->why. */
+static GDALRasterBandH open_band(rp_read_worker *w, const char *path, int band) {
+    rp_error open_err;
+    rp_error_clear(&open_err);
+    GDALDatasetH ds = rp_handles_get(w->handles, path, &open_err);
+    GDALRasterBandH b = ds ? GDALGetRasterBand(ds, band) : NULL;
+    if (!b) {
+        w->open_failed = true;
+        if (ds)
+            snprintf(w->why, sizeof w->why, "has no band %d", band);
+        else
+            snprintf(w->why, sizeof w->why, "%s", open_err.message);
+    }
+    return b;
+}
+
+bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_read_fn read,
+                      void *ctx) {
+    w->open_failed = false;
+    w->why[0] = '\0';
+    rp_gdal_capture_push(&w->capture);
+    GDALRasterBandH b = open_band(w, path, band);
+    CPLErr e = b ? read(b, w, ctx) : CE_Failure;
+    for (int attempt = 1; b && (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
+                          rp_remote_retry(path, &w->capture, attempt);
+         attempt++) {
+        rp_handles_drop(w->handles, path);
+        rp_gdal_capture_reset(&w->capture);
+        w->open_failed = false;
+        GDALRasterBandH again = open_band(w, path, band);
+        e = again ? read(again, w, ctx) : CE_Failure;
+    }
+    rp_gdal_capture_pop();
+    if (e == CE_None && rp_remote_suspect(path, &w->capture))
+        e = CE_Failure; /* out of tries after a network failure: not trusted */
+    if (e == CE_None)
+        return true;
+    if (!w->open_failed)
+        snprintf(w->why, sizeof w->why, "%s",
+                 w->capture.count ? rp_gdal_capture_text(&w->capture) : w->capture.http);
+    return false;
+}
+
+const char *rp_read_basename(const char *path) {
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
