@@ -48,6 +48,7 @@ int cli_out_of_memory(void);
 int cmd_extract(int argc, const char *const *argv);
 int cmd_calc(int argc, const char *const *argv);
 int cmd_batch(int argc, const char *const *argv);
+int cmd_zonal(int argc, const char *const *argv);
 /* The hidden entry of batch worker processes (not in the command table). */
 int cmd_batch_worker(int argc, const char *const *argv);
 

@@ -17,6 +17,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"extract", cmd_extract, "values of rasters at points (CSV or any OGR vector)"},
+    {"zonal", cmd_zonal, "statistics of a raster over polygons (exact coverage)"},
     {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
     {"batch", cmd_batch, "one job (warp, translate or calc) over many files, crash-isolated"},
 };

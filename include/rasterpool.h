@@ -494,6 +494,43 @@ RP_API rp_status rp_batch_run(const rp_batch_options *opts, rp_batch_report *rep
  * rp_batch_run passes. Returns the process exit code. */
 RP_API int rp_batch_worker_main(int argc, const char *const *argv);
 
+/* ------------------------------------------------------------------------ */
+/* zonal: statistics over polygons with exact coverage fractions            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct rp_zonal_options rp_zonal_options;
+
+/* Parses the zonal command line, as rp_extract_options_new does:
+ *   const char *argv[] = {"zonal", "dem.tif", "--polygons", "b.gpkg", "-s", "mean", NULL};
+ * Returns NULL on a usage error (err->code RP_USAGE), or with RP_OK for
+ * --help. */
+RP_API rp_zonal_options *rp_zonal_options_new(int argc, const char *const *argv,
+                                              rp_cli_flags *cli, rp_error *err) RP_RESULT_USED;
+RP_API void rp_zonal_options_free(rp_zonal_options *opts);
+RP_API const char *rp_zonal_help(void);
+RP_API void rp_zonal_options_set_progress(rp_zonal_options *opts, rp_progress_fn fn, void *user);
+/* As rp_extract_options_set_log. */
+RP_API rp_status rp_zonal_options_set_log(rp_zonal_options *opts, rp_log_fn fn, void *user);
+/* Where --plan goes (default: nothing is printed). */
+RP_API void rp_zonal_options_set_plan_output(rp_zonal_options *opts, FILE *out);
+
+typedef struct rp_zonal_report {
+    uint64_t polygons;        /* features read */
+    uint64_t polygons_ok;     /* with at least one valid cell */
+    uint64_t polygons_empty;  /* no valid cell, off the raster, no geometry */
+    uint64_t polygons_failed; /* invalid (repaired or not) or an unreadable block */
+    uint64_t blocks_read;
+    uint64_t blocks_failed;
+    int threads;
+} rp_zonal_report;
+
+/* Runs the job: polygons in, one row of statistics per polygon out (or,
+ * with --plan, the plan). RP_OK; RP_PARTIAL when some polygons failed (the
+ * rest is complete); or an error. report may be NULL. */
+RP_API rp_status rp_zonal_run(const rp_zonal_options *opts, rp_zonal_report *report,
+                              rp_error *err) RP_RESULT_USED;
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,81 @@
+/*
+ * zonal.c — rp_zonal_run: the raster, the polygons, the plan (printed and
+ * done with --plan), the pool over the blocks, the merge and the table.
+ * A GDAL error capture is pushed for the run on the caller's thread.
+ *
+ * Threads: the caller's; zonal_exec runs the pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "gdal_config.h"
+#include "zonal_internal.h"
+
+static void fill_report(rp_zonal_report *rep, const zonal_polys *p, const zonal_results *res,
+                        int threads) {
+    memset(rep, 0, sizeof *rep);
+    rep->polygons = p->n;
+    for (size_t i = 0; i < p->n; i++) {
+        zonal_status s = p->feats[i].status;
+        if (s == ZST_OK)
+            rep->polygons_ok++;
+        else if (s == ZST_INVALID || s == ZST_REPAIRED || s == ZST_READ_ERROR)
+            rep->polygons_failed++;
+        else
+            rep->polygons_empty++;
+    }
+    rep->blocks_read = res->blocks_read;
+    rep->blocks_failed = res->blocks_failed;
+    rep->threads = threads;
+}
+
+static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys *p,
+                         rp_zonal_report *rep, rp_error *err) {
+    zonal_plan plan;
+    rp_status rc = zonal_plan_build(r, p, &plan, err);
+    if (rc == RP_OK && o->plan_only) {
+        zonal_plan_print(o, r, p, &plan, o->plan_out);
+        zonal_plan_free(&plan);
+        return RP_OK;
+    }
+    zonal_results res = {0};
+    if (rc == RP_OK)
+        rc = zonal_exec(o, r, p, &plan, &res, err);
+    if (rc == RP_OK)
+        rc = zonal_write(o, r, p, &plan, &res, err);
+    fill_report(rep, p, &res, o->threads > 0 ? o->threads : rp_usable_cpus());
+    if (rc == RP_OK && rep->polygons_failed > 0)
+        rc = rp_error_set(err, RP_PARTIAL,
+                          "%llu polygon(s) failed or were repaired (see the warnings above)",
+                          (unsigned long long)rep->polygons_failed);
+    if (o->info)
+        fprintf(o->info,
+                "zonal: %llu polygons (%llu with values, %llu empty, %llu failed), %llu "
+                "blocks read, %llu failed\n",
+                (unsigned long long)rep->polygons, (unsigned long long)rep->polygons_ok,
+                (unsigned long long)rep->polygons_empty, (unsigned long long)rep->polygons_failed,
+                (unsigned long long)rep->blocks_read, (unsigned long long)rep->blocks_failed);
+    zonal_results_free(&res, plan.npairs * (size_t)r->nbands * (size_t)o->nstats);
+    zonal_plan_free(&plan);
+    return rc;
+}
+
+RP_API rp_status rp_zonal_run(const rp_zonal_options *o, rp_zonal_report *report, rp_error *err) {
+    rp_zonal_report local;
+    rp_zonal_report *rep = report ? report : &local;
+    memset(rep, 0, sizeof *rep);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
+    zonal_raster r;
+    zonal_polys p;
+    memset(&p, 0, sizeof p);
+    rp_status rc = zonal_raster_open(o, &r, err);
+    if (rc == RP_OK)
+        rc = zonal_polys_read(o, &r, &p, err);
+    if (rc == RP_OK)
+        rc = run_job(o, &r, &p, rep, err);
+    zonal_polys_free(&p);
+    zonal_raster_free(&r);
+    rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
+    return rc;
+}

@@ -1,0 +1,166 @@
+/*
+ * zonal_acc.c — a polygon's running statistics (zonal_acc): one cell at a
+ * time, merging two in a fixed order, and the final value of each
+ * operation (meanings: zonal_ops.c's header).
+ *
+ * Threads: an accumulator belongs to one thread at a time.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zonal_internal.h"
+
+static rp_status push_value(zonal_acc *a, double v, double weight) {
+    if (a->nvals == a->capvals) {
+        size_t cap = a->capvals ? a->capvals * 2 : 64;
+        double *grown = realloc(a->vals, cap * 2 * sizeof *grown);
+        if (!grown)
+            return RP_NOMEM;
+        a->vals = grown;
+        a->capvals = cap;
+    }
+    a->vals[2 * a->nvals] = v;
+    a->vals[2 * a->nvals + 1] = weight;
+    a->nvals++;
+    return RP_OK;
+}
+
+rp_status zonal_acc_add(zonal_acc *a, zonal_op op, double v, double weight, double w2) {
+    if (a->cells == 0) {
+        a->min = a->max = v;
+    } else {
+        a->min = fmin(a->min, v);
+        a->max = fmax(a->max, v);
+    }
+    a->cells++;
+    double w = a->w + weight;
+    double delta = v - a->mean;
+    a->mean += delta * weight / w;
+    a->m2 += weight * delta * (v - a->mean);
+    a->w = w;
+    a->sum += weight * v;
+    a->wsum += weight * v * w2;
+    a->wcov += weight * w2;
+    if (zonal_op_needs_values(op))
+        return push_value(a, v, weight);
+    return RP_OK;
+}
+
+rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op) {
+    if (b->cells == 0)
+        return RP_OK;
+    if (a->cells == 0) {
+        a->min = b->min;
+        a->max = b->max;
+        a->mean = b->mean;
+        a->m2 = b->m2;
+    } else {
+        a->min = fmin(a->min, b->min);
+        a->max = fmax(a->max, b->max);
+        double w = a->w + b->w, delta = b->mean - a->mean;
+        a->mean += delta * b->w / w;
+        a->m2 += b->m2 + delta * delta * a->w * b->w / w;
+    }
+    a->w += b->w;
+    a->cells += b->cells;
+    a->sum += b->sum;
+    a->wsum += b->wsum;
+    a->wcov += b->wcov;
+    if (zonal_op_needs_values(op))
+        for (size_t i = 0; i < b->nvals; i++)
+            if (push_value(a, b->vals[2 * i], b->vals[2 * i + 1]) != RP_OK)
+                return RP_NOMEM;
+    return RP_OK;
+}
+
+static int cmp_pair(const void *pa, const void *pb) {
+    const double *x = pa, *y = pb;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Sorts the values and folds equal ones into (value, total weight). */
+static size_t fold_values(zonal_acc *a) {
+    qsort(a->vals, a->nvals, 2 * sizeof(double), cmp_pair);
+    size_t n = 0;
+    for (size_t i = 0; i < a->nvals; i++) {
+        if (n > 0 && a->vals[2 * (n - 1)] == a->vals[2 * i]) {
+            a->vals[2 * (n - 1) + 1] += a->vals[2 * i + 1];
+        } else {
+            a->vals[2 * n] = a->vals[2 * i];
+            a->vals[2 * n + 1] = a->vals[2 * i + 1];
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Weighted quantile (exactextract's; R's type 7 for equal weights): with
+ * values sorted, s_k = (k - 1) w_k + (n - 1) * (w_1 + ... + w_(k-1)); the
+ * quantile interpolates linearly in s at q * s_n. Over the sorted (value,
+ * weight) pairs, unfolded. */
+static double weighted_quantile(zonal_acc *a, double q) {
+    qsort(a->vals, a->nvals, 2 * sizeof(double), cmp_pair);
+    size_t n = a->nvals;
+    if (n == 1)
+        return a->vals[0];
+    double cum = 0, prev_s = 0, prev_x = a->vals[0];
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += a->vals[2 * i + 1];
+    double target = q * (double)(n - 1) * total;
+    for (size_t i = 0; i < n; i++) {
+        double x = a->vals[2 * i], w = a->vals[2 * i + 1];
+        double s = (double)i * w + (double)(n - 1) * cum;
+        if (s > target) {
+            if (i == 0)
+                return x;
+            return prev_x + (target - prev_s) * (x - prev_x) / (s - prev_s);
+        }
+        prev_s = s;
+        prev_x = x;
+        cum += w;
+    }
+    return a->vals[2 * (n - 1)];
+}
+
+static double pick_mode(zonal_acc *a, bool most) {
+    size_t n = fold_values(a);
+    a->nvals = n;
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++) {
+        double w = a->vals[2 * i + 1], bw = a->vals[2 * best + 1];
+        if (most ? w > bw : w < bw)
+            best = i;
+    }
+    return a->vals[2 * best];
+}
+
+bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out) {
+    if (a->cells == 0 || (a->w <= 0 && s->op != ZOP_MIN && s->op != ZOP_MAX))
+        return false;
+    switch (s->op) {
+    case ZOP_COUNT: *out = a->w; return true;
+    case ZOP_SUM: *out = a->sum; return true;
+    case ZOP_MEAN: *out = a->sum / a->w; return true;
+    case ZOP_MIN: *out = a->min; return true;
+    case ZOP_MAX: *out = a->max; return true;
+    case ZOP_VARIANCE: *out = a->m2 / a->w; return true;
+    case ZOP_STDEV: *out = sqrt(a->m2 / a->w); return true;
+    case ZOP_CV: *out = sqrt(a->m2 / a->w) / (a->sum / a->w); return true;
+    case ZOP_MAJORITY: *out = pick_mode(a, true); return true;
+    case ZOP_MINORITY: *out = pick_mode(a, false); return true;
+    case ZOP_VARIETY: *out = (double)fold_values(a); return true;
+    case ZOP_MEDIAN: *out = weighted_quantile(a, 0.5); return true;
+    case ZOP_QUANTILE: *out = weighted_quantile(a, s->q); return true;
+    case ZOP_WEIGHTED_SUM: *out = a->wsum; return true;
+    case ZOP_WEIGHTED_MEAN:
+        if (a->wcov == 0)
+            return false;
+        *out = a->wsum / a->wcov;
+        return true;
+    default: return false;
+    }
+}

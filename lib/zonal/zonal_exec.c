@@ -1,0 +1,239 @@
+/*
+ * zonal_exec.c — the pool of workers over the plan's blocks. A task is one
+ * touched block: it is decoded once (each band, its mask, the weights),
+ * then every polygon that touches it gets its coverage over the block (the
+ * part of its window inside it) and adds the block's cells to its own
+ * accumulators for that (polygon, block) pair. Pairs are written by one
+ * task only, so workers share nothing mutable; merging happens later in
+ * block order (zonal_write.c), which keeps the output the same at any
+ * thread count.
+ *
+ * Memory: per worker, one block of pixels (8 bytes a band), masks, weights
+ * and coverage (16 bytes a cell); the accumulators of every pair, plus the
+ * values of the value-list statistics (16 bytes a covered cell).
+ *
+ * Threads: rp_pool workers, each with its own GDAL handles (handles.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "gdal_config.h"
+#include "handles.h"
+#include "pool.h"
+#include "sysinfo.h"
+#include "zonal_internal.h"
+
+typedef struct exec_ctx {
+    const rp_zonal_options *o;
+    const zonal_raster *r;
+    const zonal_polys *p;
+    const zonal_plan *plan;
+    zonal_results *res;
+    uint8_t *block_failed;
+} exec_ctx;
+
+typedef struct worker {
+    rp_handles *handles;
+    double *vals, *weights, *cov, *scratch;
+    uint8_t *valid; /* per band and cell: 1 valid */
+} worker;
+
+static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
+    (void)id;
+    exec_ctx *c = vctx;
+    const rp_grid *g = &c->r->info.grid;
+    size_t cells = (size_t)(g->block_w * g->block_h);
+    worker *w = calloc(1, sizeof *w);
+    *state = w;
+    if (!w)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, true);
+    w->handles = rp_handles_new(4);
+    w->vals = malloc(cells * (size_t)c->r->nbands * sizeof(double));
+    w->valid = malloc(cells * (size_t)(c->r->nbands + 1));
+    w->weights = malloc(cells * sizeof(double));
+    w->cov = malloc(cells * sizeof(double));
+    w->scratch = malloc((size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
+    if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch)
+        return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");
+    return RP_OK;
+}
+
+static void end(void *vctx, void *state) {
+    exec_ctx *c = vctx;
+    worker *w = state;
+    if (!w)
+        return;
+    rp_handles_free(w->handles);
+    free(w->vals);
+    free(w->valid);
+    free(w->weights);
+    free(w->cov);
+    free(w->scratch);
+    free(w);
+    rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, false);
+}
+
+/* Reads one band's window as doubles and marks the valid cells. */
+static bool read_band(GDALDatasetH ds, const rp_band_info *bi, int x0, int y0, int bw, int bh,
+                      double *vals, uint8_t *valid) {
+    GDALRasterBandH band = GDALGetRasterBand(ds, bi->band);
+    if (!band ||
+        GDALRasterIO(band, GF_Read, x0, y0, bw, bh, vals, bw, bh, GDT_Float64, 0, 0) != CE_None)
+        return false;
+    size_t n = (size_t)bw * (size_t)bh;
+    double nd = rp_band_nodata_as_double(bi);
+    for (size_t i = 0; i < n; i++)
+        valid[i] = !isnan(vals[i]) && !(bi->has_nodata && vals[i] == nd);
+    if (bi->read_mask) {
+        uint8_t *m = malloc(n);
+        if (!m || GDALRasterIO(GDALGetMaskBand(band), GF_Read, x0, y0, bw, bh, m, bw, bh, GDT_Byte,
+                               0, 0) != CE_None) {
+            free(m);
+            return false;
+        }
+        for (size_t i = 0; i < n; i++)
+            valid[i] = valid[i] && m[i] != 0;
+        free(m);
+    }
+    return true;
+}
+
+/* Adds the cells of one (polygon, block) pair, coverage in w->cov over the
+ * sub-window [cx0, cx0 + cw) x [cy0, cy0 + ch) of the block window. */
+static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, int bh, int sx,
+                           int sy, int cw, int ch) {
+    int nb = c->r->nbands, ns = c->o->nstats;
+    size_t cells = (size_t)bw * (size_t)bh;
+    zonal_acc *accs = c->res->accs + pair * (size_t)nb * (size_t)ns;
+    for (int y = 0; y < ch; y++)
+        for (int x = 0; x < cw; x++) {
+            double cov = w->cov[(size_t)y * (size_t)cw + (size_t)x];
+            if (cov <= 0)
+                continue;
+            size_t i = (size_t)(sy + y) * (size_t)bw + (size_t)(sx + x);
+            bool wvalid = !c->r->has_weights || w->valid[cells * (size_t)nb + i];
+            for (int b = 0; b < nb; b++) {
+                bool valid = w->valid[cells * (size_t)b + i];
+                for (int s = 0; s < ns; s++) {
+                    const zonal_stat *st = &c->o->stats[s];
+                    if (cov < st->min_cov || (!valid && !st->has_default))
+                        continue;
+                    if (zonal_op_needs_weights(st->op) && !wvalid)
+                        continue;
+                    double v = valid ? w->vals[cells * (size_t)b + i] : st->default_val;
+                    double wt = c->r->has_weights ? w->weights[i] : 0;
+                    if (zonal_acc_add(&accs[(size_t)b * (size_t)ns + (size_t)s], st->op, v,
+                                      st->weight_cov ? cov : 1.0, wt) != RP_OK)
+                        return RP_NOMEM;
+                }
+            }
+        }
+    return RP_OK;
+}
+
+/* Decodes the block's bands (and mask, weights) once. */
+static bool read_block(const exec_ctx *c, worker *w, int x0, int y0, int bw, int bh,
+                       rp_error *err) {
+    size_t cells = (size_t)bw * (size_t)bh;
+    GDALDatasetH ds = rp_handles_get(w->handles, c->o->raster, err);
+    if (!ds)
+        return false;
+    for (int b = 0; b < c->r->nbands; b++)
+        if (!read_band(ds, &c->r->bands[b], x0, y0, bw, bh, w->vals + cells * (size_t)b,
+                       w->valid + cells * (size_t)b))
+            return false;
+    if (c->r->has_weights) {
+        GDALDatasetH wds = rp_handles_get(w->handles, c->o->weights_path, err);
+        if (!wds || !read_band(wds, &c->r->wband, x0, y0, bw, bh, w->weights,
+                               w->valid + cells * (size_t)c->r->nbands))
+            return false;
+    }
+    return true;
+}
+
+static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
+    exec_ctx *c = vctx;
+    worker *w = state;
+    const rp_grid *g = &c->r->info.grid;
+    const zonal_block *blk = &c->plan->blocks[task];
+    int x0 = (int)(blk->bx * g->block_w), y0 = (int)(blk->by * g->block_h);
+    int bw = (int)(g->width - x0 < g->block_w ? g->width - x0 : g->block_w);
+    int bh = (int)(g->height - y0 < g->block_h ? g->height - y0 : g->block_h);
+    rp_error rerr;
+    rp_error_clear(&rerr);
+    if (!read_block(c, w, x0, y0, bw, bh, &rerr)) {
+        c->block_failed[task] = 1;
+        if (c->o->log)
+            fprintf(c->o->log,
+                    "%s: block (%lld, %lld) cannot be read%s%s; the polygons that "
+                    "touch it get no values (status read_error)\n",
+                    c->o->raster, (long long)blk->bx, (long long)blk->by,
+                    rerr.message[0] ? ": " : "", rerr.message);
+        return RP_OK;
+    }
+    for (size_t k = blk->start; k < blk->start + blk->count; k++) {
+        const zonal_feature *f = &c->p->feats[c->plan->pairs[k].feat];
+        int64_t cx0 = f->c0 > x0 ? f->c0 : x0, cy0 = f->r0 > y0 ? f->r0 : y0;
+        int64_t cx1 = f->c1 < x0 + bw ? f->c1 : x0 + bw, cy1 = f->r1 < y0 + bh ? f->r1 : y0 + bh;
+        int cw = (int)(cx1 - cx0), ch = (int)(cy1 - cy0);
+        if (cw <= 0 || ch <= 0)
+            continue;
+        rp_cov_window(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov);
+        if (add_cells(c, w, k, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
+            return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
+    }
+    return RP_OK;
+}
+
+rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                     const zonal_plan *plan, zonal_results *res, rp_error *err) {
+    memset(res, 0, sizeof *res);
+    size_t nacc = plan->npairs * (size_t)r->nbands * (size_t)o->nstats;
+    res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
+    res->pair_failed = calloc(plan->npairs ? plan->npairs : 1, 1);
+    uint8_t *block_failed = calloc(plan->nblocks ? plan->nblocks : 1, 1);
+    if (!res->accs || !res->pair_failed || !block_failed) {
+        free(block_failed);
+        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
+    }
+    exec_ctx c = {o, r, p, plan, res, block_failed};
+    int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
+    rp_pool *pool = rp_pool_new(threads);
+    rp_status rc = RP_NOMEM;
+    if (pool) {
+        rp_pool_job job = {.ntasks = plan->nblocks,
+                           .ctx = &c,
+                           .begin = begin,
+                           .run = run,
+                           .end = end,
+                           .progress = o->progress,
+                           .progress_user = o->progress_user,
+                           .progress_message = "zonal"};
+        rc = rp_pool_run(pool, &job, err);
+        rp_pool_free(pool);
+    } else {
+        rp_error_set(err, RP_NOMEM, "out of memory (thread pool)");
+    }
+    for (size_t b = 0; b < plan->nblocks; b++) {
+        if (block_failed[b])
+            for (size_t k = plan->blocks[b].start;
+                 k < plan->blocks[b].start + plan->blocks[b].count; k++)
+                res->pair_failed[k] = 1;
+        res->blocks_failed += block_failed[b];
+    }
+    res->blocks_read = plan->nblocks - res->blocks_failed;
+    free(block_failed);
+    return rc;
+}
+
+void zonal_results_free(zonal_results *res, size_t nacc) {
+    if (res->accs)
+        for (size_t i = 0; i < nacc; i++)
+            free(res->accs[i].vals);
+    free(res->accs);
+    free(res->pair_failed);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,197 @@
+/*
+ * zonal_internal.h — the zonal job's pieces, in the order a run uses them:
+ * options and the -s operations (zonal_options.c, zonal_ops.c), the raster
+ * and the polygons in pixel units (zonal_setup.c, zonal_polys.c), the plan:
+ * (polygon, block) pairs grouped by block (zonal_plan.c), the pool of
+ * workers over the blocks (zonal_exec.c), merging and writing the table
+ * (zonal_write.c), and rp_zonal_run (zonal.c). coverage.c computes the
+ * fractions.
+ */
+#ifndef RP_ZONAL_INTERNAL_H
+#define RP_ZONAL_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include "coverage.h"
+#include "log.h"
+#include "raster_info.h"
+#include "rasterpool.h"
+
+/* The operations, exactextract's names. */
+typedef enum zonal_op {
+    ZOP_COUNT,
+    ZOP_SUM,
+    ZOP_MEAN,
+    ZOP_MIN,
+    ZOP_MAX,
+    ZOP_VARIANCE,
+    ZOP_STDEV,
+    ZOP_CV,
+    ZOP_MAJORITY,
+    ZOP_MINORITY,
+    ZOP_VARIETY,
+    ZOP_MEDIAN,
+    ZOP_QUANTILE,
+    ZOP_WEIGHTED_SUM,
+    ZOP_WEIGHTED_MEAN,
+    ZOP_N_OPS
+} zonal_op;
+
+/* One -s: an operation and its arguments. */
+typedef struct zonal_stat {
+    char *name; /* output column name (name= or the op's text); owned */
+    zonal_op op;
+    double q;           /* quantile */
+    double min_cov;     /* min_coverage_frac= (cells with less are left out) */
+    bool weight_cov;    /* coverage_weight=fraction (true) or none */
+    bool has_default;   /* default_value= given */
+    double default_val; /* replaces nodata cells' values */
+} zonal_stat;
+
+struct rp_zonal_options {
+    char *raster;
+    int *bands; /* NULL: all */
+    int nbands;
+    char *polygons_path;
+    char *layer;
+    char *output_path; /* NULL: stdout */
+    char *weights_path;
+    char **include_cols;
+    int ninclude_cols;
+    bool include_all_cols; /* no --include-col */
+    bool status_column;
+    bool plan_only;
+    zonal_stat *stats;
+    int nstats;
+    char **config;
+    int nconfig;
+    int threads;
+    rp_progress_fn progress;
+    void *progress_user;
+    FILE *log, *info;
+    rp_log *logger;
+    FILE *plan_out;
+};
+
+/* Parses one -s text: "mean", "quantile(q=0.9)", "p90=quantile(q=0.9)",
+ * "mean(min_coverage_frac=0.5,coverage_weight=none)". RP_USAGE naming the
+ * text and what is wrong. */
+rp_status zonal_stat_parse(const char *text, zonal_stat *out, rp_error *err);
+const char *zonal_op_name(zonal_op op);
+/* Does the operation need every (value, coverage) of a polygon kept? */
+bool zonal_op_needs_values(zonal_op op);
+bool zonal_op_needs_weights(zonal_op op);
+
+/* What a polygon came to. */
+typedef enum zonal_status {
+    ZST_OK,
+    ZST_NO_CELLS,    /* no valid (covered, not nodata) cell */
+    ZST_OUTSIDE,     /* off the raster */
+    ZST_NO_GEOMETRY, /* empty or missing geometry */
+    ZST_INVALID,     /* invalid geometry that could not be repaired */
+    ZST_REPAIRED,    /* invalid geometry repaired with make-valid */
+    ZST_READ_ERROR   /* a block it needs could not be read */
+} zonal_status;
+const char *zonal_status_name(zonal_status s);
+
+/* One feature: its attributes as text, its rings in pixel units. */
+typedef struct zonal_feature {
+    int64_t fid;
+    char **attrs; /* ncols texts; NULL: null field */
+    double *xy;   /* all rings' vertices */
+    rp_cov_ring *rings;
+    unsigned char *a_hole;
+    rp_cov_poly poly;
+    zonal_status status;
+    int64_t c0, r0, c1, r1; /* touched cells [c0, c1) x [r0, r1) on the raster */
+} zonal_feature;
+
+typedef struct zonal_polys {
+    char **col_names;
+    int ncols;
+    int *out_cols; /* which columns are written */
+    int nout_cols;
+    zonal_feature *feats;
+    size_t n;
+    size_t invalid; /* repaired or failed */
+} zonal_polys;
+
+/* The raster side. */
+typedef struct zonal_raster {
+    rp_raster_info info;
+    rp_band_info *bands;
+    int nbands;
+    rp_raster_info winfo; /* --weights */
+    rp_band_info wband;
+    bool has_weights;
+} zonal_raster;
+
+rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);
+void zonal_raster_free(zonal_raster *r);
+/* Reads every feature of the polygons, transformed to the raster's CRS and
+ * then to pixel units, invalid ones repaired or marked (warnings on log). */
+rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                           rp_error *err);
+void zonal_polys_free(zonal_polys *p);
+
+/* A polygon's running statistics over some cells (one per stat and band). */
+typedef struct zonal_acc {
+    double w;          /* sum of weights (coverage, or 1) */
+    double sum;        /* sum of weight * value */
+    double mean, m2;   /* weighted Welford */
+    double wsum, wcov; /* weighted_*: sum of c*v*w2 and c*w2 */
+    double min, max;
+    uint64_t cells;
+    double *vals; /* (value, weight) pairs when the op needs them */
+    size_t nvals, capvals;
+} zonal_acc;
+
+/* The plan: (feature, block) pairs grouped by block, row-major. */
+typedef struct zonal_pair {
+    uint32_t feat;
+    uint32_t block; /* index into the plan's blocks */
+} zonal_pair;
+typedef struct zonal_block {
+    int64_t bx, by;
+    size_t start, count; /* its pairs */
+} zonal_block;
+typedef struct zonal_plan {
+    zonal_pair *pairs;
+    size_t npairs;
+    zonal_block *blocks;
+    size_t nblocks;
+    uint64_t cells; /* sum over pairs of the cells of their windows */
+} zonal_plan;
+
+rp_status zonal_plan_build(const zonal_raster *r, const zonal_polys *p, zonal_plan *plan,
+                           rp_error *err);
+void zonal_plan_free(zonal_plan *plan);
+void zonal_plan_print(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                      const zonal_plan *plan, FILE *out);
+
+/* Accumulators: pair-major, then band, then stat. */
+typedef struct zonal_results {
+    zonal_acc *accs; /* npairs * nbands * nstats */
+    uint8_t *pair_failed;
+    uint64_t blocks_read, blocks_failed;
+} zonal_results;
+
+rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                     const zonal_plan *plan, zonal_results *res, rp_error *err);
+void zonal_results_free(zonal_results *res, size_t nacc);
+
+/* Adds one cell to an accumulator; merges b into a (a's order first). */
+rp_status zonal_acc_add(zonal_acc *a, zonal_op op, double v, double weight, double w2);
+rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op);
+/* The statistic of a merged accumulator; false when it has none (no cell). */
+bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out);
+
+rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                      const zonal_plan *plan, zonal_results *res, rp_error *err);
+
+#endif

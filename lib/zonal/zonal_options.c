@@ -1,0 +1,249 @@
+/*
+ * zonal_options.c — the zonal command line, parsed into options by core's
+ * table-driven parser (argv.c), the same for the CLI and C callers.
+ *
+ * Threads: none. Ownership: the options own copies of every string.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "argv.h"
+#include "error.h"
+#include "zonal_internal.h"
+
+enum { RP_ZONAL_MAX_THREADS = 1024 };
+
+static const char help_text[] =
+    "usage: rasterpool zonal RASTER --polygons FILE -s OP [-s OP...] [-o FILE] [options]\n"
+    "\n"
+    "Statistics of a raster over polygons, with exact coverage fractions: each\n"
+    "cell counts by the share of its area the polygon covers. The polygons' blocks\n"
+    "are planned first, then every touched block is decoded once, however many\n"
+    "polygons touch it, by worker threads that each own their GDAL handles.\n"
+    "\n"
+    "Inputs:\n"
+    "  --polygons FILE    polygons: any vector dataset GDAL can open (.gpkg, .shp,\n"
+    "                     .geojson, .fgb, a CSV with a WKT column, ...); they are\n"
+    "                     transformed to the raster's CRS\n"
+    "  --layer NAME       layer of the polygons file (default: the first)\n"
+    "  -b, --band N       band (repeat for several; default: all)\n"
+    "  --weights FILE     weights raster on the same grid, for weighted_sum and\n"
+    "                     weighted_mean (band 1)\n"
+    "\n"
+    "Statistics (-s, repeatable; exactextract's names and meanings):\n"
+    "  -s OP              count, sum, mean, min, max, variance, stdev,\n"
+    "                     coefficient_of_variation, majority, minority, variety,\n"
+    "                     median, quantile(q=Q), weighted_sum, weighted_mean\n"
+    "  -s NAME=OP(ARGS)   NAME names the column; ARGS, comma-separated:\n"
+    "                     min_coverage_frac=F (leave out cells covered less),\n"
+    "                     coverage_weight=fraction|none, default_value=V (the\n"
+    "                     value of nodata cells), q=Q (quantile)\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output FILE  CSV table (default: standard output), one row per\n"
+    "                     polygon in input order; written to a temporary file and\n"
+    "                     renamed into place when complete\n"
+    "  --include-col NAME carry this attribute (repeatable; default: all)\n"
+    "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
+    "                     invalid, repaired, read_error\n"
+    "  Columns: the attributes, then one per statistic (several bands:\n"
+    "  b<N>_<name>). A polygon with no valid cell has empty values.\n"
+    "\n"
+    "Execution:\n"
+    "  -j, --threads N    worker threads (default: the CPUs this process may use)\n"
+    "  --plan             print the plan (polygons, touched blocks, cells, memory)\n"
+    "                     and exit without reading pixels\n"
+    "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
+    "  -v, --verbose      a summary on stderr\n"
+    "  -q, --quiet        no progress bar\n"
+    "  -h, --help         this help\n"
+    "\n"
+    "Exit status: 0 done; 1 done, but some polygons failed (invalid geometry,\n"
+    "unreadable blocks; each reported on stderr); 2 usage error; 3 an input\n"
+    "cannot be opened; 130 interrupted.\n"
+    "\n"
+    "Examples:\n"
+    "  rasterpool zonal dem.tif --polygons basins.gpkg -s mean -s min -s max -o s.csv\n"
+    "  rasterpool zonal lc.tif --polygons d.geojson -s majority -s variety\n"
+    "  rasterpool zonal pop.tif --polygons d.gpkg --weights area.tif -s weighted_sum\n"
+    "  rasterpool zonal dem.tif --polygons huge.gpkg -s \"p90=quantile(q=0.9)\" --plan\n";
+
+RP_API const char *rp_zonal_help(void) {
+    return help_text;
+}
+
+RP_API void rp_zonal_options_free(rp_zonal_options *o) {
+    if (!o)
+        return;
+    free(o->raster);
+    free(o->bands);
+    free(o->polygons_path);
+    free(o->layer);
+    free(o->output_path);
+    free(o->weights_path);
+    rp_argv_free_list(o->include_cols, o->ninclude_cols);
+    for (int i = 0; i < o->nstats; i++)
+        free(o->stats[i].name);
+    free(o->stats);
+    rp_argv_free_list(o->config, o->nconfig * 2);
+    rp_log_free(o->logger);
+    free(o);
+}
+
+static rp_status add_raster(void *target, void *ctx, const char *arg, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    if (o->raster)
+        return rp_error_set(err, RP_USAGE,
+                            "zonal takes one raster ('%s' is a second one; several rasters in "
+                            "one pass are not supported yet)",
+                            arg);
+    return rp_argv_set_string(&o->raster, arg) == 0 ? RP_OK
+                                                    : rp_error_set(err, RP_NOMEM, "out of memory");
+}
+
+static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    int band;
+    if (!rp_argv_parse_int(v, 1, INT_MAX, &band))
+        return rp_error_set(err, RP_USAGE, "-b/--band: '%s' is not a band number (1, 2, ...)", v);
+    int *grown = realloc(o->bands, (size_t)(o->nbands + 1) * sizeof *grown);
+    if (!grown)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    o->bands = grown;
+    o->bands[o->nbands++] = band;
+    return RP_OK;
+}
+
+static rp_status add_stat(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    zonal_stat s;
+    rp_status rc = zonal_stat_parse(v, &s, err);
+    if (rc != RP_OK)
+        return rc;
+    zonal_stat *grown = realloc(o->stats, (size_t)(o->nstats + 1) * sizeof *grown);
+    if (!grown) {
+        free(s.name);
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    o->stats = grown;
+    o->stats[o->nstats++] = s;
+    return RP_OK;
+}
+
+static rp_status add_col(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    if (rp_argv_append(&o->include_cols, &o->ninclude_cols, v) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return RP_OK;
+}
+
+#define FIELD(name) offsetof(rp_zonal_options, name)
+static const rp_opt zonal_table[] = {
+    RP_ARGV_COMMON_OPTIONS(rp_zonal_options, "--threads", threads, RP_ZONAL_MAX_THREADS),
+    {.long_name = "--polygons",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(polygons_path),
+     .metavar = "FILE",
+     .help = "polygons (any OGR vector)"},
+    {.long_name = "--layer",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(layer),
+     .metavar = "NAME",
+     .help = "layer of the polygons"},
+    {.long_name = "--output",
+     .short_name = "-o",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(output_path),
+     .metavar = "FILE",
+     .help = "output table (default: stdout)"},
+    {.long_name = "--weights",
+     .kind = RP_OPT_STRING,
+     .offset = FIELD(weights_path),
+     .metavar = "FILE",
+     .help = "weights raster"},
+    {.long_name = "--band",
+     .short_name = "-b",
+     .kind = RP_OPT_CALL,
+     .metavar = "N",
+     .help = "band (repeatable)",
+     .handle = add_band},
+    {.long_name = "--stat",
+     .short_name = "-s",
+     .kind = RP_OPT_CALL,
+     .metavar = "OP",
+     .help = "statistic (repeatable)",
+     .handle = add_stat},
+    {.long_name = "--include-col",
+     .kind = RP_OPT_CALL,
+     .metavar = "NAME",
+     .help = "attribute to carry (repeatable)",
+     .handle = add_col},
+    {.long_name = "--status",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(status_column),
+     .help = "a status column"},
+    {.long_name = "--plan", .kind = RP_OPT_FLAG, .offset = FIELD(plan_only), .help = "plan only"},
+    {.long_name = NULL},
+};
+#undef FIELD
+
+static rp_status check_options(rp_zonal_options *o, rp_error *err) {
+    if (!o->raster)
+        return rp_error_set(err, RP_USAGE, "no raster given (see rasterpool zonal --help)");
+    if (!o->polygons_path)
+        return rp_error_set(err, RP_USAGE, "no --polygons given (see rasterpool zonal --help)");
+    if (o->nstats == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "no statistic given: add -s mean (or count, sum, min, max, ...)");
+    for (int i = 0; i < o->nstats; i++)
+        if (zonal_op_needs_weights(o->stats[i].op) && !o->weights_path)
+            return rp_error_set(err, RP_USAGE, "-s %s needs --weights FILE", o->stats[i].name);
+    o->include_all_cols = o->ninclude_cols == 0;
+    return RP_OK;
+}
+
+RP_API rp_zonal_options *rp_zonal_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
+                                              rp_error *err) {
+    rp_argv_cli_clear(cli);
+    rp_zonal_options *o = calloc(1, sizeof *o);
+    if (!o) {
+        rp_error_set(err, RP_NOMEM, "out of memory");
+        return NULL;
+    }
+    o->log = stderr;
+    rp_argv_parser parser = {.command = "zonal",
+                             .options = zonal_table,
+                             .target = o,
+                             .cli = cli,
+                             .positional = add_raster,
+                             .dashdash = RP_ARGV_DASHDASH_POSITIONAL};
+    rp_argv_result r = rp_argv_parse(&parser, argc, argv, 1, NULL, err);
+    if (r == RP_ARGV_DONE && check_options(o, err) != RP_OK)
+        r = RP_ARGV_FAILED;
+    if (r != RP_ARGV_DONE) {
+        if (r == RP_ARGV_HELP)
+            rp_error_clear(err);
+        rp_zonal_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+RP_API void rp_zonal_options_set_progress(rp_zonal_options *o, rp_progress_fn fn, void *user) {
+    o->progress = fn;
+    o->progress_user = user;
+}
+
+RP_API rp_status rp_zonal_options_set_log(rp_zonal_options *o, rp_log_fn fn, void *user) {
+    return rp_log_replace(&o->logger, &o->log, &o->info, fn, user);
+}
+
+RP_API void rp_zonal_options_set_plan_output(rp_zonal_options *o, FILE *out) {
+    o->plan_out = out;
+}
