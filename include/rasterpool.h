@@ -504,8 +504,8 @@ typedef struct rp_zonal_options rp_zonal_options;
  *   const char *argv[] = {"zonal", "dem.tif", "--polygons", "b.gpkg", "-s", "mean", NULL};
  * Returns NULL on a usage error (err->code RP_USAGE), or with RP_OK for
  * --help. */
-RP_API rp_zonal_options *rp_zonal_options_new(int argc, const char *const *argv,
-                                              rp_cli_flags *cli, rp_error *err) RP_RESULT_USED;
+RP_API rp_zonal_options *rp_zonal_options_new(int argc, const char *const *argv, rp_cli_flags *cli,
+                                              rp_error *err) RP_RESULT_USED;
 RP_API void rp_zonal_options_free(rp_zonal_options *opts);
 RP_API const char *rp_zonal_help(void);
 RP_API void rp_zonal_options_set_progress(rp_zonal_options *opts, rp_progress_fn fn, void *user);

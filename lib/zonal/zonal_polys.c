@@ -148,7 +148,10 @@ static bool feature_geometry(OGRFeatureH feat, zonal_feature *f, OGRCoordinateTr
     }
     OGRGeometryH g =
         OGR_G_HasCurveGeometry(g0, TRUE) ? OGR_G_GetLinearGeometry(g0, 0, NULL) : OGR_G_Clone(g0);
-    if (g && ct && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool moved = !g || !ct || OGR_G_Transform(g, ct) == OGRERR_NONE;
+    CPLPopErrorHandler();
+    if (!moved) {
         if (log)
             fprintf(log, "%s: feature FID %lld: cannot be transformed to the raster's CRS\n", path,
                     (long long)f->fid);
