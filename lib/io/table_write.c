@@ -276,3 +276,44 @@ rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *
     free(staging);
     return rc;
 }
+
+/* rp_table_write_staged: rp_table_write's staging for any writer (zonal's
+ * rows are not points). Same steps: stdout and special files directly,
+ * else a staging folder beside the target, renamed into place when the
+ * writer succeeds. */
+rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void *user,
+                                rp_error *err) {
+    if (is_stdout(path)) {
+        rp_status rc = write(NULL, NULL, user, err);
+        if (fflush(stdout) != 0 && rc == RP_OK)
+            rc =
+                rp_error_set(err, RP_WRITE, "cannot write to standard output: %s", strerror(errno));
+        return rc;
+    }
+    GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
+    if (is_special_file(path))
+        return write(path, drv, user, err);
+    char *dir = folder_of(path);
+    size_t cap = strlen(path) + 64;
+    char *staging = malloc(cap);
+    rp_status rc = RP_OK;
+    if (!dir || !staging) {
+        rc = rp_error_set(err, RP_NOMEM, "out of memory");
+    } else {
+        snprintf(staging, cap, "%s/.rasterpool-%ld-%s.tmp", dir, (long)getpid(), base_of(path));
+        if (mkdir(staging, 0700) != 0) {
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot create the staging folder %s: %s", path,
+                              staging, strerror(errno));
+        } else {
+            char *target = CPLStrdup(CPLFormFilename(staging, base_of(path), NULL));
+            rc = write(target, drv, user, err);
+            CPLFree(target);
+            rp_status placed = finish_staging(staging, dir, path, drv, rc == RP_OK, err);
+            if (rc == RP_OK)
+                rc = placed;
+        }
+    }
+    free(dir);
+    free(staging);
+    return rc;
+}

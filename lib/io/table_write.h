@@ -45,4 +45,13 @@ rp_status rp_table_unique_names(rp_points *points, rp_value_column *columns, int
  * the points are read. */
 rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err);
 
+/* The same staging for a job whose rows are not points (zonal): write is
+ * called once with the file to create (NULL: standard output) and the
+ * vector driver for it (NULL: CSV text); the file is put in place only
+ * when write returns RP_OK. */
+typedef rp_status (*rp_table_writer_fn)(const char *target, GDALDriverH drv, void *user,
+                                        rp_error *err);
+rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void *user,
+                                rp_error *err);
+
 #endif

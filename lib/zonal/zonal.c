@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "gdal_config.h"
+#include "table_write.h"
 #include "zonal_internal.h"
 
 static void fill_report(rp_zonal_report *rep, const zonal_polys *p, const zonal_results *res,
@@ -69,7 +70,10 @@ RP_API rp_status rp_zonal_run(const rp_zonal_options *o, rp_zonal_report *report
     zonal_raster r;
     zonal_polys p;
     memset(&p, 0, sizeof p);
-    rp_status rc = zonal_raster_open(o, &r, err);
+    rp_status rc = o->plan_only ? RP_OK : rp_table_check_output(o->output_path, err);
+    memset(&r, 0, sizeof r);
+    if (rc == RP_OK)
+        rc = zonal_raster_open(o, &r, err);
     if (rc == RP_OK)
         rc = zonal_polys_read(o, &r, &p, err);
     if (rc == RP_OK)

@@ -113,6 +113,7 @@ typedef struct zonal_feature {
 
 typedef struct zonal_polys {
     char **col_names;
+    int *col_types; /* OGRFieldType of each attribute */
     int ncols;
     int *out_cols; /* which columns are written */
     int nout_cols;
@@ -193,5 +194,19 @@ bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out);
 
 rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                       const zonal_plan *plan, zonal_results *res, rp_error *err);
+
+/* The finished table: per polygon, nb * ns values and whether each is set. */
+typedef struct zonal_table {
+    const rp_zonal_options *o;
+    const zonal_raster *r;
+    const zonal_polys *p;
+    double *vals;
+    uint8_t *has;
+    int per_row;
+} zonal_table;
+/* The name of value column k (b<N>_<stat> when there are several bands). */
+void zonal_column_name(const zonal_table *t, int k, char *buf, size_t cap);
+/* Writes the table with a GDAL vector driver to target. */
+rp_status zonal_write_ogr(const zonal_table *t, const char *target, GDALDriverH drv, rp_error *err);
 
 #endif

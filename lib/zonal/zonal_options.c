@@ -144,7 +144,7 @@ static rp_status add_col(void *target, void *ctx, const char *v, rp_error *err) 
 }
 
 #define FIELD(name) offsetof(rp_zonal_options, name)
-static const rp_opt zonal_table[] = {
+static const rp_opt zonal_opt_table[] = {
     RP_ARGV_COMMON_OPTIONS(rp_zonal_options, "--threads", threads, RP_ZONAL_MAX_THREADS),
     {.long_name = "--polygons",
      .kind = RP_OPT_STRING,
@@ -218,7 +218,7 @@ RP_API rp_zonal_options *rp_zonal_options_new(int argc, const char *const *argv,
     }
     o->log = stderr;
     rp_argv_parser parser = {.command = "zonal",
-                             .options = zonal_table,
+                             .options = zonal_opt_table,
                              .target = o,
                              .cli = cli,
                              .positional = add_raster,

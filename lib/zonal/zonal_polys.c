@@ -212,10 +212,12 @@ static rp_status read_columns(OGRLayerH layer, const rp_zonal_options *o, zonal_
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     p->ncols = OGR_FD_GetFieldCount(defn);
     p->col_names = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->col_names);
-    if (!p->col_names)
+    p->col_types = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->col_types);
+    if (!p->col_names || !p->col_types)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     for (int i = 0; i < p->ncols; i++) {
         p->col_names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+        p->col_types[i] = (int)OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
         if (!p->col_names[i])
             return rp_error_set(err, RP_NOMEM, "out of memory");
     }
@@ -264,8 +266,12 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
     GDALDatasetH ds =
         GDALOpenEx(o->polygons_path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
-        return rp_error_set(err, RP_OPEN, "%s: cannot open as a vector dataset: %s",
-                            o->polygons_path, CPLGetLastErrorMsg());
+        return rp_error_set(err, RP_OPEN, "%s: cannot open as a vector dataset%s%s",
+                            o->polygons_path,
+                            CPLGetLastErrorMsg()[0] ? ": "
+                                                    : " (no such file, "
+                                                      "or not a format GDAL reads)",
+                            CPLGetLastErrorMsg());
     OGRLayerH layer = o->layer
                           ? GDALDatasetGetLayerByName(ds, o->layer)
                           : (GDALDatasetGetLayerCount(ds) > 0 ? GDALDatasetGetLayer(ds, 0) : NULL);
@@ -308,6 +314,7 @@ void zonal_polys_free(zonal_polys *p) {
     for (int c = 0; c < p->ncols; c++)
         free(p->col_names[c]);
     free(p->col_names);
+    free(p->col_types);
     free(p->out_cols);
     memset(p, 0, sizeof *p);
 }

@@ -3,18 +3,19 @@
  * block) accumulators are merged in block order (so the bytes are the same
  * at any thread count), turned into values and written as one CSV row per
  * polygon, in input order: the attributes, the statistics, the status.
- * A file output is written to a temporary file in its folder, flushed to
- * disk and renamed into place only when complete.
+ * A file output (CSV, or any OGR vector format by extension:
+ * zonal_write_ogr.c) is staged by io/table_write.c and renamed into place
+ * only when complete.
  *
  * Threads: the caller's.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "numtext.h"
+#include "table_write.h"
 #include "zonal_internal.h"
 
 static const char *const status_names[] = {"ok",      "no_cells", "outside",   "no_geometry",
@@ -40,23 +41,29 @@ static void put_field(FILE *out, const char *s) {
     fputc('"', out);
 }
 
-static void write_header(FILE *out, const rp_zonal_options *o, const zonal_raster *r,
-                         const zonal_polys *p) {
+void zonal_column_name(const zonal_table *t, int k, char *buf, size_t cap) {
+    int ns = t->o->nstats, b = k / ns;
+    if (t->r->nbands > 1)
+        snprintf(buf, cap, "b%d_%s", t->r->bands[b].band, t->o->stats[k % ns].name);
+    else
+        snprintf(buf, cap, "%s", t->o->stats[k % ns].name);
+}
+
+static void write_header(FILE *out, const zonal_table *t) {
     int n = 0;
-    for (int i = 0; i < p->nout_cols; i++, n++) {
+    char name[512];
+    for (int i = 0; i < t->p->nout_cols; i++, n++) {
         if (n)
             fputc(',', out);
-        put_field(out, p->col_names[p->out_cols[i]]);
+        put_field(out, t->p->col_names[t->p->out_cols[i]]);
     }
-    for (int b = 0; b < r->nbands; b++)
-        for (int s = 0; s < o->nstats; s++, n++) {
-            if (n)
-                fputc(',', out);
-            if (r->nbands > 1)
-                fprintf(out, "b%d_", r->bands[b].band);
-            put_field(out, o->stats[s].name);
-        }
-    if (o->status_column)
+    for (int k = 0; k < t->per_row; k++, n++) {
+        if (n)
+            fputc(',', out);
+        zonal_column_name(t, k, name, sizeof name);
+        put_field(out, name);
+    }
+    if (t->o->status_column)
         fputs(n ? ",status" : "status", out);
     fputc('\n', out);
 }
@@ -88,11 +95,12 @@ static size_t *pairs_by_feature(const zonal_plan *plan, size_t nfeat, size_t **s
     return idx;
 }
 
-/* Merges one feature's pairs and writes its values; returns its status. */
-static zonal_status write_values(FILE *out, const rp_zonal_options *o, const zonal_raster *r,
-                                 zonal_feature *f, zonal_results *res, const size_t *idx, size_t n,
-                                 int *written, bool *nomem) {
-    int nb = r->nbands, ns = o->nstats;
+/* Merges one feature's pairs into its values; returns its status. */
+static zonal_status merge_feature(const zonal_table *t, zonal_feature *f, zonal_results *res,
+                                  const size_t *idx, size_t n, double *vals, uint8_t *has,
+                                  bool *nomem) {
+    const rp_zonal_options *o = t->o;
+    int nb = t->r->nbands, ns = o->nstats;
     zonal_status st = f->status;
     for (size_t k = 0; k < n; k++)
         if (res->pair_failed[idx[k]])
@@ -106,15 +114,9 @@ static zonal_status write_values(FILE *out, const rp_zonal_options *o, const zon
                         &m, &res->accs[(idx[k] * (size_t)nb + (size_t)b) * (size_t)ns + (size_t)s],
                         o->stats[s].op) != RP_OK)
                     *nomem = true;
-            double v;
-            if ((*written)++)
-                fputc(',', out);
-            if (st != ZST_READ_ERROR && zonal_acc_value(&m, &o->stats[s], &v)) {
-                char buf[64];
-                rp_shortest_double(buf, sizeof buf, v);
-                fputs(buf, out);
-                any = true;
-            }
+            int j = b * ns + s;
+            has[j] = st != ZST_READ_ERROR && zonal_acc_value(&m, &o->stats[s], &vals[j]);
+            any = any || has[j];
             free(m.vals);
         }
     if (st == ZST_OK && !any)
@@ -122,75 +124,74 @@ static zonal_status write_values(FILE *out, const rp_zonal_options *o, const zon
     return st;
 }
 
-static rp_status write_rows(FILE *out, const rp_zonal_options *o, const zonal_raster *r,
-                            zonal_polys *p, const zonal_plan *plan, zonal_results *res,
-                            rp_error *err) {
+static rp_status merge_all(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
+                           zonal_results *res, rp_error *err) {
     size_t *start = NULL, *idx = pairs_by_feature(plan, p->n, &start);
-    if (!idx)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    write_header(out, o, r, p);
-    bool nomem = false;
+    size_t cells = p->n * (size_t)t->per_row;
+    t->vals = malloc((cells ? cells : 1) * sizeof *t->vals);
+    t->has = calloc(cells ? cells : 1, 1);
+    bool nomem = !idx || !t->vals || !t->has;
     for (size_t i = 0; i < p->n && !nomem; i++) {
-        zonal_feature *f = &p->feats[i];
-        int written = 0;
-        for (int c = 0; c < p->nout_cols; c++, written++) {
-            if (written)
-                fputc(',', out);
-            put_field(out, f->attrs[p->out_cols[c]]);
-        }
-        f->status = write_values(out, o, r, f, res, idx + start[i], start[i + 1] - start[i],
-                                 &written, &nomem);
-        if (o->status_column)
-            fprintf(out, "%s%s", written ? "," : "", zonal_status_name(f->status));
-        fputc('\n', out);
+        size_t row = i * (size_t)t->per_row;
+        p->feats[i].status =
+            merge_feature(t, &p->feats[i], res, idx + start[i], start[i + 1] - start[i],
+                          t->vals + row, t->has + row, &nomem);
     }
     free(idx);
     free(start);
-    return nomem ? rp_error_set(err, RP_NOMEM, "out of memory (merging value lists)") : RP_OK;
+    return nomem ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : RP_OK;
 }
 
-/* A temporary file beside path; NULL with err set. */
-static FILE *stage_open(const char *path, char **tmp, rp_error *err) {
-    size_t len = strlen(path);
-    *tmp = malloc(len + 16);
-    if (!*tmp) {
-        rp_error_set(err, RP_NOMEM, "out of memory");
-        return NULL;
+static void write_csv_rows(FILE *out, const zonal_table *t) {
+    write_header(out, t);
+    char buf[64];
+    for (size_t i = 0; i < t->p->n; i++) {
+        const zonal_feature *f = &t->p->feats[i];
+        int written = 0;
+        for (int c = 0; c < t->p->nout_cols; c++, written++) {
+            if (written)
+                fputc(',', out);
+            put_field(out, f->attrs[t->p->out_cols[c]]);
+        }
+        for (int k = 0; k < t->per_row; k++, written++) {
+            if (written)
+                fputc(',', out);
+            size_t j = i * (size_t)t->per_row + (size_t)k;
+            if (t->has[j]) {
+                rp_shortest_double(buf, sizeof buf, t->vals[j]);
+                fputs(buf, out);
+            }
+        }
+        if (t->o->status_column)
+            fprintf(out, "%s%s", written ? "," : "", zonal_status_name(f->status));
+        fputc('\n', out);
     }
-    snprintf(*tmp, len + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(*tmp);
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!out) {
-        rp_error_set(err, RP_WRITE, "%s: cannot write: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        free(*tmp);
-        *tmp = NULL;
-    }
-    return out;
+}
+
+/* rp_table_writer_fn: CSV text, or a vector format by drv. */
+static rp_status write_table(const char *target, GDALDriverH drv, void *user, rp_error *err) {
+    const zonal_table *t = user;
+    if (drv)
+        return zonal_write_ogr(t, target, drv, err);
+    FILE *out = target ? fopen(target, "wb") : stdout;
+    if (!out)
+        return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", target, strerror(errno));
+    write_csv_rows(out, t);
+    bool ok = !ferror(out);
+    if (target)
+        ok = (fclose(out) == 0) && ok;
+    return ok ? RP_OK
+              : rp_error_set(err, RP_WRITE, "%s: cannot write: %s",
+                             target ? target : "standard output", strerror(errno));
 }
 
 rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                       const zonal_plan *plan, zonal_results *res, rp_error *err) {
-    bool to_stdout = !o->output_path || strcmp(o->output_path, "-") == 0;
-    char *tmp = NULL;
-    FILE *out = to_stdout ? stdout : stage_open(o->output_path, &tmp, err);
-    if (!out)
-        return err->code;
-    rp_status rc = write_rows(out, o, r, p, plan, res, err);
-    if (to_stdout)
-        return fflush(out) == 0 || rc != RP_OK
-                   ? rc
-                   : rp_error_set(err, RP_WRITE, "standard output: %s", strerror(errno));
-    bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-    ok = (fclose(out) == 0) && ok;
-    if (rc == RP_OK && !ok)
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", o->output_path, strerror(errno));
-    if (rc == RP_OK && rename(tmp, o->output_path) != 0)
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot rename into place: %s", o->output_path,
-                          strerror(errno));
-    if (rc != RP_OK)
-        unlink(tmp);
-    free(tmp);
+    zonal_table t = {o, r, p, NULL, NULL, r->nbands * o->nstats};
+    rp_status rc = merge_all(&t, p, plan, res, err);
+    if (rc == RP_OK)
+        rc = rp_table_write_staged(o->output_path, write_table, &t, err);
+    free(t.vals);
+    free(t.has);
     return rc;
 }

@@ -1,0 +1,112 @@
+/*
+ * zonal_write_ogr.c — the zonal table in a GDAL vector format (-o x.gpkg,
+ * .fgb, .geojson, .shp, ...): one feature per polygon in input order, the
+ * carried attributes with their input types (list types as text), one
+ * Real field per statistic (unset when empty), an optional status field.
+ * No geometry: the table joins back to the polygons by an attribute.
+ * Written in one transaction where the driver has them.
+ *
+ * Threads: the caller's. The staging around it is io/table_write.c's.
+ */
+#include <string.h>
+
+#include <ogr_api.h>
+
+#include "error.h"
+#include "gdal_errors.h"
+#include "zonal_internal.h"
+
+static OGRFieldType carried_type(int t) {
+    switch (t) {
+    case OFTInteger:
+    case OFTInteger64:
+    case OFTReal:
+    case OFTDate:
+    case OFTTime:
+    case OFTDateTime: return (OGRFieldType)t;
+    default: return OFTString;
+    }
+}
+
+static rp_status make_fields(const zonal_table *t, OGRLayerH layer, const char *target,
+                             rp_error *err) {
+    char name[512];
+    for (int i = 0; i < t->p->nout_cols + t->per_row + (t->o->status_column ? 1 : 0); i++) {
+        OGRFieldType type = OFTReal;
+        if (i < t->p->nout_cols) {
+            int c = t->p->out_cols[i];
+            snprintf(name, sizeof name, "%s", t->p->col_names[c]);
+            type = carried_type(t->p->col_types[c]);
+        } else if (i < t->p->nout_cols + t->per_row) {
+            zonal_column_name(t, i - t->p->nout_cols, name, sizeof name);
+        } else {
+            snprintf(name, sizeof name, "status");
+            type = OFTString;
+        }
+        OGRFieldDefnH fd = OGR_Fld_Create(name, type);
+        OGRErr e = OGR_L_CreateField(layer, fd, TRUE);
+        OGR_Fld_Destroy(fd);
+        if (e != OGRERR_NONE)
+            return rp_error_set(err, RP_WRITE, "%s: cannot create the field '%s': %s", target, name,
+                                CPLGetLastErrorMsg());
+    }
+    return RP_OK;
+}
+
+static rp_status write_features(const zonal_table *t, OGRLayerH layer, const char *target,
+                                rp_error *err) {
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    for (size_t i = 0; i < t->p->n; i++) {
+        const zonal_feature *f = &t->p->feats[i];
+        OGRFeatureH feat = OGR_F_Create(defn);
+        int k = 0;
+        for (int c = 0; c < t->p->nout_cols; c++, k++)
+            if (f->attrs[t->p->out_cols[c]])
+                OGR_F_SetFieldString(feat, k, f->attrs[t->p->out_cols[c]]);
+        for (int j = 0; j < t->per_row; j++, k++) {
+            size_t at = i * (size_t)t->per_row + (size_t)j;
+            if (t->has[at])
+                OGR_F_SetFieldDouble(feat, k, t->vals[at]);
+        }
+        if (t->o->status_column)
+            OGR_F_SetFieldString(feat, k, zonal_status_name(f->status));
+        OGRErr e = OGR_L_CreateFeature(layer, feat);
+        OGR_F_Destroy(feat);
+        if (e != OGRERR_NONE)
+            return rp_error_set(err, RP_WRITE, "%s: cannot write polygon %zu: %s", target, i + 1,
+                                CPLGetLastErrorMsg());
+    }
+    return RP_OK;
+}
+
+rp_status zonal_write_ogr(const zonal_table *t, const char *target, GDALDriverH drv,
+                          rp_error *err) {
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    GDALDatasetH ds = GDALCreate(drv, target, 0, 0, 0, GDT_Unknown, NULL);
+    rp_status rc = RP_OK;
+    if (!ds) {
+        rc = rp_error_set(err, RP_WRITE, "%s: cannot create: %s", target,
+                          rp_gdal_capture_text(&cap));
+    } else {
+        OGRLayerH layer = GDALDatasetCreateLayer(ds, "zonal", NULL, wkbNone, NULL);
+        if (!layer)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot create a layer: %s", target,
+                              rp_gdal_capture_text(&cap));
+        bool tx = layer && GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
+        if (rc == RP_OK)
+            rc = make_fields(t, layer, target, err);
+        if (rc == RP_OK)
+            rc = write_features(t, layer, target, err);
+        if (tx && rc == RP_OK && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot commit: %s", target,
+                              rp_gdal_capture_text(&cap));
+        int failures = cap.count;
+        GDALClose(ds); /* void in GDAL 3.6: a write error shows as a captured failure */
+        if (rc == RP_OK && cap.count > failures)
+            rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", target,
+                              rp_gdal_capture_text(&cap));
+    }
+    rp_gdal_capture_pop();
+    return rc;
+}
