@@ -66,6 +66,7 @@ struct rp_zonal_options {
     bool include_all_cols; /* no --include-col */
     bool status_column;
     bool plan_only;
+    bool include_geom; /* --include-geom: the input geometry goes out too */
     zonal_stat *stats;
     int nstats;
     char **config;
@@ -108,6 +109,8 @@ typedef struct zonal_feature {
     unsigned char *a_hole;
     rp_cov_poly poly;
     zonal_status status;
+    unsigned char *wkb; /* --include-geom: the input geometry (ISO WKB), or NULL */
+    size_t wkb_size;
     int64_t c0, r0, c1, r1; /* touched cells [c0, c1) x [r0, r1) on the raster */
 } zonal_feature;
 
@@ -119,7 +122,8 @@ typedef struct zonal_polys {
     int nout_cols;
     zonal_feature *feats;
     size_t n;
-    size_t invalid; /* repaired or failed */
+    size_t invalid;           /* repaired or failed */
+    OGRSpatialReferenceH srs; /* the layer's CRS (for --include-geom), or NULL */
 } zonal_polys;
 
 /* The raster side. */

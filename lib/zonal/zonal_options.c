@@ -42,10 +42,15 @@ static const char help_text[] =
     "                     value of nodata cells), q=Q (quantile)\n"
     "\n"
     "Output:\n"
-    "  -o, --output FILE  CSV table (default: standard output), one row per\n"
-    "                     polygon in input order; written to a temporary file and\n"
-    "                     renamed into place when complete\n"
+    "  -o, --output FILE  output table, one row per polygon in input order.\n"
+    "                     Default: CSV on standard output. The extension picks the\n"
+    "                     format: .csv, or any GDAL vector format (.gpkg, .geojson,\n"
+    "                     .shp (a .dbf without --include-geom), .fgb (needs\n"
+    "                     --include-geom)); staged and renamed into place when\n"
+    "                     complete\n"
     "  --include-col NAME carry this attribute (repeatable; default: all)\n"
+    "  --include-geom     write each polygon's input geometry too (its own CRS): a\n"
+    "                     geometry in vector formats, a WKT column in CSV\n"
     "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
     "                     invalid, repaired, read_error\n"
     "  Columns: the attributes, then one per statistic (several bands:\n"
@@ -188,6 +193,10 @@ static const rp_opt zonal_opt_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(status_column),
      .help = "a status column"},
+    {.long_name = "--include-geom",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(include_geom),
+     .help = "write the polygons' geometry too"},
     {.long_name = "--plan", .kind = RP_OPT_FLAG, .offset = FIELD(plan_only), .help = "plan only"},
     {.long_name = NULL},
 };

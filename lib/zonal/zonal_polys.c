@@ -139,9 +139,15 @@ static OGRGeometryH check_valid(OGRGeometryH g, zonal_feature *f, const char *pa
 
 /* The feature's geometry into pixel rings; status set when unusable. */
 static bool feature_geometry(OGRFeatureH feat, zonal_feature *f, OGRCoordinateTransformationH ct,
-                             const zonal_raster *r, const char *path, FILE *log) {
+                             const zonal_raster *r, const char *path, FILE *log, bool keep_wkb) {
     OGRGeometryH g0 = OGR_F_GetGeometryRef(feat);
     ring_buf b = {0};
+    if (g0 && keep_wkb && !OGR_G_IsEmpty(g0)) {
+        f->wkb_size = (size_t)OGR_G_WkbSizeEx(g0);
+        f->wkb = malloc(f->wkb_size ? f->wkb_size : 1);
+        if (!f->wkb || OGR_G_ExportToIsoWkb(g0, wkbNDR, f->wkb) != OGRERR_NONE)
+            return false;
+    }
     if (!g0 || OGR_G_IsEmpty(g0)) {
         f->status = ZST_NO_GEOMETRY;
         return take_rings(f, &b);
@@ -242,7 +248,7 @@ static rp_status read_feature(OGRFeatureH feat, zonal_polys *p, OGRCoordinateTra
         if (OGR_F_IsFieldSetAndNotNull(feat, i) &&
             !(f->attrs[i] = strdup(OGR_F_GetFieldAsString(feat, i))))
             return rp_error_set(err, RP_NOMEM, "out of memory");
-    if (!feature_geometry(feat, f, ct, r, o->polygons_path, o->log))
+    if (!feature_geometry(feat, f, ct, r, o->polygons_path, o->log, o->include_geom))
         return rp_error_set(err, RP_NOMEM, "out of memory");
     if (f->status == ZST_INVALID || f->status == ZST_REPAIRED)
         p->invalid++;
@@ -281,6 +287,8 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
                           o->layer ? "no layer of that --layer name" : "has no layer");
     if (rc == RP_OK)
         rc = read_columns(layer, o, p, err);
+    if (rc == RP_OK && OGR_L_GetSpatialRef(layer))
+        p->srs = OSRClone(OGR_L_GetSpatialRef(layer));
     OGRCoordinateTransformationH ct = rc == RP_OK ? make_transform(layer, r) : NULL;
     if (rc == RP_OK && OGR_L_GetSpatialRef(layer) && r->info.srs &&
         !rp_crs_same(OGR_L_GetSpatialRef(layer), r->info.srs) && !ct)
@@ -309,7 +317,10 @@ void zonal_polys_free(zonal_polys *p) {
         free(f->xy);
         free(f->rings);
         free(f->a_hole);
+        free(f->wkb);
     }
+    if (p->srs)
+        OSRDestroySpatialReference(p->srs);
     free(p->feats);
     for (int c = 0; c < p->ncols; c++)
         free(p->col_names[c]);

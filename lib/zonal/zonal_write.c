@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cpl_conv.h>
+#include <ogr_api.h>
+
 #include "error.h"
 #include "numtext.h"
 #include "table_write.h"
@@ -64,7 +67,9 @@ static void write_header(FILE *out, const zonal_table *t) {
         put_field(out, name);
     }
     if (t->o->status_column)
-        fputs(n ? ",status" : "status", out);
+        fputs(n++ ? ",status" : "status", out);
+    if (t->o->include_geom)
+        fputs(n ? ",wkt" : "wkt", out);
     fputc('\n', out);
 }
 
@@ -142,6 +147,19 @@ static rp_status merge_all(zonal_table *t, zonal_polys *p, const zonal_plan *pla
     return nomem ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : RP_OK;
 }
 
+/* The input geometry as a WKT field (empty when there is none). */
+static void put_wkt(FILE *out, const zonal_feature *f, int written) {
+    if (written)
+        fputc(',', out);
+    OGRGeometryH g = NULL;
+    char *wkt = NULL;
+    if (f->wkb && OGR_G_CreateFromWkbEx(f->wkb, NULL, &g, f->wkb_size) == OGRERR_NONE &&
+        OGR_G_ExportToIsoWkt(g, &wkt) == OGRERR_NONE)
+        put_field(out, wkt);
+    CPLFree(wkt);
+    OGR_G_DestroyGeometry(g);
+}
+
 static void write_csv_rows(FILE *out, const zonal_table *t) {
     write_header(out, t);
     char buf[64];
@@ -163,7 +181,9 @@ static void write_csv_rows(FILE *out, const zonal_table *t) {
             }
         }
         if (t->o->status_column)
-            fprintf(out, "%s%s", written ? "," : "", zonal_status_name(f->status));
+            fprintf(out, "%s%s", written++ ? "," : "", zonal_status_name(f->status));
+        if (t->o->include_geom)
+            put_wkt(out, f, written);
         fputc('\n', out);
     }
 }

@@ -3,7 +3,8 @@
  * .fgb, .geojson, .shp, ...): one feature per polygon in input order, the
  * carried attributes with their input types (list types as text), one
  * Real field per statistic (unset when empty), an optional status field.
- * No geometry: the table joins back to the polygons by an attribute.
+ * No geometry unless --include-geom (the input's, in its CRS): the table
+ * joins back to the polygons by an attribute. FlatGeobuf needs geometry.
  * Written in one transaction where the driver has them.
  *
  * Threads: the caller's. The staging around it is io/table_write.c's.
@@ -70,6 +71,9 @@ static rp_status write_features(const zonal_table *t, OGRLayerH layer, const cha
         }
         if (t->o->status_column)
             OGR_F_SetFieldString(feat, k, zonal_status_name(f->status));
+        OGRGeometryH g = NULL;
+        if (f->wkb && OGR_G_CreateFromWkbEx(f->wkb, NULL, &g, f->wkb_size) == OGRERR_NONE)
+            OGR_F_SetGeometryDirectly(feat, g);
         OGRErr e = OGR_L_CreateFeature(layer, feat);
         OGR_F_Destroy(feat);
         if (e != OGRERR_NONE)
@@ -81,6 +85,17 @@ static rp_status write_features(const zonal_table *t, OGRLayerH layer, const cha
 
 rp_status zonal_write_ogr(const zonal_table *t, const char *target, GDALDriverH drv,
                           rp_error *err) {
+    if (!t->o->include_geom && strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "%s: FlatGeobuf files need a geometry: add --include-geom, or "
+                            "write .gpkg or .csv",
+                            t->o->output_path);
+    for (size_t i = 0; i < t->p->n; i++)
+        if (!t->p->feats[i].wkb && strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0)
+            return rp_error_set(err, RP_WRITE,
+                                "%s: polygon %zu (FID %lld) has no geometry, and FlatGeobuf "
+                                "drops such features: write .gpkg or .csv",
+                                t->o->output_path, i + 1, (long long)t->p->feats[i].fid);
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
     GDALDatasetH ds = GDALCreate(drv, target, 0, 0, 0, GDT_Unknown, NULL);
@@ -89,7 +104,12 @@ rp_status zonal_write_ogr(const zonal_table *t, const char *target, GDALDriverH 
         rc = rp_error_set(err, RP_WRITE, "%s: cannot create: %s", target,
                           rp_gdal_capture_text(&cap));
     } else {
-        OGRLayerH layer = GDALDatasetCreateLayer(ds, "zonal", NULL, wkbNone, NULL);
+        /* FlatGeobuf's spatial index would sort the rows: input order wins */
+        const char *lco[] = {"SPATIAL_INDEX=NO", NULL};
+        bool fgb = strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0;
+        OGRLayerH layer = GDALDatasetCreateLayer(ds, "zonal", t->o->include_geom ? t->p->srs : NULL,
+                                                 t->o->include_geom ? wkbUnknown : wkbNone,
+                                                 fgb ? (char **)lco : NULL);
         if (!layer)
             rc = rp_error_set(err, RP_WRITE, "%s: cannot create a layer: %s", target,
                               rp_gdal_capture_text(&cap));

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""cli_zonal — every option and bad input of `rasterpool zonal`, end to end.
+
+Expected values are computed by hand on small rasters whose cells are
+1 x 1 (a square polygon over whole cells covers them exactly): counts,
+sums, empty values for polygons off the raster / on nodata only / with no
+geometry, input order, --include-col, --status, -b, -o CSV and vector
+formats (read back with OGR), staged output (no leftovers), polygons from a
+CSV with a WKT column, --plan (no output written), a corrupt block
+(read_error, exit 1, the rest complete), and the usage errors (exit 2) and
+unopenable inputs (exit 3), each with a message naming the culprit.
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_zonal.py
+"""
+import csv
+import io
+import os
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from rptest import ogr, osr  # noqa: E402
+
+W, H = 100, 80
+GT = (0.0, 1.0, 0.0, 80.0, 0.0, -1.0)  # cell (c, r) is [c, c+1] x [79-r, 80-r]
+
+
+def square(x0, y0, x1, y1):
+    return "POLYGON((%g %g, %g %g, %g %g, %g %g, %g %g))" % (x0, y0, x1, y0, x1, y1, x0, y1,
+                                                             x0, y0)
+
+
+def write_polys(path, rows, driver="GPKG"):
+    """rows: (pid, name, wkt or None)."""
+    ds = ogr.GetDriverByName(driver).CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("zones", srs, ogr.wkbPolygon)
+    lyr.CreateField(ogr.FieldDefn("pid", ogr.OFTInteger))
+    lyr.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    for pid, name, wkt in rows:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetField("pid", pid)
+        f.SetField("name", name)
+        if wkt:
+            f.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        lyr.CreateFeature(f)
+    ds = None
+
+
+def setup(d):
+    a = np.arange(W * H, dtype=np.float64).reshape(H, W) % 97
+    a[70:80, 0:10] = -1  # nodata in the bottom-left corner
+    b2 = a * 2
+    rptest.create_raster(d + "/r.tif", np.stack([a, b2]), "Float32", gt=GT, nodata=-1,
+                         srs="EPSG:32633", block=(32, 32))
+    rows = [(10, "whole 2x3", square(10, 50, 12, 53)),
+            (11, "off the raster", square(200, 200, 210, 210)),
+            (12, "nodata only", square(1, 1, 4, 4)),
+            (13, "no geometry", None),
+            (14, 'half, "quoted"', square(20.5, 40, 21.5, 41))]
+    write_polys(d + "/p.gpkg", rows)
+    return a, b2, rows
+
+
+def expected_square(a, x0, y0, x1, y1):
+    """cells of [x0,x1] x [y0,y1] (whole cells): rows 80-y1 .. 80-y0."""
+    return a[80 - y1:80 - y0, x0:x1]
+
+
+def zonal(args, **kw):
+    return rptest.rp(["zonal"] + [str(x) for x in args] + ["-q"], **kw)
+
+
+def parse(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def cases(T, d):
+    a, b2, rows = setup(d)
+    base = [d + "/r.tif", "--polygons", d + "/p.gpkg"]
+
+    def basic(case):
+        r = zonal(base + ["-b", "1", "-s", "count", "-s", "sum", "-s", "mean", "--status"])
+        T.check(case, r.code == 0, r.describe())
+        got = parse(r.text)
+        T.check(case, [g["pid"] for g in got] == ["10", "11", "12", "13", "14"], "input order")
+        sq = expected_square(a, 10, 50, 12, 53)
+        T.check(case, got[0]["count"] == "6" and float(got[0]["sum"]) == sq.sum(),
+                "whole cells: %r vs sum %r" % (got[0], sq.sum()))
+        T.check(case, [g["status"] for g in got] ==
+                ["ok", "outside", "no_cells", "no_geometry", "ok"], str(got))
+        T.check(case, all(got[i][k] == "" for i in (1, 2, 3) for k in ("count", "sum", "mean")),
+                "empty values, never a silent zero: %r" % got[1:4])
+        # half of cell (20, 39) and half of (21, 39)
+        want = 0.5 * a[39, 20] + 0.5 * a[39, 21]
+        T.check(case, abs(float(got[4]["sum"]) - want) < 1e-9 and got[4]["count"] == "1",
+                "half cells: %r, want sum %r" % (got[4], want))
+        T.check(case, got[4]["name"] == 'half, "quoted"', "CSV quoting of attributes")
+    T.run_case("counts, sums, statuses, order", basic)
+
+    def bands(case):
+        r = zonal(base + ["-s", "max"])
+        got = parse(r.text)
+        T.check(case, r.code == 0 and list(got[0].keys()) == ["pid", "name", "b1_max", "b2_max"],
+                "all bands by default, b<N>_ names: %r" % (list(got[0].keys()),))
+        sq = expected_square(b2, 10, 50, 12, 53)
+        T.check(case, float(got[0]["b2_max"]) == sq.max(), "band 2 max")
+        r = zonal(base + ["-b", "2", "-s", "top=max", "--include-col", "name"])
+        got = parse(r.text)
+        T.check(case, list(got[0].keys()) == ["name", "top"] and float(got[0]["top"]) == sq.max(),
+                "-b 2, name=op, --include-col: %r" % got[0])
+    T.run_case("bands, names, --include-col", bands)
+
+    def outputs(case):
+        ref = zonal(base + ["-b", "1", "-s", "mean", "-s", "count", "--status"])
+        for ext in ("csv", "gpkg", "geojson"):
+            out = "%s/out.%s" % (d, ext)
+            geom = ["--include-geom"] if ext == "fgb" else []
+            r = zonal(base + ["-b", "1", "-s", "mean", "-s", "count", "--status", "-o", out] + geom)
+            T.check(case, r.code == 0 and r.out == b"", "%s: %s" % (ext, r.describe()))
+            if ext == "csv":
+                T.check(case, open(out, "rb").read() == ref.out, "-o csv == stdout")
+                continue
+            ds = ogr.Open(out)
+            feats = list(ds.GetLayer(0))
+            T.check(case, len(feats) == 5, "%s: %d features" % (ext, len(feats)))
+            want = parse(ref.text)
+            for f, w in zip(feats, want):
+                m = f.GetField("mean")
+                T.check(case, (m is None and w["mean"] == "") or
+                        (w["mean"] != "" and abs(m - float(w["mean"])) < 1e-9),
+                        "%s: mean %r vs CSV %r" % (ext, m, w["mean"]))
+                T.check(case, f.GetField("status") == w["status"], "%s: status" % ext)
+        r = zonal(base + ["-s", "mean", "-o", d + "/nogeom.fgb"])
+        T.check(case, r.code == 2 and "--include-geom" in r.err, "fgb without geometry: " +
+                r.describe())
+        r = zonal(base + ["-b", "1", "-s", "count", "--include-geom"])
+        got = parse(r.text)
+        T.check(case, got[0]["wkt"].startswith("POLYGON ((10 50,") and got[3]["wkt"] == "",
+                "--include-geom in CSV: %r" % got[0])
+        r = zonal(base + ["-s", "mean", "-o", d + "/holes.fgb", "--include-geom"])
+        T.check(case, r.code == 3 and "FID 4" in r.err and not os.path.exists(d + "/holes.fgb"),
+                "fgb and a polygon without geometry: refused, nothing written: " + r.describe())
+        write_polys(d + "/allgeom.gpkg", [x for x in rows if x[2]])
+        r = zonal([d + "/r.tif", "--polygons", d + "/allgeom.gpkg", "-s", "mean",
+                   "-o", d + "/out.fgb", "--include-geom"])
+        T.check(case, r.code == 0, r.describe())
+        ds = ogr.Open(d + "/out.fgb")
+        areas = [(f.GetField("pid"), f.GetGeometryRef().GetArea()) for f in ds.GetLayer(0)]
+        ds = None
+        T.check(case, [a[0] for a in areas] == [10, 11, 12, 14] and abs(areas[0][1] - 6) < 1e-9,
+                "fgb: geometry kept, input order: %r" % areas)
+        left = [n for n in os.listdir(d) if n.startswith(".rasterpool")]
+        T.check(case, not left, "staging leftovers: %r" % left)
+    T.run_case("-o CSV and vector formats, staged", outputs)
+
+    def wkt_csv(case):
+        with open(d + "/w.csv", "w") as f:
+            f.write("id,WKT\n1,\"%s\"\n2,\"%s\"\n" % (square(10, 50, 12, 53), square(0, 0, 1, 1)))
+        r = zonal([d + "/r.tif", "--polygons", d + "/w.csv", "-b", "1", "-s", "count"])
+        got = parse(r.text)
+        T.check(case, r.code == 0 and [g["count"] for g in got] == ["6", ""],
+                "CSV with a WKT column: " + r.describe() + repr(got))
+    T.run_case("polygons from a CSV with WKT", wkt_csv)
+
+    def plan(case):
+        r = zonal(base + ["-s", "mean", "--plan", "-o", d + "/never.csv"])
+        T.check(case, r.code == 0 and "blocks touched: 3 of 12" in r.text, r.describe() + r.text)
+        T.check(case, not os.path.exists(d + "/never.csv"), "--plan wrote an output")
+    T.run_case("--plan", plan)
+
+    def corrupt(case):
+        big = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+        rptest.create_raster(d + "/c.tif", big, "Float32", gt=(0, 1, 0, 64, 0, -1),
+                             srs="EPSG:32633", block=(32, 32))
+        rptest.corrupt_blocks(d + "/c.tif", [(1, 0)])
+        write_polys(d + "/cp.gpkg", [(1, "in bad block", square(40, 40, 42, 42)),
+                                     (2, "good", square(1, 1, 3, 3))])
+        r = zonal([d + "/c.tif", "--polygons", d + "/cp.gpkg", "-s", "count", "--status"])
+        got = parse(r.text)
+        T.check(case, r.code == 1, "exit 1: " + r.describe())
+        T.check(case, [g["status"] for g in got] == ["read_error", "ok"] and
+                got[1]["count"] == "4", repr(got))
+        T.check(case, "block (1, 0)" in r.err, "the block is named: " + r.err)
+    T.run_case("a corrupt block", corrupt)
+
+    def bad(case):
+        rot = d + "/rot.tif"
+        rptest.create_raster(rot, np.zeros((8, 8)), "Float32", gt=(0, 1, 0.1, 8, 0.1, -1))
+        usage = [
+            ([d + "/r.tif", "-s", "mean"], "--polygons"),
+            (["--polygons", d + "/p.gpkg", "-s", "mean"], "no raster"),
+            (base, "no statistic"),
+            (base + ["-s", "meen"], "unknown operation 'meen'"),
+            (base + ["-s", "quantile"], "needs q="),
+            (base + ["-s", "quantile(q=2)"], "q must be"),
+            (base + ["-s", "mean(q=0.5)"], "quantile only"),
+            (base + ["-s", "mean(bogus=1)"], "unknown argument 'bogus'"),
+            (base + ["-s", "mean(coverage_weight=all)"], "coverage_weight"),
+            (base + ["-s", "mean(min_coverage_frac=x)"], "min_coverage_frac"),
+            (base + ["-s", "bad name=mean"], "column name"),
+            (base + ["-s", "mean(q=1"], "end with ')'"),
+            (base + ["-s", "weighted_mean"], "--weights"),
+            (base + [d + "/r.tif", "-s", "mean"], "one raster"),
+            (base + ["-s", "mean", "-b", "0"], "band"),
+            (base + ["-s", "mean", "-b", "9"], "band"),
+            (base + ["-s", "mean", "--include-col", "nope"], "nope"),
+            (base + ["-s", "mean", "-o", d], "folder"),
+            (base + ["-s", "mean", "-o", d + "/x.nosuchext"], "nosuchext"),
+            ([rot, "--polygons", d + "/p.gpkg", "-s", "mean"], "rotated"),
+            (base + ["-s", "weighted_sum", "--weights", rot], "grid"),
+        ]
+        for args, words in usage:
+            r = zonal(args)
+            T.check(case, r.code == 2 and words in r.err,
+                    "want exit 2 with %r: %s" % (words, r.describe()))
+        for args, words in [([d + "/none.tif", "--polygons", d + "/p.gpkg", "-s", "mean"],
+                              "none.tif"),
+                             ([d + "/r.tif", "--polygons", d + "/none.gpkg", "-s", "mean"],
+                              "none.gpkg"),
+                             (base + ["-s", "mean", "-o", d + "/no/such/x.csv"], "no/such")]:
+            r = zonal(args)
+            T.check(case, r.code == 3 and words in r.err,
+                    "want exit 3 with %r: %s" % (words, r.describe()))
+        r = zonal(["--help"])
+        T.check(case, r.code == 0 and "usage: rasterpool zonal" in r.text, r.describe())
+    T.run_case("usage errors and unopenable inputs", bad)
+
+
+def main():
+    T = rptest.Tester("cli_zonal")
+    with tempfile.TemporaryDirectory(prefix="rp_cli_zonal_") as d:
+        cases(T, d)
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()
