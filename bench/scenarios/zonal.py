@@ -207,12 +207,14 @@ def terra_rows(ctx, table, raster, polys, n, ref, rp):
     with open(out("terra_zonal.R"), "w") as f:
         f.write(TERRA_MEAN_R)
     terra = table.add("terra::extract(fun=mean) (cell centres)", measure(ctx, [
-        "Rscript", out("terra_zonal.R"), raster, polys, out("terra_mean.csv"), str(n), "centre"]),
+        "Rscript", out("terra_zonal.R"), raster, polys, out("terra_mean.csv"), str(n), "centre"],
+        runs=1),
         threads=1)
     terra.api = api_seconds(terra.result)
     sub = 10
     ex = table.add("terra::extract(exact=TRUE)", measure(ctx, [
-        "Rscript", out("terra_zonal.R"), raster, polys, out("terra_exact.csv"), str(sub), "exact"]),
+        "Rscript", out("terra_zonal.R"), raster, polys, out("terra_exact.csv"), str(sub), "exact"],
+        runs=1),
         threads=1)
     ex_api = api_seconds(ex.result)
     ex.scale = (ex.result.median + ex_api * (n / sub - 1)) / ex.result.median

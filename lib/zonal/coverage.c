@@ -69,15 +69,28 @@ typedef struct cov_win {
     int64_t r0;
     int ncols;
     double *acc;
+    int *spans; /* per row [lo, hi) of the buffer entries touched, or NULL */
 } cov_win;
 
+/* Notes that entries [i, i + n) of a row were touched (span: the row's
+ * [lo, hi), or NULL when nobody asks). */
+static inline void touch(int *span, size_t i, size_t n) {
+    if (!span)
+        return;
+    if ((int)i < span[0])
+        span[0] = (int)i;
+    if ((int)(i + n) > span[1])
+        span[1] = (int)(i + n);
+}
+
 /* One edge piece inside one column (or wholly left/right of the window). */
-static void add_piece(const cov_win *w, double *row, double xa, double ya, double xb, double yb,
-                      double mult) {
+static void add_piece(const cov_win *w, double *row, int *span, double xa, double ya, double xb,
+                      double yb, double mult) {
     double dy = (yb - ya) * mult;
     double xmid = (xa + xb) / 2;
     if (xmid < (double)w->c0) {
         row[0] += dy;
+        touch(span, 0, 1);
         return;
     }
     if (xmid >= (double)w->c1)
@@ -87,15 +100,17 @@ static void add_piece(const cov_win *w, double *row, double xa, double ya, doubl
     size_t i = (size_t)((int64_t)k - w->c0);
     row[i] += inside;
     row[i + 1] += dy - inside;
+    touch(span, i, 2);
 }
 
 /* A piece of an edge inside one row: split at the column lines between
  * its ends that matter to the window, then add each piece. */
-static void add_row_piece(const cov_win *w, double *row, double xs, double ys, double xe, double ye,
-                          double mult) {
+static void add_row_piece(const cov_win *w, double *row, int *span, double xs, double ys, double xe,
+                          double ye, double mult) {
     double c0 = (double)w->c0, c1 = (double)w->c1;
     if (fmax(xs, xe) <= c0) {
         row[0] += (ye - ys) * mult;
+        touch(span, 0, 1);
         return;
     }
     if (fmin(xs, xe) >= c1 || ys == ye)
@@ -108,7 +123,7 @@ static void add_row_piece(const cov_win *w, double *row, double xs, double ys, d
             if (next >= xe || next > c1)
                 break;
             double yb = ys + (next - xs) * slope;
-            add_piece(w, row, xa, ya, next, yb, mult);
+            add_piece(w, row, span, xa, ya, next, yb, mult);
             xa = next;
             ya = yb;
         }
@@ -118,12 +133,12 @@ static void add_row_piece(const cov_win *w, double *row, double xs, double ys, d
             if (next <= xe || next < c0)
                 break;
             double yb = ys + (next - xs) * slope;
-            add_piece(w, row, xa, ya, next, yb, mult);
+            add_piece(w, row, span, xa, ya, next, yb, mult);
             xa = next;
             ya = yb;
         }
     }
-    add_piece(w, row, xa, ya, xe, ye, mult);
+    add_piece(w, row, span, xa, ya, xe, ye, mult);
 }
 
 /* The x of an edge at height y (the ends exactly at the ends). */
@@ -150,15 +165,43 @@ static void add_edge(const cov_win *w, int nrows, double x0, double y0, double x
             continue;
         double xs = edge_x(x0, y0, x1, y1, ys), xe = edge_x(x0, y0, x1, y1, ye);
         double *row = w->acc + (size_t)(r - w->r0) * (size_t)(w->ncols + 1);
-        add_row_piece(w, row, xs, ys, xe, ye, mult);
+        int *span = w->spans ? w->spans + 2 * (r - w->r0) : NULL;
+        add_row_piece(w, row, span, xs, ys, xe, ye, mult);
     }
 }
 
-void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
-                   double *scratch, double *out) {
+static inline double snap(double v) {
+    return v < RP_COV_EPS ? 0 : (v > 1 - RP_COV_EPS ? 1 : v);
+}
+
+/* One row's prefix sum over [lo, hi) of its touched entries; cells before
+ * lo are 0 and after hi the running sum is constant. Returns the end of
+ * the cells that may be non-zero. */
+static int prefix_row(const double *acc, double *dst, int ncols, int lo, int hi) {
+    if (hi > ncols)
+        hi = ncols;
+    double sum = 0;
+    for (int c = lo; c < hi; c++) {
+        sum += acc[c];
+        dst[c] = snap(sum);
+    }
+    double tail = snap(sum);
+    if (tail == 0)
+        return hi > lo ? hi : lo;
+    for (int c = hi; c < ncols; c++)
+        dst[c] = tail;
+    return ncols;
+}
+
+static void cover(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
+                  double *scratch, double *out, int *spans) {
     size_t stride = (size_t)ncols + 1;
     memset(scratch, 0, sizeof(double) * stride * (size_t)nrows);
-    cov_win w = {col0, col0 + ncols, row0, ncols, scratch};
+    for (int rr = 0; spans && rr < nrows; rr++) {
+        spans[2 * rr] = ncols + 1;
+        spans[2 * rr + 1] = 0;
+    }
+    cov_win w = {col0, col0 + ncols, row0, ncols, scratch, spans};
     for (size_t r = 0; r < poly->nrings; r++) {
         const rp_cov_ring *ring = &poly->rings[r];
         if (ring->mult == 0)
@@ -172,15 +215,22 @@ void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncol
     for (int rr = 0; rr < nrows; rr++) {
         const double *acc = scratch + (size_t)rr * stride;
         double *dst = out + (size_t)rr * (size_t)ncols;
-        double sum = 0;
-        for (int c = 0; c < ncols; c++) {
-            sum += acc[c];
-            double v = sum;
-            if (v < RP_COV_EPS)
-                v = 0;
-            else if (v > 1 - RP_COV_EPS)
-                v = 1;
-            dst[c] = v;
+        if (!spans) {
+            prefix_row(acc, dst, ncols, 0, ncols);
+            continue;
         }
+        int lo = spans[2 * rr] > ncols ? ncols : spans[2 * rr];
+        spans[2 * rr] = lo;
+        spans[2 * rr + 1] = prefix_row(acc, dst, ncols, lo, spans[2 * rr + 1]);
     }
+}
+
+void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
+                   double *scratch, double *out) {
+    cover(poly, col0, row0, ncols, nrows, scratch, out, NULL);
+}
+
+void rp_cov_window_spans(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
+                         double *scratch, double *out, int *spans) {
+    cover(poly, col0, row0, ncols, nrows, scratch, out, spans);
 }

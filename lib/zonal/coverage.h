@@ -43,4 +43,11 @@ void rp_cov_poly_prepare(rp_cov_poly *poly);
 void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
                    double *scratch, double *out);
 
+/* The same, writing only what may be non-zero: spans (2 * nrows ints) gets
+ * per row [first, end) of the cells written; cells outside it are 0 and
+ * left untouched in out. The inner loop of zonal: rows are walked only
+ * where the polygon is. */
+void rp_cov_window_spans(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols,
+                         int nrows, double *scratch, double *out, int *spans);
+
 #endif

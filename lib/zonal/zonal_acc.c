@@ -11,7 +11,7 @@
 
 #include "zonal_internal.h"
 
-static rp_status push_value(zonal_acc *a, double v, double weight) {
+rp_status zonal_acc_push(zonal_acc *a, double v, double weight) {
     if (a->nvals == a->capvals) {
         size_t cap = a->capvals ? a->capvals * 2 : 64;
         double *grown = realloc(a->vals, cap * 2 * sizeof *grown);
@@ -26,25 +26,15 @@ static rp_status push_value(zonal_acc *a, double v, double weight) {
     return RP_OK;
 }
 
-rp_status zonal_acc_add(zonal_acc *a, zonal_op op, double v, double weight, double w2) {
-    if (a->cells == 0) {
-        a->min = a->max = v;
-    } else {
-        a->min = fmin(a->min, v);
-        a->max = fmax(a->max, v);
-    }
-    a->cells++;
-    double w = a->w + weight;
-    double delta = v - a->mean;
-    a->mean += delta * weight / w;
-    a->m2 += weight * delta * (v - a->mean);
-    a->w = w;
-    a->sum += weight * v;
-    a->wsum += weight * v * w2;
-    a->wcov += weight * w2;
+unsigned zonal_acc_flags(zonal_op op) {
+    unsigned f = 0;
+    if (op == ZOP_VARIANCE || op == ZOP_STDEV || op == ZOP_CV)
+        f |= ZACC_VAR;
+    if (zonal_op_needs_weights(op))
+        f |= ZACC_WEIGHTED;
     if (zonal_op_needs_values(op))
-        return push_value(a, v, weight);
-    return RP_OK;
+        f |= ZACC_VALUES;
+    return f;
 }
 
 rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op) {
@@ -69,7 +59,7 @@ rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op) {
     a->wcov += b->wcov;
     if (zonal_op_needs_values(op))
         for (size_t i = 0; i < b->nvals; i++)
-            if (push_value(a, b->vals[2 * i], b->vals[2 * i + 1]) != RP_OK)
+            if (zonal_acc_push(a, b->vals[2 * i], b->vals[2 * i + 1]) != RP_OK)
                 return RP_NOMEM;
     return RP_OK;
 }

@@ -37,6 +37,8 @@ typedef struct exec_ctx {
 typedef struct worker {
     rp_handles *handles;
     double *vals, *weights, *cov, *scratch;
+    void *native;   /* one block in the band's own type */
+    int *spans;     /* per row of a window: [first, end) of its covered cells */
     uint8_t *valid; /* per band and cell: 1 valid */
 } worker;
 
@@ -55,8 +57,11 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     w->valid = malloc(cells * (size_t)(c->r->nbands + 1));
     w->weights = malloc(cells * sizeof(double));
     w->cov = malloc(cells * sizeof(double));
+    w->native = malloc(cells * 16); /* the largest type: CFloat64 */
+    w->spans = malloc((size_t)g->block_h * 2 * sizeof(int));
     w->scratch = malloc((size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
-    if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch)
+    if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch ||
+        !w->native || !w->spans)
         return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");
     return RP_OK;
 }
@@ -72,25 +77,46 @@ static void end(void *vctx, void *state) {
     free(w->weights);
     free(w->cov);
     free(w->scratch);
+    free(w->native);
+    free(w->spans);
     free(w);
     rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, false);
 }
 
-/* Reads one band's window as doubles and marks the valid cells. */
-static bool read_band(GDALDatasetH ds, const rp_band_info *bi, int x0, int y0, int bw, int bh,
-                      double *vals, uint8_t *valid) {
+/* One block of a band, [x0, x0 + bw) x [y0, y0 + bh), as doubles (bw a
+ * row) with its valid cells marked. A band whose blocks are the grid's is
+ * read with GDALReadBlock (no block cache) into the worker's native buffer
+ * and converted; any other through RasterIO. */
+typedef struct block_at {
+    int64_t bx, by;
+    int x0, y0, bw, bh;
+} block_at;
+
+static bool read_band(GDALDatasetH ds, const rp_band_info *bi, const rp_grid *g, const block_at *at,
+                      void *native, double *vals, uint8_t *valid) {
     GDALRasterBandH band = GDALGetRasterBand(ds, bi->band);
-    if (!band ||
-        GDALRasterIO(band, GF_Read, x0, y0, bw, bh, vals, bw, bh, GDT_Float64, 0, 0) != CE_None)
+    if (!band)
         return false;
+    int bw = at->bw, bh = at->bh;
+    if (bi->block_w == g->block_w && bi->block_h == g->block_h) {
+        if (GDALReadBlock(band, (int)at->bx, (int)at->by, native) != CE_None)
+            return false;
+        for (int y = 0; y < bh; y++)
+            GDALCopyWords64(
+                (unsigned char *)native + (size_t)y * (size_t)g->block_w * (size_t)bi->type_size,
+                bi->type, bi->type_size, vals + (size_t)y * (size_t)bw, GDT_Float64, 8, bw);
+    } else if (GDALRasterIO(band, GF_Read, at->x0, at->y0, bw, bh, vals, bw, bh, GDT_Float64, 0,
+                            0) != CE_None) {
+        return false;
+    }
     size_t n = (size_t)bw * (size_t)bh;
     double nd = rp_band_nodata_as_double(bi);
     for (size_t i = 0; i < n; i++)
         valid[i] = !isnan(vals[i]) && !(bi->has_nodata && vals[i] == nd);
     if (bi->read_mask) {
         uint8_t *m = malloc(n);
-        if (!m || GDALRasterIO(GDALGetMaskBand(band), GF_Read, x0, y0, bw, bh, m, bw, bh, GDT_Byte,
-                               0, 0) != CE_None) {
+        if (!m || GDALRasterIO(GDALGetMaskBand(band), GF_Read, at->x0, at->y0, bw, bh, m, bw, bh,
+                               GDT_Byte, 0, 0) != CE_None) {
             free(m);
             return false;
         }
@@ -101,53 +127,126 @@ static bool read_band(GDALDatasetH ds, const rp_band_info *bi, int x0, int y0, i
     return true;
 }
 
+/* The cells of one (polygon, block) pair into one (band, stat)
+ * accumulator. The window [sx, sx + cw) x [sy, sy + ch) of the block holds
+ * the polygon's cells; cov is its coverage, row-major cw wide. */
+typedef struct cell_src {
+    const double *cov, *vals, *weights;
+    const int *spans;              /* per window row: [first, end) of the cells to visit */
+    const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
+    int bw, sx, sy, cw, ch;
+} cell_src;
+
+/* The common case (count, sum, mean, min, max with no argument) in scalar
+ * locals: the same sums in the same order as zonal_acc_add. */
+static void add_plain_cells(zonal_acc *acc, bool weight_cov, const cell_src *src) {
+    double w = acc->w, sum = acc->sum;
+    double mn = acc->cells ? acc->min : INFINITY, mx = acc->cells ? acc->max : -INFINITY;
+    uint64_t cells = acc->cells;
+    for (int y = 0; y < src->ch; y++) {
+        const double *cov = src->cov + (size_t)y * (size_t)src->cw;
+        size_t row = (size_t)(src->sy + y) * (size_t)src->bw + (size_t)src->sx;
+        const double *vals = src->vals + row;
+        const uint8_t *valid = src->valid + row;
+        for (int x = src->spans[2 * y]; x < src->spans[2 * y + 1]; x++) {
+            double c = cov[x];
+            if (!(c > 0) || !valid[x])
+                continue;
+            double v = vals[x], weight = weight_cov ? c : 1.0;
+            w += weight;
+            sum += weight * v;
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+            cells++;
+        }
+    }
+    acc->w = w;
+    acc->sum = sum;
+    acc->cells = cells;
+    if (cells) {
+        acc->min = mn;
+        acc->max = mx;
+    }
+}
+
+static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned flags,
+                                const cell_src *src) {
+    if (flags == 0 && !(st->min_cov > 0) && !st->has_default) {
+        add_plain_cells(acc, st->weight_cov, src);
+        return RP_OK;
+    }
+    double min_cov = st->min_cov > 0 ? st->min_cov : 0;
+    zonal_acc a = *acc; /* a local copy the compiler can keep in registers */
+    rp_status rc = RP_OK;
+    for (int y = 0; y < src->ch && rc == RP_OK; y++) {
+        const double *cov = src->cov + (size_t)y * (size_t)src->cw;
+        size_t row = (size_t)(src->sy + y) * (size_t)src->bw + (size_t)src->sx;
+        for (int x = src->spans[2 * y]; x < src->spans[2 * y + 1]; x++) {
+            double c = cov[x];
+            if (c <= 0 || c < min_cov)
+                continue;
+            size_t i = row + (size_t)x;
+            bool valid = src->valid[i];
+            if (!valid && !st->has_default)
+                continue;
+            double w2 = 0;
+            if (flags & ZACC_WEIGHTED) {
+                if (!src->wvalid[i])
+                    continue;
+                w2 = src->weights[i];
+            }
+            double v = valid ? src->vals[i] : st->default_val;
+            if (zonal_acc_add(&a, flags, v, st->weight_cov ? c : 1.0, w2) != RP_OK) {
+                rc = RP_NOMEM;
+                break;
+            }
+        }
+    }
+    *acc = a;
+    return rc;
+}
+
 /* Adds the cells of one (polygon, block) pair, coverage in w->cov over the
- * sub-window [cx0, cx0 + cw) x [cy0, cy0 + ch) of the block window. */
+ * sub-window [sx, sx + cw) x [sy, sy + ch) of the block window. */
 static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, int bh, int sx,
                            int sy, int cw, int ch) {
     int nb = c->r->nbands, ns = c->o->nstats;
     size_t cells = (size_t)bw * (size_t)bh;
     zonal_acc *accs = c->res->accs + pair * (size_t)nb * (size_t)ns;
-    for (int y = 0; y < ch; y++)
-        for (int x = 0; x < cw; x++) {
-            double cov = w->cov[(size_t)y * (size_t)cw + (size_t)x];
-            if (cov <= 0)
-                continue;
-            size_t i = (size_t)(sy + y) * (size_t)bw + (size_t)(sx + x);
-            bool wvalid = !c->r->has_weights || w->valid[cells * (size_t)nb + i];
-            for (int b = 0; b < nb; b++) {
-                bool valid = w->valid[cells * (size_t)b + i];
-                for (int s = 0; s < ns; s++) {
-                    const zonal_stat *st = &c->o->stats[s];
-                    if (cov < st->min_cov || (!valid && !st->has_default))
-                        continue;
-                    if (zonal_op_needs_weights(st->op) && !wvalid)
-                        continue;
-                    double v = valid ? w->vals[cells * (size_t)b + i] : st->default_val;
-                    double wt = c->r->has_weights ? w->weights[i] : 0;
-                    if (zonal_acc_add(&accs[(size_t)b * (size_t)ns + (size_t)s], st->op, v,
-                                      st->weight_cov ? cov : 1.0, wt) != RP_OK)
-                        return RP_NOMEM;
-                }
-            }
-        }
+    for (int b = 0; b < nb; b++) {
+        cell_src src = {w->cov,
+                        w->vals + cells * (size_t)b,
+                        w->weights,
+                        w->spans,
+                        w->valid + cells * (size_t)b,
+                        c->r->has_weights ? w->valid + cells * (size_t)nb : NULL,
+                        bw,
+                        sx,
+                        sy,
+                        cw,
+                        ch};
+        for (int s = 0; s < ns; s++)
+            if (add_stat_cells(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s],
+                               zonal_acc_flags(c->o->stats[s].op), &src) != RP_OK)
+                return RP_NOMEM;
+    }
     return RP_OK;
 }
 
 /* Decodes the block's bands (and mask, weights) once. */
-static bool read_block(const exec_ctx *c, worker *w, int x0, int y0, int bw, int bh,
-                       rp_error *err) {
-    size_t cells = (size_t)bw * (size_t)bh;
+static bool read_block(const exec_ctx *c, worker *w, const block_at *at, rp_error *err) {
+    const rp_grid *g = &c->r->info.grid;
+    size_t cells = (size_t)at->bw * (size_t)at->bh;
     GDALDatasetH ds = rp_handles_get(w->handles, c->o->raster, err);
     if (!ds)
         return false;
     for (int b = 0; b < c->r->nbands; b++)
-        if (!read_band(ds, &c->r->bands[b], x0, y0, bw, bh, w->vals + cells * (size_t)b,
+        if (!read_band(ds, &c->r->bands[b], g, at, w->native, w->vals + cells * (size_t)b,
                        w->valid + cells * (size_t)b))
             return false;
     if (c->r->has_weights) {
         GDALDatasetH wds = rp_handles_get(w->handles, c->o->weights_path, err);
-        if (!wds || !read_band(wds, &c->r->wband, x0, y0, bw, bh, w->weights,
+        if (!wds || !read_band(wds, &c->r->wband, g, at, w->native, w->weights,
                                w->valid + cells * (size_t)c->r->nbands))
             return false;
     }
@@ -164,7 +263,8 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
     int bh = (int)(g->height - y0 < g->block_h ? g->height - y0 : g->block_h);
     rp_error rerr;
     rp_error_clear(&rerr);
-    if (!read_block(c, w, x0, y0, bw, bh, &rerr)) {
+    block_at at = {blk->bx, blk->by, x0, y0, bw, bh};
+    if (!read_block(c, w, &at, &rerr)) {
         c->block_failed[task] = 1;
         if (c->o->log)
             fprintf(c->o->log,
@@ -181,7 +281,7 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
         int cw = (int)(cx1 - cx0), ch = (int)(cy1 - cy0);
         if (cw <= 0 || ch <= 0)
             continue;
-        rp_cov_window(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov);
+        rp_cov_window_spans(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov, w->spans);
         if (add_cells(c, w, k, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
             return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
     }

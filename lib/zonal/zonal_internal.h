@@ -190,8 +190,37 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
                      const zonal_plan *plan, zonal_results *res, rp_error *err);
 void zonal_results_free(zonal_results *res, size_t nacc);
 
-/* Adds one cell to an accumulator; merges b into a (a's order first). */
-rp_status zonal_acc_add(zonal_acc *a, zonal_op op, double v, double weight, double w2);
+/* What an operation needs kept per cell (zonal_acc_flags). */
+enum { ZACC_VAR = 1, ZACC_WEIGHTED = 2, ZACC_VALUES = 4 };
+unsigned zonal_acc_flags(zonal_op op);
+/* Appends (v, weight) to the value list. */
+rp_status zonal_acc_push(zonal_acc *a, double v, double weight);
+
+/* Adds one cell to an accumulator, keeping only what flags ask (the inner
+ * loop of every block: inline, no division unless the variance is asked). */
+static inline rp_status zonal_acc_add(zonal_acc *a, unsigned flags, double v, double weight,
+                                      double w2) {
+    if (a->cells++ == 0) {
+        a->min = a->max = v;
+    } else {
+        a->min = v < a->min ? v : a->min;
+        a->max = v > a->max ? v : a->max;
+    }
+    if (flags & ZACC_VAR) {
+        double w = a->w + weight;
+        double delta = v - a->mean;
+        a->mean += delta * weight / w;
+        a->m2 += weight * delta * (v - a->mean);
+    }
+    a->w += weight;
+    a->sum += weight * v;
+    if (flags & ZACC_WEIGHTED) {
+        a->wsum += weight * v * w2;
+        a->wcov += weight * w2;
+    }
+    return (flags & ZACC_VALUES) ? zonal_acc_push(a, v, weight) : RP_OK;
+}
+/* Merges b into a (a's order first). */
 rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op);
 /* The statistic of a merged accumulator; false when it has none (no cell). */
 bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out);

@@ -5,6 +5,7 @@
  * many-vertex polygon whose fractions must sum to its area.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -148,6 +149,28 @@ static void test_star_windows(void) {
                 for (int c = 0; c < 13 && c0 + c < W; c++)
                     CHECK(fabs(part[r * 13 + c] - full[(r0 + r) * W + c0 + c]) < 1e-12);
         }
+    /* spans: the same fractions where written, zero outside */
+    int spans[2 * 7];
+    double *sp = malloc(sizeof(double) * 13 * 7), *scratch = malloc(sizeof(double) * 14 * 7);
+    rp_cov_ring ring2 = {xy, N, 0};
+    unsigned char no_hole = 0;
+    rp_cov_poly poly = {&ring2, &no_hole, 1, 0, 0, 0, 0};
+    rp_cov_poly_prepare(&poly);
+    for (int r0 = 0; r0 < W; r0 += 7)
+        for (int c0 = 0; c0 < W; c0 += 13) {
+            rp_cov_window(&poly, c0, r0, 13, 7, scratch, part);
+            for (int i = 0; i < 13 * 7; i++)
+                sp[i] = -1;
+            rp_cov_window_spans(&poly, c0, r0, 13, 7, scratch, sp, spans);
+            for (int r = 0; r < 7; r++)
+                for (int c = 0; c < 13; c++) {
+                    bool in = c >= spans[2 * r] && c < spans[2 * r + 1];
+                    CHECK(in ? sp[r * 13 + c] == part[r * 13 + c]
+                             : (sp[r * 13 + c] == -1 && part[r * 13 + c] == 0));
+                }
+        }
+    free(sp);
+    free(scratch);
     free(xy);
     free(full);
     free(part);
