@@ -47,7 +47,7 @@ void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncol
  * per row [first, end) of the cells written; cells outside it are 0 and
  * left untouched in out. The inner loop of zonal: rows are walked only
  * where the polygon is. */
-void rp_cov_window_spans(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols,
-                         int nrows, double *scratch, double *out, int *spans);
+void rp_cov_window_spans(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
+                         double *scratch, double *out, int *spans);
 
 #endif
