@@ -196,7 +196,8 @@ static int prefix_row(const double *acc, double *dst, int ncols, int lo, int hi)
 static void cover(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
                   double *scratch, double *out, int *spans) {
     size_t stride = (size_t)ncols + 1;
-    memset(scratch, 0, sizeof(double) * stride * (size_t)nrows);
+    if (!spans) /* with spans, scratch comes zeroed and goes back zeroed */
+        memset(scratch, 0, sizeof(double) * stride * (size_t)nrows);
     for (int rr = 0; spans && rr < nrows; rr++) {
         spans[2 * rr] = ncols + 1;
         spans[2 * rr + 1] = 0;
@@ -213,15 +214,17 @@ static void cover(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols
         }
     }
     for (int rr = 0; rr < nrows; rr++) {
-        const double *acc = scratch + (size_t)rr * stride;
+        double *acc = scratch + (size_t)rr * stride;
         double *dst = out + (size_t)rr * (size_t)ncols;
         if (!spans) {
             prefix_row(acc, dst, ncols, 0, ncols);
             continue;
         }
-        int lo = spans[2 * rr] > ncols ? ncols : spans[2 * rr];
+        int lo = spans[2 * rr] > ncols ? ncols : spans[2 * rr], touched = spans[2 * rr + 1];
         spans[2 * rr] = lo;
-        spans[2 * rr + 1] = prefix_row(acc, dst, ncols, lo, spans[2 * rr + 1]);
+        spans[2 * rr + 1] = prefix_row(acc, dst, ncols, lo, touched);
+        if (touched > lo)
+            memset(acc + lo, 0, sizeof(double) * (size_t)(touched - lo));
     }
 }
 

@@ -45,8 +45,9 @@ void rp_cov_window(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncol
 
 /* The same, writing only what may be non-zero: spans (2 * nrows ints) gets
  * per row [first, end) of the cells written; cells outside it are 0 and
- * left untouched in out. The inner loop of zonal: rows are walked only
- * where the polygon is. */
+ * left untouched in out. scratch must be all zeros on entry (calloc it
+ * once) and is left all zeros: only the touched entries are cleared. The
+ * inner loop of zonal: rows are walked only where the polygon is. */
 void rp_cov_window_spans(const rp_cov_poly *poly, int64_t col0, int64_t row0, int ncols, int nrows,
                          double *scratch, double *out, int *spans);
 

@@ -59,7 +59,7 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     w->cov = malloc(cells * sizeof(double));
     w->native = malloc(cells * 16); /* the largest type: CFloat64 */
     w->spans = malloc((size_t)g->block_h * 2 * sizeof(int));
-    w->scratch = malloc((size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
+    w->scratch = calloc(1, (size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
     if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch ||
         !w->native || !w->spans)
         return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");

@@ -151,7 +151,7 @@ static void test_star_windows(void) {
         }
     /* spans: the same fractions where written, zero outside */
     int spans[2 * 7];
-    double *sp = malloc(sizeof(double) * 13 * 7), *scratch = malloc(sizeof(double) * 14 * 7);
+    double *sp = malloc(sizeof(double) * 13 * 7), *scratch = calloc(14 * 7, sizeof(double));
     rp_cov_ring ring2 = {xy, N, 0};
     unsigned char no_hole = 0;
     rp_cov_poly poly = {&ring2, &no_hole, 1, 0, 0, 0, 0};
@@ -159,6 +159,8 @@ static void test_star_windows(void) {
     for (int r0 = 0; r0 < W; r0 += 7)
         for (int c0 = 0; c0 < W; c0 += 13) {
             rp_cov_window(&poly, c0, r0, 13, 7, scratch, part);
+            for (int i = 0; i < 14 * 7; i++)
+                scratch[i] = 0; /* the spans variant wants it zeroed */
             for (int i = 0; i < 13 * 7; i++)
                 sp[i] = -1;
             rp_cov_window_spans(&poly, c0, r0, 13, 7, scratch, sp, spans);
@@ -168,6 +170,8 @@ static void test_star_windows(void) {
                     CHECK(in ? sp[r * 13 + c] == part[r * 13 + c]
                              : (sp[r * 13 + c] == -1 && part[r * 13 + c] == 0));
                 }
+            for (int i = 0; i < 14 * 7; i++)
+                CHECK(scratch[i] == 0); /* left zeroed */
         }
     free(sp);
     free(scratch);
