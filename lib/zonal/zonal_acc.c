@@ -28,7 +28,8 @@ rp_status zonal_acc_push(zonal_acc *a, double v, double weight) {
 
 unsigned zonal_acc_flags(zonal_op op) {
     unsigned f = 0;
-    if (op == ZOP_VARIANCE || op == ZOP_STDEV || op == ZOP_CV)
+    if (op == ZOP_VARIANCE || op == ZOP_STDEV || op == ZOP_CV || op == ZOP_WEIGHTED_VARIANCE ||
+        op == ZOP_WEIGHTED_STDEV)
         f |= ZACC_VAR;
     if (zonal_op_needs_weights(op))
         f |= ZACC_WEIGHTED;
@@ -146,6 +147,8 @@ bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out) {
     case ZOP_MEDIAN: *out = weighted_quantile(a, 0.5); return true;
     case ZOP_QUANTILE: *out = weighted_quantile(a, s->q); return true;
     case ZOP_WEIGHTED_SUM: *out = a->wsum; return true;
+    case ZOP_WEIGHTED_VARIANCE: *out = a->m2 / a->w; return true;
+    case ZOP_WEIGHTED_STDEV: *out = sqrt(a->m2 / a->w); return true;
     case ZOP_WEIGHTED_MEAN:
         if (a->wcov == 0)
             return false;

@@ -52,7 +52,7 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     if (!w)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, true);
-    w->handles = rp_handles_new(4);
+    w->handles = rp_handles_new(c->o->nrasters + 2);
     w->vals = malloc(cells * (size_t)c->r->nbands * sizeof(double));
     w->valid = malloc(cells * (size_t)(c->r->nbands + 1));
     w->weights = malloc(cells * sizeof(double));
@@ -196,7 +196,10 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
                 w2 = src->weights[i];
             }
             double v = valid ? src->vals[i] : st->default_val;
-            if (zonal_acc_add(&a, flags, v, st->weight_cov ? c : 1.0, w2) != RP_OK) {
+            double weight = st->weight_cov ? c : 1.0;
+            if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV)
+                weight *= w2; /* their moments weigh each cell by coverage x weight */
+            if (zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
                 rc = RP_NOMEM;
                 break;
             }
@@ -237,13 +240,12 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, in
 static bool read_block(const exec_ctx *c, worker *w, const block_at *at, rp_error *err) {
     const rp_grid *g = &c->r->info.grid;
     size_t cells = (size_t)at->bw * (size_t)at->bh;
-    GDALDatasetH ds = rp_handles_get(w->handles, c->o->raster, err);
-    if (!ds)
-        return false;
-    for (int b = 0; b < c->r->nbands; b++)
-        if (!read_band(ds, &c->r->bands[b], g, at, w->native, w->vals + cells * (size_t)b,
-                       w->valid + cells * (size_t)b))
+    for (int b = 0; b < c->r->nbands; b++) {
+        GDALDatasetH ds = rp_handles_get(w->handles, c->o->rasters[c->r->band_src[b]], err);
+        if (!ds || !read_band(ds, &c->r->bands[b], g, at, w->native, w->vals + cells * (size_t)b,
+                              w->valid + cells * (size_t)b))
             return false;
+    }
     if (c->r->has_weights) {
         GDALDatasetH wds = rp_handles_get(w->handles, c->o->weights_path, err);
         if (!wds || !read_band(wds, &c->r->wband, g, at, w->native, w->weights,

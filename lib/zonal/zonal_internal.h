@@ -39,6 +39,8 @@ typedef enum zonal_op {
     ZOP_QUANTILE,
     ZOP_WEIGHTED_SUM,
     ZOP_WEIGHTED_MEAN,
+    ZOP_WEIGHTED_VARIANCE,
+    ZOP_WEIGHTED_STDEV,
     ZOP_N_OPS
 } zonal_op;
 
@@ -54,7 +56,9 @@ typedef struct zonal_stat {
 } zonal_stat;
 
 struct rp_zonal_options {
-    char *raster;
+    char *raster;   /* the first raster (its grid is the job's) */
+    char **rasters; /* every raster, the first included; they share its grid */
+    int nrasters;
     int *bands; /* NULL: all */
     int nbands;
     char *polygons_path;
@@ -128,8 +132,9 @@ typedef struct zonal_polys {
 
 /* The raster side. */
 typedef struct zonal_raster {
-    rp_raster_info info;
-    rp_band_info *bands;
+    rp_raster_info info; /* the first raster's */
+    rp_band_info *bands; /* every raster's bands read, raster by raster */
+    int *band_src;       /* per band: its raster's index in options' rasters */
     int nbands;
     rp_raster_info winfo; /* --weights */
     rp_band_info wband;
@@ -206,7 +211,7 @@ static inline rp_status zonal_acc_add(zonal_acc *a, unsigned flags, double v, do
         a->min = v < a->min ? v : a->min;
         a->max = v > a->max ? v : a->max;
     }
-    if (flags & ZACC_VAR) {
+    if ((flags & ZACC_VAR) && weight != 0) {
         double w = a->w + weight;
         double delta = v - a->mean;
         a->mean += delta * weight / w;

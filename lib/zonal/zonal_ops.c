@@ -25,10 +25,11 @@
 #include "zonal_internal.h"
 
 static const char *const op_names[ZOP_N_OPS] = {
-    "count",    "sum",          "mean",         "min",
-    "max",      "variance",     "stdev",        "coefficient_of_variation",
-    "majority", "minority",     "variety",      "median",
-    "quantile", "weighted_sum", "weighted_mean"};
+    "count",         "sum",          "mean",          "min",
+    "max",           "variance",     "stdev",         "coefficient_of_variation",
+    "majority",      "minority",     "variety",       "median",
+    "quantile",      "weighted_sum", "weighted_mean", "weighted_variance",
+    "weighted_stdev"};
 
 const char *zonal_op_name(zonal_op op) {
     return op_names[op];
@@ -40,7 +41,8 @@ bool zonal_op_needs_values(zonal_op op) {
 }
 
 bool zonal_op_needs_weights(zonal_op op) {
-    return op == ZOP_WEIGHTED_SUM || op == ZOP_WEIGHTED_MEAN;
+    return op == ZOP_WEIGHTED_SUM || op == ZOP_WEIGHTED_MEAN || op == ZOP_WEIGHTED_VARIANCE ||
+           op == ZOP_WEIGHTED_STDEV;
 }
 
 static bool parse_number(const char *s, size_t len, double *out) {

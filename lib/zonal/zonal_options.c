@@ -16,7 +16,8 @@
 enum { RP_ZONAL_MAX_THREADS = 1024 };
 
 static const char help_text[] =
-    "usage: rasterpool zonal RASTER --polygons FILE -s OP [-s OP...] [-o FILE] [options]\n"
+    "usage: rasterpool zonal RASTER [RASTER...] --polygons FILE -s OP [-s OP...] [-o FILE] "
+    "[options]\n"
     "\n"
     "Statistics of a raster over polygons, with exact coverage fractions: each\n"
     "cell counts by the share of its area the polygon covers. The polygons' blocks\n"
@@ -24,18 +25,21 @@ static const char help_text[] =
     "polygons touch it, by worker threads that each own their GDAL handles.\n"
     "\n"
     "Inputs:\n"
+    "  RASTER...          one raster, or several on the same grid (size,\n"
+    "                     geotransform, CRS): read in one pass, one coverage for all\n"
     "  --polygons FILE    polygons: any vector dataset GDAL can open (.gpkg, .shp,\n"
     "                     .geojson, .fgb, a CSV with a WKT column, ...); they are\n"
     "                     transformed to the raster's CRS\n"
     "  --layer NAME       layer of the polygons file (default: the first)\n"
     "  -b, --band N       band (repeat for several; default: all)\n"
     "  --weights FILE     weights raster on the same grid, for weighted_sum and\n"
-    "                     weighted_mean (band 1)\n"
+    "                     weighted_mean, weighted_variance, weighted_stdev (band 1)\n"
     "\n"
     "Statistics (-s, repeatable; exactextract's names and meanings):\n"
     "  -s OP              count, sum, mean, min, max, variance, stdev,\n"
     "                     coefficient_of_variation, majority, minority, variety,\n"
-    "                     median, quantile(q=Q), weighted_sum, weighted_mean\n"
+    "                     median, quantile(q=Q), weighted_sum, weighted_mean,\n"
+    "                     weighted_variance, weighted_stdev\n"
     "  -s NAME=OP(ARGS)   NAME names the column; ARGS, comma-separated:\n"
     "                     min_coverage_frac=F (leave out cells covered less),\n"
     "                     coverage_weight=fraction|none, default_value=V (the\n"
@@ -53,8 +57,9 @@ static const char help_text[] =
     "                     geometry in vector formats, a WKT column in CSV\n"
     "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
     "                     invalid, repaired, read_error\n"
-    "  Columns: the attributes, then one per statistic (several bands:\n"
-    "  b<N>_<name>). A polygon with no valid cell has empty values.\n"
+    "  Columns: the attributes, then one per statistic and band: <name>;\n"
+    "  b<N>_<name> for several bands; <stem>_<name> (or <stem>_b<N>_<name>) for\n"
+    "  several rasters. A polygon with no valid cell has empty values.\n"
     "\n"
     "Execution:\n"
     "  -j, --threads N    worker threads (default: the CPUs this process may use)\n"
@@ -83,6 +88,7 @@ RP_API void rp_zonal_options_free(rp_zonal_options *o) {
     if (!o)
         return;
     free(o->raster);
+    rp_argv_free_list(o->rasters, o->nrasters);
     free(o->bands);
     free(o->polygons_path);
     free(o->layer);
@@ -100,13 +106,10 @@ RP_API void rp_zonal_options_free(rp_zonal_options *o) {
 static rp_status add_raster(void *target, void *ctx, const char *arg, rp_error *err) {
     (void)ctx;
     rp_zonal_options *o = target;
-    if (o->raster)
-        return rp_error_set(err, RP_USAGE,
-                            "zonal takes one raster ('%s' is a second one; several rasters in "
-                            "one pass are not supported yet)",
-                            arg);
-    return rp_argv_set_string(&o->raster, arg) == 0 ? RP_OK
-                                                    : rp_error_set(err, RP_NOMEM, "out of memory");
+    if ((!o->raster && rp_argv_set_string(&o->raster, arg) != 0) ||
+        rp_argv_append(&o->rasters, &o->nrasters, arg) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return RP_OK;
 }
 
 static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err) {

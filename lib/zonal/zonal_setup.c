@@ -8,19 +8,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crs.h"
 #include "error.h"
 #include "zonal_internal.h"
 
-static rp_status read_bands(const rp_zonal_options *o, GDALDatasetH ds, zonal_raster *r,
-                            rp_error *err) {
-    int n = o->nbands ? o->nbands : r->info.band_count;
-    r->bands = calloc((size_t)n, sizeof *r->bands);
-    if (!r->bands)
+/* Appends raster k's bands (-b, or all of them) to r. */
+static rp_status add_bands(const rp_zonal_options *o, int k, GDALDatasetH ds, int band_count,
+                           zonal_raster *r, rp_error *err) {
+    int n = o->nbands ? o->nbands : band_count;
+    rp_band_info *bands = realloc(r->bands, (size_t)(r->nbands + n) * sizeof *bands);
+    if (bands)
+        r->bands = bands;
+    int *src = realloc(r->band_src, (size_t)(r->nbands + n) * sizeof *src);
+    if (src)
+        r->band_src = src;
+    if (!bands || !src)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    r->nbands = n;
     for (int i = 0; i < n; i++) {
         int b = o->nbands ? o->bands[i] : i + 1;
-        rp_status rc = rp_band_info_read(ds, o->raster, b, &r->bands[i], err);
+        rp_status rc = rp_band_info_read(ds, o->rasters[k], b, &r->bands[r->nbands], err);
+        if (rc != RP_OK)
+            return rc;
+        r->band_src[r->nbands++] = k;
+    }
+    return RP_OK;
+}
+
+static bool same_grid(const rp_grid *a, const rp_grid *b) {
+    bool same = a->width == b->width && a->height == b->height;
+    for (int i = 0; i < 6 && same; i++)
+        same = a->gt[i] == b->gt[i];
+    return same;
+}
+
+/* Rasters after the first: same grid (size and geotransform) and CRS. */
+static rp_status open_more(const rp_zonal_options *o, zonal_raster *r, rp_error *err) {
+    for (int k = 1; k < o->nrasters; k++) {
+        rp_raster_info info;
+        GDALDatasetH ds = NULL;
+        rp_status rc = rp_raster_info_read(o->rasters[k], &info, &ds, err);
+        if (rc == RP_OK && (!same_grid(&r->info.grid, &info.grid) ||
+                            !rp_crs_same_or_both_none(r->info.srs, info.srs)))
+            rc = rp_error_set(err, RP_USAGE,
+                              "%s: its grid (size, geotransform or CRS) differs from %s's; "
+                              "rasters read in one zonal pass share one grid (run the others "
+                              "separately, or warp them to it)",
+                              o->rasters[k], o->raster);
+        if (rc == RP_OK)
+            rc = add_bands(o, k, ds, info.band_count, r, err);
+        if (ds)
+            GDALClose(ds);
+        rp_raster_info_free(&info);
         if (rc != RP_OK)
             return rc;
     }
@@ -34,10 +72,7 @@ static rp_status open_weights(const rp_zonal_options *o, zonal_raster *r, rp_err
         return rc;
     r->has_weights = true;
     const rp_grid *a = &r->info.grid, *b = &r->winfo.grid;
-    bool same = a->width == b->width && a->height == b->height;
-    for (int i = 0; i < 6 && same; i++)
-        same = a->gt[i] == b->gt[i];
-    if (!same)
+    if (!same_grid(a, b))
         rc = rp_error_set(err, RP_USAGE,
                           "--weights %s: its grid (size or geotransform) differs from %s's; "
                           "resample it to the raster's grid first",
@@ -61,8 +96,10 @@ rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error
                             "grids only (warp it with gdalwarp first)",
                             o->raster);
     }
-    rc = read_bands(o, ds, r, err);
+    rc = add_bands(o, 0, ds, r->info.band_count, r, err);
     GDALClose(ds);
+    if (rc == RP_OK)
+        rc = open_more(o, r, err);
     if (rc == RP_OK && o->weights_path)
         rc = open_weights(o, r, err);
     return rc;
@@ -71,6 +108,7 @@ rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error
 void zonal_raster_free(zonal_raster *r) {
     rp_raster_info_free(&r->info);
     free(r->bands);
+    free(r->band_src);
     if (r->has_weights)
         rp_raster_info_free(&r->winfo);
     memset(r, 0, sizeof *r);

@@ -44,12 +44,44 @@ static void put_field(FILE *out, const char *s) {
     fputc('"', out);
 }
 
+/* The file name of a path without folder and extension. */
+static void stem_of(const char *path, char *buf, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path, *dot = strrchr(base, '.');
+    int len = dot && dot > base ? (int)(dot - base) : (int)strlen(base);
+    snprintf(buf, cap, "%.*s", len, base);
+}
+
+/* Raster k's stem, with its position appended when another raster has
+ * the same stem. */
+static void raster_stem(const rp_zonal_options *o, int k, char *buf, size_t cap) {
+    char other[256];
+    stem_of(o->rasters[k], buf, cap);
+    for (int j = 0; j < o->nrasters; j++) {
+        stem_of(o->rasters[j], other, sizeof other);
+        if (j != k && strcmp(other, buf) == 0) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, "_%d", k + 1);
+            return;
+        }
+    }
+}
+
 void zonal_column_name(const zonal_table *t, int k, char *buf, size_t cap) {
     int ns = t->o->nstats, b = k / ns;
-    if (t->r->nbands > 1)
-        snprintf(buf, cap, "b%d_%s", t->r->bands[b].band, t->o->stats[k % ns].name);
-    else
-        snprintf(buf, cap, "%s", t->o->stats[k % ns].name);
+    const char *stat = t->o->stats[k % ns].name;
+    if (t->o->nrasters > 1) {
+        char stem[256];
+        raster_stem(t->o, t->r->band_src[b], stem, sizeof stem);
+        if (t->r->nbands == t->o->nrasters)
+            snprintf(buf, cap, "%s_%s", stem, stat);
+        else
+            snprintf(buf, cap, "%s_b%d_%s", stem, t->r->bands[b].band, stat);
+    } else if (t->r->nbands > 1) {
+        snprintf(buf, cap, "b%d_%s", t->r->bands[b].band, stat);
+    } else {
+        snprintf(buf, cap, "%s", stat);
+    }
 }
 
 static void write_header(FILE *out, const zonal_table *t) {

@@ -205,7 +205,7 @@ def cases(T, d):
             (base + ["-s", "bad name=mean"], "column name"),
             (base + ["-s", "mean(q=1"], "end with ')'"),
             (base + ["-s", "weighted_mean"], "--weights"),
-            (base + [d + "/r.tif", "-s", "mean"], "one raster"),
+            ([d + "/r.tif", rot, "--polygons", d + "/p.gpkg", "-s", "mean"], "grid"),
             (base + ["-s", "mean", "-b", "0"], "band"),
             (base + ["-s", "mean", "-b", "9"], "band"),
             (base + ["-s", "mean", "--include-col", "nope"], "nope"),

@@ -216,6 +216,11 @@ def oracle_stat(op, vals, covs, wts=None):
         return (covs * vals * wts).sum()
     if op == "weighted_mean":
         return (covs * vals * wts).sum() / (covs * wts).sum()
+    if op in ("weighted_variance", "weighted_stdev"):
+        cw = covs * wts
+        m = (cw * vals).sum() / cw.sum()
+        v = (cw * (vals - m) ** 2).sum() / cw.sum()
+        return v if op == "weighted_variance" else math.sqrt(v)
     raise ValueError(op)
 
 
@@ -320,11 +325,31 @@ def case_weights(T, case, d):
     bands = make_raster(os.path.join(d, "f.tif"), "Float32", nodata=-9999, seed=2)
     wb = make_raster(os.path.join(d, "w.tif"), "Float32", nodata=-9999, seed=4)
     wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=8)
-    ops = [("weighted_sum", "weighted_sum", {}), ("weighted_mean", "weighted_mean", {})]
+    ops = [("weighted_sum", "weighted_sum", {}), ("weighted_mean", "weighted_mean", {}),
+           ("weighted_variance", "weighted_variance", {}),
+           ("weighted_stdev", "weighted_stdev", {})]
     rows, r = run_zonal(T, case, [d + "/f.tif", "--polygons", d + "/p.gpkg",
                                   "--weights", d + "/w.tif"] + s_args(ops))
     if rows is not None:
         compare_rows(T, case, rows, wkts, bands, ops, wts=wb[0])
+
+
+def case_rasters(T, case, d):
+    a = make_raster(os.path.join(d, "dem.tif"), "Float32", nodata=-9999, nan=True, seed=61)
+    b = make_raster(os.path.join(d, "slope.tif"), "Int16", nbands=2, nodata=6, seed=62)
+    wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=63)
+    rows, r = run_zonal(T, case, [d + "/dem.tif", d + "/slope.tif", "--polygons",
+                                  d + "/p.gpkg", "-s", "mean", "-s", "max"])
+    if rows is None:
+        return
+    T.check(case, list(rows[0].keys()) == ["pid", "label", "dem_b1_mean", "dem_b1_max",
+                                           "slope_b1_mean", "slope_b1_max", "slope_b2_mean",
+                                           "slope_b2_max"], "columns: %r" % list(rows[0].keys()))
+    ops = [("mean", "mean", {}), ("max", "max", {})]
+    for prefix, band in [("dem_b1_", a[0]), ("slope_b1_", b[0]), ("slope_b2_", b[1])]:
+        sub_rows = [dict(row, **{k[len(prefix):]: v for k, v in row.items()
+                                 if k.startswith(prefix)}) for row in rows]
+        compare_rows(T, case, sub_rows, wkts, [band], ops)
 
 
 def case_crs(T, case, d):
@@ -470,6 +495,7 @@ def main():
                      ("operation arguments", case_args),
                      ("weights", case_weights),
                      ("polygons in another CRS", case_crs),
+                     ("two rasters on one grid, three bands", case_rasters),
                      ("same bytes at -j 1/2/7", case_threads),
                      ("terra exact=TRUE", case_terra),
                      ("--plan", case_plan),
