@@ -135,11 +135,12 @@ typedef struct cell_src {
     const int *spans;              /* per window row: [first, end) of the cells to visit */
     const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
     int bw, sx, sy, cw, ch;
+    double cell_area; /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
 } cell_src;
 
 /* The common case (count, sum, mean, min, max with no argument) in scalar
  * locals: the same sums in the same order as zonal_acc_add. */
-static void add_plain_cells(zonal_acc *acc, bool weight_cov, const cell_src *src) {
+static void add_plain_cells(zonal_acc *acc, bool weight_cov, double scale, const cell_src *src) {
     double w = acc->w, sum = acc->sum;
     double mn = acc->cells ? acc->min : INFINITY, mx = acc->cells ? acc->max : -INFINITY;
     uint64_t cells = acc->cells;
@@ -152,7 +153,7 @@ static void add_plain_cells(zonal_acc *acc, bool weight_cov, const cell_src *src
             double c = cov[x];
             if (!(c > 0) || !valid[x])
                 continue;
-            double v = vals[x], weight = weight_cov ? c : 1.0;
+            double v = vals[x], weight = weight_cov ? c * scale : 1.0;
             w += weight;
             sum += weight * v;
             mn = v < mn ? v : mn;
@@ -172,7 +173,7 @@ static void add_plain_cells(zonal_acc *acc, bool weight_cov, const cell_src *src
 static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned flags,
                                 const cell_src *src) {
     if (flags == 0 && !(st->min_cov > 0) && !st->has_default) {
-        add_plain_cells(acc, st->weight_cov, src);
+        add_plain_cells(acc, st->weight_cov, st->weight_area ? src->cell_area : 1.0, src);
         return RP_OK;
     }
     double min_cov = st->min_cov > 0 ? st->min_cov : 0;
@@ -196,7 +197,7 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
                 w2 = src->weights[i];
             }
             double v = valid ? src->vals[i] : st->default_val;
-            double weight = st->weight_cov ? c : 1.0;
+            double weight = st->weight_cov ? c * (st->weight_area ? src->cell_area : 1.0) : 1.0;
             if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV)
                 weight *= w2; /* their moments weigh each cell by coverage x weight */
             if (zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
@@ -227,7 +228,8 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, in
                         sx,
                         sy,
                         cw,
-                        ch};
+                        ch,
+                        fabs(c->r->info.grid.gt[1] * c->r->info.grid.gt[5])};
         for (int s = 0; s < ns; s++)
             if (add_stat_cells(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s],
                                zonal_acc_flags(c->o->stats[s].op), &src) != RP_OK)

@@ -50,7 +50,8 @@ typedef struct zonal_stat {
     zonal_op op;
     double q;           /* quantile */
     double min_cov;     /* min_coverage_frac= (cells with less are left out) */
-    bool weight_cov;    /* coverage_weight=fraction (true) or none */
+    bool weight_cov;    /* coverage_weight=fraction or area_cartesian (true) or none */
+    bool weight_area;   /* area_cartesian: the fraction times the cell's area */
     bool has_default;   /* default_value= given */
     double default_val; /* replaces nodata cells' values */
 } zonal_stat;

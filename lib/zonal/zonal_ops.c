@@ -71,14 +71,17 @@ static rp_status parse_arg(const char *text, const char *a, size_t len, zonal_st
             return rp_error_set(err, RP_USAGE, "-s '%s': default_value must be a number", text);
         s->has_default = true;
     } else if (KEY("coverage_weight")) {
+        s->weight_area = false;
         if (vlen == 8 && memcmp(v, "fraction", 8) == 0)
             s->weight_cov = true;
+        else if (vlen == 14 && memcmp(v, "area_cartesian", 14) == 0)
+            s->weight_cov = s->weight_area = true;
         else if (vlen == 4 && memcmp(v, "none", 4) == 0)
             s->weight_cov = false;
         else
             return rp_error_set(err, RP_USAGE,
-                                "-s '%s': coverage_weight must be fraction or none "
-                                "(area_cartesian and area_spherical_m2 are not supported yet)",
+                                "-s '%s': coverage_weight must be fraction, none or "
+                                "area_cartesian (area_spherical_m2 is not supported yet)",
                                 text);
     } else {
         return rp_error_set(err, RP_USAGE,

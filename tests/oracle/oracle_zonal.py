@@ -260,7 +260,7 @@ def compare_rows(T, case, rows, wkts, bands, ops, pick=None, wts=None, polys_for
                             continue
                         ws.append(wts[0][r_, c_])
                     vals.append(v)
-                    covs.append(1.0 if filt.get("none") else f)
+                    covs.append(1.0 if filt.get("none") else f * filt.get("area", 1.0))
                 base = op if op.startswith("quantile") else op.split("(")[0]
                 want = oracle_stat(base, vals, covs, np.asarray(ws) if wts is not None else None)
                 got = row[name]
@@ -315,7 +315,9 @@ def case_args(T, case, d):
            ("cells", "count(coverage_weight=none)", {"none": True}),
            ("s0", "sum(default_value=0)", {"default": 0.0}),
            ("m", "mean(coverage_weight=none,min_coverage_frac=0.25)",
-            {"none": True, "min_cov": 0.25})]
+            {"none": True, "min_cov": 0.25}),
+           ("area", "sum(coverage_weight=area_cartesian)", {"area": GT[1] * -GT[5]}),
+           ("acount", "count(coverage_weight=area_cartesian)", {"area": GT[1] * -GT[5]})]
     rows, r = run_zonal(T, case, [d + "/f.tif", "--polygons", d + "/p.gpkg"] + s_args(ops))
     if rows is not None:
         compare_rows(T, case, rows, wkts, bands, ops)
