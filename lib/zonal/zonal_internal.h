@@ -72,6 +72,7 @@ struct rp_zonal_options {
     bool status_column;
     bool plan_only;
     bool include_geom; /* --include-geom: the input geometry goes out too */
+    bool fid;          /* --fid: the feature's FID is the first column */
     zonal_stat *stats;
     int nstats;
     char **config;

@@ -54,6 +54,8 @@ static const char help_text[] =
     "                     --include-geom)); staged and renamed into place when\n"
     "                     complete\n"
     "  --include-col NAME carry this attribute (repeatable; default: all)\n"
+    "  --fid              a first column 'fid' with each feature's FID (with\n"
+    "                     --include-col, to join back to the polygons)\n"
     "  --include-geom     write each polygon's input geometry too (its own CRS): a\n"
     "                     geometry in vector formats, a WKT column in CSV\n"
     "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
@@ -197,6 +199,10 @@ static const rp_opt zonal_opt_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(status_column),
      .help = "a status column"},
+    {.long_name = "--fid",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(fid),
+     .help = "the feature's FID as the first column"},
     {.long_name = "--include-geom",
      .kind = RP_OPT_FLAG,
      .offset = FIELD(include_geom),

@@ -190,23 +190,27 @@ static bool feature_geometry(OGRFeatureH feat, zonal_feature *f, OGRCoordinateTr
     return true;
 }
 
+/* The written columns: --fid's first, then all attributes or the
+ * --include-col ones in their order. */
 static rp_status pick_columns(const rp_zonal_options *o, zonal_polys *p, rp_error *err) {
-    int n = o->include_all_cols ? p->ncols : o->ninclude_cols;
+    int first = o->fid ? 1 : 0;
+    int n = o->include_all_cols ? p->ncols : o->ninclude_cols + first;
     p->out_cols = calloc((size_t)(n ? n : 1), sizeof *p->out_cols);
     if (!p->out_cols)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
-        if (o->include_all_cols) {
+        if (o->include_all_cols || i < first) {
             p->out_cols[i] = i;
             continue;
         }
+        const char *want = o->include_cols[i - first];
         int found = -1;
-        for (int c = 0; c < p->ncols && found < 0; c++)
-            if (strcmp(p->col_names[c], o->include_cols[i]) == 0)
+        for (int c = first; c < p->ncols && found < 0; c++)
+            if (strcmp(p->col_names[c], want) == 0)
                 found = c;
         if (found < 0)
-            return rp_error_set(err, RP_USAGE, "--include-col %s: %s has no such attribute",
-                                o->include_cols[i], o->polygons_path);
+            return rp_error_set(err, RP_USAGE, "--include-col %s: %s has no such attribute", want,
+                                o->polygons_path);
         p->out_cols[i] = found;
     }
     p->nout_cols = n;
@@ -216,14 +220,21 @@ static rp_status pick_columns(const rp_zonal_options *o, zonal_polys *p, rp_erro
 static rp_status read_columns(OGRLayerH layer, const rp_zonal_options *o, zonal_polys *p,
                               rp_error *err) {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    p->ncols = OGR_FD_GetFieldCount(defn);
+    int first = o->fid ? 1 : 0; /* --fid: the FID is column 0 */
+    p->ncols = OGR_FD_GetFieldCount(defn) + first;
     p->col_names = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->col_names);
     p->col_types = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->col_types);
     if (!p->col_names || !p->col_types)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int i = 0; i < p->ncols; i++) {
-        p->col_names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
-        p->col_types[i] = (int)OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+    if (first) {
+        p->col_names[0] = strdup("fid");
+        p->col_types[0] = (int)OFTInteger64;
+        if (!p->col_names[0])
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    for (int i = first; i < p->ncols; i++) {
+        p->col_names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i - first)));
+        p->col_types[i] = (int)OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i - first));
         if (!p->col_names[i])
             return rp_error_set(err, RP_NOMEM, "out of memory");
     }
@@ -244,9 +255,16 @@ static rp_status read_feature(OGRFeatureH feat, zonal_polys *p, OGRCoordinateTra
     f->attrs = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *f->attrs);
     if (!f->attrs)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int i = 0; i < p->ncols; i++)
-        if (OGR_F_IsFieldSetAndNotNull(feat, i) &&
-            !(f->attrs[i] = strdup(OGR_F_GetFieldAsString(feat, i))))
+    int first = o->fid ? 1 : 0;
+    if (first) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)f->fid);
+        if (!(f->attrs[0] = strdup(buf)))
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+    }
+    for (int i = first; i < p->ncols; i++)
+        if (OGR_F_IsFieldSetAndNotNull(feat, i - first) &&
+            !(f->attrs[i] = strdup(OGR_F_GetFieldAsString(feat, i - first))))
             return rp_error_set(err, RP_NOMEM, "out of memory");
     if (!feature_geometry(feat, f, ct, r, o->polygons_path, o->log, o->include_geom))
         return rp_error_set(err, RP_NOMEM, "out of memory");

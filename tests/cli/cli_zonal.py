@@ -109,6 +109,10 @@ def cases(T, d):
                 "all bands by default, b<N>_ names: %r" % (list(got[0].keys()),))
         sq = expected_square(b2, 10, 50, 12, 53)
         T.check(case, float(got[0]["b2_max"]) == sq.max(), "band 2 max")
+        r = zonal(base + ["-b", "1", "-s", "count", "--fid", "--include-col", "pid"])
+        got = parse(r.text)
+        T.check(case, r.code == 0 and list(got[0].keys()) == ["fid", "pid", "count"] and
+                [g["fid"] for g in got] == ["1", "2", "3", "4", "5"], "--fid: %r" % got[:2])
         r = zonal(base + ["-b", "2", "-s", "top=max", "--include-col", "name"])
         got = parse(r.text)
         T.check(case, list(got[0].keys()) == ["name", "top"] and float(got[0]["top"]) == sq.max(),
