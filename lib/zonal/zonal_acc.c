@@ -130,13 +130,18 @@ static double pick_mode(zonal_acc *a, bool most) {
 }
 
 bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out) {
-    if (a->cells == 0 || (a->w <= 0 && s->op != ZOP_MIN && s->op != ZOP_MAX))
+    bool extreme = s->op == ZOP_MIN || s->op == ZOP_MAX || s->op >= ZOP_MIN_CENTER_X;
+    if (a->cells == 0 || (a->w <= 0 && !extreme))
         return false;
     switch (s->op) {
     case ZOP_COUNT: *out = a->w; return true;
     case ZOP_SUM: *out = a->sum; return true;
     case ZOP_MEAN: *out = a->sum / a->w; return true;
-    case ZOP_MIN: *out = a->min; return true;
+    case ZOP_MIN:
+    case ZOP_MIN_CENTER_X:
+    case ZOP_MIN_CENTER_Y: *out = a->min; return true;
+    case ZOP_MAX_CENTER_X:
+    case ZOP_MAX_CENTER_Y:
     case ZOP_MAX: *out = a->max; return true;
     case ZOP_VARIANCE: *out = a->m2 / a->w; return true;
     case ZOP_STDEV: *out = sqrt(a->m2 / a->w); return true;

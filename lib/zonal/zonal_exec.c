@@ -136,7 +136,16 @@ typedef struct cell_src {
     const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
     int bw, sx, sy, cw, ch;
     double cell_area; /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
+    const double *gt; /* the grid's geotransform, for the cell-centre ops */
+    int64_t x0, y0;   /* the block's first column and row on the raster */
 } cell_src;
+
+/* The centre coordinate a cell-centre operation takes instead of the value. */
+static double centre(const cell_src *src, zonal_op op, int x, int y) {
+    if (op == ZOP_MIN_CENTER_X || op == ZOP_MAX_CENTER_X)
+        return src->gt[0] + ((double)(src->x0 + src->sx + x) + 0.5) * src->gt[1];
+    return src->gt[3] + ((double)(src->y0 + src->sy + y) + 0.5) * src->gt[5];
+}
 
 /* The common case (count, sum, mean, min, max with no argument) in scalar
  * locals: the same sums in the same order as zonal_acc_add. */
@@ -172,7 +181,7 @@ static void add_plain_cells(zonal_acc *acc, bool weight_cov, double scale, const
 
 static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned flags,
                                 const cell_src *src) {
-    if (flags == 0 && !(st->min_cov > 0) && !st->has_default) {
+    if (flags == 0 && !(st->min_cov > 0) && !st->has_default && st->op < ZOP_MIN_CENTER_X) {
         add_plain_cells(acc, st->weight_cov, st->weight_area ? src->cell_area : 1.0, src);
         return RP_OK;
     }
@@ -197,6 +206,8 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
                 w2 = src->weights[i];
             }
             double v = valid ? src->vals[i] : st->default_val;
+            if (st->op >= ZOP_MIN_CENTER_X)
+                v = centre(src, st->op, x, y);
             double weight = st->weight_cov ? c * (st->weight_area ? src->cell_area : 1.0) : 1.0;
             if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV)
                 weight *= w2; /* their moments weigh each cell by coverage x weight */
@@ -212,8 +223,8 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
 
 /* Adds the cells of one (polygon, block) pair, coverage in w->cov over the
  * sub-window [sx, sx + cw) x [sy, sy + ch) of the block window. */
-static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, int bh, int sx,
-                           int sy, int cw, int ch) {
+static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, int y0, int bw,
+                           int bh, int sx, int sy, int cw, int ch) {
     int nb = c->r->nbands, ns = c->o->nstats;
     size_t cells = (size_t)bw * (size_t)bh;
     zonal_acc *accs = c->res->accs + pair * (size_t)nb * (size_t)ns;
@@ -229,7 +240,10 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int bw, in
                         sy,
                         cw,
                         ch,
-                        fabs(c->r->info.grid.gt[1] * c->r->info.grid.gt[5])};
+                        fabs(c->r->info.grid.gt[1] * c->r->info.grid.gt[5]),
+                        c->r->info.grid.gt,
+                        x0,
+                        y0};
         for (int s = 0; s < ns; s++)
             if (add_stat_cells(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s],
                                zonal_acc_flags(c->o->stats[s].op), &src) != RP_OK)
@@ -286,7 +300,7 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
         if (cw <= 0 || ch <= 0)
             continue;
         rp_cov_window_spans(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov, w->spans);
-        if (add_cells(c, w, k, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
+        if (add_cells(c, w, k, x0, y0, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
             return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
     }
     return RP_OK;

@@ -41,6 +41,10 @@ typedef enum zonal_op {
     ZOP_WEIGHTED_MEAN,
     ZOP_WEIGHTED_VARIANCE,
     ZOP_WEIGHTED_STDEV,
+    ZOP_MIN_CENTER_X,
+    ZOP_MIN_CENTER_Y,
+    ZOP_MAX_CENTER_X,
+    ZOP_MAX_CENTER_Y,
     ZOP_N_OPS
 } zonal_op;
 

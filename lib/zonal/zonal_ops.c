@@ -8,7 +8,8 @@
  * the sum of weight * value, mean their ratio; min/max over covered cells;
  * variance is the weighted population variance; majority/minority the value
  * with the largest/smallest total weight (ties: the smaller value); variety
- * the number of distinct values; median/quantile the weighted quantile that
+ * the number of distinct values; min/max_center_x/y the extremes of the
+ * centres of the covered valid cells; median/quantile the weighted quantile that
  * reduces to R's type 7 for equal weights.
  *
  * Merging is exact for sums and extremes and uses Chan's formula for the
@@ -24,12 +25,27 @@
 #include "numtext.h"
 #include "zonal_internal.h"
 
-static const char *const op_names[ZOP_N_OPS] = {
-    "count",         "sum",          "mean",          "min",
-    "max",           "variance",     "stdev",         "coefficient_of_variation",
-    "majority",      "minority",     "variety",       "median",
-    "quantile",      "weighted_sum", "weighted_mean", "weighted_variance",
-    "weighted_stdev"};
+static const char *const op_names[ZOP_N_OPS] = {"count",
+                                                "sum",
+                                                "mean",
+                                                "min",
+                                                "max",
+                                                "variance",
+                                                "stdev",
+                                                "coefficient_of_variation",
+                                                "majority",
+                                                "minority",
+                                                "variety",
+                                                "median",
+                                                "quantile",
+                                                "weighted_sum",
+                                                "weighted_mean",
+                                                "weighted_variance",
+                                                "weighted_stdev",
+                                                "min_center_x",
+                                                "min_center_y",
+                                                "max_center_x",
+                                                "max_center_y"};
 
 const char *zonal_op_name(zonal_op op) {
     return op_names[op];

@@ -245,7 +245,7 @@ def compare_rows(T, case, rows, wkts, bands, ops, pick=None, wts=None, polys_for
         for b, (a, ok) in enumerate(bands):
             for col, op, filt in ops:
                 name = col if len(bands) == 1 else "b%d_%s" % (b + 1, col)
-                vals, covs, ws = [], [], []
+                vals, covs, ws, cx, cy = [], [], [], [], []
                 for r_, c_, f in fr:
                     v = a[r_, c_]
                     valid = ok[r_, c_]
@@ -260,9 +260,16 @@ def compare_rows(T, case, rows, wkts, bands, ops, pick=None, wts=None, polys_for
                             continue
                         ws.append(wts[0][r_, c_])
                     vals.append(v)
+                    cx.append(GT[0] + (c_ + 0.5) * GT[1])
+                    cy.append(GT[3] + (r_ + 0.5) * GT[5])
                     covs.append(1.0 if filt.get("none") else f * filt.get("area", 1.0))
                 base = op if op.startswith("quantile") else op.split("(")[0]
-                want = oracle_stat(base, vals, covs, np.asarray(ws) if wts is not None else None)
+                if base.endswith("center_x") or base.endswith("center_y"):
+                    pos = cx if base.endswith("x") else cy
+                    want = (min(pos) if base.startswith("min") else max(pos)) if pos else None
+                else:
+                    want = oracle_stat(base, vals, covs,
+                                       np.asarray(ws) if wts is not None else None)
                 got = row[name]
                 COUNTS["values"] += 1
                 if want is None:
@@ -317,7 +324,9 @@ def case_args(T, case, d):
            ("m", "mean(coverage_weight=none,min_coverage_frac=0.25)",
             {"none": True, "min_cov": 0.25}),
            ("area", "sum(coverage_weight=area_cartesian)", {"area": GT[1] * -GT[5]}),
-           ("acount", "count(coverage_weight=area_cartesian)", {"area": GT[1] * -GT[5]})]
+           ("acount", "count(coverage_weight=area_cartesian)", {"area": GT[1] * -GT[5]}),
+           ("min_center_x", "min_center_x", {}), ("max_center_x", "max_center_x", {}),
+           ("min_center_y", "min_center_y", {}), ("max_center_y", "max_center_y", {})]
     rows, r = run_zonal(T, case, [d + "/f.tif", "--polygons", d + "/p.gpkg"] + s_args(ops))
     if rows is not None:
         compare_rows(T, case, rows, wkts, bands, ops)
