@@ -6,7 +6,8 @@ polygons, time scaled up, as it is very slow) and a rasterstats-style
 Python baseline (per polygon: a window read and a rasterization of the
 polygon on it, numpy mean).
 
-Scenario (a) of issue 11: the 8192x8192 Float32 DEFLATE DEM of
+Scenarios (a), (b), (c) of issue 11 ((b) and (c): rasterpool against the
+floor, and the rasterstats-style baseline on (c)). (a): the 8192x8192 Float32 DEFLATE DEM of
 extract_local (256x256 tiles), 2,000 star-shaped polygons of 4-200
 vertices, a sixth of them 3-12 km across, some with holes, some partly or
 wholly off the raster. --quick: the 2048x2048 DEM and 200 polygons.
@@ -234,4 +235,91 @@ def terra_rows(ctx, table, raster, polys, n, ref, rp):
                        "relative difference of terra's cell-centre means: %.2g)." % rel)
 
 
-SCENARIOS = [Scenario("zonal_a", "zonal: 2,000 star polygons on an 8192^2 DEM", sa_zonal)]
+def make_boxes(ctx, size, n, kind, seed):
+    """(b) n small parcels (20-200 m quadrilaterals, slightly skewed) spread
+    over the raster, or (c) n polygons each covering a large share of it
+    (octagons 40-70% of the raster across, overlapping)."""
+    name = "zonal_%s_%d_%d.gpkg" % (kind, size, n)
+    params = {"size": size, "n": n, "kind": kind, "seed": seed, "v": 1}
+
+    def make(path):
+        rng = np.random.default_rng(seed)
+        extent = size * PIXEL
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(32632)
+        lyr = ds.CreateLayer(kind, srs, ogr.wkbPolygon)
+        lyr.CreateField(ogr.FieldDefn("pid", ogr.OFTInteger))
+        lyr.StartTransaction()
+        for i in range(n):
+            cx, cy = X0 + rng.uniform(0.02, 0.98) * extent, Y0 - rng.uniform(0.02, 0.98) * extent
+            if kind == "parcels":
+                r = rng.uniform(10, 100)
+                ang = np.sort(rng.uniform(0, 2 * math.pi, 4))
+            else:
+                r = rng.uniform(0.2, 0.35) * extent
+                cx, cy = X0 + rng.uniform(0.35, 0.65) * extent, Y0 - rng.uniform(0.35, 0.65) * extent
+                ang = np.linspace(0, 2 * math.pi, 8, endpoint=False) + rng.uniform(0, 1)
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            pts = [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in ang]
+            for x, y in pts + [pts[0]]:
+                ring.AddPoint_2D(x, y)
+            poly = ogr.Geometry(ogr.wkbPolygon)
+            poly.AddGeometry(ring)
+            f = ogr.Feature(lyr.GetLayerDefn())
+            f.SetField("pid", i)
+            f.SetGeometry(poly)
+            lyr.CreateFeature(f)
+        lyr.CommitTransaction()
+        ds = None
+
+    return benchlib.cached(ctx, name, params, make)
+
+
+def floor_table(ctx, title, raster, polys, target, extra=None):
+    """rasterpool against the decode floor (and the rasterstats-style
+    baseline when asked)."""
+    blocks = touched_blocks(ctx, raster, polys)
+    with open(blocks) as f:
+        nblocks = sum(1 for _ in f)
+    ds = gdal.Open(raster)
+    table = Table(title, "%dx%d Float32 DEFLATE, 256x256 tiles; %d blocks touched; %d threads" % (
+        ds.RasterXSize, ds.RasterYSize, nblocks, ctx.threads))
+    rp = table.add("rasterpool zonal -s mean", measure(ctx, [
+        ctx.rasterpool, "zonal", raster, "--polygons", polys, "-s", "mean", "-o",
+        ctx.out("zonal_bc.csv"), "-j", str(ctx.threads), "-q"]), threads=ctx.threads)
+    floor = table.add("floor (decode touched blocks only)", measure(ctx, [
+        ctx.floor, raster, blocks, str(ctx.threads)]), threads=ctx.threads,
+        note="bench/floor/floor_read.c")
+    table.ratio_target("rasterpool within %gx of the decode floor" % target, rp, floor, target,
+                       at_most=True)
+    if extra:
+        with open(ctx.out("rasterstats_like.py"), "w") as f:
+            f.write(RASTERSTATS_PY)
+        rs = table.add("rasterstats-style Python (window + rasterize)", measure(ctx, [
+            benchlib.PYTHON, ctx.out("rasterstats_like.py"), raster, polys, ctx.out("rs_bc.csv")],
+            runs=1), threads=1)
+        rs.api = api_seconds(rs.result)
+    return [table]
+
+
+def sb_parcels(ctx):
+    size = ctx.size(2048, 8192)
+    n = ctx.size(5000, 100000)
+    raster = make_raster(ctx, size, "DEFLATE")
+    polys = make_boxes(ctx, size, n, "parcels", 12)
+    return floor_table(ctx, "b. %s small parcels (20-200 m)" % format(n, ","), raster, polys, 3.0,
+                       extra=ctx.quick)
+
+
+def sc_large(ctx):
+    size = ctx.size(2048, 8192)
+    raster = make_raster(ctx, size, "DEFLATE")
+    polys = make_boxes(ctx, size, 20, "large", 13)
+    return floor_table(ctx, "c. 20 polygons each covering a large share of the raster", raster,
+                       polys, 3.0, extra=True)
+
+
+SCENARIOS = [Scenario("zonal_a", "zonal: 2,000 star polygons on an 8192^2 DEM", sa_zonal),
+             Scenario("zonal_b", "zonal: 100,000 small parcels on an 8192^2 DEM", sb_parcels),
+             Scenario("zonal_c", "zonal: 20 polygons covering most of an 8192^2 DEM", sc_large)]
