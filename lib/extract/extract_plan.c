@@ -30,9 +30,12 @@ void rp_point_scratch_free(rp_point_scratch *scratch) {
     memset(scratch, 0, sizeof *scratch);
 }
 
-rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
-                                 const double *x, const double *y, size_t n,
-                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err) {
+rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                   const double *x, const double *y, size_t n,
+                                   rp_point_scratch *scratch, const double **rx, const double **ry,
+                                   rp_error *err) {
+    *rx = x;
+    *ry = y;
     if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
         if (!scratch->srs || !rp_crs_same(scratch->srs, raster->srs)) {
             if (!scratch->x) {
@@ -48,9 +51,18 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                 return rc;
             scratch->srs = raster->srs;
         }
-        x = scratch->x;
-        y = scratch->y;
+        *rx = scratch->x;
+        *ry = scratch->y;
     }
+    return RP_OK;
+}
+
+rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                 const double *x, const double *y, size_t n,
+                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err) {
+    rp_status rc = rp_extract_raster_coords(raster, points_srs, x, y, n, scratch, &x, &y, err);
+    if (rc != RP_OK)
+        return rc;
     if (rp_plan_build(plan, &raster->grid, x, y, n) != 0)
         return rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
                             raster->path, n);
@@ -207,6 +219,12 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
         if (rc != RP_OK)
             break;
         write_raster_plan(out, s, r, &plan, nbad);
+        const double *rx, *ry;
+        if (s->sample)
+            rc = rp_extract_raster_coords(&s->rasters[r].info, points_srs, x, y, n, &scratch, &rx,
+                                          &ry, err);
+        if (s->sample && rc == RP_OK)
+            rp_sample_write_plan(out, s, r, &plan, rx, ry);
         rp_plan_free(&plan);
     }
     rp_point_scratch_free(&scratch);
