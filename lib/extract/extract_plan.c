@@ -104,10 +104,13 @@ static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *pl
     const char *il = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");
     bool pixel_interleaved = il && strcmp(il, "PIXEL") == 0 && GDALGetRasterCount(ds) > 1;
     int64_t bytes = 0;
-    for (int c = 0; c < s->ncolumns && bytes >= 0; c++) {
-        if (s->columns[c].raster != r)
+    /* the bands read: with sampling, the band columns behind the outputs */
+    const rp_value_column *read = s->sample ? s->bands : s->columns;
+    int nread = s->sample ? s->nbands : s->ncolumns;
+    for (int c = 0; c < nread && bytes >= 0; c++) {
+        if (read[c].raster != r)
             continue;
-        int band = pixel_interleaved ? 1 : s->columns[c].band.band;
+        int band = pixel_interleaved ? 1 : read[c].band.band;
         for (size_t b = 0; b < plan->nblocks && bytes >= 0; b++) {
             int64_t one =
                 rp_raster_block_bytes(ds, band, plan->blocks[b].block_x, plan->blocks[b].block_y);
@@ -182,12 +185,14 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
     const rp_grid *g = &ri->grid;
     int ncols = 0, nlisted = 0;
     rp_value_column *cols[256]; /* the VRT plan lines cover the first 256 */
-    for (int c = 0; c < s->ncolumns; c++) {
-        if (s->columns[c].raster != r)
+    rp_value_column *read = s->sample ? s->bands : s->columns;
+    int nread = s->sample ? s->nbands : s->ncolumns;
+    for (int c = 0; c < nread; c++) {
+        if (read[c].raster != r)
             continue;
         ncols++;
         if (nlisted < 256)
-            cols[nlisted++] = &s->columns[c];
+            cols[nlisted++] = &read[c];
     }
     fprintf(out,
             "raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
