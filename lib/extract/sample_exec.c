@@ -24,7 +24,7 @@
  * Memory per point of a round: side^2 cells x (8 bytes the cell + 4 its
  * place in the plan + per band read, the band's type size + 1 status byte)
  * + 16 bytes (the kernel's offsets): bilinear on one Float32 band 84
- * bytes, cubic 288, window 5 on Float32 425. The outputs are columns as
+ * bytes, cubic 288, window 5 on Float32 441. The outputs are columns as
  * for nearest: 9 bytes a point per column (the type's size + 1).
  *
  * Threads: planning on the caller; the readers run the pool; the kernels
