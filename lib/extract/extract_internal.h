@@ -55,6 +55,7 @@ struct rp_extract_options {
     int method;        /* rp_sample_method */
     int window;        /* N of --window N (odd), 0: none */
     int nodata_policy; /* rp_nodata_policy */
+    bool nodata_policy_given;
     int stats[RP_SAMPLE_MAX_STATS];
     int nstats; /* --window-stat, in the order given, each once */
 };

@@ -164,6 +164,7 @@ static rp_status set_nodata_policy(void *target, void *ctx, const char *v, rp_er
         return rp_error_set(err, RP_USAGE,
                             "--nodata-policy: '%s' is not a policy (gdal, renormalize, strict)", v);
     ((rp_extract_options *)target)->nodata_policy = p;
+    ((rp_extract_options *)target)->nodata_policy_given = true;
     return RP_OK;
 }
 
@@ -208,6 +209,10 @@ static rp_status check_sampling(rp_extract_options *o, rp_error *err) {
                             "--window and --method %s cannot be combined: a window's statistics "
                             "use the cells as they are",
                             rp_sample_method_name((rp_sample_method)o->method));
+    if (o->nodata_policy_given && (o->window || o->method == RP_METHOD_NEAREST))
+        return rp_error_set(err, RP_USAGE,
+                            "--nodata-policy applies to --method bilinear, cubic or cubicspline "
+                            "(a window leaves nodata cells out; nearest has one cell)");
     if (o->window && !o->nstats)
         o->stats[o->nstats++] = RP_STAT_MEAN;
     return RP_OK;

@@ -471,7 +471,9 @@ def case_bad_input(case):
                        (["--window", "3", "--window-stat", "avg"], "not a statistic"),
                        (["--window-stat", "mean"], "needs --window"),
                        (["--window", "3", "--method", "cubic"], "cannot be combined"),
-                       (["--method", "cubic", "--nodata-policy", "x"], "not a policy")):
+                       (["--method", "cubic", "--nodata-policy", "x"], "not a policy"),
+                       (["--window", "3", "--nodata-policy", "strict"], "applies to"),
+                       (["--nodata-policy", "renormalize"], "applies to")):
         r = rptest.extract([path] + args, stdin="x,y\n1,1\n")
         T.check(case, r.code == 2 and what in r.err,
                 "%s: exit %s, stderr %r (want 2 and %r)" % (args, r.code, r.err, what))
