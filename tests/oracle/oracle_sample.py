@@ -24,8 +24,9 @@ with 16x16 blocks, nodata around test points; points at cell centres, cell
 corners, 1e-9 from block edges, on the outer edges and corners, outside by
 an ulp, random; 1x1, 2x2, 3x3, 4x1 and 5x4 rasters; an internal mask; a
 striped raster; a VRT mosaic of 4 tiles (kernels straddle source files);
-several rasters and bands (column names); determinism at -j 1/2/7;
-bad options (exit 2). Agreement counts are printed.
+several rasters and bands (column names); determinism at -j 1/2/7 and
+across block layouts (tiles, strips, untiled); a corrupt block failing
+exactly the kernels that touch it; bad options (exit 2). Agreement counts are printed.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 oracle_sample.py
 """
 import math
@@ -463,6 +464,86 @@ def case_threads(case):
                 "%s: output differs between -j 1, 2 and 7" % args)
 
 
+def case_layouts(case):
+    """The same values tiled 16x16, 64x32, in strips of 1 and 7 rows and
+    untiled: byte-identical output (nothing depends on block edges)."""
+    rng = np.random.default_rng(17)
+    W, H = 90, 70
+    a = rng.normal(0, 100, (H, W)).astype(np.float32)
+    a[rng.random((H, W)) < 0.05] = -9999.0
+    pixels = test_pixels(W, H, rng, n_random=400)
+    xs, ys, _ = world_points(pixels, W, H)
+    pts = os.path.join(TMP, "layouts.csv")
+    rptest.write_points_csv(pts, xs, ys)
+    paths = []
+    for k, block in enumerate([(16, 16), (64, 32), 1, 7, None]):
+        p = os.path.join(TMP, "layout_%d.tif" % k)
+        rptest.create_raster(p, a, "Float32", gt=GT, nodata=-9999.0, block=block)
+        paths.append(p)
+    for args in (["--method", "cubic"], ["--method", "bilinear", "--nodata-policy",
+                                         "renormalize"],
+                 ["--window", "5", "--window-stat", "stdev", "--window-stat", "values"]):
+        outs = [rptest.extract([p, "--points", pts, "--status"] + args) for p in paths]
+        T.check(case, all(o.code == 0 for o in outs), "exit codes %s" % [o.code for o in outs])
+        T.check(case, all(o.out == outs[0].out for o in outs),
+                "%s: output depends on the block layout" % args)
+
+
+def case_corrupt_block(case):
+    """A block that cannot be decoded fails exactly the points whose kernel
+    touches it (status error, exit 1, the block named); the others keep
+    their values."""
+    rng = np.random.default_rng(23)
+    W, H = 64, 64
+    path, vals, valid = make_case("corrupt", "Float32", W, H, rng, nodata=False)
+    rptest.corrupt_blocks(path, [(1, 1)])
+    pixels = [(rng.uniform(0, W), rng.uniform(0, H)) for _ in range(600)]
+    pixels += [(15.9, 20.0), (16.2, 20.0), (15.4, 20.0), (14.4, 20.0), (14.6, 20.0)]
+    xs, ys, _ = world_points(pixels, W, H)
+    xs, ys = xs[:len(pixels)], ys[:len(pixels)]
+    for method in ("bilinear", "cubic"):
+        r, _ = run_csv([path, "--method", method, "--status"], xs, ys, "corrupt_" + method)
+        T.check(case, r.code == 1 and "block x=1 y=1" in r.err,
+                "%s: exit %s, stderr %r" % (method, r.code, r.err[:300]))
+        got = columns(r)
+        bad = rptest.Limited(T, "%s/%s" % (case, method))
+        n = 2 if method == "bilinear" else 4
+        for i, (x, y) in enumerate(zip(xs, ys)):
+            px, py = pixel_of(GT, x, y)
+            first = 0 if n == 2 else -1
+            cols = {min(max(math.floor(px - 0.5) + first + j, 0), W - 1) for j in range(n)}
+            rows = {min(max(math.floor(py - 0.5) + first + j, 0), H - 1) for j in range(n)}
+            hits = any(16 <= c < 32 for c in cols) and any(16 <= r < 32 for r in rows)
+            st, want = interp(vals, valid, method, "gdal", px, py)
+            wst = "error" if hits else st
+            if got["status"][i] != wst:
+                bad.add("point %d (px %r, py %r): %s, want %s" % (i, px, py, got["status"][i],
+                                                                  wst))
+            elif wst == "ok" and float(got["b1"][i]) != want:
+                bad.add("point %d: %s, oracle %r" % (i, got["b1"][i], want))
+        bad.flush()
+
+
+def case_plan_counts(case):
+    """--plan's kernel block counts, worked out by hand: 64x64, 16x16 blocks."""
+    path = os.path.join(TMP, "plan64.tif")
+    rptest.create_raster(path, np.zeros((64, 64), np.float32), "Float32", gt=GT, block=(16, 16))
+    # Own cells: blocks (1, 0), (2, 2), (0, 3).
+    # bilinear: (16.2, 8): cols 15-16, rows 7-8 -> (0, 0) (1, 0); (40, 40): cols and rows
+    #   39-40 -> (2, 2); (0.1, 63.9): cols -1..0, rows 63..64 clamped -> (0, 3): 4, 1 more.
+    # cubic: cols 14-17 rows 6-9 -> (0, 0) (1, 0); 38-41 -> (2, 2); cols 0-1 (clamped),
+    #   rows 62-63 -> (0, 3): 4, 1 more.
+    # window 17 (8 each side): cells (16, 8): cols 8-24 rows 0-16 -> 4 blocks; (40, 40):
+    #   32-48 -> 4 blocks; (0, 63): cols 0-8, rows 55-63 -> (0, 3): 9, 6 more.
+    xs, ys, _ = world_points([(16.2, 8.0), (40.0, 40.0), (0.1, 63.9)], 64, 64)
+    for method, window, want in (("bilinear", None, "4 (1 more"), ("cubic", None, "4 (1 more"),
+                                 (None, 17, "9 (6 more")):
+        args = ["--method", method] if method else ["--window", str(window)]
+        r, _ = run_csv([path, "--plan"] + args, xs[:3], ys[:3], "plan64")
+        T.check(case, "blocks touched by the kernels: %s" % want in r.text,
+                "%s: want %r in:\n%s" % (args, want, r.text))
+
+
 def case_bad_input(case):
     path = os.path.join(TMP, "types_Float32.tif")
     for args, what in ((["--window", "4"], "odd"), (["--window", "0"], "odd"),
@@ -487,6 +568,9 @@ T.run_case("terra", case_terra)
 T.run_case("windows", case_windows)
 T.run_case("columns", case_columns)
 T.run_case("threads", case_threads)
+T.run_case("layouts", case_layouts)
+T.run_case("corrupt_block", case_corrupt_block)
+T.run_case("plan_counts", case_plan_counts)
 T.run_case("bad_input", case_bad_input)
 print("== agreement (bit-exact / within tolerance / compared; 0 exact: not counted):")
 for what, (exact, within, total) in AGREE.items():
