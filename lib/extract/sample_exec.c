@@ -323,6 +323,18 @@ size_t rp_sample_round_points(const rp_extract_setup *s, int r) {
     return round_points(&rd);
 }
 
+/* One progress bar over the rounds: round k of n covers [k/n, (k+1)/n]. */
+typedef struct round_progress {
+    rp_progress_fn fn;
+    void *user;
+    size_t index, count;
+} round_progress;
+
+static int scale_progress(double fraction, const char *message, void *user) {
+    round_progress *p = user;
+    return p->fn(((double)p->index + fraction) / (double)p->count, message, p->user);
+}
+
 rp_status rp_sample_read_raster(rp_pool *pool, rp_extract_setup *s, int r, const rp_plan *plan,
                                 const double *rx, const double *ry, const rp_extract_options *opts,
                                 rp_extract_read_stats *stats, rp_error *err) {
@@ -337,10 +349,18 @@ rp_status rp_sample_read_raster(rp_pool *pool, rp_extract_setup *s, int r, const
     size_t per_round = round_points(&rd);
     rd.at = malloc((per_round < plan->inside ? per_round : plan->inside + 1) * sizeof *rd.at);
     rp_status rc = rd.at ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+    round_progress progress = {opts->progress, opts->progress_user, 0,
+                               (plan->inside + per_round - 1) / per_round};
+    rp_extract_options round_opts = *opts;
+    if (opts->progress) {
+        round_opts.progress = scale_progress;
+        round_opts.progress_user = &progress;
+    }
     for (size_t first = 0; rc == RP_OK && first < plan->inside; first += per_round) {
         rd.points = plan->order + first;
         rd.npoints = plan->inside - first < per_round ? plan->inside - first : per_round;
-        rc = run_round(&rd, pool, rx, ry, &s->rasters[r], opts, stats, err);
+        rc = run_round(&rd, pool, rx, ry, &s->rasters[r], &round_opts, stats, err);
+        progress.index++;
     }
     free(rd.at);
     free(rd.bands);

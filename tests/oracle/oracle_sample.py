@@ -414,6 +414,15 @@ def case_windows(case):
                           parse=f32 if t == "Float32" else float)
     path, vals, valid = make_case("win_big", "Float32", W, H, rng)
     check_windows("%s/w31" % case, path, vals, valid, xs, ys, 31, ["mean", "count", "median"])
+    # window 101: 256 MiB of cell state hold 1,547 points of one Float32
+    # band, so 3,500 points take 3 rounds
+    path, vals, valid = make_case("win_101", "Float32", 150, 120, rng, block=(32, 32))
+    px = [(rng.uniform(0, 150), rng.uniform(0, 120)) for _ in range(3500)]
+    bx, by, _ = world_points(px, 150, 120)
+    r, _ = run_csv([path, "--window", "101", "--plan"], bx, by, "w101_plan")
+    T.check(case, "rounds: 3 (at most 1547 points a round" in r.text, "--plan:\n" + r.text)
+    check_windows("%s/w101-rounds" % case, path, vals, valid, bx, by, 101,
+                  ["mean", "count", "max"], parse=f32)
     # a window larger than the raster
     path, vals, valid = make_case("win_small", "Float32", 3, 2, rng, nodata=False)
     px = [(0.5, 0.5), (3.0, 2.0), (1.5, 1.0)]
