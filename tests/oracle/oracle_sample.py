@@ -551,6 +551,11 @@ def case_plan_counts(case):
         r, _ = run_csv([path, "--plan"] + args, xs[:3], ys[:3], "plan64")
         T.check(case, "blocks touched by the kernels: %s" % want in r.text,
                 "%s: want %r in:\n%s" % (args, want, r.text))
+        # and each of them is decoded once: the run's count of blocks read
+        r, _ = run_csv([path, "-v", "-j", "3"] + args, xs[:3], ys[:3], "plan64")
+        nblocks = want.split(" ")[0]
+        T.check(case, ", %s blocks read (0 failed)" % nblocks in r.err,
+                "%s: want %s blocks read: %s" % (args, nblocks, r.err))
 
 
 def case_bad_input(case):
