@@ -407,7 +407,7 @@ def case_windows(case):
     pixels = test_pixels(W, H, rng, n_random=100)
     xs, ys, _ = world_points(pixels, W, H)
     all_stats = ["mean", "min", "max", "sum", "count", "stdev", "median", "values"]
-    for t in ("Float32", "Int16", "Byte", "Float64", "UInt64"):
+    for t in ("Float32", "Int16", "Byte", "Float64", "UInt64", "CInt16"):
         path, vals, valid = make_case("win_" + t, t, W, H, rng, around=pixels[:60])
         for n in (1, 3, 5):
             check_windows("%s/%s/w%d" % (case, t, n), path, vals, valid, xs, ys, n, all_stats,
