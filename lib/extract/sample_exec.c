@@ -120,7 +120,7 @@ rp_status rp_sample_setup(rp_extract_setup *s, const rp_extract_options *opts, r
 
 /* One round of one raster: the points, their kernels' cells as read. */
 typedef struct sample_round {
-    rp_extract_setup *s;
+    const rp_extract_setup *s; /* its output columns' values are written */
     const rp_grid *grid;
     rp_sample_method method; /* after GDAL's fall-backs for small rasters */
     int window;
@@ -159,7 +159,7 @@ static void put_cell(rp_value_column *o, uint32_t p, const rp_value_column *cell
  * (v, st: as doubles and statuses). */
 static void apply_kernel(const sample_round *rd, int b, size_t k, const double *v,
                          const uint8_t *st, double *scratch) {
-    rp_extract_setup *s = rd->s;
+    const rp_extract_setup *s = rd->s;
     uint32_t p = rd->points[k];
     const rp_value_column *cells = &rd->cells[b];
     size_t base = k * rd->ncell;
@@ -299,7 +299,7 @@ static size_t round_points(const sample_round *rd) {
     return m ? m : 1;
 }
 
-static void init_round(sample_round *rd, rp_extract_setup *s, int r,
+static void init_round(sample_round *rd, const rp_extract_setup *s, int r,
                        const rp_extract_options *opts) {
     memset(rd, 0, sizeof *rd);
     rd->s = s;
@@ -314,7 +314,7 @@ static void init_round(sample_round *rd, rp_extract_setup *s, int r,
 
 size_t rp_sample_round_points(const rp_extract_setup *s, int r) {
     sample_round rd;
-    init_round(&rd, (rp_extract_setup *)s, r, s->sample);
+    init_round(&rd, s, r, s->sample);
     int bands[1] = {0};
     for (int b = 0; b < s->nbands && !rd.nbands; b++)
         if (s->bands[b].raster == r)
