@@ -208,6 +208,12 @@ rp_status rp_sample_read_raster(struct rp_pool *pool, rp_extract_setup *setup, i
                                 const rp_extract_options *opts, rp_extract_read_stats *stats,
                                 rp_error *err);
 
+/* The cells of all the kernels around the plan's points, grouped by block
+ * (for --plan: a VRT's sources are surveyed for them). Returns 0, or -1
+ * when memory runs out or they are too many to plan at once. */
+int rp_sample_cell_plan(const rp_extract_setup *setup, int r, const rp_plan *plan, const double *rx,
+                        const double *ry, rp_plan *cells);
+
 /* Points a round of raster r holds. */
 size_t rp_sample_round_points(const rp_extract_setup *setup, int r);
 

@@ -179,8 +179,10 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
 }
 
 /* One raster's part of the report. */
+/* vrt_plan: what a VRT's sources are surveyed for: the points' plan, or
+ * with sampling the plan of their kernels' cells. */
 static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const rp_plan *plan,
-                              size_t nbad) {
+                              const rp_plan *vrt_plan, size_t nbad) {
     const rp_raster_info *ri = &s->rasters[r].info;
     const rp_grid *g = &ri->grid;
     int ncols = 0, nlisted = 0;
@@ -208,7 +210,7 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
                 bytes);
     else
         fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
-    write_vrt_plan(out, &s->rasters[r], plan, cols, nlisted);
+    write_vrt_plan(out, &s->rasters[r], vrt_plan, cols, nlisted);
 }
 
 rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const double *x,
@@ -223,13 +225,19 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
         rc = rp_extract_plan_raster(&s->rasters[r].info, points_srs, x, y, n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        write_raster_plan(out, s, r, &plan, nbad);
-        const double *rx, *ry;
+        const double *rx = x, *ry = y;
         if (s->sample)
             rc = rp_extract_raster_coords(&s->rasters[r].info, points_srs, x, y, n, &scratch, &rx,
                                           &ry, err);
+        rp_plan cells; /* a sampled VRT's sources are surveyed for the kernels' cells */
+        bool by_cells = rc == RP_OK && s->sample && s->rasters[r].vrt &&
+                        rp_sample_cell_plan(s, r, &plan, rx, ry, &cells) == 0;
+        if (rc == RP_OK)
+            write_raster_plan(out, s, r, &plan, by_cells ? &cells : &plan, nbad);
         if (s->sample && rc == RP_OK)
             rp_sample_write_plan(out, s, r, &plan, rx, ry);
+        if (by_cells)
+            rp_plan_free(&cells);
         rp_plan_free(&plan);
     }
     rp_point_scratch_free(&scratch);

@@ -323,6 +323,25 @@ size_t rp_sample_round_points(const rp_extract_setup *s, int r) {
     return round_points(&rd);
 }
 
+/* --plan plans every kernel cell at once, up to this many. */
+#define PLAN_MAX_CELLS ((size_t)1 << 26)
+
+int rp_sample_cell_plan(const rp_extract_setup *s, int r, const rp_plan *plan, const double *rx,
+                        const double *ry, rp_plan *cells) {
+    sample_round rd;
+    init_round(&rd, s, r, s->sample);
+    if (plan->inside > PLAN_MAX_CELLS / rd.ncell)
+        return -1;
+    rd.points = plan->order;
+    rd.npoints = plan->inside;
+    rd.at = malloc((plan->inside + 1) * sizeof *rd.at);
+    rp_error err;
+    rp_error_clear(&err);
+    int rc = rd.at && plan_cells(&rd, rx, ry, cells, &err) == RP_OK ? 0 : -1;
+    free(rd.at);
+    return rc;
+}
+
 /* One progress bar over the rounds: round k of n covers [k/n, (k+1)/n]. */
 typedef struct round_progress {
     rp_progress_fn fn;

@@ -312,6 +312,19 @@ def case_vrt(case):
     r, _ = run_csv([vrt, "--method", "cubic", "--plan"], xs, ys, "vrt_plan")
     T.check(case, "read from its sources directly" in r.text and "kernels" in r.text,
             "--plan of the mosaic:\n" + r.text)
+    # the seam points alone: their cells lie on one source each, their
+    # kernels on all four; --plan surveys the sources for the kernels' cells
+    seam = [(tw + d, th + e) for d in (-0.6, 0.4) for e in (-0.7, 0.3)]
+    sx, sy, _ = world_points(seam, W, H)
+    for method, files in (("nearest", "4 files"), ("bilinear", "4 files")):
+        r, _ = run_csv([vrt, "--method", method, "--plan"], sx[:4], sy[:4], "vrt_seam")
+        T.check(case, files in r.text, "%s: want %s in:\n%s" % (method, files, r.text))
+    one = [(tw - 0.4, th - 0.3)]  # cell (29, 19) on tile 0; cols 29-30, rows 19-20
+    ox, oy, _ = world_points(one, W, H)
+    for method, files in (("nearest", "1 files"), ("bilinear", "4 files"), ("cubic", "4 files")):
+        r, _ = run_csv([vrt, "--method", method, "--plan"], ox[:1], oy[:1], "vrt_one")
+        T.check(case, files + " touched" in r.text, "%s at one seam point: want %s in:\n%s" % (
+            method, files, r.text))
     check_windows("%s/window" % case, vrt, vals, valid, xs, ys, 5,
                   ["mean", "count", "min", "values"], parse=f32)
 
