@@ -1,0 +1,3 @@
+def calc(): pass
+def batch(): pass
+BatchReport=CalcReport=None
