@@ -99,7 +99,8 @@ def make_ffibuilder(include_dirs, library_dirs):
         library_dirs=library_dirs,
         runtime_library_dirs=library_dirs,
         libraries=["rasterpool"],
-        extra_compile_args=["-Werror=incompatible-pointer-types", "-Werror=implicit-function-declaration"],
+        extra_compile_args=["-Werror=incompatible-pointer-types", "-Werror=int-conversion",
+                            "-Werror=implicit-function-declaration"],
     )
     return ffi
 
