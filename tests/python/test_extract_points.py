@@ -312,3 +312,40 @@ def test_log_lines_reach_logging(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="rasterpool"):
         rasterpool.extract_points(path, [1.0], [1.0], crs="EPSG:4326")
     assert any("nocrs.tif" in r.getMessage() for r in caplog.records), caplog.text
+
+
+MEMORY_SCRIPT = r"""
+import resource, sys
+import numpy as np
+sys.path[:0] = sys.argv[3:]
+import rasterpool
+path, n = sys.argv[1], int(sys.argv[2])
+rasterpool.extract_points(path, [1.0], [1.0])          # GDAL and the library loaded
+rng = np.random.default_rng(0)
+xs = rng.uniform(0, 1024, n)
+ys = rng.uniform(0, 1024, n)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+v = rasterpool.extract_points(path, xs, ys, threads=2)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+assert v.shape == (n, 1) and not np.isnan(v).any()
+print(before, after)
+"""
+
+
+def test_memory_10m_points(tmp_path):
+    """10M points, one Float32 band: the peak grows by no more than the C
+    library's bound (README "Bounds": 34 bytes a point, plus up to 17 of
+    coordinate slack) plus the returned float64 array (8) and 32 MiB of
+    block buffers and GDAL state; nothing of the binding's own per point."""
+    import subprocess
+    import sys
+    path = _big_raster(tmp_path)
+    n = 10_000_000
+    r = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, path, str(n)] + sys.path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    before, after = map(int, r.stdout.split())
+    growth = after - before
+    bound = n * (34 + 17 + 8) + (32 << 20)
+    print("10M points: peak grew by %.1f bytes a point (bound %.1f)" % (growth / n, bound / n))
+    assert growth <= bound, "peak grew by %.1f bytes a point, bound %.1f" % (growth / n, bound / n)
