@@ -9,9 +9,9 @@ installed package finds the library it was built with. Where they are:
                              include/ beside this package's python/ folder)
   RASTERPOOL_PREFIX=DIR      an installed prefix (DIR/include, DIR/lib or
                              DIR/lib/<multiarch>)
-  otherwise                  pkg-config rasterpool, else ../build beside this
-                             package's folder (a source checkout built with
-                             cmake -B build)
+  otherwise                  ../build beside this package's folder (a source
+                             checkout built with cmake -B build), else
+                             pkg-config rasterpool (an installed library)
 
 setup.py uses `ffibuilder` (cffi_modules); tests/python/build_ext.py calls
 build() to compile into a build tree without pip.
@@ -78,7 +78,7 @@ def locate():
     if os.environ.get("RASTERPOOL_PREFIX"):
         return _from_prefix(os.environ["RASTERPOOL_PREFIX"])
     tried = []
-    for how in (_from_pkg_config, lambda: _from_build_dir(os.path.join(SOURCE_ROOT, "build"))):
+    for how in (lambda: _from_build_dir(os.path.join(SOURCE_ROOT, "build")), _from_pkg_config):
         try:
             return how()
         except NotFound as e:
