@@ -209,9 +209,11 @@ static void print_summary(const batch_run *r, double seconds, bool interrupted) 
 }
 
 static void release(batch_run *r) {
-    for (int i = 0; r->slots && i < r->nslots; i++)
+    for (int i = 0; r->slots && i < r->nslots; i++) {
         if (r->slots[i].proc.pid > 0 || r->slots[i].proc.fd >= 0)
             rp_proc_stop(&r->slots[i].proc, 5000, NULL);
+        rp_stage_free(r->slots[i].stage); /* a task still staged: removed */
+    }
     free(r->slots);
     for (size_t t = 0; r->tasks && t < r->plan.n; t++)
         free(r->tasks[t].error);
