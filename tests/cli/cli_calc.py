@@ -7,9 +7,9 @@ independently: arithmetic in float64; nodata in, nodata out unless the
 expression calls isnodata(); integers round half away from zero and clamp
 to the type's range; NaN is nodata (or 0) in integer outputs. Outputs are
 read back with GDAL. Also: georeferencing and metadata copied, tiling and
-COG layout, the output's mode under the caller's umask, byte-identical output at
--j 1/2/7, kernels (the shipped example
-and test kernels), and bad input: bad expressions (position and caret),
+COG layout, the output's mode under the caller's umask, byte-identical
+output at -j 1/2/7, kernels (the shipped example and test kernels), and bad
+input: bad expressions (position and caret),
 missing inputs, mismatched grids, unwritable outputs, a missing kernel
 symbol, a failing kernel, Ctrl-C — none of which may leave a file behind.
 """
