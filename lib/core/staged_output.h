@@ -27,7 +27,10 @@
  *
  * Leftovers: a process killed outright leaves its members behind; the names
  * carry its pid, and rp_stage_sweep removes those of processes that no longer
- * exist. Every job sweeps a folder before it writes there.
+ * exist. Every job sweeps a folder before it writes there. The pid is one of
+ * this machine's (pid namespace's): a folder that processes on other
+ * machines or in other pid namespaces write into at the same time (NFS, a
+ * cluster's shared disk) can lose their in-flight temporaries to a sweep.
  *
  * Threads: an rp_stage belongs to one thread at a time; different stages,
  * and sweeps, may run at once (they touch only names they own, or names of
