@@ -1,13 +1,16 @@
 /*
  * test_batch.c — the pieces of batch that need no GDAL work: output names,
  * the task plan (globs, lists, duplicates, collisions), the journal written
- * and read back (odd names, latest record wins), worker sizing, and the
- * process layer (exit codes and signals decoded from real children).
+ * and read back (odd names, latest record wins, only whole records), the
+ * outcome names, worker sizing, and the process layer (exit codes and
+ * signals decoded from real children, what a receive can find).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -335,6 +338,27 @@ static void test_processes(void) {
     CHECK(err.message[0] != '\0');
 }
 
+/* rp_proc_recv on a non-blocking socket: nothing there yet is not a
+ * malformed message (the worker is not broken), a message of another size
+ * is, and a closed end is end-of-file. */
+static void test_recv_outcomes(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    rp_proc parent = {0, sv[0]}, worker = {0, sv[1]};
+    uint64_t msg = 0, sent = 0x1234;
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_NOTHING);
+    CHECK(rp_proc_send(&worker, &sent, sizeof sent));
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_MESSAGE);
+    CHECK(msg == sent);
+    uint32_t small = 7;
+    CHECK(rp_proc_send(&worker, &small, sizeof small));
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_MALFORMED);
+    close(sv[1]);
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_CLOSED);
+    close(sv[0]);
+}
+
 int main(void) {
     GDALAllRegister();
     char dir[] = "/tmp/rp-test-batch-XXXXXX";
@@ -347,6 +371,7 @@ int main(void) {
     test_sizing();
     test_outcome_names();
     test_processes();
+    test_recv_outcomes();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
