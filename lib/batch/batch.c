@@ -5,7 +5,7 @@
  * report.
  *
  * Outputs are never modified in place: each attempt's output is staged in
- * --out-dir (core/staged_output, ".<stem>.rp-tmp-<pid>-XXXXXX.<ext>") and
+ * --out-dir (core/staged_output, ".<name>.rp-tmp-<pid>-XXXXXX/<name>") and
  * only a complete, closed file is committed over the final path, so a
  * failed, crashed, timed-out or interrupted task leaves nothing there.
  * Before anything runs, leftovers of earlier batches killed outright (their

@@ -4,8 +4,8 @@
  * attempt.
  *
  * Each task attempt's output is staged in --out-dir (core/staged_output:
- * ".<stem>.rp-tmp-<parent pid>-XXXXXX.<ext>", reserved with O_EXCL before
- * the worker hears of it). The worker writes that temporary name; the parent
+ * ".<name>.rp-tmp-<parent pid>-XXXXXX/<name>", its folder made before the
+ * worker hears of it). The worker writes that temporary path; the parent
  * alone decides its fate:
  *   - a result that says ok: the stage is committed (every file fsynced,
  *     sidecars such as .aux.xml, .prj or .tfw renamed with it, the folder

@@ -18,7 +18,7 @@
  * evicting them from GDAL's cache.
  *
  * Atomic output: the dataset is staged in the destination's folder
- * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX.tif", the mode a new file
+ * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX/NAME", the mode a new file
  * gets under the umask, GDAL's sidecars with it); only a complete run commits
  * it (fsync, rename, folder fsync). For COG the GTiff is scratch, staged
  * under a second name, and GDAL's COG driver copies it to the output's stage.

@@ -1,13 +1,12 @@
 /*
- * staged_output.c — temporary names in the destination's folder, commit by
- * fsync + rename + folder fsync, abort, and the sweeper of dead processes'
+ * staged_output.c — stage folders beside the destination, commit by fsync +
+ * rename + folder fsync, abort, and the sweeper of dead processes'
  * leftovers. The scheme and its rules are in staged_output.h.
  *
- * A stage knows its members by name, not by a list of what the writer said
- * it made: a GDAL driver writes sidecars nobody announces (.aux.xml on close,
- * .prj beside a Shapefile), so commit and abort scan the folder for names
- * under the stage's reserved stem. The reservation (created with O_EXCL)
- * makes that stem ours alone, so the scan can take nothing of anyone else.
+ * A stage knows its members by listing its own folder, not by a list of
+ * what the writer said it made: a GDAL driver writes sidecars nobody
+ * announces (.aux.xml on close, .prj beside a Shapefile). The folder was
+ * made with mkdir on a fresh name, so everything in it is the writer's.
  *
  * Threads: none of its own; no global state but an atomic counter that mixes
  * into the random part of names. Ownership: the stage owns its strings; the
@@ -36,12 +35,10 @@ enum { UNIQUE_LEN = 6, OPEN_TRIES = 100 };
 struct rp_stage {
     char *dir;        /* the destination's folder ("." when it names none) */
     char *final_path; /* as given */
-    char *final_stem; /* the destination's base name without its extension */
-    char *temp_stem;  /* .STEM.rp-tmp-PID-XXXXXX: the reservation's base name */
-    char *temp_base;  /* temp_stem + the destination's extension */
-    char *temp_path;  /* dir/temp_base */
-    char *reservation_path;
-    bool finished; /* committed or aborted */
+    char *final_base; /* NAME: the destination's base name */
+    char *stage_dir;  /* dir/.NAME.rp-tmp-PID-XXXXXX */
+    char *temp_path;  /* stage_dir/NAME */
+    bool finished;    /* committed or aborted */
 };
 
 /* Sidecars that GDAL appends to a file's whole name; an old one of the
@@ -69,13 +66,6 @@ static char *folder_of(const char *path) {
         dir[n] = '\0';
     }
     return dir;
-}
-
-/* The extension of a base name: from its last dot, unless that dot starts
- * the name (".hidden" has none). */
-static const char *extension_of(const char *base) {
-    const char *dot = strrchr(base, '.');
-    return dot && dot != base ? dot : base + strlen(base);
 }
 
 static void random_unique(char out[UNIQUE_LEN + 1]) {
@@ -107,26 +97,16 @@ static bool unique_is_valid(const char *unique) {
 
 /* Fills the stage's names for one unique part. */
 static bool name_stage(rp_stage *s, const char *unique) {
-    const char *slash = strrchr(s->final_path, '/');
-    const char *base = slash ? slash + 1 : s->final_path;
-    const char *ext = extension_of(base);
-    size_t stem_len = (size_t)(ext - base);
-    free(s->temp_stem);
-    free(s->temp_base);
+    free(s->stage_dir);
     free(s->temp_path);
-    free(s->reservation_path);
-    size_t n = stem_len + strlen(TEMP_MARK) + 48;
-    s->temp_stem = malloc(n);
-    if (s->temp_stem)
-        snprintf(s->temp_stem, n, ".%.*s" TEMP_MARK "%ld-%s", (int)stem_len, base, (long)getpid(),
-                 unique);
-    n = s->temp_stem ? strlen(s->temp_stem) + strlen(ext) + 1 : 0;
-    s->temp_base = n ? malloc(n) : NULL;
-    if (s->temp_base)
-        snprintf(s->temp_base, n, "%s%s", s->temp_stem, ext);
-    s->temp_path = s->temp_base ? join(s->dir, s->temp_base) : NULL;
-    s->reservation_path = s->temp_stem ? join(s->dir, s->temp_stem) : NULL;
-    return s->temp_path && s->reservation_path;
+    size_t n = strlen(s->final_base) + strlen(TEMP_MARK) + 48;
+    char *name = malloc(n);
+    if (name)
+        snprintf(name, n, ".%s" TEMP_MARK "%ld-%s", s->final_base, (long)getpid(), unique);
+    s->stage_dir = name ? join(s->dir, name) : NULL;
+    s->temp_path = s->stage_dir ? join(s->stage_dir, s->final_base) : NULL;
+    free(name);
+    return s->temp_path != NULL;
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -210,24 +190,17 @@ static int sync_tree(const char *path) {
 /* ---- members -------------------------------------------------------------- */
 
 typedef enum member_kind {
-    MEMBER_NONE,
-    MEMBER_RESERVATION, /* the reserved stem (when distinct from the temporary) */
-    MEMBER_TEMPORARY,   /* the output itself */
-    MEMBER_SIDECAR,     /* TEMPSTEM.anything else */
-    MEMBER_NESTED,      /* .TEMPSTEM.*: a writer's own staging at our name */
+    MEMBER_OUTPUT,  /* NAME: the output itself */
+    MEMBER_SIDECAR, /* anything else the writer made */
+    MEMBER_NESTED,  /* a hidden ".rp-tmp-" name: a writer's own stage, not output */
 } member_kind;
 
 static member_kind classify(const rp_stage *s, const char *name) {
-    size_t n = strlen(s->temp_stem);
-    if (strcmp(name, s->temp_base) == 0)
-        return MEMBER_TEMPORARY;
-    if (strcmp(name, s->temp_stem) == 0)
-        return MEMBER_RESERVATION;
-    if (strncmp(name, s->temp_stem, n) == 0 && name[n] == '.')
-        return MEMBER_SIDECAR;
-    if (name[0] == '.' && strncmp(name + 1, s->temp_stem, n) == 0 && name[n + 1] == '.')
+    if (strcmp(name, s->final_base) == 0)
+        return MEMBER_OUTPUT;
+    if (name[0] == '.' && strstr(name, TEMP_MARK))
         return MEMBER_NESTED;
-    return MEMBER_NONE;
+    return MEMBER_SIDECAR;
 }
 
 typedef struct member {
@@ -241,12 +214,12 @@ static void free_members(member *m, size_t n) {
     free(m);
 }
 
-/* The stage's members now in its folder. Returns false when out of memory
- * or the folder cannot be read. */
+/* What is in the stage's folder now. Returns false when out of memory or
+ * the folder cannot be read. */
 static bool list_members(const rp_stage *s, member **out, size_t *count) {
     *out = NULL;
     *count = 0;
-    DIR *d = opendir(s->dir);
+    DIR *d = opendir(s->stage_dir);
     if (!d)
         return false;
     member *all = NULL;
@@ -254,8 +227,7 @@ static bool list_members(const rp_stage *s, member **out, size_t *count) {
     bool ok = true;
     struct dirent *e;
     while (ok && (e = readdir(d)) != NULL) {
-        member_kind kind = classify(s, e->d_name);
-        if (kind == MEMBER_NONE)
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
@@ -265,7 +237,7 @@ static bool list_members(const rp_stage *s, member **out, size_t *count) {
             cap = ok ? ncap : cap;
         }
         if (ok && (all[n].name = strdup(e->d_name)) != NULL)
-            all[n++].kind = kind;
+            all[n++].kind = classify(s, e->d_name);
         else
             ok = false;
     }
@@ -286,28 +258,26 @@ static rp_stage *stage_new(const char *final_path) {
     if (!s)
         return NULL;
     const char *slash = strrchr(final_path, '/');
-    const char *base = slash ? slash + 1 : final_path;
     s->final_path = strdup(final_path);
     s->dir = folder_of(final_path);
-    s->final_stem = strndup(base, (size_t)(extension_of(base) - base));
-    if (!s->final_path || !s->dir || !s->final_stem) {
+    s->final_base = strdup(slash ? slash + 1 : final_path);
+    if (!s->final_path || !s->dir || !s->final_base) {
         rp_stage_free(s);
         return NULL;
     }
     return s;
 }
 
-/* Creates the reservation (and the temporary) for one unique part. Returns
- * 0, or an errno value (EEXIST: the name is taken). */
+/* Makes the stage's folder (and the temporary) for one unique part.
+ * Returns 0, or an errno value (EEXIST: the name is taken). */
 static int reserve(rp_stage *s, const char *unique, unsigned flags) {
     if (!name_stage(s, unique))
         return ENOMEM;
-    if (create_exclusive(s->reservation_path) != 0)
+    if (mkdir(s->stage_dir, 0700) != 0)
         return errno;
-    bool distinct = strcmp(s->temp_path, s->reservation_path) != 0;
-    if ((flags & RP_STAGE_CREATE) && distinct && create_exclusive(s->temp_path) != 0) {
+    if ((flags & RP_STAGE_CREATE) && create_exclusive(s->temp_path) != 0) {
         int saved = errno;
-        unlink(s->reservation_path);
+        rmdir(s->stage_dir);
         return saved;
     }
     return 0;
@@ -366,26 +336,15 @@ size_t rp_stage_count(const rp_stage *stage) {
     if (!list_members(stage, &m, &n))
         return 0;
     for (size_t i = 0; i < n; i++)
-        made += m[i].kind == MEMBER_TEMPORARY || m[i].kind == MEMBER_SIDECAR;
+        made += m[i].kind != MEMBER_NESTED;
     free_members(m, n);
     return made;
 }
 
 /* ---- commit and abort --------------------------------------------------------- */
 
-/* dir/final_stem + what follows temp_stem in name */
-static char *final_name_of(const rp_stage *s, const char *name) {
-    char *base = malloc(strlen(s->final_stem) + strlen(name) + 1);
-    if (!base)
-        return NULL;
-    sprintf(base, "%s%s", s->final_stem, name + strlen(s->temp_stem));
-    char *path = join(s->dir, base);
-    free(base);
-    return path;
-}
-
 static rp_status move_member(const rp_stage *s, const char *name, rp_error *err) {
-    char *from = join(s->dir, name), *to = final_name_of(s, name);
+    char *from = join(s->stage_dir, name), *to = join(s->dir, name);
     rp_status st = RP_OK;
     if (!from || !to)
         st = rp_error_set(err, RP_NOMEM, "out of memory");
@@ -399,9 +358,9 @@ static rp_status move_member(const rp_stage *s, const char *name, rp_error *err)
 
 static rp_status sync_members(const rp_stage *s, const member *m, size_t n, rp_error *err) {
     for (size_t i = 0; i < n; i++) {
-        if (m[i].kind != MEMBER_TEMPORARY && m[i].kind != MEMBER_SIDECAR)
+        if (m[i].kind == MEMBER_NESTED)
             continue;
-        char *path = join(s->dir, m[i].name);
+        char *path = join(s->stage_dir, m[i].name);
         int rc = path ? sync_tree(path) : -1;
         int saved = errno;
         free(path);
@@ -412,14 +371,15 @@ static rp_status sync_members(const rp_stage *s, const member *m, size_t n, rp_e
     return RP_OK;
 }
 
-/* Removes DEST.aux.xml (.msk, .ovr) when the new output brings none. */
+/* Removes NAME.aux.xml (.msk, .ovr) beside the destination when the new
+ * output brings none. */
 static void drop_old_sidecars(const rp_stage *s, const member *m, size_t n) {
+    size_t base_len = strlen(s->final_base);
     for (size_t k = 0; k < sizeof appended_sidecars / sizeof *appended_sidecars; k++) {
         bool brought = false;
-        size_t base_len = strlen(s->temp_base);
         for (size_t i = 0; i < n && !brought; i++)
             brought = m[i].kind == MEMBER_SIDECAR &&
-                      strncmp(m[i].name, s->temp_base, base_len) == 0 &&
+                      strncmp(m[i].name, s->final_base, base_len) == 0 &&
                       strcmp(m[i].name + base_len, appended_sidecars[k]) == 0;
         size_t len = strlen(s->final_path) + strlen(appended_sidecars[k]) + 1;
         char *old = brought ? NULL : malloc(len);
@@ -432,10 +392,10 @@ static void drop_old_sidecars(const rp_stage *s, const member *m, size_t n) {
 }
 
 static rp_status commit_members(rp_stage *s, const member *m, size_t n, rp_error *err) {
-    bool has_temporary = false;
+    bool has_output = false;
     for (size_t i = 0; i < n; i++)
-        has_temporary = has_temporary || m[i].kind == MEMBER_TEMPORARY;
-    if (!has_temporary)
+        has_output = has_output || m[i].kind == MEMBER_OUTPUT;
+    if (!has_output)
         return rp_error_set(err, RP_WRITE, "%s: the writer made no file", s->final_path);
     rp_status st = sync_members(s, m, n, err);
     for (size_t i = 0; st == RP_OK && i < n; i++)
@@ -447,14 +407,7 @@ static rp_status commit_members(rp_stage *s, const member *m, size_t n, rp_error
     if (rename(s->temp_path, s->final_path) != 0)
         return rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
                             s->final_path, strerror(errno));
-    for (size_t i = 0; i < n; i++) {
-        if (m[i].kind != MEMBER_RESERVATION && m[i].kind != MEMBER_NESTED)
-            continue;
-        char *path = join(s->dir, m[i].name);
-        if (path)
-            remove_tree(path);
-        free(path);
-    }
+    remove_tree(s->stage_dir); /* empty, or a writer's own stage left inside */
     s->finished = true;
     return rp_stage_sync_folder_of(s->final_path, err);
 }
@@ -466,7 +419,7 @@ rp_status rp_stage_commit(rp_stage *stage, rp_error *err) {
     size_t n;
     if (!list_members(stage, &m, &n))
         return rp_error_set(err, RP_WRITE, "%s: cannot read the folder %s: %s", stage->final_path,
-                            stage->dir, strerror(errno));
+                            stage->stage_dir, strerror(errno));
     rp_status st = commit_members(stage, m, n, err);
     free_members(m, n);
     return st;
@@ -475,35 +428,20 @@ rp_status rp_stage_commit(rp_stage *stage, rp_error *err) {
 void rp_stage_abort(rp_stage *stage) {
     if (!stage || stage->finished)
         return;
-    member *m;
-    size_t n;
-    if (list_members(stage, &m, &n)) {
-        for (size_t i = 0; i < n; i++) {
-            char *path = join(stage->dir, m[i].name);
-            if (path)
-                remove_tree(path);
-            free(path);
-        }
-        free_members(m, n);
-    }
-    /* the two names we created, even when the folder could not be listed */
-    unlink(stage->temp_path);
-    unlink(stage->reservation_path);
+    remove_tree(stage->stage_dir);
     stage->finished = true;
 }
 
 void rp_stage_free(rp_stage *stage) {
     if (!stage)
         return;
-    if (stage->temp_path && stage->reservation_path)
+    if (stage->stage_dir)
         rp_stage_abort(stage);
     free(stage->dir);
     free(stage->final_path);
-    free(stage->final_stem);
-    free(stage->temp_stem);
-    free(stage->temp_base);
+    free(stage->final_base);
+    free(stage->stage_dir);
     free(stage->temp_path);
-    free(stage->reservation_path);
     free(stage);
 }
 

@@ -3,7 +3,7 @@
  *
  * Standard output, and paths that are not regular files (/dev/null, a FIFO),
  * are written directly. Anything else is staged beside the destination
- * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX.EXT") and put in place only
+ * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX/NAME") and put in place only
  * when the writer finished without error, every file of it (formats such as
  * Shapefile or MapInfo write several), so a failed or interrupted run leaves
  * nothing half-written. A single-file output replaces an old one atomically

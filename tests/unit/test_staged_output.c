@@ -97,30 +97,40 @@ static void test_names_and_collision(void) {
     rp_error err = {0};
     rp_stage *a = NULL, *b = NULL;
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &a, &err), RP_OK);
-    snprintf(expect, sizeof expect, "%s/names/.out.rp-tmp-%ld-abc123.tif", root, (long)getpid());
-    CHECK_EQ_STR(a ? rp_stage_path(a) : NULL, expect);
-    /* the reservation exists; the temporary is the writer's to create */
-    snprintf(expect, sizeof expect, "%s/names/.out.rp-tmp-%ld-abc123", root, (long)getpid());
+    /* the stage's folder exists; the output is the writer's to create */
+    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
     CHECK(exists(expect));
+    strcat(expect, "/out.tif");
+    CHECK_EQ_STR(a ? rp_stage_path(a) : NULL, expect);
     CHECK(a && !exists(rp_stage_path(a)));
-    /* the same name again: refused (O_EXCL), never shared */
+    /* the same name again: refused (mkdir, like O_EXCL), never shared */
     rp_error err2 = {0};
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &b, &err2), RP_WRITE);
     CHECK(b == NULL);
     CHECK(strstr(err2.message, "exists") != NULL);
-    CHECK(exists(expect)); /* the first stage's reservation is untouched */
+    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
+    CHECK(exists(expect)); /* the first stage is untouched */
+    /* a plain file holding the name blocks it too */
+    char blocker[256];
+    snprintf(blocker, sizeof blocker, "%s/names/.out.tif.rp-tmp-%ld-xyz789", root, (long)getpid());
+    write_text(blocker, "someone's");
+    rp_error err4 = {0};
+    CHECK_EQ_INT(rp_stage_open_as(final, "xyz789", RP_STAGE_CREATE, &b, &err4), RP_WRITE);
+    CHECK(has_text(blocker, "someone's"));
+    unlink(blocker);
     /* random names differ */
     rp_stage *c = NULL, *d = NULL;
     CHECK_EQ_INT(rp_stage_open(final, 0, &c, &err), RP_OK);
     CHECK_EQ_INT(rp_stage_open(final, 0, &d, &err), RP_OK);
     CHECK(c && d && strcmp(rp_stage_path(c), rp_stage_path(d)) != 0);
     CHECK(c && strstr(rp_stage_path(c), ".rp-tmp-") != NULL);
-    /* a name without an extension: the reservation is the temporary */
+    /* a name without an extension */
     char bare[256];
     path_in(bare, sizeof bare, "names", "README");
     rp_stage *e = NULL;
-    CHECK_EQ_INT(rp_stage_open_as(bare, "zzz999", 0, &e, &err), RP_OK);
-    snprintf(expect, sizeof expect, "%s/names/.README.rp-tmp-%ld-zzz999", root, (long)getpid());
+    CHECK_EQ_INT(rp_stage_open_as(bare, "zzz999", RP_STAGE_CREATE, &e, &err), RP_OK);
+    snprintf(expect, sizeof expect, "%s/names/.README.rp-tmp-%ld-zzz999/README", root,
+             (long)getpid());
     CHECK_EQ_STR(e ? rp_stage_path(e) : NULL, expect);
     CHECK(exists(expect));
     CHECK_EQ_INT(rp_stage_commit(e, &err), RP_OK);
@@ -191,6 +201,9 @@ static void test_sidecars_moved(void) {
         snprintf(p, sizeof p, "%.*s%s", (int)(strlen(tmp) - 4), tmp, replaced[i]);
         write_text(p, replaced[i]);
     }
+    /* a writer's own stage left inside ours is not output */
+    snprintf(p, sizeof p, "%.*s/.scene.tif.rp-tmp-1-qqqqqq", (int)(strrchr(tmp, '/') - tmp), tmp);
+    CHECK(mkdir(p, 0700) == 0);
     CHECK_EQ_INT(rp_stage_count(s), 7);
     CHECK_EQ_INT(rp_stage_commit(s, &err), RP_OK);
     rp_stage_free(s);
@@ -258,10 +271,9 @@ static void test_abort_leaves_nothing(void) {
     strcat(p, "/inside");
     write_text(p, "x");
     /* a writer that staged its own output at our temporary's name */
-    const char *base = strrchr(tmp, '/') + 1;
-    path_in(p, sizeof p, "abort", ".");
-    strcat(p, base);
-    strcat(p, ".rp-tmp-1-abcdef.tif");
+    snprintf(p, sizeof p, "%.*s/.v.shp.rp-tmp-1-abcdef", (int)(strrchr(tmp, '/') - tmp), tmp);
+    CHECK(mkdir(p, 0700) == 0);
+    strcat(p, "/v.shp");
     write_text(p, "nested");
     rp_stage_abort(s);
     rp_stage_free(s);
