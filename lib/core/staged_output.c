@@ -101,8 +101,10 @@ static bool name_stage(rp_stage *s, const char *unique) {
     free(s->temp_path);
     size_t n = strlen(s->final_base) + strlen(TEMP_MARK) + 48;
     char *name = malloc(n);
+    /* the folder's name shows at most 200 bytes of NAME, so that a long
+     * NAME still fits in a file name (255); the file inside keeps it whole */
     if (name)
-        snprintf(name, n, ".%s" TEMP_MARK "%ld-%s", s->final_base, (long)getpid(), unique);
+        snprintf(name, n, ".%.200s" TEMP_MARK "%ld-%s", s->final_base, (long)getpid(), unique);
     s->stage_dir = name ? join(s->dir, name) : NULL;
     s->temp_path = s->stage_dir ? join(s->stage_dir, s->final_base) : NULL;
     free(name);

@@ -142,6 +142,18 @@ static void test_names_and_collision(void) {
     char list[512];
     listing("names", list, sizeof list);
     CHECK_EQ_STR(list, "README");
+    /* a NAME of 250 bytes: the stage's folder name would pass 255 whole */
+    char longname[251];
+    memset(longname, 'n', 250);
+    longname[250] = '\0';
+    char longpath[400];
+    snprintf(longpath, sizeof longpath, "%s/names/%s", root, longname);
+    rp_stage *f = NULL;
+    CHECK_EQ_INT(rp_stage_open(longpath, RP_STAGE_CREATE, &f, &err), RP_OK);
+    CHECK_EQ_INT(f ? rp_stage_commit(f, &err) : RP_WRITE, RP_OK);
+    rp_stage_free(f);
+    CHECK(exists(longpath));
+    unlink(longpath);
     /* a folder that does not exist */
     path_in(final, sizeof final, "no-such-folder", "x.tif");
     rp_error err3 = {0};
