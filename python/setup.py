@@ -7,6 +7,7 @@ import re
 import sys
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "rasterpool"))
 import _build  # noqa: E402
@@ -29,8 +30,20 @@ try:
 except _build.NotFound as e:
     raise SystemExit(str(e)) from None
 
+class AlwaysBuildExt(build_ext):
+    """Compiles the extension at every install: pip builds a local folder in
+    place, and setuptools would otherwise keep an extension linked to the
+    library an earlier install found (its C text is the same wherever the
+    library is)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        self.force = True
+
+
 setup(
     name="rasterpool",
+    cmdclass={"build_ext": AlwaysBuildExt},
     version=version,
     description="Raster values at points, block-wise raster math and batches of GDAL jobs, "
                 "in parallel (Python binding of librasterpool)",
