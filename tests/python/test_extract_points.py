@@ -349,3 +349,12 @@ def test_memory_10m_points(tmp_path):
     bound = n * (34 + 17 + 8) + (32 << 20)
     print("10M points: peak grew by %.1f bytes a point (bound %.1f)" % (growth / n, bound / n))
     assert growth <= bound, "peak grew by %.1f bytes a point, bound %.1f" % (growth / n, bound / n)
+
+
+def test_progress_true_draws_a_bar(tmp_path, capsys):
+    path = _big_raster(tmp_path)
+    xs = np.random.default_rng(1).uniform(0, 1024, 1000)
+    v = rasterpool.extract_points(path, xs, xs, progress=True)
+    assert v.shape == (1000, 1)
+    err = capsys.readouterr().err
+    assert "extract" in err  # tqdm's bar or the simple one, on stderr

@@ -140,3 +140,14 @@ def test_paths_in(tmp_path, rasters, cli):
     out2 = rasterpool.extract(pb, gpkg)
     assert isinstance(out2, gpd.GeoDataFrame) and out2.crs.to_epsg() == 32631
     np.testing.assert_array_equal(out2["b1"].to_numpy(), out["b1"].to_numpy())
+
+
+def test_int64_columns_exact(tmp_path):
+    big = np.array([[2**62 + 1, -(2**62) - 3]], dtype=np.int64)
+    p64 = rptest.create_raster(str(tmp_path / "i64.tif"), big, dtype="Int64", nodata=-(2**62) - 3)
+    df = pd.DataFrame({"x": [0.5, 1.5, 5.0], "y": [0.5, 0.5, 0.5]})
+    out = rasterpool.extract(p64, df, status=True)
+    assert str(out["b1"].dtype) == "Int64"
+    assert out["b1"].tolist()[0] == 2**62 + 1
+    assert out["b1"].isna().tolist() == [False, True, True]
+    assert out["status"].astype(str).tolist() == ["ok", "nodata", "outside"]

@@ -138,3 +138,24 @@ def test_batch_failures_and_usage(tmp_path, bands):
 def test_zonal_stats_not_yet():
     with pytest.raises(NotImplementedError):
         rasterpool.zonal_stats("dem.tif", "basins.gpkg", stats=["mean"])
+
+
+def test_batch_interrupted_leaves_no_partial_output(tmp_path, bands):
+    pn, pr, nir, red = bands
+    d = tmp_path / "o"
+    seen = []
+
+    def progress(fraction, message):
+        seen.append(message)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rasterpool.batch("translate", [pn, pr], out_dir=str(d), jobs=2, progress=progress)
+    assert seen
+    left = sorted(os.listdir(d)) if d.exists() else []
+    # a task may have finished before the stop (then its output is whole);
+    # nothing else: no temporary, no partial file
+    for name in left:
+        assert name in ("nir.tif", "red.tif", "rasterpool-batch.jsonl"), left
+        if name.endswith(".tif"):
+            same_raster(str(d / name), pn if name == "nir.tif" else pr)
