@@ -469,7 +469,11 @@ RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn
  * info lines; fn NULL: silence. user must outlive the options. Returns
  * RP_NOMEM (the log unchanged) or RP_OK. */
 RP_API rp_status rp_batch_options_set_log(rp_batch_options *opts, rp_log_fn fn, void *user);
-/* The program workers run (default: /proc/self/exe, this process's own). */
+/* The program workers run. Default: $RASTERPOOL_WORKER when set, else the
+ * rasterpool-worker installed beside this library (LIBDIR/../libexec/
+ * rasterpool/), else, for a library used from its build tree, the build
+ * tree's. A program given here must hand `__batch-worker` arguments to
+ * rp_batch_worker_main. */
 RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *opts, const char *path,
                                                      rp_error *err) RP_RESULT_USED;
 
