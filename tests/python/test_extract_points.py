@@ -232,9 +232,8 @@ def test_errors_name_the_file(tmp_path):
 
 
 def test_method_is_passed_as_argv(tmp_path):
-    # Interpolation is not in this librasterpool yet: --method is refused by
-    # the library's own parser, and the binding says so rather than
-    # silently reading the nearest cell.
+    # --method goes to the library's own parser ("nearest" is accepted;
+    # test_sample.py checks the interpolated values).
     path = rptest.create_raster(str(tmp_path / "m.tif"), np.zeros((4, 4)), dtype="Byte")
     try:
         rasterpool.extract_points(path, [1.0], [1.0], method="nearest")
