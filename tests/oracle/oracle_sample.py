@@ -256,6 +256,21 @@ def case_types(case):
                                          got, method)
 
 
+def case_gdal_resampler(case):
+    """More interior points against GDAL 3.6's own resampling RasterIO."""
+    rng = np.random.default_rng(31)
+    W, H = 60, 50
+    path, vals, valid = make_case("resampler", "Float64", W, H, rng, nodata=False)
+    pixels = [(rng.uniform(3, W - 3), rng.uniform(3, H - 3)) for _ in range(400)]
+    xs, ys, _ = world_points(pixels, W, H)
+    xs, ys = xs[:len(pixels)], ys[:len(pixels)]
+    for method in METHODS:
+        got = check_interp("%s/%s" % (case, method), path, vals, valid, xs, ys, method, "gdal")
+        if got:
+            check_gdal_resampler("%s/%s" % (case, method), path, vals, valid, xs, ys, got,
+                                 method)
+
+
 def case_small(case):
     """1x1, 2x2, 3x3, 4x1, 5x4: GDAL's fall-backs and the clamping."""
     rng = np.random.default_rng(5)
@@ -588,6 +603,7 @@ def case_bad_input(case):
 
 
 T.run_case("types", case_types)
+T.run_case("gdal_resampler", case_gdal_resampler)
 T.run_case("small", case_small)
 T.run_case("mask_strips", case_mask_and_strips)
 T.run_case("vrt", case_vrt)
