@@ -305,7 +305,10 @@ typedef struct rp_extract_result rp_extract_result;
  * read: their points have RP_POINT_ERROR) with *out set (the caller frees
  * it); any other status (a usage or open error, RP_INTERRUPTED when the
  * progress function asked to stop) with *out NULL. opts and the arrays
- * must stay valid during the call only. */
+ * must stay valid during the call only. With "--method bilinear" (cubic,
+ * cubicspline) or "--window N" [--window-stat S ...] in the options' argv,
+ * the columns are the interpolated values (GDT_Float64) or the window
+ * statistics, named as the CLI names them (b1, b1_mean, b1_w3_1, ...). */
 RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const double *x,
                                        const double *y, size_t n, size_t stride_bytes,
                                        rp_extract_result **out, rp_error *err) RP_RESULT_USED;
@@ -466,7 +469,11 @@ RP_API void rp_batch_options_set_progress(rp_batch_options *opts, rp_progress_fn
  * info lines; fn NULL: silence. user must outlive the options. Returns
  * RP_NOMEM (the log unchanged) or RP_OK. */
 RP_API rp_status rp_batch_options_set_log(rp_batch_options *opts, rp_log_fn fn, void *user);
-/* The program workers run (default: /proc/self/exe, this process's own). */
+/* The program workers run. Default: $RASTERPOOL_WORKER when set, else the
+ * rasterpool-worker installed beside this library (LIBDIR/../libexec/
+ * rasterpool/), else, for a library used from its build tree, the build
+ * tree's. A program given here must hand `__batch-worker` arguments to
+ * rp_batch_worker_main. */
 RP_API rp_status rp_batch_options_set_worker_program(rp_batch_options *opts, const char *path,
                                                      rp_error *err) RP_RESULT_USED;
 

@@ -116,16 +116,37 @@ typedef struct rp_batch_result_msg {
 
 /* ---- journal --------------------------------------------------------- */
 
+/* How one attempt of a task ended. One table gives both the enum and the
+ * names the journal records (libuv's UV_ERRNO_MAP shape): no drift, and
+ * switches over it are checked by -Wswitch. */
+#define RP_ATTEMPT_OUTCOME_MAP(XX)                                                                 \
+    XX(DONE, "done")               /* the output is in place */                                    \
+    XX(ERROR, "error")             /* GDAL failed: the error text says why */                      \
+    XX(CRASHED, "crashed")         /* the worker died: signal or exit_code says how */             \
+    XX(TIMEOUT, "timeout")         /* killed after --timeout */                                    \
+    XX(INTERRUPTED, "interrupted") /* killed by a second Ctrl-C */
+
+typedef enum rp_attempt_outcome {
+#define RP_ATTEMPT_OUTCOME_ENUM(id, name) RP_ATTEMPT_##id,
+    RP_ATTEMPT_OUTCOME_MAP(RP_ATTEMPT_OUTCOME_ENUM)
+#undef RP_ATTEMPT_OUTCOME_ENUM
+} rp_attempt_outcome;
+
+/* "done", "error", ...; "unknown" for a value outside the enum. */
+const char *rp_attempt_outcome_name(rp_attempt_outcome outcome);
+/* The outcome of that journal name; false when it names none. */
+bool rp_attempt_outcome_parse(const char *name, rp_attempt_outcome *outcome);
+
 typedef struct rp_journal_record {
     const char *input, *output;
     int attempt;
     long pid;
     double start_unix; /* seconds since the epoch */
     double seconds;
-    const char *outcome; /* done, error, crashed, timeout, interrupted */
-    const char *error;   /* NULL when none */
-    int signal;          /* 0 when none */
-    int exit_code;       /* -1 when none */
+    rp_attempt_outcome outcome;
+    const char *error; /* NULL when none */
+    int signal;        /* 0 when none */
+    int exit_code;     /* -1 when none */
 } rp_journal_record;
 
 /* One JSON object on one line, newline-terminated, NUL-terminated, in a new
@@ -135,12 +156,29 @@ char *rp_journal_format(const rp_journal_record *r, size_t *len);
 
 /* Parses one journal line. On success returns true and sets *output and
  * *done (the record's outcome is "done"); *output is malloc'ed. Lines that
- * are not such records (bad JSON, missing fields) return false. */
+ * are not such records (bad JSON, missing fields, an unknown outcome) return
+ * false. */
 bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done);
 
+/* Opens the journal for appending, creating it (and then fsyncing its
+ * folder, so that the new name survives a power loss). A last line cut
+ * short by an earlier crash (no newline: never synced whole, not a record to
+ * rp_journal_read_done) is cut off, so the next record starts a line of its
+ * own. NULL on failure (RP_WRITE in err). */
+FILE *rp_journal_open(const char *path, rp_error *err);
+
+/* Appends one record and makes it durable (fflush, then fsync) before it
+ * returns: a task counts as done only once its record is on disk, after its
+ * output (rp_stage_commit syncs that first). RP_WRITE or RP_NOMEM on
+ * failure, naming path. */
+rp_status rp_journal_append(FILE *journal, const char *path, const rp_journal_record *rec,
+                            rp_error *err);
+
 /* The outputs whose latest record in the journal file says done (a later
- * failure of the same output undoes an earlier done). A missing file is an
- * empty set. *bad counts lines that could not be read. */
+ * failure of the same output undoes an earlier done). Only whole records
+ * count: a last line without its newline is a record whose append was cut
+ * short (it was never synced whole), and is counted in *bad like any other
+ * line that cannot be read. A missing file is an empty set. */
 typedef struct rp_journal_done {
     char **outputs; /* sorted, for bsearch */
     size_t n;

@@ -9,9 +9,13 @@
  *   {"input":"a.tif","output":"out/a.tif","attempt":1,"pid":123,
  *    "start":"2026-11-21T06:40:01.123Z","start_unix":1795000000.123,
  *    "seconds":0.52,"outcome":"done","error":null,"signal":null,"exit_code":null}
- * outcome is done, error (GDAL failed: the error text says why), crashed (the
- * worker died: signal or exit_code says how), timeout (killed after
- * --timeout) or interrupted (killed by a second Ctrl-C).
+ * outcome is one of RP_ATTEMPT_OUTCOME_MAP's names (batch_internal.h).
+ *
+ * Durability: each record is written whole (one fwrite of the line and its
+ * newline), flushed and fsynced before the parent counts the attempt, so a
+ * "done" record on disk means the output (synced and renamed before it) is
+ * there too. The reader trusts only whole, newline-terminated records: a
+ * last line without its newline was cut short by a crash or a power loss.
  *
  * Threads: none. Ownership: the reader's set owns its strings.
  */
@@ -19,12 +23,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "batch_internal.h"
 #include "error.h"
+#include "staged_output.h"
+
+static const char *const outcome_names[] = {
+#define RP_ATTEMPT_OUTCOME_NAME(id, name) [RP_ATTEMPT_##id] = name,
+    RP_ATTEMPT_OUTCOME_MAP(RP_ATTEMPT_OUTCOME_NAME)
+#undef RP_ATTEMPT_OUTCOME_NAME
+};
+enum { OUTCOME_COUNT = sizeof outcome_names / sizeof outcome_names[0] };
+
+const char *rp_attempt_outcome_name(rp_attempt_outcome outcome) {
+    return (unsigned)outcome < OUTCOME_COUNT ? outcome_names[outcome] : "unknown";
+}
+
+bool rp_attempt_outcome_parse(const char *name, rp_attempt_outcome *outcome) {
+    for (unsigned i = 0; i < OUTCOME_COUNT; i++)
+        if (strcmp(name, outcome_names[i]) == 0) {
+            *outcome = (rp_attempt_outcome)i;
+            return true;
+        }
+    return false;
+}
 
 static void iso_time(double unix_seconds, char *buf, size_t cap) {
     time_t secs = (time_t)unix_seconds;
@@ -59,7 +86,8 @@ char *rp_journal_format(const rp_journal_record *r, size_t *len) {
     json_object_object_add(o, "start", json_object_new_string(when));
     json_object_object_add(o, "start_unix", number_text(r->start_unix));
     json_object_object_add(o, "seconds", number_text(r->seconds));
-    json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+    json_object_object_add(o, "outcome",
+                           json_object_new_string(rp_attempt_outcome_name(r->outcome)));
     json_object_object_add(o, "error", r->error ? json_object_new_string(r->error) : NULL);
     json_object_object_add(o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
     json_object_object_add(o, "exit_code",
@@ -103,21 +131,27 @@ bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *do
         /* a name with a NUL inside is no file name */
         ok = s && (size_t)json_object_get_string_len(out) == strlen(s) &&
              (*output = strdup(s)) != NULL;
-        *done = ok && strcmp(json_object_get_string(outcome), "done") == 0;
+        rp_attempt_outcome how;
+        ok = ok && rp_attempt_outcome_parse(json_object_get_string(outcome), &how);
+        *done = ok && how == RP_ATTEMPT_DONE;
+        if (!ok) {
+            free(*output);
+            *output = NULL;
+        }
     }
     json_object_put(o);
     json_tokener_free(tok);
     return ok;
 }
 
-typedef struct entry {
+typedef struct journal_entry {
     char *output;
     size_t order; /* line number: the latest record wins */
     bool done;
-} entry;
+} journal_entry;
 
 static int by_output_then_order(const void *a, const void *b) {
-    const entry *x = a, *y = b;
+    const journal_entry *x = a, *y = b;
     int c = strcmp(x->output, y->output);
     return c ? c : (x->order > y->order) - (x->order < y->order);
 }
@@ -136,7 +170,7 @@ rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *
             return RP_OK;
         return rp_error_set(err, RP_OPEN, "journal %s: %s", path, strerror(errno));
     }
-    entry *all = NULL;
+    journal_entry *all = NULL;
     size_t n = 0, cap = 0, lineno = 0;
     char *line = NULL;
     size_t line_cap = 0;
@@ -148,13 +182,14 @@ rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *
         bool is_done;
         if (len == 0 || (len == 1 && line[0] == '\n'))
             continue;
-        if (!rp_journal_parse_line(line, (size_t)len, &output, &is_done)) {
+        bool whole = line[len - 1] == '\n'; /* else its append was cut short */
+        if (!whole || !rp_journal_parse_line(line, (size_t)len, &output, &is_done)) {
             (*bad)++;
             continue;
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
-            entry *grown = realloc(all, ncap * sizeof *grown);
+            journal_entry *grown = realloc(all, ncap * sizeof *grown);
             if (!grown) {
                 free(output);
                 st = rp_error_set(err, RP_NOMEM, "out of memory");
@@ -163,7 +198,7 @@ rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *
             all = grown;
             cap = ncap;
         }
-        all[n++] = (entry){output, lineno, is_done};
+        all[n++] = (journal_entry){output, lineno, is_done};
     }
     free(line);
     if (st == RP_OK && ferror(f))
@@ -195,4 +230,64 @@ void rp_journal_done_free(rp_journal_done *done) {
         free(done->outputs[i]);
     free(done->outputs);
     memset(done, 0, sizeof *done);
+}
+
+/* The length of the file up to and with its last newline: what is after it
+ * is a record whose append was cut short. -1 when it cannot be read. */
+static off_t whole_length(FILE *f) {
+    if (fseeko(f, 0, SEEK_END) != 0)
+        return -1;
+    off_t end = ftello(f);
+    char buf[4096];
+    while (end > 0) {
+        off_t from = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+        size_t n = (size_t)(end - from);
+        if (fseeko(f, from, SEEK_SET) != 0 || fread(buf, 1, n, f) != n)
+            return -1;
+        for (size_t k = n; k > 0; k--)
+            if (buf[k - 1] == '\n')
+                return from + (off_t)k;
+        end = from;
+    }
+    return 0;
+}
+
+FILE *rp_journal_open(const char *path, rp_error *err) {
+    struct stat sb;
+    bool created = stat(path, &sb) != 0;
+    FILE *f = fopen(path, "a+e");
+    if (!f) {
+        rp_error_set(err, RP_WRITE, "cannot open the journal %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* a cut record is dropped (the reader has counted it among the lines
+     * that are not records), so that the next one starts a line of its own
+     * and a lost newline cannot turn the cut one into a whole record */
+    off_t whole = created ? 0 : whole_length(f);
+    rp_status st = RP_OK;
+    if (whole < 0 || (!created && whole < (off_t)sb.st_size && ftruncate(fileno(f), whole) != 0))
+        st = rp_error_set(err, RP_WRITE, "cannot repair the journal %s: %s", path, strerror(errno));
+    fseeko(f, 0, SEEK_END); /* a read is followed by a seek before a write */
+    if (st == RP_OK && created)
+        st = rp_stage_sync_folder_of(path, err);
+    if (st != RP_OK) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
+rp_status rp_journal_append(FILE *journal, const char *path, const rp_journal_record *rec,
+                            rp_error *err) {
+    size_t n = 0;
+    char *line = rp_journal_format(rec, &n);
+    if (!line)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    bool written =
+        fwrite(line, 1, n, journal) == n && fflush(journal) == 0 && fsync(fileno(journal)) == 0;
+    free(line);
+    if (!written)
+        return rp_error_set(err, RP_WRITE, "cannot write the journal %s: %s", path,
+                            strerror(errno));
+    return RP_OK;
 }

@@ -51,8 +51,8 @@ static bool send_msg(const void *msg, size_t size) {
 
 /* 1: a task; 0: the parent closed the socket (or sent something else). */
 static int receive_task(rp_batch_task_msg *task) {
-    if (rp_proc_recv(&parent_link, task, sizeof *task) != 1 || task->magic != RP_BATCH_MAGIC ||
-        task->type != RP_MSG_TASK)
+    if (rp_proc_recv(&parent_link, task, sizeof *task) != RP_PROC_MESSAGE ||
+        task->magic != RP_BATCH_MAGIC || task->type != RP_MSG_TASK)
         return 0;
     task->input[sizeof task->input - 1] = '\0';
     task->output[sizeof task->output - 1] = '\0';

@@ -97,14 +97,16 @@ bool rp_proc_send(rp_proc *p, const void *msg, size_t size) {
 
 int rp_proc_recv(rp_proc *p, void *msg, size_t size) {
     if (p->fd < 0)
-        return 0;
+        return RP_PROC_CLOSED;
     ssize_t n;
     do
         n = recv(p->fd, msg, size, MSG_TRUNC);
     while (n < 0 && errno == EINTR);
-    if (n == 0 || (n < 0 && errno != EAGAIN))
-        return 0;
-    return n == (ssize_t)size ? 1 : -1;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return RP_PROC_NOTHING;
+    if (n <= 0)
+        return RP_PROC_CLOSED;
+    return n == (ssize_t)size ? RP_PROC_MESSAGE : RP_PROC_MALFORMED;
 }
 
 static void sleep_ms(int ms) {

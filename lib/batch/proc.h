@@ -37,9 +37,18 @@ rp_status rp_proc_spawn(rp_proc *p, const char *program, char *const argv[], rp_
 /* Sends one message. Returns false when the worker is gone (no SIGPIPE). */
 bool rp_proc_send(rp_proc *p, const void *msg, size_t size);
 
+/* What rp_proc_recv found. */
+enum {
+    RP_PROC_MALFORMED = -1, /* a message of another size */
+    RP_PROC_CLOSED = 0,     /* the other end closed (the worker exited or died) */
+    RP_PROC_MESSAGE = 1,    /* one whole message */
+    RP_PROC_NOTHING = 2,    /* no message yet (EAGAIN on a non-blocking wait) */
+};
+
 /* Receives one message of exactly `size` bytes without blocking longer than
- * the message takes to arrive. Returns 1 for a message, 0 when the worker
- * closed its end (it exited or died), -1 for a malformed message. */
+ * the message takes to arrive. Returns one of RP_PROC_MESSAGE,
+ * RP_PROC_CLOSED, RP_PROC_MALFORMED, RP_PROC_NOTHING (nothing there yet: not
+ * a broken worker, ask again after the next poll). */
 int rp_proc_recv(rp_proc *p, void *msg, size_t size);
 
 /* Closes the parent's end and waits for the process to end: a worker that

@@ -17,32 +17,30 @@
  * blocks reach the file in window order and never through another thread
  * evicting them from GDAL's cache.
  *
- * Atomic output: the dataset is created under a temporary name in the
- * destination's folder (".NAME.rasterpool-XXXXXX.tif"); only a complete run
- * renames it into place (for COG, after GDAL's COG driver copied it to a
- * second temporary name). Any failure or cancellation removes the temporary
- * files.
+ * Atomic output: the dataset is staged in the destination's folder
+ * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX/NAME", the mode a new file
+ * gets under the umask, GDAL's sidecars with it); only a complete run commits
+ * it (fsync, rename, folder fsync). For COG the GTiff is scratch, staged
+ * under a second name, and GDAL's COG driver copies it to the output's stage.
+ * Any failure or cancellation aborts both stages: nothing is left behind.
  *
  * Locking: `lock` guards the slots, `written`, `failed` and `error`; one
  * condition variable `changed` wakes both the writer and waiting workers.
  * The dataset is touched only by the writer thread while it runs, and by the
  * caller before start and after join.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
 
 #include "calc_internal.h"
 #include "gdal_errors.h"
+#include "staged_output.h"
 
 typedef struct slot {
     bool ready;
@@ -52,9 +50,10 @@ typedef struct slot {
 } slot;
 
 struct rp_calc_writer {
-    char *path;     /* the destination */
-    char *tmp_path; /* the dataset being written */
-    char *cog_path; /* COG: the copy's temporary name */
+    char *path;           /* the destination */
+    rp_stage *output;     /* the destination's stage: the dataset, or the COG copy */
+    rp_stage *scratch;    /* COG: the GTiff the COG driver copies from */
+    const char *tmp_path; /* the dataset being written (a stage's path) */
     bool cog;
     GDALDatasetH ds;
     GDALDataType type;
@@ -76,54 +75,30 @@ struct rp_calc_writer {
     int nconfig;
 };
 
-/* A unique empty file ".BASE.rasterpool-XXXXXX.tif" in path's folder. */
-static char *make_temp(const char *path, rp_error *err) {
-    char *d = strdup(path), *b = strdup(path);
-    char *out = NULL;
-    if (d && b) {
-        const char *dir = dirname(d), *base = basename(b);
-        size_t n = strlen(dir) + strlen(base) + 40;
-        out = malloc(n);
-        if (out) {
-            snprintf(out, n, "%s/.%s.rasterpool-XXXXXX.tif", dir, base);
-            int fd = mkstemps(out, 4);
-            if (fd < 0) {
-                rp_error_set(err, RP_WRITE, "%s: cannot write in folder %s: %s", path, dir,
-                             strerror(errno));
-                free(out);
-                out = NULL;
-            } else {
-                close(fd);
-            }
-        } else {
-            rp_error_set(err, RP_NOMEM, "out of memory");
-        }
-    } else {
-        rp_error_set(err, RP_NOMEM, "out of memory");
-    }
-    free(d);
-    free(b);
-    return out;
-}
-
-static void remove_file(const char *path) {
-    if (!path)
-        return;
-    unlink(path);
-    /* GDAL may have put side-car metadata next to it */
-    size_t n = strlen(path) + 9;
-    char *aux = malloc(n);
-    if (aux) {
-        snprintf(aux, n, "%s.aux.xml", path);
-        unlink(aux);
-        free(aux);
-    }
-}
-
 static char **with_default(char **opts, const char *key, const char *value) {
     if (!CSLFetchNameValue(opts, key))
         opts = CSLSetNameValue(opts, key, value);
     return opts;
+}
+
+/* Sweeps the folder of dead processes' leftovers, then stages the output
+ * (and, for COG, the scratch GTiff under a name of its own). GDAL creates
+ * the files. */
+static rp_status stage_files(rp_calc_writer *w, rp_error *err) {
+    char *dir = strdup(w->path);
+    if (!dir)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    rp_stage_sweep(slash ? dir : ".");
+    free(dir);
+    rp_status st = rp_stage_open(w->path, 0, &w->output, err);
+    if (st == RP_OK && w->cog)
+        st = rp_stage_open(w->path, 0, &w->scratch, err);
+    if (st == RP_OK)
+        w->tmp_path = rp_stage_path(w->cog ? w->scratch : w->output);
+    return st;
 }
 
 rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
@@ -145,8 +120,7 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
-    w->tmp_path = make_temp(spec->path, err);
-    if (!w->tmp_path) {
+    if (stage_files(w, err) != RP_OK) {
         rp_calc_writer_free(w);
         return NULL;
     }
@@ -347,19 +321,17 @@ static int CPL_STDCALL on_cog_progress(double fraction, const char *msg, void *u
     return !p->cancelled;
 }
 
-/* The complete GTiff at tmp_path, copied by the COG driver to cog_path. */
+/* The complete scratch GTiff, copied by the COG driver to the output's
+ * stage. */
 static rp_status make_cog(rp_calc_writer *w, rp_progress_fn fn, void *user, rp_error *err) {
-    w->cog_path = make_temp(w->path, err);
-    if (!w->cog_path)
-        return err ? err->code : RP_WRITE;
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
     GDALDatasetH src = GDALOpenEx(w->tmp_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     GDALDatasetH dst = NULL;
     cog_progress prog = {fn, user, false};
     if (src) {
-        dst = GDALCreateCopy(GDALGetDriverByName("COG"), w->cog_path, src, FALSE, w->cog_options,
-                             on_cog_progress, &prog);
+        dst = GDALCreateCopy(GDALGetDriverByName("COG"), rp_stage_path(w->output), src, FALSE,
+                             w->cog_options, on_cog_progress, &prog);
         if (dst)
             GDALClose(dst);
         GDALClose(src);
@@ -402,26 +374,11 @@ rp_status rp_calc_writer_finish_progress(rp_calc_writer *w, bool success, rp_pro
     }
     if (success && w->cog)
         rc = make_cog(w, fn, user, err);
-    if (success && rc == RP_OK) {
-        const char *done = w->cog ? w->cog_path : w->tmp_path;
-        /* mkstemps made it 0600; give it the permissions a new file gets */
-        mode_t mask = umask(0);
-        umask(mask);
-        chmod(done, 0666 & ~mask);
-        if (rename(done, w->path) != 0) {
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
-                              w->path, strerror(errno));
-        } else if (w->cog) {
-            free(w->cog_path);
-            w->cog_path = NULL;
-        } else {
-            free(w->tmp_path);
-            w->tmp_path = NULL;
-        }
-    }
-    remove_file(w->tmp_path);
-    if (w->cog_path)
-        remove_file(w->cog_path);
+    if (success && rc == RP_OK)
+        rc = rp_stage_commit(w->output, err);
+    /* what is not committed goes: the scratch GTiff, a failed output */
+    rp_stage_abort(w->scratch);
+    rp_stage_abort(w->output);
     return rc;
 }
 
@@ -441,7 +398,7 @@ void rp_calc_writer_free(rp_calc_writer *w) {
     pthread_mutex_destroy(&w->lock);
     CSLDestroy(w->cog_options);
     free(w->path);
-    free(w->tmp_path);
-    free(w->cog_path);
+    rp_stage_free(w->scratch);
+    rp_stage_free(w->output);
     free(w);
 }

@@ -210,6 +210,27 @@ static int push_field(rp_csv_reader *r, size_t n, size_t offset, size_t length, 
     return 0;
 }
 
+/* Hands out the record that ends at s[i] (a '\n', or the end of input when
+ * i == n) and moves the reader past it. */
+static void take_record(rp_csv_reader *r, rp_csv_record *rec, size_t i, size_t n, size_t nfields,
+                        uint64_t newlines) {
+    const char *s = r->buf + r->pos;
+    size_t raw_len = i; /* excluding the '\n' */
+    size_t consumed = i < n ? i + 1 : i;
+    if (raw_len > 0 && s[raw_len - 1] == '\r')
+        raw_len--;
+    rec->raw = s;
+    rec->raw_len = raw_len;
+    rec->line = r->line;
+    rec->offset = r->base + r->pos;
+    rec->nfields = nfields;
+    rec->fields = r->fields;
+    r->last_pos = r->pos;
+    r->last_line = r->line;
+    r->line += newlines + (i < n ? 1 : 0);
+    r->pos += consumed;
+}
+
 enum scan_state { FIELD_START, UNQUOTED, QUOTED, AFTER_QUOTE };
 
 /* Scans one record at buf[pos]. Returns 1 with the record, 0 when the
@@ -270,33 +291,18 @@ static int scan_record(rp_csv_reader *r, rp_csv_record *rec, int *failed) {
     if (!r->eof)
         return 0;
     /* The input ended: the rest is the last record. */
-    {
-        bool quoted = state == AFTER_QUOTE || state == QUOTED;
-        size_t off = quoted ? content_start : field_start;
-        size_t end = state == AFTER_QUOTE ? content_end : i;
-        if (state == UNQUOTED && end > off && s[end - 1] == '\r')
-            end--;
-        if (push_field(r, nfields++, off, end - off, quoted) != 0) {
-            *failed = 1;
-            return 0;
-        }
-        rec->open_quote = state == QUOTED;
+    bool quoted = state == AFTER_QUOTE || state == QUOTED;
+    size_t off = quoted ? content_start : field_start;
+    size_t end = state == AFTER_QUOTE ? content_end : i;
+    if (state == UNQUOTED && end > off && s[end - 1] == '\r')
+        end--;
+    if (push_field(r, nfields++, off, end - off, quoted) != 0) {
+        *failed = 1;
+        return 0;
     }
-record_end:;
-    size_t raw_len = i; /* excluding the '\n' */
-    size_t consumed = i < n ? i + 1 : i;
-    if (raw_len > 0 && s[raw_len - 1] == '\r')
-        raw_len--;
-    rec->raw = s;
-    rec->raw_len = raw_len;
-    rec->line = r->line;
-    rec->offset = r->base + r->pos;
-    rec->nfields = nfields;
-    rec->fields = r->fields;
-    r->last_pos = r->pos;
-    r->last_line = r->line;
-    r->line += newlines + (i < n ? 1 : 0);
-    r->pos += consumed;
+    rec->open_quote = state == QUOTED;
+record_end:
+    take_record(r, rec, i, n, nfields, newlines);
     return 1;
 }
 

@@ -148,16 +148,9 @@ done:
     return rc;
 }
 
-int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n) {
-    memset(plan, 0, sizeof *plan);
-    if (n > RP_PLAN_MAX_POINTS)
-        return -1;
+/* Groups the located cells (plan->cell, plan->inside set) by block. */
+static int group_cells(rp_plan *plan, const rp_grid *grid) {
     uint64_t total_blocks = (uint64_t)grid->blocks_x * (uint64_t)grid->blocks_y;
-    plan->npoints = n;
-    plan->cell = malloc((n ? n : 1) * sizeof *plan->cell);
-    if (!plan->cell)
-        return -1;
-    locate_all(plan, grid, x, y);
     plan->order = malloc((plan->inside ? plan->inside : 1) * sizeof *plan->order);
     if (!plan->order) {
         rp_plan_free(plan);
@@ -171,6 +164,31 @@ int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const dou
     if (rc != 0)
         rp_plan_free(plan);
     return rc;
+}
+
+int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n) {
+    memset(plan, 0, sizeof *plan);
+    if (n > RP_PLAN_MAX_POINTS)
+        return -1;
+    plan->npoints = n;
+    plan->cell = malloc((n ? n : 1) * sizeof *plan->cell);
+    if (!plan->cell)
+        return -1;
+    locate_all(plan, grid, x, y);
+    return group_cells(plan, grid);
+}
+
+int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n) {
+    memset(plan, 0, sizeof *plan);
+    if (n > RP_PLAN_MAX_POINTS) {
+        free(cells);
+        return -1;
+    }
+    plan->npoints = n;
+    plan->cell = cells;
+    for (size_t i = 0; i < n; i++)
+        plan->inside += cells[i] != RP_CELL_OUTSIDE;
+    return group_cells(plan, grid);
 }
 
 void rp_plan_free(rp_plan *plan) {

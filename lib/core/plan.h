@@ -36,6 +36,12 @@ typedef struct rp_plan {
 int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n);
 void rp_plan_free(rp_plan *plan);
 
+/* The same grouping for cells already located: cells[i] is row * width +
+ * col of the grid, or RP_CELL_OUTSIDE. The plan takes cells (malloc'd;
+ * freed with the plan, or here on failure). Used for the cells of
+ * sampling kernels (extract/sample_exec.c). */
+int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n);
+
 /* Position of a cell inside its block's buffer (row-major, block_w wide). */
 static inline size_t rp_plan_offset_in_block(const rp_grid *grid, uint64_t cell) {
     int64_t col = (int64_t)(cell % (uint64_t)grid->width);

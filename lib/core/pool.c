@@ -6,8 +6,9 @@
  * builds its own state (libvips' "start" inside the worker), takes task
  * numbers from one atomic counter until they run out or the job is stopped,
  * releases its state and reports itself idle. The caller sleeps on a second
- * condition variable, waking about ten times a second to report progress,
- * which can cancel the job. The first error stops the job (no new task
+ * condition variable (timed on CLOCK_MONOTONIC, so wall-clock steps do not
+ * delay it), waking about ten times a second to report progress, which can
+ * cancel the job. The first error stops the job (no new task
  * starts; running tasks finish) and is the one returned.
  *
  * With one thread there are no threads: the caller runs the job inline, the
@@ -123,7 +124,13 @@ rp_pool *rp_pool_new(int threads) {
         return pool;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_posted, NULL);
-    pthread_cond_init(&pool->work_done, NULL);
+    /* the caller's timed wait runs on the monotonic clock: a wall-clock step
+     * backwards must not stall progress reports and Ctrl-C */
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->work_done, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pool->threads = calloc((size_t)pool->nthreads, sizeof *pool->threads);
     pool->args = calloc((size_t)pool->nthreads, sizeof *pool->args);
     if (!pool->threads || !pool->args) {
@@ -214,7 +221,7 @@ rp_status rp_pool_run(rp_pool *pool, const rp_pool_job *job, rp_error *err) {
     bool interrupted = false;
     while (pool->active > 0) {
         struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
+        clock_gettime(CLOCK_MONOTONIC, &deadline); /* work_done's clock */
         deadline.tv_nsec += 100 * 1000 * 1000;
         if (deadline.tv_nsec >= 1000000000L) {
             deadline.tv_sec++;

@@ -91,7 +91,13 @@ static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const
                 "rasterpool: warning: none of the %zu points falls on %s; are they in its "
                 "CRS? (see --points-crs)\n",
                 n, info->path);
-    rc = rp_extract_read_raster(pool, &s->rasters[r], &plan, cols, ncols, opts, stats, err);
+    const double *rx, *ry;
+    if (s->sample) /* the points in the raster's CRS, as planned */
+        rc = rp_extract_raster_coords(info, points_srs, x, y, n, scratch, &rx, &ry, err);
+    if (rc == RP_OK)
+        rc = s->sample ? rp_sample_read_raster(pool, s, r, &plan, rx, ry, opts, stats, err)
+                       : rp_extract_read_raster(pool, &s->rasters[r], &plan, cols, ncols, opts,
+                                                stats, err);
     rp_plan_free(&plan);
     return rc;
 }

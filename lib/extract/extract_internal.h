@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "raster_info.h"
 #include "rasterpool.h"
+#include "sample.h"
 
 struct rp_extract_options {
     char **rasters;
@@ -49,6 +50,14 @@ struct rp_extract_options {
     FILE *info;     /* the -v summary: a stream of logger, or NULL */
     rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
     FILE *plan_out; /* where --plan writes its text; NULL: not written */
+    /* sampling around points (sample.h): --method, --window, --window-stat,
+     * --nodata-policy; method nearest and window 0 is the plain extract */
+    int method;        /* rp_sample_method */
+    int window;        /* N of --window N (odd), 0: none */
+    int nodata_policy; /* rp_nodata_policy */
+    bool nodata_policy_given;
+    int stats[RP_SAMPLE_MAX_STATS];
+    int nstats; /* --window-stat, in the order given, each once */
 };
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
@@ -112,6 +121,11 @@ typedef struct rp_extract_setup {
     int nrasters;
     rp_value_column *columns; /* in (raster, band) order */
     int ncolumns;
+    /* sampling (sample_exec.c): the band columns the cells are read for,
+     * while `columns` are the output's (one per band, method or stat) */
+    const rp_extract_options *sample; /* NULL: plain extract */
+    rp_value_column *bands;
+    int nbands;
 } rp_extract_setup;
 
 /* Reads every raster's metadata (and a VRT's XML) and builds the columns
@@ -175,5 +189,43 @@ rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extra
                                   struct rp_pool *pool, rp_error *err);
 /* Adds the columns' statuses at n points to the report's value counts. */
 void rp_extract_count_statuses(const rp_extract_setup *setup, size_t n, rp_extract_report *rep);
+
+/* --- sampling around points (sample_exec.c, sample_plan.c) ------------ */
+
+/* Whether the options ask for more than the cell's value. */
+bool rp_sample_active(const rp_extract_options *opts);
+
+/* After rp_extract_setup_init: with sampling, the band columns move to
+ * setup->bands and setup->columns become the output's (the method's value,
+ * or one per window statistic, window values one per cell), named after
+ * their band column (b1, b1_mean, b1_w3_1, ...). Nothing without. */
+rp_status rp_sample_setup(rp_extract_setup *setup, const rp_extract_options *opts, rp_error *err);
+
+/* Reads raster r's kernels around the plan's points (rx, ry: the points in
+ * the raster's CRS) and fills its output columns. */
+rp_status rp_sample_read_raster(struct rp_pool *pool, rp_extract_setup *setup, int r,
+                                const rp_plan *plan, const double *rx, const double *ry,
+                                const rp_extract_options *opts, rp_extract_read_stats *stats,
+                                rp_error *err);
+
+/* The cells of all the kernels around the plan's points, grouped by block
+ * (for --plan: a VRT's sources are surveyed for them). Returns 0, or -1
+ * when memory runs out or they are too many to plan at once. */
+int rp_sample_cell_plan(const rp_extract_setup *setup, int r, const rp_plan *plan, const double *rx,
+                        const double *ry, rp_plan *cells);
+
+/* Points a round of raster r holds. */
+size_t rp_sample_round_points(const rp_extract_setup *setup, int r);
+
+/* The --plan lines of raster r's kernels. */
+void rp_sample_write_plan(FILE *out, const rp_extract_setup *setup, int r, const rp_plan *plan,
+                          const double *rx, const double *ry);
+
+/* The points in the raster's CRS: x/y themselves, or transformed into
+ * scratch (kept for the next raster of the same CRS). */
+rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                   const double *x, const double *y, size_t n,
+                                   rp_point_scratch *scratch, const double **rx, const double **ry,
+                                   rp_error *err);
 
 #endif

@@ -48,6 +48,19 @@ static const char help_text[] =
     "  -b, --band N       band to read (repeat for several; default: all bands)\n"
     "  --status           add a status column after each value column: ok, nodata,\n"
     "                     outside or error\n"
+    "  --method M         nearest (default: the cell's value), bilinear, cubic or\n"
+    "                     cubicspline: interpolated as GDAL >= 3.10 does (kernel on\n"
+    "                     cell centres, clamped into the raster), as a float\n"
+    "  --nodata-policy P  nodata or masked cells in a kernel: gdal (default:\n"
+    "                     bilinear gives none if any of its 4 cells is nodata, cubic\n"
+    "                     skips them and renormalises), renormalize (both skip and\n"
+    "                     renormalise) or strict (none if any cell is nodata)\n"
+    "  --window N         the N x N cells centred on the point's cell (N odd, 1 to\n"
+    "                     101); cells off the raster, nodata, masked or NaN are left\n"
+    "                     out of the statistics\n"
+    "  --window-stat S    mean (default), min, max, sum, count, stdev, median, or\n"
+    "                     values (the N x N values, row-major); repeatable; columns\n"
+    "                     b1_mean, b1_count, ..., b1_w3_1 ... b1_w3_9\n"
     "  Output keeps every input column and row in input order, then one column per\n"
     "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several.\n"
     "  Values are exact: integers as integers, floats as the shortest text that\n"
@@ -79,7 +92,10 @@ static const char help_text[] =
     "  rasterpool extract dem.tif --points pts.csv -o values.csv\n"
     "  cat pts.csv | rasterpool extract a.tif b.tif -b 1 -b 3 --threads 8 > out.csv\n"
     "  rasterpool extract dem.tif --points sites.gpkg --points-crs EPSG:4326 -o v.gpkg\n"
-    "  rasterpool extract dem.tif --points pts.csv --plan\n";
+    "  rasterpool extract dem.tif --points pts.csv --plan\n"
+    "  rasterpool extract dem.tif --points track.csv --method bilinear -o z.csv\n"
+    "  rasterpool extract ndvi.tif --points plots.csv --window 5 --window-stat mean\n"
+    "                     --window-stat stdev -o plots_ndvi.csv\n";
 
 RP_API const char *rp_extract_help(void) {
     return help_text;
@@ -126,6 +142,79 @@ static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     o->bands = grown;
     o->bands[o->nbands++] = band;
+    return RP_OK;
+}
+
+static rp_status set_method(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    int m = rp_sample_method_parse(v);
+    if (m < 0)
+        return rp_error_set(err, RP_USAGE,
+                            "--method: '%s' is not a method (nearest, bilinear, cubic, "
+                            "cubicspline)",
+                            v);
+    ((rp_extract_options *)target)->method = m;
+    return RP_OK;
+}
+
+static rp_status set_nodata_policy(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    int p = rp_nodata_policy_parse(v);
+    if (p < 0)
+        return rp_error_set(err, RP_USAGE,
+                            "--nodata-policy: '%s' is not a policy (gdal, renormalize, strict)", v);
+    ((rp_extract_options *)target)->nodata_policy = p;
+    ((rp_extract_options *)target)->nodata_policy_given = true;
+    return RP_OK;
+}
+
+static rp_status add_window_stat(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_extract_options *o = target;
+    int s = rp_window_stat_parse(v);
+    if (s < 0)
+        return rp_error_set(err, RP_USAGE,
+                            "--window-stat: '%s' is not a statistic (mean, min, max, sum, count, "
+                            "stdev, median, values)",
+                            v);
+    for (int k = 0; k < o->nstats; k++)
+        if (o->stats[k] == s)
+            return RP_OK; /* each once */
+    o->stats[o->nstats++] = s;
+    return RP_OK;
+}
+
+static rp_status set_window(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    int n;
+    if (!rp_argv_parse_int(v, INT_MIN, INT_MAX, &n))
+        return rp_error_set(err, RP_USAGE, "--window: '%s' is not a number (an odd N, 1 to %d)", v,
+                            RP_SAMPLE_MAX_WINDOW);
+    if (n < 1 || n > RP_SAMPLE_MAX_WINDOW || n % 2 == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "--window: %d is not an odd number from 1 to %d (the window is N x N "
+                            "cells centred on the point's cell)",
+                            n, RP_SAMPLE_MAX_WINDOW);
+    ((rp_extract_options *)target)->window = n;
+    return RP_OK;
+}
+
+/* The sampling options together: a window has statistics (mean unless
+ * told), statistics need a window, a window is not interpolated. */
+static rp_status check_sampling(rp_extract_options *o, rp_error *err) {
+    if (o->nstats && !o->window)
+        return rp_error_set(err, RP_USAGE, "--window-stat needs --window N");
+    if (o->window && o->method != RP_METHOD_NEAREST)
+        return rp_error_set(err, RP_USAGE,
+                            "--window and --method %s cannot be combined: a window's statistics "
+                            "use the cells as they are",
+                            rp_sample_method_name((rp_sample_method)o->method));
+    if (o->nodata_policy_given && (o->window || o->method == RP_METHOD_NEAREST))
+        return rp_error_set(err, RP_USAGE,
+                            "--nodata-policy applies to --method bilinear, cubic or cubicspline "
+                            "(a window leaves nodata cells out; nearest has one cell)");
+    if (o->window && !o->nstats)
+        o->stats[o->nstats++] = RP_STAT_MEAN;
     return RP_OK;
 }
 
@@ -191,6 +280,26 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(plan_only),
      .help = "print what would be read and exit"},
+    {.long_name = "--method",
+     .kind = RP_OPT_CALL,
+     .metavar = "M",
+     .help = "nearest, bilinear, cubic or cubicspline",
+     .handle = set_method},
+    {.long_name = "--nodata-policy",
+     .kind = RP_OPT_CALL,
+     .metavar = "P",
+     .help = "gdal, renormalize or strict",
+     .handle = set_nodata_policy},
+    {.long_name = "--window",
+     .kind = RP_OPT_CALL,
+     .metavar = "N",
+     .help = "statistics of the N x N cells around each point",
+     .handle = set_window},
+    {.long_name = "--window-stat",
+     .kind = RP_OPT_CALL,
+     .metavar = "S",
+     .help = "mean, min, max, sum, count, stdev, median or values (repeatable)",
+     .handle = add_window_stat},
     {.long_name = NULL},
 };
 #undef FIELD
@@ -212,6 +321,8 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
                              .positional = add_raster,
                              .dashdash = RP_ARGV_DASHDASH_POSITIONAL};
     rp_argv_result r = rp_argv_parse(&parser, argc, argv, 1, NULL, err);
+    if (r == RP_ARGV_DONE && check_sampling(o, err) != RP_OK)
+        r = RP_ARGV_FAILED;
     if (r == RP_ARGV_DONE && o->nrasters == 0) {
         rp_error_set(err, RP_USAGE, "no raster given (see rasterpool extract --help)");
         r = RP_ARGV_FAILED;

@@ -30,9 +30,12 @@ void rp_point_scratch_free(rp_point_scratch *scratch) {
     memset(scratch, 0, sizeof *scratch);
 }
 
-rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
-                                 const double *x, const double *y, size_t n,
-                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err) {
+rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                   const double *x, const double *y, size_t n,
+                                   rp_point_scratch *scratch, const double **rx, const double **ry,
+                                   rp_error *err) {
+    *rx = x;
+    *ry = y;
     if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
         if (!scratch->srs || !rp_crs_same(scratch->srs, raster->srs)) {
             if (!scratch->x) {
@@ -48,9 +51,18 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                 return rc;
             scratch->srs = raster->srs;
         }
-        x = scratch->x;
-        y = scratch->y;
+        *rx = scratch->x;
+        *ry = scratch->y;
     }
+    return RP_OK;
+}
+
+rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
+                                 const double *x, const double *y, size_t n,
+                                 rp_point_scratch *scratch, rp_plan *plan, rp_error *err) {
+    rp_status rc = rp_extract_raster_coords(raster, points_srs, x, y, n, scratch, &x, &y, err);
+    if (rc != RP_OK)
+        return rc;
     if (rp_plan_build(plan, &raster->grid, x, y, n) != 0)
         return rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
                             raster->path, n);
@@ -92,10 +104,13 @@ static int64_t planned_bytes(const rp_extract_setup *s, int r, const rp_plan *pl
     const char *il = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");
     bool pixel_interleaved = il && strcmp(il, "PIXEL") == 0 && GDALGetRasterCount(ds) > 1;
     int64_t bytes = 0;
-    for (int c = 0; c < s->ncolumns && bytes >= 0; c++) {
-        if (s->columns[c].raster != r)
+    /* the bands read: with sampling, the band columns behind the outputs */
+    const rp_value_column *read = s->sample ? s->bands : s->columns;
+    int nread = s->sample ? s->nbands : s->ncolumns;
+    for (int c = 0; c < nread && bytes >= 0; c++) {
+        if (read[c].raster != r)
             continue;
-        int band = pixel_interleaved ? 1 : s->columns[c].band.band;
+        int band = pixel_interleaved ? 1 : read[c].band.band;
         for (size_t b = 0; b < plan->nblocks && bytes >= 0; b++) {
             int64_t one =
                 rp_raster_block_bytes(ds, band, plan->blocks[b].block_x, plan->blocks[b].block_y);
@@ -164,18 +179,22 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
 }
 
 /* One raster's part of the report. */
+/* vrt_plan: what a VRT's sources are surveyed for: the points' plan, or
+ * with sampling the plan of their kernels' cells. */
 static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const rp_plan *plan,
-                              size_t nbad) {
+                              const rp_plan *vrt_plan, size_t nbad) {
     const rp_raster_info *ri = &s->rasters[r].info;
     const rp_grid *g = &ri->grid;
     int ncols = 0, nlisted = 0;
     rp_value_column *cols[256]; /* the VRT plan lines cover the first 256 */
-    for (int c = 0; c < s->ncolumns; c++) {
-        if (s->columns[c].raster != r)
+    rp_value_column *read = s->sample ? s->bands : s->columns;
+    int nread = s->sample ? s->nbands : s->ncolumns;
+    for (int c = 0; c < nread; c++) {
+        if (read[c].raster != r)
             continue;
         ncols++;
         if (nlisted < 256)
-            cols[nlisted++] = &s->columns[c];
+            cols[nlisted++] = &read[c];
     }
     fprintf(out,
             "raster %s (%s): %" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
@@ -191,7 +210,7 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
                 bytes);
     else
         fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
-    write_vrt_plan(out, &s->rasters[r], plan, cols, nlisted);
+    write_vrt_plan(out, &s->rasters[r], vrt_plan, cols, nlisted);
 }
 
 rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const double *x,
@@ -206,7 +225,19 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
         rc = rp_extract_plan_raster(&s->rasters[r].info, points_srs, x, y, n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;
-        write_raster_plan(out, s, r, &plan, nbad);
+        const double *rx = x, *ry = y;
+        if (s->sample)
+            rc = rp_extract_raster_coords(&s->rasters[r].info, points_srs, x, y, n, &scratch, &rx,
+                                          &ry, err);
+        rp_plan cells; /* a sampled VRT's sources are surveyed for the kernels' cells */
+        bool by_cells = rc == RP_OK && s->sample && s->rasters[r].vrt &&
+                        rp_sample_cell_plan(s, r, &plan, rx, ry, &cells) == 0;
+        if (rc == RP_OK)
+            write_raster_plan(out, s, r, &plan, by_cells ? &cells : &plan, nbad);
+        if (s->sample && rc == RP_OK)
+            rp_sample_write_plan(out, s, r, &plan, rx, ry);
+        if (by_cells)
+            rp_plan_free(&cells);
         rp_plan_free(&plan);
     }
     rp_point_scratch_free(&scratch);

@@ -133,6 +133,13 @@ void rp_extract_setup_free(rp_extract_setup *s) {
         free(s->columns[c].status);
     }
     free(s->columns);
+    for (int b = 0; b < s->nbands; b++) {
+        free(s->bands[b].name);
+        free(s->bands[b].status_name);
+        free(s->bands[b].values);
+        free(s->bands[b].status);
+    }
+    free(s->bands);
     for (int r = 0; r < s->nrasters; r++) {
         rp_vrt_free(s->rasters[r].vrt);
         rp_raster_info_free(&s->rasters[r].info);

@@ -8,7 +8,6 @@
  * Threads: the caller's thread; the CSV writer formats slices on the pool.
  */
 #include "extract_internal.h"
-#include "table_internal.h"
 #include "table_write.h"
 
 rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extract_setup *s,

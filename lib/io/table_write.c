@@ -5,16 +5,15 @@
  * in place. The writers (table_csv.c, table_ogr.c) never call back here.
  *
  * Standard output, and paths that are not regular files (/dev/null, a FIFO),
- * are written directly. Anything else is written into a staging folder
- * beside the destination (".rasterpool-PID-NAME.tmp") and moved into place
- * only when the writer finished without error, every file of it (formats
- * such as Shapefile or MapInfo write several), so a failed or interrupted
- * run leaves nothing half-written; on failure the staging folder is
- * removed. A single-file output replaces an old one atomically (rename).
+ * are written directly. Anything else is staged beside the destination
+ * (core/staged_output: ".NAME.rp-tmp-PID-XXXXXX/NAME") and put in place only
+ * when the writer finished without error, every file of it (formats such as
+ * Shapefile or MapInfo write several), so a failed or interrupted run leaves
+ * nothing half-written. A single-file output replaces an old one atomically
+ * (fsync, rename, folder fsync).
  *
  * Threads: the caller's thread only.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
+#include "staged_output.h"
 #include "table_csv.h"
 #include "table_ogr.h"
 #include "table_write.h"
@@ -89,11 +89,6 @@ static char *folder_of(const char *path) {
         dir[n] = '\0';
     }
     return dir;
-}
-
-static const char *base_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 rp_status rp_table_check_output(const char *path, rp_error *err) {
@@ -202,41 +197,31 @@ static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec
     return rc;
 }
 
-/* Moves every file of the staging folder into dir, or deletes them all. */
-static rp_status finish_staging(const char *staging, const char *dir, const char *path,
-                                GDALDriverH drv, bool keep, rp_error *err) {
-    DIR *d = opendir(staging);
-    if (!d)
-        return keep ? rp_error_set(err, RP_WRITE, "%s: staging folder vanished", path) : RP_OK;
-    char **names = NULL;
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
-            names = CSLAddString(names, e->d_name), count++;
-    closedir(d);
-    rp_status rc = RP_OK;
-    if (keep && count > 1 && drv && access(path, F_OK) == 0) {
-        /* an old dataset of several files: remove it whole first, so no
-         * stale sidecar of it stays beside the new one */
+/* Writes the table under a staged name beside path, after sweeping the
+ * folder of dead processes' leftovers, and puts every file of it in place.
+ * An old dataset of several files is deleted whole first, so no stale member
+ * of it stays beside the new one. CSV text is written into the stage's own
+ * file; GDAL drivers create theirs (most refuse an existing file). */
+static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_spec *spec,
+                              rp_error *err) {
+    char *dir = folder_of(path);
+    if (!dir)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_stage_sweep(dir);
+    free(dir);
+    rp_stage *stage = NULL;
+    rp_status rc = rp_stage_open(path, drv ? 0 : RP_STAGE_CREATE, &stage, err);
+    if (rc == RP_OK)
+        rc = write_to(rp_stage_path(stage), drv, spec, err);
+    if (rc == RP_OK && drv && rp_stage_count(stage) > 1 && access(path, F_OK) == 0) {
         rp_gdal_capture cap;
         rp_gdal_capture_push(&cap);
         GDALDeleteDataset(drv, path);
         rp_gdal_capture_pop();
     }
-    for (int i = 0; i < count; i++) {
-        char *from = CPLStrdup(CPLFormFilename(staging, names[i], NULL));
-        char *to = CPLStrdup(CPLFormFilename(dir, names[i], NULL));
-        if (keep && rc == RP_OK && rename(from, to) != 0)
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
-                              to, strerror(errno));
-        if (!keep || rc != RP_OK)
-            unlink(from);
-        CPLFree(from);
-        CPLFree(to);
-    }
-    CSLDestroy(names);
-    rmdir(staging);
+    if (rc == RP_OK)
+        rc = rp_stage_commit(stage, err);
+    rp_stage_free(stage); /* removes what was not committed */
     return rc;
 }
 
@@ -248,33 +233,10 @@ rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *
                 rp_error_set(err, RP_WRITE, "cannot write to standard output: %s", strerror(errno));
         return rc;
     }
-    rp_status rc = RP_OK;
     GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
     if (is_special_file(path))
         return write_to(path, drv, spec, err);
-    char *dir = folder_of(path);
-    size_t cap = strlen(path) + 64;
-    char *staging = malloc(cap);
-    if (!dir || !staging) {
-        free(dir);
-        free(staging);
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    }
-    snprintf(staging, cap, "%s/.rasterpool-%ld-%s.tmp", dir, (long)getpid(), base_of(path));
-    if (mkdir(staging, 0700) != 0) {
-        rc = rp_error_set(err, RP_WRITE, "%s: cannot create the staging folder %s: %s", path,
-                          staging, strerror(errno));
-    } else {
-        char *target = CPLStrdup(CPLFormFilename(staging, base_of(path), NULL));
-        rc = write_to(target, drv, spec, err);
-        CPLFree(target);
-        rp_status placed = finish_staging(staging, dir, path, drv, rc == RP_OK, err);
-        if (rc == RP_OK)
-            rc = placed;
-    }
-    free(dir);
-    free(staging);
-    return rc;
+    return write_staged(path, drv, spec, err);
 }
 
 /* rp_table_write_staged: rp_table_write's staging for any writer (zonal's

@@ -42,6 +42,10 @@ Cases:
      worker dies of SIGSEGV) and sleeps on another (killed by --timeout):
      exactly those two fail, the others equal their input pixel for pixel.
      The kernel library's path comes in RP_BATCH_KERNELS.
+ 10. translate -co TFW=YES under umask 027, over an old output with a stale
+     .aux.xml: the world file (a sidecar that replaces the extension) is in
+     place and equals gdal_translate's, the stale .aux.xml is gone, files
+     have mode 0640 (the umask applied, not 0600 or 0666), no temporaries.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_batch.py
 """
 import json
@@ -644,6 +648,47 @@ def case_calc_kernel_crash_hang(T, case, tmp):
     T.check(case, workers_of(p.pid) == [], "workers outlived the batch")
 
 
+def case_sidecars_and_mode(T, case, tmp):
+    src = os.path.join(tmp, "side-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=2)
+    out = os.path.join(tmp, "side-out")
+    os.mkdir(out)
+    stem = os.path.splitext(os.path.basename(good[0]))[0]
+    with open(os.path.join(out, stem + ".tif"), "w") as f:
+        f.write("old output")
+    stale = os.path.join(out, stem + ".tif.aux.xml")
+    with open(stale, "w") as f:
+        f.write("<PAMDataset/>")
+    opts = ["-co", "TFW=YES"]
+    old_mask = os.umask(0o027)
+    try:
+        p = start(["translate", os.path.join(src, "*.tif"), "--out-dir", out, "-q", "--"] + opts)
+    finally:
+        os.umask(old_mask)
+    code, err = finish(p)
+    T.check(case, code == 0, "exit %s; stderr %s" % (code, err[-1500:]))
+    want_dir = os.path.join(tmp, "side-oracle")
+    os.mkdir(want_dir)
+    for g in good:
+        name = os.path.splitext(os.path.basename(g))[0]
+        got = os.path.join(out, name + ".tif")
+        want = gdal_tool("gdal_translate", g, os.path.join(want_dir, name + ".tif"), opts)
+        if T.check(case, os.path.exists(got), "no %s" % got):
+            same_raster(T, case, got, want)
+        tfw = os.path.join(out, name + ".tfw")
+        if T.check(case, os.path.exists(tfw), "no world file %s: %s" % (tfw, os.listdir(out))):
+            with open(tfw) as a, open(os.path.splitext(want)[0] + ".tfw") as b:
+                same_text = a.read() == b.read()
+            T.check(case, same_text,
+                    "%s differs from gdal_translate's" % tfw)
+            for f in (got, tfw):
+                mode = os.stat(f).st_mode & 0o777
+                T.check(case, mode == 0o640, "%s has mode %o under umask 027" % (f, mode))
+    T.check(case, not os.path.exists(stale), "the old output's .aux.xml was kept")
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+
+
 def main():
     T = rptest.Tester("cli_batch")
     with tempfile.TemporaryDirectory() as tmp:
@@ -655,7 +700,8 @@ def main():
                          ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
                          ("usage", case_usage),
                          ("calc_expression", case_calc_expression),
-                         ("calc_kernel_crash_hang", case_calc_kernel_crash_hang)]:
+                         ("calc_kernel_crash_hang", case_calc_kernel_crash_hang),
+                         ("sidecars_and_mode", case_sidecars_and_mode)]:
             T.run_case(name, lambda c, f=fn: f(T, c, tmp))
     T.finish()
 

@@ -7,8 +7,9 @@ independently: arithmetic in float64; nodata in, nodata out unless the
 expression calls isnodata(); integers round half away from zero and clamp
 to the type's range; NaN is nodata (or 0) in integer outputs. Outputs are
 read back with GDAL. Also: georeferencing and metadata copied, tiling and
-COG layout, byte-identical output at -j 1/2/7, kernels (the shipped example
-and test kernels), and bad input: bad expressions (position and caret),
+COG layout, the output's mode under the caller's umask, byte-identical
+output at -j 1/2/7, kernels (the shipped example and test kernels), and bad
+input: bad expressions (position and caret),
 missing inputs, mismatched grids, unwritable outputs, a missing kernel
 symbol, a failing kernel, Ctrl-C — none of which may leave a file behind.
 """
@@ -140,7 +141,7 @@ def case_ndvi(case):
             "compression %r" % ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"))
     T.check(case, band.GetDescription() == "(A-B)/(A+B)", "description %r" % band.GetDescription())
     T.check(case, files_in(TMP).count("ndvi.tif") == 1 and
-            not any(".rasterpool-" in f for f in files_in(TMP)), "temporary files left")
+            not any(".rasterpool-" in f or "rp-tmp" in f for f in files_in(TMP)), "temporary files left")
 
 
 def case_default_type_and_bands(case):
@@ -173,7 +174,24 @@ def case_nodata_keyword_cog(case):
     T.check(case, ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG",
             "layout %r" % ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"))
     T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -9999, "nodata")
-    T.check(case, not any(".rasterpool-" in f for f in files_in(TMP)), "temporary files left")
+    T.check(case, not any(".rasterpool-" in f or "rp-tmp" in f for f in files_in(TMP)), "temporary files left")
+
+
+def case_mode_follows_umask(case):
+    """The output gets the mode a new file gets under the caller's umask
+    (the kernel applies it; no umask() juggling in the library), for the
+    GTiff and for the COG copy."""
+    for fmt in ("GTiff", "COG"):
+        out = path("masked_%s.tif" % fmt)
+        old = os.umask(0o027)
+        try:
+            r = calc(["-i", "A=" + path("dem.tif"), "-e", "A", "-o", out, "--of", fmt])
+        finally:
+            os.umask(old)
+        if ok_run(case, r):
+            mode = os.stat(out).st_mode & 0o777
+            T.check(case, mode == 0o640, "%s: mode %o under umask 027" % (fmt, mode))
+    T.check(case, not any("rp-tmp" in f for f in files_in(TMP)), "temporary files left")
 
 
 def case_isnodata(case):
@@ -400,6 +418,7 @@ def case_interrupt(case):
 T.run_case("ndvi_float32_nodata_georef", case_ndvi)
 T.run_case("bands_and_default_type", case_default_type_and_bands)
 T.run_case("nodata_keyword_cog", case_nodata_keyword_cog)
+T.run_case("mode_follows_umask", case_mode_follows_umask)
 T.run_case("isnodata_handles_nodata", case_isnodata)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)

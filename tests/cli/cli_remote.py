@@ -10,8 +10,10 @@ one with absolute URL sources (read from the sources directly; --plan says
 so), 10% of requests answered 503 (GDAL's retries, set by rasterpool, make
 every value right), 10% of connections reset (rasterpool's own retries), a
 tile whose data always fails (only its points fail, status error, with the
-URL and the HTTP status on stderr, exit 1), and the user's --config
-overriding rasterpool's retry default.
+URL and the HTTP status on stderr, exit 1), the user's --config
+overriding rasterpool's retry default, and sampling (--method cubic,
+bilinear, --window 3) over HTTP against the numpy oracle of samplelib.py,
+on the COG and on the VRT of COGs (kernels straddling remote sources).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
 """
 import os
@@ -202,6 +204,62 @@ def case_user_config_wins(case):
             "without retries some reads must fail with 503: %s" % run.describe())
 
 
+def check_sampled(case, run, vals, valid, xs, ys, what):
+    """A --method run against the numpy oracle (samplelib) of the file on disk."""
+    from samplelib import interp, pixel_of, window_oracle
+    T.check(case, run.code == 0, "exit %s: %s" % (run.code, run.describe()))
+    header, rows = rptest.parse_csv(run.text)
+    lim = rptest.Limited(T, case)
+    for i, r in enumerate(rows):
+        px, py = pixel_of(GT, xs[i], ys[i])
+        if what == "window":
+            st, stats, _ = window_oracle(vals, valid, px, py, 3)
+            want = (st, stats.get("mean") if st == "ok" else None)
+            if st == "ok" and "mean" not in stats:
+                want = ("nodata", None)
+        else:
+            want = interp(vals, valid, what, "gdal", px, py)
+        got = (r[-1], float(r[-2]) if r[-2] else None)
+        ok = got[0] == want[0] and (want[1] is None or
+                                    abs(got[1] - want[1]) <= 1e-12 * max(1, abs(want[1])))
+        if not ok:
+            lim.add("point %d (px %r, py %r): %r, oracle %r" % (i, px, py, got, want))
+    lim.flush()
+
+
+def case_sampling(case):
+    """--method cubic and --window 3 over HTTP: the COG, and the VRT of COGs
+    whose kernels straddle the remote source files (points along the
+    seams), against the numpy oracle of the files on disk."""
+    with HttpServer(TMP, latency_ms=5) as srv:
+        for name, nodata in (("big.tif", None), ("mosaic.vrt", -32768)):
+            ds = gdal.Open(os.path.join(TMP, name))
+            vals = ds.GetRasterBand(1).ReadAsArray().astype(np.float64)
+            H, W = vals.shape
+            valid = np.ones(vals.shape, bool) if nodata is None else vals != nodata
+            xs, ys = points(GT, W, H, 12, n=600)
+            seams = [v + d for v in (360, 400, 720, 760) for d in (-1.2, -0.5, 0.0, 0.3, 1.5)]
+            rng = np.random.default_rng(4)
+            sx, sy = rptest.pixel_to_world(GT, np.array(seams * 3),
+                                           rng.uniform(0, H, len(seams) * 3))
+            tx, ty = rptest.pixel_to_world(GT, rng.uniform(0, W, len(seams) * 3),
+                                           np.array(seams * 3))
+            xs, ys = np.concatenate([xs, sx, tx]), np.concatenate([ys, sy, ty])
+            pts = os.path.join(TMP, case + name + ".csv")
+            rptest.write_points_csv(pts, xs, ys)
+            for what, args in (("cubic", ["--method", "cubic"]), ("bilinear", ["--method",
+                                                                              "bilinear"]),
+                               ("window", ["--window", "3", "--window-stat", "mean"])):
+                run = rptest.extract([srv.url(name), "--points", pts, "--status"] + args +
+                                     FAST_RETRY)
+                check_sampled("%s/%s/%s" % (case, name, what), run, vals, valid, xs, ys, what)
+            if name == "mosaic.vrt":
+                plan = rptest.extract([srv.url(name), "--points", pts, "--plan", "--method",
+                                       "cubic"])
+                T.check(case, "read from its sources directly" in plan.text and
+                        "blocks touched by the kernels" in plan.text, "--plan:\n" + plan.text)
+
+
 T.run_case("cog_latency", case_cog_latency)
 T.run_case("vrt_relative", case_vrt_relative)
 T.run_case("vrt_absolute_urls", case_vrt_absolute_urls)
@@ -209,4 +267,5 @@ T.run_case("faults_503", case_faults_503)
 T.run_case("resets", case_resets)
 T.run_case("dead_tile", case_dead_tile)
 T.run_case("user_config_wins", case_user_config_wins)
+T.run_case("sampling", case_sampling)
 T.finish()

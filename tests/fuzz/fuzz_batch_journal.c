@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                .output = output,
                                .attempt = 1,
                                .pid = 1,
-                               .outcome = done ? "done" : "error",
+                               .outcome = done ? RP_ATTEMPT_DONE : RP_ATTEMPT_ERROR,
                                .exit_code = -1};
         size_t n = 0;
         char *line = rp_journal_format(&r, &n);

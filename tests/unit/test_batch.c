@@ -1,13 +1,16 @@
 /*
  * test_batch.c — the pieces of batch that need no GDAL work: output names,
  * the task plan (globs, lists, duplicates, collisions), the journal written
- * and read back (odd names, latest record wins), worker sizing, and the
- * process layer (exit codes and signals decoded from real children).
+ * and read back (odd names, latest record wins, only whole records), the
+ * outcome names, worker sizing, and the process layer (exit codes and
+ * signals decoded from real children, what a receive can find).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,7 +172,7 @@ static void test_journal(const char *dir) {
                            .pid = 42,
                            .start_unix = 1795000000.5,
                            .seconds = 0.25,
-                           .outcome = "crashed",
+                           .outcome = RP_ATTEMPT_CRASHED,
                            .error = "worker died",
                            .signal = 11,
                            .exit_code = -1};
@@ -180,19 +183,21 @@ static void test_journal(const char *dir) {
         fputs(line, f); /* the same crashed line twice... */
     free(line);
     r.attempt = 2;
-    r.outcome = "done";
+    r.outcome = RP_ATTEMPT_DONE;
     r.error = NULL;
     r.signal = 0;
     free(put_record(f, &r)); /* ...then done: the latest wins */
     r.output = "out/b.tif";
     free(put_record(f, &r));
-    r.outcome = "timeout";
+    r.outcome = RP_ATTEMPT_TIMEOUT;
     free(put_record(f, &r)); /* b: done, then timeout: not done */
     r.output = "out/c.tif";
-    r.outcome = "done";
+    r.outcome = RP_ATTEMPT_DONE;
     free(put_record(f, &r));
     fputs("not json\n{\"output\":1,\"outcome\":\"done\"}\n\n", f);
-    fputs("{\"output\":\"out/d.tif\",\"outcome\":\"done\"}", f); /* no final newline */
+    fputs("{\"output\":\"out/e.tif\",\"outcome\":\"finished\"}\n", f); /* no such outcome */
+    /* no final newline: an append cut short, never synced whole: not trusted */
+    fputs("{\"output\":\"out/d.tif\",\"outcome\":\"done\"}", f);
     fclose(f);
 
     /* a path of 4000 control characters: escaped to 6 bytes each, still one
@@ -200,7 +205,8 @@ static void test_journal(const char *dir) {
     char *ctl = malloc(4001);
     memset(ctl, 0x12, 4000);
     ctl[4000] = '\0';
-    rp_journal_record big = {.input = ctl, .output = ctl, .outcome = "done", .exit_code = -1};
+    rp_journal_record big = {
+        .input = ctl, .output = ctl, .outcome = RP_ATTEMPT_DONE, .exit_code = -1};
     size_t n = 0;
     char *big_line = rp_journal_format(&big, &n);
     char *back = NULL;
@@ -217,13 +223,29 @@ static void test_journal(const char *dir) {
     rp_error err;
     rp_error_clear(&err);
     CHECK_EQ_INT(rp_journal_read_done(path, &done, &bad, &err), RP_OK);
-    CHECK_EQ_INT(bad, 2);
-    CHECK_EQ_INT(done.n, 3);
+    CHECK_EQ_INT(bad, 4);
+    CHECK_EQ_INT(done.n, 2);
     CHECK(rp_journal_done_has(&done, odd));
     CHECK(!rp_journal_done_has(&done, "out/b.tif"));
     CHECK(rp_journal_done_has(&done, "out/c.tif"));
-    CHECK(rp_journal_done_has(&done, "out/d.tif"));
+    CHECK(!rp_journal_done_has(&done, "out/d.tif"));
     CHECK(!rp_journal_done_has(&done, "out/e.tif"));
+    rp_journal_done_free(&done);
+
+    /* reopened for appending, the cut line is dropped: the next record is
+     * whole and counts, the cut one does not come back as a record */
+    FILE *j = rp_journal_open(path, &err);
+    CHECK(j != NULL);
+    r.output = "out/f.tif";
+    r.outcome = RP_ATTEMPT_DONE;
+    CHECK_EQ_INT(j ? rp_journal_append(j, path, &r, &err) : RP_WRITE, RP_OK);
+    if (j)
+        fclose(j);
+    CHECK_EQ_INT(rp_journal_read_done(path, &done, &bad, &err), RP_OK);
+    CHECK_EQ_INT(bad, 3);
+    CHECK_EQ_INT(done.n, 3);
+    CHECK(rp_journal_done_has(&done, "out/f.tif"));
+    CHECK(!rp_journal_done_has(&done, "out/d.tif"));
     rp_journal_done_free(&done);
 
     char missing[600];
@@ -231,6 +253,26 @@ static void test_journal(const char *dir) {
     CHECK_EQ_INT(rp_journal_read_done(missing, &done, &bad, &err), RP_OK);
     CHECK_EQ_INT(done.n, 0);
     CHECK(!rp_journal_done_has(&done, "x"));
+}
+
+/* The outcome enum and the journal's names come from one table. */
+static void test_outcome_names(void) {
+    static const struct {
+        rp_attempt_outcome outcome;
+        const char *name;
+    } want[] = {{RP_ATTEMPT_DONE, "done"},
+                {RP_ATTEMPT_ERROR, "error"},
+                {RP_ATTEMPT_CRASHED, "crashed"},
+                {RP_ATTEMPT_TIMEOUT, "timeout"},
+                {RP_ATTEMPT_INTERRUPTED, "interrupted"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        CHECK_EQ_STR(rp_attempt_outcome_name(want[i].outcome), want[i].name);
+        rp_attempt_outcome back = RP_ATTEMPT_DONE;
+        CHECK(rp_attempt_outcome_parse(want[i].name, &back) && back == want[i].outcome);
+    }
+    rp_attempt_outcome none;
+    CHECK(!rp_attempt_outcome_parse("Done", &none));
+    CHECK_EQ_STR(rp_attempt_outcome_name((rp_attempt_outcome)99), "unknown");
 }
 
 static void test_sizing(void) {
@@ -296,6 +338,27 @@ static void test_processes(void) {
     CHECK(err.message[0] != '\0');
 }
 
+/* rp_proc_recv on a non-blocking socket: nothing there yet is not a
+ * malformed message (the worker is not broken), a message of another size
+ * is, and a closed end is end-of-file. */
+static void test_recv_outcomes(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    rp_proc parent = {0, sv[0]}, worker = {0, sv[1]};
+    uint64_t msg = 0, sent = 0x1234;
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_NOTHING);
+    CHECK(rp_proc_send(&worker, &sent, sizeof sent));
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_MESSAGE);
+    CHECK(msg == sent);
+    uint32_t small = 7;
+    CHECK(rp_proc_send(&worker, &small, sizeof small));
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_MALFORMED);
+    close(sv[1]);
+    CHECK_EQ_INT(rp_proc_recv(&parent, &msg, sizeof msg), RP_PROC_CLOSED);
+    close(sv[0]);
+}
+
 int main(void) {
     GDALAllRegister();
     char dir[] = "/tmp/rp-test-batch-XXXXXX";
@@ -306,7 +369,9 @@ int main(void) {
     test_plan(dir);
     test_journal(dir);
     test_sizing();
+    test_outcome_names();
     test_processes();
+    test_recv_outcomes();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
