@@ -239,10 +239,8 @@ rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *
     return write_staged(path, drv, spec, err);
 }
 
-/* rp_table_write_staged: rp_table_write's staging for any writer (zonal's
- * rows are not points). Same steps: stdout and special files directly,
- * else a staging folder beside the target, renamed into place when the
- * writer succeeds. */
+/* rp_table_write_staged: rp_table_write's staging (write_staged) for any
+ * writer, for a job whose rows are not points (zonal). */
 rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void *user,
                                 rp_error *err) {
     if (is_stdout(path)) {
@@ -256,26 +254,22 @@ rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void
     if (is_special_file(path))
         return write(path, drv, user, err);
     char *dir = folder_of(path);
-    size_t cap = strlen(path) + 64;
-    char *staging = malloc(cap);
-    rp_status rc = RP_OK;
-    if (!dir || !staging) {
-        rc = rp_error_set(err, RP_NOMEM, "out of memory");
-    } else {
-        snprintf(staging, cap, "%s/.rasterpool-%ld-%s.tmp", dir, (long)getpid(), base_of(path));
-        if (mkdir(staging, 0700) != 0) {
-            rc = rp_error_set(err, RP_WRITE, "%s: cannot create the staging folder %s: %s", path,
-                              staging, strerror(errno));
-        } else {
-            char *target = CPLStrdup(CPLFormFilename(staging, base_of(path), NULL));
-            rc = write(target, drv, user, err);
-            CPLFree(target);
-            rp_status placed = finish_staging(staging, dir, path, drv, rc == RP_OK, err);
-            if (rc == RP_OK)
-                rc = placed;
-        }
-    }
+    if (!dir)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_stage_sweep(dir);
     free(dir);
-    free(staging);
+    rp_stage *stage = NULL;
+    rp_status rc = rp_stage_open(path, drv ? 0 : RP_STAGE_CREATE, &stage, err);
+    if (rc == RP_OK)
+        rc = write(rp_stage_path(stage), drv, user, err);
+    if (rc == RP_OK && drv && rp_stage_count(stage) > 1 && access(path, F_OK) == 0) {
+        rp_gdal_capture cap;
+        rp_gdal_capture_push(&cap);
+        GDALDeleteDataset(drv, path);
+        rp_gdal_capture_pop();
+    }
+    if (rc == RP_OK)
+        rc = rp_stage_commit(stage, err);
+    rp_stage_free(stage); /* removes what was not committed */
     return rc;
 }

@@ -158,7 +158,7 @@ def cases(T, d):
         ds = None
         T.check(case, [a[0] for a in areas] == [10, 11, 12, 14] and abs(areas[0][1] - 6) < 1e-9,
                 "fgb: geometry kept, input order: %r" % areas)
-        left = [n for n in os.listdir(d) if n.startswith(".rasterpool")]
+        left = [n for n in os.listdir(d) if ".rp-tmp-" in n or n.startswith(".rasterpool")]
         T.check(case, not left, "staging leftovers: %r" % left)
     T.run_case("-o CSV and vector formats, staged", outputs)
 
