@@ -120,6 +120,6 @@ void zonal_plan_print(const rp_zonal_options *o, const zonal_raster *r, const zo
     fprintf(out,
             "memory: %" PRIu64 " bytes per worker for a block's pixels and coverage; %zu "
             "bytes of statistics; +16 bytes per covered cell for value-list statistics\n",
-            block_cells * (uint64_t)(8 * r->nbands + 8 * 3 + 2),
+            block_cells * (uint64_t)(9 * r->nbands + 41),
             plan->npairs * (size_t)r->nbands * (size_t)o->nstats * sizeof(zonal_acc));
 }
