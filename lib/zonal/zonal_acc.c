@@ -73,7 +73,9 @@ static int cmp_pair(const void *pa, const void *pb) {
 }
 
 /* Sorts the values and folds equal ones into (value, total weight). */
-static size_t fold_values(zonal_acc *a) {
+size_t zonal_acc_fold(zonal_acc *a) {
+    if (a->nvals == 0)
+        return 0;
     qsort(a->vals, a->nvals, 2 * sizeof(double), cmp_pair);
     size_t n = 0;
     for (size_t i = 0; i < a->nvals; i++) {
@@ -85,6 +87,7 @@ static size_t fold_values(zonal_acc *a) {
             n++;
         }
     }
+    a->nvals = n;
     return n;
 }
 
@@ -118,7 +121,7 @@ static double weighted_quantile(zonal_acc *a, double q) {
 }
 
 static double pick_mode(zonal_acc *a, bool most) {
-    size_t n = fold_values(a);
+    size_t n = zonal_acc_fold(a);
     a->nvals = n;
     size_t best = 0;
     for (size_t i = 1; i < n; i++) {
@@ -130,7 +133,8 @@ static double pick_mode(zonal_acc *a, bool most) {
 }
 
 bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out) {
-    bool extreme = s->op == ZOP_MIN || s->op == ZOP_MAX || s->op >= ZOP_MIN_CENTER_X;
+    bool extreme = s->op == ZOP_MIN || s->op == ZOP_MAX ||
+                   (s->op >= ZOP_MIN_CENTER_X && s->op <= ZOP_MAX_CENTER_Y);
     if (a->cells == 0 || (a->w <= 0 && !extreme))
         return false;
     switch (s->op) {
@@ -148,7 +152,7 @@ bool zonal_acc_value(zonal_acc *a, const zonal_stat *s, double *out) {
     case ZOP_CV: *out = sqrt(a->m2 / a->w) / (a->sum / a->w); return true;
     case ZOP_MAJORITY: *out = pick_mode(a, true); return true;
     case ZOP_MINORITY: *out = pick_mode(a, false); return true;
-    case ZOP_VARIETY: *out = (double)fold_values(a); return true;
+    case ZOP_VARIETY: *out = (double)zonal_acc_fold(a); return true;
     case ZOP_MEDIAN: *out = weighted_quantile(a, 0.5); return true;
     case ZOP_QUANTILE: *out = weighted_quantile(a, s->q); return true;
     case ZOP_WEIGHTED_SUM: *out = a->wsum; return true;

@@ -181,7 +181,8 @@ static void add_plain_cells(zonal_acc *acc, bool weight_cov, double scale, const
 
 static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned flags,
                                 const cell_src *src) {
-    if (flags == 0 && !(st->min_cov > 0) && !st->has_default && st->op < ZOP_MIN_CENTER_X) {
+    if (flags == 0 && !(st->min_cov > 0) && !st->has_default &&
+        (st->op < ZOP_MIN_CENTER_X || st->op > ZOP_MAX_CENTER_Y)) {
         add_plain_cells(acc, st->weight_cov, st->weight_area ? src->cell_area : 1.0, src);
         return RP_OK;
     }
@@ -206,10 +207,11 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
                 w2 = src->weights[i];
             }
             double v = valid ? src->vals[i] : st->default_val;
-            if (st->op >= ZOP_MIN_CENTER_X)
+            if (st->op >= ZOP_MIN_CENTER_X && st->op <= ZOP_MAX_CENTER_Y)
                 v = centre(src, st->op, x, y);
             double weight = st->weight_cov ? c * (st->weight_area ? src->cell_area : 1.0) : 1.0;
-            if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV)
+            if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV ||
+                st->op == ZOP_WEIGHTED_FRAC)
                 weight *= w2; /* their moments weigh each cell by coverage x weight */
             if (zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
                 rc = RP_NOMEM;

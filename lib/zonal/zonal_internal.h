@@ -45,6 +45,8 @@ typedef enum zonal_op {
     ZOP_MIN_CENTER_Y,
     ZOP_MAX_CENTER_X,
     ZOP_MAX_CENTER_Y,
+    ZOP_FRAC,          /* one column per distinct value (frac_<value>) */
+    ZOP_WEIGHTED_FRAC, /* the same, cells weighing coverage x weight */
     ZOP_N_OPS
 } zonal_op;
 
@@ -246,8 +248,20 @@ typedef struct zonal_table {
     const zonal_polys *p;
     double *vals;
     uint8_t *has;
-    int per_row;
+    int per_row;   /* value columns */
+    int *col_j;    /* per value column: its (band, stat) index b * nstats + s */
+    int *col_key;  /* per value column: its index in keys[col_j] (frac), or -1 */
+    double **keys; /* per (band, stat): frac's distinct values, sorted */
+    size_t *nkeys;
 } zonal_table;
+/* Merges every polygon's (polygon, block) statistics in block order and
+ * lays out the value columns (frac: one per distinct value found). */
+rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
+                            zonal_results *res, rp_error *err);
+void zonal_table_free(zonal_table *t);
+/* Folds a value list into sorted (value, total weight) pairs; returns how
+ * many. */
+size_t zonal_acc_fold(zonal_acc *a);
 /* The name of value column k (b<N>_<stat> when there are several bands). */
 void zonal_column_name(const zonal_table *t, int k, char *buf, size_t cap);
 /* Writes the table with a GDAL vector driver to target. */

@@ -45,7 +45,9 @@ static const char *const op_names[ZOP_N_OPS] = {"count",
                                                 "min_center_x",
                                                 "min_center_y",
                                                 "max_center_x",
-                                                "max_center_y"};
+                                                "max_center_y",
+                                                "frac",
+                                                "weighted_frac"};
 
 const char *zonal_op_name(zonal_op op) {
     return op_names[op];
@@ -53,12 +55,12 @@ const char *zonal_op_name(zonal_op op) {
 
 bool zonal_op_needs_values(zonal_op op) {
     return op == ZOP_MAJORITY || op == ZOP_MINORITY || op == ZOP_VARIETY || op == ZOP_MEDIAN ||
-           op == ZOP_QUANTILE;
+           op == ZOP_QUANTILE || op == ZOP_FRAC || op == ZOP_WEIGHTED_FRAC;
 }
 
 bool zonal_op_needs_weights(zonal_op op) {
     return op == ZOP_WEIGHTED_SUM || op == ZOP_WEIGHTED_MEAN || op == ZOP_WEIGHTED_VARIANCE ||
-           op == ZOP_WEIGHTED_STDEV;
+           op == ZOP_WEIGHTED_STDEV || op == ZOP_WEIGHTED_FRAC;
 }
 
 static bool parse_number(const char *s, size_t len, double *out) {

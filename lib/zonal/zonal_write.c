@@ -1,7 +1,7 @@
 /*
- * zonal_write.c — the last stage of a zonal job: each polygon's (polygon,
- * block) accumulators are merged in block order (so the bytes are the same
- * at any thread count), turned into values and written as one CSV row per
+ * zonal_write.c — the last stage of a zonal job: the table that
+ * zonal_merge.c builds (each polygon's statistics merged in block order, so
+ * the bytes are the same at any thread count) written as one CSV row per
  * polygon, in input order: the attributes, the statistics, the status.
  * A file output (CSV, or any OGR vector format by extension:
  * zonal_write_ogr.c) is staged by io/table_write.c and renamed into place
@@ -68,19 +68,24 @@ static void raster_stem(const rp_zonal_options *o, int k, char *buf, size_t cap)
 }
 
 void zonal_column_name(const zonal_table *t, int k, char *buf, size_t cap) {
-    int ns = t->o->nstats, b = k / ns;
-    const char *stat = t->o->stats[k % ns].name;
+    int ns = t->o->nstats, jj = t->col_j[k], b = jj / ns;
+    const char *stat = t->o->stats[jj % ns].name;
+    char key[64] = "";
+    if (t->col_key[k] >= 0) { /* frac: the value the column is about */
+        key[0] = '_';
+        rp_shortest_double(key + 1, sizeof key - 1, t->keys[jj][t->col_key[k]]);
+    }
     if (t->o->nrasters > 1) {
         char stem[256];
         raster_stem(t->o, t->r->band_src[b], stem, sizeof stem);
         if (t->r->nbands == t->o->nrasters)
-            snprintf(buf, cap, "%s_%s", stem, stat);
+            snprintf(buf, cap, "%s_%s%s", stem, stat, key);
         else
-            snprintf(buf, cap, "%s_b%d_%s", stem, t->r->bands[b].band, stat);
+            snprintf(buf, cap, "%s_b%d_%s%s", stem, t->r->bands[b].band, stat, key);
     } else if (t->r->nbands > 1) {
-        snprintf(buf, cap, "b%d_%s", t->r->bands[b].band, stat);
+        snprintf(buf, cap, "b%d_%s%s", t->r->bands[b].band, stat, key);
     } else {
-        snprintf(buf, cap, "%s", stat);
+        snprintf(buf, cap, "%s%s", stat, key);
     }
 }
 
@@ -103,80 +108,6 @@ static void write_header(FILE *out, const zonal_table *t) {
     if (t->o->include_geom)
         fputs(n ? ",wkt" : "wkt", out);
     fputc('\n', out);
-}
-
-/* Pair indices of each feature, in block order (counting sort). */
-static size_t *pairs_by_feature(const zonal_plan *plan, size_t nfeat, size_t **start) {
-    size_t *first = calloc(nfeat + 1, sizeof *first);
-    size_t *idx = malloc((plan->npairs ? plan->npairs : 1) * sizeof *idx);
-    if (!first || !idx) {
-        free(first);
-        free(idx);
-        return NULL;
-    }
-    for (size_t k = 0; k < plan->npairs; k++)
-        first[plan->pairs[k].feat + 1]++;
-    for (size_t i = 0; i < nfeat; i++)
-        first[i + 1] += first[i];
-    size_t *fill = malloc((nfeat ? nfeat : 1) * sizeof *fill);
-    if (!fill) {
-        free(first);
-        free(idx);
-        return NULL;
-    }
-    memcpy(fill, first, nfeat * sizeof *fill);
-    for (size_t k = 0; k < plan->npairs; k++)
-        idx[fill[plan->pairs[k].feat]++] = k;
-    free(fill);
-    *start = first;
-    return idx;
-}
-
-/* Merges one feature's pairs into its values; returns its status. */
-static zonal_status merge_feature(const zonal_table *t, zonal_feature *f, zonal_results *res,
-                                  const size_t *idx, size_t n, double *vals, uint8_t *has,
-                                  bool *nomem) {
-    const rp_zonal_options *o = t->o;
-    int nb = t->r->nbands, ns = o->nstats;
-    zonal_status st = f->status;
-    for (size_t k = 0; k < n; k++)
-        if (res->pair_failed[idx[k]])
-            st = ZST_READ_ERROR;
-    bool any = false;
-    for (int b = 0; b < nb; b++)
-        for (int s = 0; s < ns; s++) {
-            zonal_acc m = {0};
-            for (size_t k = 0; k < n && st != ZST_READ_ERROR; k++)
-                if (zonal_acc_merge(
-                        &m, &res->accs[(idx[k] * (size_t)nb + (size_t)b) * (size_t)ns + (size_t)s],
-                        o->stats[s].op) != RP_OK)
-                    *nomem = true;
-            int j = b * ns + s;
-            has[j] = st != ZST_READ_ERROR && zonal_acc_value(&m, &o->stats[s], &vals[j]);
-            any = any || has[j];
-            free(m.vals);
-        }
-    if (st == ZST_OK && !any)
-        st = ZST_NO_CELLS;
-    return st;
-}
-
-static rp_status merge_all(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
-                           zonal_results *res, rp_error *err) {
-    size_t *start = NULL, *idx = pairs_by_feature(plan, p->n, &start);
-    size_t cells = p->n * (size_t)t->per_row;
-    t->vals = malloc((cells ? cells : 1) * sizeof *t->vals);
-    t->has = calloc(cells ? cells : 1, 1);
-    bool nomem = !idx || !t->vals || !t->has;
-    for (size_t i = 0; i < p->n && !nomem; i++) {
-        size_t row = i * (size_t)t->per_row;
-        p->feats[i].status =
-            merge_feature(t, &p->feats[i], res, idx + start[i], start[i + 1] - start[i],
-                          t->vals + row, t->has + row, &nomem);
-    }
-    free(idx);
-    free(start);
-    return nomem ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : RP_OK;
 }
 
 /* The input geometry as a WKT field (empty when there is none). */
@@ -239,11 +170,10 @@ static rp_status write_table(const char *target, GDALDriverH drv, void *user, rp
 
 rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                       const zonal_plan *plan, zonal_results *res, rp_error *err) {
-    zonal_table t = {o, r, p, NULL, NULL, r->nbands * o->nstats};
-    rp_status rc = merge_all(&t, p, plan, res, err);
+    zonal_table t = {.o = o, .r = r, .p = p};
+    rp_status rc = zonal_table_build(&t, p, plan, res, err);
     if (rc == RP_OK)
         rc = rp_table_write_staged(o->output_path, write_table, &t, err);
-    free(t.vals);
-    free(t.has);
+    zonal_table_free(&t);
     return rc;
 }

@@ -310,9 +310,36 @@ def case_float(T, case, d):
 def case_int_multiband_mask(T, case, d):
     bands = make_raster(os.path.join(d, "i.tif"), "Int16", nbands=2, nodata=6, mask=True)
     wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=5)
-    rows, r = run_zonal(T, case, [d + "/i.tif", "--polygons", d + "/p.gpkg"] + s_args(INT_OPS))
-    if rows is not None:
-        compare_rows(T, case, rows, wkts, bands, INT_OPS)
+    rows, r = run_zonal(T, case, [d + "/i.tif", "--polygons", d + "/p.gpkg"] + s_args(INT_OPS) +
+                        ["-s", "frac"])
+    if rows is None:
+        return
+    compare_rows(T, case, rows, wkts, bands, INT_OPS)
+    # frac: one column per value found under any polygon, b<N>_frac_<value>
+    lim = Limited(T, case)
+    for b, (a, ok) in enumerate(bands):
+        per_poly = []
+        for wkt in wkts:
+            tot = {}
+            for r_, c_, f in fractions(wkt):
+                if ok[r_, c_]:
+                    tot[a[r_, c_]] = tot.get(a[r_, c_], 0.0) + f
+            per_poly.append(tot)
+        keys = sorted(set(k for t in per_poly for k in t))
+        want_cols = ["b%d_frac_%d" % (b + 1, k) for k in keys]
+        got_cols = [k for k in rows[0] if k.startswith("b%d_frac_" % (b + 1))]
+        T.check(case, got_cols == want_cols, "frac columns %r, want %r" % (got_cols, want_cols))
+        for i, (row, tot) in enumerate(zip(rows, per_poly)):
+            s = sum(tot.values())
+            for k, col in zip(keys, want_cols):
+                COUNTS["values"] += 1
+                got = row.get(col, "?")
+                if s == 0:
+                    if got != "":
+                        lim.add("polygon %d %s: got %r, want empty" % (i, col, got))
+                elif got == "" or abs(float(got) - tot.get(k, 0.0) / s) > 1e-9:
+                    lim.add("polygon %d %s: got %r, want %r" % (i, col, got, tot.get(k, 0.0) / s))
+    lim.flush()
 
 
 def case_args(T, case, d):

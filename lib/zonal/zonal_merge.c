@@ -1,0 +1,194 @@
+/*
+ * zonal_merge.c — from the (polygon, block) accumulators to the table:
+ * each polygon's pairs are merged in block order (the plan's order, not
+ * the workers'), so the values are the same at any thread count; then the
+ * value columns are laid out: one per (band, statistic), except frac and
+ * weighted_frac, which get one per distinct value found in any polygon
+ * (frac_<value>, the values in increasing order; 0 where a polygon with
+ * valid cells has none of that value).
+ *
+ * Threads: the caller's. Ownership: the table owns its arrays.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "zonal_internal.h"
+
+static bool is_frac(zonal_op op) {
+    return op == ZOP_FRAC || op == ZOP_WEIGHTED_FRAC;
+}
+
+/* Pair indices of each feature, in block order (counting sort). */
+static size_t *pairs_by_feature(const zonal_plan *plan, size_t nfeat, size_t **start) {
+    size_t *first = calloc(nfeat + 1, sizeof *first);
+    size_t *idx = malloc((plan->npairs ? plan->npairs : 1) * sizeof *idx);
+    size_t *fill = malloc((nfeat ? nfeat : 1) * sizeof *fill);
+    if (!first || !idx || !fill) {
+        free(first);
+        free(idx);
+        free(fill);
+        return NULL;
+    }
+    for (size_t k = 0; k < plan->npairs; k++)
+        first[plan->pairs[k].feat + 1]++;
+    for (size_t i = 0; i < nfeat; i++)
+        first[i + 1] += first[i];
+    memcpy(fill, first, nfeat * sizeof *fill);
+    for (size_t k = 0; k < plan->npairs; k++)
+        idx[fill[plan->pairs[k].feat]++] = k;
+    free(fill);
+    *start = first;
+    return idx;
+}
+
+/* Merges one feature's pairs into merged[0 .. nb * ns); returns its status
+ * before values are known (read_error when a block failed). */
+static zonal_status merge_feature(const rp_zonal_options *o, int nb, const zonal_feature *f,
+                                  const zonal_results *res, const size_t *idx, size_t n,
+                                  zonal_acc *merged, bool *nomem) {
+    int ns = o->nstats;
+    zonal_status st = f->status;
+    for (size_t k = 0; k < n; k++)
+        if (res->pair_failed[idx[k]])
+            st = ZST_READ_ERROR;
+    for (int j = 0; j < nb * ns && st != ZST_READ_ERROR; j++)
+        for (size_t k = 0; k < n; k++)
+            if (zonal_acc_merge(&merged[j], &res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j],
+                                o->stats[j % ns].op) != RP_OK)
+                *nomem = true;
+    return st;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* frac's columns for (band, stat) j: the distinct values of every
+ * polygon's folded list. */
+static bool collect_keys(zonal_table *t, zonal_acc *merged, size_t n, int njs, int j) {
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += zonal_acc_fold(&merged[i * (size_t)njs + (size_t)j]);
+    double *keys = malloc((total ? total : 1) * sizeof *keys);
+    if (!keys)
+        return false;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        zonal_acc *a = &merged[i * (size_t)njs + (size_t)j];
+        for (size_t k = 0; k < a->nvals; k++)
+            keys[m++] = a->vals[2 * k];
+    }
+    qsort(keys, m, sizeof *keys, cmp_double);
+    size_t u = 0;
+    for (size_t k = 0; k < m; k++)
+        if (u == 0 || keys[u - 1] != keys[k])
+            keys[u++] = keys[k];
+    t->keys[j] = keys;
+    t->nkeys[j] = u;
+    return true;
+}
+
+enum { MAX_FRAC_COLUMNS = 10000 };
+
+/* The value columns: their (band, stat) and frac key. */
+static rp_status lay_out(zonal_table *t, int njs, rp_error *err) {
+    size_t cols = 0;
+    for (int j = 0; j < njs; j++) {
+        const zonal_stat *st = &t->o->stats[j % t->o->nstats];
+        if (is_frac(st->op) && t->nkeys[j] > MAX_FRAC_COLUMNS)
+            return rp_error_set(err, RP_USAGE,
+                                "-s %s: band %d has %zu distinct values under the polygons, "
+                                "more than %d columns; frac is for categorical rasters",
+                                st->name, t->r->bands[j / t->o->nstats].band, t->nkeys[j],
+                                MAX_FRAC_COLUMNS);
+        cols += is_frac(st->op) ? t->nkeys[j] : 1;
+    }
+    t->col_j = malloc((cols ? cols : 1) * sizeof *t->col_j);
+    t->col_key = malloc((cols ? cols : 1) * sizeof *t->col_key);
+    if (!t->col_j || !t->col_key)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    int k = 0;
+    for (int j = 0; j < njs; j++) {
+        bool frac = is_frac(t->o->stats[j % t->o->nstats].op);
+        for (size_t key = 0; key < (frac ? t->nkeys[j] : 1); key++, k++) {
+            t->col_j[k] = j;
+            t->col_key[k] = frac ? (int)key : -1;
+        }
+    }
+    t->per_row = k;
+    return RP_OK;
+}
+
+/* One feature's row of values from its merged statistics. */
+static bool fill_row(zonal_table *t, zonal_acc *merged, double *vals, uint8_t *has) {
+    bool any = false;
+    for (int k = 0; k < t->per_row; k++) {
+        int j = t->col_j[k];
+        zonal_acc *a = &merged[j];
+        const zonal_stat *st = &t->o->stats[j % t->o->nstats];
+        if (t->col_key[k] < 0) {
+            has[k] = zonal_acc_value(a, st, &vals[k]);
+        } else if (a->cells > 0 && a->w != 0) {
+            double key = t->keys[j][t->col_key[k]], w = 0;
+            for (size_t v = 0; v < a->nvals; v++) /* folded: sorted, distinct */
+                if (a->vals[2 * v] == key)
+                    w = a->vals[2 * v + 1];
+            vals[k] = w / a->w;
+            has[k] = 1;
+        }
+        any = any || has[k];
+    }
+    return any;
+}
+
+rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
+                            zonal_results *res, rp_error *err) {
+    int nb = t->r->nbands, njs = nb * t->o->nstats;
+    size_t *start = NULL, *idx = pairs_by_feature(plan, p->n, &start);
+    zonal_acc *merged = calloc(p->n * (size_t)njs + 1, sizeof *merged);
+    t->keys = calloc((size_t)njs, sizeof *t->keys);
+    t->nkeys = calloc((size_t)njs, sizeof *t->nkeys);
+    bool nomem = !idx || !merged || !t->keys || !t->nkeys;
+    for (size_t i = 0; i < p->n && !nomem; i++)
+        p->feats[i].status =
+            merge_feature(t->o, nb, &p->feats[i], res, idx + start[i], start[i + 1] - start[i],
+                          merged + i * (size_t)njs, &nomem);
+    for (int j = 0; j < njs && !nomem; j++)
+        if (is_frac(t->o->stats[j % t->o->nstats].op) && !collect_keys(t, merged, p->n, njs, j))
+            nomem = true;
+    rp_status rc = nomem ? RP_NOMEM : lay_out(t, njs, err);
+    size_t cells = p->n * (size_t)t->per_row;
+    if (rc == RP_OK) {
+        t->vals = malloc((cells ? cells : 1) * sizeof *t->vals);
+        t->has = calloc(cells ? cells : 1, 1);
+        nomem = !t->vals || !t->has;
+    }
+    for (size_t i = 0; i < p->n && !nomem && rc == RP_OK; i++) {
+        size_t row = i * (size_t)t->per_row;
+        bool any = p->feats[i].status != ZST_READ_ERROR &&
+                   fill_row(t, merged + i * (size_t)njs, t->vals + row, t->has + row);
+        if (p->feats[i].status == ZST_OK && !any)
+            p->feats[i].status = ZST_NO_CELLS;
+    }
+    for (size_t i = 0; merged && i < p->n * (size_t)njs; i++)
+        free(merged[i].vals);
+    free(merged);
+    free(idx);
+    free(start);
+    if (rc == RP_OK && nomem)
+        rc = RP_NOMEM;
+    return rc == RP_NOMEM ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : rc;
+}
+
+void zonal_table_free(zonal_table *t) {
+    for (int j = 0; t->keys && j < t->r->nbands * t->o->nstats; j++)
+        free(t->keys[j]);
+    free(t->keys);
+    free(t->nkeys);
+    free(t->col_j);
+    free(t->col_key);
+    free(t->vals);
+    free(t->has);
+}
