@@ -121,6 +121,8 @@ typedef struct zonal_feature {
     unsigned char *a_hole;
     rp_cov_poly poly;
     zonal_status status;
+    void *geom;         /* OGRGeometryH read, not yet prepared (zonal_prepare.c) */
+    char *msg;          /* a warning about this feature, printed in input order */
     unsigned char *wkb; /* --include-geom: the input geometry (ISO WKB), or NULL */
     size_t wkb_size;
     int64_t c0, r0, c1, r1; /* touched cells [c0, c1) x [r0, r1) on the raster */
@@ -156,6 +158,15 @@ void zonal_raster_free(zonal_raster *r);
 rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                            rp_error *err);
 void zonal_polys_free(zonal_polys *p);
+/* One feature's read geometry (f->geom, consumed) transformed with ct (may
+ * be NULL), checked or repaired, flattened into pixel rings, its window
+ * set; a problem goes to f->status and f->msg. false: out of memory. Any
+ * thread (ct belongs to the caller's thread). */
+bool zonal_feature_prepare(zonal_feature *f, void *ct, const zonal_raster *r, const char *path);
+/* Prepares every feature on a pool of threads (zonal_prepare.c), each with
+ * its own coordinate transformation from src (NULL: none needed). */
+rp_status zonal_polys_prepare(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                              OGRSpatialReferenceH src, rp_error *err);
 
 /* A polygon's running statistics over some cells (one per stat and band). */
 typedef struct zonal_acc {

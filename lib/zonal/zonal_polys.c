@@ -108,8 +108,17 @@ static void set_window(zonal_feature *f, const rp_grid *g) {
     f->r1 = (int64_t)fmin(ceil(p->ymax), (double)g->height);
 }
 
+/* Sets the feature's warning (printed later, in input order). */
+static void feature_msg(zonal_feature *f, const char *path, const char *what) {
+    size_t n = strlen(path) + strlen(what) + 64;
+    free(f->msg);
+    f->msg = malloc(n);
+    if (f->msg)
+        snprintf(f->msg, n, "%s: feature FID %lld: %s", path, (long long)f->fid, what);
+}
+
 /* Makes g valid, or says why not; returns the geometry to use (owned). */
-static OGRGeometryH check_valid(OGRGeometryH g, zonal_feature *f, const char *path, FILE *log) {
+static OGRGeometryH check_valid(OGRGeometryH g, zonal_feature *f, const char *path) {
     CPLPushErrorHandler(CPLQuietErrorHandler);
     int valid = OGR_G_IsValid(g);
     CPLPopErrorHandler();
@@ -120,59 +129,57 @@ static OGRGeometryH check_valid(OGRGeometryH g, zonal_feature *f, const char *pa
     CPLPopErrorHandler();
     if (!fixed) {
         f->status = ZST_INVALID;
-        if (log)
-            fprintf(log,
-                    "%s: feature FID %lld: invalid geometry (self-intersecting or bad rings) "
-                    "and this GDAL cannot repair it (make-valid needs GEOS); its values are "
-                    "empty\n",
-                    path, (long long)f->fid);
+        feature_msg(f, path,
+                    "invalid geometry (self-intersecting or bad rings) and this GDAL cannot "
+                    "repair it (make-valid needs GEOS); its values are empty");
         OGR_G_DestroyGeometry(g);
         return NULL;
     }
     f->status = ZST_REPAIRED;
-    if (log)
-        fprintf(log, "%s: feature FID %lld: invalid geometry, repaired with make-valid\n", path,
-                (long long)f->fid);
+    feature_msg(f, path, "invalid geometry, repaired with make-valid");
     OGR_G_DestroyGeometry(g);
     return fixed;
 }
 
-/* The feature's geometry into pixel rings; status set when unusable. */
-static bool feature_geometry(OGRFeatureH feat, zonal_feature *f, OGRCoordinateTransformationH ct,
-                             const zonal_raster *r, const char *path, FILE *log, bool keep_wkb) {
+/* Takes the feature's geometry (linearised, owned by f->geom) and, with
+ * --include-geom, its WKB; status no_geometry when it has none. */
+static bool feature_take(OGRFeatureH feat, zonal_feature *f, bool keep_wkb) {
     OGRGeometryH g0 = OGR_F_GetGeometryRef(feat);
-    ring_buf b = {0};
-    if (g0 && keep_wkb && !OGR_G_IsEmpty(g0)) {
+    if (!g0 || OGR_G_IsEmpty(g0)) {
+        f->status = ZST_NO_GEOMETRY;
+        return true;
+    }
+    if (keep_wkb) {
         f->wkb_size = (size_t)OGR_G_WkbSizeEx(g0);
         f->wkb = malloc(f->wkb_size ? f->wkb_size : 1);
         if (!f->wkb || OGR_G_ExportToIsoWkb(g0, wkbNDR, f->wkb) != OGRERR_NONE)
             return false;
     }
-    if (!g0 || OGR_G_IsEmpty(g0)) {
-        f->status = ZST_NO_GEOMETRY;
-        return take_rings(f, &b);
-    }
-    OGRGeometryH g =
+    f->geom =
         OGR_G_HasCurveGeometry(g0, TRUE) ? OGR_G_GetLinearGeometry(g0, 0, NULL) : OGR_G_Clone(g0);
+    return f->geom != NULL;
+}
+
+bool zonal_feature_prepare(zonal_feature *f, void *ct, const zonal_raster *r, const char *path) {
+    OGRGeometryH g = f->geom;
+    f->geom = NULL;
+    ring_buf b = {0};
+    if (!g)
+        return take_rings(f, &b);
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    bool moved = !g || !ct || OGR_G_Transform(g, ct) == OGRERR_NONE;
+    bool moved = !ct || OGR_G_Transform(g, (OGRCoordinateTransformationH)ct) == OGRERR_NONE;
     CPLPopErrorHandler();
     if (!moved) {
-        if (log)
-            fprintf(log, "%s: feature FID %lld: cannot be transformed to the raster's CRS\n", path,
-                    (long long)f->fid);
+        feature_msg(f, path, "cannot be transformed to the raster's CRS");
         f->status = ZST_INVALID;
         OGR_G_DestroyGeometry(g);
         return take_rings(f, &b);
     }
-    if (g)
-        g = check_valid(g, f, path, log);
+    g = check_valid(g, f, path);
     int other = 0;
     bool ok = !g || buf_geom(&b, g, r->info.grid.gt, &other);
     if (g && b.nrings == 0 && other > 0) {
-        if (log)
-            fprintf(log, "%s: feature FID %lld: not a polygon; its values are empty\n", path,
-                    (long long)f->fid);
+        feature_msg(f, path, "not a polygon; its values are empty");
         f->status = ZST_INVALID;
     }
     OGR_G_DestroyGeometry(g);
@@ -241,8 +248,8 @@ static rp_status read_columns(OGRLayerH layer, const rp_zonal_options *o, zonal_
     return pick_columns(o, p, err);
 }
 
-static rp_status read_feature(OGRFeatureH feat, zonal_polys *p, OGRCoordinateTransformationH ct,
-                              const zonal_raster *r, const rp_zonal_options *o, rp_error *err) {
+static rp_status read_feature(OGRFeatureH feat, zonal_polys *p, const rp_zonal_options *o,
+                              rp_error *err) {
     if (p->n % 1024 == 0) {
         zonal_feature *g = realloc(p->feats, (p->n + 1024) * sizeof *g);
         if (!g)
@@ -266,10 +273,8 @@ static rp_status read_feature(OGRFeatureH feat, zonal_polys *p, OGRCoordinateTra
         if (OGR_F_IsFieldSetAndNotNull(feat, i - first) &&
             !(f->attrs[i] = strdup(OGR_F_GetFieldAsString(feat, i - first))))
             return rp_error_set(err, RP_NOMEM, "out of memory");
-    if (!feature_geometry(feat, f, ct, r, o->polygons_path, o->log, o->include_geom))
+    if (!feature_take(feat, f, o->include_geom))
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    if (f->status == ZST_INVALID || f->status == ZST_REPAIRED)
-        p->invalid++;
     return RP_OK;
 }
 
@@ -316,13 +321,23 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
         OGR_L_ResetReading(layer);
         OGRFeatureH feat;
         while (rc == RP_OK && (feat = OGR_L_GetNextFeature(layer)) != NULL) {
-            rc = read_feature(feat, p, ct, r, o, err);
+            rc = read_feature(feat, p, o, err);
             OGR_F_Destroy(feat);
         }
     }
-    if (ct)
+    bool transform = ct != NULL;
+    if (ct) /* a probe: the workers make their own */
         OCTDestroyCoordinateTransformation(ct);
     GDALClose(ds);
+    if (rc == RP_OK)
+        rc = zonal_polys_prepare(o, r, p, transform ? p->srs : NULL, err);
+    for (size_t i = 0; i < p->n; i++) {
+        zonal_feature *f = &p->feats[i];
+        if (f->msg && o->log)
+            fprintf(o->log, "%s\n", f->msg);
+        if (f->status == ZST_INVALID || f->status == ZST_REPAIRED)
+            p->invalid++;
+    }
     return rc;
 }
 
@@ -336,6 +351,8 @@ void zonal_polys_free(zonal_polys *p) {
         free(f->rings);
         free(f->a_hole);
         free(f->wkb);
+        free(f->msg);
+        OGR_G_DestroyGeometry(f->geom);
     }
     if (p->srs)
         OSRDestroySpatialReference(p->srs);
