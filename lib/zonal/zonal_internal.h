@@ -1,11 +1,13 @@
 /*
  * zonal_internal.h — the zonal job's pieces, in the order a run uses them:
- * options and the -s operations (zonal_options.c, zonal_ops.c), the raster
- * and the polygons in pixel units (zonal_setup.c, zonal_polys.c), the plan:
- * (polygon, block) pairs grouped by block (zonal_plan.c), the pool of
- * workers over the blocks (zonal_exec.c), merging and writing the table
- * (zonal_write.c), and rp_zonal_run (zonal.c). coverage.c computes the
- * fractions.
+ * options and the -s operations (zonal_options.c, zonal_ops.c, with the
+ * running statistics in zonal_acc.c), the raster (zonal_setup.c), the
+ * polygons read (zonal_polys.c) and put in pixel units on the pool
+ * (zonal_prepare.c), the plan: (polygon, block) pairs grouped by block
+ * (zonal_plan.c), the pool of workers over the blocks (zonal_exec.c), the
+ * merge in block order and the column layout (zonal_merge.c), writing the
+ * table (zonal_write.c: CSV, zonal_write_ogr.c: vector formats), and
+ * rp_zonal_run (zonal.c). coverage.c computes the fractions.
  */
 #ifndef RP_ZONAL_INTERNAL_H
 #define RP_ZONAL_INTERNAL_H
