@@ -9,6 +9,7 @@
  */
 #include "extract_internal.h"
 #include "table_internal.h"
+#include "table_write.h"
 
 rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extract_setup *s,
                                   rp_points *pts, OGRSpatialReferenceH points_srs,

@@ -95,10 +95,10 @@ static rp_extract_options *options(const char *path, const char *threads, const 
     }
     rp_error err;
     rp_error_clear(&err);
-    rp_extract_options *o = rp_extract_options_new(argc, argv, &err);
+    rp_extract_options *o = rp_extract_options_new(argc, argv, NULL, &err);
     CHECK(o != NULL);
     if (o)
-        rp_extract_options_set_log(o, NULL);
+        (void)rp_extract_options_set_log(o, NULL, NULL);
     return o;
 }
 

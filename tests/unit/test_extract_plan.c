@@ -27,11 +27,11 @@ static rp_status run_plan(const char *raster, const char *points, FILE *plan_out
     const char *argv[] = {"extract", raster, "--points", points, "--plan", "-q"};
     rp_error err;
     rp_error_clear(&err);
-    rp_extract_options *o = rp_extract_options_new(6, argv, &err);
+    rp_extract_options *o = rp_extract_options_new(6, argv, NULL, &err);
     CHECK(o != NULL);
     if (!o)
         return err.code;
-    rp_extract_options_set_log(o, NULL);
+    (void)rp_extract_options_set_log(o, NULL, NULL);
     rp_extract_options_set_plan_output(o, plan_out);
     rp_status rc = rp_extract_run(o, NULL, &err);
     rp_extract_options_free(o);
