@@ -317,7 +317,9 @@ RP_API int rp_extract_result_ncols(const rp_extract_result *res);
 /* The column's name as the CLI writes it (b1; dem_b1 with several
  * rasters); owned by the result. NULL for a column out of range. */
 RP_API const char *rp_extract_result_name(const rp_extract_result *res, int col);
-/* The column's GDALDataType value, and its size in bytes. */
+/* The column's GDALDataType value, and its size in bytes. Signed bytes
+ * (a Byte band with PIXELTYPE=SIGNEDBYTE on GDAL 3.6) are 14, GDAL 3.7's
+ * GDT_Int8: read the values as int8_t. */
 RP_API int rp_extract_result_type(const rp_extract_result *res, int col);
 RP_API int rp_extract_result_type_size(const rp_extract_result *res, int col);
 /* n values in the band's own type (npoints x type_size bytes), exact for

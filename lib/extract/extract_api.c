@@ -66,7 +66,7 @@ RP_API const char *rp_extract_result_name(const rp_extract_result *r, int col) {
 
 RP_API int rp_extract_result_type(const rp_extract_result *r, int col) {
     const rp_value_column *c = column(r, col);
-    return c ? (int)c->band.type : (int)GDT_Unknown;
+    return c ? (int)c->band.value_type : (int)GDT_Unknown;
 }
 
 RP_API int rp_extract_result_type_size(const rp_extract_result *r, int col) {
@@ -99,7 +99,7 @@ RP_API const double *rp_extract_result_values_f64(rp_extract_result *r, int col)
     for (size_t i = 0; i < r->n; i++)
         v[i] = c->status[i] == RP_POINT_OUTSIDE || c->status[i] == RP_POINT_ERROR
                    ? NAN
-                   : rp_pixel_as_double(c->band.type, c->values + i * ts);
+                   : rp_pixel_as_double(c->band.value_type, c->values + i * ts);
     r->f64[col] = v;
     return v;
 }
@@ -237,7 +237,7 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
             size_t k = (size_t)c * n + i;
             status[k] = col->status[i];
             values[k] = col->status[i] == RP_POINT_OK
-                            ? rp_pixel_as_double(col->band.type,
+                            ? rp_pixel_as_double(col->band.value_type,
                                                  col->values + i * (size_t)col->band.type_size)
                             : 0.0;
         }

@@ -19,6 +19,7 @@
 
 #include "crs.h"
 #include "gdal_errors.h"
+#include "pixel.h"
 #include "raster_info.h"
 #include "remote.h"
 
@@ -93,6 +94,10 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     out->band = band;
     out->type = GDALGetRasterDataType(b);
     out->type_size = GDALGetDataTypeSizeBytes(out->type);
+    out->value_type = out->type;
+    const char *pixeltype = GDALGetMetadataItem(b, "PIXELTYPE", "IMAGE_STRUCTURE");
+    if (out->type == GDT_Byte && pixeltype && EQUAL(pixeltype, "SIGNEDBYTE"))
+        out->value_type = RP_GDT_INT8; /* GDAL 3.6 reads these as unsigned */
     if (out->type_size <= 0 || out->type_size > 16)
         return rp_error_set(err, RP_READ, "%s: band %d has a data type rasterpool cannot read (%s)",
                             path, band, GDALGetDataTypeName(out->type));

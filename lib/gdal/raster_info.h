@@ -16,8 +16,12 @@
 
 /* What the job needs to know of one band. */
 typedef struct rp_band_info {
-    int band; /* 1-based */
-    GDALDataType type;
+    int band;          /* 1-based */
+    GDALDataType type; /* GDAL's type: the buffer type of reads */
+    /* How the bytes read are to be taken: type, except a Byte band marked
+     * PIXELTYPE=SIGNEDBYTE (GDAL < 3.7 has no Int8 type), which is
+     * RP_GDT_INT8. Values, nodata and text use this one. */
+    GDALDataType value_type;
     int type_size;
     int block_w, block_h; /* this band's own blocks */
     bool has_nodata;

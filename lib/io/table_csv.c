@@ -127,7 +127,7 @@ static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char 
         put_char(b, d);
         if (col->status[i] == RP_POINT_OK)
             put_bytes(b, num,
-                      rp_format_value(num, col->band.type,
+                      rp_format_value(num, col->band.value_type,
                                       col->values + i * (size_t)col->band.type_size));
         if (spec->with_status) {
             put_char(b, d);

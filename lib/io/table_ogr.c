@@ -32,11 +32,14 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
+#include "pixel.h"
 #include "table_rows.h"
 #include "valfmt.h"
 
 static OGRFieldType field_type_for(GDALDataType t, OGRFieldSubType *sub) {
     *sub = OFSTNone;
+    if (t == RP_GDT_INT8)
+        return OFTInteger;
     switch (t) {
     case GDT_Byte:
     case GDT_UInt16:
@@ -57,7 +60,7 @@ static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col
     }
     const unsigned char *p = col->values + i * (size_t)col->band.type_size;
     OGRFieldSubType sub;
-    OGRFieldType type = field_type_for(col->band.type, &sub);
+    OGRFieldType type = field_type_for(col->band.value_type, &sub);
     if (col->band.type == GDT_Float32) {
         float v;
         memcpy(&v, p, sizeof v);
@@ -68,7 +71,7 @@ static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col
         OGR_F_SetFieldDouble(f, field, v);
     } else {
         char text[RP_VALFMT_MAX];
-        rp_format_value(text, col->band.type, p);
+        rp_format_value(text, col->band.value_type, p);
         if (type == OFTString)
             OGR_F_SetFieldString(f, field, text);
         else
@@ -112,7 +115,7 @@ static int create_fields(OGRLayerH layer, const rp_table_spec *spec, const char 
     for (int c = 0; c < spec->ncolumns && !*refused; c++) {
         const rp_value_column *col = &spec->columns[c];
         OGRFieldSubType sub;
-        OGRFieldType t = field_type_for(col->band.type, &sub);
+        OGRFieldType t = field_type_for(col->band.value_type, &sub);
         if (!create_new_field(layer, col->name, t, sub))
             *refused = col->name;
         else if (spec->with_status &&
