@@ -142,6 +142,13 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
     }
     while (isspace((unsigned char)*end))
         end++;
+    /* the whole field must be the number: a NUL byte inside ("9\09.5")
+     * ends the C string early but not the field */
+    if (n < sizeof buf && end != s && (size_t)(end - buf) < n) {
+        snprintf(why, why_cap, "%s coordinate '%.40s' is followed by a NUL byte and more text",
+                 axis, s);
+        return false;
+    }
     if (n >= sizeof buf || end == s || *end != '\0') {
         snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number", axis, s,
                  strlen(s) > 40 ? "..." : "");

@@ -77,6 +77,39 @@ def case_signed_byte(case, E, T):
         f = ds = None
 
 
+# ---- item 5: a NUL byte inside a coordinate field ----------------------------
+
+
+def small_raster(E, name="small.tif"):
+    """4x3 Int16, values 10*row + col, pixel size 1, top-left (0, 3)."""
+    rows, cols = np.mgrid[0:3, 0:4]
+    return rptest.create_raster(E.p(name), rows * 10 + cols, "Int16",
+                                gt=(0, 1, 0, 3, 0, -1), block=None, compress=None)
+
+
+def case_nul_byte(case, E, T):
+    r = small_raster(E)
+    text = b"id,x,y\n1,9\x009.5,1\n2,0.5,2.5\n3,\"1\x00.5\",0.5\n4,1.5,0.5\x00\n"
+    want = [("", "error"), ("0", "ok"), ("", "error"), ("", "error")]
+    # standard input, a small file, and a file big enough to be read in parallel pieces
+    big = E.p("nul_big.csv")
+    filler = b"".join(b"%d,0.5,2.5\n" % (i + 10) for i in range(120000))
+    with open(big, "wb") as f:
+        f.write(text + filler + b"999,2\x005,0.5\n")
+    small = E.p("nul.csv")
+    with open(small, "wb") as f:
+        f.write(text)
+    for how, args, stdin in (("stdin", [], text), ("file", ["--points", small], None),
+                             ("big file", ["--points", big], None)):
+        c = "%s (%s)" % (case, how)
+        header, rows, run = run_csv(T, c, [r, "--status"] + args, stdin=stdin, code=1)
+        got = [tuple(row[3:5]) for row in rows[:4]]
+        T.check(c, got == want, "values %r, want %r" % (got, want))
+        T.check(c, "NUL byte" in run.err, "stderr does not name the NUL byte: %r" % run.err[:300])
+        if how == "big file":
+            T.check(c, rows and tuple(rows[-1][3:5]) == ("", "error"), "last row %r" % rows[-1:])
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -84,6 +117,7 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("3 signed bytes", case_signed_byte),
+            ("5 NUL byte in a coordinate", case_nul_byte),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
