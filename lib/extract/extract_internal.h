@@ -45,10 +45,13 @@ struct rp_extract_options {
     bool remote;    /* the job reads remote files (set by the job; remote.c) */
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log;      /* warnings: stderr, a stream of logger, or NULL (silent) */
-    FILE *info;     /* the -v summary: a stream of logger, or NULL */
-    rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
-    FILE *plan_out; /* where --plan writes its text; NULL: not written */
+    FILE *log;                /* warnings: stderr, a stream of logger, or NULL (silent) */
+    FILE *info;               /* the -v summary: a stream of logger, or NULL */
+    rp_log *logger;           /* the caller's rp_log_fn behind log and info; NULL: none */
+    FILE *plan_out;           /* where --plan writes its text; NULL: not written */
+    int transformer;          /* --transformer: rp_georef_method (georef.h); 0: unset */
+    char **transform_options; /* --to KEY=VALUE, NULL-terminated */
+    int ntransform_options;
 };
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
@@ -120,6 +123,12 @@ typedef struct rp_extract_setup {
 rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, int nrasters,
                                 const int *bands, int nbands, rp_error *err);
 void rp_extract_setup_free(rp_extract_setup *setup);
+
+/* Rasters without a geotransform: how points reach their pixels
+ * (--transformer, georef.h); RP_USAGE for one that cannot be sampled as
+ * asked (extract_setup.c). */
+rp_status rp_extract_setup_georef(rp_extract_setup *setup, const rp_extract_options *opts,
+                                  rp_error *err);
 
 /* Whether a raster of the setup, or a source of a VRT among them, is a
  * remote file (remote.h). */

@@ -17,6 +17,7 @@
 #include "argv.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "log.h"
 #include "remote.h"
 
@@ -55,6 +56,16 @@ static const char help_text[] =
     "  raster are empty fields. A cell is the half-open square it covers; points\n"
     "  on the raster's right and bottom edges are inside. Signed bytes\n"
     "  (PIXELTYPE=SIGNEDBYTE) are read as -128..127.\n"
+    "\n"
+    "Rasters without a geotransform (GCPs, RPCs or geolocation arrays only, or\n"
+    "nothing) are refused unless you say how points reach their pixels:\n"
+    "  --transformer M    gcp (GDAL's GCP polynomial), gcp_tps (thin plate spline),\n"
+    "                     rpc, geoloc (geolocation arrays): points are moved to the\n"
+    "                     CRS of the GCPs / WGS 84 / the arrays' SRS, then to pixel/\n"
+    "                     line by GDAL's transformer; pixel: the points are\n"
+    "                     pixel/line coordinates. Rasters with a geotransform use it.\n"
+    "  --to KEY=VALUE     an option of GDAL's transformer, as gdalwarp -to\n"
+    "                     (RPC_DEM=dem.tif, RPC_HEIGHT=100, MAX_GCP_ORDER=2, ...)\n"
     "\n"
     "Execution:\n"
     "  -j, --threads N    worker threads (default: the CPUs this process may use,\n"
@@ -98,6 +109,7 @@ RP_API void rp_extract_options_free(rp_extract_options *o) {
     free(o->layer);
     free(o->points_crs);
     rp_argv_free_list(o->config, o->nconfig * 2);
+    rp_argv_free_list(o->transform_options, o->ntransform_options);
     rp_log_free(o->logger);
     free(o);
 }
@@ -127,6 +139,29 @@ static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     o->bands = grown;
     o->bands[o->nbands++] = band;
+    return RP_OK;
+}
+
+/* --transformer METHOD: how points reach the pixels of rasters without a
+ * geotransform (georef.h). */
+static rp_status set_transformer(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_georef_method m;
+    if (!rp_georef_parse(v, &m))
+        return rp_error_set(err, RP_USAGE, "--transformer: '%s' is not one of %s", v,
+                            RP_GEOREF_NAMES);
+    ((rp_extract_options *)target)->transformer = (int)m;
+    return RP_OK;
+}
+
+/* --to KEY=VALUE: an option of GDAL's transformer (RPC_DEM=dem.tif, ...). */
+static rp_status add_transform_option(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_extract_options *o = target;
+    if (!strchr(v, '=') || v[0] == '=')
+        return rp_error_set(err, RP_USAGE, "--to: '%s' is not KEY=VALUE (e.g. RPC_DEM=dem.tif)", v);
+    if (rp_argv_append(&o->transform_options, &o->ntransform_options, v) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
     return RP_OK;
 }
 
@@ -192,6 +227,16 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(plan_only),
      .help = "print what would be read and exit"},
+    {.long_name = "--transformer",
+     .kind = RP_OPT_CALL,
+     .metavar = "METHOD",
+     .help = "rasters without a geotransform: gcp, gcp_tps, rpc, geoloc or pixel",
+     .handle = set_transformer},
+    {.long_name = "--to",
+     .kind = RP_OPT_CALL,
+     .metavar = "KEY=VALUE",
+     .help = "an option of GDAL's transformer (repeatable)",
+     .handle = add_transform_option},
     {.long_name = NULL},
 };
 #undef FIELD

@@ -20,6 +20,7 @@
 #include "crs.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "remote.h"
 #include "vrt_survey.h"
 #include "vrt_xml.h"
@@ -28,6 +29,25 @@ void rp_point_scratch_free(rp_point_scratch *scratch) {
     free(scratch->x);
     free(scratch->y);
     memset(scratch, 0, sizeof *scratch);
+}
+
+/* Points of a raster without a geotransform to pixel/line through GDAL's
+ * transformer (georef.c), in the scratch arrays, which then hold no CRS's
+ * coordinates (the next raster transforms afresh). */
+static rp_status to_pixel(const rp_raster_info *raster, const double *x, const double *y, size_t n,
+                          rp_point_scratch *scratch, rp_error *err) {
+    if (!scratch->x) {
+        scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
+        scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
+        if (!scratch->x || !scratch->y)
+            return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+    }
+    if (x != scratch->x) {
+        memcpy(scratch->x, x, n * sizeof *x);
+        memcpy(scratch->y, y, n * sizeof *y);
+    }
+    scratch->srs = NULL;
+    return rp_georef_to_pixel(raster, scratch->x, scratch->y, n, err);
 }
 
 rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
@@ -48,6 +68,13 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                 return rc;
             scratch->srs = raster->srs;
         }
+        x = scratch->x;
+        y = scratch->y;
+    }
+    if (!raster->has_geotransform && raster->georef > RP_GEOREF_PIXEL) {
+        rp_status rc = to_pixel(raster, x, y, n, scratch, err);
+        if (rc != RP_OK)
+            return rc;
         x = scratch->x;
         y = scratch->y;
     }

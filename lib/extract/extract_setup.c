@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "remote.h"
 #include "vrt_xml.h"
 
@@ -159,4 +160,15 @@ bool rp_extract_setup_remote(const rp_extract_setup *s) {
             (s->rasters[r].vrt && s->rasters[r].vrt->remote))
             return true;
     return false;
+}
+
+rp_status rp_extract_setup_georef(rp_extract_setup *s, const rp_extract_options *opts,
+                                  rp_error *err) {
+    for (int r = 0; r < s->nrasters; r++) {
+        rp_status rc = rp_georef_apply(&s->rasters[r].info, (rp_georef_method)opts->transformer,
+                                       opts->transform_options, err);
+        if (rc != RP_OK)
+            return rc;
+    }
+    return RP_OK;
 }

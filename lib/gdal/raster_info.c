@@ -44,7 +44,11 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
     double gt[6];
     info->has_geotransform = GDALGetGeoTransform(ds, gt) == CE_None;
     if (!info->has_geotransform) {
-        /* GDAL's default: pixel coordinates; still usable */
+        /* GDAL's default: pixel coordinates, used only when the job says
+         * so (georef.c); what else could locate the pixels: */
+        info->ngcps = GDALGetGCPCount(ds);
+        info->has_rpc = GDALGetMetadata(ds, "RPC") != NULL;
+        info->has_geoloc = GDALGetMetadata(ds, "GEOLOCATION") != NULL;
         gt[0] = 0;
         gt[1] = 1;
         gt[2] = 0;

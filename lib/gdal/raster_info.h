@@ -41,6 +41,11 @@ typedef struct rp_raster_info {
     char *wkt;                /* the CRS as the raster gives it, "" when none */
     int band_count;
     char *driver;
+    /* Without a geotransform: what else locates its pixels (georef.h) */
+    int ngcps;
+    bool has_rpc, has_geoloc;
+    int georef;               /* rp_georef_method chosen by the job; 0: unset */
+    char **georef_options;    /* --to KEY=VALUE transformer options (borrowed) */
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
 } rp_raster_info;

@@ -110,12 +110,151 @@ def case_nul_byte(case, E, T):
             T.check(c, rows and tuple(rows[-1][3:5]) == ("", "error"), "last row %r" % rows[-1:])
 
 
+# ---- item 2: rasters without a geotransform ----------------------------------
+
+GW, GH = 200, 150
+
+
+def nogt_raster(path, gcps=None, gcp_srs="EPSG:32633", rpc=None, geoloc=None):
+    """An Int32 raster (value = row * 1000 + col) with no geotransform; GCPs,
+    RPC or GEOLOCATION metadata as given."""
+    rows, cols = np.mgrid[0:GH, 0:GW]
+    ds = gdal.GetDriverByName("GTiff").Create(path, GW, GH, 1, gdal.GDT_Int32)
+    ds.GetRasterBand(1).WriteArray((rows * 1000 + cols).astype(np.int32))
+    if gcps:
+        s = osr.SpatialReference()
+        s.SetFromUserInput(gcp_srs)
+        ds.SetGCPs(gcps, s.ExportToWkt())
+    if rpc:
+        ds.SetMetadata(rpc, "RPC")
+    if geoloc:
+        ds.SetMetadata(geoloc, "GEOLOCATION")
+    ds = None
+    return path
+
+
+def rpc_metadata():
+    """RPCs over a small area near (10 E, 45 N) with cross terms (not affine)."""
+    def coeffs(d):
+        a = ["0"] * 20
+        for k, v in d.items():
+            a[k] = repr(v)
+        return " ".join(a)
+    # terms: 0:1 1:L 2:P 3:H 4:L*P ...
+    return {"LINE_OFF": "75", "SAMP_OFF": "100", "LAT_OFF": "45", "LONG_OFF": "10",
+            "HEIGHT_OFF": "0", "LINE_SCALE": "75", "SAMP_SCALE": "100", "LAT_SCALE": "0.01",
+            "LONG_SCALE": "0.01", "HEIGHT_SCALE": "100",
+            "LINE_NUM_COEFF": coeffs({2: -1.0, 4: 0.02}), "LINE_DEN_COEFF": coeffs({0: 1.0}),
+            "SAMP_NUM_COEFF": coeffs({1: 1.0, 4: 0.05, 3: 0.1}),
+            "SAMP_DEN_COEFF": coeffs({0: 1.0})}
+
+
+def transformer_oracle(path, method, npts=300, seed=5, options=()):
+    """Points made at cell centres (+-0.3 pixel) and mapped to georeferenced
+    coordinates by GDAL's transformer; the oracle maps them back with it and
+    reads the cell from a whole-band read."""
+    ds = gdal.Open(path)
+    tr = gdal.Transformer(ds, None, ["METHOD=" + method] + list(options))
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, GW, npts)
+    rows = rng.integers(0, GH, npts)
+    px = cols + 0.5 + rng.uniform(-0.3, 0.3, npts)
+    py = rows + 0.5 + rng.uniform(-0.3, 0.3, npts)
+    geo, ok = tr.TransformPoints(0, [(float(a), float(b), 0.0) for a, b in zip(px, py)])
+    pts = [(g[0], g[1]) for g, k in zip(geo, ok) if k]
+    back, ok2 = tr.TransformPoints(1, [(x, y, 0.0) for x, y in pts])
+    arr = ds.GetRasterBand(1).ReadAsArray()
+    want = []
+    for (bx, by, _), k in zip(back, ok2):
+        c, r = int(np.floor(bx)), int(np.floor(by))
+        inside = k and 0 <= c < GW and 0 <= r < GH
+        want.append(str(arr[r, c]) if inside else "")
+    return pts, want
+
+
+def check_against(T, case, path, method, gdal_method, extra_args=(), options=()):
+    pts, want = transformer_oracle(path, gdal_method, options=options)
+    T.check(case, sum(1 for w in want if w) > 250, "oracle: too few points inside")
+    stdin = "x,y\n" + "".join("%r,%r\n" % p for p in pts)
+    header, rows, r = run_csv(T, case, [path, "--transformer", method] + list(extra_args),
+                              stdin=stdin)
+    got = [row[2] if len(row) > 2 else None for row in rows]
+    bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    T.check(case, len(got) == len(want) and not bad,
+            "%d of %d differ from GDAL's transformer, first: %r" % (len(bad), len(want), bad[:5]))
+
+
+def case_no_geotransform(case, E, T):
+    # GCPs (not affine: polynomial order 2 and TPS differ from order 1)
+    gcps = [gdal.GCP(500000 + px * 10 + py * 0.5 + 0.001 * px * py,
+                     4000000 - py * 10 + px * 0.3, 0, px, py)
+            for px in (0, 50, 100, 150, 200) for py in (0, 75, 150)]
+    gcp = nogt_raster(E.p("cog_gcps.tif"), gcps=gcps)
+    rpc = nogt_raster(E.p("rpc_only.tif"), rpc=rpc_metadata())
+    bare = nogt_raster(E.p("bare.tif"))
+    # refused by default, with what the raster has and what to say
+    for path, mentions in ((gcp, ("15 GCPs", "--transformer gcp")),
+                           (rpc, ("RPC", "--transformer rpc")),
+                           (bare, ("no geotransform", "--transformer pixel"))):
+        r = rptest.extract([path], stdin="lon,lat\n10,45\n")
+        c = "%s (refused: %s)" % (case, os.path.basename(path))
+        T.check(c, r.code == 2 and not r.out, "exit %s, output %r\n    %s" % (r.code, r.out[:80],
+                                                                               r.describe()))
+        for m in mentions:
+            T.check(c, m in r.err, "stderr does not mention %r: %r" % (m, r.err))
+    # a method the raster has nothing for is refused too
+    r = rptest.extract([gcp, "--transformer", "rpc"], stdin="x,y\n1,1\n")
+    T.check(case, r.code == 2 and "15 GCPs" in r.err, "gcp raster with rpc: %s" % r.describe())
+    r = rptest.extract([gcp, "--transformer", "affine"], stdin="x,y\n1,1\n")
+    T.check(case, r.code == 2 and "--transformer" in r.err, "bad method: %s" % r.describe())
+    # sampled through GDAL's transformers, as GDAL's Python transformer maps them
+    check_against(T, case + " (gcp)", gcp, "gcp", "GCP_POLYNOMIAL")
+    check_against(T, case + " (gcp order 2)", gcp, "gcp", "GCP_POLYNOMIAL",
+                  ["--to", "MAX_GCP_ORDER=2"], ["MAX_GCP_ORDER=2"])
+    check_against(T, case + " (gcp_tps)", gcp, "gcp_tps", "GCP_TPS")
+    check_against(T, case + " (rpc)", rpc, "rpc", "RPC")
+    check_against(T, case + " (rpc height)", rpc, "rpc", "RPC", ["--to", "RPC_HEIGHT=50"],
+                  ["RPC_HEIGHT=50"])
+    # geolocation arrays (as swath products carry them)
+    rows_, cols_ = np.mgrid[0:GH, 0:GW]
+    for name, a in (("lon", 10 + cols_ * 0.001 + rows_ * 0.0001),
+                    ("lat", 45 - rows_ * 0.001 + cols_ * 0.00005)):
+        rptest.create_raster(E.p(name + ".tif"), a, "Float64", block=None, compress=None)
+    wgs = osr.SpatialReference()
+    wgs.ImportFromEPSG(4326)
+    geoloc = nogt_raster(E.p("swath.tif"), geoloc={
+        "X_DATASET": E.p("lon.tif"), "X_BAND": "1", "Y_DATASET": E.p("lat.tif"), "Y_BAND": "1",
+        "PIXEL_OFFSET": "0", "LINE_OFFSET": "0", "PIXEL_STEP": "1", "LINE_STEP": "1",
+        "SRS": wgs.ExportToWkt()})
+    check_against(T, case + " (geoloc)", geoloc, "geoloc", "GEOLOC_ARRAY")
+    # points in another CRS are moved to the GCPs' CRS first
+    pts, want = transformer_oracle(gcp, "GCP_POLYNOMIAL", npts=50)
+    s32633, s4326 = osr.SpatialReference(), osr.SpatialReference()
+    s32633.ImportFromEPSG(32633)
+    s4326.ImportFromEPSG(4326)
+    s4326.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    s32633.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ct = osr.CoordinateTransformation(s32633, s4326)
+    ll = [ct.TransformPoint(x, y)[:2] for x, y in pts]
+    stdin = "lon,lat\n" + "".join("%r,%r\n" % p for p in ll)
+    header, rows, r = run_csv(T, case + " (lon/lat points)", [gcp, "--transformer", "gcp",
+                                                              "--points-crs", "EPSG:4326"],
+                              stdin=stdin)
+    got = [row[2] for row in rows]
+    T.check(case + " (lon/lat points)", got == want, "got %r\n    want %r" % (got[:6], want[:6]))
+    # --transformer pixel: the old pixel/line reading, now asked for
+    header, rows, r = run_csv(T, case + " (pixel)", [bare, "--transformer", "pixel"],
+                              stdin="x,y\n10.5,45.5\n")
+    T.check(case + " (pixel)", rows and rows[0][2] == "45010", "pixel (10,45): %r" % rows)
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
     with tempfile.TemporaryDirectory(prefix="rp_real_") as tmp:
         E = Env(tmp)
         for name, fn in [
+            ("2 rasters without a geotransform", case_no_geotransform),
             ("3 signed bytes", case_signed_byte),
             ("5 NUL byte in a coordinate", case_nul_byte),
         ]:
