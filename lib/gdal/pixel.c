@@ -85,7 +85,9 @@ static bool is_float32(GDALDataType type) {
 bool rp_pixel_is_nodata(const rp_band_info *b, const void *p) {
     if (!b->has_nodata)
         return false;
-    px v = load(b->value_type, p);
+    /* value_type unset (a band filled by hand): its GDAL type */
+    GDALDataType vt = b->value_type != GDT_Unknown ? b->value_type : b->type;
+    px v = load(vt, p);
     if (b->type == GDT_Int64)
         return v.i == b->nodata_i64;
     if (b->type == GDT_UInt64)
@@ -93,7 +95,7 @@ bool rp_pixel_is_nodata(const rp_band_info *b, const void *p) {
     if (v.kind == PX_FLOAT) {
         if (isnan(b->nodata))
             return isnan(v.f);
-        return is_float32(b->value_type) ? (float)v.f == (float)b->nodata : v.f == b->nodata;
+        return is_float32(vt) ? (float)v.f == (float)b->nodata : v.f == b->nodata;
     }
     return v.kind != PX_UNKNOWN && as_double(v) == b->nodata;
 }
