@@ -248,6 +248,46 @@ def case_no_geotransform(case, E, T):
     T.check(case + " (pixel)", rows and rows[0][2] == "45010", "pixel (10,45): %r" % rows)
 
 
+# ---- item 6: points on interior corners of rotated grids ----------------------
+
+
+def case_rotated_corners(case, E, T):
+    """Points made at interior cell corners of rotated grids (so within
+    rounding of a corner); the oracle is exact rational arithmetic on the
+    very doubles given: px = ((x - gt0) gt5 - (y - gt3) gt2) / det."""
+    from fractions import Fraction
+    import math
+    W, H = 120, 90
+    c30, s30 = math.cos(math.radians(30)), math.sin(math.radians(30))
+    grids = [(500000.123, 30 * c30, -30 * s30, 4000000.456, -30 * s30, -30 * c30),
+             (1000.1, 0.3 * c30, 0.3 * s30, 2000.7, 0.3 * s30, -0.3 * c30),
+             (0.1, 0.7, 0.2, 0.3, 0.1, -0.9)]
+    rows, cols = np.mgrid[0:H, 0:W]
+    for k, gt in enumerate(grids):
+        c = "%s (grid %d)" % (case, k)
+        path = rptest.create_raster(E.p("rot%d.tif" % k), rows * 1000 + cols, "Int32", gt=gt)
+        rng = np.random.default_rng(k)
+        cs, rs = rng.integers(0, W + 1, 1500), rng.integers(0, H + 1, 1500)
+        xs = [gt[0] + a * gt[1] + b * gt[2] for a, b in zip(cs, rs)]
+        ys = [gt[3] + a * gt[4] + b * gt[5] for a, b in zip(cs, rs)]
+        g = [Fraction(v) for v in gt]
+        det = g[1] * g[5] - g[2] * g[4]
+        want = []
+        for x, y in zip(xs, ys):
+            dx, dy = Fraction(x) - g[0], Fraction(y) - g[3]
+            px, py = (dx * g[5] - dy * g[2]) / det, (dy * g[1] - dx * g[4]) / det
+            if 0 <= px <= W and 0 <= py <= H:
+                want.append(str(min(math.floor(py), H - 1) * 1000 + min(math.floor(px), W - 1)))
+            else:
+                want.append("")
+        stdin = "x,y\n" + "".join("%r,%r\n" % p for p in zip(xs, ys))
+        header, got_rows, r = run_csv(T, c, [path], stdin=stdin)
+        got = [row[2] for row in got_rows]
+        bad = [(i, xs[i], ys[i], g_, w) for i, (g_, w) in enumerate(zip(got, want)) if g_ != w]
+        T.check(c, len(got) == len(want) and not bad,
+                "%d of %d points in the wrong cell, first: %r" % (len(bad), len(want), bad[:3]))
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -257,6 +297,7 @@ def main():
             ("2 rasters without a geotransform", case_no_geotransform),
             ("3 signed bytes", case_signed_byte),
             ("5 NUL byte in a coordinate", case_nul_byte),
+            ("6 rotated grid corners decided exactly", case_rotated_corners),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
