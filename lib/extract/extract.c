@@ -118,8 +118,17 @@ static rp_status execute_stage(extract_job *job, rp_error *err) {
 static rp_status partial_status(const extract_job *job, rp_status rc, rp_error *err) {
     size_t nbad = job->pts.nbad;
     unsigned long long failed = (unsigned long long)job->stats.blocks_failed;
-    if (rc != RP_OK || (!nbad && !failed))
+    unsigned long long rasters = (unsigned long long)job->stats.rasters_failed;
+    if (rc != RP_OK || (!nbad && !failed && !rasters))
         return rc;
+    if (rasters) {
+        char more[128] = "";
+        if (nbad || failed)
+            snprintf(more, sizeof more, ", %zu bad row(s) and %llu unreadable block(s)", nbad,
+                     failed);
+        return rp_error_set(err, RP_PARTIAL, "%llu raster(s) whose CRS cannot be reached%s",
+                            rasters, more);
+    }
     if (nbad && failed)
         return rp_error_set(err, RP_PARTIAL, "%zu bad row(s) and %llu unreadable block(s)", nbad,
                             failed);

@@ -182,7 +182,7 @@ RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const dou
     memset(&setup, 0, sizeof setup);
     OGRSpatialReferenceH srs = NULL;
     rp_pool *pool = NULL;
-    rp_extract_read_stats stats = {0, 0};
+    rp_extract_read_stats stats = {0, 0, 0};
     const double *gx = NULL, *gy = NULL;
     bool owned = false;
     rp_status rc = prepare(&run_opts, &setup, &srs, &pool, err);
@@ -194,7 +194,10 @@ RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const dou
         rc = rp_extract_execute(&setup, pool, gx, gy, NULL, n, srs, &run_opts, &stats, err);
     if (rc == RP_OK)
         rc = take_columns(&setup, n, out, err);
-    if (rc == RP_OK && stats.blocks_failed)
+    if (rc == RP_OK && stats.rasters_failed)
+        rc = rp_error_set(err, RP_PARTIAL, "%llu raster(s) whose CRS cannot be reached",
+                          (unsigned long long)stats.rasters_failed);
+    else if (rc == RP_OK && stats.blocks_failed)
         rc = rp_error_set(err, RP_PARTIAL, "%llu unreadable block(s)",
                           (unsigned long long)stats.blocks_failed);
     if (owned) {

@@ -11,6 +11,7 @@
  * Threads: the caller's thread; the readers run the pool.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "extract_internal.h"
@@ -79,6 +80,13 @@ static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const
                                 rp_error *err) {
     rp_plan plan;
     const rp_raster_info *info = &s->rasters[r].info;
+    if (s->rasters[r].crs_error[0]) { /* said once by rp_extract_check_transforms */
+        for (int c = 0; c < s->ncolumns; c++)
+            if (s->columns[c].raster == r)
+                memset(s->columns[c].status, RP_POINT_ERROR, n);
+        stats->rasters_failed++;
+        return RP_OK;
+    }
     rp_status rc = rp_extract_plan_raster(info, points_srs, x, y, n, scratch, &plan, err);
     if (rc != RP_OK)
         return rc;

@@ -75,11 +75,15 @@ typedef struct rp_extract_raster {
     rp_raster_info info;
     struct rp_vrt *vrt; /* a VRT's bands and sources, or NULL */
     char vrt_why[256];  /* a VRT without `vrt`: why it is read through GDAL */
+    /* The points' CRS cannot be reached from this raster's: why. Its
+     * columns fail (status error); the other rasters are read. */
+    char crs_error[1024]; /* as rp_error.message */
 } rp_extract_raster;
 
 /* Blocks read and failed by the readers. */
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
+    uint64_t rasters_failed; /* whose CRS the points could not reach */
 } rp_extract_read_stats;
 
 struct rp_pool;
@@ -157,9 +161,12 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                                  rp_point_scratch *scratch, rp_plan *plan, rp_error *err);
 
 /* Before any pixel is read: every needed CRS transformation can be built;
- * rasters without a CRS are pointed out on log when points have one. */
-rp_status rp_extract_check_transforms(const rp_extract_setup *setup,
-                                      OGRSpatialReferenceH points_srs, FILE *log, rp_error *err);
+ * rasters without a CRS are pointed out on log when points have one. A
+ * raster whose CRS cannot be reached gets crs_error and a message on log
+ * (its columns will fail, the rest is read); an error only when no raster
+ * can be reached. */
+rp_status rp_extract_check_transforms(rp_extract_setup *setup, OGRSpatialReferenceH points_srs,
+                                      FILE *log, rp_error *err);
 
 /* --plan: what would be read, without reading a pixel, as text on out
  * (extract_plan.c). nbad: rows without coordinates. RP_WRITE when out

@@ -84,12 +84,16 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
     return RP_OK;
 }
 
-rp_status rp_extract_check_transforms(const rp_extract_setup *s, OGRSpatialReferenceH points_srs,
+rp_status rp_extract_check_transforms(rp_extract_setup *s, OGRSpatialReferenceH points_srs,
                                       FILE *log, rp_error *err) {
     if (!points_srs)
         return RP_OK;
+    int failed = 0;
+    rp_error first;
+    rp_error_clear(&first);
     for (int r = 0; r < s->nrasters; r++) {
-        const rp_raster_info *ri = &s->rasters[r].info;
+        rp_extract_raster *raster = &s->rasters[r];
+        const rp_raster_info *ri = &raster->info;
         if (!ri->srs) {
             if (log)
                 fprintf(log,
@@ -103,9 +107,20 @@ rp_status rp_extract_check_transforms(const rp_extract_setup *s, OGRSpatialRefer
         rp_error local;
         rp_error_clear(&local);
         double x = 0, y = 0;
-        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) != RP_OK)
-            return rp_error_set(err, local.code, "%s: %s", ri->path, local.message);
+        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) == RP_OK)
+            continue;
+        if (local.code == RP_NOMEM || local.code == RP_INTERRUPTED)
+            return rp_error_set(err, local.code, "%s", local.message);
+        snprintf(raster->crs_error, sizeof raster->crs_error, "%s", local.message);
+        if (!failed++)
+            first = local;
     }
+    if (failed && failed == s->nrasters) /* nothing can be read at all */
+        return rp_error_set(err, first.code, "%s: %s", s->rasters[0].info.path, first.message);
+    for (int r = 0; r < s->nrasters && log; r++)
+        if (s->rasters[r].crs_error[0])
+            fprintf(log, "rasterpool: %s: %s; its columns are left empty (status error)\n",
+                    s->rasters[r].info.path, s->rasters[r].crs_error);
     return RP_OK;
 }
 
@@ -230,6 +245,11 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
     fprintf(out, "bad rows: %zu (no coordinates; not read)\n", nbad);
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
         rp_plan plan;
+        if (s->rasters[r].crs_error[0]) {
+            fprintf(out, "raster %s: not read: %s\n", s->rasters[r].info.path,
+                    s->rasters[r].crs_error);
+            continue;
+        }
         rc = rp_extract_plan_raster(&s->rasters[r].info, points_srs, x, y, n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;

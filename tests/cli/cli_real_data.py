@@ -288,6 +288,46 @@ def case_rotated_corners(case, E, T):
                 "%d of %d points in the wrong cell, first: %r" % (len(bad), len(want), bad[:3]))
 
 
+# ---- item 7: one raster whose CRS cannot be reached ---------------------------
+
+ENGCRS = ('ENGCRS["Site grid",EDATUM["local"],CS[Cartesian,2],'
+          'AXIS["x",east,ORDER[1],LENGTHUNIT["metre",1]],'
+          'AXIS["y",north,ORDER[2],LENGTHUNIT["metre",1]]]')
+
+
+def case_unreachable_crs(case, E, T):
+    data = np.arange(12).reshape(3, 4)
+    good = rptest.create_raster(E.p("lonlat.tif"), data, "Int16", gt=(10, 1, 0, 50, 0, -1),
+                                srs="EPSG:4326")
+    site = rptest.create_raster(E.p("site.tif"), data, "Int16", gt=(10, 1, 0, 50, 0, -1))
+    ds = gdal.Open(site, gdal.GA_Update)
+    ds.SetProjection(ENGCRS)
+    ds = None
+    ds = gdal.Open(good)
+    want = str(ds.GetRasterBand(1).ReadAsArray()[1][1])  # the cell of (11.5, 48.5)
+    ds = None
+    out = E.p("crs_out.csv")
+    r = rptest.extract([good, site, "--points-crs", "EPSG:4326", "--status", "-o", out],
+                       stdin="lon,lat\n11.5,48.5\n")
+    T.check(case, r.code == 1, "exit %s, want 1\n    %s" % (r.code, r.describe()))
+    T.check(case, os.path.exists(out), "no output written")
+    if os.path.exists(out):
+        header, rows = rptest.parse_csv(open(out).read())
+        T.check(case, header == ["lon", "lat", "lonlat_b1", "lonlat_b1_status", "site_b1",
+                                 "site_b1_status"], "header %r" % header)
+        T.check(case, rows == [["11.5", "48.5", want, "ok", "", "error"]], "rows %r" % rows)
+    T.check(case, r.err.count("site.tif: cannot transform") == 1,
+            "the raster's problem must be said once: %r" % r.err)
+    # --plan says it too, and reads the other
+    r = rptest.extract([good, site, "--points-crs", "EPSG:4326", "--plan"],
+                       stdin="lon,lat\n11.5,48.5\n")
+    T.check(case, "site.tif: not read" in r.text and "lonlat.tif (GTiff)" in r.text,
+            "plan: %r" % r.text)
+    # every raster unreachable: nothing to do, an error as before
+    r = rptest.extract([site, "--points-crs", "EPSG:4326"], stdin="lon,lat\n11.5,48.5\n")
+    T.check(case, r.code not in (0, 1) and not r.out, "alone: %s" % r.describe())
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -298,6 +338,7 @@ def main():
             ("3 signed bytes", case_signed_byte),
             ("5 NUL byte in a coordinate", case_nul_byte),
             ("6 rotated grid corners decided exactly", case_rotated_corners),
+            ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
