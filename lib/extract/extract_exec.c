@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "extract_internal.h"
+#include "pixel.h"
 #include "pool.h"
 #include "read_common.h"
 #include "read_sources.h"
@@ -133,7 +134,46 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
         if (bad[i])
             for (int c = 0; c < s->ncolumns; c++)
                 s->columns[c].status[i] = RP_POINT_ERROR;
+    if (rc == RP_OK)
+        rc = rp_extract_unscale(s, n, opts, err);
     free(cols);
     rp_point_scratch_free(&scratch);
     return rc;
+}
+
+bool rp_extract_unscaled(const rp_extract_options *opts, const rp_value_column *col) {
+    return opts->unscale && col->band.has_scale && !GDALDataTypeIsComplex(col->band.type);
+}
+
+rp_band_info rp_extract_written_band(const rp_extract_options *opts, const rp_value_column *col) {
+    rp_band_info b = col->band;
+    if (rp_extract_unscaled(opts, col)) {
+        b.type = b.value_type = GDT_Float64;
+        b.type_size = 8;
+        b.has_nodata = false; /* nodata was matched on the stored values */
+        b.has_scale = false;
+    }
+    return b;
+}
+
+rp_status rp_extract_unscale(rp_extract_setup *s, size_t n, const rp_extract_options *opts,
+                             rp_error *err) {
+    for (int c = 0; c < s->ncolumns; c++) {
+        rp_value_column *col = &s->columns[c];
+        if (!rp_extract_unscaled(opts, col))
+            continue;
+        double *v = calloc(n ? n : 1, sizeof *v);
+        if (!v)
+            return rp_error_set(err, RP_NOMEM, "out of memory for %zu values", n);
+        size_t ts = (size_t)col->band.type_size;
+        for (size_t i = 0; i < n; i++)
+            if (col->status[i] == RP_POINT_OK)
+                v[i] = rp_pixel_as_double(col->band.value_type, col->values + i * ts) *
+                           col->band.scale +
+                       col->band.offset;
+        free(col->values);
+        col->values = (unsigned char *)v;
+        col->band = rp_extract_written_band(opts, col);
+    }
+    return RP_OK;
 }

@@ -52,6 +52,7 @@ struct rp_extract_options {
     int transformer;          /* --transformer: rp_georef_method (georef.h); 0: unset */
     char **transform_options; /* --to KEY=VALUE, NULL-terminated */
     int ntransform_options;
+    bool unscale; /* --unscale: values * scale + offset, as Float64 */
 };
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
@@ -189,6 +190,15 @@ struct rp_points;
 rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extract_setup *setup,
                                   struct rp_points *pts, OGRSpatialReferenceH points_srs,
                                   struct rp_pool *pool, rp_error *err);
+/* --unscale: whether column c is written unscaled (a band with a scale or
+ * offset, not complex), and the conversion of such columns' n values to
+ * Float64 value * scale + offset once read (extract_exec.c). */
+bool rp_extract_unscaled(const rp_extract_options *opts, const rp_value_column *col);
+rp_status rp_extract_unscale(rp_extract_setup *setup, size_t n, const rp_extract_options *opts,
+                             rp_error *err);
+/* The band info a column is written with: Float64 for an unscaled one. */
+rp_band_info rp_extract_written_band(const rp_extract_options *opts, const rp_value_column *col);
+
 /* Adds the columns' statuses at n points to the report's value counts. */
 void rp_extract_count_statuses(const rp_extract_setup *setup, size_t n, rp_extract_report *rep);
 

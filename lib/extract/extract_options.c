@@ -49,6 +49,9 @@ static const char help_text[] =
     "  -b, --band N       band to read (repeat for several; default: all bands)\n"
     "  --status           add a status column after each value column: ok, nodata,\n"
     "                     outside or error\n"
+    "  --unscale          apply each band's scale and offset (value * scale +\n"
+    "                     offset, written as Float64), as terra does; without it\n"
+    "                     the stored values are written, as gdallocationinfo does\n"
     "  Output keeps every input column and row in input order, then one column per\n"
     "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several.\n"
     "  Values are exact: integers as integers, floats as the shortest text that\n"
@@ -227,6 +230,10 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(plan_only),
      .help = "print what would be read and exit"},
+    {.long_name = "--unscale",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(unscale),
+     .help = "values * scale + offset of bands that have them"},
     {.long_name = "--transformer",
      .kind = RP_OPT_CALL,
      .metavar = "METHOD",

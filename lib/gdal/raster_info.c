@@ -120,6 +120,14 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     if ((out->type == GDT_Float32 || out->type == GDT_CFloat32) && isfinite(out->nodata) &&
         fabs(out->nodata) > FLT_MAX)
         out->has_nodata = false;
+    int has_scale = 0, has_offset = 0;
+    out->scale = GDALGetRasterScale(b, &has_scale);
+    out->offset = GDALGetRasterOffset(b, &has_offset);
+    if (!has_scale)
+        out->scale = 1;
+    if (!has_offset)
+        out->offset = 0;
+    out->has_scale = out->scale != 1 || out->offset != 0;
     int flags = GDALGetMaskFlags(b);
     /* Nodata is compared directly; an all-valid mask needs nothing. Any other
      * mask (per-dataset, alpha, explicit per-band) is read with the block. */

@@ -328,6 +328,54 @@ def case_unreachable_crs(case, E, T):
     T.check(case, r.code not in (0, 1) and not r.out, "alone: %s" % r.describe())
 
 
+# ---- item 14: --unscale ------------------------------------------------------
+
+
+def case_unscale(case, E, T):
+    rows, cols = np.mgrid[0:3, 0:4]
+    data = np.stack([rows * 1000 + cols * 7 - 2000, rows + cols])
+    path = rptest.create_raster(E.p("scaled.tif"), data, "Int16", gt=(0, 1, 0, 3, 0, -1),
+                                nodata=-2000)
+    ds = gdal.Open(path, gdal.GA_Update)
+    b1 = ds.GetRasterBand(1)
+    b1.SetScale(0.01)
+    b1.SetOffset(-5.5)
+    ds = None
+    # the oracle: GDAL's reads, scaled as GDAL reports scale and offset (terra's rule)
+    ds = gdal.Open(path)
+    b1 = ds.GetRasterBand(1)
+    raw = b1.ReadAsArray().astype(np.float64)
+    scale, offset = b1.GetScale(), b1.GetOffset()
+    raw2 = ds.GetRasterBand(2).ReadAsArray()
+    b1 = ds = None
+    cells = [(c, r) for r in range(3) for c in range(4)]
+    stdin = "x,y\n" + "".join("%s,%s\n" % (c + 0.5, 3 - r - 0.5) for c, r in cells)
+    header, got, _ = run_csv(T, case, [path, "--unscale", "--status"], stdin=stdin)
+    for (c, r), row in zip(cells, got):
+        if raw[r][c] == -2000:
+            T.check(case, row[2:4] == ["", "nodata"], "nodata cell (%d,%d): %r" % (c, r, row))
+            continue
+        want = raw[r][c] * scale + offset
+        T.check(case, row[3] == "ok" and float(row[2]) == want and repr(want) == row[2],
+                "cell (%d,%d): %r, want %r" % (c, r, row[2], want))
+        T.check(case, row[4] == str(raw2[r][c]), "band 2 (no scale) %r, want %r" % (
+            row[4], raw2[r][c]))
+    # without --unscale: the stored values, as gdallocationinfo gives them
+    header, got, _ = run_csv(T, case, [path], stdin=stdin)
+    T.check(case, got[1][2] == str(int(raw[0][1])), "raw: %r" % got[1])
+    # a vector output gets a real field
+    out = E.p("scaled.gpkg")
+    r = rptest.extract([path, "--unscale", "-o", out], stdin="x,y\n1.5,2.5\n")
+    if T.check(case, r.code == 0, r.describe()):
+        ds = ogr.Open(out)
+        lyr = ds.GetLayer(0)
+        fd = lyr.GetLayerDefn().GetFieldDefn(lyr.GetLayerDefn().GetFieldIndex("b1"))
+        f = lyr.GetNextFeature()
+        T.check(case, fd.GetType() == ogr.OFTReal and f.GetField("b1") == raw[0][1] * scale + offset,
+                "gpkg b1 %r (%s)" % (f.GetField("b1"), fd.GetTypeName()))
+        f = lyr = ds = None
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -339,6 +387,7 @@ def main():
             ("5 NUL byte in a coordinate", case_nul_byte),
             ("6 rotated grid corners decided exactly", case_rotated_corners),
             ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
+            ("14 --unscale", case_unscale),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
