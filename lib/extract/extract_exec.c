@@ -75,10 +75,10 @@ static int scale_progress(double fraction, const char *message, void *user) {
 
 /* Plans and reads raster r's columns. */
 static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const double *x,
-                                const double *y, size_t n, OGRSpatialReferenceH points_srs,
-                                rp_point_scratch *scratch, rp_value_column **cols,
-                                const rp_extract_options *opts, rp_extract_read_stats *stats,
-                                rp_error *err) {
+                                const double *y, size_t n, size_t nusable,
+                                OGRSpatialReferenceH points_srs, rp_point_scratch *scratch,
+                                rp_value_column **cols, const rp_extract_options *opts,
+                                rp_extract_read_stats *stats, rp_error *err) {
     rp_plan plan;
     const rp_raster_info *info = &s->rasters[r].info;
     if (s->rasters[r].crs_error[0]) { /* said once by rp_extract_check_transforms */
@@ -95,11 +95,11 @@ static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const
     for (int c = 0; c < s->ncolumns; c++)
         if (s->columns[c].raster == r)
             cols[ncols++] = &s->columns[c];
-    if (plan.inside == 0 && n > 0 && opts->log)
+    if (plan.inside == 0 && nusable > 0 && opts->log)
         fprintf(opts->log,
                 "rasterpool: warning: none of the %zu points falls on %s; are they in its "
                 "CRS? (see --points-crs)\n",
-                n, info->path);
+                nusable, info->path);
     rc = rp_extract_read_raster(pool, &s->rasters[r], &plan, cols, ncols, opts, stats, err);
     rp_plan_free(&plan);
     return rc;
@@ -113,6 +113,15 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
+    /* when no row has a usable point, the rows are the problem, not the CRS */
+    size_t nusable = n;
+    for (size_t i = 0; bad && i < n; i++)
+        nusable -= bad[i] != 0;
+    if (nusable == 0 && n > 0 && opts->log)
+        fprintf(opts->log,
+                "rasterpool: warning: none of the %zu rows has a usable point (see the bad "
+                "rows above), so no value can be read\n",
+                n);
     rp_extract_options raster_opts = *opts;
     if (opts->progress) {
         raster_opts.progress = scale_progress;
@@ -127,8 +136,8 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
             break;
         }
-        rc = execute_raster(s, r, pool, x, y, n, points_srs, &scratch, cols, &raster_opts, stats,
-                            err);
+        rc = execute_raster(s, r, pool, x, y, n, nusable, points_srs, &scratch, cols, &raster_opts,
+                            stats, err);
     }
     for (size_t i = 0; bad && i < n; i++)
         if (bad[i])

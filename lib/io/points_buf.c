@@ -144,14 +144,16 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
         end++;
     /* the whole field must be the number: a NUL byte inside ("9\09.5")
      * ends the C string early but not the field */
-    if (n < sizeof buf && end != s && (size_t)(end - buf) < n) {
+    if (n < sizeof buf && end != s && *end == '\0' && (size_t)(end - buf) < n) {
         snprintf(why, why_cap, "%s coordinate '%.40s' is followed by a NUL byte and more text",
                  axis, s);
         return false;
     }
     if (n >= sizeof buf || end == s || *end != '\0') {
-        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number", axis, s,
-                 strlen(s) > 40 ? "..." : "");
+        /* "0,5" with ';' delimiters: say what the likely cause is */
+        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number%s", axis, s,
+                 strlen(s) > 40 ? "..." : "",
+                 strchr(s, ',') ? " (a decimal comma? coordinates need a decimal point)" : "");
         return false;
     }
     *out = v;

@@ -376,6 +376,50 @@ def case_unscale(case, E, T):
         f = lyr = ds = None
 
 
+# ---- item 11: every row bad: the rows are the problem -----------------------
+
+
+def write_vector(path, wkts, fields=(), driver="GPKG", srs="EPSG:4326"):
+    """A vector layer of the given WKT geometries; fields: [(name, ogr type,
+    [values])]."""
+    drv = ogr.GetDriverByName(driver)
+    ds = drv.CreateDataSource(path)
+    s = osr.SpatialReference()
+    s.SetFromUserInput(srs)
+    lyr = ds.CreateLayer("pts", s, ogr.wkbUnknown)
+    for name, t, _ in fields:
+        lyr.CreateField(ogr.FieldDefn(name, t))
+    for i, w in enumerate(wkts):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for name, _, vals in fields:
+            f.SetField(name, vals[i])
+        if w:
+            f.SetGeometry(ogr.CreateGeometryFromWkt(w))
+        lyr.CreateFeature(f)
+        f = None
+    lyr = ds = None
+    return path
+
+
+def case_all_rows_bad(case, E, T):
+    r = small_raster(E)
+    c = case + " (decimal commas)"
+    run = rptest.extract([r], stdin="x;y\n0,5;2,5\n1,5;2,5\n")
+    T.check(c, run.code == 1, run.describe())
+    T.check(c, "are they in its CRS" not in run.err, "CRS hint for bad rows: %r" % run.err)
+    T.check(c, "decimal comma" in run.err and "NUL" not in run.err, "cause: %r" % run.err)
+    T.check(c, "has a usable point" in run.err, "no summary of the rows: %r" % run.err)
+    c = case + " (polygons)"
+    poly = write_vector(E.p("polys.gpkg"), ["POLYGON((0 0,1 0,1 1,0 0))"] * 3, srs="EPSG:32633")
+    run = rptest.extract([r, "--points", poly])
+    T.check(c, run.code == 1, run.describe())
+    T.check(c, "are they in its CRS" not in run.err, "CRS hint for bad rows: %r" % run.err)
+    T.check(c, "not a point" in run.err and "has a usable point" in run.err, "cause: %r" % run.err)
+    # good rows that all fall off the raster still get the CRS hint
+    run = rptest.extract([r], stdin="x,y\n1000,1000\n")
+    T.check(case, "are they in its CRS" in run.err, "CRS hint missing: %r" % run.err)
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -387,6 +431,7 @@ def main():
             ("5 NUL byte in a coordinate", case_nul_byte),
             ("6 rotated grid corners decided exactly", case_rotated_corners),
             ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
+            ("11 every row bad", case_all_rows_bad),
             ("14 --unscale", case_unscale),
         ]:
             T.run_case(name, fn, E, T)
