@@ -420,6 +420,49 @@ def case_all_rows_bad(case, E, T):
     T.check(case, "are they in its CRS" in run.err, "CRS hint missing: %r" % run.err)
 
 
+# ---- item 12: coordinate columns and WKT geometry ----------------------------
+
+
+def case_column_names(case, E, T):
+    r = small_raster(E)
+    ds = gdal.Open(r)
+    arr = ds.GetRasterBand(1).ReadAsArray()
+    ds = None
+    # (x, y) -> the cell's value, by hand: x in [0,4), y in [0,3), row = floor(3 - y)
+    pts = [(0.5, 2.5), (3.25, 0.75), (1.5, 1.5)]
+    want = [str(arr[int(3 - y)][int(x)]) for x, y in pts]
+    for xn, yn in (("POINT_X", "POINT_Y"), ("point_x", "point_y"), ("xcoord", "ycoord"),
+                   ("XCOORD", "YCOORD")):
+        c = "%s (%s,%s)" % (case, xn, yn)
+        stdin = "id,%s,%s\n" % (xn, yn) + "".join("%d,%r,%r\n" % (i, x, y)
+                                                for i, (x, y) in enumerate(pts))
+        header, rows, _ = run_csv(T, c, [r], stdin=stdin)
+        T.check(c, [row[3] for row in rows] == want, "values %r, want %r" % (rows, want))
+    # a CSV with a WKT geometry column, as ogr2ogr -lco GEOMETRY=AS_WKT writes it
+    src = write_vector(E.p("wkt_src.gpkg"), ["POINT (%r %r)" % p for p in pts],
+                       fields=[("site", ogr.OFTString, ["a", "b", "c"])], srs="EPSG:32633")
+    csv_path = E.p("wkt.csv")
+    gdal.VectorTranslate(csv_path, src, format="CSV", layerCreationOptions=["GEOMETRY=AS_WKT"])
+    header, rows, run = run_csv(T, case + " (WKT)", [r, "--points", csv_path])
+    T.check(case + " (WKT)", header[:2] == ["WKT", "site"] and [row[-1] for row in rows] == want,
+            "header %r rows %r, want values %r" % (header, rows, want))
+    # WKT that is not one point: a bad row each, named
+    stdin = ('wkt\n"POINT Z (0.5 2.5 9)"\n"MULTIPOINT ((3.25 0.75))"\n"MULTIPOINT (1 1, 2 2)"\n'
+             '"POLYGON ((0 0,1 0,1 1,0 0))"\n"POINT EMPTY"\n')
+    header, rows, run = run_csv(T, case + " (WKT rows)", [r, "--status"], stdin=stdin, code=1)
+    got = [tuple(row[1:3]) for row in rows]
+    T.check(case + " (WKT rows)", got == [(want[0], "ok"), (want[1], "ok"), ("", "error"),
+                                          ("", "error"), ("", "error")], "rows %r" % got)
+    T.check(case + " (WKT rows)", ":4: WKT MULTIPOINT has several points" in run.err and
+            ":5: WKT geometry 'POLYGON" in run.err, "messages: %r" % run.err)
+    # a wrong --x-col lists the header's names
+    run = rptest.extract([r, "--x-col", "lon"], stdin="id,Easting_m,Northing_m\n1,2,3\n")
+    T.check(case, run.code == 2 and "'id', 'Easting_m', 'Northing_m'" in run.err,
+            "--x-col message: %s" % run.describe())
+    run = rptest.extract([r], stdin="id,E,N\n1,2,3\n")
+    T.check(case, run.code == 2 and "'id', 'E', 'N'" in run.err, "no x/y: %s" % run.describe())
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -432,6 +475,7 @@ def main():
             ("6 rotated grid corners decided exactly", case_rotated_corners),
             ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
             ("11 every row bad", case_all_rows_bad),
+            ("12 coordinate columns and WKT", case_column_names),
             ("14 --unscale", case_unscale),
         ]:
             T.run_case(name, fn, E, T)
