@@ -463,6 +463,64 @@ def case_column_names(case, E, T):
     T.check(case, run.code == 2 and "'id', 'E', 'N'" in run.err, "no x/y: %s" % run.describe())
 
 
+# ---- item 8: a vector layer with x and y fields, written as CSV ---------------
+
+
+def case_duplicate_xy(case, E, T):
+    r = small_raster(E)
+    ds = gdal.Open(r)
+    arr = ds.GetRasterBand(1).ReadAsArray()
+    ds = None
+    pts = [(0.5, 2.5), (3.25, 0.75)]
+    # the layer's own x/y fields hold other numbers (a projected copy, say)
+    vec = write_vector(E.p("sites.gpkg"), ["POINT (%r %r)" % p for p in pts],
+                       fields=[("site_id", ogr.OFTString, ["s1", "s2"]),
+                               ("x", ogr.OFTReal, [700000.5, 700001.5]),
+                               ("y", ogr.OFTReal, [5000000.25, 5000001.25])],
+                       srs="EPSG:32633")
+    header, rows, run = run_csv(T, case, [r, "--points", vec])
+    T.check(case, header == ["x_2", "y_2", "site_id", "x", "y", "b1"], "header %r" % header)
+    T.check(case, len(set(h.lower() for h in header)) == len(header), "duplicate names %r" % header)
+    want = [["0.5", "2.5", "s1", "700000.5", "5000000.25", str(arr[0][0])],
+            ["3.25", "0.75", "s2", "700001.5", "5000001.25", str(arr[2][3])]]
+    T.check(case, rows == want, "rows %r, want %r" % (rows, want))
+    T.check(case, "the point's x column is 'x_2'" in run.err, "no note: %r" % run.err)
+    # a layer without x/y fields keeps x,y (no note)
+    vec2 = write_vector(E.p("sites2.gpkg"), ["POINT (0.5 2.5)"],
+                        fields=[("site_id", ogr.OFTString, ["s1"])], srs="EPSG:32633")
+    header, rows, run = run_csv(T, case, [r, "--points", vec2])
+    T.check(case, header == ["x", "y", "site_id", "b1"] and "column is" not in run.err,
+            "header %r, stderr %r" % (header, run.err))
+
+
+# ---- item 10: MultiPoints ------------------------------------------------------
+
+
+def case_multipoints(case, E, T):
+    r = small_raster(E)
+    ds = gdal.Open(r)
+    arr = ds.GetRasterBand(1).ReadAsArray()
+    ds = None
+    wkts = ["MULTIPOINT ((0.5 2.5))", "MULTIPOINT ((3.25 0.75))", "POINT (1.5 1.5)",
+            "MULTIPOINT ((0.5 0.5),(1.5 0.5))", "MULTIPOINT ((0.5 0.5),(1.5 0.5),(2.5 0.5))",
+            "LINESTRING (0 0,1 1)"]
+    for driver, ext in (("GPKG", ".gpkg"), ("ESRI Shapefile", ".shp")):
+        c = "%s (%s)" % (case, ext)
+        ws = wkts if ext == ".gpkg" else wkts[:2] + ["MULTIPOINT ((1.5 1.5))"] + wkts[3:5]
+        vec = write_vector(E.p("mp" + ext), ws, driver=driver, srs="EPSG:32633",
+                           fields=[("id", ogr.OFTInteger, list(range(len(ws))))])
+        header, rows, run = run_csv(T, c, [r, "--points", vec, "--status"], code=1)
+        got = [tuple(row[-2:]) for row in rows]
+        want = [(str(arr[0][0]), "ok"), (str(arr[2][3]), "ok"), (str(arr[1][1]), "ok"),
+                ("", "error"), ("", "error")] + ([("", "error")] if ext == ".gpkg" else [])
+        T.check(c, got == want, "values %r, want %r" % (got, want))
+        T.check(c, run.err.count("MultiPoints of several points") == 1 and
+                "2 feature(s) are MultiPoints of several points (up to 3)" in run.err,
+                "the several-point MultiPoints must be said once with the count: %r" % run.err)
+        if ext == ".gpkg":
+            T.check(c, "is a Line String, not a point" in run.err, "line: %r" % run.err)
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -474,6 +532,8 @@ def main():
             ("5 NUL byte in a coordinate", case_nul_byte),
             ("6 rotated grid corners decided exactly", case_rotated_corners),
             ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
+            ("8 duplicate x/y columns", case_duplicate_xy),
+            ("10 MultiPoints", case_multipoints),
             ("11 every row bad", case_all_rows_bad),
             ("12 coordinate columns and WKT", case_column_names),
             ("14 --unscale", case_unscale),
