@@ -521,6 +521,31 @@ def case_multipoints(case, E, T):
             T.check(c, "is a Line String, not a point" in run.err, "line: %r" % run.err)
 
 
+# ---- item 9: Shapefile field names truncated ----------------------------------
+
+
+def case_shapefile_names(case, E, T):
+    a = small_raster(E, "sent2_L2A_2024-08-24.tif")
+    b = small_raster(E, "sent2_L2A_2024-09-03.tif")
+    out = E.p("values.shp")
+    r = rptest.extract([a, b, "--status", "-o", out], stdin="x,y,site_name_long\n0.5,2.5,s\n")
+    if not T.check(case, r.code == 0, r.describe()):
+        return
+    ds = ogr.Open(out)
+    defn = ds.GetLayer(0).GetLayerDefn()
+    stored = [defn.GetFieldDefn(k).GetName() for k in range(defn.GetFieldCount())]
+    ds = None
+    asked = ["x", "y", "site_name_long", "sent2_L2A_2024-08-24_b1",
+             "sent2_L2A_2024-08-24_b1_status", "sent2_L2A_2024-09-03_b1",
+             "sent2_L2A_2024-09-03_b1_status"]
+    T.check(case, len(stored) == len(asked), "stored fields %r" % stored)
+    for want, got in zip(asked, stored):
+        if want != got:
+            T.check(case, "%s -> %s" % (want, got) in r.err,
+                    "the mapping %s -> %s is not said: %r" % (want, got, r.err))
+    T.check(case, "x -> " not in r.err, "unchanged names listed: %r" % r.err)
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -533,6 +558,7 @@ def main():
             ("6 rotated grid corners decided exactly", case_rotated_corners),
             ("7 a raster whose CRS cannot be reached", case_unreachable_crs),
             ("8 duplicate x/y columns", case_duplicate_xy),
+            ("9 Shapefile field names", case_shapefile_names),
             ("10 MultiPoints", case_multipoints),
             ("11 every row bad", case_all_rows_bad),
             ("12 coordinate columns and WKT", case_column_names),
