@@ -52,7 +52,8 @@ struct rp_extract_options {
     int transformer;          /* --transformer: rp_georef_method (georef.h); 0: unset */
     char **transform_options; /* --to KEY=VALUE, NULL-terminated */
     int ntransform_options;
-    bool unscale; /* --unscale: values * scale + offset, as Float64 */
+    bool unscale;    /* --unscale: values * scale + offset, as Float64 */
+    bool names_desc; /* --names desc: columns named by band descriptions */
 };
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
@@ -129,9 +130,10 @@ rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, i
                                 const int *bands, int nbands, rp_error *err);
 void rp_extract_setup_free(rp_extract_setup *setup);
 
-/* Rasters without a geotransform: how points reach their pixels
- * (--transformer, georef.h); RP_USAGE for one that cannot be sampled as
- * asked (extract_setup.c). */
+/* What the options change in a setup: column names by band description
+ * (--names desc); for rasters without a geotransform, how points reach
+ * their pixels (--transformer, georef.h): RP_USAGE for one that cannot be
+ * sampled as asked (extract_setup.c). */
 rp_status rp_extract_setup_georef(rp_extract_setup *setup, const rp_extract_options *opts,
                                   rp_error *err);
 

@@ -54,8 +54,11 @@ static const char help_text[] =
     "  --unscale          apply each band's scale and offset (value * scale +\n"
     "                     offset, written as Float64), as terra does; without it\n"
     "                     the stored values are written, as gdallocationinfo does\n"
+    "  --names desc       name value columns by band description (B08, ...) where\n"
+    "                     the band has one, else b<N> (default: --names band)\n"
     "  Output keeps every input column and row in input order, then one column per\n"
-    "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several.\n"
+    "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several;\n"
+    "  a subdataset's stem has its variable (NETCDF:\"f.nc\":pr: f_pr_b1).\n"
     "  Values are exact: integers as integers, floats as the shortest text that\n"
     "  reads back to the same value. Nodata, masked pixels and points off the\n"
     "  raster are empty fields. A cell is the half-open square it covers; points\n"
@@ -159,6 +162,15 @@ static rp_status set_transformer(void *target, void *ctx, const char *v, rp_erro
     return RP_OK;
 }
 
+/* --names band|desc: how value columns are named. */
+static rp_status set_names(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    if (strcmp(v, "desc") != 0 && strcmp(v, "band") != 0)
+        return rp_error_set(err, RP_USAGE, "--names: '%s' is not band or desc", v);
+    ((rp_extract_options *)target)->names_desc = strcmp(v, "desc") == 0;
+    return RP_OK;
+}
+
 /* --to KEY=VALUE: an option of GDAL's transformer (RPC_DEM=dem.tif, ...). */
 static rp_status add_transform_option(void *target, void *ctx, const char *v, rp_error *err) {
     (void)ctx;
@@ -232,6 +244,11 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(plan_only),
      .help = "print what would be read and exit"},
+    {.long_name = "--names",
+     .kind = RP_OPT_CALL,
+     .metavar = "band|desc",
+     .help = "value columns named b<N> (band) or by band description (desc)",
+     .handle = set_names},
     {.long_name = "--unscale",
      .kind = RP_OPT_FLAG,
      .offset = FIELD(unscale),

@@ -120,6 +120,8 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     if ((out->type == GDT_Float32 || out->type == GDT_CFloat32) && isfinite(out->nodata) &&
         fabs(out->nodata) > FLT_MAX)
         out->has_nodata = false;
+    const char *desc = GDALGetDescription(b);
+    snprintf(out->description, sizeof out->description, "%s", desc ? desc : "");
     int has_scale = 0, has_offset = 0;
     out->scale = GDALGetRasterScale(b, &has_scale);
     out->offset = GDALGetRasterOffset(b, &has_offset);

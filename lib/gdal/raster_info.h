@@ -25,10 +25,11 @@ typedef struct rp_band_info {
     int type_size;
     int block_w, block_h; /* this band's own blocks */
     bool has_nodata;
-    double nodata;       /* for types up to 32 bits and floats */
-    int64_t nodata_i64;  /* GDT_Int64 */
-    uint64_t nodata_u64; /* GDT_UInt64 */
-    bool has_scale;      /* GDAL scale/offset other than 1/0 (applied with --unscale) */
+    double nodata;         /* for types up to 32 bits and floats */
+    int64_t nodata_i64;    /* GDT_Int64 */
+    uint64_t nodata_u64;   /* GDT_UInt64 */
+    char description[256]; /* GDAL's band description ("B08"), "" when none */
+    bool has_scale;        /* GDAL scale/offset other than 1/0 (applied with --unscale) */
     double scale, offset;
     bool read_mask;        /* a mask band (per-dataset, alpha, or explicit) must be read */
     bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */

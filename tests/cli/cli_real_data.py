@@ -546,6 +546,56 @@ def case_shapefile_names(case, E, T):
     T.check(case, "x -> " not in r.err, "unchanged names listed: %r" % r.err)
 
 
+# ---- item 13: --names desc, netCDF variables in the stem ----------------------
+
+
+def case_names(case, E, T):
+    rows, cols = np.mgrid[0:3, 0:4]
+    data = np.stack([rows * 10 + cols, rows * 10 + cols + 100, rows * 10 + cols + 200])
+    path = rptest.create_raster(E.p("s2.tif"), data, "Int16", gt=(0, 1, 0, 3, 0, -1))
+    ds = gdal.Open(path, gdal.GA_Update)
+    ds.GetRasterBand(1).SetDescription("B08")
+    ds.GetRasterBand(2).SetDescription("B04")
+    ds = None
+    header, got, _ = run_csv(T, case, [path, "--names", "desc"], stdin="x,y\n1.5,1.5\n")
+    T.check(case, header == ["x", "y", "B08", "B04", "b3"] and got == [["1.5", "1.5", "11",
+                                                                        "111", "211"]],
+            "header %r rows %r" % (header, got))
+    header, got, _ = run_csv(T, case, [path], stdin="x,y\n1.5,1.5\n")
+    T.check(case, header == ["x", "y", "b1", "b2", "b3"], "default names %r" % header)
+    other = rptest.create_raster(E.p("l8.tif"), data[:1], "Int16", gt=(0, 1, 0, 3, 0, -1))
+    header, got, _ = run_csv(T, case, [path, other, "--names", "desc", "--status"],
+                             stdin="x,y\n1.5,1.5\n")
+    T.check(case, header == ["x", "y", "s2_B08", "s2_B08_status", "s2_B04", "s2_B04_status",
+                             "s2_b3", "s2_b3_status", "l8_b1", "l8_b1_status"],
+            "two rasters: %r" % header)
+    run = rptest.extract([path, "--names", "bands"], stdin="x,y\n1,1\n")
+    T.check(case, run.code == 2 and "--names" in run.err, run.describe())
+    # netCDF variables: the stem carries the variable, not a position
+    if gdal.GetDriverByName("netCDF") is None:
+        print("note: no netCDF driver; the netCDF part is skipped")
+        return
+    nc = E.p("clim.nc")
+    ds = gdal.GetDriverByName("netCDF").CreateMultiDimensional(nc)
+    rg = ds.GetRootGroup()
+    dy, dx = rg.CreateDimension("y", None, None, 3), rg.CreateDimension("x", None, None, 4)
+    for k, var in enumerate(("pr", "tas")):
+        a = rg.CreateMDArray(var, [dy, dx], gdal.ExtendedDataType.Create(gdal.GDT_Int16))
+        a.Write((rows * 10 + cols + 1000 * (k + 1)).astype(np.int16))
+        a = None
+    dy = dx = rg = ds = None  # every handle closed: the file is complete
+    subs = ['NETCDF:"%s":pr' % nc, 'NETCDF:"%s":tas' % nc]
+    want = []
+    for sub in subs:
+        d = gdal.Open(sub)
+        want.append(str(d.GetRasterBand(1).ReadAsArray()[1][2]))  # pixel/line (2.5, 1.5)
+        d = None
+    header, got, _ = run_csv(T, case + " (netCDF)", subs + ["--transformer", "pixel"],
+                             stdin="x,y\n2.5,1.5\n")
+    T.check(case + " (netCDF)", header == ["x", "y", "clim_pr_b1", "clim_tas_b1"] and
+            got == [["2.5", "1.5"] + want], "header %r rows %r, want %r" % (header, got, want))
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -562,6 +612,7 @@ def main():
             ("10 MultiPoints", case_multipoints),
             ("11 every row bad", case_all_rows_bad),
             ("12 coordinate columns and WKT", case_column_names),
+            ("13 --names desc and netCDF variables", case_names),
             ("14 --unscale", case_unscale),
         ]:
             T.run_case(name, fn, E, T)
