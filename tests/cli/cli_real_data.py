@@ -596,6 +596,63 @@ def case_names(case, E, T):
             got == [["2.5", "1.5"] + want], "header %r rows %r, want %r" % (header, got, want))
 
 
+# ---- item 16: the corrupt-block message and its count -------------------------
+
+
+def gdal_block_errors(path, band, bx, by):
+    """GDAL's own messages when it reads one block (python3-gdal)."""
+    msgs = []
+
+    def handler(level, num, msg):
+        if level >= gdal.CE_Failure:
+            msgs.append(msg)
+    gdal.PushErrorHandler(handler)
+    try:
+        ds = gdal.Open(path)
+        b = ds.GetRasterBand(band)
+        try:
+            b.ReadBlock(bx, by)
+        except RuntimeError:
+            pass
+        b = ds = None
+    finally:
+        gdal.PopErrorHandler()
+    return msgs
+
+
+def case_corrupt_block(case, E, T):
+    data = np.random.default_rng(1).integers(0, 255, (3, 128, 128))
+    path = rptest.create_raster(E.p("scene.tif"), data, "Byte", gt=(0, 1, 0, 128, 0, -1),
+                                block=(64, 64))
+    rptest.corrupt_blocks(path, [(1, 0)])          # garbage in a tile
+    off, size = rptest.block_offsets(path)[(1, 1)]
+    with open(path, "r+b") as f:                   # a file cut short in the last tile
+        f.truncate(off + size // 2)
+    firsts = []
+    for bx, by in ((1, 0), (1, 1)):
+        msgs = gdal_block_errors(path, 1, bx, by)
+        T.check(case, len(msgs) >= 2, "oracle: GDAL's messages for block %d,%d: %r" % (bx, by,
+                                                                                        msgs))
+        firsts.append(msgs[0] if msgs else "?")
+    # (70, 10) is in block (1, 0), (70, 100) in (1, 1), (10, 10) in (0, 1): readable
+    stdin = "x,y\n70.5,117.5\n70.5,27.5\n10.5,27.5\n"
+    header, rows, r = run_csv(T, case, [path, "--status", "-j", "1"], stdin=stdin, code=1)
+    T.check(case, [row[3] for row in rows] == ["error", "error", "ok"], "statuses %r" % rows)
+    lines = [l for l in r.err.splitlines() if "cannot read" in l]
+    T.check(case, len(lines) == 2, "one message per unreadable block, got %r" % lines)
+    T.check(case, "2 unreadable block(s)" in r.err, "summary count: %r" % r.err)
+    # libtiff names the row and column as the read path knew them (a whole
+    # block read says 4294967295): compare the rest
+    import re
+
+    def norm(text):
+        return re.sub(r"(row|col) \d+", r"\1 N", text.strip())
+    for first in firsts:
+        T.check(case, any(norm(first) in norm(l) for l in lines),
+                "GDAL's informative first line %r is not in %r" % (first, lines))
+    T.check(case, all("bands 1, 2, 3" in l for l in lines), "bands not named: %r" % lines)
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -614,6 +671,7 @@ def main():
             ("12 coordinate columns and WKT", case_column_names),
             ("13 --names desc and netCDF variables", case_names),
             ("14 --unscale", case_unscale),
+            ("16 corrupt-block message", case_corrupt_block),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
