@@ -135,7 +135,8 @@ static rp_status partial_status(const extract_job *job, rp_status rc, rp_error *
     size_t nbad = job->pts.nbad;
     unsigned long long failed = (unsigned long long)job->stats.blocks_failed;
     unsigned long long rasters = (unsigned long long)job->stats.rasters_failed;
-    if (rc != RP_OK || (!nbad && !failed && !rasters))
+    /* --plan reads nothing: its report counts the bad rows, and it is done */
+    if (rc != RP_OK || job->opts->plan_only || (!nbad && !failed && !rasters))
         return rc;
     if (rasters) {
         char more[128] = "";

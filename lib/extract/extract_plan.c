@@ -173,6 +173,14 @@ static void write_source_blocks(FILE *out, const rp_extract_raster *raster, cons
     free(srcs);
 }
 
+/* A reason without its leading "band N: " when the line already names
+ * band N. */
+static const char *without_band_prefix(const char *why, int band) {
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "band %d: ", band);
+    return strncmp(why, prefix, (size_t)n) == 0 ? why + n : why;
+}
+
 /* How each of a VRT raster's columns would be read (sources read directly,
  * files touched; or why it goes through GDAL's VRT reader). Opens source
  * files whose XML lacks their size. Nothing for other rasters. */
@@ -185,7 +193,8 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
         char why[256];
         int band = columns[c]->band.band;
         if (!rp_vrt_survey_band(raster, columns[c], plan, &sv, why, sizeof why)) {
-            fprintf(out, "  band %d: read through GDAL's VRT reader: %s\n", band, why);
+            fprintf(out, "  band %d: read through GDAL's VRT reader: %s\n", band,
+                    without_band_prefix(why, band));
             continue;
         }
         const rp_vrt_band *vb = &raster->vrt->bands[band - 1];

@@ -653,6 +653,46 @@ def case_corrupt_block(case, E, T):
     T.check(case, all("bands 1, 2, 3" in l for l in lines), "bands not named: %r" % lines)
 
 
+# ---- item 17: --plan texts, complex values -------------------------------------
+
+
+def case_small_texts(case, E, T):
+    r = small_raster(E)
+    # --plan with a bad row: the report counts it, and the plan is done (exit 0)
+    run = rptest.extract([r, "--plan"], stdin="x,y\n0.5,0.5\nabc,1\n")
+    T.check(case, run.code == 0 and "bad rows: 1" in run.text, "--plan: %s\n%s" % (
+        run.describe(), run.text))
+    # a resampled VRT source: "band 1:" is said once per line
+    src = rptest.create_raster(E.p("half.tif"), np.arange(6).reshape(2, 3), "Int16",
+                               gt=(0, 2, 0, 4, 0, -2))
+    vrt = E.p("up.vrt")
+    gdal.Translate(vrt, src, format="VRT", width=6, height=4)
+    run = rptest.extract([vrt, "--plan"], stdin="x,y\n0.5,0.5\n")
+    lines = [l for l in run.text.splitlines() if "VRT reader" in l]
+    T.check(case, lines and all(l.count("band 1:") == 1 for l in lines),
+            "plan lines: %r" % run.text)
+    # complex values as R and GDAL write them: 1-2i
+    data = np.array([[1 - 2j, -3.5 + 0.25j], [0 + 0j, 7 - 0j]])
+    for t in ("CInt16", "CFloat32"):
+        if t == "CInt16":
+            vals = np.round(data.real) + 1j * np.round(data.imag)
+        else:
+            vals = data
+        c = "%s (%s)" % (case, t)
+        path = rptest.create_raster(E.p("cx_%s.tif" % t), vals, t, gt=(0, 1, 0, 2, 0, -1))
+        ds = gdal.Open(path)
+        raw = ds.GetRasterBand(1).ReadRaster(buf_type=gdal.GDT_CFloat64)
+        ds = None
+        px = np.frombuffer(raw, dtype=np.complex128).reshape(2, 2)
+        header, rows, _ = run_csv(T, c, [path], stdin="x,y\n0.5,1.5\n1.5,1.5\n")
+        for row, v in zip(rows, px[0]):
+            m = rptest._COMPLEX_RE.match(row[2])
+            ok = m is not None and float(m.group(1)) == v.real and \
+                float(m.group(2) + m.group(3)) == v.imag
+            T.check(c, ok, "complex %r, GDAL reads %r" % (row[2], v))
+        T.check(c, rows and rows[0][2] == "1-2i", "first value %r, want 1-2i" % rows[:1])
+
+
 def main():
     T = rptest.Tester("cli_real_data")
     rptest.binary()
@@ -672,6 +712,7 @@ def main():
             ("13 --names desc and netCDF variables", case_names),
             ("14 --unscale", case_unscale),
             ("16 corrupt-block message", case_corrupt_block),
+            ("17 --plan texts and complex values", case_small_texts),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()

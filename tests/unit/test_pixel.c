@@ -170,10 +170,10 @@ static void test_format_every_type(void) {
     CHECK_EQ_STR(text, "0.1");
     int32_t ci[2] = {-3, -4};
     rp_format_value(text, GDT_CInt32, AT_ODD(buf, ci));
-    CHECK_EQ_STR(text, "-3-4j");
+    CHECK_EQ_STR(text, "-3-4i");
     double cd[2] = {1.5, 2};
     rp_format_value(text, GDT_CFloat64, AT_ODD(buf, cd));
-    CHECK_EQ_STR(text, "1.5+2j");
+    CHECK_EQ_STR(text, "1.5+2i");
 #if GDAL_VERSION_NUM >= 3070000
     int8_t s8 = -128;
     rp_format_value(text, GDT_Int8, AT_ODD(buf, s8));
