@@ -53,7 +53,7 @@ static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error 
     rp_status rc = rp_extract_setup_init(&job->setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
     if (rc == RP_OK)
-        rc = rp_extract_setup_georef(&job->setup, opts, err);
+        rc = rp_extract_setup_options(&job->setup, opts, err);
     if (rc == RP_OK && !job->run_opts.remote && rp_extract_setup_remote(&job->setup)) {
         job->run_opts.remote = true; /* sources of a VRT are remote */
         rp_gdal_config_apply_remote((const char *const *)(&job->run_opts)->config,

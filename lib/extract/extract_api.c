@@ -151,7 +151,7 @@ static rp_status prepare(rp_extract_options *run_opts, rp_extract_setup *setup,
     rp_status rc = rp_extract_setup_init(setup, run_opts->rasters, run_opts->nrasters,
                                          run_opts->bands, run_opts->nbands, err);
     if (rc == RP_OK)
-        rc = rp_extract_setup_georef(setup, run_opts, err);
+        rc = rp_extract_setup_options(setup, run_opts, err);
     if (rc == RP_OK && !run_opts->remote && rp_extract_setup_remote(setup)) {
         run_opts->remote = true;
         rp_gdal_config_apply_remote((const char *const *)(run_opts)->config, (run_opts)->nconfig,

@@ -3,7 +3,9 @@
  * plan its points (extract_plan.c), then hand each column to its reader:
  * a VRT column whose sources are plain 1:1 copies to the source reader
  * (read_sources.c), every other column to the block reader
- * (read_blocks.c). The progress of all rasters is one bar.
+ * (read_blocks.c). The progress of all rasters is one bar. A raster whose
+ * CRS the points cannot reach fails only its columns; with --unscale the
+ * columns of scaled bands become Float64 value * scale + offset once read.
  *
  * Also the extract job's remote policy: how many workers read remote
  * files, and how their blocks are grouped into pool tasks.

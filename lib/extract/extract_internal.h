@@ -134,8 +134,8 @@ void rp_extract_setup_free(rp_extract_setup *setup);
  * (--names desc); for rasters without a geotransform, how points reach
  * their pixels (--transformer, georef.h): RP_USAGE for one that cannot be
  * sampled as asked (extract_setup.c). */
-rp_status rp_extract_setup_georef(rp_extract_setup *setup, const rp_extract_options *opts,
-                                  rp_error *err);
+rp_status rp_extract_setup_options(rp_extract_setup *setup, const rp_extract_options *opts,
+                                   rp_error *err);
 
 /* Whether a raster of the setup, or a source of a VRT among them, is a
  * remote file (remote.h). */

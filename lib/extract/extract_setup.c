@@ -223,8 +223,8 @@ bool rp_extract_setup_remote(const rp_extract_setup *s) {
     return false;
 }
 
-rp_status rp_extract_setup_georef(rp_extract_setup *s, const rp_extract_options *opts,
-                                  rp_error *err) {
+rp_status rp_extract_setup_options(rp_extract_setup *s, const rp_extract_options *opts,
+                                   rp_error *err) {
     if (opts->names_desc) {
         rp_status rc = name_columns(s, opts->rasters, true, err);
         if (rc != RP_OK)

@@ -2,7 +2,9 @@
  * points_buf.c — the coordinate buffer and the helpers every pass-1 reader
  * shares (see points_buf.h): the lowest of the points modules, so the
  * readers above it (points_csv.c, points_csv_pieces.c, points_ogr.c) and
- * their dispatcher (points_read.c) form no cycle.
+ * their dispatcher (points_read.c) form no cycle. A row's point is two
+ * decimal fields (the whole field must be the number: "9\09.5" is not 9)
+ * or one WKT field (POINT, or a MULTIPOINT of one point).
  *
  * Threads: a buffer belongs to one thread at a time (a parallel piece
  * fills its own); rp_points_parse_xy only reads the shared rp_points, so
