@@ -113,6 +113,21 @@ static void log_summary(const rp_calc_job *job, int threads, double seconds, FIL
             seconds);
 }
 
+/* Valid results stored as the nodata value read back as nodata: say so,
+ * per band, with what to do about it. */
+static void warn_collisions(const rp_calc_job *job, FILE *log) {
+    const rp_calc_options *o = job->opts;
+    for (int e = 0; !job->setup->kernel && e < o->nexprs; e++) {
+        unsigned long long n = atomic_load(&job->collisions[e]);
+        if (n)
+            fprintf(log,
+                    "calc: warning: band %d (%s): %llu valid pixel%s %s the output's nodata "
+                    "value %.17g (%s) and will read as nodata; give another --nodata\n",
+                    e + 1, o->exprs[e].text, n, n == 1 ? "" : "s", n == 1 ? "equals" : "equal",
+                    job->nodata, o->has_nodata ? "--nodata" : "the default for the output type");
+    }
+}
+
 RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, rp_error *err) {
     if (report)
         memset(report, 0, sizeof *report);
@@ -132,16 +147,21 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
     atomic_init(&job.cancelled, false);
     rp_error_clear(&job.first_error);
     int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
-    rc = rp_calc_choose_output(&job, err);
+    job.collisions = calloc((size_t)o->nexprs + 1, sizeof *job.collisions);
+    rc = job.collisions ? rp_calc_choose_output(&job, err)
+                        : rp_error_set(err, RP_NOMEM, "out of memory");
     if (rc == RP_OK)
         rc = run_job(&job, threads, err);
     if (rc == RP_OK && report)
         fill_report(&job, threads, report);
+    if (rc == RP_OK && o->log)
+        warn_collisions(&job, o->log);
     if (rc == RP_OK && o->info)
         log_summary(&job, threads, rp_monotonic_seconds() - start, o->info);
     rp_calc_writer_free(job.writer);
     free(job.ref_slot);
     free(job.slot_ref);
+    free(job.collisions);
     pthread_mutex_destroy(&job.lock);
     rp_calc_setup_free(&setup);
     rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);

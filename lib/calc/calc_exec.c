@@ -218,6 +218,27 @@ static bool mark_nodata(const rp_calc_job *job, calc_worker *wk, int r, size_t p
     return any;
 }
 
+/* Valid results of expression e that would be stored as the nodata value
+ * (and so read back as nodata) are counted for a warning. Pixels the
+ * nodata rule masks are not valid results; an expression that uses the
+ * `nodata` keyword writes it on purpose, so it is not checked. */
+static void count_collisions(rp_calc_job *job, calc_worker *wk, int e, const bool *any, size_t px,
+                             size_t stride) {
+    const rp_calc_expr *ex = &job->opts->exprs[e];
+    const double **skip = malloc(((size_t)ex->nvars + 1) * sizeof *skip);
+    if (!skip)
+        return; /* only a warning is lost */
+    int nskip = 0;
+    for (int k = 0; ex->n_nd_vars == 0 && k < ex->nvars; k++)
+        if (any[ex->vars[k]])
+            skip[nskip++] = wk->isnodata + (size_t)ex->vars[k] * stride;
+    size_t n = rp_calc_count_stored_as(wk->result, px, job->out_type, job->nodata,
+                                       (const double *const *)skip, nskip);
+    free(skip);
+    if (n)
+        atomic_fetch_add(&job->collisions[e], (unsigned long long)n);
+}
+
 static rp_status compute_expressions(rp_calc_job *job, calc_worker *wk, int x, int y, int w, int h,
                                      void *out, rp_error *err) {
     const rp_calc_options *o = job->opts;
@@ -237,6 +258,8 @@ static rp_status compute_expressions(rp_calc_job *job, calc_worker *wk, int x, i
         rc = rp_calc_parser_eval(wk->parsers[e], wk->result, (int)px, err);
         if (rc != RP_OK)
             break;
+        if (job->has_nodata && !ex->uses_nodata)
+            count_collisions(job, wk, e, any, px, stride);
         /* nodata in, nodata out, unless the expression asks isnodata() */
         if (ex->n_nd_vars == 0 && job->has_nodata) {
             for (int k = 0; k < ex->nvars; k++) {

@@ -117,6 +117,15 @@ bool rp_calc_value_fits(double v, GDALDataType type);
 /* Converts n doubles to `type` at dst: round half away from zero, clamp to
  * the type's range; NaN becomes `nan_value` for integer types. */
 void rp_calc_convert(const double *src, size_t n, GDALDataType type, void *dst, double nan_value);
+/* How many of src[0..n) rp_calc_convert would store as exactly `value`
+ * (NaN results and a NaN value never count), leaving out pixel i when
+ * skip[k][i] != 0 for some k < nskip. */
+size_t rp_calc_count_stored_as(const double *src, size_t n, GDALDataType type, double value,
+                               const double *const *skip, int nskip);
+/* gdal_calc.py's default nodata of an output type: 255 Byte, 65535 UInt16,
+ * -32768 Int16, 4294967293 UInt32, -2147483647 Int32, FLT_MAX Float32,
+ * DBL_MAX Float64. */
+double rp_calc_default_nodata(GDALDataType type);
 
 /* ---- inputs and kernel (calc_setup.c): on the caller's thread ----------- */
 
@@ -166,8 +175,11 @@ typedef struct rp_calc_job {
     int nwin_x, nwin_y;
     size_t nwindows;
     /* expressions: refs laid out so that one input's refs are contiguous */
-    int *ref_slot;        /* ref -> slot in the values buffer */
-    int *slot_ref;        /* slot -> ref */
+    int *ref_slot; /* ref -> slot in the values buffer */
+    int *slot_ref; /* slot -> ref */
+    /* per output band: valid results stored as the nodata value (they read
+     * back as nodata; warned about after the run) */
+    atomic_ullong *collisions;
     pthread_mutex_t lock; /* guards first_error */
     rp_error first_error;
     atomic_bool cancelled;

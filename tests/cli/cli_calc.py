@@ -116,6 +116,12 @@ b2[::7, ::3] = 0  # division by zero
 create_raster(path("b1.tif"), b1, "Byte", gt=GT, srs=SRS, block=(64, 64))
 create_raster(path("b2.tif"), b2, "Byte", gt=GT, srs=SRS, block=16)  # striped
 nir64 = nir.astype(np.float64)
+# gdal_calc.py's default output nodata per type (its DefaultNDVLookup;
+# 3.402823466e38 is FLT_MAX once stored as Float32)
+DEFAULT_NODATA = {"Byte": 255, "UInt16": 65535, "Int16": -32768, "UInt32": 4294967293,
+                  "Int32": -2147483647, "Float32": float(np.float32(3.402823466e38)),
+                  "Float64": 1.7976931348623158e308}
+F32_NODATA = DEFAULT_NODATA["Float32"]
 red64 = red.astype(np.float64)
 
 
@@ -128,10 +134,10 @@ def case_ndvi(case):
     got, ds = read(out)
     with np.errstate(divide="ignore", invalid="ignore"):
         want = (nir64 - red64) / (nir64 + red64)
-    want[red == -9999] = -9999  # the output takes red's nodata
+    want[red == -9999] = F32_NODATA  # gdal_calc.py's default for Float32, not red's -9999
     same(case, got, want.astype(np.float32))
     band = ds.GetRasterBand(1)
-    T.check(case, band.GetNoDataValue() == -9999, "nodata %r" % band.GetNoDataValue())
+    T.check(case, band.GetNoDataValue() == F32_NODATA, "nodata %r" % band.GetNoDataValue())
     T.check(case, ds.GetGeoTransform() == GT, "geotransform %r" % (ds.GetGeoTransform(),))
     srs = osr.SpatialReference(wkt=ds.GetProjection())
     T.check(case, srs.GetAuthorityCode(None) == "32633", "CRS %r" % srs.GetAuthorityCode(None))
@@ -204,7 +210,9 @@ def case_isnodata(case):
     d = dem.astype(np.float64)
     want = to_type(np.where(dem == -32768, 0, d * 2), np.int16)
     same(case, got, want)
-    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "nodata not carried")
+    # Int16's default nodata is gdal_calc.py's -32768 (here also dem's)
+    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "nodata %r" %
+            ds.GetRasterBand(1).GetNoDataValue())
 
 
 def case_integer_casting(case):
@@ -303,6 +311,94 @@ def case_kernel_windows(case):
     same(case, got[2], GT[0] + (cols + 0.5) * GT[1] + (rows + 0.5) * GT[2], "x coordinate")
 
 
+def case_default_nodata_no_collision(case):
+    """Issue 15 item 1: the output's default nodata is the output type's
+    (gdal_calc.py's), not the input's: a 0/1 mask of a Byte raster whose
+    nodata is 0 keeps its valid zeros, and so does a normalized difference
+    of UInt16 bands with nodata 0 (valid 0.0 where the bands are equal)."""
+    rgbn = rng.integers(0, 256, (3, H, W)).astype(np.uint8)
+    rgbn[:, :40, :60] = 0  # a nodata corner, as a scene's collar
+    create_raster(path("rgb_nd0.tif"), rgbn, "Byte", gt=GT, srs=SRS, block=(64, 64), nodata=0)
+    src = gdal.Open(path("rgb_nd0.tif"))
+    a1 = src.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    out = path("mask_byte.tif")
+    r = calc(["-i", "A=" + path("rgb_nd0.tif"), "-e", "A[1] > 100 ? 1 : 0", "--ot", "Byte",
+              "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        nd = ds.GetRasterBand(1).GetNoDataValue()
+        T.check(case, nd == 255, "Byte output nodata %r, expected gdal_calc.py's 255" % nd)
+        want = np.where(a1 > 100, 1, 0)
+        want[a1 == 0] = 255  # nodata in, nodata out
+        same(case, got, want.astype(np.uint8), "mask")
+        valid_zeros = int(((got == 0) & (got != nd)).sum())
+        T.check(case, valid_zeros == int(((a1 <= 100) & (a1 != 0)).sum()) and valid_zeros > 0,
+                "valid zeros lost: %d" % valid_zeros)
+        T.check(case, "warning" not in r.err, "unexpected warning: %r" % r.err)
+    nirx = rng.integers(0, 4000, (H, W)).astype(np.uint16)
+    redx = rng.integers(0, 4000, (H, W)).astype(np.uint16)
+    redx[::5, ::5] = nirx[::5, ::5]  # equal bands: a valid 0.0
+    nirx[3, :] = 0  # nodata
+    create_raster(path("nir_u16.tif"), nirx, "UInt16", gt=GT, srs=SRS, nodata=0)
+    create_raster(path("red_u16.tif"), redx, "UInt16", gt=GT, srs=SRS, nodata=0)
+    out = path("nd_u16.tif")
+    r = calc(["-i", "A=" + path("nir_u16.tif"), "-i", "B=" + path("red_u16.tif"),
+              "-e", "(A-B)/(A+B)", "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        nd = ds.GetRasterBand(1).GetNoDataValue()
+        T.check(case, nd == F32_NODATA, "Float32 output nodata %r, expected %r" % (nd, F32_NODATA))
+        a, b = nirx.astype(np.float64), redx.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            want = (a - b) / (a + b)
+        want[(nirx == 0) | (redx == 0)] = F32_NODATA
+        same(case, got, want.astype(np.float32), "normalized difference")
+        zeros = (got == 0) & (got != nd)
+        T.check(case, int(zeros.sum()) == int(((a == b) & (a != 0)).sum()) and zeros.any(),
+                "valid 0.0 lost: %d left" % int(zeros.sum()))
+    # with no nodata in any band read and no `nodata` keyword: none, as before
+    out = path("plain.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        T.check(case, ds.GetRasterBand(1).GetNoDataValue() is None, "nodata set without a reason")
+    # the `nodata` keyword without any: the type's default
+    out = path("kw_default.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A > 100 ? A : nodata", "--ot", "Int16",
+              "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "keyword nodata")
+        same(case, got, np.where(b1 > 100, b1, -32768).astype(np.int16), "keyword")
+
+
+def case_nodata_collision_warned(case):
+    """Issue 15 item 1: a --nodata that valid results also take is warned
+    about, per band, with the count (numpy's); masked pixels, and the
+    `nodata` keyword's own writes, are not collisions."""
+    out = path("mask_nd0.tif")
+    r = calc(["-i", "A=" + path("rgb_nd0.tif"), "-e", "A[1] > 100 ? 1 : 0", "-e", "A[2] + 1000",
+              "--ot", "Byte", "--nodata", "0", "-o", out])
+    if not ok_run(case, r):
+        return
+    src = gdal.Open(path("rgb_nd0.tif"))
+    a1 = src.GetRasterBand(1).ReadAsArray()
+    n = int(((a1 <= 100) & (a1 != 0)).sum())
+    T.check(case, ("band 1 (A[1] > 100 ? 1 : 0): %d valid pixels equal the output's nodata "
+                   "value 0" % n) in r.err, "no collision warning with %d: %r" % (n, r.err))
+    T.check(case, "band 2" not in r.err, "band 2 never yields 0: %r" % r.err)
+    # clamped results collide too: 300 in Byte is 255
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A + 100", "--ot", "Byte", "--nodata", "255",
+              "-o", path("clamp.tif")])
+    if ok_run(case, r):
+        n = int((b1.astype(int) + 100 >= 255).sum())
+        T.check(case, "%d valid pixels equal" % n in r.err, "clamp collision %d: %r" % (n, r.err))
+    r = calc(["-i", "A=" + path("dem.tif"), "-e", "A > 1000 ? A : nodata", "--nodata", "5",
+              "-o", path("kw.tif")])
+    if ok_run(case, r):
+        T.check(case, "warning" not in r.err, "the keyword's nodata warned: %r" % r.err)
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -327,7 +423,6 @@ def case_bad_expressions(case):
     expect_failure(case, a + ["-e", "(A + 1"], 2, ["expression 1", "arenthes"], out)
     expect_failure(case, a + ["-e", "A[2]"], 2, ["A[2]", "has 1 band"], out)
     expect_failure(case, a + ["-e", "A[0]"], 2, ["numbered from 1"], out)
-    expect_failure(case, a + ["-e", "A > 1 ? A : nodata"], 2, ["--nodata"], out)
     expect_failure(case, a + ["-e", "A", "--ot", "CInt16"], 2, ["--ot"], out)
     expect_failure(case, a + ["-e", "A", "--kernel", "x.so:f"], 2, ["not both"], out)
     expect_failure(case, ["-i", "A=" + path("nir.tif"), "-e", "A"], 2, ["-o"], out)
@@ -420,6 +515,8 @@ T.run_case("bands_and_default_type", case_default_type_and_bands)
 T.run_case("nodata_keyword_cog", case_nodata_keyword_cog)
 T.run_case("mode_follows_umask", case_mode_follows_umask)
 T.run_case("isnodata_handles_nodata", case_isnodata)
+T.run_case("default_nodata_no_collision", case_default_nodata_no_collision)
+T.run_case("nodata_collision_warned", case_nodata_collision_warned)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
