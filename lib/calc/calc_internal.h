@@ -135,7 +135,12 @@ typedef struct rp_calc_input_info {
     int *has_nodata;
     double *nodata;
     char **descriptions; /* per band, "" when none */
+    bool *signed_byte;   /* per band: Byte with PIXELTYPE=SIGNEDBYTE, read as Int8 */
 } rp_calc_input_info;
+
+/* The type a kernel is told for a signed byte input: GDT_Int8 of GDAL 3.7+
+ * (GDAL 3.6 has none; the bytes are the same). */
+enum { RP_CALC_TYPE_INT8 = 14 };
 
 typedef struct rp_calc_setup {
     int width, height;

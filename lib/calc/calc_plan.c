@@ -31,11 +31,19 @@ static rp_status choose_kernel_output(rp_calc_job *job, rp_error *err) {
     job->nodata = o->has_nodata ? o->nodata : s->inputs[0].nodata[0];
     for (int k = 0; k < o->ninputs; k++)
         for (int b = 1; b < s->inputs[k].bands; b++)
-            if (s->inputs[k].types[b] != s->inputs[k].types[0])
+            if (s->inputs[k].types[b] != s->inputs[k].types[0] ||
+                s->inputs[k].signed_byte[b] != s->inputs[k].signed_byte[0])
                 return rp_error_set(err, RP_USAGE,
                                     "-i %s=%s: bands of different types; kernels get every "
                                     "band in one type",
                                     o->inputs[k].name, o->inputs[k].path);
+    /* GDAL 3.6 writes no Int8: a signed byte output would take a guess */
+    if (o->out_type == GDT_Unknown && s->inputs[0].signed_byte[0])
+        return rp_error_set(err, RP_USAGE,
+                            "-i %s=%s holds signed bytes (Int8), which this GDAL cannot "
+                            "write: give the kernel's output type with --ot (Int16 holds "
+                            "every signed byte)",
+                            o->inputs[0].name, o->inputs[0].path);
     return RP_OK;
 }
 

@@ -26,6 +26,7 @@ static void free_input_info(rp_calc_input_info *in) {
     free(in->types);
     free(in->has_nodata);
     free(in->nodata);
+    free(in->signed_byte);
     CSLDestroy(in->descriptions);
     memset(in, 0, sizeof *in);
 }
@@ -115,13 +116,20 @@ static rp_status read_bands(const rp_calc_input *in, GDALDatasetH ds, int nb,
     info->types = calloc((size_t)nb, sizeof *info->types);
     info->has_nodata = calloc((size_t)nb, sizeof *info->has_nodata);
     info->nodata = calloc((size_t)nb, sizeof *info->nodata);
-    if (!info->types || !info->has_nodata || !info->nodata)
+    info->signed_byte = calloc((size_t)nb, sizeof *info->signed_byte);
+    if (!info->types || !info->has_nodata || !info->nodata || !info->signed_byte)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     for (int b = 0; b < nb; b++) {
+        /* GDAL < 3.7 has no Int8: a signed byte band is a Byte band that
+         * says PIXELTYPE=SIGNEDBYTE, and its pixels read as 0..255 */
+        const char *pt =
+            GDALGetMetadataItem(GDALGetRasterBand(ds, b + 1), "PIXELTYPE", "IMAGE_STRUCTURE");
+        info->signed_byte[b] = pt && strcmp(pt, "SIGNEDBYTE") == 0;
         rp_band_info band;
         if (rp_band_info_read(ds, in->path, b + 1, &band, err) != RP_OK)
             return name_the_input(in, err);
         info->types[b] = band.type;
+        info->signed_byte[b] = info->signed_byte[b] && band.type == GDT_Byte;
         info->has_nodata[b] = band.has_nodata;
         info->nodata[b] = band.has_nodata ? rp_band_nodata_as_double(&band) : 0;
         info->descriptions =

@@ -399,6 +399,42 @@ def case_nodata_collision_warned(case):
         T.check(case, "warning" not in r.err, "the keyword's nodata warned: %r" % r.err)
 
 
+def case_signed_byte(case):
+    """Issue 15 item 3: a Byte band with PIXELTYPE=SIGNEDBYTE (GDAL 3.6's
+    Int8) reads as signed: -20, not 236; its nodata -128 is honoured. The
+    oracle is GDAL's own Python read, which gives int8."""
+    v = rng.integers(-128, 128, (H, W)).astype(np.int8)
+    v[::9, ::4] = -128
+    v[0, :4] = [-20, -1, 127, 0]
+    p = path("int8.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte,
+                                              ["PIXELTYPE=SIGNEDBYTE", "TILED=YES"])
+    ds.SetGeoTransform(GT)
+    b = ds.GetRasterBand(1)
+    b.SetNoDataValue(-128)
+    b.WriteArray(v.view(np.uint8))
+    ds = None
+    src = gdal.Open(p)
+    a = src.GetRasterBand(1).ReadAsArray()
+    if not T.check(case, a.dtype == np.int8 and a[0, 0] == -20, "oracle reads %s %r" % (
+            a.dtype, a[0, :4])):
+        return
+    out = path("int8_x2.tif")
+    r = calc(["-i", "A=" + p, "-e", "A * 2", "-e", "isnodata(A) ? 999 : A", "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        d = a.astype(np.float64)
+        want1 = np.where(a == -128, F32_NODATA, d * 2).astype(np.float32)
+        want2 = np.where(a == -128, 999, d).astype(np.float32)
+        same(case, got[0], want1, "A * 2")
+        same(case, got[1], want2, "isnodata(A) ? 999 : A")
+    # a kernel is told Int8 (14); with no --ot its output type would be a guess
+    if KERNELS:
+        expect_failure(case, ["-i", "A=" + p, "--kernel", KERNELS + ":window_ids",
+                              "-o", path("int8_k.tif")], 2, ["signed bytes", "--ot"],
+                       path("int8_k.tif"))
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -517,6 +553,7 @@ T.run_case("mode_follows_umask", case_mode_follows_umask)
 T.run_case("isnodata_handles_nodata", case_isnodata)
 T.run_case("default_nodata_no_collision", case_default_nodata_no_collision)
 T.run_case("nodata_collision_warned", case_nodata_collision_warned)
+T.run_case("signed_byte_is_int8", case_signed_byte)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
