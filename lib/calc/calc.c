@@ -24,6 +24,28 @@
 #include "clock.h"
 #include "error.h"
 
+/* Output band k's colour table: that of the first input's band it comes
+ * from (for an expression, the first band it reads when that is the first
+ * input's; for a kernel, the same band number), when the output type can
+ * hold one (Byte, UInt16). Not owned: the setup's. */
+static GDALColorTableH *output_colors(const rp_calc_job *job) {
+    const rp_calc_options *o = job->opts;
+    const rp_calc_georef *g = &job->setup->georef;
+    if (job->out_type != GDT_Byte && job->out_type != GDT_UInt16)
+        return NULL;
+    GDALColorTableH *colors = calloc((size_t)job->out_bands, sizeof *colors);
+    for (int k = 0; colors && k < job->out_bands; k++) {
+        int band = -1;
+        if (job->setup->kernel)
+            band = k;
+        else if (o->exprs[k].nvars > 0 && o->refs[o->exprs[k].vars[0]].input == 0)
+            band = o->refs[o->exprs[k].vars[0]].band - 1;
+        if (band >= 0 && band < g->ncolors)
+            colors[k] = g->colors[band];
+    }
+    return colors;
+}
+
 /* Creates the output under its temporary name; spec->block_w/h come back
  * with the output's block size, which the windows follow. */
 static rp_status open_output(rp_calc_job *job, int threads, rp_calc_output_spec *spec,
@@ -50,9 +72,17 @@ static rp_status open_output(rp_calc_job *job, int threads, rp_calc_output_spec 
                                   .has_nodata = job->has_nodata,
                                   .nodata = job->nodata,
                                   .creation_options = o->creation_options,
-                                  .threads = threads};
+                                  .threads = threads,
+                                  .gcps = s->georef.gcps,
+                                  .ngcps = s->georef.ngcps,
+                                  .gcp_wkt = s->georef.gcp_wkt,
+                                  .rpc = s->georef.rpc};
     memcpy(spec->geotransform, s->gt, sizeof s->gt);
+    GDALColorTableH *colors = output_colors(job);
+    spec->colors = colors;
     job->writer = rp_calc_writer_new(spec, err);
+    free(colors);
+    spec->colors = NULL;
     CSLDestroy(descriptions);
     spec->band_descriptions = NULL;
     return job->writer ? RP_OK : err->code;
@@ -142,6 +172,9 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
         return rc;
     }
+    if (!setup.has_gt && o->ninputs > 1 && rp_calc_georef_none(&setup.georef) && o->log)
+        fprintf(o->log, "calc: note: the inputs have no georeferencing (no geotransform, GCPs "
+                        "or RPCs): their pixels are combined by position\n");
     rp_calc_job job = {.opts = o, .setup = &setup};
     pthread_mutex_init(&job.lock, NULL);
     atomic_init(&job.cancelled, false);

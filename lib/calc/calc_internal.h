@@ -142,6 +142,25 @@ typedef struct rp_calc_input_info {
  * (GDAL 3.6 has none; the bytes are the same). */
 enum { RP_CALC_TYPE_INT8 = 14 };
 
+/* The first input's GCPs, RPCs and colour tables (calc_georef.c). */
+typedef struct rp_calc_georef {
+    GDAL_GCP *gcps;
+    int ngcps;
+    char *gcp_wkt;           /* the GCPs' CRS, "" when none */
+    char **rpc;              /* the "RPC" metadata domain; NULL when none */
+    GDALColorTableH *colors; /* per band, NULL when none */
+    int ncolors;
+} rp_calc_georef;
+
+rp_status rp_calc_georef_read(GDALDatasetH ds, rp_calc_georef *g, rp_error *err);
+void rp_calc_georef_free(rp_calc_georef *g);
+/* For an input b without a geotransform: RP_USAGE unless it has the first
+ * input a's GCPs (and their CRS) and RPCs. */
+rp_status rp_calc_georef_check(const rp_calc_georef *first, const rp_calc_input *a,
+                               const rp_calc_input *b, GDALDatasetH ds, rp_error *err);
+/* No GCPs and no RPCs. */
+bool rp_calc_georef_none(const rp_calc_georef *g);
+
 typedef struct rp_calc_setup {
     int width, height;
     double gt[6];
@@ -149,6 +168,7 @@ typedef struct rp_calc_setup {
     char *wkt;                /* the first input's CRS ("" when none) */
     OGRSpatialReferenceH srs; /* the same, parsed; NULL when none */
     char **metadata;          /* the first input's dataset metadata */
+    rp_calc_georef georef;    /* the first input's GCPs, RPCs, colour tables */
     rp_calc_input_info *inputs;
     int ninputs;
     void *library; /* dlopen handle of --kernel */
@@ -222,6 +242,11 @@ typedef struct rp_calc_output_spec {
     const char *projection_wkt;
     char **metadata;          /* dataset metadata to copy (default domain) */
     char **band_descriptions; /* NULL or one per band */
+    const GDAL_GCP *gcps;     /* written when there is no geotransform */
+    int ngcps;
+    const char *gcp_wkt;
+    char **rpc;                    /* the "RPC" metadata domain, or NULL */
+    const GDALColorTableH *colors; /* NULL or one per band (entries NULL: none) */
     bool has_nodata;
     double nodata;
     char **creation_options; /* the user's */

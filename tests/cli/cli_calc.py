@@ -435,6 +435,103 @@ def case_signed_byte(case):
                        path("int8_k.tif"))
 
 
+RPC = {"LINE_OFF": "150", "SAMP_OFF": "250", "LAT_OFF": "45.1", "LONG_OFF": "10.2",
+       "HEIGHT_OFF": "100", "LINE_SCALE": "150", "SAMP_SCALE": "250", "LAT_SCALE": "0.05",
+       "LONG_SCALE": "0.07", "HEIGHT_SCALE": "500",
+       "LINE_NUM_COEFF": " ".join(["0.001"] * 3 + ["-1"] + ["0"] * 16),
+       "LINE_DEN_COEFF": " ".join(["1"] + ["0"] * 19),
+       "SAMP_NUM_COEFF": " ".join(["0.002", "1"] + ["0"] * 18),
+       "SAMP_DEN_COEFF": " ".join(["1"] + ["0"] * 19)}
+
+
+def georef_raster(p, data, gcps=None, rpc=None, palette=False):
+    """A Byte raster without a geotransform: GCP-only, RPC-only or neither;
+    optionally with a colour table on band 1."""
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte, ["TILED=YES"])
+    if gcps:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(4326)
+        ds.SetGCPs(gcps, srs.ExportToWkt())
+    if rpc:
+        ds.SetMetadata(rpc, "RPC")
+    b = ds.GetRasterBand(1)
+    b.WriteArray(data)
+    if palette:
+        ct = gdal.ColorTable()
+        for i in range(256):
+            ct.SetColorEntry(i, (i, 255 - i, (7 * i) % 256, 255))
+        b.SetRasterColorTable(ct)
+    ds = None
+    return p
+
+
+def make_gcps(shift=0.0):
+    return [gdal.GCP(10.0 + 0.01 * c + shift, 45.0 - 0.01 * r, 0, c, r)
+            for r, c in ((0, 0), (0, W), (H, 0), (H, W), (150, 250))]
+
+
+def case_keeps_gcps_rpcs_colors(case):
+    """Issue 15 item 2 (calc): the first input's GCPs (and their CRS), RPCs
+    and colour table are kept, as GDAL reads them from the input; inputs
+    without a geotransform are combined only when they share their GCPs or
+    RPCs (else they would combine different places): exit 2."""
+    data = rng.integers(0, 256, (H, W)).astype(np.uint8)
+    g = georef_raster(path("gcps.tif"), data, gcps=make_gcps(), palette=True)
+    src = gdal.Open(g)
+    for fmt in ("GTiff", "COG"):
+        out = path("gcps_out_%s.tif" % fmt)
+        r = calc(["-i", "A=" + g, "-e", "A", "--ot", "Byte", "--of", fmt, "-o", out])
+        if not ok_run(case, r):
+            continue
+        got, ds = read(out)
+        same(case, got, data, "values")
+        want = [(p.GCPPixel, p.GCPLine, p.GCPX, p.GCPY, p.GCPZ) for p in src.GetGCPs()]
+        have = [(p.GCPPixel, p.GCPLine, p.GCPX, p.GCPY, p.GCPZ) for p in ds.GetGCPs()]
+        T.check(case, have == want, "%s: GCPs %s, expected %s" % (fmt, have[:2], want[:2]))
+        a, b = osr.SpatialReference(), osr.SpatialReference()
+        a.ImportFromWkt(src.GetGCPProjection())
+        T.check(case, ds.GetGCPProjection() != "" and
+                b.ImportFromWkt(ds.GetGCPProjection()) == 0 and a.IsSame(b),
+                "%s: GCP CRS %r" % (fmt, ds.GetGCPProjection()[:60]))
+        ct, want_ct = ds.GetRasterBand(1).GetColorTable(), src.GetRasterBand(1).GetColorTable()
+        T.check(case, ct is not None and ct.GetCount() == want_ct.GetCount() and
+                all(ct.GetColorEntry(i) == want_ct.GetColorEntry(i) for i in range(256)),
+                "%s: colour table not kept" % fmt)
+    # a Float32 band cannot hold a colour table: none, and no error
+    out = path("gcps_f32.tif")
+    r = calc(["-i", "A=" + g, "-e", "A / 2", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        T.check(case, ds.GetRasterBand(1).GetColorTable() is None and ds.GetGCPCount() == 5,
+                "Float32: colour table or GCPs")
+    rp_ = georef_raster(path("rpc.tif"), data, rpc=RPC)
+    out = path("rpc_out.tif")
+    r = calc(["-i", "A=" + rp_, "-i", "B=" + rp_, "-e", "A + B", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        got_rpc = ds.GetMetadata("RPC") or {}
+        want_rpc = gdal.Open(rp_).GetMetadata("RPC")
+        T.check(case, want_rpc and all(float(got_rpc.get(k, "nan").split()[0]) ==
+                                       float(v.split()[0]) for k, v in want_rpc.items()),
+                "RPCs not kept: %s" % sorted(got_rpc)[:5])
+    # different GCPs, different RPCs, a geotransform with none: refused
+    g2 = georef_raster(path("gcps2.tif"), data, gcps=make_gcps(shift=0.5))
+    expect_failure(case, ["-i", "A=" + g, "-i", "B=" + g2, "-e", "A+B", "-o", path("x.tif")],
+                   2, ["ground control points", "B=" + g2], path("x.tif"))
+    rpc2 = dict(RPC, LAT_OFF="46.1")
+    r2 = georef_raster(path("rpc2.tif"), data, rpc=rpc2)
+    expect_failure(case, ["-i", "A=" + rp_, "-i", "B=" + r2, "-e", "A+B", "-o", path("x.tif")],
+                   2, ["RPCs"], path("x.tif"))
+    create_raster(path("gt_byte.tif"), data, "Byte", gt=GT, srs=SRS)
+    expect_failure(case, ["-i", "A=" + g, "-i", "B=" + path("gt_byte.tif"), "-e", "A+B",
+                          "-o", path("x.tif")], 2, ["has a geotransform"], path("x.tif"))
+    # no georeferencing at all: combined by position, and said
+    n1 = georef_raster(path("plain1.tif"), data)
+    r = calc(["-i", "A=" + n1, "-i", "B=" + n1, "-e", "A+B", "-o", path("plain_sum.tif")])
+    if ok_run(case, r):
+        T.check(case, "combined by position" in r.err, "no note: %r" % r.err)
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -554,6 +651,7 @@ T.run_case("isnodata_handles_nodata", case_isnodata)
 T.run_case("default_nodata_no_collision", case_default_nodata_no_collision)
 T.run_case("nodata_collision_warned", case_nodata_collision_warned)
 T.run_case("signed_byte_is_int8", case_signed_byte)
+T.run_case("keeps_gcps_rpcs_colors", case_keeps_gcps_rpcs_colors)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
