@@ -97,7 +97,9 @@ static const char help_text[] =
     "  rasterpool calc -i A=rgb.tif -e \"A[3]\" -e \"A[2]\" -e \"A[1]\" -o bgr.tif\n"
     "  rasterpool calc -i A=dem.tif -e \"A > 1000 ? A : nodata\" --nodata -9999 \\\n"
     "      -o high.tif --of COG\n"
-    "  rasterpool calc -i A=rgb.tif --kernel ./reverse.so:reverse_bands -o out.tif\n";
+    "  rasterpool calc -i A=rgb.tif --kernel build/reverse_bands.so:reverse_bands \\\n"
+    "      -o out.tif     # the example kernel, examples/kernels/reverse_bands.c,\n"
+    "                     # built by: cmake --build build --target reverse_bands\n";
 
 RP_API const char *rp_calc_help(void) {
     return help_text;

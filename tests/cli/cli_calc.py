@@ -532,6 +532,39 @@ def case_keeps_gcps_rpcs_colors(case):
         T.check(case, "combined by position" in r.err, "no note: %r" % r.err)
 
 
+def case_example_kernel_named_right(case):
+    """Issue 15 item 15: calc --help, the README and the demo name the
+    example kernel the build makes (RP_REVERSE_KERNEL is the build's file),
+    and the demo builds it; the named LIB:SYMBOL runs."""
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    built = os.path.basename(REVERSE or "reverse_bands.so")
+    r = rp(["calc", "--help"])
+    def examples(text):  # LIB.so:SYMBOL is the syntax, not an example
+        return [m for m in re.findall(r"--kernel (\S+):(\w+)", text) if m[1] != "SYMBOL"]
+    named = examples(r.text + r.err)
+    T.check(case, named and all(os.path.basename(p) == built and s == "reverse_bands"
+                                for p, s in named), "calc --help names %s; the build makes %s" %
+            (named, built))
+    with open(os.path.join(root, "README.md")) as f:
+        readme = f.read()
+    in_readme = examples(readme)
+    T.check(case, in_readme and all(os.path.basename(p) == built for p, _ in in_readme),
+            "README names %s" % in_readme)
+    T.check(case, named and in_readme and named[0][0] == in_readme[0][0],
+            "help %s and README %s differ" % (named[:1], in_readme[:1]))
+    with open(os.path.join(root, "scripts", "demo.sh")) as f:
+        demo = f.read()
+    T.check(case, re.search(r"--target [^\n]*\breverse_bands\b", demo) and
+            ("build-release/" + built) in demo, "demo.sh does not build and run %s" % built)
+    if REVERSE and named:
+        out = path("example_kernel.tif")
+        r = calc(["-i", "A=" + path("rgb.tif"), "--kernel", REVERSE + ":" + named[0][1],
+                  "--kernel-arg", "3", "-o", out])
+        if ok_run(case, r):
+            same(case, read(out)[0], rgb[::-1], "reversed bands")
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -652,6 +685,7 @@ T.run_case("default_nodata_no_collision", case_default_nodata_no_collision)
 T.run_case("nodata_collision_warned", case_nodata_collision_warned)
 T.run_case("signed_byte_is_int8", case_signed_byte)
 T.run_case("keeps_gcps_rpcs_colors", case_keeps_gcps_rpcs_colors)
+T.run_case("example_kernel_named_right", case_example_kernel_named_right)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
