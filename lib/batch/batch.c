@@ -185,14 +185,17 @@ static void print_summary(const batch_run *r, double seconds, bool interrupted) 
     size_t not_started = 0;
     for (size_t t = 0; t < r->plan.n; t++)
         not_started += r->tasks[t].state == TASK_PENDING;
+    if (r->o->quiet && !listed && !not_started && !interrupted)
+        return; /* -q: a run where everything is done needs no summary */
     fprintf(log, "rasterpool: batch %s: %zu done, %zu failed", r->o->kind->name, r->done,
             r->failed);
     if (r->skipped)
         fprintf(log, ", %zu skipped (done before)", r->skipped);
     if (not_started)
         fprintf(log, ", %zu not started", not_started);
-    fprintf(log, " of %zu; %zu attempts (%zu retries), %d workers, %.1f s%s; journal %s\n",
-            r->plan.n, r->attempts, r->retried, r->nslots, seconds,
+    fprintf(log, " of %zu; %zu attempt%s (%zu retr%s), %d worker%s, %.1f s%s; journal %s\n",
+            r->plan.n, r->attempts, r->attempts == 1 ? "" : "s", r->retried,
+            r->retried == 1 ? "y" : "ies", r->nslots, r->nslots == 1 ? "" : "s", seconds,
             interrupted ? "; interrupted" : "", r->journal_path);
     fflush(log);
 }

@@ -61,6 +61,7 @@ struct rp_batch_options {
     int retries;    /* --retries; default 1 */
     double timeout; /* --timeout seconds per attempt; 0: none */
     bool resume;
+    bool quiet;           /* -q: no summary line after a run where every task is done */
     char *worker_program; /* NULL: /proc/self/exe */
     rp_progress_fn progress;
     void *progress_user;

@@ -515,7 +515,8 @@ def case_resume_redoes_missing_and_failed(T, case, tmp):
     live = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % os.getpid())
     for f in (stale, stale_calc, live):
         open(f, "w").close()
-    code, err = finish(start(base + ["--resume", "--"] + WARP_OPTS))
+    # no -q: the summary of a run where everything is done is wanted here
+    code, err = finish(start(base[:-1] + ["--resume", "--"] + WARP_OPTS))
     T.check(case, not os.path.exists(stale) and not os.path.exists(stale_calc),
             "stale temporaries not removed: %s" % leftovers(out))
     T.check(case, os.path.exists(live), "a live process's temporary was removed")
@@ -598,6 +599,31 @@ def case_resume_redoes_changed(T, case, tmp):
     T.check(case, code == 0 and [os.path.basename(r["output"]) for r in new] == ["r00.tif"] and
             "1 recorded without its options" in err, "old record: ran %s: %s" % (
                 [r["output"] for r in new], err[-600:]))
+
+
+def case_quiet_and_plurals(T, case, tmp):
+    """Issue 15 item 17: -q prints no summary when every task is done (a
+    failure is still listed, with the summary); counts of one are singular;
+    the top-level help lists calc among batch's kinds."""
+    src = os.path.join(tmp, "q-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=1)
+    out = os.path.join(tmp, "q-out")
+    code, err = finish(start(["translate", good[0], "--out-dir", out, "-j", "1"]))
+    T.check(case, code == 0 and "1 done, 0 failed of 1; 1 attempt (0 retries), 1 worker," in err,
+            "summary: %r" % err)
+    code, err = finish(start(["translate", good[0], "--out-dir", out, "-j", "1", "-q"]))
+    T.check(case, code == 0 and err == "", "-q printed: %r" % err)
+    bad = os.path.join(src, "bad.tif")
+    with open(bad, "w") as f:
+        f.write("not a raster\n")
+    code, err = finish(start(["translate", good[0], bad, "--out-dir", out, "-j", "2", "-q"]))
+    T.check(case, code == 1 and "bad.tif" in err and "1 failed" in err and
+            "2 attempts (0 retries), 2 workers," in err, "-q with a failure: %r" % err)
+    p = subprocess.run([rptest.binary(), "--help"], capture_output=True, text=True)
+    line = [x for x in (p.stdout + p.stderr).splitlines() if x.strip().startswith("batch")]
+    T.check(case, line and all(k in line[0] for k in ("warp", "translate", "calc")),
+            "top-level help's batch line: %s" % line)
 
 
 def case_usage(T, case, tmp):
@@ -773,6 +799,7 @@ def main():
                          ("interrupt_twice", case_interrupt_twice),
                          ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
                          ("resume_redoes_changed", case_resume_redoes_changed),
+                         ("quiet_and_plurals", case_quiet_and_plurals),
                          ("usage", case_usage),
                          ("calc_expression", case_calc_expression),
                          ("calc_kernel_crash_hang", case_calc_kernel_crash_hang),
