@@ -136,11 +136,11 @@ static void fill_report(const rp_calc_job *job, int threads, rp_calc_report *rep
 
 static void log_summary(const rp_calc_job *job, int threads, double seconds, FILE *log) {
     fprintf(log,
-            "calc: %dx%d pixels, %d band%s of %s, %zu windows of %dx%d, %d compute "
-            "threads + 1 writer, %.3f s\n",
+            "calc: %dx%d pixels, %d band%s of %s, %zu window%s of %dx%d, %d compute "
+            "thread%s + 1 writer, %.3f s\n",
             job->setup->width, job->setup->height, job->out_bands, job->out_bands == 1 ? "" : "s",
-            GDALGetDataTypeName(job->out_type), job->nwindows, job->win_w, job->win_h, threads,
-            seconds);
+            GDALGetDataTypeName(job->out_type), job->nwindows, job->nwindows == 1 ? "" : "s",
+            job->win_w, job->win_h, threads, threads == 1 ? "" : "s", seconds);
 }
 
 /* Valid results stored as the nodata value read back as nodata: say so,

@@ -565,6 +565,17 @@ def case_example_kernel_named_right(case):
             same(case, read(out)[0], rgb[::-1], "reversed bands")
 
 
+def case_summary_plurals(case):
+    """Issue 15 item 17: -v's summary says "1 window", "1 compute thread"."""
+    create_raster(path("tiny.tif"), np.arange(12, dtype=np.float32).reshape(3, 4), "Float32",
+                  gt=GT, srs=SRS)
+    r = calc(["-i", "A=" + path("tiny.tif"), "-e", "A", "-o", path("tiny_out.tif"), "-j", "1",
+              "-v"])
+    if ok_run(case, r):
+        T.check(case, "1 band of Float32, 1 window of" in r.err and
+                "1 compute thread + 1 writer" in r.err, "summary: %r" % r.err)
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -686,6 +697,7 @@ T.run_case("nodata_collision_warned", case_nodata_collision_warned)
 T.run_case("signed_byte_is_int8", case_signed_byte)
 T.run_case("keeps_gcps_rpcs_colors", case_keeps_gcps_rpcs_colors)
 T.run_case("example_kernel_named_right", case_example_kernel_named_right)
+T.run_case("summary_plurals", case_summary_plurals)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)
