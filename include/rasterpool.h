@@ -348,7 +348,9 @@ RP_API const uint8_t *rp_extract_result_status(const rp_extract_result *res, int
 typedef struct rp_kernel_input {
     const char *name;      /* the input's name ("A" of -i A=file.tif) */
     int bands;             /* all bands of the input */
-    int type;              /* a GDALDataType value (GDT_Byte, GDT_Float32, ...) */
+    int type;              /* a GDALDataType value (GDT_Byte, GDT_Float32, ...); 14
+                              (GDT_Int8 of GDAL >= 3.7) for a signed byte band,
+                              which GDAL 3.6 keeps as Byte + PIXELTYPE=SIGNEDBYTE */
     int type_size;         /* bytes per value */
     const void *data;      /* bands x height x width values: band-sequential, rows
                               top to bottom, no padding; band b (0-based), row r,
