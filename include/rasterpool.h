@@ -234,8 +234,9 @@ typedef struct rp_extract_report {
 } rp_extract_report;
 
 /* Runs the job the options describe: points in, values out (or, with --plan,
- * the plan out). Returns RP_OK, RP_PARTIAL when some rows or blocks failed
- * (the rest of the output is complete), or an error. report may be NULL. */
+ * the plan out). Returns RP_OK, RP_PARTIAL when some rows or blocks failed,
+ * or some raster's CRS cannot be reached from the points' (the rest of the
+ * output is complete), or an error. report may be NULL. */
 RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_report *report,
                                 rp_error *err) RP_RESULT_USED;
 
@@ -246,7 +247,8 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
  * values[c * n + i] (as double: exact for all types but 64-bit integers
  * beyond 2^53) and status[c * n + i]. Both arrays are caller-allocated with
  * ncols * n elements; rp_extract_count_columns tells ncols. threads <= 0
- * means usable CPUs. */
+ * means usable CPUs. A raster without a geotransform is refused (RP_USAGE):
+ * rp_extract_run_arrays with --transformer samples it. */
 RP_API rp_status rp_extract_count_columns(const char *const *rasters, int nrasters,
                                           const int *bands, int nbands, int *ncols,
                                           rp_error *err) RP_RESULT_USED;
@@ -320,7 +322,9 @@ RP_API int rp_extract_result_ncols(const rp_extract_result *res);
 /* The column's name as the CLI writes it (b1; dem_b1 with several
  * rasters); owned by the result. NULL for a column out of range. */
 RP_API const char *rp_extract_result_name(const rp_extract_result *res, int col);
-/* The column's GDALDataType value, and its size in bytes. */
+/* The column's GDALDataType value, and its size in bytes. Signed bytes
+ * (a Byte band with PIXELTYPE=SIGNEDBYTE on GDAL 3.6) are 14, GDAL 3.7's
+ * GDT_Int8: read the values as int8_t. */
 RP_API int rp_extract_result_type(const rp_extract_result *res, int col);
 RP_API int rp_extract_result_type_size(const rp_extract_result *res, int col);
 /* n values in the band's own type (npoints x type_size bytes), exact for
@@ -344,7 +348,9 @@ RP_API const uint8_t *rp_extract_result_status(const rp_extract_result *res, int
 typedef struct rp_kernel_input {
     const char *name;      /* the input's name ("A" of -i A=file.tif) */
     int bands;             /* all bands of the input */
-    int type;              /* a GDALDataType value (GDT_Byte, GDT_Float32, ...) */
+    int type;              /* a GDALDataType value (GDT_Byte, GDT_Float32, ...); 14
+                              (GDT_Int8 of GDAL >= 3.7) for a signed byte band,
+                              which GDAL 3.6 keeps as Byte + PIXELTYPE=SIGNEDBYTE */
     int type_size;         /* bytes per value */
     const void *data;      /* bands x height x width values: band-sequential, rows
                               top to bottom, no padding; band b (0-based), row r,

@@ -2,7 +2,9 @@
 # demo.sh — the README's demo: builds rasterpool (Release, in build-release/), makes a
 # 4096x4096 DEM and 200,000 points in demo-out/ (scripts/make-demo-data.py),
 # extracts the DEM's value at every point, and shows the first rows, how many
-# points got a value / nodata / were outside, and how long it took.
+# points got a value / nodata / were outside, and how long it took; then runs
+# the example calc kernel (examples/kernels/reverse_bands.c, built as
+# build-release/reverse_bands.so) over the DEM.
 #
 # Usage: scripts/demo.sh [--no-install] [--size N] [--points N]
 set -euo pipefail
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
         gen_args+=("$1" "$2")
         shift
         ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -35,7 +37,7 @@ fi
 
 echo "== build (Release, build-release/)"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target rasterpool_cli
+cmake --build build-release -j"$(nproc)" --target rasterpool_cli reverse_bands
 
 echo "== demo data (demo-out/)"
 "$PY" scripts/make-demo-data.py demo-out ${gen_args[@]+"${gen_args[@]}"}
@@ -84,4 +86,26 @@ for c, i in zip(counts, cols):
     print("%s: %s" % (header[i], ", ".join("%s %d" % kv for kv in sorted(c.items()))))
 EOF
 echo "elapsed: ${real:-?} s (user ${user:-?} s, sys ${sys:-?} s) on $(nproc) CPUs"
-exit "$rc"
+
+echo
+echo "== rasterpool calc with the example kernel"
+kcmd=(build-release/rasterpool calc -i A=demo-out/dem.tif
+    --kernel build-release/reverse_bands.so:reverse_bands --kernel-arg 100
+    -o demo-out/dem_kernel.tif -q)
+echo "\$ ${kcmd[*]}"
+krc=0
+"${kcmd[@]}" || krc=$?
+if [ "$krc" -ne 0 ]; then
+    echo "rasterpool calc exited with $krc"
+else
+    # one band reversed is itself: the kernel's output equals the DEM
+    "$PY" - demo-out/dem.tif demo-out/dem_kernel.tif <<'EOF'
+import sys
+import numpy as np
+from osgeo import gdal
+a, b = (gdal.Open(p).ReadAsArray() for p in sys.argv[1:3])
+print("demo-out/dem_kernel.tif equals the DEM: %s" % ("yes" if np.array_equal(a, b) else "NO"))
+EOF
+fi
+[ "$rc" -ne 0 ] && exit "$rc"
+exit "$krc"

@@ -13,7 +13,8 @@
  *
  * Journal: every attempt appends one record, fsynced before the attempt
  * counts (batch_journal.c); --resume skips the outputs whose latest whole
- * record says done and whose file exists.
+ * record says done, whose file exists and that the same kind, options and
+ * unchanged input made (batch_resume.c).
  *
  * Stopping: the progress callback returning 1 stops handing out tasks
  * (running ones finish and are put in place); returning 2 or more kills the
@@ -158,26 +159,11 @@ static rp_status open_journal(batch_run *r, rp_error *err) {
     }
     if (!r->journal_path)
         return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_batch_fingerprint_inputs(r);
     if (o->resume) {
-        rp_journal_done done;
-        size_t bad = 0;
-        rp_status st = rp_journal_read_done(r->journal_path, &done, &bad, err);
+        rp_status st = rp_batch_resume(r, err);
         if (st != RP_OK)
             return st;
-        for (size_t t = 0; t < r->plan.n; t++) {
-            struct stat sb;
-            if (rp_journal_done_has(&done, r->plan.outputs[t]) &&
-                stat(r->plan.outputs[t], &sb) == 0 && S_ISREG(sb.st_mode)) {
-                r->tasks[t].state = TASK_SKIPPED;
-                r->skipped++;
-            }
-        }
-        rp_journal_done_free(&done);
-        if (bad && o->log)
-            fprintf(o->log,
-                    "rasterpool: warning: %zu line(s) of journal %s are not records; "
-                    "ignored\n",
-                    bad, r->journal_path);
     }
     r->journal = rp_journal_open(r->journal_path, err);
     return r->journal ? RP_OK : RP_WRITE;
@@ -199,14 +185,17 @@ static void print_summary(const batch_run *r, double seconds, bool interrupted) 
     size_t not_started = 0;
     for (size_t t = 0; t < r->plan.n; t++)
         not_started += r->tasks[t].state == TASK_PENDING;
+    if (r->o->quiet && !listed && !not_started && !interrupted)
+        return; /* -q: a run where everything is done needs no summary */
     fprintf(log, "rasterpool: batch %s: %zu done, %zu failed", r->o->kind->name, r->done,
             r->failed);
     if (r->skipped)
         fprintf(log, ", %zu skipped (done before)", r->skipped);
     if (not_started)
         fprintf(log, ", %zu not started", not_started);
-    fprintf(log, " of %zu; %zu attempts (%zu retries), %d workers, %.1f s%s; journal %s\n",
-            r->plan.n, r->attempts, r->retried, r->nslots, seconds,
+    fprintf(log, " of %zu; %zu attempt%s (%zu retr%s), %d worker%s, %.1f s%s; journal %s\n",
+            r->plan.n, r->attempts, r->attempts == 1 ? "" : "s", r->retried,
+            r->retried == 1 ? "y" : "ies", r->nslots, r->nslots == 1 ? "" : "s", seconds,
             interrupted ? "; interrupted" : "", r->journal_path);
     fflush(log);
 }
@@ -218,8 +207,10 @@ static void release(batch_run *r) {
         rp_stage_free(r->slots[i].stage); /* a task still staged: removed */
     }
     free(r->slots);
-    for (size_t t = 0; r->tasks && t < r->plan.n; t++)
+    for (size_t t = 0; r->tasks && t < r->plan.n; t++) {
         free(r->tasks[t].error);
+        free(r->tasks[t].redo);
+    }
     free(r->tasks);
     for (size_t i = 0; r->worker_argv && r->worker_argv[i]; i++)
         free(r->worker_argv[i]);

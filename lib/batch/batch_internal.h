@@ -61,6 +61,7 @@ struct rp_batch_options {
     int retries;    /* --retries; default 1 */
     double timeout; /* --timeout seconds per attempt; 0: none */
     bool resume;
+    bool quiet;           /* -q: no summary line after a run where every task is done */
     char *worker_program; /* NULL: /proc/self/exe */
     rp_progress_fn progress;
     void *progress_user;
@@ -137,8 +138,20 @@ const char *rp_attempt_outcome_name(rp_attempt_outcome outcome);
 /* The outcome of that journal name; false when it names none. */
 bool rp_attempt_outcome_parse(const char *name, rp_attempt_outcome *outcome);
 
+/* What an input was when a task read it: its size and modification time
+ * (stat), so that --resume can tell a changed input. */
+typedef struct rp_batch_fingerprint {
+    bool known; /* false: not a local file stat() can see (/vsi..., missing) */
+    int64_t size;
+    int64_t mtime_ns; /* nanoseconds since the epoch */
+} rp_batch_fingerprint;
+
 typedef struct rp_journal_record {
     const char *input, *output;
+    const char *kind; /* warp, translate, calc; NULL: not recorded */
+    char **options;   /* the tool's options (after --), NULL-terminated; NULL: none */
+    rp_batch_fingerprint input_fp;
+    const char *redo; /* why --resume redid a task the journal said was done; NULL */
     int attempt;
     long pid;
     double start_unix; /* seconds since the epoch */
@@ -154,10 +167,28 @@ typedef struct rp_journal_record {
  * Any path fits: control characters are escaped (up to 6 bytes each). */
 char *rp_journal_format(const rp_journal_record *r, size_t *len);
 
-/* Parses one journal line. On success returns true and sets *output and
- * *done (the record's outcome is "done"); *output is malloc'ed. Lines that
- * are not such records (bad JSON, missing fields, an unknown outcome) return
- * false. */
+/* The tool's options as the journal records them (a JSON array of strings,
+ * one canonical text: two option lists are the same when their texts are).
+ * malloc'ed; NULL when out of memory. */
+char *rp_journal_options_text(char *const *options);
+
+/* One parsed record: what --resume needs. Strings are malloc'ed; kind and
+ * options are NULL in records of an older rasterpool, which wrote none. */
+typedef struct rp_journal_entry {
+    char *output, *input;
+    char *kind;
+    char *options; /* rp_journal_options_text's form */
+    rp_batch_fingerprint input_fp;
+    bool done;
+    size_t order; /* line number: the latest record of an output wins */
+} rp_journal_entry;
+void rp_journal_entry_clear(rp_journal_entry *e);
+
+/* Parses one journal line into e. Lines that are not records (bad JSON,
+ * missing or mistyped fields, an unknown outcome) return false. */
+bool rp_journal_parse_record(const char *line, size_t len, rp_journal_entry *e);
+/* The same, giving only *output (malloc'ed) and *done (the outcome is
+ * "done"). */
 bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done);
 
 /* Opens the journal for appending, creating it (and then fsyncing its
@@ -180,11 +211,13 @@ rp_status rp_journal_append(FILE *journal, const char *path, const rp_journal_re
  * short (it was never synced whole), and is counted in *bad like any other
  * line that cannot be read. A missing file is an empty set. */
 typedef struct rp_journal_done {
-    char **outputs; /* sorted, for bsearch */
+    rp_journal_entry *entries; /* sorted by output, for bsearch */
     size_t n;
 } rp_journal_done;
 rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *bad, rp_error *err);
 bool rp_journal_done_has(const rp_journal_done *done, const char *output);
+/* The latest (done) record of output, or NULL. */
+const rp_journal_entry *rp_journal_done_find(const rp_journal_done *done, const char *output);
 void rp_journal_done_free(rp_journal_done *done);
 
 /* ---- workers ------------------------------------------------------------- */

@@ -8,8 +8,14 @@
  * A record:
  *   {"input":"a.tif","output":"out/a.tif","attempt":1,"pid":123,
  *    "start":"2026-11-21T06:40:01.123Z","start_unix":1795000000.123,
- *    "seconds":0.52,"outcome":"done","error":null,"signal":null,"exit_code":null}
+ *    "seconds":0.52,"outcome":"done","error":null,"signal":null,"exit_code":null,
+ *    "kind":"warp","options":["-t_srs","EPSG:3857"],"input_size":1048576,
+ *    "input_mtime_ns":1795000000123456789,"redo":null}
  * outcome is one of RP_ATTEMPT_OUTCOME_MAP's names (batch_internal.h).
+ * kind, options and the input's fingerprint (size, mtime; null when the
+ * input is no local file) say what made the output: --resume redoes a done
+ * task when they changed (batch_resume.c), and "redo" says why it did.
+ * Records of an older rasterpool lack them.
  *
  * Durability: each record is written whole (one fwrite of the line and its
  * newline), flushed and fsynced before the parent counts the attempt, so a
@@ -72,6 +78,35 @@ static json_object *number_text(double v) {
     return json_object_new_double_s(v, text);
 }
 
+static json_object *options_array(char *const *options) {
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a && options && options[i]; i++)
+        json_object_array_add(a, json_object_new_string(options[i]));
+    return a;
+}
+
+static const int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+char *rp_journal_options_text(char *const *options) {
+    json_object *a = options_array(options);
+    const char *text = a ? json_object_to_json_string_ext(a, json_flags) : NULL;
+    char *copy = text ? strdup(text) : NULL;
+    json_object_put(a);
+    return copy;
+}
+
+/* What made the output: kind, options, the input's fingerprint, and why a
+ * resumed run redid it. */
+static void add_provenance(json_object *o, const rp_journal_record *r) {
+    const rp_batch_fingerprint *fp = &r->input_fp;
+    json_object_object_add(o, "kind", r->kind ? json_object_new_string(r->kind) : NULL);
+    json_object_object_add(o, "options", r->kind ? options_array(r->options) : NULL);
+    json_object_object_add(o, "input_size", fp->known ? json_object_new_int64(fp->size) : NULL);
+    json_object_object_add(o, "input_mtime_ns",
+                           fp->known ? json_object_new_int64(fp->mtime_ns) : NULL);
+    json_object_object_add(o, "redo", r->redo ? json_object_new_string(r->redo) : NULL);
+}
+
 char *rp_journal_format(const rp_journal_record *r, size_t *len) {
     *len = 0;
     json_object *o = json_object_new_object();
@@ -92,9 +127,9 @@ char *rp_journal_format(const rp_journal_record *r, size_t *len) {
     json_object_object_add(o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
     json_object_object_add(o, "exit_code",
                            r->exit_code >= 0 ? json_object_new_int(r->exit_code) : NULL);
+    add_provenance(o, r);
     size_t n = 0;
-    const char *text = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    const char *text = json_object_to_json_string_length(o, json_flags, &n);
     char *line = text ? malloc(n + 2) : NULL;
     if (line) {
         memcpy(line, text, n);
@@ -106,9 +141,57 @@ char *rp_journal_format(const rp_journal_record *r, size_t *len) {
     return line;
 }
 
-bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done) {
-    *output = NULL;
-    *done = false;
+void rp_journal_entry_clear(rp_journal_entry *e) {
+    free(e->output);
+    free(e->input);
+    free(e->kind);
+    free(e->options);
+    memset(e, 0, sizeof *e);
+}
+
+/* A string member without NULs inside, copied; NULL when absent, null or
+ * not a string. */
+static char *string_member(json_object *o, const char *key) {
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    const char *s = json_object_get_string(v);
+    if (!s || (size_t)json_object_get_string_len(v) != strlen(s))
+        return NULL;
+    return strdup(s);
+}
+
+static bool int64_member(json_object *o, const char *key, int64_t *out) {
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+        return false;
+    *out = json_object_get_int64(v);
+    return true;
+}
+
+/* kind, options, fingerprint: absent in an older rasterpool's records.
+ * Options that are not an array of strings are taken as unknown (NULL). */
+static void read_provenance(json_object *o, rp_journal_entry *e) {
+    e->input = string_member(o, "input");
+    e->kind = string_member(o, "kind");
+    json_object *a = NULL;
+    bool ok =
+        json_object_object_get_ex(o, "options", &a) && json_object_is_type(a, json_type_array);
+    size_t n = ok ? json_object_array_length(a) : 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_object *v = json_object_array_get_idx(a, i);
+        ok = json_object_is_type(v, json_type_string) &&
+             (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v));
+    }
+    const char *text = ok ? json_object_to_json_string_ext(a, json_flags) : NULL;
+    e->options = text ? strdup(text) : NULL;
+    rp_batch_fingerprint *fp = &e->input_fp;
+    fp->known = int64_member(o, "input_size", &fp->size) &&
+                int64_member(o, "input_mtime_ns", &fp->mtime_ns);
+}
+
+bool rp_journal_parse_record(const char *line, size_t len, rp_journal_entry *e) {
+    memset(e, 0, sizeof *e);
     if (len > (size_t)1 << 20) /* far longer than any record */
         return false;
     json_tokener *tok = json_tokener_new();
@@ -121,43 +204,58 @@ bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *do
            (line[end] == ' ' || line[end] == '\t' || line[end] == '\r' || line[end] == '\n'))
         end++;
     ok = ok && end == len && json_object_is_type(o, json_type_object);
-    json_object *out = NULL, *outcome = NULL;
-    ok = ok && json_object_object_get_ex(o, "output", &out) &&
-         json_object_is_type(out, json_type_string) &&
-         json_object_object_get_ex(o, "outcome", &outcome) &&
+    json_object *outcome = NULL;
+    ok = ok && json_object_object_get_ex(o, "outcome", &outcome) &&
          json_object_is_type(outcome, json_type_string);
+    rp_attempt_outcome how;
+    /* a name with a NUL inside is no file name */
+    ok = ok && (e->output = string_member(o, "output")) != NULL &&
+         rp_attempt_outcome_parse(json_object_get_string(outcome), &how);
     if (ok) {
-        const char *s = json_object_get_string(out);
-        /* a name with a NUL inside is no file name */
-        ok = s && (size_t)json_object_get_string_len(out) == strlen(s) &&
-             (*output = strdup(s)) != NULL;
-        rp_attempt_outcome how;
-        ok = ok && rp_attempt_outcome_parse(json_object_get_string(outcome), &how);
-        *done = ok && how == RP_ATTEMPT_DONE;
-        if (!ok) {
-            free(*output);
-            *output = NULL;
-        }
+        e->done = how == RP_ATTEMPT_DONE;
+        read_provenance(o, e);
+    } else {
+        rp_journal_entry_clear(e);
     }
     json_object_put(o);
     json_tokener_free(tok);
     return ok;
 }
 
-typedef struct journal_entry {
-    char *output;
-    size_t order; /* line number: the latest record wins */
-    bool done;
-} journal_entry;
+bool rp_journal_parse_line(const char *line, size_t len, char **output, bool *done) {
+    rp_journal_entry e;
+    bool ok = rp_journal_parse_record(line, len, &e);
+    *output = e.output;
+    *done = e.done;
+    e.output = NULL;
+    rp_journal_entry_clear(&e);
+    return ok;
+}
 
 static int by_output_then_order(const void *a, const void *b) {
-    const journal_entry *x = a, *y = b;
+    const rp_journal_entry *x = a, *y = b;
     int c = strcmp(x->output, y->output);
     return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+static int by_output(const void *key, const void *elem) {
+    return strcmp(key, ((const rp_journal_entry *)elem)->output);
+}
+
+/* Keeps the latest record of each output when it says done. */
+static void keep_latest_done(rp_journal_entry *all, size_t n, rp_journal_done *done) {
+    if (n)
+        qsort(all, n, sizeof *all, by_output_then_order);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool latest = i + 1 == n || strcmp(all[i].output, all[i + 1].output) != 0;
+        if (latest && all[i].done)
+            all[w++] = all[i];
+        else
+            rp_journal_entry_clear(&all[i]);
+    }
+    done->entries = all;
+    done->n = w;
 }
 
 rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *bad,
@@ -170,7 +268,7 @@ rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *
             return RP_OK;
         return rp_error_set(err, RP_OPEN, "journal %s: %s", path, strerror(errno));
     }
-    journal_entry *all = NULL;
+    rp_journal_entry *all = NULL;
     size_t n = 0, cap = 0, lineno = 0;
     char *line = NULL;
     size_t line_cap = 0;
@@ -178,57 +276,51 @@ rp_status rp_journal_read_done(const char *path, rp_journal_done *done, size_t *
     rp_status st = RP_OK;
     while (st == RP_OK && (len = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
-        char *output;
-        bool is_done;
+        rp_journal_entry e;
         if (len == 0 || (len == 1 && line[0] == '\n'))
             continue;
         bool whole = line[len - 1] == '\n'; /* else its append was cut short */
-        if (!whole || !rp_journal_parse_line(line, (size_t)len, &output, &is_done)) {
+        if (!whole || !rp_journal_parse_record(line, (size_t)len, &e)) {
             (*bad)++;
             continue;
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
-            journal_entry *grown = realloc(all, ncap * sizeof *grown);
+            rp_journal_entry *grown = realloc(all, ncap * sizeof *grown);
             if (!grown) {
-                free(output);
+                rp_journal_entry_clear(&e);
                 st = rp_error_set(err, RP_NOMEM, "out of memory");
                 break;
             }
             all = grown;
             cap = ncap;
         }
-        all[n++] = (journal_entry){output, lineno, is_done};
+        e.order = lineno;
+        all[n++] = e;
     }
     free(line);
     if (st == RP_OK && ferror(f))
         st = rp_error_set(err, RP_READ, "journal %s: read error", path);
     fclose(f);
-    if (n)
-        qsort(all, n, sizeof *all, by_output_then_order);
-    if (st == RP_OK && n && !(done->outputs = malloc(n * sizeof *done->outputs)))
-        st = rp_error_set(err, RP_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        bool latest = i + 1 == n || strcmp(all[i].output, all[i + 1].output) != 0;
-        if (st == RP_OK && latest && all[i].done)
-            done->outputs[done->n++] = all[i].output;
-        else
-            free(all[i].output);
-    }
-    free(all);
+    keep_latest_done(all, n, done);
     if (st != RP_OK)
         rp_journal_done_free(done);
     return st;
 }
 
+const rp_journal_entry *rp_journal_done_find(const rp_journal_done *done, const char *output) {
+    return done->n ? bsearch(output, done->entries, done->n, sizeof *done->entries, by_output)
+                   : NULL;
+}
+
 bool rp_journal_done_has(const rp_journal_done *done, const char *output) {
-    return done->n && bsearch(&output, done->outputs, done->n, sizeof *done->outputs, cmp_str);
+    return rp_journal_done_find(done, output) != NULL;
 }
 
 void rp_journal_done_free(rp_journal_done *done) {
     for (size_t i = 0; i < done->n; i++)
-        free(done->outputs[i]);
-    free(done->outputs);
+        rp_journal_entry_clear(&done->entries[i]);
+    free(done->entries);
     memset(done, 0, sizeof *done);
 }
 

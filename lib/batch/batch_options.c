@@ -47,7 +47,10 @@ static const char help_text[] =
     "  --log FILE         journal, one JSON line per task attempt\n"
     "                     (default: DIR/rasterpool-batch.jsonl; appended to)\n"
     "  --resume           skip inputs whose output exists and whose latest\n"
-    "                     journal record says done\n"
+    "                     journal record says done with the same kind, options\n"
+    "                     (after --) and input (path, size, modification time);\n"
+    "                     the others are redone, counted by reason on stderr,\n"
+    "                     each reason in the journal (\"redo\") and with -v\n"
     "\n"
     "Execution:\n"
     "  -j, --jobs N       worker processes (default: the CPUs this process may\n"
@@ -56,7 +59,9 @@ static const char help_text[] =
     "  --timeout SECONDS  kill an attempt that runs longer (default: none)\n"
     "  --config KEY VALUE GDAL configuration option for the workers (repeatable)\n"
     "  -v, --verbose      one line per finished task on stderr (no progress bar)\n"
-    "  -q, --quiet        no progress bar\n"
+    "  -q, --quiet        no progress bar, and no summary when every task is done\n"
+    "                     (failures, warnings and an interrupted run's summary\n"
+    "                     are still printed)\n"
     "  -h, --help         this help\n"
     "\n"
     "Ctrl-C once: running tasks finish, no new ones start, the summary is\n"
@@ -239,6 +244,7 @@ RP_API rp_batch_options *rp_batch_options_new(int argc, const char *const *argv,
                              .dashdash = RP_ARGV_DASHDASH_STOP};
     int next = argc;
     bool ok = rp_argv_parse(&parser, argc, argv, 2, &next, err) == RP_ARGV_DONE;
+    o->quiet = cli && cli->quiet;
     for (int i = next; ok && i < argc; i++) { /* the tool's arguments, after "--" */
         if (rp_argv_append(&o->tool_args, &o->ntool_args, argv[i]) != 0) {
             rp_error_set(err, RP_NOMEM, "out of memory");

@@ -30,8 +30,10 @@ typedef enum batch_task_state {
 typedef struct batch_task {
     batch_task_state state;
     int attempts;
-    double not_before; /* monotonic seconds: backoff after a crash */
-    char *error;       /* the last failure's text (malloc'ed) */
+    double not_before;             /* monotonic seconds: backoff after a crash */
+    char *error;                   /* the last failure's text (malloc'ed) */
+    rp_batch_fingerprint input_fp; /* the input before the batch started */
+    char *redo;                    /* --resume: why a done task is redone (malloc'ed) */
 } batch_task;
 
 /* One worker process and the task it runs. */
@@ -77,6 +79,17 @@ void rp_batch_slot_receive(batch_run *r, batch_slot *s);
 void rp_batch_slot_gone(batch_run *r, batch_slot *s, rp_attempt_outcome outcome, int grace_ms);
 /* Verbose log line on the batch's log. */
 void rp_batch_log(const batch_run *r, const char *fmt, ...) RP_PRINTF(2, 3);
+
+/* ---- batch_resume.c ------------------------------------------------------ */
+
+/* Takes each input's fingerprint (stat: size, modification time). */
+void rp_batch_fingerprint_inputs(batch_run *r);
+/* --resume: skips the tasks whose output exists and whose latest journal
+ * record says done, with the same kind, options, input and input
+ * fingerprint; the others that the journal says are done are redone, each
+ * with its reason (task->redo, the journal's "redo"), and a line on the
+ * log counts them by reason. */
+rp_status rp_batch_resume(batch_run *r, rp_error *err);
 
 /* ---- batch_exec.c ---------------------------------------------------------- */
 

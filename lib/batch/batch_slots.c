@@ -64,6 +64,10 @@ static bool journal_attempt(batch_run *r, size_t t, const batch_slot *s, rp_atte
         .error = error && *error ? error : NULL,
         .signal = how ? how->signal : 0,
         .exit_code = how && !how->signal ? how->exit_code : -1,
+        .kind = r->o->kind->name,
+        .options = r->o->tool_args,
+        .input_fp = r->tasks[t].input_fp,
+        .redo = r->tasks[t].redo,
     };
     rp_error local = {0};
     rp_status st = rp_journal_append(r->journal, r->journal_path, &rec, &local);

@@ -24,6 +24,28 @@
 #include "clock.h"
 #include "error.h"
 
+/* Output band k's colour table: that of the first input's band it comes
+ * from (for an expression, the first band it reads when that is the first
+ * input's; for a kernel, the same band number), when the output type can
+ * hold one (Byte, UInt16). Not owned: the setup's. */
+static GDALColorTableH *output_colors(const rp_calc_job *job) {
+    const rp_calc_options *o = job->opts;
+    const rp_calc_georef *g = &job->setup->georef;
+    if (job->out_type != GDT_Byte && job->out_type != GDT_UInt16)
+        return NULL;
+    GDALColorTableH *colors = calloc((size_t)job->out_bands, sizeof *colors);
+    for (int k = 0; colors && k < job->out_bands; k++) {
+        int band = -1;
+        if (job->setup->kernel)
+            band = k;
+        else if (o->exprs[k].nvars > 0 && o->refs[o->exprs[k].vars[0]].input == 0)
+            band = o->refs[o->exprs[k].vars[0]].band - 1;
+        if (band >= 0 && band < g->ncolors)
+            colors[k] = g->colors[band];
+    }
+    return colors;
+}
+
 /* Creates the output under its temporary name; spec->block_w/h come back
  * with the output's block size, which the windows follow. */
 static rp_status open_output(rp_calc_job *job, int threads, rp_calc_output_spec *spec,
@@ -50,9 +72,17 @@ static rp_status open_output(rp_calc_job *job, int threads, rp_calc_output_spec 
                                   .has_nodata = job->has_nodata,
                                   .nodata = job->nodata,
                                   .creation_options = o->creation_options,
-                                  .threads = threads};
+                                  .threads = threads,
+                                  .gcps = s->georef.gcps,
+                                  .ngcps = s->georef.ngcps,
+                                  .gcp_wkt = s->georef.gcp_wkt,
+                                  .rpc = s->georef.rpc};
     memcpy(spec->geotransform, s->gt, sizeof s->gt);
+    GDALColorTableH *colors = output_colors(job);
+    spec->colors = colors;
     job->writer = rp_calc_writer_new(spec, err);
+    free(colors);
+    spec->colors = NULL;
     CSLDestroy(descriptions);
     spec->band_descriptions = NULL;
     return job->writer ? RP_OK : err->code;
@@ -106,11 +136,26 @@ static void fill_report(const rp_calc_job *job, int threads, rp_calc_report *rep
 
 static void log_summary(const rp_calc_job *job, int threads, double seconds, FILE *log) {
     fprintf(log,
-            "calc: %dx%d pixels, %d band%s of %s, %zu windows of %dx%d, %d compute "
-            "threads + 1 writer, %.3f s\n",
+            "calc: %dx%d pixels, %d band%s of %s, %zu window%s of %dx%d, %d compute "
+            "thread%s + 1 writer, %.3f s\n",
             job->setup->width, job->setup->height, job->out_bands, job->out_bands == 1 ? "" : "s",
-            GDALGetDataTypeName(job->out_type), job->nwindows, job->win_w, job->win_h, threads,
-            seconds);
+            GDALGetDataTypeName(job->out_type), job->nwindows, job->nwindows == 1 ? "" : "s",
+            job->win_w, job->win_h, threads, threads == 1 ? "" : "s", seconds);
+}
+
+/* Valid results stored as the nodata value read back as nodata: say so,
+ * per band, with what to do about it. */
+static void warn_collisions(const rp_calc_job *job, FILE *log) {
+    const rp_calc_options *o = job->opts;
+    for (int e = 0; !job->setup->kernel && e < o->nexprs; e++) {
+        unsigned long long n = atomic_load(&job->collisions[e]);
+        if (n)
+            fprintf(log,
+                    "calc: warning: band %d (%s): %llu valid pixel%s %s the output's nodata "
+                    "value %.17g (%s) and will read as nodata; give another --nodata\n",
+                    e + 1, o->exprs[e].text, n, n == 1 ? "" : "s", n == 1 ? "equals" : "equal",
+                    job->nodata, o->has_nodata ? "--nodata" : "the default for the output type");
+    }
 }
 
 RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, rp_error *err) {
@@ -127,21 +172,29 @@ RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, r
         rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
         return rc;
     }
+    if (!setup.has_gt && o->ninputs > 1 && rp_calc_georef_none(&setup.georef) && o->log)
+        fprintf(o->log, "calc: note: the inputs have no georeferencing (no geotransform, GCPs "
+                        "or RPCs): their pixels are combined by position\n");
     rp_calc_job job = {.opts = o, .setup = &setup};
     pthread_mutex_init(&job.lock, NULL);
     atomic_init(&job.cancelled, false);
     rp_error_clear(&job.first_error);
     int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
-    rc = rp_calc_choose_output(&job, err);
+    job.collisions = calloc((size_t)o->nexprs + 1, sizeof *job.collisions);
+    rc = job.collisions ? rp_calc_choose_output(&job, err)
+                        : rp_error_set(err, RP_NOMEM, "out of memory");
     if (rc == RP_OK)
         rc = run_job(&job, threads, err);
     if (rc == RP_OK && report)
         fill_report(&job, threads, report);
+    if (rc == RP_OK && o->log)
+        warn_collisions(&job, o->log);
     if (rc == RP_OK && o->info)
         log_summary(&job, threads, rp_monotonic_seconds() - start, o->info);
     rp_calc_writer_free(job.writer);
     free(job.ref_slot);
     free(job.slot_ref);
+    free(job.collisions);
     pthread_mutex_destroy(&job.lock);
     rp_calc_setup_free(&setup);
     rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);

@@ -164,6 +164,21 @@ static void drop_cached_blocks(GDALDatasetH ds) {
     GDALFlushCache(ds);
 }
 
+/* Signed byte bands (Byte, PIXELTYPE=SIGNEDBYTE) read as 0..255 through
+ * GDAL 3.6's RasterIO: 128..255 are -128..-1. */
+static void fix_signed_bytes(const rp_calc_job *job, int first, int end, size_t px, double *values,
+                             size_t stride) {
+    for (int slot = first; slot < end; slot++) {
+        const rp_calc_ref *ref = &job->opts->refs[job->slot_ref[slot]];
+        if (!job->setup->inputs[ref->input].signed_byte[ref->band - 1])
+            continue;
+        double *v = values + (size_t)slot * stride;
+        for (size_t i = 0; i < px; i++)
+            if (v[i] >= 128)
+                v[i] -= 256;
+    }
+}
+
 /* Reads the bands the expressions use, one RasterIO per input. Each band's
  * values start at its slot times `stride` (a full window's pixels: the
  * parsers' arrays are bound once, for the largest window). */
@@ -189,6 +204,7 @@ static rp_status read_values(rp_calc_job *job, calc_worker *wk, int x, int y, in
         rp_gdal_capture_pop();
         if (e != CE_None)
             return read_error(job, input, x, y, w, h, &cap, err);
+        fix_signed_bytes(job, first, slot, (size_t)w * (size_t)h, wk->values, stride);
     }
     return RP_OK;
 }
@@ -218,6 +234,27 @@ static bool mark_nodata(const rp_calc_job *job, calc_worker *wk, int r, size_t p
     return any;
 }
 
+/* Valid results of expression e that would be stored as the nodata value
+ * (and so read back as nodata) are counted for a warning. Pixels the
+ * nodata rule masks are not valid results; an expression that uses the
+ * `nodata` keyword writes it on purpose, so it is not checked. */
+static void count_collisions(rp_calc_job *job, calc_worker *wk, int e, const bool *any, size_t px,
+                             size_t stride) {
+    const rp_calc_expr *ex = &job->opts->exprs[e];
+    const double **skip = malloc(((size_t)ex->nvars + 1) * sizeof *skip);
+    if (!skip)
+        return; /* only a warning is lost */
+    int nskip = 0;
+    for (int k = 0; ex->n_nd_vars == 0 && k < ex->nvars; k++)
+        if (any[ex->vars[k]])
+            skip[nskip++] = wk->isnodata + (size_t)ex->vars[k] * stride;
+    size_t n = rp_calc_count_stored_as(wk->result, px, job->out_type, job->nodata,
+                                       (const double *const *)skip, nskip);
+    free(skip);
+    if (n)
+        atomic_fetch_add(&job->collisions[e], (unsigned long long)n);
+}
+
 static rp_status compute_expressions(rp_calc_job *job, calc_worker *wk, int x, int y, int w, int h,
                                      void *out, rp_error *err) {
     const rp_calc_options *o = job->opts;
@@ -237,6 +274,8 @@ static rp_status compute_expressions(rp_calc_job *job, calc_worker *wk, int x, i
         rc = rp_calc_parser_eval(wk->parsers[e], wk->result, (int)px, err);
         if (rc != RP_OK)
             break;
+        if (job->has_nodata && !ex->uses_nodata)
+            count_collisions(job, wk, e, any, px, stride);
         /* nodata in, nodata out, unless the expression asks isnodata() */
         if (ex->n_nd_vars == 0 && job->has_nodata) {
             for (int k = 0; k < ex->nvars; k++) {
@@ -280,13 +319,14 @@ static rp_status read_kernel_inputs(rp_calc_job *job, calc_worker *wk, int x, in
         rp_gdal_capture_pop();
         if (e != CE_None)
             return read_error(job, k, x, y, w, h, &cap, err);
-        wk->kin[k] = (rp_kernel_input){.name = o->inputs[k].name,
-                                       .bands = in->bands,
-                                       .type = (int)in->types[0],
-                                       .type_size = size,
-                                       .data = wk->in_data[k],
-                                       .has_nodata = in->has_nodata,
-                                       .nodata = in->nodata};
+        wk->kin[k] =
+            (rp_kernel_input){.name = o->inputs[k].name,
+                              .bands = in->bands,
+                              .type = in->signed_byte[0] ? RP_CALC_TYPE_INT8 : (int)in->types[0],
+                              .type_size = size,
+                              .data = wk->in_data[k],
+                              .has_nodata = in->has_nodata,
+                              .nodata = in->nodata};
     }
     return RP_OK;
 }

@@ -117,6 +117,15 @@ bool rp_calc_value_fits(double v, GDALDataType type);
 /* Converts n doubles to `type` at dst: round half away from zero, clamp to
  * the type's range; NaN becomes `nan_value` for integer types. */
 void rp_calc_convert(const double *src, size_t n, GDALDataType type, void *dst, double nan_value);
+/* How many of src[0..n) rp_calc_convert would store as exactly `value`
+ * (NaN results and a NaN value never count), leaving out pixel i when
+ * skip[k][i] != 0 for some k < nskip. */
+size_t rp_calc_count_stored_as(const double *src, size_t n, GDALDataType type, double value,
+                               const double *const *skip, int nskip);
+/* gdal_calc.py's default nodata of an output type: 255 Byte, 65535 UInt16,
+ * -32768 Int16, 4294967293 UInt32, -2147483647 Int32, FLT_MAX Float32,
+ * DBL_MAX Float64. */
+double rp_calc_default_nodata(GDALDataType type);
 
 /* ---- inputs and kernel (calc_setup.c): on the caller's thread ----------- */
 
@@ -126,7 +135,31 @@ typedef struct rp_calc_input_info {
     int *has_nodata;
     double *nodata;
     char **descriptions; /* per band, "" when none */
+    bool *signed_byte;   /* per band: Byte with PIXELTYPE=SIGNEDBYTE, read as Int8 */
 } rp_calc_input_info;
+
+/* The type a kernel is told for a signed byte input: GDT_Int8 of GDAL 3.7+
+ * (GDAL 3.6 has none; the bytes are the same). */
+enum { RP_CALC_TYPE_INT8 = 14 };
+
+/* The first input's GCPs, RPCs and colour tables (calc_georef.c). */
+typedef struct rp_calc_georef {
+    GDAL_GCP *gcps;
+    int ngcps;
+    char *gcp_wkt;           /* the GCPs' CRS, "" when none */
+    char **rpc;              /* the "RPC" metadata domain; NULL when none */
+    GDALColorTableH *colors; /* per band, NULL when none */
+    int ncolors;
+} rp_calc_georef;
+
+rp_status rp_calc_georef_read(GDALDatasetH ds, rp_calc_georef *g, rp_error *err);
+void rp_calc_georef_free(rp_calc_georef *g);
+/* For an input b without a geotransform: RP_USAGE unless it has the first
+ * input a's GCPs (and their CRS) and RPCs. */
+rp_status rp_calc_georef_check(const rp_calc_georef *first, const rp_calc_input *a,
+                               const rp_calc_input *b, GDALDatasetH ds, rp_error *err);
+/* No GCPs and no RPCs. */
+bool rp_calc_georef_none(const rp_calc_georef *g);
 
 typedef struct rp_calc_setup {
     int width, height;
@@ -135,6 +168,7 @@ typedef struct rp_calc_setup {
     char *wkt;                /* the first input's CRS ("" when none) */
     OGRSpatialReferenceH srs; /* the same, parsed; NULL when none */
     char **metadata;          /* the first input's dataset metadata */
+    rp_calc_georef georef;    /* the first input's GCPs, RPCs, colour tables */
     rp_calc_input_info *inputs;
     int ninputs;
     void *library; /* dlopen handle of --kernel */
@@ -166,8 +200,11 @@ typedef struct rp_calc_job {
     int nwin_x, nwin_y;
     size_t nwindows;
     /* expressions: refs laid out so that one input's refs are contiguous */
-    int *ref_slot;        /* ref -> slot in the values buffer */
-    int *slot_ref;        /* slot -> ref */
+    int *ref_slot; /* ref -> slot in the values buffer */
+    int *slot_ref; /* slot -> ref */
+    /* per output band: valid results stored as the nodata value (they read
+     * back as nodata; warned about after the run) */
+    atomic_ullong *collisions;
     pthread_mutex_t lock; /* guards first_error */
     rp_error first_error;
     atomic_bool cancelled;
@@ -205,6 +242,11 @@ typedef struct rp_calc_output_spec {
     const char *projection_wkt;
     char **metadata;          /* dataset metadata to copy (default domain) */
     char **band_descriptions; /* NULL or one per band */
+    const GDAL_GCP *gcps;     /* written when there is no geotransform */
+    int ngcps;
+    const char *gcp_wkt;
+    char **rpc;                    /* the "RPC" metadata domain, or NULL */
+    const GDALColorTableH *colors; /* NULL or one per band (entries NULL: none) */
     bool has_nodata;
     double nodata;
     char **creation_options; /* the user's */

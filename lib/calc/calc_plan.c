@@ -12,6 +12,7 @@
  * read-only and runs on every worker. Ownership: the job owns ref_slot and
  * slot_ref (freed by rp_calc_run).
  */
+#include <float.h>
 #include <stdlib.h>
 
 #include "calc_internal.h"
@@ -30,11 +31,19 @@ static rp_status choose_kernel_output(rp_calc_job *job, rp_error *err) {
     job->nodata = o->has_nodata ? o->nodata : s->inputs[0].nodata[0];
     for (int k = 0; k < o->ninputs; k++)
         for (int b = 1; b < s->inputs[k].bands; b++)
-            if (s->inputs[k].types[b] != s->inputs[k].types[0])
+            if (s->inputs[k].types[b] != s->inputs[k].types[0] ||
+                s->inputs[k].signed_byte[b] != s->inputs[k].signed_byte[0])
                 return rp_error_set(err, RP_USAGE,
                                     "-i %s=%s: bands of different types; kernels get every "
                                     "band in one type",
                                     o->inputs[k].name, o->inputs[k].path);
+    /* GDAL 3.6 writes no Int8: a signed byte output would take a guess */
+    if (o->out_type == GDT_Unknown && s->inputs[0].signed_byte[0])
+        return rp_error_set(err, RP_USAGE,
+                            "-i %s=%s holds signed bytes (Int8), which this GDAL cannot "
+                            "write: give the kernel's output type with --ot (Int16 holds "
+                            "every signed byte)",
+                            o->inputs[0].name, o->inputs[0].path);
     return RP_OK;
 }
 
@@ -51,9 +60,27 @@ static GDALDataType expression_type(const rp_calc_options *o, const rp_calc_setu
     return t;
 }
 
-/* Expressions' output: one band each; nodata from --nodata, else the first
- * band read that has one. */
+/* gdal_calc.py's default nodata per output type (its DefaultNDVLookup):
+ * values at the end of the type's range, which results rarely reach.
+ * Float32's is FLT_MAX (gdal_calc.py's 3.402823466e38 rounds to it). */
+double rp_calc_default_nodata(GDALDataType type) {
+    switch (type) {
+    case GDT_Byte: return 255;
+    case GDT_UInt16: return 65535;
+    case GDT_Int16: return -32768;
+    case GDT_UInt32: return 4294967293.0;
+    case GDT_Int32: return -2147483647.0;
+    case GDT_Float32: return FLT_MAX;
+    default: return DBL_MAX;
+    }
+}
+
+/* Expressions' output: one band each; nodata from --nodata, else, when a
+ * band read has a nodata value or an expression uses `nodata`, the output
+ * type's default (as gdal_calc.py): not the inputs' value, which a valid
+ * result may well equal (a 0/1 mask over data whose nodata is 0). */
 static rp_status choose_expression_output(rp_calc_job *job, rp_error *err) {
+    (void)err;
     const rp_calc_options *o = job->opts;
     const rp_calc_setup *s = job->setup;
     job->out_type = o->out_type != GDT_Unknown ? (GDALDataType)o->out_type : expression_type(o, s);
@@ -63,25 +90,15 @@ static rp_status choose_expression_output(rp_calc_job *job, rp_error *err) {
         job->nodata = o->nodata;
         return RP_OK;
     }
-    bool uses_nodata = false;
+    bool needs_nodata = false;
     for (int e = 0; e < o->nexprs; e++)
-        uses_nodata |= o->exprs[e].uses_nodata;
-    for (int r = 0; r < o->nrefs && !job->has_nodata; r++) {
-        const rp_calc_input_info *in = &s->inputs[o->refs[r].input];
-        if (in->has_nodata[o->refs[r].band - 1]) {
-            job->has_nodata = true;
-            job->nodata = in->nodata[o->refs[r].band - 1];
-        }
+        needs_nodata |= o->exprs[e].uses_nodata;
+    for (int r = 0; r < o->nrefs; r++)
+        needs_nodata |= s->inputs[o->refs[r].input].has_nodata[o->refs[r].band - 1] != 0;
+    if (needs_nodata) {
+        job->has_nodata = true;
+        job->nodata = rp_calc_default_nodata(job->out_type);
     }
-    if (job->has_nodata && !rp_calc_value_fits(job->nodata, job->out_type))
-        return rp_error_set(err, RP_USAGE,
-                            "the inputs' nodata value %.17g cannot be stored as %s; give "
-                            "the output's with --nodata",
-                            job->nodata, GDALGetDataTypeName(job->out_type));
-    if (uses_nodata && !job->has_nodata)
-        return rp_error_set(err, RP_USAGE,
-                            "an expression uses nodata, but no band it reads has a nodata "
-                            "value: give the output's with --nodata");
     return RP_OK;
 }
 

@@ -26,6 +26,7 @@ static void free_input_info(rp_calc_input_info *in) {
     free(in->types);
     free(in->has_nodata);
     free(in->nodata);
+    free(in->signed_byte);
     CSLDestroy(in->descriptions);
     memset(in, 0, sizeof *in);
 }
@@ -40,6 +41,7 @@ void rp_calc_setup_free(rp_calc_setup *s) {
     if (s->srs)
         OSRDestroySpatialReference(s->srs);
     CSLDestroy(s->metadata);
+    rp_calc_georef_free(&s->georef);
     if (s->library)
         dlclose(s->library);
     memset(s, 0, sizeof *s);
@@ -69,7 +71,7 @@ static rp_status name_the_input(const rp_calc_input *in, rp_error *err) {
 }
 
 static rp_status check_grid(const rp_calc_options *o, const rp_calc_setup *s, int k,
-                            const rp_raster_info *ri, rp_error *err) {
+                            const rp_raster_info *ri, GDALDatasetH ds, rp_error *err) {
     const rp_calc_input *a = &o->inputs[0], *b = &o->inputs[k];
     int w = (int)ri->grid.width, h = (int)ri->grid.height;
     const double *gt = ri->grid.gt;
@@ -78,7 +80,14 @@ static rp_status check_grid(const rp_calc_options *o, const rp_calc_setup *s, in
                             "inputs must share one grid: %s=%s is %dx%d pixels, %s=%s is %dx%d "
                             "(nothing is resampled; warp one onto the other first)",
                             b->name, b->path, w, h, a->name, a->path, s->width, s->height);
-    if (ri->has_geotransform != s->has_gt || (s->has_gt && !same_gt(gt, s->gt, w, h)))
+    if (ri->has_geotransform != s->has_gt)
+        return rp_error_set(err, RP_USAGE,
+                            "inputs must share one grid: %s=%s has %s geotransform, %s=%s %s",
+                            b->name, b->path, ri->has_geotransform ? "a" : "no", a->name, a->path,
+                            s->has_gt ? "has one" : "has none");
+    if (!s->has_gt && rp_calc_georef_check(&s->georef, a, b, ds, err) != RP_OK)
+        return err->code;
+    if (s->has_gt && !same_gt(gt, s->gt, w, h))
         return rp_error_set(err, RP_USAGE,
                             "inputs must share one grid: the geotransform of %s=%s is "
                             "(%.10g, %.10g, %.10g, %.10g, %.10g, %.10g), of %s=%s "
@@ -105,7 +114,9 @@ static rp_status take_grid(rp_calc_setup *s, rp_raster_info *ri, GDALDatasetH ds
     s->srs = ri->srs;
     ri->srs = NULL;
     s->metadata = CSLDuplicate(GDALGetMetadata(ds, NULL));
-    return s->wkt ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
+    if (!s->wkt)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    return rp_calc_georef_read(ds, &s->georef, err);
 }
 
 /* Every band's type, nodata and description; complex bands are refused. */
@@ -115,13 +126,20 @@ static rp_status read_bands(const rp_calc_input *in, GDALDatasetH ds, int nb,
     info->types = calloc((size_t)nb, sizeof *info->types);
     info->has_nodata = calloc((size_t)nb, sizeof *info->has_nodata);
     info->nodata = calloc((size_t)nb, sizeof *info->nodata);
-    if (!info->types || !info->has_nodata || !info->nodata)
+    info->signed_byte = calloc((size_t)nb, sizeof *info->signed_byte);
+    if (!info->types || !info->has_nodata || !info->nodata || !info->signed_byte)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     for (int b = 0; b < nb; b++) {
+        /* GDAL < 3.7 has no Int8: a signed byte band is a Byte band that
+         * says PIXELTYPE=SIGNEDBYTE, and its pixels read as 0..255 */
+        const char *pt =
+            GDALGetMetadataItem(GDALGetRasterBand(ds, b + 1), "PIXELTYPE", "IMAGE_STRUCTURE");
+        info->signed_byte[b] = pt && strcmp(pt, "SIGNEDBYTE") == 0;
         rp_band_info band;
         if (rp_band_info_read(ds, in->path, b + 1, &band, err) != RP_OK)
             return name_the_input(in, err);
         info->types[b] = band.type;
+        info->signed_byte[b] = info->signed_byte[b] && band.type == GDT_Byte;
         info->has_nodata[b] = band.has_nodata;
         info->nodata[b] = band.has_nodata ? rp_band_nodata_as_double(&band) : 0;
         info->descriptions =
@@ -146,7 +164,7 @@ static rp_status read_input(const rp_calc_options *o, rp_calc_setup *s, int k, r
         rp_raster_info_free(&ri);
         return name_the_input(in, err);
     }
-    rc = k == 0 ? take_grid(s, &ri, ds, err) : check_grid(o, s, k, &ri, err);
+    rc = k == 0 ? take_grid(s, &ri, ds, err) : check_grid(o, s, k, &ri, ds, err);
     if (rc == RP_OK)
         rc = read_bands(in, ds, ri.band_count, &s->inputs[k], err);
     GDALClose(ds);

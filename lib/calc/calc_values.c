@@ -7,6 +7,9 @@
  * becomes the output's nodata (or 0 without one); Float32 rounds to nearest
  * and values beyond its range become +-inf, as a numpy cast does.
  *
+ * rp_calc_count_stored_as finds valid results that the conversion would make
+ * equal to the output's nodata (they would read back as nodata).
+ *
  * Threads: stateless.
  */
 #include <float.h>
@@ -85,4 +88,38 @@ void rp_calc_convert(const double *src, size_t n, GDALDataType type, void *dst, 
         break;
     }
     }
+}
+
+/* v as Float32 stores it (rp_calc_convert's rule), widened back. */
+static double stored_float32(double v) {
+    if (v > FLT_MAX || v < -FLT_MAX) {
+        float big = fabs(v) >= 0x1.ffffffp127 ? INFINITY : FLT_MAX;
+        return v > 0 ? big : -big;
+    }
+    return (float)v;
+}
+
+size_t rp_calc_count_stored_as(const double *src, size_t n, GDALDataType type, double value,
+                               const double *const *skip, int nskip) {
+    double lo = 0, hi = 0;
+    bool integer = type_range(type, &lo, &hi);
+    if (isnan(value))
+        return 0; /* NaN results are nodata by design, not by collision */
+    double want = type == GDT_Float32 ? stored_float32(value) : value;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = src[i];
+        if (isnan(v))
+            continue;
+        double got = integer               ? to_integer(v, lo, hi, 0)
+                     : type == GDT_Float32 ? stored_float32(v)
+                                           : v;
+        if (got != want)
+            continue;
+        bool skipped = false;
+        for (int k = 0; k < nskip && !skipped; k++)
+            skipped = skip[k][i] != 0;
+        count += !skipped;
+    }
+    return count;
 }

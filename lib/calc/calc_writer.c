@@ -157,12 +157,18 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
             GDALSetProjection(w->ds, spec->projection_wkt);
         if (spec->metadata)
             GDALSetMetadata(w->ds, spec->metadata, NULL);
+        if (!spec->has_geotransform && spec->ngcps > 0)
+            GDALSetGCPs(w->ds, spec->ngcps, spec->gcps, spec->gcp_wkt ? spec->gcp_wkt : "");
+        if (spec->rpc)
+            GDALSetMetadata(w->ds, spec->rpc, "RPC");
         for (int b = 0; b < spec->bands; b++) {
             GDALRasterBandH band = GDALGetRasterBand(w->ds, b + 1);
             if (spec->has_nodata)
                 GDALSetRasterNoDataValue(band, spec->nodata);
             if (spec->band_descriptions && spec->band_descriptions[b])
                 GDALSetDescription(band, spec->band_descriptions[b]);
+            if (spec->colors && spec->colors[b])
+                GDALSetRasterColorTable(band, spec->colors[b]);
         }
         GDALGetBlockSize(GDALGetRasterBand(w->ds, 1), &spec->block_w, &spec->block_h);
     }

@@ -53,6 +53,8 @@ static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error 
     rp_status rc = rp_extract_setup_init(&job->setup, opts->rasters, opts->nrasters, opts->bands,
                                          opts->nbands, err);
     if (rc == RP_OK)
+        rc = rp_extract_setup_options(&job->setup, opts, err);
+    if (rc == RP_OK)
         rc = rp_sample_setup(&job->setup, opts, err);
     if (rc == RP_OK && !job->run_opts.remote && rp_extract_setup_remote(&job->setup)) {
         job->run_opts.remote = true; /* sources of a VRT are remote */
@@ -75,6 +77,23 @@ static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error 
     return rc;
 }
 
+/* Whether the output can hold the fields, with the columns as they will
+ * be written (--unscale makes some Float64). */
+static rp_status check_fields(extract_job *job, rp_error *err) {
+    const rp_extract_setup *s = &job->setup;
+    rp_value_column *cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
+    if (!cols)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int c = 0; c < s->ncolumns; c++) {
+        cols[c] = s->columns[c];
+        cols[c].band = rp_extract_written_band(job->opts, &s->columns[c]);
+    }
+    rp_status rc = rp_table_check_fields(job->opts->output_path, &job->pts, cols, s->ncolumns,
+                                         job->opts->status_column, err);
+    free(cols);
+    return rc;
+}
+
 /* Pass 1 over the points, then the checks that need them. */
 static rp_status points_stage(extract_job *job, rp_error *err) {
     const rp_extract_options *opts = job->opts;
@@ -94,8 +113,7 @@ static rp_status points_stage(extract_job *job, rp_error *err) {
         rc = rp_table_unique_names(&job->pts, job->setup.columns, job->setup.ncolumns,
                                    opts->status_column, opts->log, err);
     if (rc == RP_OK && !opts->plan_only) /* before any pixel work */
-        rc = rp_table_check_fields(opts->output_path, &job->pts, job->setup.columns,
-                                   job->setup.ncolumns, opts->status_column, err);
+        rc = check_fields(job, err);
     return rc;
 }
 
@@ -118,8 +136,18 @@ static rp_status execute_stage(extract_job *job, rp_error *err) {
 static rp_status partial_status(const extract_job *job, rp_status rc, rp_error *err) {
     size_t nbad = job->pts.nbad;
     unsigned long long failed = (unsigned long long)job->stats.blocks_failed;
-    if (rc != RP_OK || (!nbad && !failed))
+    unsigned long long rasters = (unsigned long long)job->stats.rasters_failed;
+    /* --plan reads nothing: its report counts the bad rows, and it is done */
+    if (rc != RP_OK || job->opts->plan_only || (!nbad && !failed && !rasters))
         return rc;
+    if (rasters) {
+        char more[128] = "";
+        if (nbad || failed)
+            snprintf(more, sizeof more, ", %zu bad row(s) and %llu unreadable block(s)", nbad,
+                     failed);
+        return rp_error_set(err, RP_PARTIAL, "%llu raster(s) whose CRS cannot be reached%s",
+                            rasters, more);
+    }
     if (nbad && failed)
         return rp_error_set(err, RP_PARTIAL, "%zu bad row(s) and %llu unreadable block(s)", nbad,
                             failed);

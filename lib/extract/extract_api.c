@@ -66,7 +66,7 @@ RP_API const char *rp_extract_result_name(const rp_extract_result *r, int col) {
 
 RP_API int rp_extract_result_type(const rp_extract_result *r, int col) {
     const rp_value_column *c = column(r, col);
-    return c ? (int)c->band.type : (int)GDT_Unknown;
+    return c ? (int)c->band.value_type : (int)GDT_Unknown;
 }
 
 RP_API int rp_extract_result_type_size(const rp_extract_result *r, int col) {
@@ -99,7 +99,7 @@ RP_API const double *rp_extract_result_values_f64(rp_extract_result *r, int col)
     for (size_t i = 0; i < r->n; i++)
         v[i] = c->status[i] == RP_POINT_OUTSIDE || c->status[i] == RP_POINT_ERROR
                    ? NAN
-                   : rp_pixel_as_double(c->band.type, c->values + i * ts);
+                   : rp_pixel_as_double(c->band.value_type, c->values + i * ts);
     r->f64[col] = v;
     return v;
 }
@@ -151,6 +151,8 @@ static rp_status prepare(rp_extract_options *run_opts, rp_extract_setup *setup,
     rp_status rc = rp_extract_setup_init(setup, run_opts->rasters, run_opts->nrasters,
                                          run_opts->bands, run_opts->nbands, err);
     if (rc == RP_OK)
+        rc = rp_extract_setup_options(setup, run_opts, err);
+    if (rc == RP_OK)
         rc = rp_sample_setup(setup, run_opts, err);
     if (rc == RP_OK && !run_opts->remote && rp_extract_setup_remote(setup)) {
         run_opts->remote = true;
@@ -182,7 +184,7 @@ RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const dou
     memset(&setup, 0, sizeof setup);
     OGRSpatialReferenceH srs = NULL;
     rp_pool *pool = NULL;
-    rp_extract_read_stats stats = {0, 0};
+    rp_extract_read_stats stats = {0, 0, 0};
     const double *gx = NULL, *gy = NULL;
     bool owned = false;
     rp_status rc = prepare(&run_opts, &setup, &srs, &pool, err);
@@ -194,7 +196,10 @@ RP_API rp_status rp_extract_run_arrays(const rp_extract_options *opts, const dou
         rc = rp_extract_execute(&setup, pool, gx, gy, NULL, n, srs, &run_opts, &stats, err);
     if (rc == RP_OK)
         rc = take_columns(&setup, n, out, err);
-    if (rc == RP_OK && stats.blocks_failed)
+    if (rc == RP_OK && stats.rasters_failed)
+        rc = rp_error_set(err, RP_PARTIAL, "%llu raster(s) whose CRS cannot be reached",
+                          (unsigned long long)stats.rasters_failed);
+    else if (rc == RP_OK && stats.blocks_failed)
         rc = rp_error_set(err, RP_PARTIAL, "%llu unreadable block(s)",
                           (unsigned long long)stats.blocks_failed);
     if (owned) {
@@ -239,7 +244,7 @@ RP_API rp_status rp_extract_points(const char *const *rasters, int nrasters, con
             size_t k = (size_t)c * n + i;
             status[k] = col->status[i];
             values[k] = col->status[i] == RP_POINT_OK
-                            ? rp_pixel_as_double(col->band.type,
+                            ? rp_pixel_as_double(col->band.value_type,
                                                  col->values + i * (size_t)col->band.type_size)
                             : 0.0;
         }

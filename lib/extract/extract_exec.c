@@ -3,7 +3,9 @@
  * plan its points (extract_plan.c), then hand each column to its reader:
  * a VRT column whose sources are plain 1:1 copies to the source reader
  * (read_sources.c), every other column to the block reader
- * (read_blocks.c). The progress of all rasters is one bar.
+ * (read_blocks.c). The progress of all rasters is one bar. A raster whose
+ * CRS the points cannot reach fails only its columns; with --unscale the
+ * columns of scaled bands become Float64 value * scale + offset once read.
  *
  * Also the extract job's remote policy: how many workers read remote
  * files, and how their blocks are grouped into pool tasks.
@@ -11,9 +13,11 @@
  * Threads: the caller's thread; the readers run the pool.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "extract_internal.h"
+#include "pixel.h"
 #include "pool.h"
 #include "read_common.h"
 #include "read_sources.h"
@@ -73,12 +77,19 @@ static int scale_progress(double fraction, const char *message, void *user) {
 
 /* Plans and reads raster r's columns. */
 static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const double *x,
-                                const double *y, size_t n, OGRSpatialReferenceH points_srs,
-                                rp_point_scratch *scratch, rp_value_column **cols,
-                                const rp_extract_options *opts, rp_extract_read_stats *stats,
-                                rp_error *err) {
+                                const double *y, size_t n, size_t nusable,
+                                OGRSpatialReferenceH points_srs, rp_point_scratch *scratch,
+                                rp_value_column **cols, const rp_extract_options *opts,
+                                rp_extract_read_stats *stats, rp_error *err) {
     rp_plan plan;
     const rp_raster_info *info = &s->rasters[r].info;
+    if (s->rasters[r].crs_error[0]) { /* said once by rp_extract_check_transforms */
+        for (int c = 0; c < s->ncolumns; c++)
+            if (s->columns[c].raster == r)
+                memset(s->columns[c].status, RP_POINT_ERROR, n);
+        stats->rasters_failed++;
+        return RP_OK;
+    }
     rp_status rc = rp_extract_plan_raster(info, points_srs, x, y, n, scratch, &plan, err);
     if (rc != RP_OK)
         return rc;
@@ -86,11 +97,11 @@ static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const
     for (int c = 0; c < s->ncolumns; c++)
         if (s->columns[c].raster == r)
             cols[ncols++] = &s->columns[c];
-    if (plan.inside == 0 && n > 0 && opts->log)
+    if (plan.inside == 0 && nusable > 0 && opts->log)
         fprintf(opts->log,
                 "rasterpool: warning: none of the %zu points falls on %s; are they in its "
                 "CRS? (see --points-crs)\n",
-                n, info->path);
+                nusable, info->path);
     const double *rx, *ry;
     if (s->sample) /* the points in the raster's CRS, as planned */
         rc = rp_extract_raster_coords(info, points_srs, x, y, n, scratch, &rx, &ry, err);
@@ -110,6 +121,15 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
+    /* when no row has a usable point, the rows are the problem, not the CRS */
+    size_t nusable = n;
+    for (size_t i = 0; bad && i < n; i++)
+        nusable -= bad[i] != 0;
+    if (nusable == 0 && n > 0 && opts->log)
+        fprintf(opts->log,
+                "rasterpool: warning: none of the %zu rows has a usable point (see the bad "
+                "rows above), so no value can be read\n",
+                n);
     rp_extract_options raster_opts = *opts;
     if (opts->progress) {
         raster_opts.progress = scale_progress;
@@ -124,14 +144,53 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
             break;
         }
-        rc = execute_raster(s, r, pool, x, y, n, points_srs, &scratch, cols, &raster_opts, stats,
-                            err);
+        rc = execute_raster(s, r, pool, x, y, n, nusable, points_srs, &scratch, cols, &raster_opts,
+                            stats, err);
     }
     for (size_t i = 0; bad && i < n; i++)
         if (bad[i])
             for (int c = 0; c < s->ncolumns; c++)
                 s->columns[c].status[i] = RP_POINT_ERROR;
+    if (rc == RP_OK)
+        rc = rp_extract_unscale(s, n, opts, err);
     free(cols);
     rp_point_scratch_free(&scratch);
     return rc;
+}
+
+bool rp_extract_unscaled(const rp_extract_options *opts, const rp_value_column *col) {
+    return opts->unscale && col->band.has_scale && !GDALDataTypeIsComplex(col->band.type);
+}
+
+rp_band_info rp_extract_written_band(const rp_extract_options *opts, const rp_value_column *col) {
+    rp_band_info b = col->band;
+    if (rp_extract_unscaled(opts, col)) {
+        b.type = b.value_type = GDT_Float64;
+        b.type_size = 8;
+        b.has_nodata = false; /* nodata was matched on the stored values */
+        b.has_scale = false;
+    }
+    return b;
+}
+
+rp_status rp_extract_unscale(rp_extract_setup *s, size_t n, const rp_extract_options *opts,
+                             rp_error *err) {
+    for (int c = 0; c < s->ncolumns; c++) {
+        rp_value_column *col = &s->columns[c];
+        if (!rp_extract_unscaled(opts, col))
+            continue;
+        double *v = calloc(n ? n : 1, sizeof *v);
+        if (!v)
+            return rp_error_set(err, RP_NOMEM, "out of memory for %zu values", n);
+        size_t ts = (size_t)col->band.type_size;
+        for (size_t i = 0; i < n; i++)
+            if (col->status[i] == RP_POINT_OK)
+                v[i] = rp_pixel_as_double(col->band.value_type, col->values + i * ts) *
+                           col->band.scale +
+                       col->band.offset;
+        free(col->values);
+        col->values = (unsigned char *)v;
+        col->band = rp_extract_written_band(opts, col);
+    }
+    return RP_OK;
 }

@@ -46,10 +46,15 @@ struct rp_extract_options {
     bool remote;    /* the job reads remote files (set by the job; remote.c) */
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log;      /* warnings: stderr, a stream of logger, or NULL (silent) */
-    FILE *info;     /* the -v summary: a stream of logger, or NULL */
-    rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
-    FILE *plan_out; /* where --plan writes its text; NULL: not written */
+    FILE *log;                /* warnings: stderr, a stream of logger, or NULL (silent) */
+    FILE *info;               /* the -v summary: a stream of logger, or NULL */
+    rp_log *logger;           /* the caller's rp_log_fn behind log and info; NULL: none */
+    FILE *plan_out;           /* where --plan writes its text; NULL: not written */
+    int transformer;          /* --transformer: rp_georef_method (georef.h); 0: unset */
+    char **transform_options; /* --to KEY=VALUE, NULL-terminated */
+    int ntransform_options;
+    bool unscale;    /* --unscale: values * scale + offset, as Float64 */
+    bool names_desc; /* --names desc: columns named by band descriptions */
     /* sampling around points (sample.h): --method, --window, --window-stat,
      * --nodata-policy; method nearest and window 0 is the plain extract */
     int method;        /* rp_sample_method */
@@ -81,11 +86,15 @@ typedef struct rp_extract_raster {
     rp_raster_info info;
     struct rp_vrt *vrt; /* a VRT's bands and sources, or NULL */
     char vrt_why[256];  /* a VRT without `vrt`: why it is read through GDAL */
+    /* The points' CRS cannot be reached from this raster's: why. Its
+     * columns fail (status error); the other rasters are read. */
+    char crs_error[1024]; /* as rp_error.message */
 } rp_extract_raster;
 
 /* Blocks read and failed by the readers. */
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
+    uint64_t rasters_failed; /* whose CRS the points could not reach */
 } rp_extract_read_stats;
 
 struct rp_pool;
@@ -135,6 +144,13 @@ rp_status rp_extract_setup_init(rp_extract_setup *setup, char *const *rasters, i
                                 const int *bands, int nbands, rp_error *err);
 void rp_extract_setup_free(rp_extract_setup *setup);
 
+/* What the options change in a setup: column names by band description
+ * (--names desc); for rasters without a geotransform, how points reach
+ * their pixels (--transformer, georef.h): RP_USAGE for one that cannot be
+ * sampled as asked (extract_setup.c). */
+rp_status rp_extract_setup_options(rp_extract_setup *setup, const rp_extract_options *opts,
+                                   rp_error *err);
+
 /* Whether a raster of the setup, or a source of a VRT among them, is a
  * remote file (remote.h). */
 bool rp_extract_setup_remote(const rp_extract_setup *setup);
@@ -162,9 +178,12 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                                  rp_point_scratch *scratch, rp_plan *plan, rp_error *err);
 
 /* Before any pixel is read: every needed CRS transformation can be built;
- * rasters without a CRS are pointed out on log when points have one. */
-rp_status rp_extract_check_transforms(const rp_extract_setup *setup,
-                                      OGRSpatialReferenceH points_srs, FILE *log, rp_error *err);
+ * rasters without a CRS are pointed out on log when points have one. A
+ * raster whose CRS cannot be reached gets crs_error and a message on log
+ * (its columns will fail, the rest is read); an error only when no raster
+ * can be reached. */
+rp_status rp_extract_check_transforms(rp_extract_setup *setup, OGRSpatialReferenceH points_srs,
+                                      FILE *log, rp_error *err);
 
 /* --plan: what would be read, without reading a pixel, as text on out
  * (extract_plan.c). nbad: rows without coordinates. RP_WRITE when out
@@ -187,6 +206,15 @@ struct rp_points;
 rp_status rp_extract_write_values(const rp_extract_options *opts, const rp_extract_setup *setup,
                                   struct rp_points *pts, OGRSpatialReferenceH points_srs,
                                   struct rp_pool *pool, rp_error *err);
+/* --unscale: whether column c is written unscaled (a band with a scale or
+ * offset, not complex), and the conversion of such columns' n values to
+ * Float64 value * scale + offset once read (extract_exec.c). */
+bool rp_extract_unscaled(const rp_extract_options *opts, const rp_value_column *col);
+rp_status rp_extract_unscale(rp_extract_setup *setup, size_t n, const rp_extract_options *opts,
+                             rp_error *err);
+/* The band info a column is written with: Float64 for an unscaled one. */
+rp_band_info rp_extract_written_band(const rp_extract_options *opts, const rp_value_column *col);
+
 /* Adds the columns' statuses at n points to the report's value counts. */
 void rp_extract_count_statuses(const rp_extract_setup *setup, size_t n, rp_extract_report *rep);
 

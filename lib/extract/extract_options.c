@@ -17,6 +17,7 @@
 #include "argv.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "log.h"
 #include "remote.h"
 
@@ -31,13 +32,16 @@ static const char help_text[] =
     "\n"
     "Points and output:\n"
     "  --points FILE      points: a CSV file with a header, or any vector dataset\n"
-    "                     GDAL can open (.gpkg, .shp, .geojson, .fgb, ...). Default\n"
-    "                     and '-': CSV on standard input.\n"
+    "                     GDAL can open (.gpkg, .shp, .geojson, .fgb, ...; Point or\n"
+    "                     one-point MultiPoint geometries). Default and '-': CSV on\n"
+    "                     standard input.\n"
     "  -o, --output FILE  output table. Default: CSV on standard output. The\n"
     "                     extension picks the format: .csv (text), or any GDAL\n"
     "                     vector format (.gpkg, .fgb, .geojson, .shp, ...).\n"
     "  --x-col NAME       CSV column of x (default: found by name among x/y,\n"
-    "  --y-col NAME       lon/lat, longitude/latitude, easting/northing, any case)\n"
+    "  --y-col NAME       lon/lat, longitude/latitude, easting/northing, POINT_X/\n"
+    "                     POINT_Y, xcoord/ycoord, any case; else a WKT column named\n"
+    "                     WKT or geometry holding POINTs, as ogr2ogr AS_WKT writes)\n"
     "  --layer NAME       layer of a vector points file (default: the first)\n"
     "  --points-crs CRS   CRS of the points (EPSG:4326, WKT, PROJ string, ...); they\n"
     "                     are transformed to each raster's CRS. Without it, CSV\n"
@@ -61,12 +65,30 @@ static const char help_text[] =
     "  --window-stat S    mean (default), min, max, sum, count, stdev, median, or\n"
     "                     values (the N x N values, row-major); repeatable; columns\n"
     "                     b1_mean, b1_count, ..., b1_w3_1 ... b1_w3_9\n"
+    "  --unscale          apply each band's scale and offset (value * scale +\n"
+    "                     offset, written as Float64), as terra does; without it\n"
+    "                     the stored values are written, as gdallocationinfo does\n"
+    "  --names desc       name value columns by band description (B08, ...) where\n"
+    "                     the band has one, else b<N> (default: --names band)\n"
     "  Output keeps every input column and row in input order, then one column per\n"
-    "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several.\n"
+    "  (raster, band): b1, b2, ... for one raster; <file stem>_b<N> for several;\n"
+    "  a subdataset's stem has its variable (NETCDF:\"f.nc\":pr: f_pr_b1).\n"
     "  Values are exact: integers as integers, floats as the shortest text that\n"
-    "  reads back to the same value. Nodata, masked pixels and points off the\n"
-    "  raster are empty fields. A cell is the half-open square it covers; points\n"
-    "  on the raster's right and bottom edges are inside.\n"
+    "  reads back to the same value, complex values as 1-2i. Nodata, masked\n"
+    "  pixels and points off the raster are empty fields. A cell is the\n"
+    "  half-open square it covers (decided exactly near edges of rotated grids);\n"
+    "  points on the raster's right and bottom edges are inside. Signed bytes\n"
+    "  (PIXELTYPE=SIGNEDBYTE) are read as -128..127.\n"
+    "\n"
+    "Rasters without a geotransform (GCPs, RPCs or geolocation arrays only, or\n"
+    "nothing) are refused unless you say how points reach their pixels:\n"
+    "  --transformer M    gcp (GDAL's GCP polynomial), gcp_tps (thin plate spline),\n"
+    "                     rpc, geoloc (geolocation arrays): points are moved to the\n"
+    "                     CRS of the GCPs / WGS 84 / the arrays' SRS, then to pixel/\n"
+    "                     line by GDAL's transformer; pixel: the points are\n"
+    "                     pixel/line coordinates. Rasters with a geotransform use it.\n"
+    "  --to KEY=VALUE     an option of GDAL's transformer, as gdalwarp -to\n"
+    "                     (RPC_DEM=dem.tif, RPC_HEIGHT=100, MAX_GCP_ORDER=2, ...)\n"
     "\n"
     "Execution:\n"
     "  -j, --threads N    worker threads (default: the CPUs this process may use,\n"
@@ -79,14 +101,16 @@ static const char help_text[] =
     "                     wait on the network, so more run at once (default: 32)\n"
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"
+    "                     (exit 0; bad rows are counted in the report)\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
     "  -v, --verbose      print a summary with the time of each phase on stderr\n"
     "  -q, --quiet        no progress bar (it shows on a terminal for long jobs)\n"
     "  -h, --help         this help\n"
     "\n"
-    "Exit status: 0 done; 1 done, but some rows or blocks failed (their values are\n"
-    "empty, status error, and each is reported on stderr); 2 usage error; 3 an\n"
-    "input cannot be opened or read at all; 130 interrupted.\n"
+    "Exit status: 0 done; 1 done, but some rows or blocks failed, or a raster's CRS\n"
+    "cannot be reached from the points' (their values are empty, status error,\n"
+    "and each is reported on stderr); 2 usage error; 3 an input cannot be opened\n"
+    "or read at all; 130 interrupted.\n"
     "\n"
     "Examples:\n"
     "  rasterpool extract dem.tif --points pts.csv -o values.csv\n"
@@ -113,6 +137,7 @@ RP_API void rp_extract_options_free(rp_extract_options *o) {
     free(o->layer);
     free(o->points_crs);
     rp_argv_free_list(o->config, o->nconfig * 2);
+    rp_argv_free_list(o->transform_options, o->ntransform_options);
     rp_log_free(o->logger);
     free(o);
 }
@@ -213,8 +238,44 @@ static rp_status check_sampling(rp_extract_options *o, rp_error *err) {
         return rp_error_set(err, RP_USAGE,
                             "--nodata-policy applies to --method bilinear, cubic or cubicspline "
                             "(a window leaves nodata cells out; nearest has one cell)");
+    if (o->window && o->unscale)
+        return rp_error_set(err, RP_USAGE,
+                            "--unscale and --window cannot be combined yet: a window's statistics "
+                            "would need the scale applied to each cell first");
     if (o->window && !o->nstats)
         o->stats[o->nstats++] = RP_STAT_MEAN;
+    return RP_OK;
+}
+
+/* --transformer METHOD: how points reach the pixels of rasters without a
+ * geotransform (georef.h). */
+static rp_status set_transformer(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_georef_method m;
+    if (!rp_georef_parse(v, &m))
+        return rp_error_set(err, RP_USAGE, "--transformer: '%s' is not one of %s", v,
+                            RP_GEOREF_NAMES);
+    ((rp_extract_options *)target)->transformer = (int)m;
+    return RP_OK;
+}
+
+/* --names band|desc: how value columns are named. */
+static rp_status set_names(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    if (strcmp(v, "desc") != 0 && strcmp(v, "band") != 0)
+        return rp_error_set(err, RP_USAGE, "--names: '%s' is not band or desc", v);
+    ((rp_extract_options *)target)->names_desc = strcmp(v, "desc") == 0;
+    return RP_OK;
+}
+
+/* --to KEY=VALUE: an option of GDAL's transformer (RPC_DEM=dem.tif, ...). */
+static rp_status add_transform_option(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_extract_options *o = target;
+    if (!strchr(v, '=') || v[0] == '=')
+        return rp_error_set(err, RP_USAGE, "--to: '%s' is not KEY=VALUE (e.g. RPC_DEM=dem.tif)", v);
+    if (rp_argv_append(&o->transform_options, &o->ntransform_options, v) != 0)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
     return RP_OK;
 }
 
@@ -300,6 +361,25 @@ static const rp_opt extract_table[] = {
      .metavar = "S",
      .help = "mean, min, max, sum, count, stdev, median or values (repeatable)",
      .handle = add_window_stat},
+    {.long_name = "--names",
+     .kind = RP_OPT_CALL,
+     .metavar = "band|desc",
+     .help = "value columns named b<N> (band) or by band description (desc)",
+     .handle = set_names},
+    {.long_name = "--unscale",
+     .kind = RP_OPT_FLAG,
+     .offset = FIELD(unscale),
+     .help = "values * scale + offset of bands that have them"},
+    {.long_name = "--transformer",
+     .kind = RP_OPT_CALL,
+     .metavar = "METHOD",
+     .help = "rasters without a geotransform: gcp, gcp_tps, rpc, geoloc or pixel",
+     .handle = set_transformer},
+    {.long_name = "--to",
+     .kind = RP_OPT_CALL,
+     .metavar = "KEY=VALUE",
+     .help = "an option of GDAL's transformer (repeatable)",
+     .handle = add_transform_option},
     {.long_name = NULL},
 };
 #undef FIELD

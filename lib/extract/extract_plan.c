@@ -20,6 +20,7 @@
 #include "crs.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "remote.h"
 #include "vrt_survey.h"
 #include "vrt_xml.h"
@@ -28,6 +29,25 @@ void rp_point_scratch_free(rp_point_scratch *scratch) {
     free(scratch->x);
     free(scratch->y);
     memset(scratch, 0, sizeof *scratch);
+}
+
+/* Points of a raster without a geotransform to pixel/line through GDAL's
+ * transformer (georef.c), in the scratch arrays, which then hold no CRS's
+ * coordinates (the next raster transforms afresh). */
+static rp_status to_pixel(const rp_raster_info *raster, const double *x, const double *y, size_t n,
+                          rp_point_scratch *scratch, rp_error *err) {
+    if (!scratch->x) {
+        scratch->x = malloc((n ? n : 1) * sizeof *scratch->x);
+        scratch->y = malloc((n ? n : 1) * sizeof *scratch->y);
+        if (!scratch->x || !scratch->y)
+            return rp_error_set(err, RP_NOMEM, "out of memory transforming points");
+    }
+    if (x != scratch->x) {
+        memcpy(scratch->x, x, n * sizeof *x);
+        memcpy(scratch->y, y, n * sizeof *y);
+    }
+    scratch->srs = NULL;
+    return rp_georef_to_pixel(raster, scratch->x, scratch->y, n, err);
 }
 
 rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialReferenceH points_srs,
@@ -54,6 +74,13 @@ rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialRefer
         *rx = scratch->x;
         *ry = scratch->y;
     }
+    if (!raster->has_geotransform && raster->georef > RP_GEOREF_PIXEL) {
+        rp_status rc = to_pixel(raster, *rx, *ry, n, scratch, err);
+        if (rc != RP_OK)
+            return rc;
+        *rx = scratch->x;
+        *ry = scratch->y;
+    }
     return RP_OK;
 }
 
@@ -69,12 +96,16 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
     return RP_OK;
 }
 
-rp_status rp_extract_check_transforms(const rp_extract_setup *s, OGRSpatialReferenceH points_srs,
+rp_status rp_extract_check_transforms(rp_extract_setup *s, OGRSpatialReferenceH points_srs,
                                       FILE *log, rp_error *err) {
     if (!points_srs)
         return RP_OK;
+    int failed = 0;
+    rp_error first;
+    rp_error_clear(&first);
     for (int r = 0; r < s->nrasters; r++) {
-        const rp_raster_info *ri = &s->rasters[r].info;
+        rp_extract_raster *raster = &s->rasters[r];
+        const rp_raster_info *ri = &raster->info;
         if (!ri->srs) {
             if (log)
                 fprintf(log,
@@ -88,9 +119,20 @@ rp_status rp_extract_check_transforms(const rp_extract_setup *s, OGRSpatialRefer
         rp_error local;
         rp_error_clear(&local);
         double x = 0, y = 0;
-        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) != RP_OK)
-            return rp_error_set(err, local.code, "%s: %s", ri->path, local.message);
+        if (rp_crs_transform(points_srs, ri->srs, &x, &y, &x, &y, 1, &local) == RP_OK)
+            continue;
+        if (local.code == RP_NOMEM || local.code == RP_INTERRUPTED)
+            return rp_error_set(err, local.code, "%s", local.message);
+        snprintf(raster->crs_error, sizeof raster->crs_error, "%s", local.message);
+        if (!failed++)
+            first = local;
     }
+    if (failed && failed == s->nrasters) /* nothing can be read at all */
+        return rp_error_set(err, first.code, "%s: %s", s->rasters[0].info.path, first.message);
+    for (int r = 0; r < s->nrasters && log; r++)
+        if (s->rasters[r].crs_error[0])
+            fprintf(log, "rasterpool: %s: %s; its columns are left empty (status error)\n",
+                    s->rasters[r].info.path, s->rasters[r].crs_error);
     return RP_OK;
 }
 
@@ -146,6 +188,14 @@ static void write_source_blocks(FILE *out, const rp_extract_raster *raster, cons
     free(srcs);
 }
 
+/* A reason without its leading "band N: " when the line already names
+ * band N. */
+static const char *without_band_prefix(const char *why, int band) {
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "band %d: ", band);
+    return strncmp(why, prefix, (size_t)n) == 0 ? why + n : why;
+}
+
 /* How each of a VRT raster's columns would be read (sources read directly,
  * files touched; or why it goes through GDAL's VRT reader). Opens source
  * files whose XML lacks their size. Nothing for other rasters. */
@@ -158,7 +208,8 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
         char why[256];
         int band = columns[c]->band.band;
         if (!rp_vrt_survey_band(raster, columns[c], plan, &sv, why, sizeof why)) {
-            fprintf(out, "  band %d: read through GDAL's VRT reader: %s\n", band, why);
+            fprintf(out, "  band %d: read through GDAL's VRT reader: %s\n", band,
+                    without_band_prefix(why, band));
             continue;
         }
         const rp_vrt_band *vb = &raster->vrt->bands[band - 1];
@@ -222,6 +273,11 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
     fprintf(out, "bad rows: %zu (no coordinates; not read)\n", nbad);
     for (int r = 0; r < s->nrasters && rc == RP_OK; r++) {
         rp_plan plan;
+        if (s->rasters[r].crs_error[0]) {
+            fprintf(out, "raster %s: not read: %s\n", s->rasters[r].info.path,
+                    s->rasters[r].crs_error);
+            continue;
+        }
         rc = rp_extract_plan_raster(&s->rasters[r].info, points_srs, x, y, n, &scratch, &plan, err);
         if (rc != RP_OK)
             break;

@@ -10,21 +10,28 @@
  *
  * Threads: the caller's thread; the handles opened here are closed here.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "extract_internal.h"
+#include "georef.h"
 #include "remote.h"
 #include "vrt_xml.h"
 
 /* "dir/name.tif" -> "name" */
-static char *file_stem(const char *path) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+static char *path_stem(const char *path, size_t len) {
+    const char *end = path + len, *base = path;
+    for (const char *p = path; p < end; p++)
+        if (*p == '/')
+            base = p + 1;
+    const char *dot = NULL;
+    for (const char *p = base; p < end; p++)
+        if (*p == '.')
+            dot = p;
+    size_t n = dot && dot != base ? (size_t)(dot - base) : (size_t)(end - base);
     char *s = malloc(n + 1);
     if (s) {
         memcpy(s, base, n);
@@ -33,13 +40,68 @@ static char *file_stem(const char *path) {
     return s;
 }
 
+/* A GDAL subdataset name, DRIVER:"file":variable or DRIVER:file:variable
+ * (NETCDF:"f.nc":pr, HDF5:"f.h5"://grp/var): true with the file's extent
+ * and the variable's start. Not for /vsi paths and URLs. */
+static bool subdataset_parts(const char *path, const char **file, size_t *len, const char **var) {
+    size_t d = strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    if (d < 2 || path[d] != ':' || strncmp(path + d, "://", 3) == 0)
+        return false;
+    const char *f = path + d + 1, *close;
+    if (*f == '"') {
+        f++;
+        close = strchr(f, '"');
+        if (!close || close[1] != ':')
+            return false;
+        *var = close + 2;
+    } else {
+        close = strchr(f, ':');
+        if (!close)
+            return false;
+        *var = close + 1;
+    }
+    *file = f;
+    *len = (size_t)(close - f);
+    return **var != '\0';
+}
+
+/* The stem of a raster path for column names: the file's name without its
+ * extension; for a subdataset, that and its variable (f_pr for
+ * NETCDF:"f.nc":pr; the last part of an HDF5 path), so two variables of
+ * one file get their own names. */
+static char *file_stem(const char *path) {
+    const char *file, *var;
+    size_t len;
+    if (!subdataset_parts(path, &file, &len, &var))
+        return path_stem(path, strlen(path));
+    char *stem = path_stem(file, len);
+    const char *slash = strrchr(var, '/');
+    var = slash && slash[1] ? slash + 1 : var;
+    size_t n = stem ? strlen(stem) : 0, m = strlen(var);
+    char *out = stem ? malloc(n + m + 2) : NULL;
+    if (out) {
+        snprintf(out, n + m + 2, "%s_%s", stem, var);
+        for (char *c = out + n + 1; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+                *c = '_';
+    }
+    free(stem);
+    return out;
+}
+
 /* Value column names: b<N> for one raster; <stem>_b<N> for several, with
  * <stem>_<position> where two rasters share a stem. */
-static rp_status name_columns(rp_extract_setup *s, char *const *rasters, rp_error *err) {
+static rp_status name_columns(rp_extract_setup *s, char *const *rasters, bool desc, rp_error *err) {
     for (int c = 0; c < s->ncolumns; c++) {
         rp_value_column *col = &s->columns[c];
         int r = col->raster;
-        char name[1100], prefix[1024] = "";
+        char name[1400], prefix[1024] = "", band[300];
+        if (desc && col->band.description[0])
+            snprintf(band, sizeof band, "%s", col->band.description);
+        else
+            snprintf(band, sizeof band, "b%d", col->band.band);
+        free(col->name);
+        free(col->status_name);
         if (s->nrasters > 1) {
             char *stem = file_stem(rasters[r]);
             if (!stem)
@@ -57,12 +119,12 @@ static rp_status name_columns(rp_extract_setup *s, char *const *rasters, rp_erro
                 snprintf(prefix, sizeof prefix, "%s_", stem);
             free(stem);
         }
-        snprintf(name, sizeof name, "%sb%d", prefix, col->band.band);
+        snprintf(name, sizeof name, "%s%s", prefix, band);
         col->name = strdup(name);
         if (s->ncolumns == 1)
             snprintf(name, sizeof name, "status");
         else
-            snprintf(name, sizeof name, "%sb%d_status", prefix, col->band.band);
+            snprintf(name, sizeof name, "%s%s_status", prefix, band);
         col->status_name = strdup(name);
         if (!col->name || !col->status_name)
             return rp_error_set(err, RP_NOMEM, "out of memory");
@@ -120,7 +182,7 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
         if (rc != RP_OK)
             return rc;
     }
-    return name_columns(s, rasters, err);
+    return name_columns(s, rasters, false, err);
 }
 
 void rp_extract_setup_free(rp_extract_setup *s) {
@@ -166,4 +228,20 @@ bool rp_extract_setup_remote(const rp_extract_setup *s) {
             (s->rasters[r].vrt && s->rasters[r].vrt->remote))
             return true;
     return false;
+}
+
+rp_status rp_extract_setup_options(rp_extract_setup *s, const rp_extract_options *opts,
+                                   rp_error *err) {
+    if (opts->names_desc) {
+        rp_status rc = name_columns(s, opts->rasters, true, err);
+        if (rc != RP_OK)
+            return rc;
+    }
+    for (int r = 0; r < s->nrasters; r++) {
+        rp_status rc = rp_georef_apply(&s->rasters[r].info, (rp_georef_method)opts->transformer,
+                                       opts->transform_options, err);
+        if (rc != RP_OK)
+            return rc;
+    }
+    return RP_OK;
 }

@@ -114,9 +114,28 @@ static void scatter(const read_job *job, const rp_plan_block *b, rp_value_column
     }
 }
 
+/* The failed bands of one block, said in one message (so the messages
+ * count what the summary counts: unreadable blocks). */
+typedef struct block_failures {
+    char bands[160];
+    char why[sizeof((rp_read_worker *)0)->why];
+    int n;
+} block_failures;
+
+static void add_failure(block_failures *f, int band, const char *why) {
+    size_t used = strlen(f->bands);
+    if (used + 16 < sizeof f->bands)
+        snprintf(f->bands + used, sizeof f->bands - used, "%s%d", f->n ? ", " : "", band);
+    else if (!strstr(f->bands, "..."))
+        snprintf(f->bands + used, sizeof f->bands - used, ", ...");
+    if (!f->n)
+        snprintf(f->why, sizeof f->why, "%s", why);
+    f->n++;
+}
+
 static void read_block(read_job *job, rp_read_worker *w, size_t index) {
     const rp_plan_block *b = &job->plan->blocks[index];
-    bool any_failed = false;
+    block_failures failed = {.n = 0};
     bool have_dataset_mask = false; /* a per-dataset mask is read once a block */
     for (int c = 0; c < job->ncolumns; c++) {
         rp_value_column *col = job->columns[c];
@@ -128,15 +147,15 @@ static void read_block(read_job *job, rp_read_worker *w, size_t index) {
         bool ok = rp_read_retrying(w, job->raster->path, col->band.band, read_band_block, &r);
         if (ok && r.read_mask)
             have_dataset_mask = shared;
-        if (!ok) {
-            any_failed = true;
-            rp_failure_log_add(&job->failures, "band %d, block x=%lld y=%lld: cannot read: %s",
-                               col->band.band, (long long)b->block_x, (long long)b->block_y,
-                               w->why[0] ? w->why : "read failed");
-        }
+        if (!ok)
+            add_failure(&failed, col->band.band, w->why[0] ? w->why : "read failed");
         scatter(job, b, col, w->block, col->band.read_mask ? w->mask : NULL, !ok);
     }
-    atomic_fetch_add(any_failed ? &job->blocks_failed : &job->blocks_read, 1);
+    if (failed.n)
+        rp_failure_log_add(&job->failures, "block x=%lld y=%lld (band%s %s): cannot read: %s",
+                           (long long)b->block_x, (long long)b->block_y, failed.n > 1 ? "s" : "",
+                           failed.bands, failed.why);
+    atomic_fetch_add(failed.n ? &job->blocks_failed : &job->blocks_read, 1);
 }
 
 /* Task k reads blocks [k * run_length, (k + 1) * run_length). */

@@ -69,7 +69,7 @@ static void settle(source_job *job, uint32_t p, uint32_t s, const unsigned char 
     const rp_vrt_source *src = &job->vb->sources[s];
     rp_value_column *col = job->col;
     size_t ts = (size_t)col->band.type_size;
-    if (src->has_nodata && rp_pixel_is_source_nodata(col->band.type, pixel, src->nodata)) {
+    if (src->has_nodata && rp_pixel_is_source_nodata(col->band.value_type, pixel, src->nodata)) {
         job->limit[p] = s;
         job->again[p] = 1;
         return;

@@ -74,6 +74,10 @@ static rp_status make_output(rp_value_column *out, const rp_value_column *b, int
     out->band = b->band;
     out->band.type = output_type(stat, b->band.type);
     out->band.type_size = GDALGetDataTypeSizeBytes(out->band.type);
+    /* a statistic kept in the band's type keeps how its values read (a
+     * signed byte stays one); a computed one is its own type */
+    if (out->band.type != b->band.type)
+        out->band.value_type = out->band.type;
     out->band.has_nodata = false; /* the status says it */
     out->band.read_mask = false;
     out->sample_source = source;
@@ -210,7 +214,7 @@ static rp_status apply_task(void *ctx, void *state, size_t task, rp_error *err) 
             for (size_t j = 0; j < rd->ncell; j++) {
                 size_t at = k * rd->ncell + j;
                 st[j] = cells->status[at];
-                v[j] = rp_pixel_as_double(cells->band.type, cells->values + at * ts);
+                v[j] = rp_pixel_as_double(cells->band.value_type, cells->values + at * ts);
             }
             apply_kernel(rd, b, k, v, st, v + rd->ncell);
         }

@@ -41,6 +41,14 @@ static void CPL_STDCALL capture_handler(CPLErr level, CPLErrorNum num, const cha
     else
         copy_message(cap->last, sizeof cap->last, msg);
     cap->count++;
+    /* the first failure leads, unless it is the network message the last
+     * one already carries, or the same text */
+    bool first_too = cap->count > 1 && strcmp(cap->first, cap->http) != 0 &&
+                     strncmp(cap->first, cap->last, strlen(cap->first)) != 0;
+    if (first_too)
+        snprintf(cap->text, sizeof cap->text, "%s; %s", cap->first, cap->last);
+    else
+        snprintf(cap->text, sizeof cap->text, "%s", cap->last);
 }
 
 void rp_gdal_capture_reset(rp_gdal_capture *cap) {
@@ -48,6 +56,7 @@ void rp_gdal_capture_reset(rp_gdal_capture *cap) {
     cap->first[0] = '\0';
     cap->last[0] = '\0';
     cap->http[0] = '\0';
+    cap->text[0] = '\0';
 }
 
 void rp_gdal_capture_push(rp_gdal_capture *cap) {
@@ -60,5 +69,5 @@ void rp_gdal_capture_pop(void) {
 }
 
 const char *rp_gdal_capture_text(const rp_gdal_capture *cap) {
-    return cap->count ? cap->last : "";
+    return cap->count ? cap->text : "";
 }

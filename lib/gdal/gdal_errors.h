@@ -16,6 +16,7 @@ typedef struct rp_gdal_capture {
     char last[512];  /* the last of them */
     char http[512];  /* the last network message at any level (GDAL
                         reports 5xx answers it retries as warnings) */
+    char text[1100]; /* what rp_gdal_capture_text shows */
 } rp_gdal_capture;
 
 void rp_gdal_capture_push(rp_gdal_capture *cap);
@@ -23,7 +24,10 @@ void rp_gdal_capture_pop(void);
 void rp_gdal_capture_reset(rp_gdal_capture *cap);
 /* The best text to show: the last failure message, else ""; when a
  * network message came before it (an HTTP status, a curl error, with the
- * URL), the failure message ends with it in brackets. */
+ * URL), the failure message ends with it in brackets. When several
+ * failures came, the first one leads: it is usually the informative one
+ * (libtiff's "TIFFFillTile:Read error at row 0, col 0, tile 3; got 6149
+ * bytes, expected 12299; TIFFReadEncodedTile() failed."). */
 const char *rp_gdal_capture_text(const rp_gdal_capture *cap);
 
 #endif

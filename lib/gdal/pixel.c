@@ -29,11 +29,12 @@ typedef struct px {
 
 static px load(GDALDataType type, const void *p) {
     px v = {PX_UNKNOWN, 0, 0, 0};
+    if (type == RP_GDT_INT8) {
+        LOAD(int8_t, i, PX_SIGNED);
+        return v;
+    }
     switch (type) {
     case GDT_Byte: LOAD(uint8_t, u, PX_UNSIGNED); break;
-#if GDAL_VERSION_NUM >= 3070000
-    case GDT_Int8: LOAD(int8_t, i, PX_SIGNED); break;
-#endif
     case GDT_UInt16: LOAD(uint16_t, u, PX_UNSIGNED); break;
     case GDT_Int16:
     case GDT_CInt16: LOAD(int16_t, i, PX_SIGNED); break;
@@ -84,7 +85,9 @@ static bool is_float32(GDALDataType type) {
 bool rp_pixel_is_nodata(const rp_band_info *b, const void *p) {
     if (!b->has_nodata)
         return false;
-    px v = load(b->type, p);
+    /* value_type unset (a band filled by hand): its GDAL type */
+    GDALDataType vt = b->value_type != GDT_Unknown ? b->value_type : b->type;
+    px v = load(vt, p);
     if (b->type == GDT_Int64)
         return v.i == b->nodata_i64;
     if (b->type == GDT_UInt64)
@@ -92,7 +95,7 @@ bool rp_pixel_is_nodata(const rp_band_info *b, const void *p) {
     if (v.kind == PX_FLOAT) {
         if (isnan(b->nodata))
             return isnan(v.f);
-        return is_float32(b->type) ? (float)v.f == (float)b->nodata : v.f == b->nodata;
+        return is_float32(vt) ? (float)v.f == (float)b->nodata : v.f == b->nodata;
     }
     return v.kind != PX_UNKNOWN && as_double(v) == b->nodata;
 }

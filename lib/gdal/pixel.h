@@ -13,6 +13,16 @@
 
 #include "raster_info.h"
 
+/* Signed 8-bit pixels: GDAL 3.7's GDT_Int8 (14). GDAL 3.6 has no such
+ * type, and gives a Byte band with PIXELTYPE=SIGNEDBYTE instead; its
+ * rp_band_info.value_type is this value (14, GDT_TypeCount there), which
+ * every function here and valfmt.h read as int8. */
+#if GDAL_VERSION_NUM >= 3070000
+#define RP_GDT_INT8 GDT_Int8
+#else
+#define RP_GDT_INT8 ((GDALDataType)14)
+#endif
+
 /* The value at p (the type's native layout, any alignment) as a double:
  * exact for every type but 64-bit integers beyond 2^53 (rounded). 0 for
  * an unknown type. */

@@ -19,6 +19,7 @@
 
 #include "crs.h"
 #include "gdal_errors.h"
+#include "pixel.h"
 #include "raster_info.h"
 #include "remote.h"
 
@@ -43,7 +44,11 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
     double gt[6];
     info->has_geotransform = GDALGetGeoTransform(ds, gt) == CE_None;
     if (!info->has_geotransform) {
-        /* GDAL's default: pixel coordinates; still usable */
+        /* GDAL's default: pixel coordinates, used only when the job says
+         * so (georef.c); what else could locate the pixels: */
+        info->ngcps = GDALGetGCPCount(ds);
+        info->has_rpc = GDALGetMetadata(ds, "RPC") != NULL;
+        info->has_geoloc = GDALGetMetadata(ds, "GEOLOCATION") != NULL;
         gt[0] = 0;
         gt[1] = 1;
         gt[2] = 0;
@@ -93,6 +98,10 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     out->band = band;
     out->type = GDALGetRasterDataType(b);
     out->type_size = GDALGetDataTypeSizeBytes(out->type);
+    out->value_type = out->type;
+    const char *pixeltype = GDALGetMetadataItem(b, "PIXELTYPE", "IMAGE_STRUCTURE");
+    if (out->type == GDT_Byte && pixeltype && EQUAL(pixeltype, "SIGNEDBYTE"))
+        out->value_type = RP_GDT_INT8; /* GDAL 3.6 reads these as unsigned */
     if (out->type_size <= 0 || out->type_size > 16)
         return rp_error_set(err, RP_READ, "%s: band %d has a data type rasterpool cannot read (%s)",
                             path, band, GDALGetDataTypeName(out->type));
@@ -111,6 +120,16 @@ rp_status rp_band_info_read(GDALDatasetH ds, const char *path, int band, rp_band
     if ((out->type == GDT_Float32 || out->type == GDT_CFloat32) && isfinite(out->nodata) &&
         fabs(out->nodata) > FLT_MAX)
         out->has_nodata = false;
+    const char *desc = GDALGetDescription(b);
+    snprintf(out->description, sizeof out->description, "%s", desc ? desc : "");
+    int has_scale = 0, has_offset = 0;
+    out->scale = GDALGetRasterScale(b, &has_scale);
+    out->offset = GDALGetRasterOffset(b, &has_offset);
+    if (!has_scale)
+        out->scale = 1;
+    if (!has_offset)
+        out->offset = 0;
+    out->has_scale = out->scale != 1 || out->offset != 0;
     int flags = GDALGetMaskFlags(b);
     /* Nodata is compared directly; an all-valid mask needs nothing. Any other
      * mask (per-dataset, alpha, explicit per-band) is read with the block. */

@@ -16,14 +16,21 @@
 
 /* What the job needs to know of one band. */
 typedef struct rp_band_info {
-    int band; /* 1-based */
-    GDALDataType type;
+    int band;          /* 1-based */
+    GDALDataType type; /* GDAL's type: the buffer type of reads */
+    /* How the bytes read are to be taken: type, except a Byte band marked
+     * PIXELTYPE=SIGNEDBYTE (GDAL < 3.7 has no Int8 type), which is
+     * RP_GDT_INT8. Values, nodata and text use this one. */
+    GDALDataType value_type;
     int type_size;
     int block_w, block_h; /* this band's own blocks */
     bool has_nodata;
     double nodata;         /* for types up to 32 bits and floats */
     int64_t nodata_i64;    /* GDT_Int64 */
     uint64_t nodata_u64;   /* GDT_UInt64 */
+    char description[256]; /* GDAL's band description ("B08"), "" when none */
+    bool has_scale;        /* GDAL scale/offset other than 1/0 (applied with --unscale) */
+    double scale, offset;
     bool read_mask;        /* a mask band (per-dataset, alpha, or explicit) must be read */
     bool mask_per_dataset; /* that mask is shared by all bands (read once a block) */
 } rp_band_info;
@@ -37,6 +44,11 @@ typedef struct rp_raster_info {
     char *wkt;                /* the CRS as the raster gives it, "" when none */
     int band_count;
     char *driver;
+    /* Without a geotransform: what else locates its pixels (georef.h) */
+    int ngcps;
+    bool has_rpc, has_geoloc;
+    int georef;               /* rp_georef_method chosen by the job; 0: unset */
+    char **georef_options;    /* --to KEY=VALUE transformer options (borrowed) */
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
 } rp_raster_info;

@@ -48,7 +48,7 @@ size_t rp_format_double(char *buf, double v) {
     return rp_shortest_double(buf, RP_VALFMT_MAX, v);
 }
 
-/* "re+imj" (or "re-imj") from the two parts already formatted. */
+/* "re+imi" (or "re-imi") from the two parts already formatted. */
 static size_t join_complex(char *buf, const char *re, const char *im) {
     size_t n = strlen(re);
     memcpy(buf, re, n);
@@ -57,7 +57,7 @@ static size_t join_complex(char *buf, const char *re, const char *im) {
     size_t m = strlen(im);
     memcpy(buf + n, im, m);
     n += m;
-    buf[n++] = 'j';
+    buf[n++] = 'i'; /* as R and GDAL write them (Python writes j) */
     buf[n] = '\0';
     return n;
 }

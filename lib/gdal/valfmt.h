@@ -17,7 +17,8 @@ size_t rp_format_float(char *buf, float v);
 /* Shortest decimal text (up to 17 digits) that strtod reads back as v. */
 size_t rp_format_double(char *buf, double v);
 /* A value of GDAL data type gdal_type stored at p (native layout). Complex
- * values print as "re+imj" / "re-imj". Returns 0 for an unknown type. */
+ * values print as "re+imi" / "re-imi" (1-2i), as R and GDAL write them. Returns 0 for an unknown
+ * type. */
 size_t rp_format_value(char *buf, int gdal_type, const void *p);
 
 #endif

@@ -2,7 +2,9 @@
  * points_buf.c — the coordinate buffer and the helpers every pass-1 reader
  * shares (see points_buf.h): the lowest of the points modules, so the
  * readers above it (points_csv.c, points_csv_pieces.c, points_ogr.c) and
- * their dispatcher (points_read.c) form no cycle.
+ * their dispatcher (points_read.c) form no cycle. A row's point is two
+ * decimal fields (the whole field must be the number: "9\09.5" is not 9)
+ * or one WKT field (POINT, or a MULTIPOINT of one point).
  *
  * Threads: a buffer belongs to one thread at a time (a parallel piece
  * fills its own); rp_points_parse_xy only reads the shared rp_points, so
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "numtext.h"
 
@@ -142,12 +145,92 @@ static bool parse_coordinate(const rp_csv_record *rec, size_t field, const char 
     }
     while (isspace((unsigned char)*end))
         end++;
+    /* the whole field must be the number: a NUL byte inside ("9\09.5")
+     * ends the C string early but not the field */
+    if (n < sizeof buf && end != s && *end == '\0' && (size_t)(end - buf) < n) {
+        snprintf(why, why_cap, "%s coordinate '%.40s' is followed by a NUL byte and more text",
+                 axis, s);
+        return false;
+    }
     if (n >= sizeof buf || end == s || *end != '\0') {
-        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number", axis, s,
-                 strlen(s) > 40 ? "..." : "");
+        /* "0,5" with ';' delimiters: say what the likely cause is */
+        snprintf(why, why_cap, "%s coordinate '%.40s%s' is not a number%s", axis, s,
+                 strlen(s) > 40 ? "..." : "",
+                 strchr(s, ',') ? " (a decimal comma? coordinates need a decimal point)" : "");
         return false;
     }
     *out = v;
+    return true;
+}
+
+static const char *skip_spaces(const char *s) {
+    while (isspace((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* "x y" (and a z or m after them, ignored) inside a WKT point; the end of
+ * the coordinates, or NULL. */
+static const char *wkt_coords(const char *s, double *x, double *y) {
+    char *end;
+    *x = strtod(s, &end);
+    if (end == s)
+        return NULL;
+    s = end;
+    *y = strtod(s, &end);
+    if (end == s)
+        return NULL;
+    for (int extra = 0; extra < 2; extra++) { /* z, m */
+        s = end;
+        strtod(s, &end);
+        if (end == s)
+            break;
+    }
+    return skip_spaces(end);
+}
+
+/* A CSV WKT field: POINT [Z|M|ZM] (x y ...), or a MULTIPOINT of one
+ * point ((x y) or x y). */
+static bool parse_wkt_point(const rp_csv_record *rec, size_t field, double *x, double *y, char *why,
+                            size_t cap) {
+    if (field >= rec->nfields) {
+        snprintf(why, cap, "WKT geometry missing (the row has %zu fields)", rec->nfields);
+        return false;
+    }
+    char buf[256];
+    size_t n = rp_csv_field_text(rec, field, buf, sizeof buf);
+    const char *s = skip_spaces(buf);
+    bool multi = strncasecmp(s, "MULTIPOINT", 10) == 0;
+    if (n >= sizeof buf || memchr(buf, '\0', n) || (!multi && strncasecmp(s, "POINT", 5) != 0)) {
+        snprintf(why, cap, "WKT geometry '%.30s%s' is not a point", s, strlen(s) > 30 ? "..." : "");
+        return false;
+    }
+    s = skip_spaces(s + (multi ? 10 : 5));
+    while (isalpha((unsigned char)*s) && strncasecmp(s, "EMPTY", 5) != 0)
+        s++; /* Z, M, ZM */
+    s = skip_spaces(s);
+    bool inner = false;
+    if (*s == '(') {
+        s = skip_spaces(s + 1);
+        if (multi && *s == '(') {
+            inner = true;
+            s++;
+        }
+        s = wkt_coords(s, x, y);
+    } else {
+        s = NULL; /* EMPTY or junk */
+    }
+    if (s && inner && *s == ')')
+        s = skip_spaces(s + 1);
+    if (s && multi && *s == ',') {
+        snprintf(why, cap, "WKT MULTIPOINT has several points (one point a row is read)");
+        return false;
+    }
+    if (!s || *s != ')' || *skip_spaces(s + 1) != '\0') {
+        snprintf(why, cap, "WKT geometry '%.30s%s' is not a point with coordinates",
+                 skip_spaces(buf), strlen(buf) > 30 ? "..." : "");
+        return false;
+    }
     return true;
 }
 
@@ -159,6 +242,8 @@ bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *
                  "the file)");
         return false;
     }
+    if (pts->wkt)
+        return parse_wkt_point(rec, pts->x_field, x, y, why, RP_POINTS_WHY);
     return parse_coordinate(rec, pts->x_field, "x", x, why, RP_POINTS_WHY) &&
            parse_coordinate(rec, pts->y_field, "y", y, why, RP_POINTS_WHY);
 }

@@ -23,9 +23,19 @@
 #include "error.h"
 
 static const char *const xy_names[][2] = {
-    {"x", "y"},     {"lon", "lat"},  {"longitude", "latitude"}, {"easting", "northing"},
-    {"lng", "lat"}, {"long", "lat"},
+    {"x", "y"},
+    {"lon", "lat"},
+    {"longitude", "latitude"},
+    {"easting", "northing"},
+    {"lng", "lat"},
+    {"long", "lat"},
+    {"point_x", "point_y"}, /* ArcGIS (Add XY Coordinates) */
+    {"xcoord", "ycoord"},
+    {"x_coord", "y_coord"},
 };
+
+/* A WKT geometry column, as ogr2ogr -lco GEOMETRY=AS_WKT writes it. */
+static const char *const wkt_names[] = {"wkt", "geometry", "geom", "the_geom", "wkt_geom"};
 
 static bool field_is(const rp_csv_record *rec, size_t i, const char *name) {
     char buf[256];
@@ -49,15 +59,35 @@ static long find_field(const rp_csv_record *rec, const char *name) {
     return -1;
 }
 
+/* The header's names, quoted and comma-separated, for messages. */
+static void list_names(const rp_csv_record *header, char *out, size_t cap) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < header->nfields && used + 8 < cap; i++) {
+        char name[128];
+        rp_csv_field_text(header, i, name, sizeof name);
+        int w = snprintf(out + used, cap - used, "%s'%s'", i ? ", " : "", name);
+        if (w < 0 || (size_t)w >= cap - used) {
+            snprintf(out + (cap > 4 ? cap - 4 : 0), cap > 4 ? 4 : cap, "...");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
 static rp_status find_xy_columns(const rp_points_options *opts, rp_points *pts,
                                  const rp_csv_record *header, rp_error *err) {
     if (opts->x_col || opts->y_col) {
         const char *xn = opts->x_col ? opts->x_col : "x";
         const char *yn = opts->y_col ? opts->y_col : "y";
         long xi = find_field(header, xn), yi = find_field(header, yn);
-        if (xi < 0 || yi < 0)
-            return rp_error_set(err, RP_USAGE, "%s: no column named '%s' in the header",
-                                pts->display_name, xi < 0 ? xn : yn);
+        if (xi < 0 || yi < 0) {
+            char names[512];
+            list_names(header, names, sizeof names);
+            return rp_error_set(err, RP_USAGE,
+                                "%s: no column named '%s' in the header; its columns are: %s",
+                                pts->display_name, xi < 0 ? xn : yn, names);
+        }
         pts->x_field = (size_t)xi;
         pts->y_field = (size_t)yi;
         return RP_OK;
@@ -70,11 +100,22 @@ static rp_status find_xy_columns(const rp_points_options *opts, rp_points *pts,
             return RP_OK;
         }
     }
+    for (size_t k = 0; k < sizeof wkt_names / sizeof wkt_names[0]; k++) {
+        long wi = find_field(header, wkt_names[k]);
+        if (wi >= 0) {
+            pts->x_field = pts->y_field = (size_t)wi;
+            pts->wkt = true;
+            return RP_OK;
+        }
+    }
+    char names[512];
+    list_names(header, names, sizeof names);
     return rp_error_set(err, RP_USAGE,
                         "%s: no x/y columns in the header (looked for x,y / lon,lat / "
-                        "longitude,latitude / easting,northing); name them with --x-col and "
-                        "--y-col",
-                        pts->display_name);
+                        "longitude,latitude / easting,northing / POINT_X,POINT_Y / "
+                        "xcoord,ycoord, or a WKT column); its columns are: %s; name them with "
+                        "--x-col and --y-col",
+                        pts->display_name, names);
 }
 
 /* The header's field names, unquoted. */

@@ -57,6 +57,7 @@ typedef struct rp_points {
     FILE *spool; /* stdin's copy */
     char delimiter;
     size_t x_field, y_field;
+    bool wkt;     /* the point is WKT in field x_field (a CSV's WKT/geometry column) */
     char *header; /* CSV header line as read (no line end) */
     size_t header_len;
     size_t header_fields;    /* fields in the header */

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <ogr_api.h>
@@ -77,15 +78,46 @@ static void put_field(row_buffer *b, const char *s, char delimiter) {
     put_char(b, '"');
 }
 
+/* Whether name is a field of the vector input or a value/status column. */
+static bool csv_name_taken(const rp_table_spec *spec, const char *name) {
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(spec->points->layer);
+    for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++)
+        if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)), name) == 0)
+            return true;
+    for (int c = 0; c < spec->ncolumns; c++)
+        if (strcasecmp(spec->columns[c].name, name) == 0 ||
+            (spec->with_status && strcasecmp(spec->columns[c].status_name, name) == 0))
+            return true;
+    return false;
+}
+
+/* The name of a vector input's point column (base "x" or "y") in CSV
+ * output: base, or base_2, base_3, ... when the layer has a field of that
+ * name (a layer with x and y fields), with a note, as value columns are
+ * renamed. */
+static void point_column_name(const rp_table_spec *spec, const char *base, char *out, size_t cap) {
+    snprintf(out, cap, "%s", base);
+    for (int k = 2; csv_name_taken(spec, out); k++)
+        snprintf(out, cap, "%s_%d", base, k);
+    if (strcmp(out, base) != 0 && spec->log)
+        fprintf(spec->log,
+                "rasterpool: the input already has a field '%s': the point's %s column is "
+                "'%s'\n",
+                base, base, out);
+}
+
 static void put_header(row_buffer *b, const rp_table_spec *spec, char d) {
     const rp_points *pts = spec->points;
     if (pts->is_csv) {
         put_bytes(b, pts->header, pts->header_len);
     } else {
         OGRFeatureDefnH defn = OGR_L_GetLayerDefn(pts->layer);
-        put_string(b, "x");
+        char name[64];
+        point_column_name(spec, "x", name, sizeof name);
+        put_field(b, name, d);
         put_char(b, d);
-        put_string(b, "y");
+        point_column_name(spec, "y", name, sizeof name);
+        put_field(b, name, d);
         for (int f = 0; f < OGR_FD_GetFieldCount(defn); f++) {
             put_char(b, d);
             put_field(b, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, f)), d);
@@ -127,7 +159,7 @@ static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char 
         put_char(b, d);
         if (col->status[i] == RP_POINT_OK)
             put_bytes(b, num,
-                      rp_format_value(num, col->band.type,
+                      rp_format_value(num, col->band.value_type,
                                       col->values + i * (size_t)col->band.type_size));
         if (spec->with_status) {
             put_char(b, d);

@@ -32,11 +32,14 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
+#include "pixel.h"
 #include "table_rows.h"
 #include "valfmt.h"
 
 static OGRFieldType field_type_for(GDALDataType t, OGRFieldSubType *sub) {
     *sub = OFSTNone;
+    if (t == RP_GDT_INT8)
+        return OFTInteger;
     switch (t) {
     case GDT_Byte:
     case GDT_UInt16:
@@ -57,7 +60,7 @@ static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col
     }
     const unsigned char *p = col->values + i * (size_t)col->band.type_size;
     OGRFieldSubType sub;
-    OGRFieldType type = field_type_for(col->band.type, &sub);
+    OGRFieldType type = field_type_for(col->band.value_type, &sub);
     if (col->band.type == GDT_Float32) {
         float v;
         memcpy(&v, p, sizeof v);
@@ -68,7 +71,7 @@ static void set_value_field(OGRFeatureH f, int field, const rp_value_column *col
         OGR_F_SetFieldDouble(f, field, v);
     } else {
         char text[RP_VALFMT_MAX];
-        rp_format_value(text, col->band.type, p);
+        rp_format_value(text, col->band.value_type, p);
         if (type == OFTString)
             OGR_F_SetFieldString(f, field, text);
         else
@@ -112,7 +115,7 @@ static int create_fields(OGRLayerH layer, const rp_table_spec *spec, const char 
     for (int c = 0; c < spec->ncolumns && !*refused; c++) {
         const rp_value_column *col = &spec->columns[c];
         OGRFieldSubType sub;
-        OGRFieldType t = field_type_for(col->band.type, &sub);
+        OGRFieldType t = field_type_for(col->band.value_type, &sub);
         if (!create_new_field(layer, col->name, t, sub))
             *refused = col->name;
         else if (spec->with_status &&
@@ -164,6 +167,40 @@ static rp_status add_fields(GDALDriverH drv, const rp_table_spec *spec, ogr_outp
         return rp_error_set(err, refused_code, "%s: %s cannot hold the field '%s': %s", o->path,
                             GDALGetDriverShortName(drv), refused, rp_gdal_capture_text(o->cap));
     return RP_OK;
+}
+
+/* The name of the k-th field create_fields asked for. */
+static const char *asked_name(const rp_table_spec *spec, int k) {
+    const rp_points *pts = spec->points;
+    int nin = pts->is_csv ? CSLCount(pts->header_names)
+                          : OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(pts->layer));
+    if (k < nin)
+        return pts->is_csv
+                   ? pts->header_names[k]
+                   : OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(pts->layer), k));
+    k -= nin;
+    int per = spec->with_status ? 2 : 1;
+    const rp_value_column *col = &spec->columns[k / per];
+    return k % per ? col->status_name : col->name;
+}
+
+/* Drivers that shorten or launder names (Shapefile: 10 characters; two
+ * long names that share a start become `sent2_L2A_` and `sent2_L2_1`):
+ * says which name became which, once, so the columns can be told apart. */
+static void warn_renamed_fields(const rp_table_spec *spec, const ogr_output *o) {
+    if (!spec->log)
+        return;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(o->layer);
+    int n = OGR_FD_GetFieldCount(defn), renamed = 0;
+    for (int k = 0; k < n; k++) {
+        const char *asked = asked_name(spec, k);
+        const char *got = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k));
+        if (strcmp(asked, got) == 0)
+            continue;
+        if (!renamed++)
+            fprintf(spec->log, "rasterpool: warning: %s: the format renamed fields:\n", o->path);
+        fprintf(spec->log, "rasterpool:   %s -> %s\n", asked, got);
+    }
 }
 
 /* Closes the dataset; write errors at close become the result when there
@@ -277,6 +314,8 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
     rp_status rc = open_output(drv, target, spec, &o, err);
     if (rc == RP_OK)
         rc = add_fields(drv, spec, &o, RP_WRITE, err);
+    if (rc == RP_OK)
+        warn_renamed_fields(spec, &o);
     if (rc == RP_OK && spec->points->nbad && spec->log &&
         strcmp(GDALGetDriverShortName(drv), "FlatGeobuf") == 0)
         fprintf(spec->log,

@@ -515,7 +515,8 @@ def case_resume_redoes_missing_and_failed(T, case, tmp):
     live = os.path.join(out, ".r03.rp-tmp-%d-3-1.tif" % os.getpid())
     for f in (stale, stale_calc, live):
         open(f, "w").close()
-    code, err = finish(start(base + ["--resume", "--"] + WARP_OPTS))
+    # no -q: the summary of a run where everything is done is wanted here
+    code, err = finish(start(base[:-1] + ["--resume", "--"] + WARP_OPTS))
     T.check(case, not os.path.exists(stale) and not os.path.exists(stale_calc),
             "stale temporaries not removed: %s" % leftovers(out))
     T.check(case, os.path.exists(live), "a live process's temporary was removed")
@@ -527,6 +528,102 @@ def case_resume_redoes_missing_and_failed(T, case, tmp):
             "resume ran %s" % [r["output"] for r in new])
     T.check(case, "2 skipped" in err, "summary: %s" % err[-500:])
     T.check(case, "1 line(s)" in err, "the garbage journal line is not reported: %s" % err[-500:])
+
+
+def case_resume_redoes_changed(T, case, tmp):
+    """Issue 15 item 4: --resume redoes a task whose recorded options, kind
+    or input (size, modification time) changed, says how many and why, and
+    records it; an unchanged one is skipped. Outputs equal gdalwarp's with
+    the options of the latest run."""
+    src = os.path.join(tmp, "chg-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=3)
+    out = os.path.join(tmp, "chg-out")
+    log = os.path.join(out, "rasterpool-batch.jsonl")
+    base = ["warp", os.path.join(src, "*.tif"), "--out-dir", out]
+    code, err = finish(start(base + ["--", "-t_srs", "EPSG:4326"]))
+    T.check(case, code == 0, "first run exit %s: %s" % (code, err[-800:]))
+    first = journal(log)
+    T.check(case, all(r.get("kind") == "warp" and r.get("options") == ["-t_srs", "EPSG:4326"] and
+                      r.get("input_size") == os.stat(r["input"]).st_size and
+                      r.get("input_mtime_ns") == os.stat(r["input"]).st_mtime_ns and
+                      r.get("redo") is None for r in first),
+            "records lack kind/options/fingerprint: %s" % first[:1])
+    # the same options again: all skipped
+    n0 = len(first)
+    code, err = finish(start(base + ["--resume", "--", "-t_srs", "EPSG:4326"]))
+    T.check(case, code == 0 and len(journal(log)) == n0, "an unchanged resume ran tasks: %s" % err)
+    # other options: every task is redone, and outputs are in EPSG:3857
+    new_opts = ["-t_srs", "EPSG:3857"]
+    code, err = finish(start(base + ["--resume", "--"] + new_opts))
+    T.check(case, code == 0, "resume exit %s: %s" % (code, err[-800:]))
+    new = journal(log)[n0:]
+    T.check(case, sorted(os.path.basename(r["output"]) for r in new) ==
+            ["r00.tif", "r01.tif", "r02.tif"], "resume with new options ran %s" %
+            [r["output"] for r in new])
+    T.check(case, all("made with options" in (r.get("redo") or "") and r["options"] == new_opts
+                      for r in new), "redo reason not journaled: %s" % new[:1])
+    T.check(case, "3 redone: 3 made with other options" in err, "no redo count: %r" % err[-600:])
+    for g in good:
+        name = os.path.basename(g)
+        want = gdal_tool("gdalwarp", g, os.path.join(tmp, "chg-want-" + name), new_opts)
+        same_raster(T, case, os.path.join(out, name), want)
+    # a changed input (new content, new size and mtime) is redone, alone
+    n1 = len(journal(log))
+    data = np.full((50, 60), 7, np.float32)
+    rptest.create_raster(good[1], data, "Float32", gt=(400000.0, 30.0, 0.0, 5000000.0, 0.0, -30.0),
+                         srs="EPSG:32633")
+    code, err = finish(start(base + ["--resume", "--"] + new_opts))
+    new = journal(log)[n1:]
+    T.check(case, code == 0 and [os.path.basename(r["output"]) for r in new] == ["r01.tif"],
+            "changed input: ran %s: %s" % ([r["output"] for r in new], err[-600:]))
+    T.check(case, "1 redone: 1 input changed since" in err, "no input-changed count: %r" % err)
+    T.check(case, new and "input changed since" in (new[0].get("redo") or ""), "reason %s" % new)
+    want = gdal_tool("gdalwarp", good[1], os.path.join(tmp, "chg-want2.tif"), new_opts)
+    same_raster(T, case, os.path.join(out, "r01.tif"), want)
+    # another kind over the same outputs: redone
+    n2 = len(journal(log))
+    code, err = finish(start(["translate", os.path.join(src, "*.tif"), "--out-dir", out,
+                              "--resume", "--"] + new_opts[:0]))
+    new = journal(log)[n2:]
+    T.check(case, code == 0 and len(new) == 3 and "3 made by another kind of job" in err,
+            "another kind: ran %d: %s" % (len(new), err[-600:]))
+    # a record of an older rasterpool (no kind, no options): redone
+    n3 = len(journal(log))
+    with open(log, "a") as f:
+        f.write(json.dumps({"input": good[0], "output": os.path.join(out, "r00.tif"),
+                            "outcome": "done"}) + "\n")
+    code, err = finish(start(["translate", os.path.join(src, "*.tif"), "--out-dir", out,
+                              "--resume"]))
+    new = journal(log)[n3 + 1:]
+    T.check(case, code == 0 and [os.path.basename(r["output"]) for r in new] == ["r00.tif"] and
+            "1 recorded without its options" in err, "old record: ran %s: %s" % (
+                [r["output"] for r in new], err[-600:]))
+
+
+def case_quiet_and_plurals(T, case, tmp):
+    """Issue 15 item 17: -q prints no summary when every task is done (a
+    failure is still listed, with the summary); counts of one are singular;
+    the top-level help lists calc among batch's kinds."""
+    src = os.path.join(tmp, "q-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=1)
+    out = os.path.join(tmp, "q-out")
+    code, err = finish(start(["translate", good[0], "--out-dir", out, "-j", "1"]))
+    T.check(case, code == 0 and "1 done, 0 failed of 1; 1 attempt (0 retries), 1 worker," in err,
+            "summary: %r" % err)
+    code, err = finish(start(["translate", good[0], "--out-dir", out, "-j", "1", "-q"]))
+    T.check(case, code == 0 and err == "", "-q printed: %r" % err)
+    bad = os.path.join(src, "bad.tif")
+    with open(bad, "w") as f:
+        f.write("not a raster\n")
+    code, err = finish(start(["translate", good[0], bad, "--out-dir", out, "-j", "2", "-q"]))
+    T.check(case, code == 1 and "bad.tif" in err and "1 failed" in err and
+            "2 attempts (0 retries), 2 workers," in err, "-q with a failure: %r" % err)
+    p = subprocess.run([rptest.binary(), "--help"], capture_output=True, text=True)
+    line = [x for x in (p.stdout + p.stderr).splitlines() if x.strip().startswith("batch")]
+    T.check(case, line and all(k in line[0] for k in ("warp", "translate", "calc")),
+            "top-level help's batch line: %s" % line)
 
 
 def case_usage(T, case, tmp):
@@ -589,10 +686,13 @@ def case_calc_expression(T, case, tmp):
         want = (a * 0.1).astype(np.float32)
         nd = band.GetNoDataValue()
         gb = got.GetRasterBand(1)
+        # the output's nodata is gdal_calc.py's Float32 default (FLT_MAX), not
+        # the input's: A*0.1 of a valid pixel may equal the input's nodata
+        want_nd = None if nd is None else float(np.finfo(np.float32).max)
         if nd is not None:
-            want[a == nd] = np.float32(nd)
-        T.check(case, gb.GetNoDataValue() == nd, "%s: nodata %s, want %s" % (
-            got_path, gb.GetNoDataValue(), nd))
+            want[a == nd] = np.float32(want_nd)
+        T.check(case, gb.GetNoDataValue() == want_nd, "%s: nodata %s, want %s" % (
+            got_path, gb.GetNoDataValue(), want_nd))
         ga = gb.ReadAsArray()
         T.check(case, got.RasterCount == 1 and ga.dtype == np.float32,
                 "%s: %d bands of %s, want 1 Float32" % (got_path, got.RasterCount, ga.dtype))
@@ -698,6 +798,8 @@ def main():
                          ("interrupt_then_resume", case_interrupt_then_resume),
                          ("interrupt_twice", case_interrupt_twice),
                          ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
+                         ("resume_redoes_changed", case_resume_redoes_changed),
+                         ("quiet_and_plurals", case_quiet_and_plurals),
                          ("usage", case_usage),
                          ("calc_expression", case_calc_expression),
                          ("calc_kernel_crash_hang", case_calc_kernel_crash_hang),

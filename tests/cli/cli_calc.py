@@ -116,6 +116,12 @@ b2[::7, ::3] = 0  # division by zero
 create_raster(path("b1.tif"), b1, "Byte", gt=GT, srs=SRS, block=(64, 64))
 create_raster(path("b2.tif"), b2, "Byte", gt=GT, srs=SRS, block=16)  # striped
 nir64 = nir.astype(np.float64)
+# gdal_calc.py's default output nodata per type (its DefaultNDVLookup;
+# 3.402823466e38 is FLT_MAX once stored as Float32)
+DEFAULT_NODATA = {"Byte": 255, "UInt16": 65535, "Int16": -32768, "UInt32": 4294967293,
+                  "Int32": -2147483647, "Float32": float(np.float32(3.402823466e38)),
+                  "Float64": 1.7976931348623158e308}
+F32_NODATA = DEFAULT_NODATA["Float32"]
 red64 = red.astype(np.float64)
 
 
@@ -128,10 +134,10 @@ def case_ndvi(case):
     got, ds = read(out)
     with np.errstate(divide="ignore", invalid="ignore"):
         want = (nir64 - red64) / (nir64 + red64)
-    want[red == -9999] = -9999  # the output takes red's nodata
+    want[red == -9999] = F32_NODATA  # gdal_calc.py's default for Float32, not red's -9999
     same(case, got, want.astype(np.float32))
     band = ds.GetRasterBand(1)
-    T.check(case, band.GetNoDataValue() == -9999, "nodata %r" % band.GetNoDataValue())
+    T.check(case, band.GetNoDataValue() == F32_NODATA, "nodata %r" % band.GetNoDataValue())
     T.check(case, ds.GetGeoTransform() == GT, "geotransform %r" % (ds.GetGeoTransform(),))
     srs = osr.SpatialReference(wkt=ds.GetProjection())
     T.check(case, srs.GetAuthorityCode(None) == "32633", "CRS %r" % srs.GetAuthorityCode(None))
@@ -204,7 +210,9 @@ def case_isnodata(case):
     d = dem.astype(np.float64)
     want = to_type(np.where(dem == -32768, 0, d * 2), np.int16)
     same(case, got, want)
-    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "nodata not carried")
+    # Int16's default nodata is gdal_calc.py's -32768 (here also dem's)
+    T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "nodata %r" %
+            ds.GetRasterBand(1).GetNoDataValue())
 
 
 def case_integer_casting(case):
@@ -303,6 +311,271 @@ def case_kernel_windows(case):
     same(case, got[2], GT[0] + (cols + 0.5) * GT[1] + (rows + 0.5) * GT[2], "x coordinate")
 
 
+def case_default_nodata_no_collision(case):
+    """Issue 15 item 1: the output's default nodata is the output type's
+    (gdal_calc.py's), not the input's: a 0/1 mask of a Byte raster whose
+    nodata is 0 keeps its valid zeros, and so does a normalized difference
+    of UInt16 bands with nodata 0 (valid 0.0 where the bands are equal)."""
+    rgbn = rng.integers(0, 256, (3, H, W)).astype(np.uint8)
+    rgbn[:, :40, :60] = 0  # a nodata corner, as a scene's collar
+    create_raster(path("rgb_nd0.tif"), rgbn, "Byte", gt=GT, srs=SRS, block=(64, 64), nodata=0)
+    src = gdal.Open(path("rgb_nd0.tif"))
+    a1 = src.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    out = path("mask_byte.tif")
+    r = calc(["-i", "A=" + path("rgb_nd0.tif"), "-e", "A[1] > 100 ? 1 : 0", "--ot", "Byte",
+              "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        nd = ds.GetRasterBand(1).GetNoDataValue()
+        T.check(case, nd == 255, "Byte output nodata %r, expected gdal_calc.py's 255" % nd)
+        want = np.where(a1 > 100, 1, 0)
+        want[a1 == 0] = 255  # nodata in, nodata out
+        same(case, got, want.astype(np.uint8), "mask")
+        valid_zeros = int(((got == 0) & (got != nd)).sum())
+        T.check(case, valid_zeros == int(((a1 <= 100) & (a1 != 0)).sum()) and valid_zeros > 0,
+                "valid zeros lost: %d" % valid_zeros)
+        T.check(case, "warning" not in r.err, "unexpected warning: %r" % r.err)
+    nirx = rng.integers(0, 4000, (H, W)).astype(np.uint16)
+    redx = rng.integers(0, 4000, (H, W)).astype(np.uint16)
+    redx[::5, ::5] = nirx[::5, ::5]  # equal bands: a valid 0.0
+    nirx[3, :] = 0  # nodata
+    create_raster(path("nir_u16.tif"), nirx, "UInt16", gt=GT, srs=SRS, nodata=0)
+    create_raster(path("red_u16.tif"), redx, "UInt16", gt=GT, srs=SRS, nodata=0)
+    out = path("nd_u16.tif")
+    r = calc(["-i", "A=" + path("nir_u16.tif"), "-i", "B=" + path("red_u16.tif"),
+              "-e", "(A-B)/(A+B)", "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        nd = ds.GetRasterBand(1).GetNoDataValue()
+        T.check(case, nd == F32_NODATA, "Float32 output nodata %r, expected %r" % (nd, F32_NODATA))
+        a, b = nirx.astype(np.float64), redx.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            want = (a - b) / (a + b)
+        want[(nirx == 0) | (redx == 0)] = F32_NODATA
+        same(case, got, want.astype(np.float32), "normalized difference")
+        zeros = (got == 0) & (got != nd)
+        T.check(case, int(zeros.sum()) == int(((a == b) & (a != 0)).sum()) and zeros.any(),
+                "valid 0.0 lost: %d left" % int(zeros.sum()))
+    # with no nodata in any band read and no `nodata` keyword: none, as before
+    out = path("plain.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        T.check(case, ds.GetRasterBand(1).GetNoDataValue() is None, "nodata set without a reason")
+    # the `nodata` keyword without any: the type's default
+    out = path("kw_default.tif")
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A > 100 ? A : nodata", "--ot", "Int16",
+              "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        T.check(case, ds.GetRasterBand(1).GetNoDataValue() == -32768, "keyword nodata")
+        same(case, got, np.where(b1 > 100, b1, -32768).astype(np.int16), "keyword")
+
+
+def case_nodata_collision_warned(case):
+    """Issue 15 item 1: a --nodata that valid results also take is warned
+    about, per band, with the count (numpy's); masked pixels, and the
+    `nodata` keyword's own writes, are not collisions."""
+    out = path("mask_nd0.tif")
+    r = calc(["-i", "A=" + path("rgb_nd0.tif"), "-e", "A[1] > 100 ? 1 : 0", "-e", "A[2] + 1000",
+              "--ot", "Byte", "--nodata", "0", "-o", out])
+    if not ok_run(case, r):
+        return
+    src = gdal.Open(path("rgb_nd0.tif"))
+    a1 = src.GetRasterBand(1).ReadAsArray()
+    n = int(((a1 <= 100) & (a1 != 0)).sum())
+    T.check(case, ("band 1 (A[1] > 100 ? 1 : 0): %d valid pixels equal the output's nodata "
+                   "value 0" % n) in r.err, "no collision warning with %d: %r" % (n, r.err))
+    T.check(case, "band 2" not in r.err, "band 2 never yields 0: %r" % r.err)
+    # clamped results collide too: 300 in Byte is 255
+    r = calc(["-i", "A=" + path("b1.tif"), "-e", "A + 100", "--ot", "Byte", "--nodata", "255",
+              "-o", path("clamp.tif")])
+    if ok_run(case, r):
+        n = int((b1.astype(int) + 100 >= 255).sum())
+        T.check(case, "%d valid pixels equal" % n in r.err, "clamp collision %d: %r" % (n, r.err))
+    r = calc(["-i", "A=" + path("dem.tif"), "-e", "A > 1000 ? A : nodata", "--nodata", "5",
+              "-o", path("kw.tif")])
+    if ok_run(case, r):
+        T.check(case, "warning" not in r.err, "the keyword's nodata warned: %r" % r.err)
+
+
+def case_signed_byte(case):
+    """Issue 15 item 3: a Byte band with PIXELTYPE=SIGNEDBYTE (GDAL 3.6's
+    Int8) reads as signed: -20, not 236; its nodata -128 is honoured. The
+    oracle is GDAL's own Python read, which gives int8."""
+    v = rng.integers(-128, 128, (H, W)).astype(np.int8)
+    v[::9, ::4] = -128
+    v[0, :4] = [-20, -1, 127, 0]
+    p = path("int8.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte,
+                                              ["PIXELTYPE=SIGNEDBYTE", "TILED=YES"])
+    ds.SetGeoTransform(GT)
+    b = ds.GetRasterBand(1)
+    b.SetNoDataValue(-128)
+    b.WriteArray(v.view(np.uint8))
+    ds = None
+    src = gdal.Open(p)
+    a = src.GetRasterBand(1).ReadAsArray()
+    if not T.check(case, a.dtype == np.int8 and a[0, 0] == -20, "oracle reads %s %r" % (
+            a.dtype, a[0, :4])):
+        return
+    out = path("int8_x2.tif")
+    r = calc(["-i", "A=" + p, "-e", "A * 2", "-e", "isnodata(A) ? 999 : A", "-o", out])
+    if ok_run(case, r):
+        got, ds = read(out)
+        d = a.astype(np.float64)
+        want1 = np.where(a == -128, F32_NODATA, d * 2).astype(np.float32)
+        want2 = np.where(a == -128, 999, d).astype(np.float32)
+        same(case, got[0], want1, "A * 2")
+        same(case, got[1], want2, "isnodata(A) ? 999 : A")
+    # a kernel is told Int8 (14); with no --ot its output type would be a guess
+    if KERNELS:
+        expect_failure(case, ["-i", "A=" + p, "--kernel", KERNELS + ":window_ids",
+                              "-o", path("int8_k.tif")], 2, ["signed bytes", "--ot"],
+                       path("int8_k.tif"))
+
+
+RPC = {"LINE_OFF": "150", "SAMP_OFF": "250", "LAT_OFF": "45.1", "LONG_OFF": "10.2",
+       "HEIGHT_OFF": "100", "LINE_SCALE": "150", "SAMP_SCALE": "250", "LAT_SCALE": "0.05",
+       "LONG_SCALE": "0.07", "HEIGHT_SCALE": "500",
+       "LINE_NUM_COEFF": " ".join(["0.001"] * 3 + ["-1"] + ["0"] * 16),
+       "LINE_DEN_COEFF": " ".join(["1"] + ["0"] * 19),
+       "SAMP_NUM_COEFF": " ".join(["0.002", "1"] + ["0"] * 18),
+       "SAMP_DEN_COEFF": " ".join(["1"] + ["0"] * 19)}
+
+
+def georef_raster(p, data, gcps=None, rpc=None, palette=False):
+    """A Byte raster without a geotransform: GCP-only, RPC-only or neither;
+    optionally with a colour table on band 1."""
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte, ["TILED=YES"])
+    if gcps:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(4326)
+        ds.SetGCPs(gcps, srs.ExportToWkt())
+    if rpc:
+        ds.SetMetadata(rpc, "RPC")
+    b = ds.GetRasterBand(1)
+    b.WriteArray(data)
+    if palette:
+        ct = gdal.ColorTable()
+        for i in range(256):
+            ct.SetColorEntry(i, (i, 255 - i, (7 * i) % 256, 255))
+        b.SetRasterColorTable(ct)
+    ds = None
+    return p
+
+
+def make_gcps(shift=0.0):
+    return [gdal.GCP(10.0 + 0.01 * c + shift, 45.0 - 0.01 * r, 0, c, r)
+            for r, c in ((0, 0), (0, W), (H, 0), (H, W), (150, 250))]
+
+
+def case_keeps_gcps_rpcs_colors(case):
+    """Issue 15 item 2 (calc): the first input's GCPs (and their CRS), RPCs
+    and colour table are kept, as GDAL reads them from the input; inputs
+    without a geotransform are combined only when they share their GCPs or
+    RPCs (else they would combine different places): exit 2."""
+    data = rng.integers(0, 256, (H, W)).astype(np.uint8)
+    g = georef_raster(path("gcps.tif"), data, gcps=make_gcps(), palette=True)
+    src = gdal.Open(g)
+    for fmt in ("GTiff", "COG"):
+        out = path("gcps_out_%s.tif" % fmt)
+        r = calc(["-i", "A=" + g, "-e", "A", "--ot", "Byte", "--of", fmt, "-o", out])
+        if not ok_run(case, r):
+            continue
+        got, ds = read(out)
+        same(case, got, data, "values")
+        want = [(p.GCPPixel, p.GCPLine, p.GCPX, p.GCPY, p.GCPZ) for p in src.GetGCPs()]
+        have = [(p.GCPPixel, p.GCPLine, p.GCPX, p.GCPY, p.GCPZ) for p in ds.GetGCPs()]
+        T.check(case, have == want, "%s: GCPs %s, expected %s" % (fmt, have[:2], want[:2]))
+        a, b = osr.SpatialReference(), osr.SpatialReference()
+        a.ImportFromWkt(src.GetGCPProjection())
+        T.check(case, ds.GetGCPProjection() != "" and
+                b.ImportFromWkt(ds.GetGCPProjection()) == 0 and a.IsSame(b),
+                "%s: GCP CRS %r" % (fmt, ds.GetGCPProjection()[:60]))
+        ct, want_ct = ds.GetRasterBand(1).GetColorTable(), src.GetRasterBand(1).GetColorTable()
+        T.check(case, ct is not None and ct.GetCount() == want_ct.GetCount() and
+                all(ct.GetColorEntry(i) == want_ct.GetColorEntry(i) for i in range(256)),
+                "%s: colour table not kept" % fmt)
+    # a Float32 band cannot hold a colour table: none, and no error
+    out = path("gcps_f32.tif")
+    r = calc(["-i", "A=" + g, "-e", "A / 2", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        T.check(case, ds.GetRasterBand(1).GetColorTable() is None and ds.GetGCPCount() == 5,
+                "Float32: colour table or GCPs")
+    rp_ = georef_raster(path("rpc.tif"), data, rpc=RPC)
+    out = path("rpc_out.tif")
+    r = calc(["-i", "A=" + rp_, "-i", "B=" + rp_, "-e", "A + B", "-o", out])
+    if ok_run(case, r):
+        ds = read(out)[1]
+        got_rpc = ds.GetMetadata("RPC") or {}
+        want_rpc = gdal.Open(rp_).GetMetadata("RPC")
+        T.check(case, want_rpc and all(float(got_rpc.get(k, "nan").split()[0]) ==
+                                       float(v.split()[0]) for k, v in want_rpc.items()),
+                "RPCs not kept: %s" % sorted(got_rpc)[:5])
+    # different GCPs, different RPCs, a geotransform with none: refused
+    g2 = georef_raster(path("gcps2.tif"), data, gcps=make_gcps(shift=0.5))
+    expect_failure(case, ["-i", "A=" + g, "-i", "B=" + g2, "-e", "A+B", "-o", path("x.tif")],
+                   2, ["ground control points", "B=" + g2], path("x.tif"))
+    rpc2 = dict(RPC, LAT_OFF="46.1")
+    r2 = georef_raster(path("rpc2.tif"), data, rpc=rpc2)
+    expect_failure(case, ["-i", "A=" + rp_, "-i", "B=" + r2, "-e", "A+B", "-o", path("x.tif")],
+                   2, ["RPCs"], path("x.tif"))
+    create_raster(path("gt_byte.tif"), data, "Byte", gt=GT, srs=SRS)
+    expect_failure(case, ["-i", "A=" + g, "-i", "B=" + path("gt_byte.tif"), "-e", "A+B",
+                          "-o", path("x.tif")], 2, ["has a geotransform"], path("x.tif"))
+    # no georeferencing at all: combined by position, and said
+    n1 = georef_raster(path("plain1.tif"), data)
+    r = calc(["-i", "A=" + n1, "-i", "B=" + n1, "-e", "A+B", "-o", path("plain_sum.tif")])
+    if ok_run(case, r):
+        T.check(case, "combined by position" in r.err, "no note: %r" % r.err)
+
+
+def case_example_kernel_named_right(case):
+    """Issue 15 item 15: calc --help, the README and the demo name the
+    example kernel the build makes (RP_REVERSE_KERNEL is the build's file),
+    and the demo builds it; the named LIB:SYMBOL runs."""
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    built = os.path.basename(REVERSE or "reverse_bands.so")
+    r = rp(["calc", "--help"])
+    def examples(text):  # LIB.so:SYMBOL is the syntax, not an example
+        return [m for m in re.findall(r"--kernel (\S+):(\w+)", text) if m[1] != "SYMBOL"]
+    named = examples(r.text + r.err)
+    T.check(case, named and all(os.path.basename(p) == built and s == "reverse_bands"
+                                for p, s in named), "calc --help names %s; the build makes %s" %
+            (named, built))
+    with open(os.path.join(root, "README.md")) as f:
+        readme = f.read()
+    in_readme = examples(readme)
+    T.check(case, in_readme and all(os.path.basename(p) == built for p, _ in in_readme),
+            "README names %s" % in_readme)
+    T.check(case, named and in_readme and named[0][0] == in_readme[0][0],
+            "help %s and README %s differ" % (named[:1], in_readme[:1]))
+    with open(os.path.join(root, "scripts", "demo.sh")) as f:
+        demo = f.read()
+    T.check(case, re.search(r"--target [^\n]*\breverse_bands\b", demo) and
+            ("build-release/" + built) in demo, "demo.sh does not build and run %s" % built)
+    if REVERSE and named:
+        out = path("example_kernel.tif")
+        r = calc(["-i", "A=" + path("rgb.tif"), "--kernel", REVERSE + ":" + named[0][1],
+                  "--kernel-arg", "3", "-o", out])
+        if ok_run(case, r):
+            same(case, read(out)[0], rgb[::-1], "reversed bands")
+
+
+def case_summary_plurals(case):
+    """Issue 15 item 17: -v's summary says "1 window", "1 compute thread"."""
+    create_raster(path("tiny.tif"), np.arange(12, dtype=np.float32).reshape(3, 4), "Float32",
+                  gt=GT, srs=SRS)
+    r = calc(["-i", "A=" + path("tiny.tif"), "-e", "A", "-o", path("tiny_out.tif"), "-j", "1",
+              "-v"])
+    if ok_run(case, r):
+        T.check(case, "1 band of Float32, 1 window of" in r.err and
+                "1 compute thread + 1 writer" in r.err, "summary: %r" % r.err)
+
+
 def expect_failure(case, args, code, needles, out):
     """A run that must fail with `code`, say each needle, and leave the
     output folder exactly as it was."""
@@ -327,7 +600,6 @@ def case_bad_expressions(case):
     expect_failure(case, a + ["-e", "(A + 1"], 2, ["expression 1", "arenthes"], out)
     expect_failure(case, a + ["-e", "A[2]"], 2, ["A[2]", "has 1 band"], out)
     expect_failure(case, a + ["-e", "A[0]"], 2, ["numbered from 1"], out)
-    expect_failure(case, a + ["-e", "A > 1 ? A : nodata"], 2, ["--nodata"], out)
     expect_failure(case, a + ["-e", "A", "--ot", "CInt16"], 2, ["--ot"], out)
     expect_failure(case, a + ["-e", "A", "--kernel", "x.so:f"], 2, ["not both"], out)
     expect_failure(case, ["-i", "A=" + path("nir.tif"), "-e", "A"], 2, ["-o"], out)
@@ -420,6 +692,12 @@ T.run_case("bands_and_default_type", case_default_type_and_bands)
 T.run_case("nodata_keyword_cog", case_nodata_keyword_cog)
 T.run_case("mode_follows_umask", case_mode_follows_umask)
 T.run_case("isnodata_handles_nodata", case_isnodata)
+T.run_case("default_nodata_no_collision", case_default_nodata_no_collision)
+T.run_case("nodata_collision_warned", case_nodata_collision_warned)
+T.run_case("signed_byte_is_int8", case_signed_byte)
+T.run_case("keeps_gcps_rpcs_colors", case_keeps_gcps_rpcs_colors)
+T.run_case("example_kernel_named_right", case_example_kernel_named_right)
+T.run_case("summary_plurals", case_summary_plurals)
 T.run_case("integer_casting", case_integer_casting)
 T.run_case("division_by_zero", case_division_by_zero)
 T.run_case("threads_identical_bytes", case_threads_identical)

@@ -15,7 +15,7 @@ What is here:
     the geotransform, never by asking rasterpool);
   - gli_query(): the gdallocationinfo oracle (batch mode);
   - check_value_text() and friends: how a value printed by rasterpool must
-    relate to the pixel (exact integers, round-trip floats, re+imj complex).
+    relate to the pixel (exact integers, round-trip floats, re+imi complex, as R and GDAL).
 
 Facts about GDAL 3.6.2's gdallocationinfo that these helpers rely on (checked
 by hand on Debian 12):
@@ -580,7 +580,7 @@ class ArrayOracle:
 
 _FLOAT_RE = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
-_COMPLEX_RE = re.compile(r"^(-?(?:%s))([+-])(%s)j$" % (_NUM, _NUM))
+_COMPLEX_RE = re.compile(r"^(-?(?:%s))([+-])(%s)i$" % (_NUM, _NUM))
 
 
 def sig_digits(text):

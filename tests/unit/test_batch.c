@@ -255,6 +255,49 @@ static void test_journal(const char *dir) {
     CHECK(!rp_journal_done_has(&done, "x"));
 }
 
+/* Issue 15 item 4: a record carries what made the output (kind, options,
+ * the input's size and mtime) and reads back; an older record without them
+ * reads back with them unknown. */
+static void test_journal_provenance(void) {
+    char *opts[] = {"-t_srs", "EPSG:3857", "-co", "A=\"q\"", NULL};
+    rp_journal_record r = {.input = "in/a.tif",
+                           .output = "out/a.tif",
+                           .outcome = RP_ATTEMPT_DONE,
+                           .exit_code = -1,
+                           .kind = "warp",
+                           .options = opts,
+                           .input_fp = {true, 12345, 1795000000123456789LL},
+                           .redo = "made with other options"};
+    size_t n = 0;
+    char *line = rp_journal_format(&r, &n);
+    CHECK(line && strstr(line, "\"input_mtime_ns\":1795000000123456789") &&
+          strstr(line, "\"redo\":\"made with other options\""));
+    rp_journal_entry e;
+    CHECK(line && rp_journal_parse_record(line, n, &e));
+    char *text = rp_journal_options_text(opts);
+    CHECK(e.done && e.kind && strcmp(e.kind, "warp") == 0 && e.options && text &&
+          strcmp(e.options, text) == 0 && e.input && strcmp(e.input, "in/a.tif") == 0);
+    CHECK(e.input_fp.known && e.input_fp.size == 12345 &&
+          e.input_fp.mtime_ns == 1795000000123456789LL);
+    rp_journal_entry_clear(&e);
+    char *other[] = {"-t_srs", "EPSG:4326", NULL};
+    char *other_text = rp_journal_options_text(other);
+    CHECK(other_text && text && strcmp(other_text, text) != 0);
+    free(other_text);
+    free(text);
+    free(line);
+    const char *old = "{\"input\":\"a\",\"output\":\"b\",\"outcome\":\"done\"}\n";
+    CHECK(rp_journal_parse_record(old, strlen(old), &e));
+    CHECK(e.done && !e.kind && !e.options && !e.input_fp.known);
+    rp_journal_entry_clear(&e);
+    /* options of the wrong shape are unknown, not an error */
+    const char *odd = "{\"output\":\"b\",\"outcome\":\"done\",\"kind\":\"warp\","
+                      "\"options\":[1]}\n";
+    CHECK(rp_journal_parse_record(odd, strlen(odd), &e));
+    CHECK(e.kind && !e.options);
+    rp_journal_entry_clear(&e);
+}
+
 /* The outcome enum and the journal's names come from one table. */
 static void test_outcome_names(void) {
     static const struct {
@@ -368,6 +411,7 @@ int main(void) {
     test_options();
     test_plan(dir);
     test_journal(dir);
+    test_journal_provenance();
     test_sizing();
     test_outcome_names();
     test_processes();

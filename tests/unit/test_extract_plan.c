@@ -53,8 +53,9 @@ int main(void) {
     int saved = dup(1), fd = mkstemp(out);
     dup2(fd, 1);
     FILE *plan = tmpfile();
-    CHECK_EQ_INT(run_plan(raster, points, plan), RP_PARTIAL); /* the bad row */
-    CHECK_EQ_INT(run_plan(raster, points, NULL), RP_PARTIAL);
+    /* a bad row is counted in the plan; the plan itself is done (issue 15) */
+    CHECK_EQ_INT(run_plan(raster, points, plan), RP_OK);
+    CHECK_EQ_INT(run_plan(raster, points, NULL), RP_OK);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);

@@ -54,10 +54,10 @@ int main(void) {
     CHECK_EQ_STR(buf, "4294967295");
     float cf[2] = {1.5f, -2.25f};
     rp_format_value(buf, GDT_CFloat32, cf);
-    CHECK_EQ_STR(buf, "1.5-2.25j");
+    CHECK_EQ_STR(buf, "1.5-2.25i");
     int16_t ci[2] = {3, 4};
     rp_format_value(buf, GDT_CInt16, ci);
-    CHECK_EQ_STR(buf, "3+4j");
+    CHECK_EQ_STR(buf, "3+4i");
 
     /* random bit patterns round-trip exactly */
     int bad_f = 0, bad_d = 0;
