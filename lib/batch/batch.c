@@ -152,8 +152,11 @@ static rp_status open_journal(batch_run *r, rp_error *err) {
     if (o->log_path) {
         r->journal_path = strdup(o->log_path);
     } else {
-        size_t n = strlen(o->out_dir) + 32;
-        if ((r->journal_path = malloc(n)))
+        size_t n = strlen(o->out_dir) + 64;
+        if ((r->journal_path = malloc(n)) && o->shard.count > 0)
+            snprintf(r->journal_path, n, "%s/rasterpool-batch.shard-%d-of-%d.jsonl", o->out_dir,
+                     o->shard.index, o->shard.count);
+        else if (r->journal_path)
             snprintf(r->journal_path, n, "%s/rasterpool-batch.jsonl", o->out_dir);
     }
     if (!r->journal_path)
@@ -241,10 +244,14 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     r.program = o->worker_program ? o->worker_program : rp_batch_default_worker();
     rp_status st = rp_batch_plan_make(o, &r.plan, err);
     if (st == RP_OK)
+        st = rp_batch_plan_shard(&r.plan, &o->shard, err);
+    if (st == RP_OK)
         st = make_dirs(o->out_dir, err);
     if (st == RP_OK)
         st = check_not_inputs(&r.plan, err);
-    if (st == RP_OK) {
+    /* shards may run at once on other hosts, whose temporaries' pids look
+     * dead here: only an unsharded batch sweeps */
+    if (st == RP_OK && o->shard.count == 0) {
         size_t stale = rp_stage_sweep(o->out_dir);
         if (stale && o->log)
             fprintf(o->log,
@@ -252,7 +259,7 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
                     "that was killed\n",
                     stale);
     }
-    if (st == RP_OK && !(r.tasks = calloc(r.plan.n, sizeof *r.tasks)))
+    if (st == RP_OK && !(r.tasks = calloc(r.plan.n ? r.plan.n : 1, sizeof *r.tasks)))
         st = rp_error_set(err, RP_NOMEM, "out of memory");
     if (st == RP_OK)
         st = open_journal(&r, err);
