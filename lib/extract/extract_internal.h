@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "raster_info.h"
 #include "rasterpool.h"
+#include "shard.h"
 
 struct rp_extract_options {
     char **rasters;
@@ -49,7 +50,15 @@ struct rp_extract_options {
     FILE *info;     /* the -v summary: a stream of logger, or NULL */
     rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
     FILE *plan_out; /* where --plan writes its text; NULL: not written */
+    rp_shard shard; /* --shard I/N; count 0: every point (extract_shard.c) */
 };
+
+/* --shard I/N (extract_shard.c), after pass 1 read every point: the rows
+ * outside the shard's contiguous range are left out of the pixel work (their
+ * coordinates become NaN) and of the output (pts->write_lo/write_hi), and
+ * pts->nbad counts the shard's rows only. *lo, *hi: the range kept. */
+struct rp_points;
+void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_t *lo, size_t *hi);
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
  * files runs --io-threads workers (default RP_EXTRACT_IO_THREADS, at most

@@ -67,6 +67,10 @@ static const char help_text[] =
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
+    "  --shard I/N        only part I (0-based) of N: the I-th of N contiguous,\n"
+    "                     equal runs of the input rows, each part with the header;\n"
+    "                     parts 0..N-1 concatenated (headers after the first\n"
+    "                     dropped) are the whole output (docs/cluster.md)\n"
     "  -v, --verbose      print a summary with the time of each phase on stderr\n"
     "  -q, --quiet        no progress bar (it shows on a terminal for long jobs)\n"
     "  -h, --help         this help\n"
@@ -127,6 +131,11 @@ static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err)
     o->bands = grown;
     o->bands[o->nbands++] = band;
     return RP_OK;
+}
+
+static rp_status set_shard(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    return rp_shard_parse(v, "--shard", &((rp_extract_options *)target)->shard, err);
 }
 
 #define FIELD(name) offsetof(rp_extract_options, name)
@@ -191,6 +200,11 @@ static const rp_opt extract_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(plan_only),
      .help = "print what would be read and exit"},
+    {.long_name = "--shard",
+     .kind = RP_OPT_CALL,
+     .metavar = "I/N",
+     .help = "only part I of N of the points (job arrays)",
+     .handle = set_shard},
     {.long_name = NULL},
 };
 #undef FIELD

@@ -260,6 +260,10 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     rp_csv_record rec;
     int got;
     while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+        if (!rp_points_row_written(pts, row)) {
+            row++;
+            continue;
+        }
         put_csv_row(&o->out, spec, &rec, row++, pts->delimiter);
         if (rec.nfields > pts->header_fields) {
             if (o->long_rows < MAX_ROW_WARNINGS) {

@@ -16,6 +16,13 @@ Cases:
      --resume of a shard skips all its tasks;
   3. a shard with no task (--shard 5/20 of 11 inputs): exit 0, nothing made;
   4. usage errors (exit 2): 4/4, -1/3, 1/0, a/b, 1/2/3, empty.
+  5. extract of 1003 CSV points (2 unparsable rows, some off the raster) with
+     --status, as N = 1, 4 and 7 shards, from a file and from standard input:
+     the parts, concatenated with every header after the first dropped, are
+     the whole run's output byte for byte; the whole run's values are the
+     raster's (numpy) at the points' cells; a part's exit status is 1 exactly
+     when it holds an unparsable row; each part has the rows the documented
+     formula floor(I*n/N) gives.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_shard.py
 """
 import json
@@ -129,6 +136,71 @@ def case_usage(case, inputs, tmp):
 T = None
 
 
+def make_points(tmp):
+    rng = np.random.default_rng(7)
+    data = rng.integers(0, 1000, size=(40, 50)).astype(np.int32)
+    raster = os.path.join(tmp, "r.tif")
+    gt = (100.0, 2.0, 0.0, 500.0, 0.0, -2.0)
+    rptest.create_raster(raster, data, dtype="Int32", gt=gt)
+    n = 1003
+    cols = rng.integers(-3, 53, size=n)
+    rows = rng.integers(-3, 43, size=n)
+    lines = ["id,x,y"]
+    bad_rows = {17, 640}
+    for i in range(n):
+        if i in bad_rows:
+            lines.append("%d,oops,%d" % (i, i))
+        else:
+            lines.append("%d,%s,%s" % (i, 100.0 + 2.0 * cols[i] + 1.0, 500.0 - 2.0 * rows[i] - 1.0))
+    pts = os.path.join(tmp, "pts.csv")
+    with open(pts, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return raster, pts, data, cols, rows, bad_rows, n
+
+
+def case_extract_parts(case, tmp):
+    raster, pts, data, cols, rows, bad_rows, n = make_points(tmp)
+    whole = rptest.extract([raster, "--points", pts, "--status", "-q"])
+    if not T.check(case, whole.code == 1, "whole run (2 bad rows): %s" % whole.describe()):
+        return
+    lines = whole.text.splitlines()
+    T.check(case, len(lines) == n + 1, "whole run has %d lines" % len(lines))
+    lim = rptest.Limited(T, case)
+    for i, line in enumerate(lines[1:]):
+        f = line.split(",")
+        if i in bad_rows:
+            want = ["", "error"]
+        elif 0 <= cols[i] < 50 and 0 <= rows[i] < 40:
+            want = [str(data[rows[i], cols[i]]), "ok"]
+        else:
+            want = ["", "outside"]
+        if f[3:] != want:
+            lim.add("row %d: %s, numpy says %s" % (i, f[3:], want))
+    lim.flush("whole run vs numpy: ")
+    stdin_text = open(pts).read()
+    for parts in (1, 4, 7):
+        for source in ("file", "stdin"):
+            merged = b""
+            for i in range(parts):
+                args = [raster, "--status", "-q", "--shard", "%d/%d" % (i, parts)]
+                if source == "file":
+                    r = rptest.extract(args + ["--points", pts])
+                else:
+                    r = rptest.extract(args, stdin=stdin_text)
+                lo, hi = i * n // parts, (i + 1) * n // parts
+                want_code = 1 if any(lo <= b < hi for b in bad_rows) else 0
+                T.check(case, r.code == want_code, "part %d/%d (%s) exit %s, want %d: %s" % (
+                    i, parts, source, r.code, want_code, r.describe()))
+                out = r.out.split(b"\n", 1)
+                T.check(case, out[0] == lines[0].encode(), "part %d/%d header %r" % (i, parts, out[0]))
+                body = out[1] if len(out) > 1 else b""
+                T.check(case, body.count(b"\n") == hi - lo,
+                        "part %d/%d has %d rows, formula says %d" % (i, parts, body.count(b"\n"), hi - lo))
+                merged += r.out if i == 0 else body
+            T.check(case, merged == whole.out,
+                    "%d parts (%s) concatenated differ from the whole run" % (parts, source))
+
+
 def main():
     global T
     T = rptest.Tester("cli_shard")
@@ -138,6 +210,7 @@ def main():
         T.run_case("batch_order_resume", case_order_and_resume, inputs, tmp)
         T.run_case("batch_empty_shard", case_empty_shard, inputs, tmp)
         T.run_case("batch_usage", case_usage, inputs, tmp)
+        T.run_case("extract_parts", case_extract_parts, tmp)
     T.finish()
 
 
