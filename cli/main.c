@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef RP_HAVE_MPI
+#include "rasterpool_mpi.h"
+#endif
 
 typedef struct command {
     const char *name;
@@ -20,6 +23,32 @@ static const command commands[] = {
     {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
     {"batch", cmd_batch, "one job (warp, translate or calc) over many files, crash-isolated"},
 };
+
+#ifdef RP_HAVE_MPI
+/* Under an MPI launcher (rasterpool_mpi.h): MPI starts before any thread,
+ * batch farms its tasks over the ranks (cmd_batch.c), and the other
+ * commands, not yet farmed, run on rank 0 alone while the others wait; every
+ * rank exits with rank 0's status. Without a launcher this is a plain run. */
+static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, int argc,
+                       char **argv) {
+    int ranks = rp_mpi_start(&argc, &argv);
+    if (ranks == 0) {
+        fprintf(stderr, "rasterpool: MPI_Init failed\n");
+        return 3;
+    }
+    rp_init();
+    int rc = 0;
+    bool farmed = strcmp(name, "batch") == 0;
+    if (ranks > 1 && !farmed && rp_mpi_rank() == 0)
+        fprintf(stderr,
+                "rasterpool: note: %s runs on MPI rank 0 alone (%d ranks); "
+                "split it with --shard I/N instead (docs/cluster.md)\n",
+                name, ranks);
+    if (ranks == 1 || farmed || rp_mpi_rank() == 0)
+        rc = run(argc - 1, (const char *const *)argv + 1);
+    return rp_mpi_finish(rc);
+}
+#endif
 
 static void usage(FILE *out) {
     fprintf(out, "usage: rasterpool <command> [options]\n\n"
@@ -49,8 +78,12 @@ int main(int argc, char **argv) {
         return cmd_batch_worker(argc - 1, (const char *const *)argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) == 0) {
+#ifdef RP_HAVE_MPI
+            return cli_run_mpi(commands[i].run, name, argc, argv);
+#else
             rp_init();
             return commands[i].run(argc - 1, (const char *const *)argv + 1);
+#endif
         }
     }
     fprintf(stderr, "rasterpool: unknown command '%s'\n\n", name);
