@@ -34,6 +34,13 @@ RP_API int rp_mpi_size(void);
  * it is rp_batch_run. */
 RP_API rp_status rp_mpi_batch_run(const rp_batch_options *opts, rp_batch_report *report,
                                   rp_error *err);
+/* rp_extract_run over every rank (every rank calls it with the same
+ * options): rank r of N extracts the r-th of N contiguous runs of the points
+ * and rank 0 writes the one output, byte for byte the single-process run's.
+ * Points on standard input, vector outputs, --plan and --shard run on rank
+ * 0 alone (with a note). Every rank returns the job's status. */
+RP_API rp_status rp_mpi_extract_run(const rp_extract_options *opts, rp_extract_report *report,
+                                    rp_error *err);
 /* Ends MPI if rp_mpi_start started it; every rank calls it. Returns rank
  * 0's exit_code on every rank (MPI_Bcast), so that the launcher's exit
  * status is the job's; exit_code itself when MPI is not running. */

@@ -88,6 +88,8 @@ static rp_status points_stage(extract_job *job, rp_error *err) {
     rp_status rc = rp_points_read(&po, &job->pts, err);
     if (rc == RP_OK && opts->shard.count > 0)
         rp_extract_shard_points(&opts->shard, &job->pts, &job->shard_lo, &job->shard_hi);
+    if (rc == RP_OK)
+        rp_extract_shard_header(opts, &job->pts);
     job->points_srs = job->user_srs ? job->user_srs : job->pts.srs;
     if (rc == RP_OK)
         rc = rp_extract_check_transforms(&job->setup, job->points_srs, opts->log, err);

@@ -46,11 +46,12 @@ struct rp_extract_options {
     bool remote;    /* the job reads remote files (set by the job; remote.c) */
     rp_progress_fn progress;
     void *progress_user;
-    FILE *log;      /* warnings: stderr, a stream of logger, or NULL (silent) */
-    FILE *info;     /* the -v summary: a stream of logger, or NULL */
-    rp_log *logger; /* the caller's rp_log_fn behind log and info; NULL: none */
-    FILE *plan_out; /* where --plan writes its text; NULL: not written */
-    rp_shard shard; /* --shard I/N; count 0: every point (extract_shard.c) */
+    FILE *log;                /* warnings: stderr, a stream of logger, or NULL (silent) */
+    FILE *info;               /* the -v summary: a stream of logger, or NULL */
+    rp_log *logger;           /* the caller's rp_log_fn behind log and info; NULL: none */
+    FILE *plan_out;           /* where --plan writes its text; NULL: not written */
+    rp_shard shard;           /* --shard I/N; count 0: every point (extract_shard.c) */
+    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
 };
 
 /* --shard I/N (extract_shard.c), after pass 1 read every point: the rows
@@ -58,6 +59,7 @@ struct rp_extract_options {
  * coordinates become NaN) and of the output (pts->write_lo/write_hi), and
  * pts->nbad counts the shard's rows only. *lo, *hi: the range kept. */
 struct rp_points;
+void rp_extract_shard_header(const rp_extract_options *opts, struct rp_points *pts);
 void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_t *lo, size_t *hi);
 
 /* Remote reads wait on the network, not on a core: a job that reads remote

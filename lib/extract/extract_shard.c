@@ -32,3 +32,7 @@ void rp_extract_shard_points(const rp_shard *shard, rp_points *pts, size_t *lo, 
     pts->write_lo = *lo;
     pts->write_hi = *hi;
 }
+
+void rp_extract_shard_header(const rp_extract_options *opts, rp_points *pts) {
+    pts->write_no_header = opts->part_without_header;
+}

@@ -71,6 +71,7 @@ typedef struct rp_points {
      * run as one shard of several); every row otherwise */
     bool write_range;
     size_t write_lo, write_hi;
+    bool write_no_header; /* CSV: no header line (a later part of an MPI job) */
 } rp_points;
 
 /* Whether pass 2 writes row i. */

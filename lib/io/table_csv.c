@@ -383,7 +383,8 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
     rp_points *pts = spec->points;
     char d = pts->is_csv ? pts->delimiter : ',';
     row_buffer b = {0};
-    put_header(&b, spec, d);
+    if (!pts->write_no_header)
+        put_header(&b, spec, d);
     rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
                             : write_all(out, b.data, b.len, spec, 0, err);
     free(b.data);

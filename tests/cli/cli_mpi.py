@@ -22,6 +22,13 @@ Cases:
      exits 2, one message;
   4. a failing input under mpirun -n 3: exit 1 (a non-root rank's failure
      reaches the exit status), the failure named once in the summary.
+  5. extract of 5001 CSV points (one unparsable row on a non-root rank's part,
+     some off the raster) with --status, plain and under mpirun -n 1 and -n 3,
+     to a file and to standard output: exit 1 everywhere; the outputs are byte
+     for byte the plain run's, whose values are the raster's (numpy) at the
+     points' cells; no temporary left beside the output;
+  6. extract with points on standard input under -n 3: runs on rank 0 alone
+     (a note says so) and still equals the plain run.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
 """
 import json
@@ -250,13 +257,69 @@ def case_failure_exit(case, tmp):
             "summary: %r" % r.err)
 
 
+def case_extract(case, tmp):
+    rng = np.random.default_rng(11)
+    data = rng.integers(-500, 500, size=(300, 200)).astype(np.int16)
+    raster = os.path.join(tmp, "ex.tif")
+    rptest.create_raster(raster, data, "Int16", gt=(0.0, 1.0, 0.0, 300.0, 0.0, -1.0),
+                         options=["TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32"])
+    n, bad = 5001, 4000
+    cols, rows = rng.integers(-5, 205, size=n), rng.integers(-5, 305, size=n)
+    lines = ["id,x,y"] + ["%d,%s,%s" % (i, "zz" if i == bad else cols[i] + 0.5, 300 - rows[i] - 0.5)
+                          for i in range(n)]
+    pts = os.path.join(tmp, "ex.csv")
+    open(pts, "w").write("\n".join(lines) + "\n")
+    plain = rptest.extract([raster, "--points", pts, "--status", "-q"])
+    if not T.check(case, plain.code == 1, "plain: " + plain.describe()):
+        return
+    lim = rptest.Limited(T, case)
+    for i, line in enumerate(plain.text.splitlines()[1:]):
+        f = line.split(",")[3:]
+        if i == bad:
+            want = ["", "error"]
+        elif 0 <= cols[i] < 200 and 0 <= rows[i] < 300:
+            want = [str(data[rows[i], cols[i]]), "ok"]
+        else:
+            want = ["", "outside"]
+        if f != want:
+            lim.add("row %d: %s, numpy %s" % (i, f, want))
+    lim.flush("plain vs numpy: ")
+    for ranks in (1, 3):
+        out = os.path.join(tmp, "ex_n%d.csv" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", pts, "--status", "-q", "-o", out, "-j", "1"])
+        T.check(case, r.code == 1, "-n %d to a file: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(out) and open(out, "rb").read() == plain.out,
+                "-n %d: the file differs from the plain run's" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", pts, "--status", "-q", "-j", "1"])
+        T.check(case, r.code == 1 and r.out == plain.out,
+                "-n %d to stdout: exit %s, same bytes %s" % (ranks, r.code, r.out == plain.out))
+    left = [f for f in os.listdir(tmp) if ".rp-tmp" in f]
+    T.check(case, not left, "temporaries left: %s" % left)
+
+
+def case_extract_stdin(case, tmp):
+    raster = os.path.join(tmp, "st.tif")
+    rptest.create_raster(raster, np.arange(100, dtype=np.float32).reshape(10, 10), "Float32",
+                         gt=(0.0, 1.0, 0.0, 10.0, 0.0, -1.0))
+    text = "x,y\n" + "".join("%s,%s\n" % (i % 10 + 0.5, 9.5 - i % 7) for i in range(50))
+    plain = rptest.extract([raster, "-q"], stdin=text)
+    cmd = [MPIRUN, "--oversubscribe", "-n", "3", rptest.binary(), "extract", raster, "-q"]
+    p = subprocess.run(cmd, input=text.encode(), capture_output=True, timeout=300,
+                       env=dict(os.environ, **MPI_ENV))
+    T.check(case, p.returncode == 0 and p.stdout == plain.out and plain.code == 0,
+            "stdin under -n 3: exit %s, same %s; %r" % (p.returncode, p.stdout == plain.out,
+                                                        p.stderr[:400]))
+    T.check(case, b"rank 0 alone" in p.stderr, "no note: %r" % p.stderr[:400])
+
+
 def main():
     global T
     T = rptest.Tester("cli_mpi")
     only = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("identical_n1_n3", case_identical), ("kill_rank_resume", case_kill_resume),
-                         ("usage_error", case_usage), ("failure_exit", case_failure_exit)):
+                         ("usage_error", case_usage), ("failure_exit", case_failure_exit),
+                         ("extract", case_extract), ("extract_stdin", case_extract_stdin)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
