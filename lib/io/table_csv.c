@@ -242,6 +242,13 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     const rp_points *pts = spec->points;
     slice_out *o = &job->outs[task];
     size_t s = job->first + task;
+    size_t first_row = pts->slices[s].first_row;
+    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi)) {
+        o->out.len = 0; /* no row of this slice is written (a part of a sharded job) */
+        o->long_rows = 0;
+        return RP_OK;
+    }
     uint64_t begin = pts->slices[s].offset;
     uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
     if (end < begin)

@@ -56,8 +56,8 @@ static rp_status worse(rp_status a, rp_status b) {
 
 static int make_part(char *path, size_t cap) {
     const char *dir = getenv("TMPDIR");
-    snprintf(path, cap, "%s/rasterpool-part-XXXXXX", dir && *dir ? dir : "/tmp");
-    return mkstemp(path);
+    snprintf(path, cap, "%s/rasterpool-part-XXXXXX.csv", dir && *dir ? dir : "/tmp");
+    return mkstemps(path, 4); /* .csv: the part is written as CSV whatever the output */
 }
 
 /* Rank r > 0: its status, then its part file in chunks, then an empty chunk. */

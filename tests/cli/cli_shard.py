@@ -23,6 +23,9 @@ Cases:
      raster's (numpy) at the points' cells; a part's exit status is 1 exactly
      when it holds an unparsable row; each part has the rows the documented
      formula floor(I*n/N) gives.
+  6. extract of 200,003 points (pass 2 reads them in slices of 65,536 rows,
+     some of which a part skips whole) as 3 and 5 parts: concatenated, they
+     are the whole run's output byte for byte.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_shard.py
 """
 import json
@@ -201,6 +204,30 @@ def case_extract_parts(case, tmp):
                     "%d parts (%s) concatenated differ from the whole run" % (parts, source))
 
 
+def case_extract_slices(case, tmp):
+    raster = os.path.join(tmp, "big.tif")
+    rng = np.random.default_rng(3)
+    rptest.create_raster(raster, rng.normal(0, 100, (64, 64)).astype(np.float32), "Float32",
+                         gt=(0.0, 1.0, 0.0, 64.0, 0.0, -1.0))
+    n = 200003
+    xs, ys = rng.uniform(-2, 66, n), rng.uniform(-2, 66, n)
+    pts = os.path.join(tmp, "big.csv")
+    with open(pts, "w") as f:
+        f.write("x,y,tag\n")
+        f.writelines("%.3f,%.3f,t%d\n" % (xs[i], ys[i], i) for i in range(n))
+    whole = rptest.extract([raster, "--points", pts, "-q", "-j", "2"])
+    if not T.check(case, whole.code == 0 and whole.out.count(b"\n") == n + 1, whole.describe()):
+        return
+    for parts in (3, 5):
+        merged = b""
+        for i in range(parts):
+            r = rptest.extract([raster, "--points", pts, "-q", "-j", "2", "--shard",
+                                "%d/%d" % (i, parts)])
+            T.check(case, r.code == 0, r.describe())
+            merged += r.out if i == 0 else r.out.split(b"\n", 1)[1]
+        T.check(case, merged == whole.out, "%d parts concatenated differ from the whole" % parts)
+
+
 def main():
     global T
     T = rptest.Tester("cli_shard")
@@ -211,6 +238,7 @@ def main():
         T.run_case("batch_empty_shard", case_empty_shard, inputs, tmp)
         T.run_case("batch_usage", case_usage, inputs, tmp)
         T.run_case("extract_parts", case_extract_parts, tmp)
+        T.run_case("extract_slices", case_extract_slices, tmp)
     T.finish()
 
 
