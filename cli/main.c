@@ -5,6 +5,7 @@
  * is initialised here, once (rp_init).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -50,6 +51,22 @@ static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, i
 }
 #endif
 
+#ifndef RP_HAVE_MPI
+/* A build without MPI started by mpirun/srun as several ranks: each rank
+ * would run the whole job on its own, into the same outputs. Said once a
+ * rank, on stderr; the job still runs as asked. */
+static void warn_launcher_without_mpi(void) {
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!size)
+        size = getenv("PMI_SIZE");
+    if (size && atoi(size) > 1)
+        fprintf(stderr,
+                "rasterpool: warning: started as one of %s MPI ranks, but this rasterpool was "
+                "built without MPI: every rank runs the whole job (see docs/cluster.md)\n",
+                size);
+}
+#endif
+
 static void usage(FILE *out) {
     fprintf(out, "usage: rasterpool <command> [options]\n\n"
                  "rasterpool runs heavy GDAL raster workloads in parallel.\n\ncommands:\n");
@@ -81,6 +98,7 @@ int main(int argc, char **argv) {
 #ifdef RP_HAVE_MPI
             return cli_run_mpi(commands[i].run, name, argc, argv);
 #else
+            warn_launcher_without_mpi();
             rp_init();
             return commands[i].run(argc - 1, (const char *const *)argv + 1);
 #endif
