@@ -13,6 +13,14 @@
 #include <stdio.h>
 
 #include "cli.h"
+#ifdef RP_HAVE_MPI
+#include "rasterpool_mpi.h" /* under mpirun: the tasks farmed over the ranks */
+#define cli_batch_run rp_mpi_batch_run
+#define cli_reports_errors() (rp_mpi_rank() == 0)
+#else
+#define cli_batch_run rp_batch_run
+#define cli_reports_errors() 1
+#endif
 
 int cmd_batch(int argc, const char *const *argv) {
     cli_catch_interrupts(3);
@@ -20,8 +28,9 @@ int cmd_batch(int argc, const char *const *argv) {
     rp_error_clear(&err);
     rp_cli_flags flags;
     rp_batch_options *opts = rp_batch_options_new(argc, argv, &flags, &err);
-    if (!opts)
-        return cli_options_failed(&err, rp_batch_help());
+    if (!opts) /* every rank parsed the same words: one message, rank 0's */
+        return cli_reports_errors() ? cli_options_failed(&err, rp_batch_help())
+                                    : rp_status_exit_code(err.code);
     /* -v prints a line per task: no bar then. With a bar, the summary and the
      * failed list wait in memory until the bar is erased, or the bar's last
      * erase would wipe them from the terminal. */
@@ -37,11 +46,11 @@ int cmd_batch(int argc, const char *const *argv) {
     }
     rp_batch_options_set_progress(opts, cli_on_progress, bar);
     rp_batch_report report;
-    rp_status rc = rp_batch_run(opts, &report, &err);
+    rp_status rc = cli_batch_run(opts, &report, &err);
     rp_progress_bar_free(bar);
     rp_batch_options_free(opts); /* passes on a last unfinished log line */
     cli_log_release(&log);
-    if (rc != RP_OK && rc != RP_PARTIAL && rc != RP_INTERRUPTED)
+    if (rc != RP_OK && rc != RP_PARTIAL && rc != RP_INTERRUPTED && cli_reports_errors())
         fprintf(stderr, "rasterpool: %s\n", err.message);
     return rp_status_exit_code(rc);
 }

@@ -8,6 +8,14 @@
 #include <stdio.h>
 
 #include "cli.h"
+#ifdef RP_HAVE_MPI
+#include "rasterpool_mpi.h" /* under mpirun: the points split over the ranks */
+#define cli_extract_run rp_mpi_extract_run
+#define cli_reports_errors() (rp_mpi_rank() == 0)
+#else
+#define cli_extract_run rp_extract_run
+#define cli_reports_errors() 1
+#endif
 
 int cmd_extract(int argc, const char *const *argv) {
     rp_error err;
@@ -15,7 +23,8 @@ int cmd_extract(int argc, const char *const *argv) {
     rp_cli_flags flags;
     rp_extract_options *opts = rp_extract_options_new(argc, argv, &flags, &err);
     if (!opts)
-        return cli_options_failed(&err, rp_extract_help());
+        return cli_reports_errors() ? cli_options_failed(&err, rp_extract_help())
+                                    : rp_status_exit_code(err.code);
     cli_log log;
     cli_log_init(&log, flags.verbose, false);
     if (rp_extract_options_set_log(opts, cli_log_line, &log) != RP_OK) {
@@ -26,9 +35,11 @@ int cmd_extract(int argc, const char *const *argv) {
     rp_extract_options_set_progress(opts, cli_on_progress, bar);
     rp_extract_options_set_plan_output(opts, stdout); /* --plan prints here */
     rp_extract_report report;
-    rp_status rc = rp_extract_run(opts, &report, &err);
+    rp_status rc = cli_extract_run(opts, &report, &err);
     rp_progress_bar_free(bar);
-    if (rc == RP_PARTIAL)
+    if (!cli_reports_errors()) /* rank 0 reports the job's outcome */
+        ;
+    else if (rc == RP_PARTIAL)
         fprintf(stderr, "rasterpool: warning: %s: their values are empty (status error)\n",
                 err.message);
     else if (rc != RP_OK)

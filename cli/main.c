@@ -5,9 +5,13 @@
  * is initialised here, once (rp_init).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#ifdef RP_HAVE_MPI
+#include "rasterpool_mpi.h"
+#endif
 
 typedef struct command {
     const char *name;
@@ -21,6 +25,48 @@ static const command commands[] = {
     {"calc", cmd_calc, "block-wise raster math (expressions or a C kernel) to GeoTIFF/COG"},
     {"batch", cmd_batch, "one job (warp, translate or calc) over many files, crash-isolated"},
 };
+
+#ifdef RP_HAVE_MPI
+/* Under an MPI launcher (rasterpool_mpi.h): MPI starts before any thread,
+ * batch farms its tasks over the ranks (cmd_batch.c), and the other
+ * commands, not yet farmed, run on rank 0 alone while the others wait; every
+ * rank exits with rank 0's status. Without a launcher this is a plain run. */
+static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, int argc,
+                       char **argv) {
+    int ranks = rp_mpi_start(&argc, &argv);
+    if (ranks == 0) {
+        fprintf(stderr, "rasterpool: MPI_Init failed\n");
+        return 3;
+    }
+    rp_init();
+    int rc = 0;
+    bool farmed = strcmp(name, "batch") == 0 || strcmp(name, "extract") == 0;
+    if (ranks > 1 && !farmed && rp_mpi_rank() == 0)
+        fprintf(stderr,
+                "rasterpool: note: %s runs on MPI rank 0 alone (%d ranks); "
+                "split it with --shard I/N instead (docs/cluster.md)\n",
+                name, ranks);
+    if (ranks == 1 || farmed || rp_mpi_rank() == 0)
+        rc = run(argc - 1, (const char *const *)argv + 1);
+    return rp_mpi_finish(rc);
+}
+#endif
+
+#ifndef RP_HAVE_MPI
+/* A build without MPI started by mpirun/srun as several ranks: each rank
+ * would run the whole job on its own, into the same outputs. Said once a
+ * rank, on stderr; the job still runs as asked. */
+static void warn_launcher_without_mpi(void) {
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!size)
+        size = getenv("PMI_SIZE");
+    if (size && atoi(size) > 1)
+        fprintf(stderr,
+                "rasterpool: warning: started as one of %s MPI ranks, but this rasterpool was "
+                "built without MPI: every rank runs the whole job (see docs/cluster.md)\n",
+                size);
+}
+#endif
 
 static void usage(FILE *out) {
     fprintf(out, "usage: rasterpool <command> [options]\n\n"
@@ -50,8 +96,13 @@ int main(int argc, char **argv) {
         return cmd_batch_worker(argc - 1, (const char *const *)argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) == 0) {
+#ifdef RP_HAVE_MPI
+            return cli_run_mpi(commands[i].run, name, argc, argv);
+#else
+            warn_launcher_without_mpi();
             rp_init();
             return commands[i].run(argc - 1, (const char *const *)argv + 1);
+#endif
         }
     }
     fprintf(stderr, "rasterpool: unknown command '%s'\n\n", name);

@@ -17,6 +17,9 @@ install(TARGETS rasterpool_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS rasterpool_worker RUNTIME DESTINATION ${RP_WORKER_INSTALL_DIR})
 install(FILES include/rasterpool.h ${RP_GENERATED_INCLUDE}/rasterpool_version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(RP_WITH_MPI)
+  install(FILES include/rasterpool_mpi.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endif()
 install(FILES docs/rasterpool.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

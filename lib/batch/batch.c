@@ -153,8 +153,11 @@ static rp_status open_journal(batch_run *r, rp_error *err) {
     if (o->log_path) {
         r->journal_path = strdup(o->log_path);
     } else {
-        size_t n = strlen(o->out_dir) + 32;
-        if ((r->journal_path = malloc(n)))
+        size_t n = strlen(o->out_dir) + 64;
+        if ((r->journal_path = malloc(n)) && o->shard.count > 0)
+            snprintf(r->journal_path, n, "%s/rasterpool-batch.shard-%d-of-%d.jsonl", o->out_dir,
+                     o->shard.index, o->shard.count);
+        else if (r->journal_path)
             snprintf(r->journal_path, n, "%s/rasterpool-batch.jsonl", o->out_dir);
     }
     if (!r->journal_path)
@@ -184,7 +187,7 @@ static void print_summary(const batch_run *r, double seconds, bool interrupted) 
     }
     size_t not_started = 0;
     for (size_t t = 0; t < r->plan.n; t++)
-        not_started += r->tasks[t].state == TASK_PENDING;
+        not_started += r->tasks[t].state == TASK_PENDING || r->tasks[t].state == TASK_ELSEWHERE;
     if (r->o->quiet && !listed && !not_started && !interrupted)
         return; /* -q: a run where everything is done needs no summary */
     fprintf(log, "rasterpool: batch %s: %zu done, %zu failed", r->o->kind->name, r->done,
@@ -221,21 +224,48 @@ static void release(batch_run *r) {
     rp_batch_plan_free(&r->plan);
 }
 
+/* A farmed rank other than 0 takes rank 0's plan and journals through it:
+ * it plans nothing, sweeps nothing, opens no journal, and its tasks wait
+ * until rank 0 hands them out (TASK_ELSEWHERE). */
+static rp_status farm_member_setup(batch_run *r, rp_error *err) {
+    rp_status st = r->farm->receive_plan(r->farm->ctx, &r->plan, err);
+    if (st == RP_OK && !(r->tasks = calloc(r->plan.n ? r->plan.n : 1, sizeof *r->tasks)))
+        st = rp_error_set(err, RP_NOMEM, "out of memory");
+    for (size_t t = 0; st == RP_OK && t < r->plan.n; t++)
+        r->tasks[t].state = TASK_ELSEWHERE;
+    /* the inputs' fingerprints go into this rank's journal records, which
+     * --resume compares (the inputs are the same files on every rank) */
+    if (st == RP_OK)
+        rp_batch_fingerprint_inputs(r);
+    return st;
+}
+
 RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report, rp_error *err) {
+    return rp_batch_run_farm(o, NULL, report, err);
+}
+
+rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm,
+                            rp_batch_report *report, rp_error *err) {
     double t0 = rp_monotonic_seconds();
     if (report)
         memset(report, 0, sizeof *report);
     batch_run r;
     memset(&r, 0, sizeof r);
     r.o = o;
+    r.farm = farm;
     r.err = err;
     r.program = o->worker_program ? o->worker_program : rp_batch_default_worker();
-    rp_status st = rp_batch_plan_make(o, &r.plan, err);
+    bool member = farm && !farm->root;
+    rp_status st = member ? farm_member_setup(&r, err) : rp_batch_plan_make(o, &r.plan, err);
+    if (st == RP_OK && !member)
+        st = rp_batch_plan_shard(&r.plan, &o->shard, err);
     if (st == RP_OK)
         st = make_dirs(o->out_dir, err);
     if (st == RP_OK)
         st = check_not_inputs(&r.plan, err);
-    if (st == RP_OK) {
+    /* shards may run at once on other hosts, whose temporaries' pids look
+     * dead here: only an unsharded batch sweeps */
+    if (st == RP_OK && o->shard.count == 0 && !member) {
         size_t stale = rp_stage_sweep(o->out_dir);
         if (stale && o->log)
             fprintf(o->log,
@@ -243,10 +273,15 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
                     "that was killed\n",
                     stale);
     }
-    if (st == RP_OK && !(r.tasks = calloc(r.plan.n, sizeof *r.tasks)))
+    if (st == RP_OK && !member && !(r.tasks = calloc(r.plan.n ? r.plan.n : 1, sizeof *r.tasks)))
         st = rp_error_set(err, RP_NOMEM, "out of memory");
-    if (st == RP_OK)
+    if (st == RP_OK && !member)
         st = open_journal(&r, err);
+    if (farm && farm->planned) { /* rank 0: the other ranks wait for this */
+        rp_status sent = farm->planned(farm->ctx, &r, st, err);
+        if (st == RP_OK)
+            st = sent;
+    }
     r.todo = r.plan.n - r.skipped;
     /* the machine's share, read once (cgroup files): sizes the pool and
      * each worker's GDAL threads and cache */
@@ -265,13 +300,13 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
         r.slots[i].task = -1;
     }
     int stopped = 0;
-    if (st == RP_OK && r.todo > 0) {
+    if (st == RP_OK && (r.todo > 0 || farm)) {
         stopped = rp_batch_exec(&r);
         st = r.fatal;
         if (st != RP_OK)
             rp_batch_kill_all(&r);
     }
-    if (st == RP_OK || stopped) {
+    if ((st == RP_OK || stopped) && !member) {
         rp_batch_call_progress(&r);
         print_summary(&r, rp_monotonic_seconds() - t0, stopped != 0);
     }

@@ -61,6 +61,12 @@ static long next_ready_task(batch_run *r, double now) {
     for (size_t t = r->next; t < r->plan.n; t++)
         if (r->tasks[t].state == TASK_PENDING && r->tasks[t].not_before <= now)
             return (long)t;
+    if (r->farm && r->farm->next && !r->farm_exhausted) { /* a task from rank 0 */
+        long t = r->farm->next(r->farm->ctx, r);
+        if (t >= 0 && (size_t)t < r->plan.n && r->tasks[t].state == TASK_ELSEWHERE)
+            return (long)t;
+        r->farm_exhausted = true;
+    }
     return -1;
 }
 
@@ -68,7 +74,7 @@ static bool any_pending(batch_run *r) {
     for (size_t t = r->next; t < r->plan.n; t++)
         if (r->tasks[t].state == TASK_PENDING)
             return true;
-    return false;
+    return r->farm && r->farm->next && !r->farm_exhausted;
 }
 
 /* Phase 1: every idle slot takes the next ready task. */
@@ -90,7 +96,7 @@ static void dispatch_ready(batch_run *r, double now) {
 
 /* How long poll may wait: POLL_MS, or less when a deadline is nearer. */
 static int poll_timeout_ms(const batch_run *r, double now) {
-    int timeout_ms = POLL_MS;
+    int timeout_ms = r->farm && r->farm->poll_ms > 0 ? r->farm->poll_ms : POLL_MS;
     for (int i = 0; i < r->nslots; i++) {
         const batch_slot *s = &r->slots[i];
         if (s->proc.pid == 0 || s->task < 0 || s->deadline == INFINITY)
@@ -142,7 +148,9 @@ static int turn_start(batch_run *r, bool *stopping) {
     }
     if (p == RP_PROGRESS_DRAIN)
         *stopping = true;
-    if (r->running == 0 && (*stopping || !any_pending(r)))
+    r->stopping = *stopping;
+    bool others = r->farm && r->farm->busy && r->farm->busy(r->farm->ctx, r);
+    if (r->running == 0 && (*stopping || !any_pending(r)) && !others)
         return 1;
     if (r->start_failures >= MAX_START_FAILURES) {
         r->fatal = rp_error_set(r->err, RP_INTERNAL,

@@ -15,6 +15,7 @@
 
 #include "gdal_config.h"
 #include "rasterpool.h"
+#include "shard.h"
 
 enum {
     RP_BATCH_PATH_MAX = 4096,  /* longest input or output path a task carries */
@@ -62,6 +63,7 @@ struct rp_batch_options {
     double timeout; /* --timeout seconds per attempt; 0: none */
     bool resume;
     bool quiet;           /* -q: no summary line after a run where every task is done */
+    rp_shard shard;       /* --shard I/N; count 0: the whole batch */
     char *worker_program; /* NULL: /proc/self/exe */
     rp_progress_fn progress;
     void *progress_user;
@@ -84,6 +86,11 @@ typedef struct rp_batch_plan {
 
 rp_status rp_batch_plan_make(const rp_batch_options *o, rp_batch_plan *plan, rp_error *err);
 void rp_batch_plan_free(rp_batch_plan *plan);
+/* --shard I/N (batch_shard.c): keeps the tasks at positions k % N == I of
+ * the plan sorted by input path (a stable sort: the same shard whatever
+ * order the inputs were given in), in the plan's order. An empty shard is
+ * not an error. No-op when the shard's count is 0. */
+rp_status rp_batch_plan_shard(rp_batch_plan *plan, const rp_shard *shard, rp_error *err);
 /* The output name for one input: "<stem><suffix>.<ext>" (no folder), from
  * the last path component, any URL query dropped, the last extension
  * removed. Returns false when it does not fit in cap or the input names no

@@ -58,6 +58,10 @@ static const char help_text[] =
     "  --retries N        attempts after a crash or timeout (default: 1)\n"
     "  --timeout SECONDS  kill an attempt that runs longer (default: none)\n"
     "  --config KEY VALUE GDAL configuration option for the workers (repeatable)\n"
+    "  --shard I/N        only part I (0-based) of N: every N-th input after sorting\n"
+    "                     them by path; for job arrays (sbatch --array=0-99 with\n"
+    "                     --shard $SLURM_ARRAY_TASK_ID/100); the journal is then\n"
+    "                     DIR/rasterpool-batch.shard-I-of-N.jsonl (docs/cluster.md)\n"
     "  -v, --verbose      one line per finished task on stderr (no progress bar)\n"
     "  -q, --quiet        no progress bar, and no summary when every task is done\n"
     "                     (failures, warnings and an interrupted run's summary\n"
@@ -124,6 +128,11 @@ static rp_status set_extension(void *target, void *ctx, const char *v, rp_error 
                : rp_error_set(err, RP_NOMEM, "out of memory");
 }
 
+static rp_status set_shard(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    return rp_shard_parse(v, "--shard", &((rp_batch_options *)target)->shard, err);
+}
+
 static rp_status set_timeout(void *target, void *ctx, const char *v, rp_error *err) {
     (void)ctx;
     rp_batch_options *o = target;
@@ -181,6 +190,11 @@ static const rp_opt batch_table[] = {
      .metavar = "SECONDS",
      .help = "kill an attempt that runs longer",
      .handle = set_timeout},
+    {.long_name = "--shard",
+     .kind = RP_OPT_CALL,
+     .metavar = "I/N",
+     .help = "only part I of N (job arrays)",
+     .handle = set_shard},
     {.long_name = NULL},
 };
 #undef FIELD

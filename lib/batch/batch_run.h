@@ -24,7 +24,8 @@ typedef enum batch_task_state {
     TASK_RUNNING,
     TASK_DONE,
     TASK_FAILED,
-    TASK_SKIPPED
+    TASK_SKIPPED,
+    TASK_ELSEWHERE /* farmed: another MPI rank runs it, or may (rp_batch_farm) */
 } batch_task_state;
 
 typedef struct batch_task {
@@ -45,8 +46,40 @@ typedef struct batch_slot {
     double started_mono, started_wall, deadline;
 } batch_slot;
 
+struct batch_run;
+
+/* A task farm over MPI ranks (lib/mpi/ fills it; NULL for a plain batch):
+ * the hooks by which the event loop takes tasks from, and gives journal
+ * records and outcomes to, another process. Rank 0 (root) plans, journals
+ * and serves the other ranks through `busy`; the other ranks get the plan
+ * and their tasks one at a time from rank 0. Every hook runs on the
+ * caller's thread (MPI_THREAD_FUNNELED). */
+typedef struct rp_batch_farm {
+    void *ctx;
+    bool root;
+    int poll_ms; /* the event loop's longest wait (root: short, it serves others) */
+    /* root: called once set up, whatever happened (st; on failure the plan
+     * may be empty): sends the plan to the other ranks. */
+    rp_status (*planned)(void *ctx, struct batch_run *r, rp_status st, rp_error *err);
+    /* root: serves the other ranks (called each turn); true while any of
+     * them is still at work. */
+    bool (*busy)(void *ctx, struct batch_run *r);
+    /* others: the plan rank 0 made, instead of planning. */
+    rp_status (*receive_plan)(void *ctx, rp_batch_plan *plan, rp_error *err);
+    /* others: the next task rank 0 hands this rank; -1: none, ever. */
+    long (*next)(void *ctx, struct batch_run *r);
+    /* others: appends an attempt's record to rank 0's journal, durably. */
+    rp_status (*journal)(void *ctx, struct batch_run *r, const rp_journal_record *rec,
+                         rp_error *err);
+    /* others: task t ended for good (done, or failed with its error). */
+    void (*finished)(void *ctx, struct batch_run *r, size_t t, bool ok);
+} rp_batch_farm;
+
 typedef struct batch_run {
     const rp_batch_options *o;
+    const rp_batch_farm *farm; /* NULL: a plain batch */
+    bool farm_exhausted;       /* farm->next said no more */
+    bool stopping;             /* draining: no new task starts */
     rp_batch_plan plan;
     batch_task *tasks;
     batch_slot *slots;
@@ -90,6 +123,12 @@ void rp_batch_fingerprint_inputs(batch_run *r);
  * with its reason (task->redo, the journal's "redo"), and a line on the
  * log counts them by reason. */
 rp_status rp_batch_resume(batch_run *r, rp_error *err);
+
+/* ---- batch.c ---------------------------------------------------------- */
+
+/* rp_batch_run, as one rank of a task farm (farm NULL: rp_batch_run). */
+rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm,
+                            rp_batch_report *report, rp_error *err);
 
 /* ---- batch_exec.c ---------------------------------------------------------- */
 

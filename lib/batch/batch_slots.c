@@ -70,7 +70,9 @@ static bool journal_attempt(batch_run *r, size_t t, const batch_slot *s, rp_atte
         .redo = r->tasks[t].redo,
     };
     rp_error local = {0};
-    rp_status st = rp_journal_append(r->journal, r->journal_path, &rec, &local);
+    rp_status st = r->farm && r->farm->journal
+                       ? r->farm->journal(r->farm->ctx, r, &rec, &local)
+                       : rp_journal_append(r->journal, r->journal_path, &rec, &local);
     if (st != RP_OK && r->fatal == RP_OK)
         r->fatal = rp_error_set(r->err, st, "%s", local.message);
     return st == RP_OK;
@@ -87,6 +89,8 @@ static void finish_task(batch_run *r, size_t t, bool ok) {
         r->done++;
     else
         r->failed++;
+    if (r->farm && r->farm->finished)
+        r->farm->finished(r->farm->ctx, r, t, ok);
 }
 
 /* Puts task t back in the queue, first in line. */

@@ -44,7 +44,8 @@ typedef struct extract_job {
     OGRSpatialReferenceH points_srs; /* user_srs or the points' own (borrowed) */
     rp_pool *pool;
     rp_extract_read_stats stats;
-    double t[4]; /* start, points read, rasters read, written */
+    double t[4];               /* start, points read, rasters read, written */
+    size_t shard_lo, shard_hi; /* --shard: the rows this part writes */
 } extract_job;
 
 /* Rasters, output check, points CRS, pool. */
@@ -106,6 +107,10 @@ static rp_status points_stage(extract_job *job, rp_error *err) {
                             .progress_user = opts->progress_user,
                             .pool = job->pool};
     rp_status rc = rp_points_read(&po, &job->pts, err);
+    if (rc == RP_OK && opts->shard.count > 0)
+        rp_extract_shard_points(&opts->shard, &job->pts, &job->shard_lo, &job->shard_hi);
+    if (rc == RP_OK)
+        rp_extract_shard_header(opts, &job->pts);
     job->points_srs = job->user_srs ? job->user_srs : job->pts.srs;
     if (rc == RP_OK)
         rc = rp_extract_check_transforms(&job->setup, job->points_srs, opts->log, err);
@@ -172,7 +177,7 @@ static void print_summary(FILE *log, const rp_extract_report *rep, const double 
 static rp_status run_stages(extract_job *job, rp_extract_report *rep, rp_error *err) {
     rp_status rc = points_stage(job, err);
     job->t[1] = job->t[2] = job->t[3] = rp_monotonic_seconds();
-    rep->points = job->pts.n;
+    rep->points = job->opts->shard.count > 0 ? job->shard_hi - job->shard_lo : job->pts.n;
     rep->bad_rows = job->pts.nbad;
     if (rc != RP_OK || job->opts->plan_only)
         return rc == RP_OK ? plan_stage(job, err) : rc;
@@ -184,6 +189,9 @@ static rp_status run_stages(extract_job *job, rp_extract_report *rep, rp_error *
     job->t[3] = rp_monotonic_seconds();
     if (rc == RP_OK)
         rp_extract_count_statuses(&job->setup, job->pts.n, rep);
+    if (rc == RP_OK && job->opts->shard.count > 0) /* the rows of other parts: NaN, outside */
+        rep->values_outside -= (uint64_t)(job->pts.n - (job->shard_hi - job->shard_lo)) *
+                               (uint64_t)job->setup.ncolumns;
     return rc;
 }
 

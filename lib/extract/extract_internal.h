@@ -26,6 +26,7 @@
 #include "raster_info.h"
 #include "rasterpool.h"
 #include "sample.h"
+#include "shard.h"
 
 struct rp_extract_options {
     char **rasters;
@@ -62,8 +63,18 @@ struct rp_extract_options {
     int nodata_policy; /* rp_nodata_policy */
     bool nodata_policy_given;
     int stats[RP_SAMPLE_MAX_STATS];
-    int nstats; /* --window-stat, in the order given, each once */
+    int nstats;               /* --window-stat, in the order given, each once */
+    rp_shard shard;           /* --shard I/N; count 0: every point (extract_shard.c) */
+    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
 };
+
+/* --shard I/N (extract_shard.c), after pass 1 read every point: the rows
+ * outside the shard's contiguous range are left out of the pixel work (their
+ * coordinates become NaN) and of the output (pts->write_lo/write_hi), and
+ * pts->nbad counts the shard's rows only. *lo, *hi: the range kept. */
+struct rp_points;
+void rp_extract_shard_header(const rp_extract_options *opts, struct rp_points *pts);
+void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_t *lo, size_t *hi);
 
 /* Remote reads wait on the network, not on a core: a job that reads remote
  * files runs --io-threads workers (default RP_EXTRACT_IO_THREADS, at most

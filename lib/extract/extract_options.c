@@ -103,6 +103,10 @@ static const char help_text[] =
     "                     touched, estimated bytes) and exit without reading pixels\n"
     "                     (exit 0; bad rows are counted in the report)\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
+    "  --shard I/N        only part I (0-based) of N: the I-th of N contiguous,\n"
+    "                     equal runs of the input rows, each part with the header;\n"
+    "                     parts 0..N-1 concatenated (headers after the first\n"
+    "                     dropped) are the whole output (docs/cluster.md)\n"
     "  -v, --verbose      print a summary with the time of each phase on stderr\n"
     "  -q, --quiet        no progress bar (it shows on a terminal for long jobs)\n"
     "  -h, --help         this help\n"
@@ -279,6 +283,11 @@ static rp_status add_transform_option(void *target, void *ctx, const char *v, rp
     return RP_OK;
 }
 
+static rp_status set_shard(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    return rp_shard_parse(v, "--shard", &((rp_extract_options *)target)->shard, err);
+}
+
 #define FIELD(name) offsetof(rp_extract_options, name)
 static const rp_opt extract_table[] = {
     RP_ARGV_COMMON_OPTIONS(rp_extract_options, "--threads", threads, RP_MAX_THREADS),
@@ -380,6 +389,11 @@ static const rp_opt extract_table[] = {
      .metavar = "KEY=VALUE",
      .help = "an option of GDAL's transformer (repeatable)",
      .handle = add_transform_option},
+    {.long_name = "--shard",
+     .kind = RP_OPT_CALL,
+     .metavar = "I/N",
+     .help = "only part I of N of the points (job arrays)",
+     .handle = set_shard},
     {.long_name = NULL},
 };
 #undef FIELD

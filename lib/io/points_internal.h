@@ -67,6 +67,17 @@ typedef struct rp_points {
     uint64_t spool_len; /* bytes written to the spool so far */
     GDALDatasetH vector;
     OGRLayerH layer;
+
+    /* the rows pass 2 writes: [write_lo, write_hi) when write_range (a job
+     * run as one shard of several); every row otherwise */
+    bool write_range;
+    size_t write_lo, write_hi;
+    bool write_no_header; /* CSV: no header line (a later part of an MPI job) */
 } rp_points;
+
+/* Whether pass 2 writes row i. */
+static inline bool rp_points_row_written(const rp_points *pts, size_t i) {
+    return !pts->write_range || (i >= pts->write_lo && i < pts->write_hi);
+}
 
 #endif

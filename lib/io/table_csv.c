@@ -274,6 +274,13 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     const rp_points *pts = spec->points;
     slice_out *o = &job->outs[task];
     size_t s = job->first + task;
+    size_t first_row = pts->slices[s].first_row;
+    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi)) {
+        o->out.len = 0; /* no row of this slice is written (a part of a sharded job) */
+        o->long_rows = 0;
+        return RP_OK;
+    }
     uint64_t begin = pts->slices[s].offset;
     uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
     if (end < begin)
@@ -292,6 +299,10 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
     rp_csv_record rec;
     int got;
     while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+        if (!rp_points_row_written(pts, row)) {
+            row++;
+            continue;
+        }
         put_csv_row(&o->out, spec, &rec, row++, pts->delimiter);
         if (rec.nfields > pts->header_fields) {
             if (o->long_rows < MAX_ROW_WARNINGS) {
@@ -411,7 +422,8 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
     rp_points *pts = spec->points;
     char d = pts->is_csv ? pts->delimiter : ',';
     row_buffer b = {0};
-    put_header(&b, spec, d);
+    if (!pts->write_no_header)
+        put_header(&b, spec, d);
     rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
                             : write_all(out, b.data, b.len, spec, 0, err);
     free(b.data);

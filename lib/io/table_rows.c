@@ -47,7 +47,8 @@ rp_status rp_table_for_each_row(const rp_table_spec *spec, rp_table_row_fn row_f
             got = -1;
             break;
         }
-        rc = row_fn(ctx, i, record, feature, err);
+        if (rp_points_row_written(pts, i))
+            rc = row_fn(ctx, i, record, feature, err);
         i++;
         if (rc == RP_OK)
             rc = row_done(spec, i, err);

@@ -1,0 +1,24 @@
+/*
+ * mpi_farm.h — what the files of lib/mpi/ share: the message tags of the
+ * batch task farm (mpi_batch.c) and a polite wait (mpi_init.c).
+ */
+#ifndef RP_MPI_FARM_H
+#define RP_MPI_FARM_H
+#include <mpi.h>
+
+#include "rasterpool_mpi.h"
+
+/* Messages of the batch farm, rank r <-> rank 0 (mpi_batch.c). */
+enum {
+    RP_TAG_ASK = 101,    /* r -> 0: a task, please (no payload) */
+    RP_TAG_TASK = 102,   /* 0 -> r: int64 task index, -1: none left */
+    RP_TAG_RECORD = 103, /* r -> 0: one journal line (text with its newline) */
+    RP_TAG_ACK = 104,    /* 0 -> r: int 0: the line is on disk (fsynced); else failed */
+    RP_TAG_FINAL = 105,  /* r -> 0: int64 task, int64 ok, then the error text */
+    RP_TAG_END = 106,    /* r -> 0: int the rank's rp_status; it asks nothing more */
+};
+
+/* Waits for a request with 2 ms sleeps (not MPI's busy poll). */
+void rp_mpi_wait(MPI_Request *req);
+
+#endif

@@ -1,0 +1,345 @@
+#!/usr/bin/python3
+"""cli_mpi — `mpirun rasterpool batch`: the task farm over MPI ranks.
+
+Oracles: gdal_translate run alone on each input (pixels via numpy); the plain
+run (no launcher) for byte identity; the journal's JSON lines for what was
+done where. The ranks run with --oversubscribe (this machine may have fewer
+cores than ranks); as root, Open MPI needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM),
+set here for the launcher only.
+
+Cases:
+  1. batch translate of 24 rasters, plain and under mpirun -n 1 and -n 3
+     (-j 2 workers a rank): exit 0; every output file byte-identical to the
+     plain run's and pixel-equal to gdal_translate's; one journal with exactly
+     one done record per output; with -n 3, records from workers of more than
+     one rank (the workers' OMPI_COMM_WORLD_RANK, seen by a VRT pixel
+     function) — the tasks really were farmed out;
+  2. rank 1 SIGKILLed while it has a task in flight: the job ends (exit not
+     0); a rerun with --resume on another rank count (-n 2) exits 0, and every
+     output is there once, pixel-equal to gdal_translate's, with exactly one
+     done record in the journal, and no temporary left;
+  3. a usage error under mpirun -n 3 (a gdal_translate typo): every rank
+     exits 2, one message;
+  4. a failing input under mpirun -n 3: exit 1 (a non-root rank's failure
+     reaches the exit status), the failure named once in the summary.
+  5. extract of 5001 CSV points (one unparsable row on a non-root rank's part,
+     some off the raster) with --status, plain and under mpirun -n 1 and -n 3,
+     to a file and to standard output: exit 1 everywhere; the outputs are byte
+     for byte the plain run's, whose values are the raster's (numpy) at the
+     points' cells; no temporary left beside the output;
+  6. extract with points on standard input under -n 3: runs on rank 0 alone
+     (a note says so) and still equals the plain run.
+Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from rptest import gdal  # noqa: E402
+
+MPIRUN = os.environ.get("MPIRUN", "mpirun")
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+# Open MPI's own allocations outlive MPI_Finalize: under ASan (scripts/test.sh
+# stage b) leak checking is off for the ranks only; memory errors still abort.
+MPI_ENV["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""),
+                                               "detect_leaks=0") if x)
+PY = ["--config", "GDAL_VRT_ENABLE_PYTHON", "YES"]
+T = None
+
+
+def mpirun(n, args, timeout=300):
+    cmd = [MPIRUN, "--oversubscribe", "-n", str(n), rptest.binary()] + [str(a) for a in args]
+    env = dict(os.environ, **MPI_ENV)
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env)
+    run = rptest.Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+    for mark in rptest._SANITIZER_MARKS:
+        k = run.err.find(mark)
+        if k >= 0:
+            rptest.SANITIZER_REPORTS.append((run.cmd, run.err[max(0, k - 200):k + 1500]))
+            break
+    return run
+
+
+def rank_vrt(folder, i, marker, sleep_s):
+    """A 24x16 VRT whose pixel function notes the rank that runs it (the
+    workers inherit OMPI_COMM_WORLD_RANK) in `marker`, sleeps, and gives
+    i + row index as Int16."""
+    base = os.path.join(folder, "base_%02d.tif" % i)
+    data = (np.arange(16 * 24).reshape(16, 24) % 97 + i).astype(np.int16)
+    rptest.create_raster(base, data, "Int16", gt=(1000.0 + i, 10.0, 0.0, 2000.0, 0.0, -10.0),
+                         srs="EPSG:32633")
+    code = "\n".join([
+        "import os, time",
+        "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
+        " buf_radius, gt, **kwargs):",
+        "    open(%r, 'a').write(os.environ.get('OMPI_COMM_WORLD_RANK', '-') + '\\n')" % marker,
+        "    time.sleep(%r)" % sleep_s,
+        "    out_ar[:] = in_ar[0]",
+    ])
+    ds = gdal.Open(base)
+    srs_wkt = ds.GetProjection().replace('"', "&quot;")
+    ds = None
+    xml = """<VRTDataset rasterXSize="24" rasterYSize="16">
+  <SRS>%s</SRS>
+  <GeoTransform>%r, 10, 0, 2000, 0, -10</GeoTransform>
+  <VRTRasterBand dataType="Int16" band="1" subClass="VRTDerivedRasterBand">
+    <PixelFunctionType>f</PixelFunctionType>
+    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
+    <PixelFunctionCode><![CDATA[
+%s
+]]></PixelFunctionCode>
+    <SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+""" % (srs_wkt, 1000.0 + i, code, os.path.basename(base))
+    path = os.path.join(folder, "r%02d.vrt" % i)
+    with open(path, "w") as f:
+        f.write(xml)
+    return path
+
+
+def make_inputs(tmp, tag, n, sleep_s):
+    folder = os.path.join(tmp, tag)
+    os.makedirs(folder)
+    marker = os.path.join(tmp, tag + ".ranks")
+    return [rank_vrt(folder, i, marker, sleep_s) for i in range(n)], marker
+
+
+def done_records(journal):
+    outs = []
+    with open(journal) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["outcome"] == "done":
+                outs.append(rec["output"])
+    return outs
+
+
+def out_path(out_dir, inp):
+    return os.path.join(out_dir, os.path.splitext(os.path.basename(inp))[0] + ".tif")
+
+
+def check_against_gdal(case, inputs, out_dir):
+    lim = rptest.Limited(T, case)
+    for p in inputs:
+        o = out_path(out_dir, p)
+        if not os.path.exists(o):
+            lim.add("missing %s" % o)
+            continue
+        want = gdal.Translate("/vsimem/oracle.tif", p, format="GTiff").ReadAsArray()
+        got = gdal.Open(o).ReadAsArray()
+        if not np.array_equal(want, got):
+            lim.add("%s differs from gdal_translate's" % o)
+    gdal.Unlink("/vsimem/oracle.tif")
+    leftovers = [f for f in os.listdir(out_dir) if ".rp-tmp" in f]
+    if leftovers:
+        lim.add("temporaries left: %s" % leftovers)
+    return lim.flush()
+
+
+def check_journal_once(case, inputs, out_dir):
+    done = done_records(os.path.join(out_dir, "rasterpool-batch.jsonl"))
+    want = sorted(out_path(out_dir, p) for p in inputs)
+    T.check(case, sorted(done) == want,
+            "journal done records %d (distinct %d), want each of %d once" % (
+                len(done), len(set(done)), len(want)))
+
+
+def case_identical(case, tmp):
+    inputs, marker = make_inputs(tmp, "same", 24, 0.05)
+    gdal.SetConfigOption("GDAL_VRT_ENABLE_PYTHON", "YES")
+    plain = os.path.join(tmp, "plain")
+    # the workers run Python pixel functions: libpython's allocations live to
+    # exit, so leak checking is off here as for the ranks
+    r = rptest.rp(["batch", "translate"] + inputs + ["--out-dir", plain, "-j", "2", "-q"] + PY,
+                  env={"ASAN_OPTIONS": MPI_ENV["ASAN_OPTIONS"]})
+    if not T.check(case, r.code == 0, "plain run: " + r.describe()):
+        return
+    check_against_gdal(case, inputs, plain)
+    for n in (1, 3):
+        open(marker, "w").close()
+        out = os.path.join(tmp, "mpi%d" % n)
+        r = mpirun(n, ["batch", "translate"] + inputs + ["--out-dir", out, "-j", "2", "-q"] + PY)
+        if not T.check(case, r.code == 0, "-n %d: %s" % (n, r.describe())):
+            continue
+        for p in inputs:
+            a, b = out_path(plain, p), out_path(out, p)
+            if not (os.path.exists(b) and open(a, "rb").read() == open(b, "rb").read()):
+                T.fail(case, "-n %d: %s is not byte-identical to the plain run's" % (n, b))
+                break
+        check_against_gdal(case, inputs, out)
+        check_journal_once(case, inputs, out)
+        ranks = set(open(marker).read().split())
+        if n == 3:
+            T.check(case, len(ranks - {"-"}) >= 2, "-n 3: tasks ran on ranks %s only" % ranks)
+        T.check(case, r.err.count("rasterpool: batch translate:") <= 1,
+                "-n %d: more than one summary: %r" % (n, r.err))
+
+
+def rank_pid(rank):
+    """The pid of the rasterpool batch process of that MPI rank."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            cmd = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+            env = open("/proc/%s/environ" % d, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if (len(cmd) > 1 and cmd[0] == rptest.binary().encode() and cmd[1] == b"batch"
+                and ("OMPI_COMM_WORLD_RANK=%d" % rank).encode() in env):
+            return int(d)
+    return None
+
+
+def wait_for(cond, timeout=120, step=0.02):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return None
+
+
+def case_kill_resume(case, tmp):
+    inputs, marker = make_inputs(tmp, "kill", 30, 0.4)
+    out = os.path.join(tmp, "killed")
+    open(marker, "w").close()
+    cmd = [MPIRUN, "--oversubscribe", "-n", "3", rptest.binary(), "batch", "translate"] + inputs + [
+        "--out-dir", out, "-j", "2", "-q"] + PY
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, **MPI_ENV))
+    try:
+        ok = wait_for(lambda: open(marker).read().split().count("1") >= 3)
+        T.check(case, ok, "rank 1 never ran 3 tasks")
+        pid = rank_pid(1)
+        if T.check(case, pid, "no process of rank 1 found"):
+            os.kill(pid, signal.SIGKILL)
+        p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    T.check(case, p.returncode != 0, "mpirun exited 0 after a rank was killed")
+    journal = os.path.join(out, "rasterpool-batch.jsonl")
+    before = len(done_records(journal)) if os.path.exists(journal) else 0
+    T.check(case, before < len(inputs), "every task was done before the kill: test too fast")
+    # no -q: the summary ("N skipped") is what is checked
+    r = mpirun(2, ["batch", "translate"] + inputs + ["--out-dir", out, "-j", "2",
+                                                    "--resume"] + PY)
+    T.check(case, r.code == 0, "resume at -n 2: " + r.describe())
+    T.check(case, ("%d skipped" % before) in r.err, "resume did not skip the %d done: %r" % (
+        before, r.err))
+    check_against_gdal(case, inputs, out)
+    check_journal_once(case, inputs, out)
+
+
+def case_usage(case, tmp):
+    src = os.path.join(tmp, "u.tif")
+    rptest.create_raster(src, np.zeros((4, 4), np.uint8), "Byte")
+    r = mpirun(3, ["batch", "translate", src, "--out-dir", os.path.join(tmp, "u"), "--",
+                   "-bogusopt"])
+    T.check(case, r.code == 2, "usage error under mpirun: " + r.describe())
+    T.check(case, r.err.count("bogusopt") == 1, "not one message: %r" % r.err)
+
+
+def case_failure_exit(case, tmp):
+    folder = os.path.join(tmp, "fail")
+    os.makedirs(folder)
+    inputs = []
+    for i in range(12):
+        p = os.path.join(folder, "g%02d.tif" % i)
+        rptest.create_raster(p, np.full((8, 8), i, np.uint8), "Byte")
+        inputs.append(p)
+    bad = os.path.join(folder, "g05_bad.tif")
+    open(bad, "w").write("not a raster\n")
+    r = mpirun(3, ["batch", "translate"] + inputs + [bad, "--out-dir", os.path.join(tmp, "fo"),
+                                                    "-j", "1", "-q"])
+    T.check(case, r.code == 1, "one failed task under -n 3: " + r.describe())
+    T.check(case, "12 done, 1 failed" in r.err and r.err.count("g05_bad.tif:") == 1,
+            "summary: %r" % r.err)
+
+
+def case_extract(case, tmp):
+    rng = np.random.default_rng(11)
+    data = rng.integers(-500, 500, size=(300, 200)).astype(np.int16)
+    raster = os.path.join(tmp, "ex.tif")
+    rptest.create_raster(raster, data, "Int16", gt=(0.0, 1.0, 0.0, 300.0, 0.0, -1.0),
+                         options=["TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32"])
+    n, bad = 5001, 4000
+    cols, rows = rng.integers(-5, 205, size=n), rng.integers(-5, 305, size=n)
+    lines = ["id,x,y"] + ["%d,%s,%s" % (i, "zz" if i == bad else cols[i] + 0.5, 300 - rows[i] - 0.5)
+                          for i in range(n)]
+    pts = os.path.join(tmp, "ex.csv")
+    open(pts, "w").write("\n".join(lines) + "\n")
+    plain = rptest.extract([raster, "--points", pts, "--status", "-q"])
+    if not T.check(case, plain.code == 1, "plain: " + plain.describe()):
+        return
+    lim = rptest.Limited(T, case)
+    for i, line in enumerate(plain.text.splitlines()[1:]):
+        f = line.split(",")[3:]
+        if i == bad:
+            want = ["", "error"]
+        elif 0 <= cols[i] < 200 and 0 <= rows[i] < 300:
+            want = [str(data[rows[i], cols[i]]), "ok"]
+        else:
+            want = ["", "outside"]
+        if f != want:
+            lim.add("row %d: %s, numpy %s" % (i, f, want))
+    lim.flush("plain vs numpy: ")
+    for ranks in (1, 3):
+        out = os.path.join(tmp, "ex_n%d.csv" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", pts, "--status", "-q", "-o", out, "-j", "1"])
+        T.check(case, r.code == 1, "-n %d to a file: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(out) and open(out, "rb").read() == plain.out,
+                "-n %d: the file differs from the plain run's" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", pts, "--status", "-q", "-j", "1"])
+        T.check(case, r.code == 1 and r.out == plain.out,
+                "-n %d to stdout: exit %s, same bytes %s" % (ranks, r.code, r.out == plain.out))
+    left = [f for f in os.listdir(tmp) if ".rp-tmp" in f]
+    T.check(case, not left, "temporaries left: %s" % left)
+
+
+def case_extract_stdin(case, tmp):
+    raster = os.path.join(tmp, "st.tif")
+    rptest.create_raster(raster, np.arange(100, dtype=np.float32).reshape(10, 10), "Float32",
+                         gt=(0.0, 1.0, 0.0, 10.0, 0.0, -1.0))
+    text = "x,y\n" + "".join("%s,%s\n" % (i % 10 + 0.5, 9.5 - i % 7) for i in range(50))
+    plain = rptest.extract([raster, "-q"], stdin=text)
+    cmd = [MPIRUN, "--oversubscribe", "-n", "3", rptest.binary(), "extract", raster, "-q"]
+    p = subprocess.run(cmd, input=text.encode(), capture_output=True, timeout=300,
+                       env=dict(os.environ, **MPI_ENV))
+    for mark in rptest._SANITIZER_MARKS:
+        T.check(case, mark.encode() not in p.stderr, "sanitizer report: %r" % p.stderr[:2000])
+    T.check(case, p.returncode == 0 and p.stdout == plain.out and plain.code == 0,
+            "stdin under -n 3: exit %s, same %s; %r" % (p.returncode, p.stdout == plain.out,
+                                                        p.stderr[:400]))
+    T.check(case, b"rank 0 alone" in p.stderr, "no note: %r" % p.stderr[:400])
+
+
+def main():
+    global T
+    T = rptest.Tester("cli_mpi")
+    only = sys.argv[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn in (("identical_n1_n3", case_identical), ("kill_rank_resume", case_kill_resume),
+                         ("usage_error", case_usage), ("failure_exit", case_failure_exit),
+                         ("extract", case_extract), ("extract_stdin", case_extract_stdin)):
+            if not only or name in only:
+                T.run_case(name, fn, tmp)
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()
