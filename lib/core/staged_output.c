@@ -105,6 +105,13 @@ static bool name_stage(rp_stage *s, const char *unique) {
      * NAME still fits in a file name (255); the file inside keeps it whole */
     if (name)
         snprintf(name, n, ".%.200s" TEMP_MARK "%ld-%s", s->final_base, (long)getpid(), unique);
+    /* NAME's dots become '_' in the folder's name: GDAL takes a path with
+     * ".ods", ".xlsx", ".zip" ... inside it for a file in that archive, so
+     * the ODS and XLSX writers (which write through /vsizip/) lost their
+     * content under ".o.ods.rp-tmp-.../o.ods" */
+    for (char *c = name ? name + 1 : NULL; c && *c && strncmp(c, TEMP_MARK, strlen(TEMP_MARK)); c++)
+        if (*c == '.')
+            *c = '_';
     s->stage_dir = name ? join(s->dir, name) : NULL;
     s->temp_path = s->stage_dir ? join(s->stage_dir, s->final_base) : NULL;
     free(name);

@@ -5,7 +5,8 @@
  *
  * One name scheme for every job: the destination DIR/NAME is staged in a
  * hidden folder beside it, DIR/.NAME.rp-tmp-PID-XXXXXX (PID: the staging
- * process, XXXXXX: random), made with mkdir, which like open(O_EXCL) fails
+ * process, XXXXXX: random; NAME's dots written as '_', so that GDAL never
+ * reads ".ods" or ".zip" in the folder's name as an archive), made with mkdir, which like open(O_EXCL) fails
  * on a name that exists: no two stages ever share one. The writer writes
  * DIR/.NAME.rp-tmp-PID-XXXXXX/NAME, under the output's own name, so GDAL
  * names layers and sidecars as it would for the destination; everything it

@@ -98,7 +98,7 @@ static void test_names_and_collision(void) {
     rp_stage *a = NULL, *b = NULL;
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &a, &err), RP_OK);
     /* the stage's folder exists; the output is the writer's to create */
-    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
+    snprintf(expect, sizeof expect, "%s/names/.out_tif.rp-tmp-%ld-abc123", root, (long)getpid());
     CHECK(exists(expect));
     strcat(expect, "/out.tif");
     CHECK_EQ_STR(a ? rp_stage_path(a) : NULL, expect);
@@ -108,11 +108,11 @@ static void test_names_and_collision(void) {
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &b, &err2), RP_WRITE);
     CHECK(b == NULL);
     CHECK(strstr(err2.message, "exists") != NULL);
-    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
+    snprintf(expect, sizeof expect, "%s/names/.out_tif.rp-tmp-%ld-abc123", root, (long)getpid());
     CHECK(exists(expect)); /* the first stage is untouched */
     /* a plain file holding the name blocks it too */
     char blocker[256];
-    snprintf(blocker, sizeof blocker, "%s/names/.out.tif.rp-tmp-%ld-xyz789", root, (long)getpid());
+    snprintf(blocker, sizeof blocker, "%s/names/.out_tif.rp-tmp-%ld-xyz789", root, (long)getpid());
     write_text(blocker, "someone's");
     rp_error err4 = {0};
     CHECK_EQ_INT(rp_stage_open_as(final, "xyz789", RP_STAGE_CREATE, &b, &err4), RP_WRITE);

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""cli_output_faults — outputs under faults (issue 17): every failure ends in
+a clear error, and nothing already there is lost.
+
+Cases are numbered after the issue's items. A full file system is made
+without privileges: RLIMIT_FSIZE with SIGXFSZ ignored makes every write past
+the limit fail with EFBIG, deterministically. Expected values come from GDAL
+(OGR reads of the outputs) and from the raster's own construction (value =
+row*1000 + col); nothing is taken from rasterpool.
+  1. a write that fails part-way (GeoJSON, GML, MIF, JML, ODS, XLSX, and CSV,
+     GPKG, SHP, FGB, TAB): exit 3 naming the output and the cause; the old
+     output is byte-for-byte unchanged; no staging folder is left. A run
+     without the limit writes every feature (the ODS/XLSX writers once lost
+     their content inside the staging folder).
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_output_faults.py
+"""
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from rptest import ogr  # noqa: E402
+
+W, H = 60, 50
+GT = (1000.0, 1.0, 0.0, 2000.0, 0.0, -1.0)
+NPTS = 3000
+
+
+def index_raster(path):
+    rows, cols = np.mgrid[0:H, 0:W]
+    return rptest.create_raster(path, (rows * 1000 + cols).astype(np.int32), "Int32", gt=GT,
+                                srs="EPSG:32633")
+
+
+def points_csv(path, n=NPTS):
+    """Cell centres, cycling over the raster; returns the expected b1 values."""
+    want = []
+    with open(path, "w") as f:
+        f.write("id,x,y\n")
+        for i in range(n):
+            c, r = (i * 7) % W, (i * 3) % H
+            f.write("%d,%r,%r\n" % (i, GT[0] + c + 0.5, GT[3] - r - 0.5))
+            want.append(r * 1000 + c)
+    return want
+
+
+def leftovers(folder):
+    return sorted(n for n in os.listdir(folder) if "rp-tmp" in n)
+
+
+def snapshot(folder):
+    """Every visible file of folder: name -> bytes."""
+    out = {}
+    for n in sorted(os.listdir(folder)):
+        p = os.path.join(folder, n)
+        if os.path.isfile(p) and not n.startswith("."):
+            with open(p, "rb") as f:
+                out[n] = f.read()
+    return out
+
+
+def run_limited(args, fsize, cwd=None):
+    """rasterpool with RLIMIT_FSIZE = fsize bytes and SIGXFSZ ignored."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    cmd = [rptest.binary()] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, preexec_fn=limit, cwd=cwd, timeout=300)
+    return rptest.Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+
+
+def ogr_b1(path):
+    ds = ogr.Open(path)
+    if ds is None:
+        return None
+    lyr = ds.GetLayer(0)
+    return [int(float(f.GetField("b1"))) for f in lyr]
+
+
+class Env:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.r = index_raster(self.p("idx.tif"))
+        self.pts = self.p("pts.csv")
+        self.want = points_csv(self.pts)
+
+    def p(self, *names):
+        return os.path.join(self.tmp, *names)
+
+    def folder(self, name):
+        path = self.p(name)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+
+# ---------------------------------------------------------------------------
+# 1. full file system
+
+
+def case_full_fs(case, E, T):
+    for ext in ["geojson", "gml", "mif", "jml", "ods", "xlsx", "csv", "gpkg", "shp", "fgb", "tab"]:
+        d = E.folder("full_" + ext)
+        out = os.path.join(d, "o." + ext)
+        good = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q"])
+        if not T.check(case, good.code == 0, "%s: unlimited run failed: %s" % (ext, good.describe())):
+            continue
+        if ext == "csv":
+            got = [int(row[3]) for row in rptest.parse_csv(open(out).read())[1]]
+        else:
+            got = ogr_b1(out)
+        T.check(case, got == E.want, "%s: the complete output does not hold the %d values "
+                "(GDAL reads %s)" % (ext, len(E.want), None if got is None else len(got)))
+        before = snapshot(d)
+        biggest = max(len(b) for b in before.values())
+        r = run_limited(["extract", E.r, "--points", E.pts, "-o", out, "-q"], biggest // 2)
+        T.check(case, r.code == 3, "%s: a failed write must exit 3: %s" % (ext, r.describe()))
+        # SQLite (GPKG) says only "disk I/O error"
+        cause = "disk I/O error" if ext == "gpkg" else "File too large"
+        T.check(case, "o." + ext in r.err and cause in r.err,
+                "%s: the message must name the output and the cause: %r" % (ext, r.err))
+        T.check(case, snapshot(d) == before, "%s: the old output changed: %s -> %s" % (
+            ext, {k: len(v) for k, v in before.items()},
+            {k: len(v) for k, v in snapshot(d).items()}))
+        T.check(case, not leftovers(d), "%s: staging left: %s" % (ext, leftovers(d)))
+
+
+def main():
+    T = rptest.Tester("cli_output_faults")
+    rptest.binary()
+    with tempfile.TemporaryDirectory(prefix="rp_outf_") as tmp:
+        E = Env(tmp)
+        for name, fn in [
+            ("1 full file system: exit 3, old output kept", case_full_fs),
+        ]:
+            T.run_case(name, fn, E, T)
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()
