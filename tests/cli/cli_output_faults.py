@@ -12,6 +12,9 @@ row*1000 + col); nothing is taken from rasterpool.
      output is byte-for-byte unchanged; no staging folder is left. A run
      without the limit writes every feature (the ODS/XLSX writers once lost
      their content inside the staging folder).
+  3. -o naming an input, directly or through a symbolic link: extract with
+     its points GeoPackage (which has another layer) and calc with an
+     input: exit 2 before any work, "is also an input", the file unchanged.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_output_faults.py
 """
 import os
@@ -131,6 +134,60 @@ def case_full_fs(case, E, T):
         T.check(case, not leftovers(d), "%s: staging left: %s" % (ext, leftovers(d)))
 
 
+# ---------------------------------------------------------------------------
+# 3. -o is an input
+
+
+def two_layer_gpkg(path, E):
+    """The points as layer 'pts' and a second layer 'other' (kept by GDAL)."""
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = rptest.osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("pts", srs, ogr.wkbPoint)
+    for i in range(5):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(GT[0] + i + 0.5, GT[3] - i - 0.5)
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+    other = ds.CreateLayer("other", srs, ogr.wkbPoint)
+    other.CreateFeature(ogr.Feature(other.GetLayerDefn()))
+    ds = None
+
+
+def case_output_is_input(case, E, T):
+    d = E.folder("same")
+    gpkg = os.path.join(d, "pts.gpkg")
+    two_layer_gpkg(gpkg, E)
+    link = os.path.join(d, "link.gpkg")
+    os.symlink("pts.gpkg", link)
+    before = open(gpkg, "rb").read()
+    for out in (gpkg, link, os.path.join(d, ".", "pts.gpkg")):
+        r = rptest.extract([E.r, "--points", gpkg, "--layer", "pts", "-o", out, "-q"])
+        T.check(case, r.code == 2 and "is also an input" in r.err,
+                "extract -o the points file (%s): want exit 2: %s" % (out, r.describe()))
+        T.check(case, open(gpkg, "rb").read() == before, "extract: the points GPKG changed")
+    ds = ogr.Open(gpkg)
+    T.check(case, ds is not None and ds.GetLayerCount() == 2, "the GPKG lost a layer")
+    ds = None
+    # the raster itself as the output (a GeoPackage can hold both)
+    r = rptest.extract([E.r, "--points", E.pts, "-o", E.r, "-q"])
+    T.check(case, r.code == 2, "extract -o the raster: want exit 2: %s" % r.describe())
+    # calc: an input as -o, directly and through a link
+    tif = os.path.join(d, "a.tif")
+    index_raster(tif)
+    tlink = os.path.join(d, "a_link.tif")
+    os.symlink(tif, tlink)
+    tbefore = open(tif, "rb").read()
+    for out in (tif, tlink):
+        r = rptest.rp(["calc", "-i", "A=" + tif, "-e", "A+1", "-o", out, "-q"])
+        T.check(case, r.code == 2 and "is also an input" in r.err,
+                "calc -o an input (%s): want exit 2: %s" % (out, r.describe()))
+    T.check(case, open(tif, "rb").read() == tbefore, "calc: the input changed")
+    T.check(case, os.path.islink(tlink), "calc: the link was replaced")
+    T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
+
+
 def main():
     T = rptest.Tester("cli_output_faults")
     rptest.binary()
@@ -138,6 +195,7 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("3 -o is an input: refused", case_output_is_input),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
