@@ -12,6 +12,9 @@ row*1000 + col); nothing is taken from rasterpool.
      output is byte-for-byte unchanged; no staging folder is left. A run
      without the limit writes every feature (the ODS/XLSX writers once lost
      their content inside the staging folder).
+  2. batch: an output that is another task's input (a.tif -> a_s.tif with
+     a_s.tif among the inputs; also when that input is given through a
+     symbolic link): exit 2 up front, every input unchanged, no journal;
   3. -o naming an input, directly or through a symbolic link: extract with
      its points GeoPackage (which has another layer) and calc with an
      input: exit 2 before any work, "is also an input", the file unchanged.
@@ -135,6 +138,30 @@ def case_full_fs(case, E, T):
 
 
 # ---------------------------------------------------------------------------
+# 2. a batch output that is an input of the batch
+
+
+def case_batch_output_is_input(case, E, T):
+    d = E.folder("chain")
+    index_raster(os.path.join(d, "a.tif"))
+    other = rptest.create_raster(os.path.join(d, "a_s.tif"), np.full((4, 5), 7, np.int32), "Int32")
+    keep = {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)}
+    r = rptest.rp(["batch", "translate", os.path.join(d, "*.tif"), "--out-dir", d,
+                   "--suffix", "_s", "-q"])
+    T.check(case, r.code == 2 and "is also an input" in r.err and "a_s.tif" in r.err,
+            "batch whose output a_s.tif is an input: want exit 2: %s" % r.describe())
+    # the same input through a link in another folder
+    elsewhere = E.folder("chain_links")
+    os.symlink(other, os.path.join(elsewhere, "b.tif"))
+    r = rptest.rp(["batch", "translate", os.path.join(d, "a.tif"),
+                   os.path.join(elsewhere, "b.tif"), "--out-dir", d, "--suffix", "_s", "-q"])
+    T.check(case, r.code == 2 and "is also an input" in r.err,
+            "batch whose output is an input behind a link: want exit 2: %s" % r.describe())
+    now = {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)}
+    T.check(case, now == keep, "the folder changed: %s -> %s" % (sorted(keep), sorted(now)))
+
+
+# ---------------------------------------------------------------------------
 # 3. -o is an input
 
 
@@ -195,6 +222,7 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
         ]:
             T.run_case(name, fn, E, T)
