@@ -8,8 +8,11 @@
  *
  * Threads: any (no state).
  */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "output_guard.h"
@@ -36,4 +39,30 @@ rp_status rp_check_output_not_input(const char *output, const char *const *input
                                 "%s: is also an input (%s); write the output elsewhere", output,
                                 inputs[i]);
     return RP_OK;
+}
+
+static bool names_device(const char *path) {
+    return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
+bool rp_output_is_direct(const char *path) {
+    if (!path || !*path)
+        return false;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+        return true;
+    /* /dev/stdout redirected to a regular file stats as that file: the
+     * name, or a link's target, tells */
+    char hop[PATH_MAX], next[PATH_MAX];
+    snprintf(hop, sizeof hop, "%s", path);
+    for (int i = 0; i < 40; i++) {
+        if (names_device(hop))
+            return true;
+        ssize_t n = readlink(hop, next, sizeof next - 1);
+        if (n <= 0)
+            return false;
+        next[n] = '\0';
+        memcpy(hop, next, (size_t)n + 1);
+    }
+    return false;
 }

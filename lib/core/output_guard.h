@@ -25,4 +25,11 @@ bool rp_same_file(const char *a, const char *b);
 rp_status rp_check_output_not_input(const char *output, const char *const *inputs, size_t n,
                                     rp_error *err);
 
+/* True when path is written directly, never staged and renamed: a path
+ * under /dev/ or /proc/ (/dev/stdout, /dev/null, /dev/fd/N), a symbolic
+ * link (or chain of them) into those, or an existing file that is neither
+ * a regular file nor a folder (a FIFO, a device, a socket). Renaming over
+ * such a path would replace the device or the link with a regular file. */
+bool rp_output_is_direct(const char *path);
+
 #endif

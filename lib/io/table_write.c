@@ -26,6 +26,7 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
+#include "output_guard.h"
 #include "staged_output.h"
 #include "table_csv.h"
 #include "table_ogr.h"
@@ -70,11 +71,10 @@ GDALDriverH rp_table_driver_for(const char *path) {
     return NULL;
 }
 
-/* A path that exists and is not a regular file is written directly:
- * renaming over it would replace it. */
+/* A device, FIFO or /dev/stdout is written directly: renaming over it
+ * would replace it (core/output_guard). */
 static bool is_special_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    return rp_output_is_direct(path);
 }
 
 /* "dir/name.ext" -> "dir" (or "." when there is no folder part). */

@@ -18,11 +18,18 @@ row*1000 + col); nothing is taken from rasterpool.
   3. -o naming an input, directly or through a symbolic link: extract with
      its points GeoPackage (which has another layer) and calc with an
      input: exit 2 before any work, "is also an input", the file unchanged.
+  5. -o a link to /proc/self/fd/1 (what /dev/stdout is) with standard
+     output redirected to a regular file, for extract (CSV) and calc
+     (GeoTIFF), and -o a FIFO: written in place (the values read back by
+     the csv module and GDAL), the link still a link, the FIFO still a FIFO,
+     nothing staged. (A link of our own stands for /dev/stdout, so that a
+     failure of this test cannot replace the machine's /dev/stdout.)
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_output_faults.py
 """
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -215,6 +222,52 @@ def case_output_is_input(case, E, T):
     T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
 
 
+# ---------------------------------------------------------------------------
+# 5. devices, FIFOs and /dev/stdout are written in place
+
+
+def run_to_file(args, path):
+    """rasterpool with standard output redirected to the regular file path."""
+    cmd = [rptest.binary()] + [str(a) for a in args]
+    with open(path, "wb") as f:
+        p = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, timeout=300)
+    return rptest.Run(cmd, p.returncode, b"", p.stderr.decode("utf-8", "replace"))
+
+
+def case_devices(case, E, T):
+    d = E.folder("dev")
+    link = os.path.join(d, "stdout_link")
+    os.symlink("/proc/self/fd/1", link)
+    got_file = os.path.join(d, "got.csv")
+    r = run_to_file(["extract", E.r, "--points", E.pts, "-o", link, "-q"], got_file)
+    T.check(case, r.code == 0, "extract -o a link to fd 1: %s" % r.describe())
+    T.check(case, os.path.islink(link), "extract replaced the link with a file")
+    rows = rptest.parse_csv(open(got_file).read())[1]
+    T.check(case, [int(row[3]) for row in rows] == E.want,
+            "extract -o a link to fd 1: the redirected file lacks the values")
+    tif = os.path.join(d, "got.tif")
+    src = os.path.join(d, "a.tif")
+    index_raster(src)
+    r = run_to_file(["calc", "-i", "A=" + src, "-e", "A+1", "-o", link, "-q"], tif)
+    T.check(case, r.code == 0, "calc -o a link to fd 1: %s" % r.describe())
+    T.check(case, os.path.islink(link), "calc replaced the link with a file")
+    ds = rptest.gdal.Open(tif)
+    want = np.mgrid[0:H, 0:W][0] * 1000 + np.mgrid[0:H, 0:W][1] + 1
+    T.check(case, ds is not None and np.array_equal(ds.GetRasterBand(1).ReadAsArray(), want),
+            "calc -o a link to fd 1: GDAL does not read A+1 from the redirected file")
+    ds = None
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    r = rptest.extract([E.r, "--points", E.pts, "-o", fifo, "-q"], timeout=120)
+    text = reader.communicate(timeout=120)[0].decode()
+    T.check(case, r.code == 0, "extract -o a FIFO: %s" % r.describe())
+    T.check(case, [int(row[3]) for row in rptest.parse_csv(text)[1]] == E.want,
+            "extract -o a FIFO: the reader did not get the values")
+    T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+    T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
+
+
 def main():
     T = rptest.Tester("cli_output_faults")
     rptest.binary()
@@ -224,6 +277,7 @@ def main():
             ("1 full file system: exit 3, old output kept", case_full_fs),
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
+            ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
