@@ -24,8 +24,16 @@ row*1000 + col); nothing is taken from rasterpool.
      the csv module and GDAL), the link still a link, the FIFO still a FIFO,
      nothing staged. (A link of our own stands for /dev/stdout, so that a
      failure of this test cannot replace the machine's /dev/stdout.)
+  14. -o "" is a usage error (exit 2) for extract and calc; a reader that
+     closes standard output early (`| head -1`) ends extract by SIGPIPE
+     with nothing on stderr (the README's choice: as cat and grep do), and
+     with SIGPIPE ignored by the parent, exit 3 "Broken pipe"; batch journal
+     lines for a file name that is not UTF-8 are valid JSON (Python's
+     strict json module over UTF-8 text) that give back the exact bytes
+     (os.fsencode), and --resume still finds that task done.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_output_faults.py
 """
+import json
 import os
 import resource
 import signal
@@ -268,6 +276,61 @@ def case_devices(case, E, T):
     T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
 
 
+# ---------------------------------------------------------------------------
+# 14. -o "", SIGPIPE, non-UTF-8 names in the journal
+
+
+def case_small(case, E, T):
+    r = rptest.extract([E.r, "--points", E.pts, "-o", ""])
+    T.check(case, r.code == 2 and "empty" in r.err, "extract -o '': %s" % r.describe())
+    r = rptest.rp(["calc", "-i", "A=" + E.r, "-e", "A", "-o", ""])
+    T.check(case, r.code == 2 and "empty" in r.err, "calc -o '': %s" % r.describe())
+    # a reader that stops after one line
+    for ignore in (False, True):
+        def pre(ignore=ignore):
+            if ignore:
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        p = subprocess.Popen([rptest.binary(), "extract", E.r, "--points", E.pts, "-q"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pre,
+                             cwd=E.tmp)
+        first = p.stdout.readline()
+        p.stdout.close()  # the rest (far more than a pipe holds) has nowhere to go
+        err = p.stderr.read().decode()
+        code = p.wait(timeout=120)
+        T.check(case, first == b"id,x,y,b1\n", "first line %r" % first)
+        if ignore:
+            T.check(case, code == 3 and "Broken pipe" in err,
+                    "SIGPIPE ignored: want exit 3 'Broken pipe', got %s %r" % (code, err))
+        else:
+            T.check(case, code == -signal.SIGPIPE and err == "",
+                    "closed stdout: want death by SIGPIPE and no message, got %s %r" % (code, err))
+    # a name that is not UTF-8
+    d = E.folder("odd").encode()
+    name = d + b"/caf\xe9-\xff.tif"
+    plain = os.path.join(d.decode(), "plain.tif")
+    rptest.create_raster(plain, np.full((4, 5), 3, np.int32), "Int32")
+    os.rename(plain.encode(), name)
+    out = E.folder("odd_out")
+    args = ["batch", "translate", name.decode("utf-8", "surrogateescape"), "--out-dir", out, "-q"]
+    cmd = [rptest.binary().encode()] + [a.encode("utf-8", "surrogateescape") for a in args]
+    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    T.check(case, p.returncode == 0, "batch of a non-UTF-8 name: %s %r" % (p.returncode, p.stderr))
+    journal = os.path.join(out, "rasterpool-batch.jsonl")
+    raw = open(journal, "rb").read()
+    try:
+        recs = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    except (UnicodeDecodeError, ValueError) as ex:
+        T.fail(case, "the journal is not valid JSON in UTF-8: %s: %r" % (ex, raw[:300]))
+        return
+    T.check(case, len(recs) == 1 and os.fsencode(recs[0]["input"]) == name,
+            "the journal's input does not give back the bytes: %r" % recs)
+    T.check(case, os.path.exists(os.fsencode(recs[0]["output"])), "output named wrong: %r" % recs)
+    p = subprocess.run(cmd + [b"--resume"], capture_output=True, timeout=300)
+    lines = open(journal, "rb").read().decode("utf-8").splitlines()
+    T.check(case, p.returncode == 0 and len(lines) == 1,
+            "--resume redid the done task (records: %d): %r" % (len(lines), p.stderr))
+
+
 def main():
     T = rptest.Tester("cli_output_faults")
     rptest.binary()
@@ -278,6 +341,7 @@ def main():
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
             ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
+            ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
