@@ -24,6 +24,11 @@ row*1000 + col); nothing is taken from rasterpool.
      the csv module and GDAL), the link still a link, the FIFO still a FIFO,
      nothing staged. (A link of our own stands for /dev/stdout, so that a
      failure of this test cannot replace the machine's /dev/stdout.)
+  8. the staging folder of a calc killed with SIGKILL while its output is
+     staged (a kernel tells the test when, through a FIFO) is removed by the
+     next calc writing to that folder; extract does the same for a stage of
+     a SIGKILLed process (one the test started and killed); a live
+     process's stage is left alone;
   14. -o "" is a usage error (exit 2) for extract and calc; a reader that
      closes standard output early (`| head -1`) ends extract by SIGPIPE
      with nothing on stderr (the README's choice: as cat and grep do), and
@@ -277,6 +282,77 @@ def case_devices(case, E, T):
 
 
 # ---------------------------------------------------------------------------
+# 8. stale stages of SIGKILLed jobs
+
+
+def read_line_bounded(path, timeout):
+    """The first line written to FIFO path, or None after timeout seconds
+    (the open blocks until a writer comes; a thread bounds the wait)."""
+    import threading
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.readline())
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():  # release the reader
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        t.join(5)
+        return None
+    return got[0] if got else None
+
+
+def dead_pid():
+    p = subprocess.Popen(["sleep", "1000"])
+    p.kill()
+    p.wait()
+    return p.pid
+
+
+def case_stale_stages(case, E, T):
+    kernels = os.environ.get("RP_FAULT_KERNELS")
+    if not T.check(case, kernels, "RP_FAULT_KERNELS not set"):
+        return
+    d = E.folder("stale")
+    src = os.path.join(d, "..", "stale_src.tif")
+    index_raster(src)
+    fifo = os.path.join(E.tmp, "ready.fifo")
+    os.mkfifo(fifo)
+    p = subprocess.Popen([rptest.binary(), "calc", "-i", "A=" + src, "--kernel",
+                          kernels + ":announce_and_wait", "--kernel-arg", fifo,
+                          "-o", os.path.join(d, "out.tif"), "-j", "2", "-q"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    line = read_line_bounded(fifo, 120)
+    p.kill()
+    p.wait(timeout=60)
+    if not T.check(case, line == b"ready\n", "the kernel never announced: %r" % p.stderr.read()):
+        return
+    stale = leftovers(d)
+    T.check(case, len(stale) == 1 and ".rp-tmp-%d-" % p.pid in stale[0],
+            "want the killed calc's stage in the folder, found %s" % stale)
+    # a live process's stage must stay
+    live = os.path.join(d, ".keep_tif.rp-tmp-%d-abcdef" % os.getpid())
+    os.mkdir(live)
+    r = rptest.rp(["calc", "-i", "A=" + src, "-e", "A*2", "-o", os.path.join(d, "next.tif"), "-q"])
+    T.check(case, r.code == 0, "the next calc: %s" % r.describe())
+    T.check(case, leftovers(d) == [os.path.basename(live)],
+            "after the next calc, want only the live stage, found %s" % leftovers(d))
+    os.rmdir(live)
+    # extract: a stage (with a 1 MB member) of a process killed with SIGKILL
+    d2 = E.folder("stale_extract")
+    gone = os.path.join(d2, ".o_csv.rp-tmp-%d-abcdef" % dead_pid())
+    os.mkdir(gone)
+    with open(os.path.join(gone, "o.csv"), "wb") as f:
+        f.write(b"x" * (1 << 20))
+    r = rptest.extract([E.r, "--points", E.pts, "-o", os.path.join(d2, "other.csv"), "-q"])
+    T.check(case, r.code == 0, "extract: %s" % r.describe())
+    T.check(case, not leftovers(d2), "extract left the dead process's stage: %s" % leftovers(d2))
+
+
+# ---------------------------------------------------------------------------
 # 14. -o "", SIGPIPE, non-UTF-8 names in the journal
 
 
@@ -341,6 +417,7 @@ def main():
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
             ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
+            ("8 stale stages of SIGKILLed jobs are swept", case_stale_stages),
             ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
         ]:
             T.run_case(name, fn, E, T)
