@@ -18,6 +18,10 @@ row*1000 + col); nothing is taken from rasterpool.
   3. -o naming an input, directly or through a symbolic link: extract with
      its points GeoPackage (which has another layer) and calc with an
      input: exit 2 before any work, "is also an input", the file unchanged.
+  4. a Shapefile replaced as a set: with the old set's NAME.prj turned into
+     a non-empty folder, moving the new .prj in fails: exit 3, and the old
+     .shp, .shx and .dbf are byte-for-byte the same (not a mix, not
+     deleted), for several names (the members move in directory order);
   5. -o a link to /proc/self/fd/1 (what /dev/stdout is) with standard
      output redirected to a regular file, for extract (CSV) and calc
      (GeoTIFF), and -o a FIFO: written in place (the values read back by
@@ -236,6 +240,32 @@ def case_output_is_input(case, E, T):
 
 
 # ---------------------------------------------------------------------------
+# 4. multi-file outputs replaced as a set
+
+
+def case_multifile_set(case, E, T):
+    for name in ["v", "w", "pts_a", "zz", "m1", "q"]:
+        d = E.folder("set_" + name)
+        out = os.path.join(d, name + ".shp")
+        r = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q"])
+        if not T.check(case, r.code == 0, "first run: %s" % r.describe()):
+            continue
+        prj = os.path.join(d, name + ".prj")
+        os.unlink(prj)
+        os.mkdir(prj)
+        open(os.path.join(prj, "keep"), "w").close()
+        before = snapshot(d)
+        T.check(case, sorted(before) == sorted(name + e for e in (".dbf", ".shp", ".shx")),
+                "old set: %s" % sorted(before))
+        r = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q", "--status"])
+        T.check(case, r.code == 3, "%s: a failed move must exit 3: %s" % (name, r.describe()))
+        T.check(case, snapshot(d) == before, "%s: the old set changed: %s -> %s" % (
+            name, sorted(before), sorted(snapshot(d))))
+        T.check(case, os.path.isdir(prj), "%s: the folder in the way went" % name)
+        T.check(case, not leftovers(d), "%s: staging left: %s" % (name, leftovers(d)))
+
+
+# ---------------------------------------------------------------------------
 # 5. devices, FIFOs and /dev/stdout are written in place
 
 
@@ -416,6 +446,7 @@ def main():
             ("1 full file system: exit 3, old output kept", case_full_fs),
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
+            ("4 a Shapefile is replaced as a set", case_multifile_set),
             ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
             ("8 stale stages of SIGKILLed jobs are swept", case_stale_stages),
             ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
