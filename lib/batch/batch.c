@@ -101,19 +101,53 @@ static rp_status make_dirs(const char *path, rp_error *err) {
     return st;
 }
 
-/* An output that is its own input (same file, e.g. --out-dir is the input
- * folder and no --suffix) would be replaced by its conversion: refused. */
+/* An output that is an input of the batch (the same file after resolving
+ * links: its own input when --out-dir is the input folder and no --suffix,
+ * or another task's, as a_s.tif is for a.tif with --suffix _s in the input
+ * folder) would be written over before or while it is read: refused up
+ * front. Inputs are stat'ed once and sorted by (device, inode). */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t task;
+} file_id;
+
+static int by_file_id(const void *a, const void *b) {
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
 static rp_status check_not_inputs(const rp_batch_plan *plan, rp_error *err) {
-    for (size_t t = 0; t < plan->n; t++) {
-        struct stat in, out;
-        if (stat(plan->outputs[t], &out) == 0 && stat(plan->inputs[t], &in) == 0 &&
-            in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-            return rp_error_set(err, RP_USAGE,
-                                "%s would be replaced by its own output: choose another "
-                                "--out-dir or a --suffix",
-                                plan->inputs[t]);
+    file_id *ids = malloc((plan->n ? plan->n : 1) * sizeof *ids);
+    if (!ids)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    size_t n = 0;
+    struct stat sb;
+    for (size_t t = 0; t < plan->n; t++)
+        if (stat(plan->inputs[t], &sb) == 0 && S_ISREG(sb.st_mode))
+            ids[n++] = (file_id){sb.st_dev, sb.st_ino, t};
+    qsort(ids, n, sizeof *ids, by_file_id);
+    rp_status st = RP_OK;
+    for (size_t t = 0; st == RP_OK && t < plan->n; t++) {
+        if (stat(plan->outputs[t], &sb) != 0)
+            continue;
+        file_id key = {sb.st_dev, sb.st_ino, 0};
+        const file_id *hit = n ? bsearch(&key, ids, n, sizeof *ids, by_file_id) : NULL;
+        if (hit && hit->task == t)
+            st = rp_error_set(err, RP_USAGE,
+                              "%s would be replaced by its own output: choose another "
+                              "--out-dir or a --suffix",
+                              plan->inputs[t]);
+        else if (hit)
+            st = rp_error_set(err, RP_USAGE,
+                              "the output of %s, %s, is also an input of this batch (%s): "
+                              "choose another --out-dir or --suffix, or leave it out of the inputs",
+                              plan->inputs[t], plan->outputs[t], plan->inputs[hit->task]);
     }
-    return RP_OK;
+    free(ids);
+    return st;
 }
 
 /* ---- setup and report ------------------------------------------------------ */

@@ -4,7 +4,10 @@
  * that --resume uses to find the outputs already done.
  *
  * JSON text is made and parsed by json-c (Debian libjson-c-dev, already a
- * dependency of GDAL): escaping of odd file names is its job, not ours.
+ * dependency of GDAL): escaping of odd file names is its job, not ours,
+ * except bytes that are not UTF-8, which json-c writes raw (invalid JSON
+ * for strict readers): core/json_bytes writes them as \udcXX and reads
+ * them back.
  * A record:
  *   {"input":"a.tif","output":"out/a.tif","attempt":1,"pid":123,
  *    "start":"2026-11-21T06:40:01.123Z","start_unix":1795000000.123,
@@ -37,6 +40,7 @@
 
 #include "batch_internal.h"
 #include "error.h"
+#include "json_bytes.h"
 #include "staged_output.h"
 
 static const char *const outcome_names[] = {
@@ -130,12 +134,17 @@ char *rp_journal_format(const rp_journal_record *r, size_t *len) {
     add_provenance(o, r);
     size_t n = 0;
     const char *text = json_object_to_json_string_length(o, json_flags, &n);
-    char *line = text ? malloc(n + 2) : NULL;
-    if (line) {
-        memcpy(line, text, n);
+    /* bytes of names that are not UTF-8 as \udcXX: valid JSON for any reader */
+    char *line = text ? rp_json_bytes_escape(text, n, &n) : NULL;
+    char *grown = line ? realloc(line, n + 2) : NULL;
+    if (grown) {
+        line = grown;
         line[n] = '\n';
         line[n + 1] = '\0';
         *len = n + 1;
+    } else {
+        free(line);
+        line = NULL;
     }
     json_object_put(o);
     return line;
@@ -194,9 +203,16 @@ bool rp_journal_parse_record(const char *line, size_t len, rp_journal_entry *e) 
     memset(e, 0, sizeof *e);
     if (len > (size_t)1 << 20) /* far longer than any record */
         return false;
-    json_tokener *tok = json_tokener_new();
-    if (!tok)
+    char *raw = malloc(len + 1); /* \udcXX back to the name's own bytes */
+    json_tokener *tok = raw ? json_tokener_new() : NULL;
+    if (!tok) {
+        free(raw);
         return false;
+    }
+    memcpy(raw, line, len);
+    raw[len] = '\0';
+    len = rp_json_bytes_unescape(raw, len);
+    line = raw;
     json_object *o = json_tokener_parse_ex(tok, line, (int)len);
     bool ok = o && json_tokener_get_error(tok) == json_tokener_success;
     size_t end = ok ? json_tokener_get_parse_end(tok) : 0;
@@ -219,6 +235,7 @@ bool rp_journal_parse_record(const char *line, size_t len, rp_journal_entry *e) 
     }
     json_object_put(o);
     json_tokener_free(tok);
+    free(raw);
     return ok;
 }
 

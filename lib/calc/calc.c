@@ -23,6 +23,7 @@
 #include "calc_internal.h"
 #include "clock.h"
 #include "error.h"
+#include "output_guard.h"
 
 /* Output band k's colour table: that of the first input's band it comes
  * from (for an expression, the first band it reads when that is the first
@@ -158,12 +159,27 @@ static void warn_collisions(const rp_calc_job *job, FILE *log) {
     }
 }
 
+/* The output is none of the inputs (it would be written over while read). */
+static rp_status check_not_input(const rp_calc_options *o, rp_error *err) {
+    const char **inputs = malloc(((size_t)o->ninputs + 1) * sizeof *inputs);
+    if (!inputs)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int i = 0; i < o->ninputs; i++)
+        inputs[i] = o->inputs[i].path;
+    rp_status rc = rp_check_output_not_input(o->output_path, inputs, (size_t)o->ninputs, err);
+    free(inputs);
+    return rc;
+}
+
 RP_API rp_status rp_calc_run(const rp_calc_options *o, rp_calc_report *report, rp_error *err) {
     if (report)
         memset(report, 0, sizeof *report);
     if (o->nexprs == 0 && !o->kernel_spec && !o->kernel)
         return rp_error_set(err, RP_USAGE,
                             "nothing to compute: give -e EXPR or --kernel LIB.so:SYMBOL");
+    rp_status guard = check_not_input(o, err);
+    if (guard != RP_OK)
+        return guard;
     double start = rp_monotonic_seconds();
     rp_gdal_config_apply((const char *const *)o->config, o->nconfig, true);
     rp_calc_setup setup;

@@ -23,6 +23,8 @@
  * it (fsync, rename, folder fsync). For COG the GTiff is scratch, staged
  * under a second name, and GDAL's COG driver copies it to the output's stage.
  * Any failure or cancellation aborts both stages: nothing is left behind.
+ * A device, FIFO or /dev/stdout (core/output_guard) is written in place
+ * instead: renaming over it would replace it with a regular file.
  *
  * Locking: `lock` guards the slots, `written`, `failed` and `error`; one
  * condition variable `changed` wakes both the writer and waiting workers.
@@ -40,6 +42,7 @@
 
 #include "calc_internal.h"
 #include "gdal_errors.h"
+#include "output_guard.h"
 #include "staged_output.h"
 
 typedef struct slot {
@@ -55,6 +58,7 @@ struct rp_calc_writer {
     rp_stage *scratch;    /* COG: the GTiff the COG driver copies from */
     const char *tmp_path; /* the dataset being written (a stage's path) */
     bool cog;
+    bool direct; /* written at path itself, not staged (core/output_guard) */
     GDALDatasetH ds;
     GDALDataType type;
     int bands;
@@ -103,8 +107,16 @@ static rp_status stage_files(rp_calc_writer *w, rp_error *err) {
 
 rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     struct stat st;
-    if (stat(spec->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    bool direct = rp_output_is_direct(spec->path);
+    if (!direct && stat(spec->path, &st) == 0 && !S_ISREG(st.st_mode)) {
         rp_error_set(err, RP_WRITE, "%s: exists and is not a regular file; not replacing it",
+                     spec->path);
+        return NULL;
+    }
+    if (direct && strcmp(spec->format, "COG") == 0) {
+        rp_error_set(err, RP_USAGE,
+                     "%s: a COG is copied from a finished GeoTIFF and cannot be written to a "
+                     "device or FIFO; write it to a file",
                      spec->path);
         return NULL;
     }
@@ -120,7 +132,10 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
-    if (stage_files(w, err) != RP_OK) {
+    w->direct = direct;
+    if (direct)
+        w->tmp_path = w->path; /* a device, FIFO or /dev/stdout: written in place */
+    else if (stage_files(w, err) != RP_OK) {
         rp_calc_writer_free(w);
         return NULL;
     }
@@ -380,7 +395,7 @@ rp_status rp_calc_writer_finish_progress(rp_calc_writer *w, bool success, rp_pro
     }
     if (success && w->cog)
         rc = make_cog(w, fn, user, err);
-    if (success && rc == RP_OK)
+    if (success && rc == RP_OK && !w->direct)
         rc = rp_stage_commit(w->output, err);
     /* what is not committed goes: the scratch GTiff, a failed output */
     rp_stage_abort(w->scratch);

@@ -105,6 +105,13 @@ static bool name_stage(rp_stage *s, const char *unique) {
      * NAME still fits in a file name (255); the file inside keeps it whole */
     if (name)
         snprintf(name, n, ".%.200s" TEMP_MARK "%ld-%s", s->final_base, (long)getpid(), unique);
+    /* NAME's dots become '_' in the folder's name: GDAL takes a path with
+     * ".ods", ".xlsx", ".zip" ... inside it for a file in that archive, so
+     * the ODS and XLSX writers (which write through /vsizip/) lost their
+     * content under ".o.ods.rp-tmp-.../o.ods" */
+    for (char *c = name ? name + 1 : NULL; c && *c && strncmp(c, TEMP_MARK, strlen(TEMP_MARK)); c++)
+        if (*c == '.')
+            *c = '_';
     s->stage_dir = name ? join(s->dir, name) : NULL;
     s->temp_path = s->stage_dir ? join(s->stage_dir, s->final_base) : NULL;
     free(name);
@@ -393,28 +400,161 @@ static void drop_old_sidecars(const rp_stage *s, const member *m, size_t n) {
     }
 }
 
-static rp_status commit_members(rp_stage *s, const member *m, size_t n, rp_error *err) {
+/* ---- replacing an old output of several files ------------------------------
+ * The old output's files (and any file a new member's name would replace)
+ * are kept in the stage's folder, under BACKUP, while the new members move
+ * in: as hard links (the old names stay readable throughout), or moved
+ * there where the file system has no hard links. A failed move puts back
+ * what moved so far and the old files, so the old output survives whole. */
+#define BACKUP ".rp-old"
+
+typedef struct kept {
+    char *name;  /* base name in the destination's folder */
+    bool moved;  /* moved into BACKUP (no hard link): must come back */
+    bool is_new; /* a new member has this name */
+} kept;
+
+static bool kept_has(const kept *k, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The names to keep: old_files in the destination's folder, and every new
+ * member's name; each existing one linked (or moved) into BACKUP. */
+static rp_status keep_old(rp_stage *s, const member *m, size_t n, const char *const *old,
+                          size_t nold, kept **out, size_t *nkept, rp_error *err) {
+    kept *k = calloc(n + nold + 1, sizeof *k);
+    char *bdir = join(s->stage_dir, BACKUP);
+    if (!k || !bdir || mkdir(bdir, 0700) != 0) {
+        free(k);
+        free(bdir);
+        return rp_error_set(err, RP_WRITE, "%s: cannot keep the old output aside: %s",
+                            s->final_path, strerror(errno));
+    }
+    size_t nk = 0;
+    rp_status st = RP_OK;
+    for (size_t i = 0; st == RP_OK && i < n + nold; i++) {
+        const char *name = i < n ? (m[i].kind == MEMBER_NESTED ? NULL : m[i].name) : NULL;
+        if (i >= n && old[i - n]) {
+            char *dir = folder_of(old[i - n]);
+            const char *slash = strrchr(old[i - n], '/');
+            bool here = dir && strcmp(dir, s->dir) == 0;
+            free(dir);
+            name = here ? (slash ? slash + 1 : old[i - n]) : NULL;
+        }
+        struct stat sb;
+        char *from = name && !kept_has(k, nk, name) ? join(s->dir, name) : NULL;
+        char *to = from ? join(bdir, name) : NULL;
+        if (to && lstat(from, &sb) == 0 && !S_ISDIR(sb.st_mode)) { /* a folder is no output */
+            k[nk] = (kept){strdup(name), false, i < n};
+            if (link(from, to) != 0)
+                k[nk].moved = rename(from, to) == 0;
+            if (!k[nk].name || (!k[nk].moved && lstat(to, &sb) != 0))
+                st = rp_error_set(err, RP_WRITE, "%s: cannot keep the old %s aside: %s",
+                                  s->final_path, name, strerror(errno));
+            nk++;
+        }
+        free(from);
+        free(to);
+    }
+    free(bdir);
+    *out = k;
+    *nkept = nk;
+    return st;
+}
+
+/* After a failed move: the first nmoved members go back out of the
+ * destination (the old file put back where one was kept), and old files
+ * that were moved aside return. */
+static void put_back(rp_stage *s, const member *m, size_t nmoved, kept *k, size_t nk) {
+    char *bdir = join(s->stage_dir, BACKUP);
+    for (size_t i = 0; bdir && i < nmoved; i++) {
+        if (m[i].kind == MEMBER_NESTED)
+            continue;
+        char *dst = join(s->dir, m[i].name), *old = join(bdir, m[i].name);
+        struct stat sb;
+        if (dst && old && lstat(old, &sb) == 0)
+            rename(old, dst);
+        else if (dst)
+            unlink(dst);
+        free(dst);
+        free(old);
+    }
+    for (size_t i = 0; bdir && i < nk; i++) {
+        char *dst = join(s->dir, k[i].name), *old = join(bdir, k[i].name);
+        struct stat sb;
+        if (dst && old && k[i].moved && lstat(old, &sb) == 0)
+            rename(old, dst);
+        free(dst);
+        free(old);
+    }
+    free(bdir);
+}
+
+static void free_kept(kept *k, size_t n) {
+    for (size_t i = 0; k && i < n; i++)
+        free(k[i].name);
+    free(k);
+}
+
+/* Moves the members in, the output itself last (order: sidecars as listed,
+ * then the output), so m is reordered into that order first. */
+static rp_status move_all(rp_stage *s, member *m, size_t n, size_t *nmoved, rp_error *err) {
+    for (size_t i = 0; i + 1 < n; i++)
+        if (m[i].kind == MEMBER_OUTPUT) {
+            member t = m[i];
+            m[i] = m[n - 1];
+            m[n - 1] = t;
+        }
+    rp_status st = RP_OK;
+    for (*nmoved = 0; st == RP_OK && *nmoved < n; ++*nmoved) {
+        if (m[*nmoved].kind == MEMBER_NESTED)
+            continue;
+        if (m[*nmoved].kind == MEMBER_OUTPUT)
+            drop_old_sidecars(s, m, n);
+        st = move_member(s, m[*nmoved].name, err);
+        if (st != RP_OK)
+            break;
+    }
+    return st;
+}
+
+static rp_status commit_members(rp_stage *s, member *m, size_t n, const char *const *old,
+                                size_t nold, rp_error *err) {
     bool has_output = false;
     for (size_t i = 0; i < n; i++)
         has_output = has_output || m[i].kind == MEMBER_OUTPUT;
     if (!has_output)
         return rp_error_set(err, RP_WRITE, "%s: the writer made no file", s->final_path);
     rp_status st = sync_members(s, m, n, err);
-    for (size_t i = 0; st == RP_OK && i < n; i++)
-        if (m[i].kind == MEMBER_SIDECAR)
-            st = move_member(s, m[i].name, err);
-    if (st != RP_OK)
+    kept *k = NULL;
+    size_t nk = 0, nmoved = 0;
+    if (st == RP_OK && nold)
+        st = keep_old(s, m, n, old, nold, &k, &nk, err);
+    if (st == RP_OK)
+        st = move_all(s, m, n, &nmoved, err);
+    if (st != RP_OK) {
+        put_back(s, m, nold ? nmoved : 0, k, nk);
+        free_kept(k, nk);
         return st;
-    drop_old_sidecars(s, m, n);
-    if (rename(s->temp_path, s->final_path) != 0)
-        return rp_error_set(err, RP_WRITE, "%s: cannot move the finished output into place: %s",
-                            s->final_path, strerror(errno));
-    remove_tree(s->stage_dir); /* empty, or a writer's own stage left inside */
+    }
+    for (size_t i = 0; i < nk; i++) /* old files the new output has no name for */
+        if (!k[i].is_new) {
+            char *path = join(s->dir, k[i].name);
+            if (path && !k[i].moved)
+                unlink(path);
+            free(path);
+        }
+    free_kept(k, nk);
+    remove_tree(s->stage_dir); /* empty, the old files kept, or a writer's own stage */
     s->finished = true;
     return rp_stage_sync_folder_of(s->final_path, err);
 }
 
-rp_status rp_stage_commit(rp_stage *stage, rp_error *err) {
+rp_status rp_stage_commit_replacing(rp_stage *stage, const char *const *old_files, size_t nold,
+                                    rp_error *err) {
     if (stage->finished)
         return rp_error_set(err, RP_INTERNAL, "%s: staged output already ended", stage->final_path);
     member *m;
@@ -422,9 +562,13 @@ rp_status rp_stage_commit(rp_stage *stage, rp_error *err) {
     if (!list_members(stage, &m, &n))
         return rp_error_set(err, RP_WRITE, "%s: cannot read the folder %s: %s", stage->final_path,
                             stage->stage_dir, strerror(errno));
-    rp_status st = commit_members(stage, m, n, err);
+    rp_status st = commit_members(stage, m, n, old_files, nold, err);
     free_members(m, n);
     return st;
+}
+
+rp_status rp_stage_commit(rp_stage *stage, rp_error *err) {
+    return rp_stage_commit_replacing(stage, NULL, 0, err);
 }
 
 void rp_stage_abort(rp_stage *stage) {

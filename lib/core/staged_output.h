@@ -5,8 +5,9 @@
  *
  * One name scheme for every job: the destination DIR/NAME is staged in a
  * hidden folder beside it, DIR/.NAME.rp-tmp-PID-XXXXXX (PID: the staging
- * process, XXXXXX: random), made with mkdir, which like open(O_EXCL) fails
- * on a name that exists: no two stages ever share one. The writer writes
+ * process, XXXXXX: random; NAME's dots written as '_', so that GDAL never
+ * reads ".ods" or ".zip" in the folder's name as an archive), made with mkdir, which like
+ * open(O_EXCL) fails on a name that exists: no two stages ever share one. The writer writes
  * DIR/.NAME.rp-tmp-PID-XXXXXX/NAME, under the output's own name, so GDAL
  * names layers and sidecars as it would for the destination; everything it
  * makes in the stage's folder is a member of the output: the file itself,
@@ -84,6 +85,19 @@ size_t rp_stage_count(const rp_stage *stage);
  * fails; the members not yet moved are left for rp_stage_abort (and
  * rp_stage_free). */
 rp_status rp_stage_commit(rp_stage *stage, rp_error *err);
+
+/* As rp_stage_commit, for an output that replaces an old one of several
+ * files (a Shapefile's .shp, .shx, .dbf, .prj): old_files[0..nold) are the
+ * old output's files (paths in the destination's folder; others and NULL
+ * entries are skipped). Before any new member moves in, each old file, and
+ * each file a new member's name would replace, is kept in the stage's
+ * folder (a hard link: the old names stay readable; moved there where the
+ * file system has no hard links). If a move fails, the members moved so far
+ * go back out and the old files return: the old output survives whole, not
+ * a mix of old and new. On success the old files the new output has no
+ * name for are removed. With nold 0 this is rp_stage_commit. */
+rp_status rp_stage_commit_replacing(rp_stage *stage, const char *const *old_files, size_t nold,
+                                    rp_error *err);
 
 /* Removes the stage's folder and everything in it. Nothing after commit. */
 void rp_stage_abort(rp_stage *stage);

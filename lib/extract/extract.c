@@ -30,6 +30,7 @@
 #include "crs.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "output_guard.h"
 #include "points_read.h"
 #include "pool.h"
 #include "table_write.h"
@@ -48,6 +49,20 @@ typedef struct extract_job {
     size_t shard_lo, shard_hi; /* --shard: the rows this part writes */
 } extract_job;
 
+/* The output is none of the rasters, nor the points file. */
+static rp_status check_not_input(const rp_extract_options *opts, rp_error *err) {
+    const char **inputs = malloc(((size_t)opts->nrasters + 1) * sizeof *inputs);
+    if (!inputs)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int r = 0; r < opts->nrasters; r++)
+        inputs[r] = opts->rasters[r];
+    inputs[opts->nrasters] = opts->points_path;
+    rp_status rc =
+        rp_check_output_not_input(opts->output_path, inputs, (size_t)opts->nrasters + 1, err);
+    free(inputs);
+    return rc;
+}
+
 /* Rasters, output check, points CRS, pool. */
 static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error *err) {
     const rp_extract_options *opts = job->opts;
@@ -64,6 +79,8 @@ static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error 
     }
     if (rc == RP_OK && !opts->plan_only)
         rc = rp_table_check_output(opts->output_path, err);
+    if (rc == RP_OK && !opts->plan_only)
+        rc = check_not_input(opts, err);
     if (rc == RP_OK && opts->points_crs) {
         job->user_srs = rp_crs_from_user(opts->points_crs, err);
         if (!job->user_srs)

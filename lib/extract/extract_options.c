@@ -421,6 +421,15 @@ RP_API rp_extract_options *rp_extract_options_new(int argc, const char *const *a
         rp_error_set(err, RP_USAGE, "no raster given (see rasterpool extract --help)");
         r = RP_ARGV_FAILED;
     }
+    if (r == RP_ARGV_DONE && o->output_path && !*o->output_path) {
+        rp_error_set(err, RP_USAGE, "-o/--output: empty file name (omit -o, or -o -, for stdout)");
+        r = RP_ARGV_FAILED;
+    }
+    if (r == RP_ARGV_DONE && o->points_path && !*o->points_path) {
+        rp_error_set(err, RP_USAGE,
+                     "--points: empty file name (omit it, or --points -, for stdin)");
+        r = RP_ARGV_FAILED;
+    }
     if (r != RP_ARGV_DONE) {
         if (r == RP_ARGV_HELP)
             rp_error_clear(err);

@@ -184,8 +184,8 @@ static rp_status write_all(FILE *out, const char *data, size_t len, const rp_tab
     if (put > 0)
         return rp_error_set(err, RP_INTERRUPTED, "interrupted");
     if (put < 0)
-        return rp_error_set(err, RP_WRITE, "cannot write the output (row %zu): %s", row,
-                            strerror(errno));
+        return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
+                            spec->name ? spec->name : "standard output", row, strerror(errno));
     return RP_OK;
 }
 

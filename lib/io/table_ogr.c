@@ -31,6 +31,7 @@
 #include <cpl_vsi.h>
 #include <ogr_api.h>
 
+#include "checked_vsi.h"
 #include "gdal_errors.h"
 #include "pixel.h"
 #include "table_rows.h"
@@ -133,6 +134,7 @@ typedef struct ogr_output {
     OGRLayerH layer;
     int nin;
     rp_gdal_capture *cap;
+    int errors_before_rows; /* cap->count once the layer and fields were made */
 } ogr_output;
 
 /* Creates the dataset at target and its point layer. */
@@ -203,17 +205,17 @@ static void warn_renamed_fields(const rp_table_spec *spec, const ogr_output *o) 
     }
 }
 
-/* Closes the dataset; write errors at close become the result when there
- * was none before. */
+/* Closes the dataset; a GDAL error raised since the fields were made (a
+ * failed write a driver did not report back, or one at close) becomes the
+ * result when there was none before. */
 static rp_status close_output(ogr_output *o, rp_status rc, rp_status fail_code, rp_error *err) {
     if (!o->ds)
         return rc;
-    /* GDAL 3.6's GDALClose returns nothing: write errors at close show as
-     * captured messages. */
-    int before = o->cap->count;
+    /* GDAL 3.6's GDALClose returns nothing, and some drivers (GML) ignore
+     * failed writes: both show only as captured messages. */
     GDALClose(o->ds);
     o->ds = NULL;
-    if (o->cap->count > before && rc == RP_OK)
+    if (o->cap->count > o->errors_before_rows && rc == RP_OK)
         rc = rp_error_set(err, fail_code, "%s: cannot finish writing: %s", o->path,
                           rp_gdal_capture_text(o->cap));
     return rc;
@@ -306,12 +308,38 @@ static rp_status write_rows(ogr_output *o, const rp_table_spec *spec, rp_error *
     return rc;
 }
 
+/* The path GDAL writes: through /vsirpchecked/ (every write checked) for
+ * drivers that write through GDAL's file layer, except SQLite's (GPKG,
+ * SQLite), which checks its own writes and keeps its native file access. */
+static char *checked_target(GDALDriverH drv, const char *target) {
+    const char *name = GDALGetDriverShortName(drv);
+    if (!GDALGetMetadataItem(drv, GDAL_DCAP_VIRTUALIO, NULL) || strcmp(name, "GPKG") == 0 ||
+        strcmp(name, "SQLite") == 0)
+        return strdup(target);
+    return rp_checked_vsi_path(target);
+}
+
+/* A write error with the file system's reason added when the driver's own
+ * words do not give it ("Failed writing geometry": "File too large"). */
+static rp_status with_cause(rp_status rc, rp_error *err) {
+    const char *cause = rp_checked_vsi_failure();
+    if (rc == RP_WRITE && err && *cause && !strstr(err->message, cause)) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, " (%s)", cause);
+    }
+    return rc;
+}
+
 rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table_spec *spec,
                              rp_error *err) {
+    rp_checked_vsi_reset();
+    char *checked = checked_target(drv, target);
+    if (!checked)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
     ogr_output o = {.path = spec->name ? spec->name : target, .cap = &cap};
-    rp_status rc = open_output(drv, target, spec, &o, err);
+    rp_status rc = open_output(drv, checked, spec, &o, err);
     if (rc == RP_OK)
         rc = add_fields(drv, spec, &o, RP_WRITE, err);
     if (rc == RP_OK)
@@ -322,6 +350,7 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
                 "rasterpool: warning: %s: FlatGeobuf cannot hold features without geometry: "
                 "the %zu bad row(s) are left out (.gpkg keeps them)\n",
                 o.path, spec->points->nbad);
+    o.errors_before_rows = cap.count;
     if (rc == RP_OK) {
         bool txn = GDALDatasetStartTransaction(o.ds, FALSE) == OGRERR_NONE;
         rc = write_rows(&o, spec, err);
@@ -331,7 +360,8 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
     }
     rc = close_output(&o, rc, RP_WRITE, err);
     rp_gdal_capture_pop();
-    return rc;
+    free(checked);
+    return with_cause(rc, err);
 }
 
 /* ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include <ogr_api.h>
 
 #include "gdal_errors.h"
+#include "output_guard.h"
 #include "staged_output.h"
 #include "table_csv.h"
 #include "table_ogr.h"
@@ -70,11 +71,10 @@ GDALDriverH rp_table_driver_for(const char *path) {
     return NULL;
 }
 
-/* A path that exists and is not a regular file is written directly:
- * renaming over it would replace it. */
+/* A device, FIFO or /dev/stdout is written directly: renaming over it
+ * would replace it (core/output_guard). */
 static bool is_special_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    return rp_output_is_direct(path);
 }
 
 /* "dir/name.ext" -> "dir" (or "." when there is no folder part). */
@@ -197,11 +197,28 @@ static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec
     return rc;
 }
 
+/* The files of the dataset now at path (GDAL's list: a Shapefile's .shp,
+ * .shx, .dbf, .prj), or NULL when there is none GDAL can open. */
+static char **old_files(const char *path) {
+    if (access(path, F_OK) != 0)
+        return NULL;
+    rp_gdal_capture cap;
+    rp_gdal_capture_push(&cap);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    char **list = ds ? GDALGetFileList(ds) : NULL;
+    if (ds)
+        GDALClose(ds);
+    rp_gdal_capture_pop();
+    return list;
+}
+
 /* Writes the table under a staged name beside path, after sweeping the
  * folder of dead processes' leftovers, and puts every file of it in place.
- * An old dataset of several files is deleted whole first, so no stale member
- * of it stays beside the new one. CSV text is written into the stage's own
- * file; GDAL drivers create theirs (most refuse an existing file). */
+ * An old dataset of several files is replaced as a set: kept aside until
+ * every new file is in place, restored whole if a move fails, and its files
+ * the new one does not have removed after (core/staged_output). CSV text is
+ * written into the stage's own file; GDAL drivers create theirs (most
+ * refuse an existing file). */
 static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_spec *spec,
                               rp_error *err) {
     char *dir = folder_of(path);
@@ -213,14 +230,10 @@ static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_
     rp_status rc = rp_stage_open(path, drv ? 0 : RP_STAGE_CREATE, &stage, err);
     if (rc == RP_OK)
         rc = write_to(rp_stage_path(stage), drv, spec, err);
-    if (rc == RP_OK && drv && rp_stage_count(stage) > 1 && access(path, F_OK) == 0) {
-        rp_gdal_capture cap;
-        rp_gdal_capture_push(&cap);
-        GDALDeleteDataset(drv, path);
-        rp_gdal_capture_pop();
-    }
+    char **old = rc == RP_OK && drv ? old_files(path) : NULL;
     if (rc == RP_OK)
-        rc = rp_stage_commit(stage, err);
+        rc = rp_stage_commit_replacing(stage, (const char *const *)old, (size_t)CSLCount(old), err);
+    CSLDestroy(old);
     rp_stage_free(stage); /* removes what was not committed */
     return rc;
 }

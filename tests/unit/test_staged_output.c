@@ -98,7 +98,7 @@ static void test_names_and_collision(void) {
     rp_stage *a = NULL, *b = NULL;
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &a, &err), RP_OK);
     /* the stage's folder exists; the output is the writer's to create */
-    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
+    snprintf(expect, sizeof expect, "%s/names/.out_tif.rp-tmp-%ld-abc123", root, (long)getpid());
     CHECK(exists(expect));
     strcat(expect, "/out.tif");
     CHECK_EQ_STR(a ? rp_stage_path(a) : NULL, expect);
@@ -108,11 +108,11 @@ static void test_names_and_collision(void) {
     CHECK_EQ_INT(rp_stage_open_as(final, "abc123", 0, &b, &err2), RP_WRITE);
     CHECK(b == NULL);
     CHECK(strstr(err2.message, "exists") != NULL);
-    snprintf(expect, sizeof expect, "%s/names/.out.tif.rp-tmp-%ld-abc123", root, (long)getpid());
+    snprintf(expect, sizeof expect, "%s/names/.out_tif.rp-tmp-%ld-abc123", root, (long)getpid());
     CHECK(exists(expect)); /* the first stage is untouched */
     /* a plain file holding the name blocks it too */
     char blocker[256];
-    snprintf(blocker, sizeof blocker, "%s/names/.out.tif.rp-tmp-%ld-xyz789", root, (long)getpid());
+    snprintf(blocker, sizeof blocker, "%s/names/.out_tif.rp-tmp-%ld-xyz789", root, (long)getpid());
     write_text(blocker, "someone's");
     rp_error err4 = {0};
     CHECK_EQ_INT(rp_stage_open_as(final, "xyz789", RP_STAGE_CREATE, &b, &err4), RP_WRITE);
@@ -346,6 +346,63 @@ static void test_sweep(void) {
     CHECK_EQ_INT(rp_stage_sweep("/no/such/folder"), 0);
 }
 
+/* issue 17 item 4: a set of files replaced as a set. The output moves
+ * last, so a destination "v.shp" that is a non-empty folder makes its move
+ * fail after both sidecars moved: they must go back, the old ones return. */
+static void test_replace_set_rolls_back(void) {
+    make_folder("set");
+    char shp[256], dbf[256], shx[256], cpg[256], blocker[256], list[512];
+    path_in(shp, sizeof shp, "set", "v.shp");
+    path_in(dbf, sizeof dbf, "set", "v.dbf");
+    path_in(shx, sizeof shx, "set", "v.shx");
+    path_in(cpg, sizeof cpg, "set", "v.cpg");
+    write_text(dbf, "old dbf");
+    write_text(shx, "old shx");
+    write_text(cpg, "old cpg"); /* the new set has none */
+    mkdir(shp, 0700);
+    path_in(blocker, sizeof blocker, "set", "v.shp/inside");
+    write_text(blocker, "x");
+    const char *old[] = {dbf, shx, cpg, NULL, "/elsewhere/v.prj"};
+    rp_error err = {0};
+    rp_stage *s = NULL;
+    CHECK_EQ_INT(rp_stage_open(shp, 0, &s, &err), RP_OK);
+    if (!s)
+        return;
+    char member[300];
+    write_text(rp_stage_path(s), "new shp");
+    snprintf(member, sizeof member, "%.*s/v.dbf",
+             (int)(strrchr(rp_stage_path(s), '/') - rp_stage_path(s)), rp_stage_path(s));
+    write_text(member, "new dbf");
+    snprintf(member, sizeof member, "%.*s/v.shx",
+             (int)(strrchr(rp_stage_path(s), '/') - rp_stage_path(s)), rp_stage_path(s));
+    write_text(member, "new shx");
+    CHECK_EQ_INT(rp_stage_commit_replacing(s, old, 5, &err), RP_WRITE);
+    rp_stage_free(s);
+    CHECK(has_text(dbf, "old dbf"));
+    CHECK(has_text(shx, "old shx"));
+    CHECK(has_text(cpg, "old cpg"));
+    listing("set", list, sizeof list);
+    CHECK_EQ_STR(list, "v.cpg v.dbf v.shp v.shx");
+    /* the folder gone: the new set goes in whole, v.cpg (old only) goes */
+    unlink(blocker);
+    rmdir(shp);
+    write_text(shp, "old shp");
+    CHECK_EQ_INT(rp_stage_open(shp, 0, &s, &err), RP_OK);
+    if (!s)
+        return;
+    write_text(rp_stage_path(s), "new shp");
+    snprintf(member, sizeof member, "%.*s/v.dbf",
+             (int)(strrchr(rp_stage_path(s), '/') - rp_stage_path(s)), rp_stage_path(s));
+    write_text(member, "new dbf");
+    const char *old2[] = {shp, dbf, shx, cpg};
+    CHECK_EQ_INT(rp_stage_commit_replacing(s, old2, 4, &err), RP_OK);
+    rp_stage_free(s);
+    CHECK(has_text(shp, "new shp"));
+    CHECK(has_text(dbf, "new dbf"));
+    listing("set", list, sizeof list);
+    CHECK_EQ_STR(list, "v.dbf v.shp");
+}
+
 int main(void) {
     snprintf(root, sizeof root, "/tmp/rp_stage_XXXXXX");
     if (!mkdtemp(root)) {
@@ -358,6 +415,7 @@ int main(void) {
     test_commit_replaces();
     test_abort_leaves_nothing();
     test_sweep();
+    test_replace_set_rolls_back();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)

@@ -1,0 +1,459 @@
+#!/usr/bin/python3
+"""cli_output_faults — outputs under faults (issue 17): every failure ends in
+a clear error, and nothing already there is lost.
+
+Cases are numbered after the issue's items. A full file system is made
+without privileges: RLIMIT_FSIZE with SIGXFSZ ignored makes every write past
+the limit fail with EFBIG, deterministically. Expected values come from GDAL
+(OGR reads of the outputs) and from the raster's own construction (value =
+row*1000 + col); nothing is taken from rasterpool.
+  1. a write that fails part-way (GeoJSON, GML, MIF, JML, ODS, XLSX, and CSV,
+     GPKG, SHP, FGB, TAB): exit 3 naming the output and the cause; the old
+     output is byte-for-byte unchanged; no staging folder is left. A run
+     without the limit writes every feature (the ODS/XLSX writers once lost
+     their content inside the staging folder).
+  2. batch: an output that is another task's input (a.tif -> a_s.tif with
+     a_s.tif among the inputs; also when that input is given through a
+     symbolic link): exit 2 up front, every input unchanged, no journal;
+  3. -o naming an input, directly or through a symbolic link: extract with
+     its points GeoPackage (which has another layer) and calc with an
+     input: exit 2 before any work, "is also an input", the file unchanged.
+  4. a Shapefile replaced as a set: with the old set's NAME.prj turned into
+     a non-empty folder, moving the new .prj in fails: exit 3, and the old
+     .shp, .shx and .dbf are byte-for-byte the same (not a mix, not
+     deleted), for several names (the members move in directory order);
+  5. -o a link to /proc/self/fd/1 (what /dev/stdout is) with standard
+     output redirected to a regular file, for extract (CSV) and calc
+     (GeoTIFF), and -o a FIFO: written in place (the values read back by
+     the csv module and GDAL), the link still a link, the FIFO still a FIFO,
+     nothing staged. (A link of our own stands for /dev/stdout, so that a
+     failure of this test cannot replace the machine's /dev/stdout.)
+  8. the staging folder of a calc killed with SIGKILL while its output is
+     staged (a kernel tells the test when, through a FIFO) is removed by the
+     next calc writing to that folder; extract does the same for a stage of
+     a SIGKILLed process (one the test started and killed); a live
+     process's stage is left alone;
+  14. -o "" is a usage error (exit 2) for extract and calc; a reader that
+     closes standard output early (`| head -1`) ends extract by SIGPIPE
+     with nothing on stderr (the README's choice: as cat and grep do), and
+     with SIGPIPE ignored by the parent, exit 3 "Broken pipe"; batch journal
+     lines for a file name that is not UTF-8 are valid JSON (Python's
+     strict json module over UTF-8 text) that give back the exact bytes
+     (os.fsencode), and --resume still finds that task done.
+Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_output_faults.py
+"""
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
+import numpy as np  # noqa: E402
+
+import rptest  # noqa: E402
+from rptest import ogr  # noqa: E402
+
+W, H = 60, 50
+GT = (1000.0, 1.0, 0.0, 2000.0, 0.0, -1.0)
+NPTS = 3000
+
+
+def index_raster(path):
+    rows, cols = np.mgrid[0:H, 0:W]
+    return rptest.create_raster(path, (rows * 1000 + cols).astype(np.int32), "Int32", gt=GT,
+                                srs="EPSG:32633")
+
+
+def points_csv(path, n=NPTS):
+    """Cell centres, cycling over the raster; returns the expected b1 values."""
+    want = []
+    with open(path, "w") as f:
+        f.write("id,x,y\n")
+        for i in range(n):
+            c, r = (i * 7) % W, (i * 3) % H
+            f.write("%d,%r,%r\n" % (i, GT[0] + c + 0.5, GT[3] - r - 0.5))
+            want.append(r * 1000 + c)
+    return want
+
+
+def leftovers(folder):
+    return sorted(n for n in os.listdir(folder) if "rp-tmp" in n)
+
+
+def snapshot(folder):
+    """Every visible file of folder: name -> bytes."""
+    out = {}
+    for n in sorted(os.listdir(folder)):
+        p = os.path.join(folder, n)
+        if os.path.isfile(p) and not n.startswith("."):
+            with open(p, "rb") as f:
+                out[n] = f.read()
+    return out
+
+
+def run_limited(args, fsize, cwd=None):
+    """rasterpool with RLIMIT_FSIZE = fsize bytes and SIGXFSZ ignored."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    cmd = [rptest.binary()] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, preexec_fn=limit, cwd=cwd, timeout=300)
+    return rptest.Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+
+
+def ogr_b1(path):
+    ds = ogr.Open(path)
+    if ds is None:
+        return None
+    lyr = ds.GetLayer(0)
+    return [int(float(f.GetField("b1"))) for f in lyr]
+
+
+class Env:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.r = index_raster(self.p("idx.tif"))
+        self.pts = self.p("pts.csv")
+        self.want = points_csv(self.pts)
+
+    def p(self, *names):
+        return os.path.join(self.tmp, *names)
+
+    def folder(self, name):
+        path = self.p(name)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+
+# ---------------------------------------------------------------------------
+# 1. full file system
+
+
+def case_full_fs(case, E, T):
+    for ext in ["geojson", "gml", "mif", "jml", "ods", "xlsx", "csv", "gpkg", "shp", "fgb", "tab"]:
+        d = E.folder("full_" + ext)
+        out = os.path.join(d, "o." + ext)
+        good = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q"])
+        if not T.check(case, good.code == 0, "%s: unlimited run failed: %s" % (ext, good.describe())):
+            continue
+        if ext == "csv":
+            got = [int(row[3]) for row in rptest.parse_csv(open(out).read())[1]]
+        else:
+            got = ogr_b1(out)
+        T.check(case, got == E.want, "%s: the complete output does not hold the %d values "
+                "(GDAL reads %s)" % (ext, len(E.want), None if got is None else len(got)))
+        before = snapshot(d)
+        biggest = max(len(b) for b in before.values())
+        r = run_limited(["extract", E.r, "--points", E.pts, "-o", out, "-q"], biggest // 2)
+        T.check(case, r.code == 3, "%s: a failed write must exit 3: %s" % (ext, r.describe()))
+        # SQLite (GPKG) says only "disk I/O error"
+        cause = "disk I/O error" if ext == "gpkg" else "File too large"
+        T.check(case, "o." + ext in r.err and cause in r.err,
+                "%s: the message must name the output and the cause: %r" % (ext, r.err))
+        T.check(case, snapshot(d) == before, "%s: the old output changed: %s -> %s" % (
+            ext, {k: len(v) for k, v in before.items()},
+            {k: len(v) for k, v in snapshot(d).items()}))
+        T.check(case, not leftovers(d), "%s: staging left: %s" % (ext, leftovers(d)))
+
+
+# ---------------------------------------------------------------------------
+# 2. a batch output that is an input of the batch
+
+
+def case_batch_output_is_input(case, E, T):
+    d = E.folder("chain")
+    index_raster(os.path.join(d, "a.tif"))
+    other = rptest.create_raster(os.path.join(d, "a_s.tif"), np.full((4, 5), 7, np.int32), "Int32")
+    keep = {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)}
+    r = rptest.rp(["batch", "translate", os.path.join(d, "*.tif"), "--out-dir", d,
+                   "--suffix", "_s", "-q"])
+    T.check(case, r.code == 2 and "is also an input" in r.err and "a_s.tif" in r.err,
+            "batch whose output a_s.tif is an input: want exit 2: %s" % r.describe())
+    # the same input through a link in another folder
+    elsewhere = E.folder("chain_links")
+    os.symlink(other, os.path.join(elsewhere, "b.tif"))
+    r = rptest.rp(["batch", "translate", os.path.join(d, "a.tif"),
+                   os.path.join(elsewhere, "b.tif"), "--out-dir", d, "--suffix", "_s", "-q"])
+    T.check(case, r.code == 2 and "is also an input" in r.err,
+            "batch whose output is an input behind a link: want exit 2: %s" % r.describe())
+    now = {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)}
+    T.check(case, now == keep, "the folder changed: %s -> %s" % (sorted(keep), sorted(now)))
+
+
+# ---------------------------------------------------------------------------
+# 3. -o is an input
+
+
+def two_layer_gpkg(path, E):
+    """The points as layer 'pts' and a second layer 'other' (kept by GDAL)."""
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = rptest.osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("pts", srs, ogr.wkbPoint)
+    for i in range(5):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(GT[0] + i + 0.5, GT[3] - i - 0.5)
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+    other = ds.CreateLayer("other", srs, ogr.wkbPoint)
+    other.CreateFeature(ogr.Feature(other.GetLayerDefn()))
+    ds = None
+
+
+def case_output_is_input(case, E, T):
+    d = E.folder("same")
+    gpkg = os.path.join(d, "pts.gpkg")
+    two_layer_gpkg(gpkg, E)
+    link = os.path.join(d, "link.gpkg")
+    os.symlink("pts.gpkg", link)
+    before = open(gpkg, "rb").read()
+    for out in (gpkg, link, os.path.join(d, ".", "pts.gpkg")):
+        r = rptest.extract([E.r, "--points", gpkg, "--layer", "pts", "-o", out, "-q"])
+        T.check(case, r.code == 2 and "is also an input" in r.err,
+                "extract -o the points file (%s): want exit 2: %s" % (out, r.describe()))
+        T.check(case, open(gpkg, "rb").read() == before, "extract: the points GPKG changed")
+    ds = ogr.Open(gpkg)
+    T.check(case, ds is not None and ds.GetLayerCount() == 2, "the GPKG lost a layer")
+    ds = None
+    # the raster itself as the output (a GeoPackage can hold both)
+    r = rptest.extract([E.r, "--points", E.pts, "-o", E.r, "-q"])
+    T.check(case, r.code == 2, "extract -o the raster: want exit 2: %s" % r.describe())
+    # calc: an input as -o, directly and through a link
+    tif = os.path.join(d, "a.tif")
+    index_raster(tif)
+    tlink = os.path.join(d, "a_link.tif")
+    os.symlink(tif, tlink)
+    tbefore = open(tif, "rb").read()
+    for out in (tif, tlink):
+        r = rptest.rp(["calc", "-i", "A=" + tif, "-e", "A+1", "-o", out, "-q"])
+        T.check(case, r.code == 2 and "is also an input" in r.err,
+                "calc -o an input (%s): want exit 2: %s" % (out, r.describe()))
+    T.check(case, open(tif, "rb").read() == tbefore, "calc: the input changed")
+    T.check(case, os.path.islink(tlink), "calc: the link was replaced")
+    T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
+
+
+# ---------------------------------------------------------------------------
+# 4. multi-file outputs replaced as a set
+
+
+def case_multifile_set(case, E, T):
+    for name in ["v", "w", "pts_a", "zz", "m1", "q"]:
+        d = E.folder("set_" + name)
+        out = os.path.join(d, name + ".shp")
+        r = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q"])
+        if not T.check(case, r.code == 0, "first run: %s" % r.describe()):
+            continue
+        prj = os.path.join(d, name + ".prj")
+        os.unlink(prj)
+        os.mkdir(prj)
+        open(os.path.join(prj, "keep"), "w").close()
+        before = snapshot(d)
+        T.check(case, sorted(before) == sorted(name + e for e in (".dbf", ".shp", ".shx")),
+                "old set: %s" % sorted(before))
+        r = rptest.extract([E.r, "--points", E.pts, "-o", out, "-q", "--status"])
+        T.check(case, r.code == 3, "%s: a failed move must exit 3: %s" % (name, r.describe()))
+        T.check(case, snapshot(d) == before, "%s: the old set changed: %s -> %s" % (
+            name, sorted(before), sorted(snapshot(d))))
+        T.check(case, os.path.isdir(prj), "%s: the folder in the way went" % name)
+        T.check(case, not leftovers(d), "%s: staging left: %s" % (name, leftovers(d)))
+
+
+# ---------------------------------------------------------------------------
+# 5. devices, FIFOs and /dev/stdout are written in place
+
+
+def run_to_file(args, path):
+    """rasterpool with standard output redirected to the regular file path."""
+    cmd = [rptest.binary()] + [str(a) for a in args]
+    with open(path, "wb") as f:
+        p = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, timeout=300)
+    return rptest.Run(cmd, p.returncode, b"", p.stderr.decode("utf-8", "replace"))
+
+
+def case_devices(case, E, T):
+    d = E.folder("dev")
+    link = os.path.join(d, "stdout_link")
+    os.symlink("/proc/self/fd/1", link)
+    got_file = os.path.join(d, "got.csv")
+    r = run_to_file(["extract", E.r, "--points", E.pts, "-o", link, "-q"], got_file)
+    T.check(case, r.code == 0, "extract -o a link to fd 1: %s" % r.describe())
+    T.check(case, os.path.islink(link), "extract replaced the link with a file")
+    rows = rptest.parse_csv(open(got_file).read())[1]
+    T.check(case, [int(row[3]) for row in rows] == E.want,
+            "extract -o a link to fd 1: the redirected file lacks the values")
+    tif = os.path.join(d, "got.tif")
+    src = os.path.join(d, "a.tif")
+    index_raster(src)
+    r = run_to_file(["calc", "-i", "A=" + src, "-e", "A+1", "-o", link, "-q"], tif)
+    T.check(case, r.code == 0, "calc -o a link to fd 1: %s" % r.describe())
+    T.check(case, os.path.islink(link), "calc replaced the link with a file")
+    ds = rptest.gdal.Open(tif)
+    want = np.mgrid[0:H, 0:W][0] * 1000 + np.mgrid[0:H, 0:W][1] + 1
+    T.check(case, ds is not None and np.array_equal(ds.GetRasterBand(1).ReadAsArray(), want),
+            "calc -o a link to fd 1: GDAL does not read A+1 from the redirected file")
+    ds = None
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    r = rptest.extract([E.r, "--points", E.pts, "-o", fifo, "-q"], timeout=120)
+    text = reader.communicate(timeout=120)[0].decode()
+    T.check(case, r.code == 0, "extract -o a FIFO: %s" % r.describe())
+    T.check(case, [int(row[3]) for row in rptest.parse_csv(text)[1]] == E.want,
+            "extract -o a FIFO: the reader did not get the values")
+    T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+    T.check(case, not leftovers(d), "staging left: %s" % leftovers(d))
+
+
+# ---------------------------------------------------------------------------
+# 8. stale stages of SIGKILLed jobs
+
+
+def read_line_bounded(path, timeout):
+    """The first line written to FIFO path, or None after timeout seconds
+    (the open blocks until a writer comes; a thread bounds the wait)."""
+    import threading
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.readline())
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():  # release the reader
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        t.join(5)
+        return None
+    return got[0] if got else None
+
+
+def dead_pid():
+    p = subprocess.Popen(["sleep", "1000"])
+    p.kill()
+    p.wait()
+    return p.pid
+
+
+def case_stale_stages(case, E, T):
+    kernels = os.environ.get("RP_FAULT_KERNELS")
+    if not T.check(case, kernels, "RP_FAULT_KERNELS not set"):
+        return
+    d = E.folder("stale")
+    src = os.path.join(d, "..", "stale_src.tif")
+    index_raster(src)
+    fifo = os.path.join(E.tmp, "ready.fifo")
+    os.mkfifo(fifo)
+    p = subprocess.Popen([rptest.binary(), "calc", "-i", "A=" + src, "--kernel",
+                          kernels + ":announce_and_wait", "--kernel-arg", fifo,
+                          "-o", os.path.join(d, "out.tif"), "-j", "2", "-q"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    line = read_line_bounded(fifo, 120)
+    p.kill()
+    p.wait(timeout=60)
+    if not T.check(case, line == b"ready\n", "the kernel never announced: %r" % p.stderr.read()):
+        return
+    stale = leftovers(d)
+    T.check(case, len(stale) == 1 and ".rp-tmp-%d-" % p.pid in stale[0],
+            "want the killed calc's stage in the folder, found %s" % stale)
+    # a live process's stage must stay
+    live = os.path.join(d, ".keep_tif.rp-tmp-%d-abcdef" % os.getpid())
+    os.mkdir(live)
+    r = rptest.rp(["calc", "-i", "A=" + src, "-e", "A*2", "-o", os.path.join(d, "next.tif"), "-q"])
+    T.check(case, r.code == 0, "the next calc: %s" % r.describe())
+    T.check(case, leftovers(d) == [os.path.basename(live)],
+            "after the next calc, want only the live stage, found %s" % leftovers(d))
+    os.rmdir(live)
+    # extract: a stage (with a 1 MB member) of a process killed with SIGKILL
+    d2 = E.folder("stale_extract")
+    gone = os.path.join(d2, ".o_csv.rp-tmp-%d-abcdef" % dead_pid())
+    os.mkdir(gone)
+    with open(os.path.join(gone, "o.csv"), "wb") as f:
+        f.write(b"x" * (1 << 20))
+    r = rptest.extract([E.r, "--points", E.pts, "-o", os.path.join(d2, "other.csv"), "-q"])
+    T.check(case, r.code == 0, "extract: %s" % r.describe())
+    T.check(case, not leftovers(d2), "extract left the dead process's stage: %s" % leftovers(d2))
+
+
+# ---------------------------------------------------------------------------
+# 14. -o "", SIGPIPE, non-UTF-8 names in the journal
+
+
+def case_small(case, E, T):
+    r = rptest.extract([E.r, "--points", E.pts, "-o", ""])
+    T.check(case, r.code == 2 and "empty" in r.err, "extract -o '': %s" % r.describe())
+    r = rptest.rp(["calc", "-i", "A=" + E.r, "-e", "A", "-o", ""])
+    T.check(case, r.code == 2 and "empty" in r.err, "calc -o '': %s" % r.describe())
+    # a reader that stops after one line
+    for ignore in (False, True):
+        def pre(ignore=ignore):
+            if ignore:
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        p = subprocess.Popen([rptest.binary(), "extract", E.r, "--points", E.pts, "-q"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pre,
+                             cwd=E.tmp)
+        first = p.stdout.readline()
+        p.stdout.close()  # the rest (far more than a pipe holds) has nowhere to go
+        err = p.stderr.read().decode()
+        code = p.wait(timeout=120)
+        T.check(case, first == b"id,x,y,b1\n", "first line %r" % first)
+        if ignore:
+            T.check(case, code == 3 and "Broken pipe" in err,
+                    "SIGPIPE ignored: want exit 3 'Broken pipe', got %s %r" % (code, err))
+        else:
+            T.check(case, code == -signal.SIGPIPE and err == "",
+                    "closed stdout: want death by SIGPIPE and no message, got %s %r" % (code, err))
+    # a name that is not UTF-8
+    d = E.folder("odd").encode()
+    name = d + b"/caf\xe9-\xff.tif"
+    plain = os.path.join(d.decode(), "plain.tif")
+    rptest.create_raster(plain, np.full((4, 5), 3, np.int32), "Int32")
+    os.rename(plain.encode(), name)
+    out = E.folder("odd_out")
+    args = ["batch", "translate", name.decode("utf-8", "surrogateescape"), "--out-dir", out, "-q"]
+    cmd = [rptest.binary().encode()] + [a.encode("utf-8", "surrogateescape") for a in args]
+    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    T.check(case, p.returncode == 0, "batch of a non-UTF-8 name: %s %r" % (p.returncode, p.stderr))
+    journal = os.path.join(out, "rasterpool-batch.jsonl")
+    raw = open(journal, "rb").read()
+    try:
+        recs = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    except (UnicodeDecodeError, ValueError) as ex:
+        T.fail(case, "the journal is not valid JSON in UTF-8: %s: %r" % (ex, raw[:300]))
+        return
+    T.check(case, len(recs) == 1 and os.fsencode(recs[0]["input"]) == name,
+            "the journal's input does not give back the bytes: %r" % recs)
+    T.check(case, os.path.exists(os.fsencode(recs[0]["output"])), "output named wrong: %r" % recs)
+    p = subprocess.run(cmd + [b"--resume"], capture_output=True, timeout=300)
+    lines = open(journal, "rb").read().decode("utf-8").splitlines()
+    T.check(case, p.returncode == 0 and len(lines) == 1,
+            "--resume redid the done task (records: %d): %r" % (len(lines), p.stderr))
+
+
+def main():
+    T = rptest.Tester("cli_output_faults")
+    rptest.binary()
+    with tempfile.TemporaryDirectory(prefix="rp_outf_") as tmp:
+        E = Env(tmp)
+        for name, fn in [
+            ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("2 batch output that is an input: refused", case_batch_output_is_input),
+            ("3 -o is an input: refused", case_output_is_input),
+            ("4 a Shapefile is replaced as a set", case_multifile_set),
+            ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
+            ("8 stale stages of SIGKILLed jobs are swept", case_stale_stages),
+            ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
+        ]:
+            T.run_case(name, fn, E, T)
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()
