@@ -689,6 +689,116 @@ def case_sidecars_and_mode(T, case, tmp):
     T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
 
 
+def driver_extension(d):
+    """The README's naming rule: the driver's extension, else the first of
+    its extensions, else tif."""
+    ext = d.GetMetadataItem("DMD_EXTENSION") or ""
+    if not ext:
+        ext = (d.GetMetadataItem("DMD_EXTENSIONS") or "").split(" ")[0]
+    return ext or "tif"
+
+
+def driver_type(d):
+    """A type the driver can create, so that most drivers get a real try."""
+    types = (d.GetMetadataItem("DMD_CREATIONDATATYPES") or "Byte").split()
+    for t in ("Byte", "Int16", "Float32"):
+        if t in types:
+            return t
+    return types[0]
+
+
+def open_or_none(path):
+    try:
+        return gdal.Open(path)
+    except RuntimeError:
+        return None
+
+
+def listing(folder):
+    return sorted(f for f in os.listdir(folder) if f != "rasterpool-batch.jsonl")
+
+
+def case_17_13_every_driver(T, case, tmp):
+    """Issue 17 item 13: batch translate -of DRIVER for every raster driver
+    of this GDAL that creates files. Oracle: gdal_translate alone with the
+    same options, into a fresh folder. Where it succeeds, batch succeeds
+    and its output folder holds the same files (sidecars that replace the
+    extension included: .rdc, .hdr, .prj) and opens with the same values;
+    where it fails, the task fails with a reason (not a bare "GDAL failed")
+    and leaves nothing."""
+    src_dir = os.path.join(tmp, "drv-in")
+    os.mkdir(src_dir)
+    src = os.path.join(src_dir, "a.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(src, 32, 24, 1, gdal.GDT_Byte)
+    ds.SetGeoTransform((500000, 10, 0, 4100000, 0, -10))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    ds.GetRasterBand(1).WriteArray((np.arange(32 * 24).reshape(24, 32) % 200).astype(np.uint8))
+    ds = None
+    tried = 0
+    for i in range(gdal.GetDriverCount()):
+        d = gdal.GetDriver(i)
+        md = d.GetMetadata() or {}
+        if md.get("DCAP_RASTER") != "YES" or d.ShortName == "MEM" or not (
+                md.get("DCAP_CREATE") == "YES" or md.get("DCAP_CREATECOPY") == "YES"):
+            continue
+        name, ext = d.ShortName, driver_extension(d)
+        opts = ["-of", name, "-ot", driver_type(d)]
+        tag = name.replace("/", "_")
+        want_dir = os.path.join(tmp, "drv-want-" + tag)
+        out = os.path.join(tmp, "drv-out-" + tag)
+        os.mkdir(want_dir)
+        want = os.path.join(want_dir, "a." + ext)
+        oracle = subprocess.run(["gdal_translate", "-q"] + opts + [src, want], capture_output=True,
+                                timeout=300)
+        want_files = listing(want_dir)
+        p = start(["translate", src, "--out-dir", out, "--ext", ext, "-q", "--"] + opts)
+        code, err = finish(p)
+        tried += 1
+        got = os.path.join(out, "a." + ext)
+        if oracle.returncode != 0 or not want_files:
+            T.check(case, code == 1 and "GDAL failed" not in err and not os.path.exists(got),
+                    "-of %s: gdal_translate fails (%s), batch: exit %s, %r" % (
+                        name, oracle.stderr.decode().strip()[:200], code, err[-300:]))
+            continue
+        if not T.check(case, code == 0, "-of %s: exit %s: %s" % (name, code, err[-400:])):
+            continue
+        T.check(case, listing(out) == want_files, "-of %s: files %s, gdal_translate made %s" % (
+            name, listing(out), want_files))
+        w = open_or_none(want)
+        if w is None:  # GDAL cannot read back its own output (KMLSUPEROVERLAY): files only
+            continue
+        g = open_or_none(got)
+        if not T.check(case, g is not None, "-of %s: the output does not open" % name):
+            continue
+        T.check(case, np.array_equal(g.ReadAsArray(), w.ReadAsArray()),
+                "-of %s: values differ from gdal_translate's" % name)
+        T.check(case, g.GetGeoTransform() == w.GetGeoTransform(),
+                "-of %s: geotransform %s, gdal_translate's %s" % (
+                    name, g.GetGeoTransform(), w.GetGeoTransform()))
+        T.check(case, leftovers(out) == [], "-of %s: temporaries left: %s" % (name, leftovers(out)))
+    T.check(case, tried > 40, "only %d drivers tried" % tried)
+
+
+def case_17_13_bad_format(T, case, tmp):
+    """Issue 17 item 13: -of naming no driver, a vector-only driver or MEM
+    (no file) is a usage error up front: exit 2, no task run."""
+    src_dir = os.path.join(tmp, "badfmt-in")
+    os.mkdir(src_dir)
+    good = good_rasters(src_dir, n=2)
+    for fmt, needle in (("NOPE", "no such GDAL driver"), ("CSV", "does not write rasters"),
+                        ("MEM", "writes no file")):
+        for kind in ("translate", "warp"):
+            out = os.path.join(tmp, "badfmt-out-%s-%s" % (fmt, kind))
+            p = start([kind] + good + ["--out-dir", out, "-q", "--", "-of", fmt])
+            code, err = finish(p)
+            T.check(case, code == 2 and needle in err and "-of " + fmt in err,
+                    "%s -of %s: exit %s, %r" % (kind, fmt, code, err[-300:]))
+            T.check(case, not os.path.exists(os.path.join(out, "rasterpool-batch.jsonl")),
+                    "%s -of %s: tasks were run" % (kind, fmt))
+
+
 def main():
     T = rptest.Tester("cli_batch")
     with tempfile.TemporaryDirectory() as tmp:
@@ -701,7 +811,9 @@ def main():
                          ("usage", case_usage),
                          ("calc_expression", case_calc_expression),
                          ("calc_kernel_crash_hang", case_calc_kernel_crash_hang),
-                         ("sidecars_and_mode", case_sidecars_and_mode)]:
+                         ("sidecars_and_mode", case_sidecars_and_mode),
+                         ("17.13 every GDAL raster driver", case_17_13_every_driver),
+                         ("17.13 -of NOPE / CSV / MEM up front", case_17_13_bad_format)]:
             T.run_case(name, lambda c, f=fn: f(T, c, tmp))
     T.finish()
 
