@@ -158,6 +158,9 @@ static rp_status open_journal(batch_run *r, rp_error *err) {
     }
     if (!r->journal_path)
         return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status checked = rp_batch_check_journal_path(&r->plan, r->journal_path, err);
+    if (checked != RP_OK)
+        return checked;
     if (o->resume) {
         rp_journal_done done;
         size_t bad = 0;
@@ -264,6 +267,8 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     int workers = o->workers > 0 ? o->workers : rp_batch_default_workers(cpus, memory);
     if ((size_t)workers > r.todo)
         workers = r.todo ? (int)r.todo : 1;
+    if (st == RP_OK)
+        workers = rp_batch_fit_open_files(workers, o->log);
     r.nslots = workers;
     if (st == RP_OK)
         st = build_worker_argv(&r, workers, cpus, memory, err);
