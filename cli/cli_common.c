@@ -10,18 +10,42 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 volatile sig_atomic_t cli_interrupted;
 static volatile sig_atomic_t quit_signal = 2;
+static volatile sig_atomic_t grace_ms; /* 0: no watchdog */
 
 static void on_interrupt(int sig) {
     (void)sig;
     if (cli_interrupted + 1 >= quit_signal)
         _exit(130);
+    if (cli_interrupted == 0 && grace_ms > 0) {
+        struct itimerval t = {{0, 0}, {grace_ms / 1000, (grace_ms % 1000) * 1000}};
+        setitimer(ITIMER_REAL, &t, NULL); /* a plain system call on Linux */
+    }
     cli_interrupted++;
+}
+
+/* The job did not stop within the grace after Ctrl-C (a network read that
+ * cannot be cut short): quit, as a second Ctrl-C would. */
+static void on_grace_over(int sig) {
+    (void)sig;
+    static const char msg[] = "rasterpool: interrupted (reads still in flight abandoned)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(130);
+}
+
+void cli_interrupt_grace(int ms) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_grace_over;
+    sigaction(SIGALRM, &sa, NULL);
+    grace_ms = ms;
 }
 
 void cli_catch_interrupts(int quit_at) {
