@@ -473,6 +473,33 @@ def case_17_9_kernel_exit(case):
         T.check(case, not os.path.exists(out), "-j %d: an output exists" % j)
 
 
+def case_17_12_real_cause(case):
+    """Issue 17 item 12: 60 inputs read by one expression under ulimit -n 32:
+    the failure says "Too many open files", not "not a raster GDAL can
+    read"; a missing input says "No such file or directory"."""
+    import resource
+    folder = tempfile.mkdtemp(prefix="many_", dir=TMP)
+    args, terms = [], []
+    for i in range(60):
+        name = os.path.join(folder, "m%02d.tif" % i)
+        create_raster(name, np.full((16, 16), i, np.uint8), "Byte", gt=GT, srs=SRS)
+        args += ["-i", "A%02d=%s" % (i, name)]
+        terms.append("A%02d" % i)
+    out = os.path.join(folder, "out.tif")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    p = subprocess.run([binary(), "calc"] + args + ["-e", "+".join(terms), "-o", out, "-j", "1"],
+                       capture_output=True, preexec_fn=limit)
+    err = p.stderr.decode("utf-8", "replace")
+    T.check(case, p.returncode == 3 and "Too many open files" in err
+            and "not a raster GDAL can read" not in err,
+            "ulimit -n 32: exit %s, %r" % (p.returncode, err[-400:]))
+    r = calc(["-i", "A=" + os.path.join(folder, "missing.tif"), "-e", "A", "-o", out])
+    T.check(case, r.code == 3 and "No such file or directory" in r.err, "missing: %s" % r.describe())
+
+
 T.run_case("17.9 kernel leaves pixels: zero-filled", case_17_9_kernel_leaves_pixels)
 T.run_case("17.9 kernel calls exit(0)", case_17_9_kernel_exit)
+T.run_case("17.12 the real cause of an open failure", case_17_12_real_cause)
 T.finish()
