@@ -68,4 +68,8 @@ typedef struct rp_points {
     OGRLayerH layer;
 } rp_points;
 
+/* The folder standard input is spooled to: $TMPDIR, else /tmp
+ * (points_read.c). */
+const char *rp_points_spool_folder(void);
+
 #endif

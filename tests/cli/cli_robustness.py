@@ -815,6 +815,44 @@ def case_17_7_sigint_fifo(case, E, T):
     T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
 
 
+def case_17_12_missing_vrt_source(case, E, T):
+    """Issue 17 item 12: a VRT source file that does not exist: its points
+    fail (exit 1) and the message says "No such file or directory", not
+    "not a raster GDAL can read"."""
+    folder = E.folder("vrt17")
+    vrt = os.path.join(folder, "m.vrt")
+    src = '<SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1' \
+          '</SourceBand><SrcRect xOff="0" yOff="0" xSize="%d" ySize="%d"/><DstRect xOff="0" ' \
+          'yOff="0" xSize="%d" ySize="%d"/></SimpleSource>'
+    with open(vrt, "w") as f:
+        f.write('<VRTDataset rasterXSize="%d" rasterYSize="%d"><GeoTransform>%s</GeoTransform>'
+                '<VRTRasterBand dataType="Int32" band="1">%s</VRTRasterBand></VRTDataset>' % (
+                    W, H, ",".join(repr(v) for v in GT),
+                    src % ("no_such_source.tif", W, H, W, H)))
+    pts = write_raw(E.p("vrt17.csv"), "x,y\n%s,%s\n" % (FC(E.ix[0]), FC(E.iy[0])))
+    r = rptest.extract([vrt, "--points", pts])
+    T.check(case, r.code == 1 and "no_such_source.tif" in r.err
+            and "No such file or directory" in r.err and "not a raster GDAL" not in r.err,
+            "exit %s: %r" % (r.code, r.err[-400:]))
+
+
+def case_17_11_spool_tmpdir(case, E, T):
+    """Issue 17 item 11: standard input is spooled in $TMPDIR: a TMPDIR that
+    does not exist fails with exit 3, naming the folder and the reason."""
+    bad = E.p("no_such_tmpdir")
+    pts = "x,y\n%s,%s\n" % (FC(E.ix[0]), FC(E.iy[0]))
+    p = subprocess.run([rptest.binary(), "extract", E.r, "-q"], input=pts.encode(),
+                       capture_output=True, env=dict(os.environ, TMPDIR=bad))
+    err = p.stderr.decode("utf-8", "replace")
+    T.check(case, p.returncode == 3 and bad in err and "No such file or directory" in err,
+            "exit %s: %r" % (p.returncode, err[-300:]))
+    ok = E.folder("tmpdir17")
+    p = subprocess.run([rptest.binary(), "extract", E.r, "-q"], input=pts.encode(),
+                       capture_output=True, env=dict(os.environ, TMPDIR=ok))
+    T.check(case, p.returncode == 0 and os.listdir(ok) == [],
+            "TMPDIR %s: exit %s, left %s" % (ok, p.returncode, os.listdir(ok)))
+
+
 def main():
     T = rptest.Tester("cli_robustness")
     rptest.binary()
@@ -837,6 +875,8 @@ def main():
             ("13 row shorter than the header", case_short_row),
             ("17.7a SIGINT in the write phase at -j 1", case_17_7_sigint_write_j1),
             ("17.7b SIGINT while opening a FIFO", case_17_7_sigint_fifo),
+            ("17.12 missing VRT source: no such file", case_17_12_missing_vrt_source),
+            ("17.11 the stdin spool honours TMPDIR", case_17_11_spool_tmpdir),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()
