@@ -18,8 +18,9 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_interrupts(int quit_at);
 /* After the first SIGINT/SIGTERM, the process ends with exit 130 if the job
  * has not returned within ms milliseconds (a read blocked on the network
- * cannot be cut short): Ctrl-C is honoured within about that, in every
- * phase. What the job staged is left for the next run to sweep. */
+ * cannot be cut short): Ctrl-C is honoured within about that while the job
+ * reads. Not while it writes (its last progress report was the writer's):
+ * the writer stops cleanly by itself and removes its staged output. */
 void cli_interrupt_grace(int ms);
 
 /* The progress callback of every command: draws bar (may be NULL) and turns

@@ -822,10 +822,10 @@ def case_17_10_workers_killed_at_start(T, case, tmp):
     old limit was 3 in a row); workers that always die are given up with a
     message that names the signal, not "is ... the rasterpool program?";
     a program that exits before READY is named as perhaps not the worker."""
-    src = os.path.join(tmp, "kill-in")
+    src = os.path.join(tmp, "k17-in")
     os.mkdir(src)
     good = good_rasters(src, n=2)
-    out = os.path.join(tmp, "kill-out")
+    out = os.path.join(tmp, "k17-out")
     p = start(["translate"] + good + ["--out-dir", out, "-j", "1", "-q"],
               env=flaky_worker(tmp, "kill5", 5))
     code, err = finish(p)
@@ -835,7 +835,7 @@ def case_17_10_workers_killed_at_start(T, case, tmp):
     for g in good:
         name = os.path.join(out, os.path.basename(g))
         T.check(case, os.path.exists(name), "5 kills: no %s" % name)
-    out2 = os.path.join(tmp, "kill-out-always")
+    out2 = os.path.join(tmp, "k17-out-always")
     p = start(["translate"] + good + ["--out-dir", out2, "-j", "1", "-q"],
               env=flaky_worker(tmp, "killall", 1000))
     code, err = finish(p)
@@ -844,7 +844,7 @@ def case_17_10_workers_killed_at_start(T, case, tmp):
             "always killed: exit %s: %r" % (code, err[-600:]))
     T.check(case, not any(os.path.exists(os.path.join(out2, os.path.basename(g))) for g in good),
             "always killed: an output exists")
-    out3 = os.path.join(tmp, "kill-out-exit")
+    out3 = os.path.join(tmp, "k17-out-exit")
     p = start(["translate"] + good + ["--out-dir", out3, "-j", "1", "-q"],
               env=flaky_worker(tmp, "exit2", 1000, "exit 2"))
     code, err = finish(p)
