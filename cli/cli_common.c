@@ -10,18 +10,43 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 volatile sig_atomic_t cli_interrupted;
 static volatile sig_atomic_t quit_signal = 2;
+static volatile sig_atomic_t grace_ms; /* 0: no watchdog */
+static volatile sig_atomic_t writing;  /* the job's last progress report was its writer's */
 
 static void on_interrupt(int sig) {
     (void)sig;
     if (cli_interrupted + 1 >= quit_signal)
         _exit(130);
+    if (cli_interrupted == 0 && grace_ms > 0 && !writing) {
+        struct itimerval t = {{0, 0}, {grace_ms / 1000, (grace_ms % 1000) * 1000}};
+        setitimer(ITIMER_REAL, &t, NULL); /* a plain system call on Linux */
+    }
     cli_interrupted++;
+}
+
+/* The job did not stop within the grace after Ctrl-C (a network read that
+ * cannot be cut short): quit, as a second Ctrl-C would. */
+static void on_grace_over(int sig) {
+    (void)sig;
+    static const char msg[] = "rasterpool: interrupted (reads still in flight abandoned)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(130);
+}
+
+void cli_interrupt_grace(int ms) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_grace_over;
+    sigaction(SIGALRM, &sa, NULL);
+    grace_ms = ms;
 }
 
 void cli_catch_interrupts(int quit_at) {
@@ -34,6 +59,9 @@ void cli_catch_interrupts(int quit_at) {
 }
 
 int cli_on_progress(double fraction, const char *message, void *bar) {
+    /* the writer stops cleanly at Ctrl-C (local writes): no watchdog then,
+     * so that its staged output is removed, not abandoned */
+    writing = message && (strncmp(message, "writ", 4) == 0 || strncmp(message, "opening", 7) == 0);
     if (cli_interrupted)
         return cli_interrupted == 1 ? RP_PROGRESS_DRAIN : RP_PROGRESS_ABORT;
     return bar ? rp_progress_bar_update(fraction, message, bar) : RP_PROGRESS_CONTINUE;

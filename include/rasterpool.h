@@ -372,7 +372,8 @@ typedef struct rp_kernel_block {
     int out_type;  /* a GDALDataType value */
     int out_type_size;
     void *out; /* out_bands x height x width, laid out like inputs'
-                  data, to be filled completely by the kernel */
+                  data, to be filled completely by the kernel (zero-filled
+                  before the call: pixels left unset are 0) */
     int out_has_nodata;
     double out_nodata;
     int worker;        /* 0 .. threads-1: the calling worker thread */
@@ -389,7 +390,9 @@ typedef struct rp_kernel_block {
  * call with its own block; `user` is shared, so it must be read-only or
  * synchronised by the kernel). Fills block->out. Returns 0 on success; any
  * other value fails the job (no output is written) with block->error as the
- * reason. Must not keep pointers into the block after returning. */
+ * reason. Must not keep pointers into the block after returning. Runs in
+ * the caller's process: a kernel that calls exit() ends it with status 1
+ * and a message (no output), a crash takes the process down. */
 typedef int (*rp_kernel_fn)(const rp_kernel_block *block, void *user);
 
 typedef struct rp_calc_options rp_calc_options;

@@ -196,6 +196,9 @@ static rp_status open_journal(batch_run *r, rp_error *err) {
     }
     if (!r->journal_path)
         return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status checked = rp_batch_check_journal_path(&r->plan, r->journal_path, err);
+    if (checked != RP_OK)
+        return checked;
     rp_batch_fingerprint_inputs(r);
     if (o->resume) {
         rp_status st = rp_batch_resume(r, err);
@@ -324,6 +327,8 @@ rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm
     int workers = o->workers > 0 ? o->workers : rp_batch_default_workers(cpus, memory);
     if ((size_t)workers > r.todo)
         workers = r.todo ? (int)r.todo : 1;
+    if (st == RP_OK)
+        workers = rp_batch_fit_open_files(workers, o->log);
     r.nslots = workers;
     if (st == RP_OK)
         st = build_worker_argv(&r, workers, cpus, memory, err);

@@ -29,7 +29,7 @@
 #include "clock.h"
 
 enum {
-    MAX_START_FAILURES = 3, /* workers dying before READY, in a row */
+    MAX_START_FAILURES = 8, /* workers dying before READY, in a row (~7 s of backoff) */
     POLL_MS = 200,          /* the longest wait between progress reports */
 };
 
@@ -81,7 +81,7 @@ static bool any_pending(batch_run *r) {
 static void dispatch_ready(batch_run *r, double now) {
     for (int i = 0; i < r->nslots && r->fatal == RP_OK; i++) {
         batch_slot *s = &r->slots[i];
-        if (s->task >= 0)
+        if (s->task >= 0 || (s->proc.pid == 0 && now < r->start_not_before))
             continue;
         long t = next_ready_task(r, now);
         if (t < 0)
@@ -153,9 +153,17 @@ static int turn_start(batch_run *r, bool *stopping) {
     if (r->running == 0 && (*stopping || !any_pending(r)) && !others)
         return 1;
     if (r->start_failures >= MAX_START_FAILURES) {
-        r->fatal = rp_error_set(r->err, RP_INTERNAL,
-                                "workers die as they start (%s): is %s the rasterpool program?",
-                                r->last_start_failure, r->program);
+        if (r->start_failure_signal) /* killed from outside: the program is fine */
+            r->fatal = rp_error_set(r->err, RP_INTERNAL,
+                                    "%d workers in a row were killed before they were ready "
+                                    "(the last by %s); is something killing them (out of "
+                                    "memory, a process limit)?",
+                                    r->start_failures, r->last_start_failure);
+        else
+            r->fatal = rp_error_set(r->err, RP_INTERNAL,
+                                    "%d workers in a row ended before they were ready (the "
+                                    "last with %s): is %s the rasterpool worker program?",
+                                    r->start_failures, r->last_start_failure, r->program);
         return 1;
     }
     return 0;

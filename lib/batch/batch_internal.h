@@ -42,6 +42,10 @@ const rp_batch_kind *rp_batch_kind_find(const char *name);
 /* The output file extension the tool's options ask for (the -of driver's
  * extension), or NULL when they name none. */
 const char *rp_batch_kind_extension(char **tool_args);
+/* In a worker, before any task: whether the user set
+ * GDAL_DISABLE_READDIR_ON_OPEN (environment or --config); if not, remote
+ * inputs are opened with EMPTY_DIR (batch_kinds.c). */
+void rp_batch_kinds_user_set_readdir(bool set);
 
 /* ---- options ------------------------------------------------------------ */
 

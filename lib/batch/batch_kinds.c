@@ -26,6 +26,7 @@
 
 #include "batch_internal.h"
 #include "gdal_errors.h"
+#include "remote.h"
 
 static void copy_text(char *dst, size_t cap, const char *src) {
     snprintf(dst, cap, "%s", src);
@@ -72,7 +73,46 @@ static const gdal_tool warp_tool = {"gdalwarp", warp_options_new, warp_options_f
 static const gdal_tool translate_tool = {"gdal_translate", translate_options_new,
                                          translate_options_free, translate_apply};
 
+/* The -of of a tool's options (the last one wins, as in GDAL), or NULL. */
+static const char *output_format(char **args) {
+    const char *format = NULL;
+    for (int i = 0; args && args[i]; i++)
+        if (strcasecmp(args[i], "-of") == 0 && args[i + 1])
+            format = args[++i];
+    return format;
+}
+
+/* -of must name a raster driver that writes files: GDAL's parser takes any
+ * name, and a typo would otherwise fail every task alone. */
+static rp_status validate_format(const char *tool, const char *format, rp_error *err) {
+    GDALDriverH d = GDALGetDriverByName(format);
+    if (!d)
+        return rp_error_set(err, RP_USAGE,
+                            "%s options after --: -of %s: no such GDAL driver (gdalinfo "
+                            "--formats lists them)",
+                            tool, format);
+    bool raster = GDALGetMetadataItem(d, GDAL_DCAP_RASTER, NULL) != NULL;
+    bool creates = GDALGetMetadataItem(d, GDAL_DCAP_CREATE, NULL) != NULL ||
+                   GDALGetMetadataItem(d, GDAL_DCAP_CREATECOPY, NULL) != NULL;
+    if (!raster || !creates)
+        return rp_error_set(err, RP_USAGE, "%s options after --: -of %s: GDAL's %s driver %s", tool,
+                            format, GDALGetDriverShortName(d),
+                            !raster ? "does not write rasters" : "cannot create files");
+    if (strcasecmp(format, "MEM") == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "%s options after --: -of MEM writes no file: batch needs a format "
+                            "that writes one",
+                            tool);
+    return RP_OK;
+}
+
 static rp_status validate_gdal(const gdal_tool *tool, char **args, rp_error *err) {
+    const char *format = output_format(args);
+    if (format) {
+        rp_status rc = validate_format(tool->name, format, err);
+        if (rc != RP_OK)
+            return rc;
+    }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
     void *o = tool->options_new(args);
@@ -93,10 +133,23 @@ static rp_status validate_translate(char **args, rp_error *err) {
 
 /* ---- running in a worker ---------------------------------------------- */
 
-/* Opens the input; on failure fills error with GDAL's reason. */
+static bool user_set_readdir;
+
+void rp_batch_kinds_user_set_readdir(bool set) {
+    user_set_readdir = set;
+}
+
+/* Opens the input; on failure fills error with GDAL's reason. A remote
+ * input is opened without probing for sidecars (each probe would be a
+ * request), unless the user set GDAL_DISABLE_READDIR_ON_OPEN. */
 static GDALDatasetH open_input(const char *input, const rp_gdal_capture *cap, char *error,
                                size_t cap_bytes) {
+    bool quiet = !user_set_readdir && rp_path_is_remote(input);
+    if (quiet)
+        CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
     GDALDatasetH src = GDALOpenEx(input, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+    if (quiet)
+        CPLSetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", NULL);
     if (!src)
         snprintf(error, cap_bytes, "cannot open as a raster: %s",
                  cap->count ? rp_gdal_capture_text(cap) : "unknown reason");
@@ -239,10 +292,7 @@ const rp_batch_kind *rp_batch_kind_find(const char *name) {
 }
 
 const char *rp_batch_kind_extension(char **args) {
-    const char *format = NULL;
-    for (int i = 0; args && args[i]; i++)
-        if (strcasecmp(args[i], "-of") == 0 && args[i + 1])
-            format = args[++i];
+    const char *format = output_format(args);
     if (!format)
         return NULL;
     GDALDriverH d = GDALGetDriverByName(format);

@@ -90,8 +90,10 @@ typedef struct batch_run {
     char *journal_path;
     size_t next; /* tasks before this index are not pending (scan start) */
     size_t done, failed, skipped, attempts, retried, running;
-    size_t todo; /* tasks this run attempts (not skipped) */
-    int start_failures;
+    size_t todo;               /* tasks this run attempts (not skipped) */
+    int start_failures;        /* workers that died before READY, in a row */
+    bool start_failure_signal; /* the last of them was killed by a signal */
+    double start_not_before;   /* monotonic: no worker starts before (backoff) */
     char last_start_failure[192];
     rp_status fatal;
     rp_error *err;
@@ -138,6 +140,15 @@ rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm
 int rp_batch_exec(batch_run *r);
 /* Reports progress; returns what the caller's callback returned. */
 int rp_batch_call_progress(batch_run *r);
+
+/* ---- batch_checks.c ---------------------------------------------------- */
+
+/* RP_USAGE when the journal path is an output or an input of the plan. */
+rp_status rp_batch_check_journal_path(const rp_batch_plan *plan, const char *journal,
+                                      rp_error *err);
+/* workers, lowered (with a note on log) to what the open-file limit leaves
+ * room for; at least 1. */
+int rp_batch_fit_open_files(int workers, FILE *log);
 /* Kills every worker at once (their tasks end as interrupted). */
 void rp_batch_kill_all(batch_run *r);
 

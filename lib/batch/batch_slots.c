@@ -18,7 +18,8 @@
  *     aborted, and the task retried after a backoff (0.5 s, 1 s, 2 s, ... at
  *     most 30 s) up to --retries times; an interrupted task is not retried.
  * A worker that dies before it said READY failed to start: that is not the
- * task's attempt, and the task goes back to the queue.
+ * task's attempt, and the task goes back to the queue; the next worker
+ * starts after a backoff (0.1 s, doubling, at most 2 s).
  *
  * Threads: none; the caller's thread. Ownership: the slot owns its process
  * and its stage while a task is in flight.
@@ -142,6 +143,25 @@ static void attempt_lost(batch_run *r, batch_slot *s, size_t t, rp_attempt_outco
     }
 }
 
+/* A worker died before it said READY (killed from outside, out of memory,
+ * or not a worker program at all): the next start waits 0.1 s, doubling up
+ * to 2 s, so a passing cause (an OOM kill) can pass; the event loop gives
+ * up after a run of them (batch_exec.c). */
+static void start_failed(batch_run *r, const rp_proc_exit *how, const char *why) {
+    r->start_failures++;
+    r->start_failure_signal = how->signal != 0;
+    snprintf(r->last_start_failure, sizeof r->last_start_failure, "%s", why);
+    double wait = 0.1 * pow(2.0, r->start_failures - 1);
+    if (wait > 2.0)
+        wait = 2.0;
+    r->start_not_before = rp_monotonic_seconds() + wait;
+    if (r->o->log)
+        fprintf(r->o->log,
+                "rasterpool: warning: a worker died before it was ready (%s); starting another "
+                "in %.1f s\n",
+                why, wait);
+}
+
 void rp_batch_slot_gone(batch_run *r, batch_slot *s, rp_attempt_outcome outcome, int grace_ms) {
     rp_proc_exit how;
     pid_t pid = s->proc.pid;
@@ -154,8 +174,7 @@ void rp_batch_slot_gone(batch_run *r, batch_slot *s, rp_attempt_outcome outcome,
     rp_proc_exit_text(&how, why, sizeof why);
     if (!s->ready && outcome == RP_ATTEMPT_CRASHED) {
         /* died before it could take any task: a start failure, not the task's */
-        r->start_failures++;
-        snprintf(r->last_start_failure, sizeof r->last_start_failure, "%s", why);
+        start_failed(r, &how, why);
         if (t >= 0) {
             r->tasks[t].attempts--;
             r->attempts--;

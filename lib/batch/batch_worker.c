@@ -4,7 +4,7 @@
  * A worker is a fresh process (started by the parent with posix_spawn, see
  * proc.c). Before any I/O it sets its GDAL state: GDAL_NUM_THREADS and
  * the block cache (GDAL_CACHEMAX) to its fair share of the machine, no
- * directory listing on open, and the batch's --config options; then it
+ * directory listing on open (sidecars probed by name), and the batch's --config options; then it
  * registers GDAL's drivers, says READY, and runs one task at a time: receive
  * a task message on descriptor RP_WORKER_FD, make the output under the
  * temporary name the parent chose, answer with a result message. It never
@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,14 +80,25 @@ RP_API int rp_batch_worker_main(int argc, const char *const *argv) {
     char threads_text[32];
     snprintf(threads_text, sizeof threads_text, "%d", gdal_threads);
     CPLSetConfigOption("GDAL_NUM_THREADS", threads_text);
-    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    /* No folder listing on open (an input's folder may hold many thousands
+     * of files), but sidecars are still probed one by one (YES, not
+     * EMPTY_DIR): an input's .aux.xml, .ovr or .msk is read, and writers
+     * that reopen their output find its header (ENVI, EHdr, ISCE, PAux:
+     * a.hdr beside a.bil). Remote inputs are opened with EMPTY_DIR
+     * (batch_kinds.c): each probe would be a network request. */
+    bool user_readdir = getenv("GDAL_DISABLE_READDIR_ON_OPEN") != NULL;
+    if (!user_readdir)
+        CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "YES");
     int i = 5;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 2 < argc) {
+            if (strcasecmp(argv[i + 1], "GDAL_DISABLE_READDIR_ON_OPEN") == 0)
+                user_readdir = true;
             rp_gdal_config_apply_process(argv + i + 1, 1);
             i += 2;
         }
     }
+    rp_batch_kinds_user_set_readdir(user_readdir);
     char **tool_args = (char **)argv + (i < argc ? i + 1 : argc); /* NULL-terminated */
     if (cache_bytes > 0)
         GDALSetCacheMax64(cache_bytes);

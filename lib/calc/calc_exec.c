@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "calc_internal.h"
+#include "calc_kernel_guard.h"
 #include "gdal_errors.h"
 #include "handles.h"
 #include "pool.h"
@@ -359,7 +360,9 @@ static rp_status compute_kernel(rp_calc_job *job, calc_worker *wk, int x, int y,
                            .stopping = kernel_stopping,
                            .job = job};
     memcpy(blk.geotransform, s->gt, sizeof s->gt);
-    int r = s->kernel(&blk, s->kernel_user);
+    /* zero-filled: pixels a kernel leaves unset are 0 at any -j, not stale memory */
+    memset(out, 0, (size_t)w * (size_t)h * (size_t)job->out_bands * (size_t)job->out_type_size);
+    int r = rp_calc_kernel_guarded_call(s->kernel, &blk, s->kernel_user, s->kernel_name);
     if (rp_calc_writer_stopping(job->writer))
         return rp_error_set(err, RP_INTERRUPTED, "stopped"); /* whatever it returned */
     if (r != 0) {

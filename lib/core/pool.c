@@ -200,8 +200,10 @@ static rp_status run_inline(rp_pool *pool, const rp_pool_job *job, rp_error *err
         job->end(job->ctx, state);
     if (rc != RP_OK && err && err->code == RP_OK)
         *err = local;
-    if (rc == RP_OK)
-        report_progress(pool, job);
+    /* the last report counts too: a job of short runs (the CSV writer's
+     * waves) may never reach the 0.1 s above, and Ctrl-C must still stop it */
+    if (rc == RP_OK && !report_progress(pool, job))
+        rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
     return rc;
 }
 
@@ -242,9 +244,7 @@ rp_status rp_pool_run(rp_pool *pool, const rp_pool_job *job, rp_error *err) {
     if (rc != RP_OK && err && err->code == RP_OK)
         *err = pool->error;
     pthread_mutex_unlock(&pool->lock);
-    if (rc == RP_OK && interrupted)
+    if (rc == RP_OK && (interrupted || !report_progress(pool, job)))
         rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    if (rc == RP_OK)
-        report_progress(pool, job);
     return rc;
 }

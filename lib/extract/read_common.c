@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "read_common.h"
+
+#include "clock.h"
 #include "remote.h"
 
 void rp_failure_log_init(rp_failure_log *fl, FILE *log, const char *raster, const char *what) {
@@ -91,14 +93,20 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
     w->open_failed = false;
     w->why[0] = '\0';
     rp_gdal_capture_push(&w->capture);
+    double t0 = rp_monotonic_seconds();
     GDALRasterBandH b = open_band(w, path, band);
     CPLErr e = b ? read(b, w, ctx) : CE_Failure;
-    for (int attempt = 1; b && (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
-                          rp_remote_retry(path, &w->capture, attempt);
+    bool stalled = false; /* a stalled server is not asked again: see remote.h */
+    for (int attempt = 1;
+         b && (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
+         !(stalled =
+               e != CE_None && rp_remote_stalled(path, &w->capture, rp_monotonic_seconds() - t0)) &&
+         rp_remote_retry(path, &w->capture, attempt);
          attempt++) {
         rp_handles_drop(w->handles, path);
         rp_gdal_capture_reset(&w->capture);
         w->open_failed = false;
+        t0 = rp_monotonic_seconds();
         GDALRasterBandH again = open_band(w, path, band);
         e = again ? read(again, w, ctx) : CE_Failure;
     }
@@ -107,9 +115,13 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
         e = CE_Failure; /* out of tries after a network failure: not trusted */
     if (e == CE_None)
         return true;
-    if (!w->open_failed)
-        snprintf(w->why, sizeof w->why, "%s",
-                 w->capture.count ? rp_gdal_capture_text(&w->capture) : w->capture.http);
+    if (!w->open_failed) {
+        char reason[200];
+        rp_remote_reason(path, &w->capture, stalled, reason, sizeof reason);
+        snprintf(w->why, sizeof w->why, "%s%s%s",
+                 w->capture.count ? rp_gdal_capture_text(&w->capture) : w->capture.http,
+                 reason[0] ? " - " : "", reason);
+    }
     return false;
 }
 

@@ -401,8 +401,9 @@ bool rp_vrt_source_props(rp_vrt_source *src, char *why, size_t why_size) {
     rp_gdal_capture_pop();
     if (!ds) {
         src->props_failed = true;
+        char reason[768];
         say(why, why_size, "%s: cannot open: %s", src->path,
-            cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
+            rp_gdal_open_failure(src->path, &cap, reason, sizeof reason));
         return false;
     }
     bool ok = src->band <= GDALGetRasterCount(ds);

@@ -5,9 +5,12 @@
  * its own capture around its reads and no message crosses threads. The
  * library never installs a process-wide handler (the CLI decides that).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_error.h>
 
@@ -70,4 +73,27 @@ void rp_gdal_capture_pop(void) {
 
 const char *rp_gdal_capture_text(const rp_gdal_capture *cap) {
     return cap->count ? cap->text : "";
+}
+
+const char *rp_gdal_open_failure(const char *path, const rp_gdal_capture *cap, char *buf,
+                                 size_t n) {
+    const char *gdal = cap->count ? rp_gdal_capture_text(cap) : NULL;
+    /* GDAL says "not recognized as a supported file format" when it could
+     * not open the file at all (the folder's descriptors ran out, or the
+     * file is missing): ask the system. Local paths only; /vsi paths and
+     * URLs are GDAL's to explain. */
+    if (strncmp(path, "/vsi", 4) != 0 && !strstr(path, "://")) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            if (gdal)
+                snprintf(buf, n, "%s [GDAL: %s]", strerror(e), gdal);
+            else
+                snprintf(buf, n, "%s", strerror(e));
+            return buf;
+        }
+        close(fd);
+    }
+    snprintf(buf, n, "%s", gdal ? gdal : "not a raster GDAL can read");
+    return buf;
 }

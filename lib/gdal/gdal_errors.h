@@ -30,4 +30,11 @@ void rp_gdal_capture_reset(rp_gdal_capture *cap);
  * bytes, expected 12299; TIFFReadEncodedTile() failed."). */
 const char *rp_gdal_capture_text(const rp_gdal_capture *cap);
 
+/* Why GDAL could not open path, in words: for a local file that the system
+ * cannot open, the system's reason first ("No such file or directory",
+ * "Too many open files", "Permission denied"), GDAL's text after it in
+ * brackets; else GDAL's text; else "not a raster GDAL can read". buf holds
+ * the text (n bytes). */
+const char *rp_gdal_open_failure(const char *path, const rp_gdal_capture *cap, char *buf, size_t n);
+
 #endif

@@ -108,11 +108,12 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
             h->slots[victim] = h->slots[h->used];
             memset(&h->slots[h->used], 0, sizeof h->slots[h->used]);
         }
+        char why[768];
         if (!copy && ds)
             rp_error_set(err, RP_NOMEM, "out of memory opening %s", path);
         else
             rp_error_set(err, RP_OPEN, "%s: cannot open: %s", path,
-                         cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
+                         rp_gdal_open_failure(path, &cap, why, sizeof why));
         return NULL;
     }
     h->slots[victim].path = copy;

@@ -32,9 +32,10 @@ rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatase
     GDALDatasetH ds =
         rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR);
     rp_gdal_capture_pop();
+    char why[768];
     if (!ds)
         return rp_error_set(err, RP_OPEN, "%s: cannot open raster: %s", path,
-                            cap.count ? rp_gdal_capture_text(&cap) : "not a raster GDAL can read");
+                            rp_gdal_open_failure(path, &cap, why, sizeof why));
     rp_status rc = RP_OK;
     info->band_count = GDALGetRasterCount(ds);
     if (info->band_count < 1) {

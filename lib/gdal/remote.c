@@ -50,6 +50,13 @@ const char *const rp_remote_defaults[] = {
     "15",
     "GDAL_HTTP_TIMEOUT",
     "60",
+    /* a server that stops sending (accepts and never answers, or drips a
+     * byte a minute) fails the request after 10 s under 1 byte/s, however
+     * long the total timeout */
+    "GDAL_HTTP_LOW_SPEED_TIME",
+    "10",
+    "GDAL_HTTP_LOW_SPEED_LIMIT",
+    "1",
     NULL,
     NULL,
 };
@@ -132,6 +139,56 @@ static int http_status(const char *msg) {
     return -1;
 }
 
+bool rp_remote_timed_out(const rp_gdal_capture *cap) {
+    const char *texts[] = {cap->http, cap->last};
+    for (int i = 0; i < 2; i++)
+        if (strstr(texts[i], "timed out") || strstr(texts[i], "too slow") ||
+            strstr(texts[i], "Timeout was reached"))
+            return true;
+    return false;
+}
+
+/* A positive number from a GDAL option, else 0. */
+static double option_seconds(const char *key) {
+    const char *v = CPLGetConfigOption(key, NULL);
+    double t = v ? atof(v) : 0;
+    return t > 0 ? t : 0;
+}
+
+bool rp_remote_stalled(const char *path, const rp_gdal_capture *cap, double seconds) {
+    if (!rp_path_is_remote(path) || http_status(cap->http) > 0)
+        return false;
+    if (rp_remote_timed_out(cap))
+        return true;
+    /* GDAL 3.6 reports a timed-out range read only at debug level: an
+     * attempt that lasted the low-speed window (or the total timeout) and
+     * got no answer was cut short by it */
+    double low = option_seconds("GDAL_HTTP_LOW_SPEED_TIME");
+    double total = option_seconds("GDAL_HTTP_TIMEOUT");
+    return (low > 0 && seconds >= 0.9 * low) || (total > 0 && seconds >= 0.9 * total);
+}
+
+void rp_remote_reason(const char *path, const rp_gdal_capture *cap, bool stalled, char *buf,
+                      size_t n) {
+    buf[0] = '\0';
+    if (!rp_path_is_remote(path) || http_status(cap->http) > 0)
+        return;
+    const char *t = cap->http[0] ? cap->http : cap->last;
+    if (stalled)
+        snprintf(buf, n,
+                 "timed out: the server sent nothing for %g s (GDAL_HTTP_LOW_SPEED_TIME) or "
+                 "did not finish in %g s (GDAL_HTTP_TIMEOUT)",
+                 option_seconds("GDAL_HTTP_LOW_SPEED_TIME"), option_seconds("GDAL_HTTP_TIMEOUT"));
+    else if (strstr(t, "resolve"))
+        snprintf(buf, n, "DNS: the host name could not be resolved");
+    else if (strstr(t, "refused"))
+        snprintf(buf, n, "connection refused");
+    else if (strstr(t, "reset") || strstr(t, "Recv failure") || strstr(t, "Send failure"))
+        snprintf(buf, n, "connection reset");
+    else
+        snprintf(buf, n, "no HTTP answer (connection reset, closed or timed out)");
+}
+
 bool rp_remote_suspect(const char *path, const rp_gdal_capture *cap) {
     return cap->http[0] && http_status(cap->http) <= 0 && rp_path_is_remote(path);
 }
@@ -145,6 +202,11 @@ bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt) 
      * short read ("Cannot read TIFF header"). So: any failure of a remote
      * read that did not end with an HTTP answer. */
     if (http_status(cap->http) > 0)
+        return false;
+    /* a timed-out or too slow request: GDAL has retried timeouts itself,
+     * and the server is stalled, not flaky; trying again would multiply
+     * the wait (6 x 6 requests of the full timeout) */
+    if (rp_remote_timed_out(cap))
         return false;
     /* GDAL remembers a file it failed to reach: forget it before trying again */
     VSICurlPartialClearCache(path);

@@ -52,6 +52,21 @@ bool rp_remote_retry(const char *path, const rp_gdal_capture *cap, int attempt);
  * again (rp_remote_retry), or fail. */
 bool rp_remote_suspect(const char *path, const rp_gdal_capture *cap);
 
+/* Whether GDAL's messages in cap say a request timed out or was too slow
+ * (curl's "Operation timed out", "Operation too slow"): not retried. */
+bool rp_remote_timed_out(const rp_gdal_capture *cap);
+
+/* Whether a failed attempt on a remote path that lasted `seconds` met a
+ * stalled server: a timeout message, or no HTTP answer in about
+ * GDAL_HTTP_LOW_SPEED_TIME or GDAL_HTTP_TIMEOUT. Such a failure is not
+ * retried (it would multiply the wait). */
+bool rp_remote_stalled(const char *path, const rp_gdal_capture *cap, double seconds);
+
+/* For a remote failure without an HTTP status: why, in words (timed out,
+ * DNS, connection refused, connection reset); "" otherwise. */
+void rp_remote_reason(const char *path, const rp_gdal_capture *cap, bool stalled, char *buf,
+                      size_t n);
+
 /* GDALOpenEx(path, flags) that, for a remote path, neither lists the
  * file's folder nor probes for sidecar files (unless the user set
  * GDAL_DISABLE_READDIR_ON_OPEN), and tries again after transient network

@@ -149,7 +149,10 @@ static rp_status spool_record(rp_points *pts, const rp_csv_record *rec, rp_error
         return RP_OK;
     if (fwrite(rec->raw, 1, rec->raw_len, pts->spool) != rec->raw_len ||
         fputc('\n', pts->spool) == EOF)
-        return rp_error_set(err, RP_WRITE, "cannot spool standard input to a temporary file");
+        return rp_error_set(err, RP_WRITE,
+                            "cannot spool standard input to a temporary file in %s: %s (TMPDIR "
+                            "names the folder)",
+                            rp_points_spool_folder(), strerror(errno));
     pts->spool_len += rec->raw_len + 1;
     return RP_OK;
 }

@@ -80,4 +80,8 @@ static inline bool rp_points_row_written(const rp_points *pts, size_t i) {
     return !pts->write_range || (i >= pts->write_lo && i < pts->write_hi);
 }
 
+/* The folder standard input is spooled to: $TMPDIR, else /tmp
+ * (points_read.c). */
+const char *rp_points_spool_folder(void);
+
 #endif

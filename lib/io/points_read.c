@@ -20,9 +20,12 @@
 #include "points_read.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cpl_string.h>
 #include <ogr_srs_api.h>
@@ -70,16 +73,45 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     return rc;
 }
 
+/* The folder temporary files go to: $TMPDIR, else /tmp. */
+static const char *temp_folder(void) {
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+/* An unnamed temporary file in temp_folder() (tmpfile() ignores TMPDIR). */
+static FILE *spool_file(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rasterpool-stdin-XXXXXX", temp_folder());
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    unlink(path); /* gone with the process, whatever happens */
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+const char *rp_points_spool_folder(void) {
+    return temp_folder();
+}
+
 /* Standard input is spooled for pass 2; a file is opened here. */
 static rp_status read_csv_input(const rp_points_options *opts, rp_points *pts, bool from_stdin,
                                 rp_xy_buf *xy, rp_error *err) {
     FILE *in = stdin;
     if (from_stdin) {
-        pts->spool = tmpfile();
+        pts->spool = spool_file();
         if (!pts->spool)
             return rp_error_set(err, RP_WRITE,
-                                "cannot create a temporary file to hold standard input: %s",
-                                strerror(errno));
+                                "cannot create a temporary file in %s to hold standard input: "
+                                "%s (TMPDIR names the folder)",
+                                temp_folder(), strerror(errno));
     } else {
         in = fopen(opts->path, "rb");
         if (!in)
@@ -90,7 +122,10 @@ static rp_status read_csv_input(const rp_points_options *opts, rp_points *pts, b
     if (in != stdin)
         fclose(in);
     if (rc == RP_OK && pts->spool && fflush(pts->spool) != 0)
-        rc = rp_error_set(err, RP_WRITE, "cannot spool standard input: %s", strerror(errno));
+        rc = rp_error_set(err, RP_WRITE,
+                          "cannot spool standard input to a temporary file in %s: %s (TMPDIR "
+                          "names the folder)",
+                          temp_folder(), strerror(errno));
     return rc;
 }
 

@@ -183,11 +183,28 @@ rp_status rp_table_check_fields(const char *path, rp_points *points, const rp_va
     return rp_table_probe_ogr(drv, &spec, err);
 }
 
+/* fopen for writing. Opening a FIFO waits for its reader; a signal (Ctrl-C)
+ * ends the wait with EINTR: the caller's progress function decides whether
+ * to stop (NULL, errno EINTR) or wait on. */
+static FILE *open_output(const char *path, const rp_table_spec *spec) {
+    for (;;) {
+        FILE *f = fopen(path, "wb");
+        if (f || errno != EINTR)
+            return f;
+        if (spec->progress && spec->progress(0, "opening the output", spec->progress_user) != 0) {
+            errno = EINTR;
+            return NULL;
+        }
+    }
+}
+
 static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec *spec,
                           rp_error *err) {
     if (drv)
         return rp_table_write_ogr(drv, path, spec, err);
-    FILE *out = fopen(path, "wb");
+    FILE *out = open_output(path, spec);
+    if (!out && errno == EINTR)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted while opening %s", path);
     if (!out)
         return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, strerror(errno));
     setvbuf(out, NULL, _IOFBF, 1 << 16);

@@ -789,6 +789,255 @@ def case_sidecars_and_mode(T, case, tmp):
     T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
 
 
+def driver_extension(d):
+    """The README's naming rule: the driver's extension, else the first of
+    its extensions, else tif."""
+    ext = d.GetMetadataItem("DMD_EXTENSION") or ""
+    if not ext:
+        ext = (d.GetMetadataItem("DMD_EXTENSIONS") or "").split(" ")[0]
+    return ext or "tif"
+
+
+def driver_type(d):
+    """A type the driver can create, so that most drivers get a real try."""
+    types = (d.GetMetadataItem("DMD_CREATIONDATATYPES") or "Byte").split()
+    for t in ("Byte", "Int16", "Float32"):
+        if t in types:
+            return t
+    return types[0]
+
+
+def open_or_none(path):
+    try:
+        return gdal.Open(path)
+    except RuntimeError:
+        return None
+
+
+def listing(folder):
+    return sorted(f for f in os.listdir(folder) if f != "rasterpool-batch.jsonl")
+
+
+def case_17_13_every_driver(T, case, tmp):
+    """Issue 17 item 13: batch translate -of DRIVER for every raster driver
+    of this GDAL that creates files. Oracle: gdal_translate alone with the
+    same options, into a fresh folder. Where it succeeds, batch succeeds
+    and its output folder holds the same files (sidecars that replace the
+    extension included: .rdc, .hdr, .prj) and opens with the same values;
+    where it fails, the task fails with a reason (not a bare "GDAL failed")
+    and leaves nothing."""
+    src_dir = os.path.join(tmp, "drv-in")
+    os.mkdir(src_dir)
+    src = os.path.join(src_dir, "a.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(src, 32, 24, 1, gdal.GDT_Byte)
+    ds.SetGeoTransform((500000, 10, 0, 4100000, 0, -10))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    ds.GetRasterBand(1).WriteArray((np.arange(32 * 24).reshape(24, 32) % 200).astype(np.uint8))
+    ds = None
+    tried = 0
+    for i in range(gdal.GetDriverCount()):
+        d = gdal.GetDriver(i)
+        md = d.GetMetadata() or {}
+        if md.get("DCAP_RASTER") != "YES" or d.ShortName == "MEM" or not (
+                md.get("DCAP_CREATE") == "YES" or md.get("DCAP_CREATECOPY") == "YES"):
+            continue
+        name, ext = d.ShortName, driver_extension(d)
+        opts = ["-of", name, "-ot", driver_type(d)]
+        tag = name.replace("/", "_")
+        want_dir = os.path.join(tmp, "drv-want-" + tag)
+        out = os.path.join(tmp, "drv-out-" + tag)
+        os.mkdir(want_dir)
+        want = os.path.join(want_dir, "a." + ext)
+        oracle = subprocess.run(["gdal_translate", "-q"] + opts + [src, want], capture_output=True,
+                                timeout=300)
+        want_files = listing(want_dir)
+        p = start(["translate", src, "--out-dir", out, "--ext", ext, "-q", "--"] + opts)
+        code, err = finish(p)
+        tried += 1
+        got = os.path.join(out, "a." + ext)
+        if oracle.returncode != 0 or not want_files:
+            T.check(case, code == 1 and "GDAL failed" not in err and not os.path.exists(got),
+                    "-of %s: gdal_translate fails (%s), batch: exit %s, %r" % (
+                        name, oracle.stderr.decode().strip()[:200], code, err[-300:]))
+            continue
+        if not T.check(case, code == 0, "-of %s: exit %s: %s" % (name, code, err[-400:])):
+            continue
+        T.check(case, listing(out) == want_files, "-of %s: files %s, gdal_translate made %s" % (
+            name, listing(out), want_files))
+        w = open_or_none(want)
+        if w is None:  # GDAL cannot read back its own output (KMLSUPEROVERLAY): files only
+            continue
+        g = open_or_none(got)
+        if not T.check(case, g is not None, "-of %s: the output does not open" % name):
+            continue
+        T.check(case, np.array_equal(g.ReadAsArray(), w.ReadAsArray()),
+                "-of %s: values differ from gdal_translate's" % name)
+        T.check(case, g.GetGeoTransform() == w.GetGeoTransform(),
+                "-of %s: geotransform %s, gdal_translate's %s" % (
+                    name, g.GetGeoTransform(), w.GetGeoTransform()))
+        T.check(case, leftovers(out) == [], "-of %s: temporaries left: %s" % (name, leftovers(out)))
+    T.check(case, tried > 40, "only %d drivers tried" % tried)
+
+
+def case_17_13_bad_format(T, case, tmp):
+    """Issue 17 item 13: -of naming no driver, a vector-only driver or MEM
+    (no file) is a usage error up front: exit 2, no task run."""
+    src_dir = os.path.join(tmp, "badfmt-in")
+    os.mkdir(src_dir)
+    good = good_rasters(src_dir, n=2)
+    for fmt, needle in (("NOPE", "no such GDAL driver"), ("CSV", "does not write rasters"),
+                        ("MEM", "writes no file")):
+        for kind in ("translate", "warp"):
+            out = os.path.join(tmp, "badfmt-out-%s-%s" % (fmt, kind))
+            p = start([kind] + good + ["--out-dir", out, "-q", "--", "-of", fmt])
+            code, err = finish(p)
+            T.check(case, code == 2 and needle in err and "-of " + fmt in err,
+                    "%s -of %s: exit %s, %r" % (kind, fmt, code, err[-300:]))
+            T.check(case, not os.path.exists(os.path.join(out, "rasterpool-batch.jsonl")),
+                    "%s -of %s: tasks were run" % (kind, fmt))
+
+
+def real_worker():
+    return os.path.join(os.path.dirname(rptest.binary()), "rasterpool-worker")
+
+
+def flaky_worker(tmp, tag, kills, how="kill -9 $$"):
+    """A worker program that, for its first `kills` starts, dies before it
+    is ready (`how`), then runs the real worker."""
+    counter = os.path.join(tmp, tag + ".count")
+    script = os.path.join(tmp, tag + ".sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nn=$(cat '%s' 2>/dev/null || echo 0)\necho $((n+1)) > '%s'\n"
+                "if [ \"$n\" -lt %d ]; then %s; fi\nexec '%s' \"$@\"\n"
+                % (counter, counter, kills, how, real_worker()))
+    os.chmod(script, 0o755)
+    return dict(os.environ, RASTERPOOL_WORKER=script)
+
+
+def case_17_10_workers_killed_at_start(T, case, tmp):
+    """Issue 17 item 10: workers killed before they say READY are replaced
+    after a backoff with a warning, and the batch completes (5 kills: the
+    old limit was 3 in a row); workers that always die are given up with a
+    message that names the signal, not "is ... the rasterpool program?";
+    a program that exits before READY is named as perhaps not the worker."""
+    src = os.path.join(tmp, "k17-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=2)
+    out = os.path.join(tmp, "k17-out")
+    p = start(["translate"] + good + ["--out-dir", out, "-j", "1", "-q"],
+              env=flaky_worker(tmp, "kill5", 5))
+    code, err = finish(p)
+    T.check(case, code == 0, "5 kills: exit %s: %s" % (code, err[-600:]))
+    T.check(case, err.count("died before it was ready") == 5 and "signal 9" in err,
+            "5 kills: warnings: %r" % err[-600:])
+    for g in good:
+        name = os.path.join(out, os.path.basename(g))
+        T.check(case, os.path.exists(name), "5 kills: no %s" % name)
+    out2 = os.path.join(tmp, "k17-out-always")
+    p = start(["translate"] + good + ["--out-dir", out2, "-j", "1", "-q"],
+              env=flaky_worker(tmp, "killall", 1000))
+    code, err = finish(p)
+    T.check(case, code not in (0, 130) and "killed before they were ready" in err
+            and "signal 9" in err and "rasterpool worker program" not in err,
+            "always killed: exit %s: %r" % (code, err[-600:]))
+    T.check(case, not any(os.path.exists(os.path.join(out2, os.path.basename(g))) for g in good),
+            "always killed: an output exists")
+    out3 = os.path.join(tmp, "k17-out-exit")
+    p = start(["translate"] + good + ["--out-dir", out3, "-j", "1", "-q"],
+              env=flaky_worker(tmp, "exit2", 1000, "exit 2"))
+    code, err = finish(p)
+    T.check(case, code not in (0, 130) and "exit code 2" in err
+            and "rasterpool worker program" in err,
+            "always exit 2: exit %s: %r" % (code, err[-600:]))
+
+
+def case_17_10_open_file_limit(T, case, tmp):
+    """Issue 17 item 10: -j 200 under ulimit -n 32 with 40 tasks: the worker
+    count is lowered to what the limit allows (a note says so), every task
+    is done, none is journaled interrupted."""
+    import resource
+    src = os.path.join(tmp, "nofile-in")
+    os.mkdir(src)
+    for i in range(40):
+        rptest.create_raster(os.path.join(src, "n%02d.tif" % i),
+                             np.full((8, 8), i, np.uint8), "Byte")
+    out = os.path.join(tmp, "nofile-out")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    p = subprocess.Popen([rptest.binary(), "batch", "translate", os.path.join(src, "*.tif"),
+                          "--out-dir", out, "-j", "200", "-q"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=limit)
+    code, err = finish(p)
+    T.check(case, code == 0, "exit %s: %s" % (code, err[-600:]))
+    T.check(case, "lowered to" in err and "ulimit -n 32" in err, "no note: %r" % err[-600:])
+    recs = journal(os.path.join(out, "rasterpool-batch.jsonl"))
+    T.check(case, len(recs) == 40 and all(r["outcome"] == "done" for r in recs),
+            "journal: %s" % sorted(set(r["outcome"] for r in recs)))
+    for i in range(40):
+        name = os.path.join(out, "n%02d.tif" % i)
+        if T.check(case, os.path.exists(name), "no %s" % name):
+            T.check(case, (gdal.Open(name).ReadAsArray() == i).all(), "%s: wrong values" % name)
+
+
+def case_17_10_cut_journal(T, case, tmp):
+    """Issue 17 item 10: a journal whose last line was cut (no newline):
+    --resume redoes only that task (its record is lost), the next record
+    starts on a line of its own (every line is JSON), and a second --resume
+    redoes nothing."""
+    src = os.path.join(tmp, "cut-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=3)
+    out = os.path.join(tmp, "cut-out")
+    code, err = finish(start(["translate"] + good + ["--out-dir", out, "-j", "1", "-q"]))
+    T.check(case, code == 0, "first run: exit %s: %s" % (code, err[-400:]))
+    log = os.path.join(out, "rasterpool-batch.jsonl")
+    with open(log, "rb") as f:
+        text = f.read()
+    lines = text.split(b"\n")
+    cut_input = json.loads(lines[-2])["input"]
+    with open(log, "wb") as f:
+        f.write(text[:-15])  # the last record, cut: no newline
+    code, err = finish(start(["translate"] + good + ["--out-dir", out, "-j", "1", "-v",
+                                                     "--resume"]))
+    T.check(case, code == 0, "resume: exit %s: %s" % (code, err[-400:]))
+    redone = [ln for ln in err.splitlines() if "done:" in ln]
+    T.check(case, len(redone) == 1 and cut_input in redone[0],
+            "resume redid %s, expected only %s" % (redone, cut_input))
+    with open(log) as f:
+        for k, ln in enumerate(f):
+            try:
+                json.loads(ln)
+            except ValueError:
+                T.fail(case, "journal line %d is not JSON: %r" % (k + 1, ln[:200]))
+    code, err = finish(start(["translate"] + good + ["--out-dir", out, "-j", "1", "-v",
+                                                     "--resume"]))
+    T.check(case, code == 0 and "done:" not in err, "second resume: exit %s: %r" % (code, err))
+
+
+def case_17_10_log_is_output(T, case, tmp):
+    """Issue 17 item 10: --log naming an output (also through a symlinked
+    folder) or an input is refused up front (exit 2): the journal would be
+    replaced by the output, or appended to a raster."""
+    src = os.path.join(tmp, "logout-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=2)
+    out = os.path.join(tmp, "logout-out")
+    os.mkdir(out)
+    link = os.path.join(tmp, "logout-link")
+    os.symlink(out, link)
+    before = open(good[0], "rb").read()
+    for log, needle in ((os.path.join(out, "r01.tif"), "is the output of"),
+                        (os.path.join(link, "r00.tif"), "is the output of"),
+                        (good[0], "is an input")):
+        code, err = finish(start(["translate"] + good + ["--out-dir", out, "--log", log, "-q"]))
+        T.check(case, code == 2 and needle in err, "--log %s: exit %s, %r" % (log, code, err[-300:]))
+        T.check(case, os.listdir(out) == [], "--log %s: files written: %s" % (log, os.listdir(out)))
+    T.check(case, open(good[0], "rb").read() == before, "the input was changed")
+
+
 def main():
     T = rptest.Tester("cli_batch")
     with tempfile.TemporaryDirectory() as tmp:
@@ -803,7 +1052,13 @@ def main():
                          ("usage", case_usage),
                          ("calc_expression", case_calc_expression),
                          ("calc_kernel_crash_hang", case_calc_kernel_crash_hang),
-                         ("sidecars_and_mode", case_sidecars_and_mode)]:
+                         ("sidecars_and_mode", case_sidecars_and_mode),
+                         ("17.13 every GDAL raster driver", case_17_13_every_driver),
+                         ("17.13 -of NOPE / CSV / MEM up front", case_17_13_bad_format),
+                         ("17.10 workers killed before READY", case_17_10_workers_killed_at_start),
+                         ("17.10 -j 200 under ulimit -n 32", case_17_10_open_file_limit),
+                         ("17.10 journal with a cut last line", case_17_10_cut_journal),
+                         ("17.10 --log naming an output or input", case_17_10_log_is_output)]:
             T.run_case(name, lambda c, f=fn: f(T, c, tmp))
     T.finish()
 

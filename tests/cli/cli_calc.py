@@ -709,4 +709,75 @@ T.run_case("bad_inputs", case_bad_inputs)
 T.run_case("bad_outputs", case_bad_outputs)
 T.run_case("kernel_errors", case_kernel_errors)
 T.run_case("interrupt", case_interrupt)
+
+def case_17_9_kernel_leaves_pixels(case):
+    """Issue 17 item 9: a kernel that fills only the windows at x_off 0
+    leaves the others to rasterpool's zero fill: 0 there (not stale memory)
+    and the same file at -j 1 and -j 3."""
+    if not KERNELS:
+        return T.fail(case, "RP_TEST_KERNELS not set")
+    outs = []
+    for j in (1, 3):
+        out = path("fill_left_%d.tif" % j)
+        r = calc(["-i", "A=" + path("rgb.tif"), "--kernel", KERNELS + ":fill_left", "-o", out,
+                  "-j", j, "--co", "BLOCKXSIZE=128", "--co", "BLOCKYSIZE=16"])
+        if not ok_run(case, r):
+            return
+        outs.append(out)
+        got, _ = read(out)
+        # the windows at x_off 0 are 77, every other pixel 0; a window is whole
+        # blocks, so column 0 is 77 and the last column (another window) 0
+        T.check(case, (got[:, :, 0] == 77).all(), "-j %d: column 0 is not 77" % j)
+        T.check(case, set(np.unique(got).tolist()) <= {0, 77}, "-j %d: values other than 0 and 77: %s"
+                % (j, np.unique(got)[:10]))
+        T.check(case, (got[:, :, -1] == 0).all(), "-j %d: an unfilled window is not 0" % j)
+    with open(outs[0], "rb") as a, open(outs[1], "rb") as b:
+        T.check(case, a.read() == b.read(), "-j 1 and -j 3 differ")
+
+
+def case_17_9_kernel_exit(case):
+    """Issue 17 item 9: a kernel that calls exit(0) does not end the job with
+    exit 0: exit 1, a message naming the kernel and exit(), no output."""
+    if not KERNELS:
+        return T.fail(case, "RP_TEST_KERNELS not set")
+    folder = tempfile.mkdtemp(prefix="exit_", dir=TMP)
+    out = os.path.join(folder, "out.tif")
+    for j in (1, 2):
+        r = calc(["-i", "A=" + path("rgb.tif"), "--kernel", KERNELS + ":call_exit",
+                  "--kernel-arg", "200", "-o", out, "-j", j])
+        T.check(case, r.code == 1, "-j %d: exit %s, expected 1: %s" % (j, r.code, r.describe()))
+        T.check(case, "call_exit called exit()" in r.err and "no output" in r.err,
+                "-j %d: stderr: %r" % (j, r.err))
+        T.check(case, not os.path.exists(out), "-j %d: an output exists" % j)
+
+
+def case_17_12_real_cause(case):
+    """Issue 17 item 12: 60 inputs read by one expression under ulimit -n 32:
+    the failure says "Too many open files", not "not a raster GDAL can
+    read"; a missing input says "No such file or directory"."""
+    import resource
+    folder = tempfile.mkdtemp(prefix="many_", dir=TMP)
+    args, terms = [], []
+    for i in range(60):
+        name = os.path.join(folder, "m%02d.tif" % i)
+        create_raster(name, np.full((16, 16), i, np.uint8), "Byte", gt=GT, srs=SRS)
+        args += ["-i", "A%02d=%s" % (i, name)]
+        terms.append("A%02d" % i)
+    out = os.path.join(folder, "out.tif")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    p = subprocess.run([binary(), "calc"] + args + ["-e", "+".join(terms), "-o", out, "-j", "1"],
+                       capture_output=True, preexec_fn=limit)
+    err = p.stderr.decode("utf-8", "replace")
+    T.check(case, p.returncode == 3 and "Too many open files" in err
+            and "not a raster GDAL can read" not in err,
+            "ulimit -n 32: exit %s, %r" % (p.returncode, err[-400:]))
+    r = calc(["-i", "A=" + os.path.join(folder, "missing.tif"), "-e", "A", "-o", out])
+    T.check(case, r.code == 3 and "No such file or directory" in r.err, "missing: %s" % r.describe())
+
+
+T.run_case("17.9 kernel leaves pixels: zero-filled", case_17_9_kernel_leaves_pixels)
+T.run_case("17.9 kernel calls exit(0)", case_17_9_kernel_exit)
+T.run_case("17.12 the real cause of an open failure", case_17_12_real_cause)
 T.finish()

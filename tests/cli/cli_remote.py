@@ -17,8 +17,11 @@ on the COG and on the VRT of COGs (kernels straddling remote sources).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
 """
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
@@ -268,4 +271,65 @@ T.run_case("resets", case_resets)
 T.run_case("dead_tile", case_dead_tile)
 T.run_case("user_config_wins", case_user_config_wins)
 T.run_case("sampling", case_sampling)
+
+def case_17_6_stalled_tile(case):
+    """Issue 17 item 6: a server that accepts the tile's data requests and
+    never answers (stall) or sends a byte every 20 s (drip). With the
+    default settings the job ends (bounded wait; it used to run for many
+    minutes): exit 1, the tile's points fail, the others are right, and
+    stderr names the tile's URL and says the request timed out."""
+    xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, 12)
+    for fault in ("stall", "drip"):
+        with HttpServer(TMP, fail_path=r"t_1_1\.tif", fail_from_byte=16384, fault=fault) as srv:
+            p = subprocess.Popen([rptest.binary(), "extract", srv.url("mosaic.vrt"), "--points",
+                                  pts, "--status", "-q"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            try:
+                out, err = p.communicate(timeout=240)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                T.fail(case, "%s: still running after 240 s" % fault)
+                continue
+            url = srv.url("t_1_1.tif")
+            stalled = srv.stats()["stalled"]
+        err = err.decode("utf-8", "replace")
+        T.check(case, p.returncode == 1, "%s: exit %s, want 1: %r" % (fault, p.returncode, err[-500:]))
+        T.check(case, url in err and ("timed out" in err or "too slow" in err),
+                "%s: stderr should name %s and a timeout: %r" % (fault, url, err[-800:]))
+        T.check(case, stalled >= 1, "%s: no request was stalled" % fault)
+        header, rows = rptest.parse_csv(out.decode())
+        nerr = sum(1 for r in rows if r[-1] == "error")
+        T.check(case, nerr > 10 and len(rows) == len(xs), "%s: %d error rows of %d" % (
+            fault, nerr, len(rows)))
+
+
+def case_17_6_sigint_while_stalled(case):
+    """Issue 17 item 6: Ctrl-C while block reads hang on a stalled server:
+    the job ends with exit 130 (bounded wait) and writes no output."""
+    xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, 13)
+    out = os.path.join(TMP, case + "_out.csv")
+    with HttpServer(TMP, fail_path=r"t_1_1\.tif", fail_from_byte=16384, fault="stall") as srv:
+        p = subprocess.Popen([rptest.binary(), "extract", srv.url("mosaic.vrt"), "--points", pts,
+                              "-o", out, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.time() + 120
+        while time.time() < end and p.poll() is None and srv.stats()["stalled"] < 1:
+            time.sleep(0.05)
+        if p.poll() is not None or srv.stats()["stalled"] < 1:
+            p.kill()
+            p.communicate()
+            return T.fail(case, "no read stalled (exit %s)" % p.returncode)
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            return T.fail(case, "still running 30 s after SIGINT")
+    T.check(case, p.returncode == 130, "exit %s, want 130: %r" % (p.returncode, err[-300:]))
+    T.check(case, not os.path.exists(out), "an output was written")
+
+
+T.run_case("17.6 stalled and dripping tile", case_17_6_stalled_tile)
+T.run_case("17.6 SIGINT while reads stall", case_17_6_sigint_while_stalled)
 T.finish()

@@ -34,6 +34,7 @@ import io
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -718,6 +719,140 @@ def case_short_row(case, E, T):
             r.text.split("\n")[2], want_line))
 
 
+# --------------------------------------------------------------------------
+# issue 17, item 7: Ctrl-C in the write phase at -j 1; while opening a FIFO
+# --------------------------------------------------------------------------
+
+
+def staged_file_growing(folder):
+    """The size of a staged output file in folder (the writer is writing)."""
+    for n in os.listdir(folder):
+        if "rp-tmp" in n:
+            d = os.path.join(folder, n)
+            try:
+                for m in os.listdir(d):
+                    if os.path.getsize(os.path.join(d, m)) > 0:
+                        return True
+            except OSError:
+                pass
+    return False
+
+
+def case_17_7_sigint_write_j1(case, E, T):
+    """SIGINT while the CSV writer writes, at -j 1: the process is stopped
+    (SIGSTOP) as soon as its staged output has bytes, sent SIGINT, and
+    continued, so the signal lands in the write phase whatever the machine's
+    speed: exit 130, no output, no staging folder."""
+    pts = E.p("w17.csv")
+    if not os.path.exists(pts):
+        rng = np.random.default_rng(3)
+        x = rng.uniform(GT[0], GT[0] + W * GT[1], 600000)
+        y = rng.uniform(GT[3] + H * GT[5], GT[3], 600000)
+        pad = "p" * 60
+        with open(pts, "w") as f:
+            f.write("id,x,y,pad\n")
+            f.write("".join("%d,%.3f,%.3f,%s\n" % (i, a, b, pad) for i, (a, b) in enumerate(zip(x, y))))
+    folder = E.folder("w17")
+    out = os.path.join(folder, "out.csv")
+    cmd = [rptest.binary(), "extract", E.r, "--points", pts, "-o", out, "-j", "1", "-q"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    seen = False
+    end = time.time() + 120
+    while time.time() < end and p.poll() is None:
+        if staged_file_growing(folder):
+            p.send_signal(signal.SIGSTOP)
+            seen = True
+            break
+        time.sleep(0.002)
+    if not seen:
+        p.kill()
+        p.wait()
+        return T.fail(case, "the write phase was not seen (exit %s)" % p.returncode)
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGCONT)
+    if not wait_exit(p, 60):
+        p.kill()
+        p.wait()
+        return T.fail(case, "still running 60 s after SIGINT")
+    err = p.stderr.read().decode("utf-8", "replace")
+    T.check(case, p.returncode == 130, "exit %s, want 130; stderr %r" % (p.returncode, err[:300]))
+    T.check(case, os.listdir(folder) == [], "folder holds %s" % os.listdir(folder))
+
+
+def case_17_7_sigint_fifo(case, E, T):
+    """SIGINT while rasterpool waits to open a FIFO output (no reader yet):
+    exit 130, not 3; the FIFO stays a FIFO."""
+    folder = E.folder("fifo17")
+    fifo = os.path.join(folder, "out.csv")
+    os.mkfifo(fifo)
+    pts = write_raw(E.p("fifo17.csv"), "x,y\n%s,%s\n" % (FC(E.ix[0]), FC(E.iy[0])))
+    p = subprocess.Popen([rptest.binary(), "extract", E.r, "--points", pts, "-o", fifo, "-q"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+
+    def waiting_on_fifo():
+        try:
+            with open("/proc/%d/wchan" % p.pid) as f:
+                wchan = f.read()
+            return "fifo" in wchan or "partner" in wchan  # wait_for_partner: fifo_open
+        except OSError:
+            return False
+    end = time.time() + 60
+    while time.time() < end and p.poll() is None and not waiting_on_fifo():
+        time.sleep(0.01)
+    if p.poll() is not None or not waiting_on_fifo():
+        p.kill()
+        p.wait()
+        return T.fail(case, "rasterpool never waited on the FIFO (exit %s)" % p.returncode)
+    p.send_signal(signal.SIGINT)
+    if not wait_exit(p, 30):
+        p.kill()
+        p.wait()
+        return T.fail(case, "still running 30 s after SIGINT")
+    err = p.stderr.read().decode("utf-8", "replace")
+    T.check(case, p.returncode == 130, "exit %s, want 130; stderr %r" % (p.returncode, err[:300]))
+    T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+
+
+def case_17_12_missing_vrt_source(case, E, T):
+    """Issue 17 item 12: a VRT source file that does not exist: its points
+    fail (exit 1) and the message says "No such file or directory", not
+    "not a raster GDAL can read"."""
+    folder = E.folder("vrt17")
+    vrt = os.path.join(folder, "m.vrt")
+    src = '<SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1' \
+          '</SourceBand><SrcRect xOff="0" yOff="0" xSize="%d" ySize="%d"/><DstRect xOff="0" ' \
+          'yOff="0" xSize="%d" ySize="%d"/></SimpleSource>'
+    with open(vrt, "w") as f:
+        f.write('<VRTDataset rasterXSize="%d" rasterYSize="%d"><GeoTransform>%s</GeoTransform>'
+                '<VRTRasterBand dataType="Int32" band="1">%s</VRTRasterBand></VRTDataset>' % (
+                    W, H, ",".join(repr(v) for v in GT),
+                    src % ("no_such_source.tif", W, H, W, H)))
+    pts = write_raw(E.p("vrt17.csv"), "x,y\n%s,%s\n" % (FC(E.ix[0]), FC(E.iy[0])))
+    r = rptest.extract([vrt, "--points", pts])
+    T.check(case, r.code == 1 and "no_such_source.tif" in r.err
+            and "No such file or directory" in r.err and "not a raster GDAL" not in r.err,
+            "exit %s: %r" % (r.code, r.err[-400:]))
+
+
+def case_17_11_spool_tmpdir(case, E, T):
+    """Issue 17 item 11: standard input is spooled in $TMPDIR: a TMPDIR that
+    does not exist fails with exit 3, naming the folder and the reason."""
+    bad = E.p("no_such_tmpdir")
+    pts = "x,y\n%s,%s\n" % (FC(E.ix[0]), FC(E.iy[0]))
+    p = subprocess.run([rptest.binary(), "extract", E.r, "-q"], input=pts.encode(),
+                       capture_output=True, env=dict(os.environ, TMPDIR=bad))
+    err = p.stderr.decode("utf-8", "replace")
+    T.check(case, p.returncode == 3 and bad in err and "No such file or directory" in err,
+            "exit %s: %r" % (p.returncode, err[-300:]))
+    ok = E.folder("tmpdir17")
+    p = subprocess.run([rptest.binary(), "extract", E.r, "-q"], input=pts.encode(),
+                       capture_output=True, env=dict(os.environ, TMPDIR=ok))
+    T.check(case, p.returncode == 0 and os.listdir(ok) == [],
+            "TMPDIR %s: exit %s, left %s" % (ok, p.returncode, os.listdir(ok)))
+
+
 def main():
     T = rptest.Tester("cli_robustness")
     rptest.binary()
@@ -738,6 +873,10 @@ def main():
             ("11 -j bounds", case_threads_bounds),
             ("12 row longer than the header", case_long_row),
             ("13 row shorter than the header", case_short_row),
+            ("17.7a SIGINT in the write phase at -j 1", case_17_7_sigint_write_j1),
+            ("17.7b SIGINT while opening a FIFO", case_17_7_sigint_fifo),
+            ("17.12 missing VRT source: no such file", case_17_12_missing_vrt_source),
+            ("17.11 the stdin spool honours TMPDIR", case_17_11_spool_tmpdir),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()

@@ -10,6 +10,10 @@ the tests need to make the network realistic or hostile:
   --drop P           close the connection without answering a share P
   --fail-path RE     requests whose path matches RE ...
   --fail-from-byte N ... and whose range starts at byte >= N always get 503
+  --fault KIND       what those requests get instead: 503 (default); stall
+                     (the connection is accepted and nothing is ever sent);
+                     drip (the status line and headers, then one byte of the
+                     body every 20 s)
   --seed S           the faults' random sequence (deterministic per request order)
 
 GET /__stats answers JSON counts (requests, bytes, injected 503s and drops).
@@ -52,10 +56,11 @@ class Config:
     drop = 0.0
     fail_path = None
     fail_from_byte = 0
+    fault = "503"
     rng = random.Random(0)
     lock = threading.Lock()
     stats = {"requests": 0, "head": 0, "get": 0, "bytes": 0, "injected_503": 0,
-             "injected_drop": 0, "path_503": 0}
+             "injected_drop": 0, "path_503": 0, "stalled": 0}
 
 
 def count(key, n=1):
@@ -97,8 +102,11 @@ class Handler(BaseHTTPRequestHandler):
         """True when a fault was injected (the request is answered or dropped)."""
         if Config.fail_path and re.search(Config.fail_path, self.path) and \
                 start >= Config.fail_from_byte:
-            count("path_503")
-            self._empty(503)
+            if Config.fault == "503":
+                count("path_503")
+                self._empty(503)
+            else:
+                self._stall()
             return True
         r = draw()
         if r < Config.drop:
@@ -118,6 +126,30 @@ class Handler(BaseHTTPRequestHandler):
             self._empty(503)
             return True
         return False
+
+    def _stall(self):
+        """Never answers (stall), or answers a byte every 20 s (drip), until
+        the client goes away (at most 10 minutes)."""
+        count("stalled")
+        self.close_connection = True
+        end = time.time() + 600
+        try:
+            if Config.fault == "drip":
+                self.send_response(206)
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                self.wfile.flush()
+            self.connection.settimeout(20)
+            while time.time() < end:
+                try:
+                    if not self.connection.recv(1):  # the client closed
+                        return
+                except socket.timeout:
+                    if Config.fault == "drip":
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+        except OSError:
+            pass
 
     def _serve(self, head):
         count("requests")
@@ -199,6 +231,7 @@ def main():
     ap.add_argument("--fail-path")
     ap.add_argument("--fail-from-byte", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fault", choices=("503", "stall", "drip"), default="503")
     a = ap.parse_args()
     ppid = os.getppid()
     try:  # die with the parent (Linux)
@@ -214,6 +247,7 @@ def main():
     Config.drop = a.drop
     Config.fail_path = a.fail_path
     Config.fail_from_byte = a.fail_from_byte
+    Config.fault = a.fault
     Config.rng = random.Random(a.seed)
     srv = Server(("127.0.0.1", a.port), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
@@ -225,12 +259,12 @@ class HttpServer:
     """Starts the server as a child process; stops it on exit from `with`."""
 
     def __init__(self, root, latency_ms=0, fail_503=0.0, drop=0.0, fail_path=None,
-                 fail_from_byte=0, seed=0):
+                 fail_from_byte=0, seed=0, fault="503"):
         self.args = [sys.executable if os.path.basename(sys.executable).startswith("python")
                      else "/usr/bin/python3", HERE, "--root", root,
                      "--latency-ms", str(latency_ms), "--fail-503", str(fail_503),
                      "--drop", str(drop), "--fail-from-byte", str(fail_from_byte),
-                     "--seed", str(seed)]
+                     "--seed", str(seed), "--fault", fault]
         if fail_path:
             self.args += ["--fail-path", fail_path]
         self.proc = None
