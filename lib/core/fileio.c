@@ -9,6 +9,8 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,4 +56,17 @@ int rp_regular_file_size(int fd, off_t *size) {
         return -1;
     *size = st.st_size;
     return 0;
+}
+
+char *rp_path_folder(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir) {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    return dir;
 }

@@ -25,4 +25,8 @@ int rp_fwrite_full(FILE *out, const void *data, size_t len, int (*keep_going)(vo
  * not a regular file or fstat fails. */
 int rp_regular_file_size(int fd, off_t *size);
 
+/* The folder part of path ("dir/name.ext" -> "dir", "/name" -> "/",
+ * "name" -> "."), malloc'ed; NULL when out of memory. */
+char *rp_path_folder(const char *path);
+
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "staged_output.h"
 
 #define TEMP_MARK ".rp-tmp-"
@@ -55,18 +56,6 @@ static char *join(const char *dir, const char *name) {
     return p;
 }
 
-static char *folder_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(n + 1);
-    if (dir) {
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    return dir;
-}
 
 static void random_unique(char out[UNIQUE_LEN + 1]) {
     static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -268,7 +257,7 @@ static rp_stage *stage_new(const char *final_path) {
         return NULL;
     const char *slash = strrchr(final_path, '/');
     s->final_path = strdup(final_path);
-    s->dir = folder_of(final_path);
+    s->dir = rp_path_folder(final_path);
     s->final_base = strdup(slash ? slash + 1 : final_path);
     if (!s->final_path || !s->dir || !s->final_base) {
         rp_stage_free(s);
@@ -438,7 +427,7 @@ static rp_status keep_old(rp_stage *s, const member *m, size_t n, const char *co
     for (size_t i = 0; st == RP_OK && i < n + nold; i++) {
         const char *name = i < n ? (m[i].kind == MEMBER_NESTED ? NULL : m[i].name) : NULL;
         if (i >= n && old[i - n]) {
-            char *dir = folder_of(old[i - n]);
+            char *dir = rp_path_folder(old[i - n]);
             const char *slash = strrchr(old[i - n], '/');
             bool here = dir && strcmp(dir, s->dir) == 0;
             free(dir);
@@ -630,7 +619,7 @@ size_t rp_stage_sweep(const char *dir) {
 }
 
 rp_status rp_stage_sync_folder_of(const char *path, rp_error *err) {
-    char *dir = folder_of(path);
+    char *dir = rp_path_folder(path);
     if (!dir)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_status st = RP_OK;

@@ -25,6 +25,7 @@
 #include <cpl_string.h>
 #include <ogr_api.h>
 
+#include "fileio.h"
 #include "gdal_errors.h"
 #include "output_guard.h"
 #include "staged_output.h"
@@ -77,19 +78,6 @@ static bool is_special_file(const char *path) {
     return rp_output_is_direct(path);
 }
 
-/* "dir/name.ext" -> "dir" (or "." when there is no folder part). */
-static char *folder_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(n + 1);
-    if (dir) {
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    return dir;
-}
 
 rp_status rp_table_check_output(const char *path, rp_error *err) {
     struct stat st;
@@ -102,7 +90,7 @@ rp_status rp_table_check_output(const char *path, rp_error *err) {
                             "%s: no GDAL vector driver writes '.%s' files (use .csv, .gpkg, "
                             ".fgb, .geojson, .shp, ...)",
                             path, extension_of(path));
-    char *dir = folder_of(path);
+    char *dir = rp_path_folder(path);
     if (!dir)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_status rc = RP_OK;
@@ -236,9 +224,9 @@ static char **old_files(const char *path) {
  * the new one does not have removed after (core/staged_output). CSV text is
  * written into the stage's own file; GDAL drivers create theirs (most
  * refuse an existing file). */
-static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_spec *spec,
-                              rp_error *err) {
-    char *dir = folder_of(path);
+static rp_status write_staged(const char *path, GDALDriverH drv, rp_table_writer_fn write,
+                              void *user, rp_error *err) {
+    char *dir = rp_path_folder(path);
     if (!dir)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     rp_stage_sweep(dir);
@@ -246,7 +234,7 @@ static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_
     rp_stage *stage = NULL;
     rp_status rc = rp_stage_open(path, drv ? 0 : RP_STAGE_CREATE, &stage, err);
     if (rc == RP_OK)
-        rc = write_to(rp_stage_path(stage), drv, spec, err);
+        rc = write(rp_stage_path(stage), drv, user, err);
     char **old = rc == RP_OK && drv ? old_files(path) : NULL;
     if (rc == RP_OK)
         rc = rp_stage_commit_replacing(stage, (const char *const *)old, (size_t)CSLCount(old), err);
@@ -255,24 +243,10 @@ static rp_status write_staged(const char *path, GDALDriverH drv, const rp_table_
     return rc;
 }
 
-rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err) {
-    if (is_stdout(path)) {
-        rp_status rc = rp_table_write_csv(stdout, spec, err);
-        if (fflush(stdout) != 0 && rc == RP_OK)
-            rc =
-                rp_error_set(err, RP_WRITE, "cannot write to standard output: %s", strerror(errno));
-        return rc;
-    }
-    GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
-    if (is_special_file(path))
-        return write_to(path, drv, spec, err);
-    return write_staged(path, drv, spec, err);
-}
-
-/* rp_table_write_staged: rp_table_write's staging (write_staged) for any
- * writer, for a job whose rows are not points (zonal). */
-rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void *user,
-                                rp_error *err) {
+/* Standard output, a device or FIFO (written in place), or a staged file:
+ * the one dispatch of every table output. target NULL: standard output. */
+static rp_status write_table(const char *path, rp_table_writer_fn write, void *user,
+                             rp_error *err) {
     if (is_stdout(path)) {
         rp_status rc = write(NULL, NULL, user, err);
         if (fflush(stdout) != 0 && rc == RP_OK)
@@ -283,23 +257,24 @@ rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void
     GDALDriverH drv = rp_table_is_text(path) ? NULL : rp_table_driver_for(path);
     if (is_special_file(path))
         return write(path, drv, user, err);
-    char *dir = folder_of(path);
-    if (!dir)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    rp_stage_sweep(dir);
-    free(dir);
-    rp_stage *stage = NULL;
-    rp_status rc = rp_stage_open(path, drv ? 0 : RP_STAGE_CREATE, &stage, err);
-    if (rc == RP_OK)
-        rc = write(rp_stage_path(stage), drv, user, err);
-    if (rc == RP_OK && drv && rp_stage_count(stage) > 1 && access(path, F_OK) == 0) {
-        rp_gdal_capture cap;
-        rp_gdal_capture_push(&cap);
-        GDALDeleteDataset(drv, path);
-        rp_gdal_capture_pop();
-    }
-    if (rc == RP_OK)
-        rc = rp_stage_commit(stage, err);
-    rp_stage_free(stage); /* removes what was not committed */
-    return rc;
+    return write_staged(path, drv, write, user, err);
+}
+
+/* rp_table_write's writer: the points' table to target (NULL: stdout). */
+static rp_status write_spec(const char *target, GDALDriverH drv, void *user, rp_error *err) {
+    const rp_table_spec *spec = user;
+    if (!target)
+        return rp_table_write_csv(stdout, spec, err);
+    return write_to(target, drv, spec, err);
+}
+
+rp_status rp_table_write(const char *path, const rp_table_spec *spec, rp_error *err) {
+    return write_table(path, write_spec, (void *)spec, err);
+}
+
+/* For a job whose rows are not points (zonal): the same staging, any
+ * writer. */
+rp_status rp_table_write_staged(const char *path, rp_table_writer_fn write, void *user,
+                                rp_error *err) {
+    return write_table(path, write, user, err);
 }
