@@ -79,6 +79,21 @@ struct rp_extract_options {
  * (extract_exec.c). */
 size_t rp_extract_run_length(size_t ntasks, int threads);
 
+/* The block reader's runs on a remote raster (read_blocks.c): runs of
+ * horizontally adjacent touched blocks, each read with one RasterIO so
+ * GDAL merges its tiles' range requests into one GET. The longest run for
+ * nblocks blocks on threads workers: about one run a worker (the requests
+ * of a latency-bound read go out in one round), at most
+ * RP_EXTRACT_RUN_BYTES of buffer (block_bytes a block), at least 1. */
+#define RP_EXTRACT_RUN_BYTES ((size_t)2 << 20)
+size_t rp_extract_block_run_length(size_t nblocks, int threads, size_t block_bytes);
+
+/* Splits plan's blocks (row-major) into runs of horizontally adjacent
+ * blocks (same block row, consecutive columns) of at most max_len blocks:
+ * run k is blocks [first[k], first[k] + count[k]). first and count hold
+ * plan->nblocks entries. Returns the number of runs. Pure. */
+size_t rp_extract_block_runs(const rp_plan *plan, size_t max_len, size_t *first, size_t *count);
+
 /* One raster of a job: its metadata, and for a VRT its bands and sources
  * as read from its XML (vrt_xml.h), which the job keeps beside it. */
 struct rp_vrt;
