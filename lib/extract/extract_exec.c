@@ -29,12 +29,8 @@ size_t rp_extract_run_length(size_t ntasks, int threads) {
     return k < 1 ? 1 : k > 16 ? 16 : k;
 }
 
-size_t rp_extract_block_run_length(size_t nblocks, int threads, size_t block_bytes) {
-    size_t t = (size_t)(threads > 0 ? threads : 1);
-    size_t k = (nblocks + t - 1) / t;
-    size_t most = block_bytes ? RP_EXTRACT_RUN_BYTES / block_bytes : 1;
-    if (k > most)
-        k = most;
+size_t rp_extract_block_run_length(size_t block_bytes) {
+    size_t k = block_bytes ? RP_EXTRACT_RUN_BYTES / block_bytes : 1;
     return k < 1 ? 1 : k;
 }
 

@@ -81,12 +81,14 @@ size_t rp_extract_run_length(size_t ntasks, int threads);
 
 /* The block reader's runs on a remote raster (read_blocks.c): runs of
  * horizontally adjacent touched blocks, each read with one RasterIO so
- * GDAL merges its tiles' range requests into one GET. The longest run for
- * nblocks blocks on threads workers: about one run a worker (the requests
- * of a latency-bound read go out in one round), at most
- * RP_EXTRACT_RUN_BYTES of buffer (block_bytes a block), at least 1. */
+ * GDAL merges its tiles' range requests into one GET. The longest run: as
+ * many blocks of block_bytes as RP_EXTRACT_RUN_BYTES holds, at least 1
+ * (each worker has a buffer of that size). Runs are not split to give idle
+ * workers work: on a latency-bound read, fewer requests in as many rounds
+ * is the better trade (a server's per-request costs and rate limits count
+ * requests, not bytes). */
 #define RP_EXTRACT_RUN_BYTES ((size_t)2 << 20)
-size_t rp_extract_block_run_length(size_t nblocks, int threads, size_t block_bytes);
+size_t rp_extract_block_run_length(size_t block_bytes);
 
 /* Splits plan's blocks (row-major) into runs of horizontally adjacent
  * blocks (same block row, consecutive columns) of at most max_len blocks:

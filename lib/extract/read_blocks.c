@@ -286,8 +286,7 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, co
             widest = (size_t)columns[c]->band.type_size;
     if (rp_path_is_remote(raster->path)) {
         size_t block_bytes = (size_t)(g->block_w * g->block_h) * widest;
-        if (!make_runs(&job, rp_extract_block_run_length(plan->nblocks, rp_pool_threads(pool),
-                                                         block_bytes))) {
+        if (!make_runs(&job, rp_extract_block_run_length(block_bytes))) {
             free(job.run_first);
             free(job.run_count);
             return rp_error_set(err, RP_NOMEM, "out of memory for %zu block runs", plan->nblocks);
