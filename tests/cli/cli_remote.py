@@ -21,6 +21,7 @@ tile of a merged range fails only that tile's points.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
 """
 import os
+import re
 import sys
 import tempfile
 
@@ -295,9 +296,19 @@ def case_coalesced(case):
     inside = [s != "outside" for s in st]
     tiles = {(int(c) // 128, int(r) // 128) for c, r, i in zip(col, row, inside) if i}
     with HttpServer(TMP) as srv:
+        plan = rptest.extract([srv.url("noise.tif"), "--points", pts, "--plan"])
+        before = srv.stats()["get"]
         run = rptest.extract([srv.url("noise.tif"), "--points", pts, "--status", "-v"])
         stats = srv.stats()
+        stats["get"] -= before
+        stats["head"] -= 1  # the plan's
     compare(case, run, local, xs, ys, lines, gli=False)
+    m = re.search(r"estimated requests: (\d+) a band", plan.text)
+    T.check(case, m is not None, "--plan should estimate the requests:\n" + plan.text)
+    # the estimate counts the data; the header takes one GET or two more
+    T.check(case, m is not None and int(m.group(1)) <= stats["get"] <= int(m.group(1)) + 2,
+            "--plan estimated %s requests, the server saw %d GETs" % (
+                m.group(1) if m else "no", stats["get"]))
     T.check(case, len(tiles) >= 20, "the points should touch many tiles (%d)" % len(tiles))
     # the header takes a GET or two; the data far fewer than one a tile
     T.check(case, stats["get"] < len(tiles) * 0.6,
