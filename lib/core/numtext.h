@@ -18,6 +18,9 @@ extern "C" {
  * for anything else, including empty text, nan, inf and overflow: the
  * caller then uses strtod's grammar and reports the error. */
 bool rp_parse_decimal(const char *s, size_t len, double *out);
+/* The same by double-conversion alone (no fast path): what the fast path
+ * must agree with, for the tests. */
+bool rp_parse_decimal_reference(const char *s, size_t len, double *out);
 
 /* The shortest decimal text that strtod (strtof) reads back as v, written
  * into buf[0..cap) with a terminating NUL; returns its length. Exponents

@@ -30,6 +30,7 @@
 #include "crs.h"
 #include "error.h"
 #include "extract_internal.h"
+#include "net_stats.h"
 #include "output_guard.h"
 #include "points_read.h"
 #include "pool.h"
@@ -178,6 +179,15 @@ static rp_status partial_status(const extract_job *job, rp_status rc, rp_error *
     return rp_error_set(err, RP_PARTIAL, "%llu unreadable block(s)", failed);
 }
 
+/* -v on a remote job: the HTTP requests GDAL sent (net_stats.c). */
+static void print_requests(FILE *log, const extract_job *job) {
+    rp_net_stats st;
+    if (!job->run_opts.remote || !rp_net_stats_read(&st))
+        return;
+    fprintf(log, "rasterpool: http: %llu GET requests (%.1f MB), %llu HEAD requests\n",
+            (unsigned long long)st.get, (double)st.bytes / 1e6, (unsigned long long)st.head);
+}
+
 static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {
     fprintf(log,
             "rasterpool: %llu points (%llu bad rows), %llu blocks read (%llu failed), "
@@ -224,6 +234,8 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     job.t[0] = job.t[1] = job.t[2] = job.t[3] = rp_monotonic_seconds();
     rp_gdal_config_apply_remote((const char *const *)(opts)->config, (opts)->nconfig,
                                 (opts)->remote, true);
+    if (opts->info && !opts->plan_only)
+        rp_net_stats_begin();
 
     rp_status rc = setup_stage(&job, rep, err);
     if (rc == RP_OK)
@@ -231,8 +243,10 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     rep->blocks_read = job.stats.blocks_read;
     rep->blocks_failed = job.stats.blocks_failed;
     rc = partial_status(&job, rc, err);
-    if (opts->info && !opts->plan_only)
+    if (opts->info && !opts->plan_only) {
         print_summary(opts->info, rep, job.t);
+        print_requests(opts->info, &job);
+    }
 
     rp_pool_free(job.pool);
     if (job.user_srs)

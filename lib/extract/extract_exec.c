@@ -29,6 +29,30 @@ size_t rp_extract_run_length(size_t ntasks, int threads) {
     return k < 1 ? 1 : k > 16 ? 16 : k;
 }
 
+size_t rp_extract_block_run_length(size_t block_bytes) {
+    size_t k = block_bytes ? RP_EXTRACT_RUN_BYTES / block_bytes : 1;
+    return k < 1 ? 1 : k;
+}
+
+size_t rp_extract_block_runs(const rp_plan *plan, size_t max_len, size_t *first, size_t *count) {
+    size_t nruns = 0;
+    for (size_t i = 0; i < plan->nblocks; i++) {
+        const rp_plan_block *b = &plan->blocks[i];
+        if (nruns) {
+            size_t k = nruns - 1;
+            const rp_plan_block *last = &plan->blocks[first[k] + count[k] - 1];
+            if (count[k] < max_len && last->block_y == b->block_y &&
+                last->block_x + 1 == b->block_x) {
+                count[k]++;
+                continue;
+            }
+        }
+        first[nruns] = i;
+        count[nruns++] = 1;
+    }
+    return nruns;
+}
+
 int rp_extract_job_threads(const rp_extract_options *opts) {
     if (opts->remote)
         return opts->io_threads > 0 ? opts->io_threads : RP_EXTRACT_IO_THREADS;

@@ -90,6 +90,23 @@ void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_
  * (extract_exec.c). */
 size_t rp_extract_run_length(size_t ntasks, int threads);
 
+/* The block reader's runs on a remote raster (read_blocks.c): runs of
+ * horizontally adjacent touched blocks, each read with one RasterIO so
+ * GDAL merges its tiles' range requests into one GET. The longest run: as
+ * many blocks of block_bytes as RP_EXTRACT_RUN_BYTES holds, at least 1
+ * (each worker has a buffer of that size). Runs are not split to give idle
+ * workers work: on a latency-bound read, fewer requests in as many rounds
+ * is the better trade (a server's per-request costs and rate limits count
+ * requests, not bytes). */
+#define RP_EXTRACT_RUN_BYTES ((size_t)2 << 20)
+size_t rp_extract_block_run_length(size_t block_bytes);
+
+/* Splits plan's blocks (row-major) into runs of horizontally adjacent
+ * blocks (same block row, consecutive columns) of at most max_len blocks:
+ * run k is blocks [first[k], first[k] + count[k]). first and count hold
+ * plan->nblocks entries. Returns the number of runs. Pure. */
+size_t rp_extract_block_runs(const rp_plan *plan, size_t max_len, size_t *first, size_t *count);
+
 /* One raster of a job: its metadata, and for a VRT its bands and sources
  * as read from its XML (vrt_xml.h), which the job keeps beside it. */
 struct rp_vrt;

@@ -232,6 +232,28 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
 /* One raster's part of the report. */
 /* vrt_plan: what a VRT's sources are surveyed for: the points' plan, or
  * with sampling the plan of their kernels' cells. */
+/* A remote raster's estimated requests: one merged range request a run of
+ * adjacent touched blocks (read_blocks.c), a band. */
+static void write_requests(FILE *out, const rp_raster_info *ri, const rp_plan *plan,
+                           rp_value_column *const *cols, int ncols) {
+    const rp_grid *g = &ri->grid;
+    size_t widest = 1;
+    for (int c = 0; c < ncols; c++)
+        if ((size_t)cols[c]->band.type_size > widest)
+            widest = (size_t)cols[c]->band.type_size;
+    size_t max_len = rp_extract_block_run_length((size_t)(g->block_w * g->block_h) * widest);
+    size_t *first = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *first);
+    size_t *count = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *count);
+    if (first && count)
+        fprintf(out,
+                "  estimated requests: %zu a band (one merged range request a run of adjacent "
+                "touched blocks, up to %zu blocks a run; pixel-interleaved bands share them), "
+                "plus the header\n",
+                rp_extract_block_runs(plan, max_len, first, count), max_len);
+    free(first);
+    free(count);
+}
+
 static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const rp_plan *plan,
                               const rp_plan *vrt_plan, size_t nbad) {
     const rp_raster_info *ri = &s->rasters[r].info;
@@ -261,6 +283,8 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
                 bytes);
     else
         fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
+    if (rp_path_is_remote(ri->path) && !s->sample && !s->rasters[r].vrt)
+        write_requests(out, ri, plan, cols, nlisted);
     write_vrt_plan(out, &s->rasters[r], vrt_plan, cols, nlisted);
 }
 

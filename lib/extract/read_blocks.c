@@ -3,9 +3,14 @@
  * GDAL, each touched block read once and its points' values scattered
  * into the value columns.
  *
- * The design: one pool task per touched block (for a remote raster, per
- * run of up to 16 consecutive blocks, so that GDAL's read-ahead merges
- * requests; rp_extract_run_length). A worker opens its own dataset handle
+ * The design: one pool task per touched block. For a remote raster, one
+ * task per run of horizontally adjacent touched blocks (same block row,
+ * consecutive columns, at most rp_extract_run_length of them): the run is
+ * read with one RasterIO over its whole window, so GDAL's GTiff driver
+ * fetches its tiles with merged range requests (one GET a run instead of
+ * one a tile). A run whose read fails is read again block by block, so a
+ * failure inside a merged range fails only the points of the blocks that
+ * cannot be read. A worker opens its own dataset handle
  * in its own thread (read_common.c; never shared), keeps one block buffer
  * and one mask buffer, and for every band column reads the block with
  * GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL
@@ -39,7 +44,10 @@ typedef struct read_job {
     atomic_uint_least64_t blocks_read;
     atomic_uint_least64_t blocks_failed;
     rp_failure_log failures;
-    size_t run_length; /* blocks a task: 1, or a run of a remote file */
+    /* remote: the runs of adjacent blocks, one a task (NULL: a block a task) */
+    size_t *run_first, *run_count;
+    size_t nruns;
+    size_t max_run; /* the longest run (1 without runs) */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -49,7 +57,7 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
     read_job *job = ctx;
     const rp_grid *g = &job->raster->grid;
     return rp_read_worker_begin(job->opts, job->opts->max_open_per_worker, job->buffer_bytes,
-                                (size_t)(g->block_w * g->block_h), state, err);
+                                (size_t)(g->block_w * g->block_h) * job->max_run, state, err);
 }
 
 static void worker_end(void *ctx, void *state) {
@@ -158,14 +166,107 @@ static void read_block(read_job *job, rp_read_worker *w, size_t index) {
     atomic_fetch_add(failed.n ? &job->blocks_failed : &job->blocks_read, 1);
 }
 
-/* Task k reads blocks [k * run_length, (k + 1) * run_length). */
+/* What one column's read of a run of blocks needs: the run's window, read
+ * into the worker's buffers `w` pixels wide. */
+typedef struct run_read {
+    const rp_band_info *info;
+    int xoff, yoff, w, h;
+    bool read_mask;
+} run_read;
+
+static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
+    const run_read *r = ctx;
+    CPLErr e = GDALRasterIOEx(band, GF_Read, r->xoff, r->yoff, r->w, r->h, w->block, r->w, r->h,
+                              r->info->type, r->info->type_size,
+                              (GSpacing)r->info->type_size * r->w, NULL);
+    if (e == CE_None && r->read_mask)
+        e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, r->xoff, r->yoff, r->w, r->h, w->mask,
+                           r->w, r->h, GDT_Byte, 1, r->w, NULL);
+    return e;
+}
+
+/* Scatters one block's points from a buffer holding the window at
+ * (xoff, yoff), `stride` pixels wide. */
+static void scatter_window(const read_job *job, const rp_plan_block *b, rp_value_column *col,
+                           const unsigned char *buf, const unsigned char *mask, int xoff, int yoff,
+                           int stride) {
+    const rp_plan *plan = job->plan;
+    uint64_t width = (uint64_t)job->raster->grid.width;
+    size_t ts = (size_t)col->band.type_size;
+    for (size_t k = 0; k < b->count; k++) {
+        uint32_t idx = plan->order[b->start + k];
+        uint64_t cell = plan->cell[idx];
+        size_t off = (size_t)((int64_t)(cell / width) - yoff) * (size_t)stride +
+                     (size_t)((int64_t)(cell % width) - xoff);
+        const unsigned char *p = buf + off * ts;
+        memcpy(col->values + (size_t)idx * ts, p, ts);
+        bool masked = mask && mask[off] == 0;
+        col->status[idx] =
+            (masked || rp_pixel_is_nodata(&col->band, p)) ? RP_POINT_NODATA : RP_POINT_OK;
+    }
+}
+
+/* Reads the run of adjacent blocks [first, first + count) with one RasterIO
+ * a column; false (nothing counted) when a column's read fails, and the
+ * caller reads the run block by block. */
+static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t count) {
+    const rp_grid *g = &job->raster->grid;
+    const rp_plan_block *b0 = &job->plan->blocks[first];
+    int xoff, yoff, bw, bh, last_x, last_y, last_w, last_h;
+    block_window(g, b0->block_x, b0->block_y, &xoff, &yoff, &bw, &bh);
+    block_window(g, b0->block_x + (int64_t)count - 1, b0->block_y, &last_x, &last_y, &last_w,
+                 &last_h);
+    bool have_dataset_mask = false;
+    for (int c = 0; c < job->ncolumns; c++) {
+        rp_value_column *col = job->columns[c];
+        bool shared = col->band.mask_per_dataset;
+        run_read r = {.info = &col->band,
+                      .xoff = xoff,
+                      .yoff = yoff,
+                      .w = last_x + last_w - xoff,
+                      .h = bh,
+                      .read_mask = col->band.read_mask && !(shared && have_dataset_mask)};
+        if (!rp_read_retrying(w, job->raster->path, col->band.band, read_band_run, &r))
+            return false;
+        if (r.read_mask)
+            have_dataset_mask = shared;
+        for (size_t i = first; i < first + count; i++)
+            scatter_window(job, &job->plan->blocks[i], col, w->block,
+                           col->band.read_mask ? w->mask : NULL, xoff, yoff, r.w);
+    }
+    atomic_fetch_add(&job->blocks_read, count);
+    return true;
+}
+
+/* Task k reads one block, or run k of a remote raster. */
 static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
     (void)err;
     read_job *job = ctx;
-    size_t first = task * job->run_length;
-    for (size_t i = first; i < first + job->run_length && i < job->plan->nblocks; i++)
+    if (!job->run_first) {
+        read_block(job, state, task);
+        return RP_OK;
+    }
+    size_t first = job->run_first[task], count = job->run_count[task];
+    if (count > 1 && read_run(job, state, first, count))
+        return RP_OK;
+    for (size_t i = first; i < first + count; i++)
         read_block(job, state, i);
     return RP_OK;
+}
+
+/* Splits the plan's blocks (row-major) into runs of horizontally adjacent
+ * blocks of at most max_len each. Returns false when memory runs out. */
+static bool make_runs(read_job *job, size_t max_len) {
+    const rp_plan *plan = job->plan;
+    job->run_first = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *job->run_first);
+    job->run_count = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *job->run_count);
+    if (!job->run_first || !job->run_count)
+        return false;
+    job->nruns = rp_extract_block_runs(plan, max_len, job->run_first, job->run_count);
+    for (size_t i = 0; i < job->nruns; i++)
+        if (job->run_count[i] > job->max_run)
+            job->max_run = job->run_count[i];
+    return true;
 }
 
 rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, const rp_plan *plan,
@@ -177,21 +278,28 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, co
                     .columns = columns,
                     .ncolumns = ncolumns,
                     .opts = opts,
-                    .run_length = 1};
-    if (rp_path_is_remote(raster->path)) /* blocks are in row-major (file) order */
-        job.run_length = rp_extract_run_length(plan->nblocks, rp_pool_threads(pool));
+                    .max_run = 1};
     const rp_grid *g = &raster->grid;
-    /* every band lands in the grid's block layout (read_band_block) */
-    for (int c = 0; c < ncolumns; c++) {
-        size_t bytes = (size_t)(g->block_w * g->block_h) * (size_t)columns[c]->band.type_size;
-        if (bytes > job.buffer_bytes)
-            job.buffer_bytes = bytes;
+    size_t widest = 1; /* the largest pixel of any column */
+    for (int c = 0; c < ncolumns; c++)
+        if ((size_t)columns[c]->band.type_size > widest)
+            widest = (size_t)columns[c]->band.type_size;
+    if (rp_path_is_remote(raster->path)) {
+        size_t block_bytes = (size_t)(g->block_w * g->block_h) * widest;
+        if (!make_runs(&job, rp_extract_block_run_length(block_bytes))) {
+            free(job.run_first);
+            free(job.run_count);
+            return rp_error_set(err, RP_NOMEM, "out of memory for %zu block runs", plan->nblocks);
+        }
     }
+    /* every band lands in the grid's block layout (read_band_block), a run
+     * in one buffer max_run blocks wide */
+    job.buffer_bytes = (size_t)(g->block_w * g->block_h) * widest * job.max_run;
     atomic_init(&job.blocks_read, 0);
     atomic_init(&job.blocks_failed, 0);
     rp_failure_log_init(&job.failures, opts->log, raster->path, "blocks");
     rp_pool_job pj = {
-        .ntasks = (plan->nblocks + job.run_length - 1) / job.run_length,
+        .ntasks = job.run_first ? job.nruns : plan->nblocks,
         .ctx = &job,
         .begin = worker_begin,
         .run = run_block,
@@ -202,6 +310,8 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, co
     };
     rp_status rc = plan->nblocks ? rp_pool_run(pool, &pj, err) : RP_OK;
     rp_failure_log_destroy(&job.failures);
+    free(job.run_first);
+    free(job.run_count);
     stats->blocks_read += atomic_load(&job.blocks_read);
     stats->blocks_failed += atomic_load(&job.blocks_failed);
     return rc;

@@ -153,6 +153,38 @@ def case_threads(case, E, T):
                 "%s: output differs from --threads 1 (exit %s)\n    %s" % (args, r.code, r.describe()))
 
 
+def case_coordinate_formats(case, E, T):
+    """Coordinates written every way a CSV holds them (17 digits, exponents,
+    a '+', spaces, quotes, 25 decimals, a trailing point, leading zeros):
+    the parser's fast path and its fallbacks read each as Python's float()
+    (correctly rounded) does, so every value is the oracle's at that cell;
+    rows copied byte for byte; the same bytes at -j 1, 2 and 7."""
+    rng = np.random.default_rng(16)
+    n = 3000
+    px, py = rng.uniform(0, W, n), rng.uniform(0, H, n)
+    xs, ys = rptest.pixel_to_world(GT, px, py)
+    fmts = [("%.17g", "%.17g"), ("%.3e", "%.6E"), (" %.2f", "%.2f "), ('"%.4f"', '"%.4f"'),
+            ("+%.1f", "%.25f"), ("%.9f", "%.9f"), ("0000%.5f", "%.5f"), ("%.0f.", "%.1f")]
+    header, records, fx, fy = "id,x,y", [], [], []
+    for i in range(n):
+        f = fmts[i % len(fmts)]
+        tx, ty = f[0] % xs[i], f[1] % ys[i]
+        records.append("%d,%s,%s" % (i, tx, ty))
+        fx.append(float(tx.strip().strip('"')))
+        fy.append(float(ty.strip().strip('"')))
+    pts = E.p("formats.csv")
+    with open(pts, "w") as fh:
+        fh.write(header + "\n" + "\n".join(records) + "\n")
+    vals, _ = expect_texts(E.o3, np.array(fx), np.array(fy), 1)
+    want = expected_output(header, records, [["b1"]] + [[v] for v in vals])
+    outs = []
+    for j in (1, 2, 7):
+        r = rptest.extract([E.r3, "--points", pts, "-b", 1, "-j", j])
+        same_bytes(T, "%s -j %d" % (case, j), r, want)
+        outs.append(r.out)
+    T.check(case, outs[0] == outs[1] == outs[2], "-j 1, 2, 7 should give the same bytes")
+
+
 def case_status(case, E, T):
     st = {b: expect_texts(E.o3, E.xs, E.ys, b) for b in (1, 2)}
     r = rptest.extract([E.r3, "--points", E.pts, "-b", 2, "--status"])
@@ -583,6 +615,7 @@ def main():
             ("-o FILE", case_output_file),
             ("-b and default bands", case_bands),
             ("--threads / -j", case_threads),
+            ("coordinate formats, -j 1/2/7", case_coordinate_formats),
             ("--status", case_status),
             ("several rasters", case_many_rasters),
             ("x/y column detection and --x-col/--y-col", case_columns),

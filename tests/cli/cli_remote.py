@@ -13,10 +13,15 @@ tile whose data always fails (only its points fail, status error, with the
 URL and the HTTP status on stderr, exit 1), the user's --config
 overriding rasterpool's retry default, and sampling (--method cubic,
 bilinear, --window 3) over HTTP against the numpy oracle of samplelib.py,
-on the COG and on the VRT of COGs (kernels straddling remote sources).
+on the COG and on the VRT of COGs (kernels straddling remote sources);
+coalesced reads: clustered points on a COG of incompressible 64 KiB tiles
+take fewer GETs than the tiles they touch (the server counts them, and -v
+reports the same count from GDAL), and a dead byte in the middle of one
+tile of a merged range fails only that tile's points.
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -263,6 +268,99 @@ def case_sampling(case):
                         "blocks touched by the kernels" in plan.text, "--plan:\n" + plan.text)
 
 
+def make_noise_cog(path, size=1024, block=128):
+    """Float32 noise, uncompressed: every tile is 64 KiB, more than the 16 KiB
+    GDAL's /vsicurl/ fetches at least, so a tile read alone is a GET of its own."""
+    a = np.random.default_rng(21).normal(100, 30, (size, size)).astype(np.float32)
+    mem = gdal.GetDriverByName("MEM").Create("", size, size, 1, gdal.GDT_Float32)
+    mem.SetGeoTransform(list(GT))
+    mem.GetRasterBand(1).WriteArray(a)
+    gdal.Translate(path, mem, format="COG",
+                   creationOptions=["BLOCKSIZE=%d" % block, "COMPRESS=NONE", "OVERVIEWS=NONE"])
+    return path
+
+
+def clustered_points(n=400):
+    rng = np.random.default_rng(22)
+    cols = np.concatenate([rng.uniform(100, 600, n // 2), rng.uniform(550, 1000, n // 2)])
+    rows = np.concatenate([rng.uniform(130, 500, n // 2), rng.uniform(600, 1000, n // 2)])
+    return rptest.pixel_to_world(GT, cols, rows)
+
+
+def case_coalesced(case):
+    """Runs of adjacent tiles are read with one RasterIO, which GDAL sends as
+    one merged range request: fewer GETs than touched tiles, same values."""
+    local = make_noise_cog(os.path.join(TMP, "noise.tif"))
+    xs, ys = clustered_points()
+    pts = os.path.join(TMP, case + ".csv")
+    lines = rptest.write_points_csv(pts, xs, ys)
+    oracle = rptest.ArrayOracle(local, bands=[1])
+    st, pix, col, row = oracle.expect(xs, ys, 1)
+    inside = [s != "outside" for s in st]
+    tiles = {(int(c) // 128, int(r) // 128) for c, r, i in zip(col, row, inside) if i}
+    with HttpServer(TMP) as srv:
+        plan = rptest.extract([srv.url("noise.tif"), "--points", pts, "--plan"])
+        before = srv.stats()["get"]
+        run = rptest.extract([srv.url("noise.tif"), "--points", pts, "--status", "-v"])
+        stats = srv.stats()
+        stats["get"] -= before
+        stats["head"] -= 1  # the plan's
+    compare(case, run, local, xs, ys, lines, gli=False)
+    m = re.search(r"estimated requests: (\d+) a band", plan.text)
+    T.check(case, m is not None, "--plan should estimate the requests:\n" + plan.text)
+    # the estimate counts the data; the header takes one GET or two more
+    T.check(case, m is not None and int(m.group(1)) <= stats["get"] <= int(m.group(1)) + 2,
+            "--plan estimated %s requests, the server saw %d GETs" % (
+                m.group(1) if m else "no", stats["get"]))
+    T.check(case, len(tiles) >= 20, "the points should touch many tiles (%d)" % len(tiles))
+    # the header takes a GET or two; the data far fewer than one a tile
+    T.check(case, stats["get"] < len(tiles) * 0.6,
+            "%d GETs for %d touched tiles: reads are not merged (%s)" % (stats["get"], len(tiles),
+                                                                       stats))
+    want = "http: %d GET requests" % stats["get"]
+    T.check(case, want in run.err and ", %d HEAD requests" % stats["head"] in run.err,
+            "-v should count the server's requests (%s): %s" % (want, run.describe()))
+    return local, xs, ys, pts, tiles
+
+
+def case_coalesced_dead_tile(case):
+    """A byte in the middle of one tile answers 503 to every GET over it: the
+    merged range holding it fails, is read again tile by tile, and only the
+    dead tile's points fail (status error, exit 1); its neighbours in the
+    same run are right."""
+    local, xs, ys, pts, tiles = case_coalesced(case + "_setup")
+    oracle = rptest.ArrayOracle(local, bands=[1])
+    st, pix, col, row = oracle.expect(xs, ys, 1)
+    # a touched tile with touched neighbours left and right: inside a run
+    dead = sorted(t for t in tiles if (t[0] - 1, t[1]) in tiles and (t[0] + 1, t[1]) in tiles)[0]
+    ds = gdal.Open(local)  # kept: a band outlives no dataset
+    offset = int(ds.GetRasterBand(1).GetMetadataItem("BLOCK_OFFSET_%d_%d" % dead, "TIFF"))
+    ds = None
+    with HttpServer(TMP, fail_byte=offset + 32768) as srv:
+        run = rptest.extract([srv.url("noise.tif"), "--points", pts, "--status"] + FAST_RETRY)
+        stats = srv.stats()
+    T.check(case, run.code == 1, "exit %s, want 1: %s" % (run.code, run.describe()))
+    T.check(case, stats["byte_503"] >= 2, "the dead byte should have been asked for: %s" % stats)
+    T.check(case, "block x=%d y=%d" % dead in run.err,
+            "stderr should name block %s: %s" % (dead, run.describe()))
+    header, rows = rptest.parse_csv(run.text)
+    lim = rptest.Limited(T, case)
+    nerr = 0
+    for i, r in enumerate(rows):
+        on_dead = st[i] != "outside" and (int(col[i]) // 128, int(row[i]) // 128) == dead
+        if on_dead:
+            nerr += 1
+            if r[-1] != "error" or r[-2] != "":
+                lim.add("point %d on the dead tile: %r, want error" % (i, r[-2:]))
+            continue
+        want = repr(float(pix[i])) if st[i] == "ok" else ""
+        if r[-1] != st[i] or (st[i] == "ok" and np.float32(r[-2]) != pix[i]):
+            lim.add("point %d (tile %s): %r, want (%r, %r)" % (
+                i, (int(col[i]) // 128, int(row[i]) // 128), r[-2:], want, st[i]))
+    lim.flush()
+    T.check(case, nerr > 0, "some points should be on the dead tile %s" % (dead,))
+
+
 T.run_case("cog_latency", case_cog_latency)
 T.run_case("vrt_relative", case_vrt_relative)
 T.run_case("vrt_absolute_urls", case_vrt_absolute_urls)
@@ -332,4 +430,6 @@ def case_17_6_sigint_while_stalled(case):
 
 T.run_case("17.6 stalled and dripping tile", case_17_6_stalled_tile)
 T.run_case("17.6 SIGINT while reads stall", case_17_6_sigint_while_stalled)
+T.run_case("coalesced", case_coalesced)
+T.run_case("coalesced_dead_tile", case_coalesced_dead_tile)
 T.finish()

@@ -14,9 +14,14 @@ the tests need to make the network realistic or hostile:
                      (the connection is accepted and nothing is ever sent);
                      drip (the status line and headers, then one byte of the
                      body every 20 s)
+  --fail-byte B      range requests "bytes=a-b" with a <= B <= b always get 503
+                     (a dead spot: a merged range over it fails, its neighbours
+                     alone do not)
   --seed S           the faults' random sequence (deterministic per request order)
 
-GET /__stats answers JSON counts (requests, bytes, injected 503s and drops).
+GET /__stats answers JSON counts (requests, head, get, bytes, injected 503s,
+drops and dead-spot 503s); its own request is not counted. Every counted GET is
+one range request GDAL sent, so the counts show how well reads are merged.
 It prints "PORT <n>" on stdout once listening (port 0 picks a free one) and
 exits when its parent dies (PR_SET_PDEATHSIG, and a check of the parent's
 pid every half second), so it never outlives the test that started it.
@@ -57,10 +62,11 @@ class Config:
     fail_path = None
     fail_from_byte = 0
     fault = "503"
+    fail_byte = -1
     rng = random.Random(0)
     lock = threading.Lock()
     stats = {"requests": 0, "head": 0, "get": 0, "bytes": 0, "injected_503": 0,
-             "injected_drop": 0, "path_503": 0, "stalled": 0}
+             "injected_drop": 0, "path_503": 0, "stalled": 0, "byte_503": 0}
 
 
 def count(key, n=1):
@@ -98,8 +104,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _faults(self, start):
+    def _faults(self, start, end):
         """True when a fault was injected (the request is answered or dropped)."""
+        if Config.fail_byte >= 0 and end is not None and start <= Config.fail_byte <= end:
+            count("byte_503")
+            self._empty(503)
+            return True
         if Config.fail_path and re.search(Config.fail_path, self.path) and \
                 start >= Config.fail_from_byte:
             if Config.fault == "503":
@@ -152,8 +162,6 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def _serve(self, head):
-        count("requests")
-        count("head" if head else "get")
         if self.path.startswith("/__stats"):
             with Config.lock:
                 body = json.dumps(Config.stats).encode()
@@ -164,6 +172,8 @@ class Handler(BaseHTTPRequestHandler):
             if not head:
                 self.wfile.write(body)
             return
+        count("requests")
+        count("head" if head else "get")
         if Config.latency:
             time.sleep(Config.latency)
         full = self._path()
@@ -173,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
         if m:
             start = int(m.group(1))
             end = int(m.group(2)) if m.group(2) else None
-        if self._faults(start):
+        if self._faults(start, end):
             return
         if not full or not os.path.isfile(full):
             self._empty(404)
@@ -230,6 +240,7 @@ def main():
     ap.add_argument("--drop", type=float, default=0)
     ap.add_argument("--fail-path")
     ap.add_argument("--fail-from-byte", type=int, default=0)
+    ap.add_argument("--fail-byte", type=int, default=-1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fault", choices=("503", "stall", "drip"), default="503")
     a = ap.parse_args()
@@ -248,6 +259,7 @@ def main():
     Config.fail_path = a.fail_path
     Config.fail_from_byte = a.fail_from_byte
     Config.fault = a.fault
+    Config.fail_byte = a.fail_byte
     Config.rng = random.Random(a.seed)
     srv = Server(("127.0.0.1", a.port), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
@@ -259,12 +271,12 @@ class HttpServer:
     """Starts the server as a child process; stops it on exit from `with`."""
 
     def __init__(self, root, latency_ms=0, fail_503=0.0, drop=0.0, fail_path=None,
-                 fail_from_byte=0, seed=0, fault="503"):
+                 fail_from_byte=0, seed=0, fault="503", fail_byte=-1):
         self.args = [sys.executable if os.path.basename(sys.executable).startswith("python")
                      else "/usr/bin/python3", HERE, "--root", root,
                      "--latency-ms", str(latency_ms), "--fail-503", str(fail_503),
                      "--drop", str(drop), "--fail-from-byte", str(fail_from_byte),
-                     "--seed", str(seed), "--fault", fault]
+                     "--seed", str(seed), "--fault", fault, "--fail-byte", str(fail_byte)]
         if fail_path:
             self.args += ["--fail-path", fail_path]
         self.proc = None

@@ -70,7 +70,33 @@ static void run_with_one_raster_gone(int threads) {
     unlink(a);
 }
 
+/* Runs of adjacent blocks (the remote reader's merged reads): a run stays
+ * in one block row, on consecutive columns, at most max_len long. */
+static void block_runs(void) {
+    /* row 0: columns 0 1 2 4 5; row 1: columns 5 6 7 8 9 10 11 12 */
+    rp_plan_block blocks[13];
+    int64_t xs[13] = {0, 1, 2, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12};
+    for (int i = 0; i < 13; i++)
+        blocks[i] = (rp_plan_block){.block_x = xs[i], .block_y = i < 5 ? 0 : 1};
+    rp_plan plan = {.blocks = blocks, .nblocks = 13};
+    size_t first[13], count[13];
+    size_t n = rp_extract_block_runs(&plan, 4, first, count);
+    size_t want_first[] = {0, 3, 5, 9}, want_count[] = {3, 2, 4, 4};
+    CHECK_EQ_INT((int)n, 4);
+    for (size_t k = 0; k < n && k < 4; k++) {
+        CHECK_EQ_INT((int)first[k], (int)want_first[k]);
+        CHECK_EQ_INT((int)count[k], (int)want_count[k]);
+    }
+    CHECK_EQ_INT((int)rp_extract_block_runs(&plan, 1, first, count), 13);
+    plan.nblocks = 0;
+    CHECK_EQ_INT((int)rp_extract_block_runs(&plan, 4, first, count), 0);
+    /* 2 MiB of buffer: 8 Float32 256x256 blocks; a block larger than that: 1 */
+    CHECK_EQ_INT((int)rp_extract_block_run_length(256 * 256 * 4), 8);
+    CHECK_EQ_INT((int)rp_extract_block_run_length((size_t)3 << 20), 1);
+}
+
 int main(void) {
+    block_runs();
     GDALAllRegister();
     run_with_one_raster_gone(1);
     run_with_one_raster_gone(3);
