@@ -281,6 +281,75 @@ RP_API rp_status rp_batch_run(const rp_batch_options *o, rp_batch_report *report
     return rp_batch_run_farm(o, NULL, report, err);
 }
 
+/* Everything before the workers start: the plan (or, on a farm's other
+ * ranks, rank 0's), the output folder checked and swept, the tasks, the
+ * journal and --resume; a farm's rank 0 then hands the plan out. */
+static rp_status prepare_tasks(batch_run *r, bool member, rp_error *err) {
+    const rp_batch_options *o = r->o;
+    rp_status st = member ? farm_member_setup(r, err) : rp_batch_plan_make(o, &r->plan, err);
+    if (st == RP_OK && !member)
+        st = rp_batch_plan_shard(&r->plan, &o->shard, err);
+    if (st == RP_OK)
+        st = make_dirs(o->out_dir, err);
+    if (st == RP_OK)
+        st = check_not_inputs(&r->plan, err);
+    /* shards may run at once on other hosts, whose temporaries' pids look
+     * dead here: only an unsharded batch sweeps */
+    if (st == RP_OK && o->shard.count == 0 && !member) {
+        size_t stale = rp_stage_sweep(o->out_dir);
+        if (stale && o->log)
+            fprintf(o->log,
+                    "rasterpool: removed %zu temporary file(s) of an earlier batch "
+                    "that was killed\n",
+                    stale);
+    }
+    if (st == RP_OK && !member && !(r->tasks = calloc(r->plan.n ? r->plan.n : 1, sizeof *r->tasks)))
+        st = rp_error_set(err, RP_NOMEM, "out of memory");
+    if (st == RP_OK && !member)
+        st = open_journal(r, err);
+    if (r->farm && r->farm->planned) { /* rank 0: the other ranks wait for this */
+        rp_status sent = r->farm->planned(r->farm->ctx, r, st, err);
+        if (st == RP_OK)
+            st = sent;
+    }
+    r->todo = r->plan.n - r->skipped;
+    return st;
+}
+
+/* The worker slots, sized from the machine's share (cgroup files, read
+ * once: the pool and each worker's GDAL threads and cache), the tasks
+ * to do and the open-file limit. */
+static rp_status make_slots(batch_run *r, rp_error *err) {
+    const rp_batch_options *o = r->o;
+    int cpus = rp_usable_cpus();
+    uint64_t memory = rp_usable_memory();
+    int workers = o->workers > 0 ? o->workers : rp_batch_default_workers(cpus, memory);
+    if ((size_t)workers > r->todo)
+        workers = r->todo ? (int)r->todo : 1;
+    workers = rp_batch_fit_open_files(workers, o->log);
+    r->nslots = workers;
+    rp_status st = build_worker_argv(r, workers, cpus, memory, err);
+    if (st == RP_OK && !(r->slots = calloc((size_t)workers, sizeof *r->slots)))
+        st = rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int i = 0; st == RP_OK && i < workers; i++) {
+        r->slots[i].proc.fd = -1;
+        r->slots[i].task = -1;
+    }
+    return st;
+}
+
+static void fill_report(const batch_run *r, double seconds, rp_batch_report *report) {
+    report->tasks = r->plan.n;
+    report->done = r->done;
+    report->failed = r->failed;
+    report->skipped = r->skipped;
+    report->attempts = r->attempts;
+    report->retried = r->retried;
+    report->not_started = r->plan.n - r->done - r->failed - r->skipped;
+    report->workers = r->nslots;
+    report->seconds = seconds;
+}
+
 rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm,
                             rp_batch_report *report, rp_error *err) {
     double t0 = rp_monotonic_seconds();
@@ -293,51 +362,9 @@ rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm
     r.err = err;
     r.program = o->worker_program ? o->worker_program : rp_batch_default_worker();
     bool member = farm && !farm->root;
-    rp_status st = member ? farm_member_setup(&r, err) : rp_batch_plan_make(o, &r.plan, err);
-    if (st == RP_OK && !member)
-        st = rp_batch_plan_shard(&r.plan, &o->shard, err);
+    rp_status st = prepare_tasks(&r, member, err);
     if (st == RP_OK)
-        st = make_dirs(o->out_dir, err);
-    if (st == RP_OK)
-        st = check_not_inputs(&r.plan, err);
-    /* shards may run at once on other hosts, whose temporaries' pids look
-     * dead here: only an unsharded batch sweeps */
-    if (st == RP_OK && o->shard.count == 0 && !member) {
-        size_t stale = rp_stage_sweep(o->out_dir);
-        if (stale && o->log)
-            fprintf(o->log,
-                    "rasterpool: removed %zu temporary file(s) of an earlier batch "
-                    "that was killed\n",
-                    stale);
-    }
-    if (st == RP_OK && !member && !(r.tasks = calloc(r.plan.n ? r.plan.n : 1, sizeof *r.tasks)))
-        st = rp_error_set(err, RP_NOMEM, "out of memory");
-    if (st == RP_OK && !member)
-        st = open_journal(&r, err);
-    if (farm && farm->planned) { /* rank 0: the other ranks wait for this */
-        rp_status sent = farm->planned(farm->ctx, &r, st, err);
-        if (st == RP_OK)
-            st = sent;
-    }
-    r.todo = r.plan.n - r.skipped;
-    /* the machine's share, read once (cgroup files): sizes the pool and
-     * each worker's GDAL threads and cache */
-    int cpus = rp_usable_cpus();
-    uint64_t memory = rp_usable_memory();
-    int workers = o->workers > 0 ? o->workers : rp_batch_default_workers(cpus, memory);
-    if ((size_t)workers > r.todo)
-        workers = r.todo ? (int)r.todo : 1;
-    if (st == RP_OK)
-        workers = rp_batch_fit_open_files(workers, o->log);
-    r.nslots = workers;
-    if (st == RP_OK)
-        st = build_worker_argv(&r, workers, cpus, memory, err);
-    if (st == RP_OK && !(r.slots = calloc((size_t)workers, sizeof *r.slots)))
-        st = rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int i = 0; st == RP_OK && i < workers; i++) {
-        r.slots[i].proc.fd = -1;
-        r.slots[i].task = -1;
-    }
+        st = make_slots(&r, err);
     int stopped = 0;
     if (st == RP_OK && (r.todo > 0 || farm)) {
         stopped = rp_batch_exec(&r);
@@ -349,17 +376,8 @@ rp_status rp_batch_run_farm(const rp_batch_options *o, const rp_batch_farm *farm
         rp_batch_call_progress(&r);
         print_summary(&r, rp_monotonic_seconds() - t0, stopped != 0);
     }
-    if (report) {
-        report->tasks = r.plan.n;
-        report->done = r.done;
-        report->failed = r.failed;
-        report->skipped = r.skipped;
-        report->attempts = r.attempts;
-        report->retried = r.retried;
-        report->not_started = r.plan.n - r.done - r.failed - r.skipped;
-        report->workers = r.nslots;
-        report->seconds = rp_monotonic_seconds() - t0;
-    }
+    if (report)
+        fill_report(&r, rp_monotonic_seconds() - t0, report);
     if (st == RP_OK && stopped)
         st = rp_error_set(err, RP_INTERRUPTED, "interrupted");
     else if (st == RP_OK && r.failed)

@@ -105,40 +105,25 @@ static rp_status stage_files(rp_calc_writer *w, rp_error *err) {
     return st;
 }
 
-rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
+/* Whether the output path can take the output: an existing file other
+ * than a regular one is not replaced, and a COG (copied from a finished
+ * GeoTIFF) cannot go to a device or FIFO. */
+static rp_status check_output_path(const rp_calc_output_spec *spec, bool direct, rp_error *err) {
     struct stat st;
-    bool direct = rp_output_is_direct(spec->path);
-    if (!direct && stat(spec->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        rp_error_set(err, RP_WRITE, "%s: exists and is not a regular file; not replacing it",
-                     spec->path);
-        return NULL;
-    }
-    if (direct && strcmp(spec->format, "COG") == 0) {
-        rp_error_set(err, RP_USAGE,
-                     "%s: a COG is copied from a finished GeoTIFF and cannot be written to a "
-                     "device or FIFO; write it to a file",
-                     spec->path);
-        return NULL;
-    }
-    rp_calc_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(spec->path))) {
-        free(w);
-        rp_error_set(err, RP_NOMEM, "out of memory");
-        return NULL;
-    }
-    w->cog = strcmp(spec->format, "COG") == 0;
-    w->type = spec->type;
-    w->bands = spec->bands;
-    atomic_init(&w->stopping, false);
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->changed, NULL);
-    w->direct = direct;
-    if (direct)
-        w->tmp_path = w->path; /* a device, FIFO or /dev/stdout: written in place */
-    else if (stage_files(w, err) != RP_OK) {
-        rp_calc_writer_free(w);
-        return NULL;
-    }
+    if (!direct && stat(spec->path, &st) == 0 && !S_ISREG(st.st_mode))
+        return rp_error_set(err, RP_WRITE, "%s: exists and is not a regular file; not replacing it",
+                            spec->path);
+    if (direct && strcmp(spec->format, "COG") == 0)
+        return rp_error_set(err, RP_USAGE,
+                            "%s: a COG is copied from a finished GeoTIFF and cannot be written to "
+                            "a device or FIFO; write it to a file",
+                            spec->path);
+    return RP_OK;
+}
+
+/* The GTiff creation options of the file the writer fills; for a COG also
+ * the options of the final copy (w->cog_options). */
+static char **creation_options(rp_calc_writer *w, const rp_calc_output_spec *spec) {
     char threads[16];
     snprintf(threads, sizeof threads, "%d", spec->threads > 0 ? spec->threads : 1);
     char **opts = NULL;
@@ -158,6 +143,65 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
         if (CSLFetchNameValue(opts, "COMPRESS"))
             opts = with_default(opts, "NUM_THREADS", threads);
     }
+    return opts;
+}
+
+/* Georeferencing, metadata and per-band nodata, descriptions and colour
+ * tables of the new dataset; the block size comes back in spec. */
+static void describe_output(GDALDatasetH ds, rp_calc_output_spec *spec) {
+    if (spec->has_geotransform)
+        GDALSetGeoTransform(ds, spec->geotransform);
+    if (spec->projection_wkt && *spec->projection_wkt)
+        GDALSetProjection(ds, spec->projection_wkt);
+    if (spec->metadata)
+        GDALSetMetadata(ds, spec->metadata, NULL);
+    if (!spec->has_geotransform && spec->ngcps > 0)
+        GDALSetGCPs(ds, spec->ngcps, spec->gcps, spec->gcp_wkt ? spec->gcp_wkt : "");
+    if (spec->rpc)
+        GDALSetMetadata(ds, spec->rpc, "RPC");
+    for (int b = 0; b < spec->bands; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        if (spec->has_nodata)
+            GDALSetRasterNoDataValue(band, spec->nodata);
+        if (spec->band_descriptions && spec->band_descriptions[b])
+            GDALSetDescription(band, spec->band_descriptions[b]);
+        if (spec->colors && spec->colors[b])
+            GDALSetRasterColorTable(band, spec->colors[b]);
+    }
+    GDALGetBlockSize(GDALGetRasterBand(ds, 1), &spec->block_w, &spec->block_h);
+}
+
+/* Ends a writer whose creation failed: err already says why. */
+static rp_calc_writer *abandon(rp_calc_writer *w) {
+    rp_calc_writer_finish(w, false, NULL);
+    rp_calc_writer_free(w);
+    return NULL;
+}
+
+rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
+    bool direct = rp_output_is_direct(spec->path);
+    if (check_output_path(spec, direct, err) != RP_OK)
+        return NULL;
+    rp_calc_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->path = strdup(spec->path))) {
+        free(w);
+        rp_error_set(err, RP_NOMEM, "out of memory");
+        return NULL;
+    }
+    w->cog = strcmp(spec->format, "COG") == 0;
+    w->type = spec->type;
+    w->bands = spec->bands;
+    atomic_init(&w->stopping, false);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    w->direct = direct;
+    if (direct)
+        w->tmp_path = w->path; /* a device, FIFO or /dev/stdout: written in place */
+    else if (stage_files(w, err) != RP_OK) {
+        rp_calc_writer_free(w);
+        return NULL;
+    }
+    char **opts = creation_options(w, spec);
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
@@ -165,41 +209,17 @@ rp_calc_writer *rp_calc_writer_new(rp_calc_output_spec *spec, rp_error *err) {
         drv ? GDALCreate(drv, w->tmp_path, spec->width, spec->height, spec->bands, spec->type, opts)
             : NULL;
     CSLDestroy(opts);
-    if (w->ds) {
-        if (spec->has_geotransform)
-            GDALSetGeoTransform(w->ds, spec->geotransform);
-        if (spec->projection_wkt && *spec->projection_wkt)
-            GDALSetProjection(w->ds, spec->projection_wkt);
-        if (spec->metadata)
-            GDALSetMetadata(w->ds, spec->metadata, NULL);
-        if (!spec->has_geotransform && spec->ngcps > 0)
-            GDALSetGCPs(w->ds, spec->ngcps, spec->gcps, spec->gcp_wkt ? spec->gcp_wkt : "");
-        if (spec->rpc)
-            GDALSetMetadata(w->ds, spec->rpc, "RPC");
-        for (int b = 0; b < spec->bands; b++) {
-            GDALRasterBandH band = GDALGetRasterBand(w->ds, b + 1);
-            if (spec->has_nodata)
-                GDALSetRasterNoDataValue(band, spec->nodata);
-            if (spec->band_descriptions && spec->band_descriptions[b])
-                GDALSetDescription(band, spec->band_descriptions[b]);
-            if (spec->colors && spec->colors[b])
-                GDALSetRasterColorTable(band, spec->colors[b]);
-        }
-        GDALGetBlockSize(GDALGetRasterBand(w->ds, 1), &spec->block_w, &spec->block_h);
-    }
+    if (w->ds)
+        describe_output(w->ds, spec);
     rp_gdal_capture_pop();
     if (!w->ds || cap.count) {
         rp_error_set(err, RP_WRITE, "%s: cannot create the output: %s", spec->path,
                      cap.count ? rp_gdal_capture_text(&cap) : "no GTiff driver");
-        rp_calc_writer_finish(w, false, NULL);
-        rp_calc_writer_free(w);
-        return NULL;
+        return abandon(w);
     }
     if (w->cog && !GDALGetDriverByName("COG")) {
         rp_error_set(err, RP_WRITE, "%s: this GDAL has no COG driver", spec->path);
-        rp_calc_writer_finish(w, false, NULL);
-        rp_calc_writer_free(w);
-        return NULL;
+        return abandon(w);
     }
     return w;
 }
