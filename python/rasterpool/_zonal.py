@@ -12,6 +12,7 @@ Threads: the C call runs without the GIL, on the job's own threads.
 Ctrl-C stops the job (KeyboardInterrupt), as for every rasterpool call.
 """
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -46,15 +47,69 @@ def zonal_argv(rasters, polygons_path, output, stats, bands=None, include_cols=N
     return argv + _lib.config_args(config)
 
 
-def _read_table(path):
-    """The job's CSV: every column as text first (so an attribute such as
-    "007" or "NA" stays what it is), then columns whose every non-empty
-    value is a number become numbers; empty cells are missing values."""
+INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _exact_floats(texts):
+    """Text numbers as float64 with Python's correctly rounded float() (the
+    CLI writes the shortest text that reads back exact; pandas' own fast
+    parser may be one ulp off); None if a value is not a number."""
+    out = np.full(len(texts), np.nan)
+    for i, t in enumerate(texts):
+        if t is not None and t == t:
+            try:
+                out[i] = float(t)
+            except ValueError:
+                return None
+    return out
+
+
+def _attribute(col):
+    """An attribute column: integers (nullable when some are empty), floats
+    or text, as its values allow."""
+    present = col.dropna()
+    if len(present) and present.map(lambda t: bool(INT_TEXT.match(t))).all():
+        try:
+            values = pd.array([None if t != t else int(t) for t in col], dtype="Int64")
+            return values.astype(np.int64) if not col.isna().any() else values
+        except OverflowError:
+            pass
+    floats = _exact_floats(col.tolist()) if len(present) else None
+    return floats if floats is not None else col
+
+
+def _layer_fields(path, layer):
+    """The attribute names of a polygons file (None when unknown)."""
+    try:
+        from osgeo import ogr
+    except ImportError:
+        return None
+    ds = ogr.Open(path)
+    if ds is None:
+        return None
+    lyr = ds.GetLayerByName(layer) if layer is not None else ds.GetLayer(0)
+    if lyr is None:
+        return None
+    defn = lyr.GetLayerDefn()
+    return {defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())}
+
+
+def _read_table(path, attributes):
+    """The job's CSV: read as text (so an attribute such as "007" or "NA"
+    stays what it is); statistic columns become float64 (NaN where empty),
+    exactly; the attributes (names in `attributes`, or every column whose
+    values are all numbers when None) numbers where all their values are."""
     table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     for c in table.columns:
-        converted = pd.to_numeric(table[c], errors="coerce")
-        if converted.notna().sum() == table[c].notna().sum():
-            table[c] = converted
+        if c == ROW_COL or (attributes is not None and c in attributes):
+            table[c] = _attribute(table[c])
+            continue
+        floats = _exact_floats(table[c].tolist())
+        if floats is not None:
+            table[c] = floats
+        elif attributes is not None:
+            raise _lib.Error("rasterpool: the zonal table's column %r is not numbers"
+                             % c, "INTERNAL")
     return table
 
 
@@ -133,7 +188,15 @@ def zonal_stats(rasters, polygons, stats=("mean",), bands=None, include_cols=Non
             warnings.warn("rasterpool: %s" % _lib.ffi.string(err.message).decode("utf-8",
                                                                                    "replace"),
                           RuntimeWarning, stacklevel=2)
-        table = _read_table(output)
+        if is_geo:
+            attributes = {ROW_COL}
+        elif include_cols is not None:
+            attributes = set(_words(include_cols))
+        else:
+            attributes = _layer_fields(_lib.fspath(polygons), layer)
+        if status and attributes is not None:
+            attributes = attributes | {"status"}
+        table = _read_table(output, attributes)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not is_geo:

@@ -85,6 +85,8 @@ def test_path_values_equal_numpy_and_cli(data, cli, tmp_path):
     assert list(df.columns) == ["pid", "name"] + names
     assert df["pid"].tolist() == [s[0] for s in SQUARES]
     assert df["name"].tolist() == ["z%02d" % s[0] for s in SQUARES]
+    assert df["pid"].dtype == np.int64 and df["name"].dtype == object
+    assert all(df[n].dtype == np.float64 for n in names)
     for band in (1, 2):
         want = numpy_stats(a, band)
         got = df[["b%d_%s" % (band, s) for s in STATS]].to_numpy(dtype=np.float64)
@@ -93,7 +95,8 @@ def test_path_values_equal_numpy_and_cli(data, cli, tmp_path):
                 np.testing.assert_allclose(got[:, k], want[:, k], rtol=1e-12, equal_nan=True,
                                            err_msg="b%d_%s" % (band, stat))
             else:
-                np.testing.assert_array_equal(got[:, k], want[:, k], err_msg="b%d_%s" % (band, stat))
+                np.testing.assert_array_equal(got[:, k], want[:, k],
+                                              err_msg="b%d_%s" % (band, stat))
     assert np.isnan(df.loc[3, "b1_mean"]) and not np.isnan(df.loc[3, "b2_mean"])
 
     # The CLI's own table, text compared value for value.
@@ -147,7 +150,9 @@ def test_geodataframe_round_trip(data):
     np.testing.assert_allclose(np.nan_to_num(out4326["count"].to_numpy()),
                                np.nan_to_num(want[:, 4]), rtol=1e-6, atol=1e-6)
     # crs= gives a CRS to a frame without one, and is refused for a frame with one
-    bare = gdf.drop(columns="mean").set_crs(None, allow_override=True)
+    bare = gpd.GeoDataFrame(gdf.drop(columns="mean").to_wkt(), index=gdf.index)
+    bare = bare.set_geometry(gpd.GeoSeries.from_wkt(bare.pop("geometry")).to_numpy())
+    assert bare.crs is None
     out_bare = rasterpool.zonal_stats(raster, bare, stats=["count"], bands=1, crs="EPSG:32631")
     np.testing.assert_array_equal(out_bare["count"].to_numpy(), want[:, 4])
     with pytest.raises(rasterpool.UsageError, match="has one"):
@@ -165,8 +170,13 @@ def test_weights(data, tmp_path):
         assert df.loc[i, "weighted_sum"] == pytest.approx(want, rel=1e-12)
 
 
+def temp_dirs():
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "rasterpool-zonal-*")))
+
+
 def test_bad_inputs_name_the_file(data, tmp_path):
     a, raster, path = data
+    before = temp_dirs()
     missing = str(tmp_path / "nope.tif")
     with pytest.raises(rasterpool.OpenError, match="nope.tif"):
         rasterpool.zonal_stats(missing, path, stats=["mean"])
@@ -181,3 +191,25 @@ def test_bad_inputs_name_the_file(data, tmp_path):
     with pytest.raises(rasterpool.Error) as e:
         rasterpool.zonal_stats(raster, path, stats=["mean"], bands=[5])
     assert "5" in str(e.value)
+    gdf = gpd.read_file(path)
+    with pytest.raises(rasterpool.OpenError, match="nope.tif"):
+        rasterpool.zonal_stats(missing, gdf, stats=["mean"])
+    assert temp_dirs() == before  # the temporary GeoPackage and CSV are gone
+
+
+def test_progress_exception_stops_the_job(data):
+    """An exception raised by the progress function (as KeyboardInterrupt
+    would be) stops the job, is raised by the call, and leaves no temporary
+    file."""
+    a, raster, path = data
+    before = temp_dirs()
+    seen = []
+
+    def stop(fraction, message):
+        seen.append(fraction)
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        rasterpool.zonal_stats(raster, path, stats=["mean"], progress=stop)
+    assert seen
+    assert temp_dirs() == before
