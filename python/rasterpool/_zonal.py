@@ -127,7 +127,9 @@ def _write_polygons(gdf, folder, crs):
         geo = geo.set_crs(crs_text(crs))
     path = os.path.join(folder, "polygons.gpkg")
     try:
-        geo.to_file(path, driver="GPKG", layer="polygons")
+        with warnings.catch_warnings():  # "an empty DataFrame": GPKG takes it
+            warnings.simplefilter("ignore", UserWarning)
+            geo.to_file(path, driver="GPKG", layer="polygons")
     except Exception as e:  # noqa: BLE001 - fiona's errors have many types
         raise _lib.WriteError("rasterpool: cannot write the polygons to the temporary "
                               "GeoPackage %s: %s" % (path, e), "WRITE") from e

@@ -213,3 +213,28 @@ def test_progress_exception_stops_the_job(data):
         rasterpool.zonal_stats(raster, path, stats=["mean"], progress=stop)
     assert seen
     assert temp_dirs() == before
+
+
+def test_several_rasters_and_odd_frames(data, cli, tmp_path):
+    """Two rasters on one grid: columns <stem>_b<N>_<name>, as the CLI names them; a
+    GeoDataFrame with a repeated index, a missing geometry and a polygon off
+    the raster keeps its rows; an empty one gives an empty frame."""
+    a, raster, path = data
+    other = rptest.create_raster(str(tmp_path / "slope.tif"), a[1] * 3, dtype="Float64", gt=GT,
+                                 srs="EPSG:32631")
+    df = rasterpool.zonal_stats([raster, other], path, stats=["max"], include_cols=["pid"])
+    r = run_cli(cli, ["zonal", raster, other, "--polygons", path, "-s", "max",
+                      "--include-col", "pid", "-q"])
+    header, rows = rptest.parse_csv(r.stdout)
+    assert list(df.columns) == header == ["pid", "dem_b1_max", "dem_b2_max", "slope_b1_max"]
+    np.testing.assert_array_equal(df["slope_b1_max"].to_numpy(), numpy_stats(a, 2)[:, 2] * 3)
+    box = shapely_geometry.box
+    gdf = gpd.GeoDataFrame({"k": [1, 2, 3]},
+                           geometry=[box(*cell_box(2, 3, 6, 8)), None, box(0, 0, 10, 10)],
+                           crs="EPSG:32631", index=[5, 5, 6])
+    out = rasterpool.zonal_stats(raster, gdf, stats=["count"], bands=[2], status=True)
+    assert out.index.tolist() == [5, 5, 6]
+    assert out["count"].tolist()[0] == 20 and np.isnan(out["count"].tolist()[1:]).all()
+    assert out["status"].tolist() == ["ok", "no_geometry", "outside"]
+    empty = rasterpool.zonal_stats(raster, gdf.iloc[:0], stats=["count"], bands=[2])
+    assert len(empty) == 0 and "count" in empty.columns and empty.crs == gdf.crs
