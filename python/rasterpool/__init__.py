@@ -6,6 +6,7 @@ of GDAL jobs, in parallel, from Python (cffi over librasterpool).
     df = rasterpool.extract(["a.tif", "b.tif"], points_gdf)  # same index, value columns added
     rasterpool.calc({"A": "nir.tif", "B": "red.tif"}, "(A-B)/(A+B)", "ndvi.tif", ot="Float32")
     report = rasterpool.batch("warp", ["a.tif", "b.tif"], out_dir="out", options=["-t_srs", "EPSG:3857"])
+    stats = rasterpool.zonal_stats("dem.tif", "basins.gpkg", stats=["mean", "p90=quantile(q=0.9)"])
 
 Every call runs the library's job with the GIL released; Ctrl-C stops it
 cleanly (KeyboardInterrupt); errors are rasterpool.Error subclasses carrying
@@ -23,15 +24,14 @@ except ImportError:  # pandas missing: extract_points still works
 
 from ._jobs import BatchReport, CalcReport, batch, calc  # noqa: F401,E402
 
+try:
+    from ._zonal import zonal_stats  # noqa: F401
+except ImportError:  # pandas missing
+    def zonal_stats(*args, **kwargs):
+        raise ImportError("rasterpool.zonal_stats needs pandas (Debian: python3-pandas)")
+
 __version__ = ffi.string(lib.rp_version()).decode()
 gdal_version = ffi.string(lib.rp_gdal_version()).decode()
-
-
-def zonal_stats(*args, **kwargs):
-    """Not yet: zonal statistics land in the C library first (DESIGN.md);
-    the binding will pass them through as it does extract."""
-    raise NotImplementedError("rasterpool.zonal_stats: the zonal job is not in this "
-                              "librasterpool yet")
 
 
 __all__ = ["extract_points", "extract", "calc", "batch", "zonal_stats", "Error", "UsageError",

@@ -40,8 +40,12 @@ def _paths(rasters):
 
 
 def extract_argv(rasters, bands=None, crs=None, threads=None, method=None, config=None,
-                 max_open=None, io_threads=None):
+                 max_open=None, io_threads=None, window=None, window_stats=None):
     argv = ["extract"] + _paths(rasters)
+    if window is not None:
+        argv += ["--window", str(int(window))]
+    for s in ([window_stats] if isinstance(window_stats, str) else window_stats or []):
+        argv += ["--window-stat", str(s)]
     for b in ([bands] if isinstance(bands, (int, np.integer)) else bands or []):
         argv += ["-b", str(int(b))]
     if crs is not None:
@@ -180,7 +184,7 @@ def to_float64(raw, status, out):
 
 def extract_points(rasters, xs, ys, bands=None, crs=None, threads=None, method=None,
                    return_status=False, dtype="float64", progress=None, config=None,
-                   return_names=False):
+                   return_names=False, window=None, window_stats=None):
     """Values of one or more rasters at points, as a numpy array.
 
     rasters: a path (or URL, /vsi path, VRT) or a list of them.
@@ -190,6 +194,13 @@ def extract_points(rasters, xs, ys, bands=None, crs=None, threads=None, method=N
     crs: the points' CRS ("EPSG:4326", WKT, a pyproj CRS, an int EPSG code).
     threads: worker threads (default: the CPUs this process may use).
     method: the interpolation (passed as --method; None: nearest cell).
+    window: N (odd, 1 to 101): statistics of the N x N cells centred on
+      the point's cell instead of its value (--window); cells off the
+      raster, nodata, masked or NaN are left out. window_stats: "mean"
+      (default), "min", "max", "sum", "count", "stdev", "median", or
+      "values" (the N*N values, row-major), one or a list (--window-stat);
+      columns b1_mean, b1_count, ... b1_w3_1 ... b1_w3_9 (return_names=True
+      gives them). NaN where the window has no valid cell.
     dtype: "float64" (default): an (n, ncols) float64 array with NaN where
       there is no value (nodata, masked, outside, unreadable); "native": the
       bands' own type (all columns must share it; 64-bit integers exact),
@@ -208,7 +219,7 @@ def extract_points(rasters, xs, ys, bands=None, crs=None, threads=None, method=N
     RuntimeWarning.
     """
     argv = extract_argv(rasters, bands=bands, crs=crs, threads=threads, method=method,
-                        config=config)
+                        config=config, window=window, window_stats=window_stats)
     native = dtype in ("native", None)
     if not native and np.dtype(dtype) != np.float64:
         raise _lib.UsageError("rasterpool: dtype must be 'float64' or 'native'", "USAGE")

@@ -122,7 +122,8 @@ def _status_series(col, bad_rows, index):
 
 
 def extract(rasters, points, bands=None, crs=None, threads=None, method=None, status=False,
-            x_col=None, y_col=None, layer=None, progress=None, config=None):
+            x_col=None, y_col=None, layer=None, progress=None, config=None, window=None,
+            window_stats=None):
     """Values of rasters at the points of a table, added as columns.
 
     points: a pandas DataFrame (x/y columns found by name, or x_col/y_col),
@@ -132,7 +133,8 @@ def extract(rasters, points, bands=None, crs=None, threads=None, method=None, st
     with one column per (raster, band), named as the CLI names them, and
     with status=True a status column after each (`status` for a single
     column, `<column>_status` otherwise). Other arguments as for
-    extract_points. Rows whose coordinates are not numbers get no value and
+    extract_points (window=, window_stats= too: columns b1_mean, ...).
+    Rows whose coordinates are not numbers get no value and
     status error, with a warning naming them.
     """
     if isinstance(points, (str, bytes)) or hasattr(points, "__fspath__"):
@@ -160,7 +162,7 @@ def extract(rasters, points, bands=None, crs=None, threads=None, method=None, st
         x = np.where(bad, np.nan, x)
         y = np.where(bad, np.nan, y)
     argv = extract_argv(rasters, bands=bands, crs=crs, threads=threads, method=method,
-                        config=config)
+                        config=config, window=window, window_stats=window_stats)
     index = points.index
 
     def collect(cols):

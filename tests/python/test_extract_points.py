@@ -357,3 +357,50 @@ def test_progress_true_draws_a_bar(tmp_path, capsys):
     assert v.shape == (1000, 1)
     err = capsys.readouterr().err
     assert "extract" in err  # tqdm's bar or the simple one, on stderr
+
+
+def test_window_stats_equal_numpy_slices(tmp_path):
+    """window=N, window_stats=[...]: each point's N x N cells (centred on
+    its cell, clipped at the raster's edge, nodata left out) computed with
+    numpy slices."""
+    gt = (300.0, 5.0, 0.0, 900.0, 0.0, -5.0)
+    h, w, nodata = 20, 25, -1.0
+    rng = np.random.default_rng(21)
+    a = rng.normal(10, 3, size=(h, w)).round(2)
+    a[5:8, 5:8] = nodata  # a nodata patch: windows around it lose cells
+    a[12:17, 12:17] = nodata  # a 5x5 patch: the 3x3 window at its centre has no cell
+    path = rptest.create_raster(str(tmp_path / "w.tif"), a, dtype="Float64", gt=gt, nodata=nodata,
+                                block=(16, 16))
+    cells = [(10, 3), (0, 0), (24, 19), (6, 6), (14, 14), (1, 18), (12, 0)]  # (col, row)
+    xs = np.array([gt[0] + gt[1] * (c + 0.5) for c, r in cells])
+    ys = np.array([gt[3] + gt[5] * (r + 0.5) for c, r in cells])
+    stats = ["mean", "min", "max", "sum", "count", "median"]
+    for n in (1, 3, 5):
+        v, names = rasterpool.extract_points(path, xs, ys, window=n, window_stats=stats,
+                                             return_names=True)
+        assert names == ["b1_" + s for s in stats], names
+        k = n // 2
+        for i, (c, r) in enumerate(cells):
+            win = a[max(r - k, 0):r + k + 1, max(c - k, 0):c + k + 1].ravel()
+            win = win[win != nodata]
+            if win.size == 0:
+                want = [np.nan, np.nan, np.nan, np.nan, 0.0, np.nan]
+                got = v[i].copy()
+                assert got[4] == 0 or np.isnan(got[4]), (n, cells[i], got)
+                got[4] = 0.0
+                np.testing.assert_array_equal(got[[0, 1, 2, 5]], np.array(want)[[0, 1, 2, 5]])
+                continue
+            want = [win.mean(), win.min(), win.max(), win.sum(), win.size, np.median(win)]
+            np.testing.assert_allclose(v[i], want, rtol=1e-12, err_msg="N=%d %s" % (n, cells[i]))
+    # values: the N*N cells row-major, NaN off the raster or nodata
+    v, names = rasterpool.extract_points(path, xs, ys, window=3, window_stats="values",
+                                         return_names=True)
+    assert names == ["b1_w3_%d" % j for j in range(1, 10)]
+    padded = np.full((h + 2, w + 2), np.nan)
+    padded[1:-1, 1:-1] = np.where(a == nodata, np.nan, a)
+    for i, (c, r) in enumerate(cells):
+        np.testing.assert_array_equal(v[i], padded[r:r + 3, c:c + 3].ravel(), err_msg=str(cells[i]))
+    with pytest.raises(rasterpool.UsageError, match="window"):
+        rasterpool.extract_points(path, xs, ys, window=4)
+    with pytest.raises(rasterpool.UsageError, match="window-stat"):
+        rasterpool.extract_points(path, xs, ys, window_stats=["mean"])

@@ -151,3 +151,16 @@ def test_int64_columns_exact(tmp_path):
     assert out["b1"].tolist()[0] == 2**62 + 1
     assert out["b1"].isna().tolist() == [False, True, True]
     assert out["status"].astype(str).tolist() == ["ok", "nodata", "outside"]
+
+
+def test_window_columns_equal_extract_points(tmp_path, rasters):
+    gt, pa, pb, xs, ys = rasters
+    df = pd.DataFrame({"x": xs, "y": ys}, index=np.arange(len(xs)) * 3)
+    out = rasterpool.extract(pb, df, window=3, window_stats=["mean", "count"])
+    v, names = rasterpool.extract_points(pb, xs, ys, window=3, window_stats=["mean", "count"],
+                                         return_names=True)
+    assert names == ["b1_mean", "b1_count"] and list(out.columns) == ["x", "y"] + names
+    assert out.index.equals(df.index)
+    for j, name in enumerate(names):
+        np.testing.assert_array_equal(out[name].to_numpy(dtype=np.float64, na_value=np.nan),
+                                      v[:, j], err_msg=name)

@@ -135,11 +135,6 @@ def test_batch_failures_and_usage(tmp_path, bands):
         rasterpool.batch("nosuchkind", [pn], out_dir=str(d))
 
 
-def test_zonal_stats_not_yet():
-    with pytest.raises(NotImplementedError):
-        rasterpool.zonal_stats("dem.tif", "basins.gpkg", stats=["mean"])
-
-
 def test_batch_interrupted_leaves_no_partial_output(tmp_path, bands):
     pn, pr, nir, red = bands
     d = tmp_path / "o"
