@@ -27,6 +27,8 @@ static const char help_text[] =
     "Inputs:\n"
     "  RASTER...          one raster, or several on the same grid (size,\n"
     "                     geotransform, CRS): read in one pass, one coverage for all\n"
+    "                     (a north-up geotransform is needed: GCP/RPC-only rasters\n"
+    "                     are refused; gdalwarp them first)\n"
     "  --polygons FILE    polygons: any vector dataset GDAL can open (.gpkg, .shp,\n"
     "                     .geojson, .fgb, a CSV with a WKT column, ...); they are\n"
     "                     transformed to the raster's CRS\n"

@@ -234,6 +234,57 @@ def cases(T, d):
         r = zonal(["--help"])
         T.check(case, r.code == 0 and "usage: rasterpool zonal" in r.text, r.describe())
     T.run_case("usage errors and unopenable inputs", bad)
+    georef_cases(T, d, base)
+
+
+def georef_cases(T, d, base):
+    """Issue 15 item 2: a raster without a geotransform (GCP-only, RPC-only
+    or none) reads as GDAL's identity geotransform; laying polygons over its
+    pixel/line space would give plausible, wrong numbers. Refused, exit 2,
+    naming what it has."""
+    data = np.arange(64, dtype=np.uint8).reshape(8, 8)
+
+    def make(name, gcps=False, rpc=False):
+        p = "%s/%s.tif" % (d, name)
+        ds = rptest.gdal.GetDriverByName("GTiff").Create(p, 8, 8, 1, rptest.gdal.GDT_Byte)
+        if gcps:
+            s = osr.SpatialReference()
+            s.ImportFromEPSG(32633)
+            ds.SetGCPs([rptest.gdal.GCP(10.0 + c, 53.0 - r, 0, c, r)
+                        for r, c in ((0, 0), (0, 8), (8, 0), (8, 8))], s.ExportToWkt())
+        if rpc:
+            ds.SetMetadata({"LINE_OFF": "4", "SAMP_OFF": "4", "LAT_OFF": "45", "LONG_OFF": "10",
+                            "HEIGHT_OFF": "0", "LINE_SCALE": "4", "SAMP_SCALE": "4",
+                            "LAT_SCALE": "0.1", "LONG_SCALE": "0.1", "HEIGHT_SCALE": "1",
+                            "LINE_NUM_COEFF": " ".join(["0", "0", "-1"] + ["0"] * 17),
+                            "LINE_DEN_COEFF": " ".join(["1"] + ["0"] * 19),
+                            "SAMP_NUM_COEFF": " ".join(["0", "1"] + ["0"] * 18),
+                            "SAMP_DEN_COEFF": " ".join(["1"] + ["0"] * 19)}, "RPC")
+        ds.GetRasterBand(1).WriteArray(data)
+        ds = None
+        T.check(case_holder[0], rptest.gdal.Open(p).GetGeoTransform(can_return_null=True) is None,
+                "%s: oracle sees no geotransform" % name)
+        return p
+
+    def refused(case):
+        case_holder[0] = case
+        for name, kw, words in (("gcps", {"gcps": True}, ["4 GCPs", "no geotransform"]),
+                                ("rpc", {"rpc": True}, ["RPC metadata", "no geotransform"]),
+                                ("bare", {}, ["no geotransform, GCPs, RPCs"])):
+            p = make(name, **kw)
+            r = zonal([p, "--polygons", d + "/p.gpkg", "-s", "count", "-o", d + "/g.csv"])
+            T.check(case, r.code == 2 and all(w in r.err for w in words) and p in r.err,
+                    "%s: want exit 2 naming %r: %s" % (name, words, r.describe()))
+            T.check(case, not os.path.exists(d + "/g.csv"), "%s: an output was written" % name)
+        # as a second raster or the weights, the same
+        g = d + "/gcps.tif"
+        for args in ([d + "/r.tif", g] + base[1:], base + ["--weights", g]):
+            r = zonal(args + ["-s", "count"] if "--weights" not in args else
+                      args + ["-s", "weighted_sum"])
+            T.check(case, r.code == 2 and "no geotransform" in r.err and g in r.err,
+                    "second raster / weights without a geotransform: " + r.describe())
+    case_holder = [None]
+    T.run_case("no geotransform: refused (issue 15 item 2)", refused)
 
 
 def main():
