@@ -21,6 +21,7 @@
 #include "error.h"
 #include "gdal_config.h"
 #include "handles.h"
+#include "pixel.h"
 #include "pool.h"
 #include "sysinfo.h"
 #include "zonal_internal.h"
@@ -110,6 +111,9 @@ static bool read_band(GDALDatasetH ds, const rp_band_info *bi, const rp_grid *g,
         return false;
     }
     size_t n = (size_t)bw * (size_t)bh;
+    if (bi->value_type == RP_GDT_INT8) /* PIXELTYPE=SIGNEDBYTE: GDAL 3.6 gave 0..255 */
+        for (size_t i = 0; i < n; i++)
+            vals[i] = vals[i] >= 128 ? vals[i] - 256 : vals[i];
     double nd = rp_band_nodata_as_double(bi);
     for (size_t i = 0; i < n; i++)
         valid[i] = !isnan(vals[i]) && !(bi->has_nodata && vals[i] == nd);

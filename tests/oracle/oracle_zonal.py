@@ -342,6 +342,42 @@ def case_int_multiband_mask(T, case, d):
     lim.flush()
 
 
+def case_signed_byte(T, case, d):
+    """Issue 15 item 3: a Byte band with PIXELTYPE=SIGNEDBYTE (GDAL 3.6's
+    Int8) holds -20, not 236, and its nodata -128 is matched. The oracle is
+    GDAL's own Python read, which gives int8; the weights raster is one too."""
+    rnd = np.random.default_rng(11)
+    p = os.path.join(d, "s8.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte, [
+        "PIXELTYPE=SIGNEDBYTE", "TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32"])
+    ds.SetGeoTransform(GT)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    v = rnd.integers(-128, 128, (H, W)).astype(np.int8)
+    v[rnd.random((H, W)) < 0.1] = -128
+    ds.GetRasterBand(1).SetNoDataValue(-128)
+    ds.GetRasterBand(1).WriteArray(v.view(np.uint8))
+    ds = None
+    src = gdal.Open(p)
+    band = src.GetRasterBand(1)
+    a = band.ReadAsArray()
+    if not T.check(case, a.dtype == np.int8 and band.GetNoDataValue() == -128,
+                   "oracle: GDAL's read gives %s, nodata %r" % (a.dtype, band.GetNoDataValue())):
+        return
+    bands = [(a.astype(np.float64), a != -128)]
+    wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=7)
+    ops = INT_OPS + [("variance", "variance", {})]
+    rows, r = run_zonal(T, case, [p, "--polygons", d + "/p.gpkg"] + s_args(ops))
+    if rows is not None:
+        compare_rows(T, case, rows, wkts, bands, ops)
+    rows, r = run_zonal(T, case, [p, "--polygons", d + "/p.gpkg", "--weights", p, "-s",
+                                  "weighted_sum"])
+    if rows is not None:
+        compare_rows(T, case, rows, wkts, bands, [("weighted_sum", "weighted_sum", {})],
+                     wts=bands[0])
+
+
 def case_args(T, case, d):
     bands = make_raster(os.path.join(d, "f.tif"), "Float32", nodata=-9999, seed=9)
     wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=6)
@@ -530,6 +566,7 @@ def main():
     T = Tester("oracle_zonal")
     for name, fn in [("float32 nodata NaN, all float ops", case_float),
                      ("int16 two bands, mask, value-list ops", case_int_multiband_mask),
+                     ("signed bytes (PIXELTYPE=SIGNEDBYTE)", case_signed_byte),
                      ("operation arguments", case_args),
                      ("weights", case_weights),
                      ("polygons in another CRS", case_crs),
