@@ -14,8 +14,10 @@ Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_zonal.py
 import csv
 import io
 import os
+import stat as st
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
@@ -235,6 +237,7 @@ def cases(T, d):
         T.check(case, r.code == 0 and "usage: rasterpool zonal" in r.text, r.describe())
     T.run_case("usage errors and unopenable inputs", bad)
     georef_cases(T, d, base)
+    output_cases(T, d, base)
 
 
 def georef_cases(T, d, base):
@@ -285,6 +288,67 @@ def georef_cases(T, d, base):
                     "second raster / weights without a geotransform: " + r.describe())
     case_holder = [None]
     T.run_case("no geotransform: refused (issue 15 item 2)", refused)
+
+
+def output_cases(T, d, base):
+    """Issue 17 item 3: -o that is one of the inputs (the polygons, a raster,
+    the weights, through a link or another spelling, a shapefile's .dbf) is
+    refused before any work, exit 2, the input untouched; /dev/stdout and a
+    FIFO are written directly (no staged file renamed over them)."""
+    def digest(p):
+        with open(p, "rb") as f:
+            return f.read()
+
+    def refused(case):
+        write_polys(d + "/ps.shp", [(1, "a", square(10, 50, 12, 53))], driver="ESRI Shapefile")
+        os.symlink(d + "/r.tif", d + "/link.tif")
+        shp = [d + "/r.tif", "--polygons", d + "/ps.shp"]
+        for args, out, victim in (
+                (base, d + "/p.gpkg", d + "/p.gpkg"),
+                (base, d + "/r.tif", d + "/r.tif"),
+                (base, d + "/link.tif", d + "/r.tif"),
+                (base, d + "/./r.tif", d + "/r.tif"),
+                (base + ["--weights", d + "/p2.tif"], d + "/p2.tif", d + "/p2.tif"),
+                (shp, d + "/ps.shp", d + "/ps.shp"),
+                (shp, d + "/ps.dbf", d + "/ps.dbf")):
+            if victim.endswith("p2.tif") and not os.path.exists(victim):
+                rptest.create_raster(victim, np.ones((H, W)), "Float32", gt=GT,
+                                     srs="EPSG:32633", block=(32, 32))
+            before = digest(victim)
+            stat = "weighted_sum" if "--weights" in args else "count"
+            r = zonal(args + ["-b", "1", "-s", stat, "-o", out])
+            T.check(case, r.code == 2 and "is also an input" in r.err and out in r.err,
+                    "-o %s: want exit 2, 'is also an input': %s" % (out, r.describe()))
+            T.check(case, digest(victim) == before, "%s was changed" % victim)
+        r = zonal(base + ["-b", "1", "-s", "count", "--plan", "-o", d + "/p.gpkg"])
+        T.check(case, r.code == 0, "--plan writes nothing, so -o is not checked: " + r.describe())
+    T.run_case("-o that is an input: refused (issue 17 item 3)", refused)
+
+    def direct(case):
+        ref = zonal(base + ["-b", "1", "-s", "count", "-s", "mean"])
+        r = zonal(base + ["-b", "1", "-s", "count", "-s", "mean", "-o", "/dev/stdout"])
+        T.check(case, r.code == 0 and r.out == ref.out and ref.out.count(b"\n") == 6,
+                "-o /dev/stdout == standard output: " + r.describe())
+        fifo = d + "/fifo.csv"
+        os.mkfifo(fifo)
+        got = {}
+
+        def reader():
+            with open(fifo, "rb") as f:
+                got["bytes"] = f.read()
+        t = threading.Thread(target=reader)
+        t.start()
+        r = zonal(base + ["-b", "1", "-s", "count", "-s", "mean", "-o", fifo], timeout=60)
+        if r.code != 0:  # let the reader go
+            with open(fifo, "wb"):
+                pass
+        t.join(60)
+        T.check(case, r.code == 0 and got.get("bytes") == ref.out,
+                "-o FIFO: %s; read %r" % (r.describe(), got.get("bytes", b"")[:80]))
+        T.check(case, st.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file")
+        left = [n for n in os.listdir(d) if ".rp-tmp-" in n or n.startswith(".rasterpool")]
+        T.check(case, not left, "staging leftovers: %r" % left)
+    T.run_case("-o /dev/stdout and a FIFO: written directly", direct)
 
 
 def main():

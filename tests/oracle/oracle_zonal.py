@@ -6,7 +6,7 @@ numpy (count, sum, mean, min, max, variance, stdev, coefficient_of_variation,
 majority, minority, variety, median, quantile, weighted_sum, weighted_mean,
 min_coverage_frac, coverage_weight=none, default_value), and, where R and
 terra are installed, terra::extract(exact=TRUE) cell fractions for
-mean/sum/min/max. Also: nodata, NaN, a mask, Int16 and Float32 bands,
+mean/sum/min/max. Also: nodata, NaN, a mask, Int16, Float32 and signed-byte bands,
 multi-band, polygons off the raster, holes, a polygon CRS that differs
 from the raster's, identical bytes at -j 1/2/7, and --plan.
 """
