@@ -121,6 +121,28 @@ def cases(T, d):
                 "-b 2, name=op, --include-col: %r" % got[0])
     T.run_case("bands, names, --include-col", bands)
 
+    def lists(case):
+        r = zonal(base + ["-b", "1", "-s", "values", "-s", "cell_id", "-s", "center_x", "-s",
+                          "center_y", "-s", "coverage", "-s", "unique"])
+        got = parse(r.text)
+        T.check(case, r.code == 0, r.describe())
+        # polygon 10 covers rows 27..29, columns 10..11, in raster order
+        cells = [(27, 10), (27, 11), (28, 10), (28, 11), (29, 10), (29, 11)]
+        want = {"values": "[%s]" % ",".join("%d" % a[r_, c_] for r_, c_ in cells),
+                "cell_id": "[2710,2711,2810,2811,2910,2911]",
+                "center_x": "[10.5,11.5,10.5,11.5,10.5,11.5]",
+                "center_y": "[52.5,52.5,51.5,51.5,50.5,50.5]",
+                "coverage": "[1,1,1,1,1,1]",
+                "unique": "[%s]" % ",".join("%d" % v for v in
+                                            sorted(set(a[r_, c_] for r_, c_ in cells)))}
+        T.check(case, all(got[0][k] == v for k, v in want.items()),
+                "polygon 10: %r, want %r" % (got[0], want))
+        T.check(case, got[4]["coverage"] == "[0.5,0.5]" and got[4]["cell_id"] == "[3920,3921]",
+                "half cells: %r" % got[4])
+        T.check(case, all(got[i][k] == "" for i in (1, 2, 3) for k in want),
+                "empty lists are empty fields: %r" % got[1:4])
+    T.run_case("list-valued operations (CSV)", lists)
+
     def outputs(case):
         ref = zonal(base + ["-b", "1", "-s", "mean", "-s", "count", "--status"])
         for ext in ("csv", "gpkg", "geojson"):
