@@ -5,13 +5,53 @@
  *
  * Threads: the caller's; zonal_exec runs the pool.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "gdal_config.h"
+#include "output_guard.h"
 #include "table_write.h"
 #include "zonal_internal.h"
+
+/* A shapefile is several files: "x.shp" -> "x.dbf" / "x.shx" in buf; false
+ * for any other path. */
+static bool shp_sibling(const char *path, const char *ext, char *buf, size_t cap) {
+    size_t n = path ? strlen(path) : 0;
+    if (n < 4 || strcasecmp(path + n - 4, ".shp") != 0 || n >= cap)
+        return false;
+    snprintf(buf, cap, "%.*s%s", (int)(n - 4), path, ext);
+    return true;
+}
+
+/* The output (and a shapefile output's .dbf and .shx) is none of the
+ * inputs: the rasters, the weights, the polygons (a shapefile's .dbf and
+ * .shx too). Checked before any work: the job would overwrite what it
+ * reads (issue 17). */
+static rp_status check_not_input(const rp_zonal_options *o, rp_error *err) {
+    enum { SIB = 2 };
+    static const char *const exts[SIB] = {".dbf", ".shx"};
+    size_t n = (size_t)o->nrasters + 2 + SIB;
+    const char **in = calloc(n, sizeof *in);
+    char sib[SIB][4096], out_sib[SIB][4096];
+    if (!in)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int k = 0; k < o->nrasters; k++)
+        in[k] = o->rasters[k];
+    in[o->nrasters] = o->weights_path;
+    in[o->nrasters + 1] = o->polygons_path;
+    for (int i = 0; i < SIB; i++)
+        if (shp_sibling(o->polygons_path, exts[i], sib[i], sizeof sib[i]))
+            in[o->nrasters + 2 + i] = sib[i];
+    rp_status rc = rp_check_output_not_input(o->output_path, in, n, err);
+    for (int i = 0; i < SIB && rc == RP_OK; i++)
+        if (shp_sibling(o->output_path, exts[i], out_sib[i], sizeof out_sib[i]))
+            rc = rp_check_output_not_input(out_sib[i], in, n, err);
+    free(in);
+    return rc;
+}
 
 static void fill_report(rp_zonal_report *rep, const zonal_polys *p, const zonal_results *res,
                         int threads) {
@@ -70,7 +110,9 @@ RP_API rp_status rp_zonal_run(const rp_zonal_options *o, rp_zonal_report *report
     zonal_raster r;
     zonal_polys p;
     memset(&p, 0, sizeof p);
-    rp_status rc = o->plan_only ? RP_OK : rp_table_check_output(o->output_path, err);
+    rp_status rc = o->plan_only ? RP_OK : check_not_input(o, err);
+    if (rc == RP_OK && !o->plan_only)
+        rc = rp_table_check_output(o->output_path, err);
     memset(&r, 0, sizeof r);
     if (rc == RP_OK)
         rc = zonal_raster_open(o, &r, err);

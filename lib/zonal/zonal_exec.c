@@ -21,6 +21,7 @@
 #include "error.h"
 #include "gdal_config.h"
 #include "handles.h"
+#include "pixel.h"
 #include "pool.h"
 #include "sysinfo.h"
 #include "zonal_internal.h"
@@ -110,6 +111,9 @@ static bool read_band(GDALDatasetH ds, const rp_band_info *bi, const rp_grid *g,
         return false;
     }
     size_t n = (size_t)bw * (size_t)bh;
+    if (bi->value_type == RP_GDT_INT8) /* PIXELTYPE=SIGNEDBYTE: GDAL 3.6 gave 0..255 */
+        for (size_t i = 0; i < n; i++)
+            vals[i] = vals[i] >= 128 ? vals[i] - 256 : vals[i];
     double nd = rp_band_nodata_as_double(bi);
     for (size_t i = 0; i < n; i++)
         valid[i] = !isnan(vals[i]) && !(bi->has_nodata && vals[i] == nd);
@@ -138,7 +142,27 @@ typedef struct cell_src {
     double cell_area; /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
     const double *gt; /* the grid's geotransform, for the cell-centre ops */
     int64_t x0, y0;   /* the block's first column and row on the raster */
+    int64_t width;    /* the raster's, for cell ids */
 } cell_src;
+
+/* A list-valued op's (cell id, item) for one cell: the id orders the list
+ * in raster order once the blocks are merged. */
+static rp_status push_list_item(zonal_acc *a, const zonal_stat *st, const cell_src *src, int x,
+                                int y, double v, double c) {
+    int64_t col = src->x0 + src->sx + x, row = src->y0 + src->sy + y;
+    double id = (double)(row * src->width + col), item = v;
+    if (st->op == ZOP_COVERAGE)
+        item = c * (st->weight_area ? src->cell_area : 1.0);
+    else if (st->op == ZOP_CELL_ID)
+        item = id;
+    else if (st->op == ZOP_CENTER_X)
+        item = src->gt[0] + ((double)col + 0.5) * src->gt[1];
+    else if (st->op == ZOP_CENTER_Y)
+        item = src->gt[3] + ((double)row + 0.5) * src->gt[5];
+    a->cells++;
+    a->w += 1;
+    return zonal_acc_push(a, id, item);
+}
 
 /* The centre coordinate a cell-centre operation takes instead of the value. */
 static double centre(const cell_src *src, zonal_op op, int x, int y) {
@@ -213,7 +237,9 @@ static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned f
             if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV ||
                 st->op == ZOP_WEIGHTED_FRAC)
                 weight *= w2; /* their moments weigh each cell by coverage x weight */
-            if (zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
+            if (zonal_op_is_list(st->op) && st->op != ZOP_UNIQUE
+                    ? push_list_item(&a, st, src, x, y, v, c) != RP_OK
+                    : zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
                 rc = RP_NOMEM;
                 break;
             }
@@ -245,7 +271,8 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, in
                         fabs(c->r->info.grid.gt[1] * c->r->info.grid.gt[5]),
                         c->r->info.grid.gt,
                         x0,
-                        y0};
+                        y0,
+                        c->r->info.grid.width};
         for (int s = 0; s < ns; s++)
             if (add_stat_cells(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s],
                                zonal_acc_flags(c->o->stats[s].op), &src) != RP_OK)

@@ -49,6 +49,12 @@ typedef enum zonal_op {
     ZOP_MAX_CENTER_Y,
     ZOP_FRAC,          /* one column per distinct value (frac_<value>) */
     ZOP_WEIGHTED_FRAC, /* the same, cells weighing coverage x weight */
+    ZOP_VALUES,        /* list-valued, cells in raster order: their values */
+    ZOP_COVERAGE,      /* their coverage fractions (times the cell area with area_cartesian) */
+    ZOP_CELL_ID,       /* their row * width + column */
+    ZOP_CENTER_X,      /* their centres */
+    ZOP_CENTER_Y,
+    ZOP_UNIQUE, /* list-valued: the distinct values, increasing */
     ZOP_N_OPS
 } zonal_op;
 
@@ -101,6 +107,8 @@ const char *zonal_op_name(zonal_op op);
 /* Does the operation need every (value, coverage) of a polygon kept? */
 bool zonal_op_needs_values(zonal_op op);
 bool zonal_op_needs_weights(zonal_op op);
+/* Is its value a list (values, coverage, cell_id, center_x/y, unique)? */
+bool zonal_op_is_list(zonal_op op);
 
 /* What a polygon came to. */
 typedef enum zonal_status {
@@ -261,10 +269,11 @@ typedef struct zonal_table {
     const zonal_polys *p;
     double *vals;
     uint8_t *has;
-    int per_row;   /* value columns */
-    int *col_j;    /* per value column: its (band, stat) index b * nstats + s */
-    int *col_key;  /* per value column: its index in keys[col_j] (frac), or -1 */
-    double **keys; /* per (band, stat): frac's distinct values, sorted */
+    double **lists; /* per cell: a list-valued op's items (NULL: none), vals the count */
+    int per_row;    /* value columns */
+    int *col_j;     /* per value column: its (band, stat) index b * nstats + s */
+    int *col_key;   /* per value column: its index in keys[col_j] (frac), or -1 */
+    double **keys;  /* per (band, stat): frac's distinct values, sorted */
     size_t *nkeys;
 } zonal_table;
 /* Merges every polygon's (polygon, block) statistics in block order and

@@ -121,14 +121,35 @@ static rp_status lay_out(zonal_table *t, int njs, rp_error *err) {
     return RP_OK;
 }
 
-/* One feature's row of values from its merged statistics. */
-static bool fill_row(zonal_table *t, zonal_acc *merged, double *vals, uint8_t *has) {
+/* A list-valued op's items: the (cell id, item) pairs sorted by cell id
+ * (raster order), or for unique the distinct values. false: out of memory. */
+static bool fill_list(zonal_acc *a, zonal_op op, double **list, double *count) {
+    size_t n = zonal_acc_fold(a);
+    *list = malloc((n ? n : 1) * sizeof **list);
+    if (!*list)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        (*list)[i] = a->vals[2 * i + (op == ZOP_UNIQUE ? 0 : 1)];
+    *count = (double)n;
+    return true;
+}
+
+/* One feature's row of values from its merged statistics. false: out of
+ * memory; *any: whether it has a value. */
+static bool fill_row(zonal_table *t, zonal_acc *merged, double *vals, uint8_t *has, double **lists,
+                     bool *any_out) {
     bool any = false;
     for (int k = 0; k < t->per_row; k++) {
         int j = t->col_j[k];
         zonal_acc *a = &merged[j];
         const zonal_stat *st = &t->o->stats[j % t->o->nstats];
-        if (t->col_key[k] < 0) {
+        if (zonal_op_is_list(st->op)) {
+            if (a->cells > 0 && a->nvals > 0) {
+                if (!fill_list(a, st->op, &lists[k], &vals[k]))
+                    return false;
+                has[k] = 1;
+            }
+        } else if (t->col_key[k] < 0) {
             has[k] = zonal_acc_value(a, st, &vals[k]);
         } else if (a->cells > 0 && a->w != 0) {
             double key = t->keys[j][t->col_key[k]], w = 0;
@@ -140,7 +161,8 @@ static bool fill_row(zonal_table *t, zonal_acc *merged, double *vals, uint8_t *h
         }
         any = any || has[k];
     }
-    return any;
+    *any_out = any;
+    return true;
 }
 
 rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
@@ -163,12 +185,16 @@ rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *pl
     if (rc == RP_OK) {
         t->vals = malloc((cells ? cells : 1) * sizeof *t->vals);
         t->has = calloc(cells ? cells : 1, 1);
-        nomem = !t->vals || !t->has;
+        t->lists = calloc(cells ? cells : 1, sizeof *t->lists);
+        nomem = !t->vals || !t->has || !t->lists;
     }
     for (size_t i = 0; i < p->n && !nomem && rc == RP_OK; i++) {
         size_t row = i * (size_t)t->per_row;
-        bool any = p->feats[i].status != ZST_READ_ERROR &&
-                   fill_row(t, merged + i * (size_t)njs, t->vals + row, t->has + row);
+        bool any = false;
+        if (p->feats[i].status != ZST_READ_ERROR &&
+            !fill_row(t, merged + i * (size_t)njs, t->vals + row, t->has + row, t->lists + row,
+                      &any))
+            nomem = true;
         if (p->feats[i].status == ZST_OK && !any)
             p->feats[i].status = ZST_NO_CELLS;
     }
@@ -189,6 +215,9 @@ void zonal_table_free(zonal_table *t) {
     free(t->nkeys);
     free(t->col_j);
     free(t->col_key);
+    for (size_t i = 0; t->lists && i < t->p->n * (size_t)t->per_row; i++)
+        free(t->lists[i]);
+    free(t->lists);
     free(t->vals);
     free(t->has);
 }

@@ -47,15 +47,25 @@ static const char *const op_names[ZOP_N_OPS] = {"count",
                                                 "max_center_x",
                                                 "max_center_y",
                                                 "frac",
-                                                "weighted_frac"};
+                                                "weighted_frac",
+                                                "values",
+                                                "coverage",
+                                                "cell_id",
+                                                "center_x",
+                                                "center_y",
+                                                "unique"};
 
 const char *zonal_op_name(zonal_op op) {
     return op_names[op];
 }
 
+bool zonal_op_is_list(zonal_op op) {
+    return op >= ZOP_VALUES && op <= ZOP_UNIQUE;
+}
+
 bool zonal_op_needs_values(zonal_op op) {
-    return op == ZOP_MAJORITY || op == ZOP_MINORITY || op == ZOP_VARIETY || op == ZOP_MEDIAN ||
-           op == ZOP_QUANTILE || op == ZOP_FRAC || op == ZOP_WEIGHTED_FRAC;
+    return zonal_op_is_list(op) || op == ZOP_MAJORITY || op == ZOP_MINORITY || op == ZOP_VARIETY ||
+           op == ZOP_MEDIAN || op == ZOP_QUANTILE || op == ZOP_FRAC || op == ZOP_WEIGHTED_FRAC;
 }
 
 bool zonal_op_needs_weights(zonal_op op) {

@@ -5,6 +5,7 @@
  *
  * Threads: the caller's. Ownership: zonal_raster owns what it holds.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,37 @@ static rp_status add_bands(const rp_zonal_options *o, int k, GDALDatasetH ds, in
     return RP_OK;
 }
 
+/* A raster without a geotransform (GCP-only, RPC-only, geolocation arrays,
+ * or nothing) has GDAL's identity geotransform: polygons would be laid over
+ * its pixel/line space and give plausible, wrong numbers. Refused, naming
+ * what it has (issue 15 item 2). */
+static rp_status need_geotransform(const rp_raster_info *info, const char *role, rp_error *err) {
+    if (info->has_geotransform)
+        return RP_OK;
+    char has[160] = "";
+    size_t n = 0;
+    if (info->ngcps > 0)
+        n +=
+            (size_t)snprintf(has, sizeof has, "%d GCP%s", info->ngcps, info->ngcps == 1 ? "" : "s");
+    if (info->has_rpc && n < sizeof has)
+        n += (size_t)snprintf(has + n, sizeof has - n, "%sRPC metadata", n ? " and " : "");
+    if (info->has_geoloc && n < sizeof has)
+        snprintf(has + n, sizeof has - n, "%sgeolocation arrays", n ? " and " : "");
+    if (has[0])
+        return rp_error_set(err, RP_USAGE,
+                            "%s%s: has no geotransform, only %s; zonal needs a geotransform "
+                            "(warp it to one first: gdalwarp%s)",
+                            role, info->path, has,
+                            info->ngcps > 0 ? " -tps or -order N"
+                            : info->has_rpc ? " -rpc"
+                                            : " -geoloc");
+    return rp_error_set(err, RP_USAGE,
+                        "%s%s: has no geotransform, GCPs, RPCs or geolocation arrays: its "
+                        "polygons cannot be placed on it (give it one first, e.g. "
+                        "gdal_translate -a_ullr or gdal_edit.py -a_ullr)",
+                        role, info->path);
+}
+
 static bool same_grid(const rp_grid *a, const rp_grid *b) {
     bool same = a->width == b->width && a->height == b->height;
     for (int i = 0; i < 6 && same; i++)
@@ -47,6 +79,8 @@ static rp_status open_more(const rp_zonal_options *o, zonal_raster *r, rp_error 
         rp_raster_info info;
         GDALDatasetH ds = NULL;
         rp_status rc = rp_raster_info_read(o->rasters[k], &info, &ds, err);
+        if (rc == RP_OK)
+            rc = need_geotransform(&info, "", err);
         if (rc == RP_OK && (!same_grid(&r->info.grid, &info.grid) ||
                             !rp_crs_same_or_both_none(r->info.srs, info.srs)))
             rc = rp_error_set(err, RP_USAGE,
@@ -71,6 +105,11 @@ static rp_status open_weights(const rp_zonal_options *o, zonal_raster *r, rp_err
     if (rc != RP_OK)
         return rc;
     r->has_weights = true;
+    rc = need_geotransform(&r->winfo, "--weights ", err);
+    if (rc != RP_OK) {
+        GDALClose(ds);
+        return rc;
+    }
     const rp_grid *a = &r->info.grid, *b = &r->winfo.grid;
     if (!same_grid(a, b))
         rc = rp_error_set(err, RP_USAGE,
@@ -89,6 +128,11 @@ rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error
     rp_status rc = rp_raster_info_read(o->raster, &r->info, &ds, err);
     if (rc != RP_OK)
         return rc;
+    rc = need_geotransform(&r->info, "", err);
+    if (rc != RP_OK) {
+        GDALClose(ds);
+        return rc;
+    }
     if (r->info.grid.rotated) {
         GDALClose(ds);
         return rp_error_set(err, RP_USAGE,

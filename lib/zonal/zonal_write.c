@@ -123,6 +123,19 @@ static void put_wkt(FILE *out, const zonal_feature *f, int written) {
     OGR_G_DestroyGeometry(g);
 }
 
+/* A list-valued op's items as one CSV field: a JSON array of the shortest
+ * texts that read back to the same doubles, "[1,2.5,3]" (quoted: it holds
+ * commas). */
+static void put_list(FILE *out, const double *list, size_t n) {
+    char buf[64];
+    fputs(n > 1 ? "\"[" : "[", out);
+    for (size_t i = 0; i < n; i++) {
+        rp_shortest_double(buf, sizeof buf, list[i]);
+        fprintf(out, "%s%s", i ? "," : "", buf);
+    }
+    fputs(n > 1 ? "]\"" : "]", out);
+}
+
 static void write_csv_rows(FILE *out, const zonal_table *t) {
     write_header(out, t);
     char buf[64];
@@ -138,7 +151,9 @@ static void write_csv_rows(FILE *out, const zonal_table *t) {
             if (written)
                 fputc(',', out);
             size_t j = i * (size_t)t->per_row + (size_t)k;
-            if (t->has[j]) {
+            if (t->has[j] && t->lists[j]) {
+                put_list(out, t->lists[j], (size_t)t->vals[j]);
+            } else if (t->has[j]) {
                 rp_shortest_double(buf, sizeof buf, t->vals[j]);
                 fputs(buf, out);
             }

@@ -3,18 +3,24 @@
  * .fgb, .geojson, .shp, ...): one feature per polygon in input order, the
  * carried attributes with their input types (list types as text), one
  * Real field per statistic (unset when empty), an optional status field.
+ * A list-valued statistic (values, coverage, ...) is a RealList field where
+ * the driver has them (GeoJSON, FlatGeobuf, ...), else a String field with
+ * CSV's JSON array text ("[1,2.5]"; GeoPackage, shapefile).
  * No geometry unless --include-geom (the input's, in its CRS): the table
  * joins back to the polygons by an attribute. FlatGeobuf needs geometry.
  * Written in one transaction where the driver has them.
  *
  * Threads: the caller's. The staging around it is io/table_write.c's.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ogr_api.h>
 
 #include "error.h"
 #include "gdal_errors.h"
+#include "numtext.h"
 #include "zonal_internal.h"
 
 static OGRFieldType carried_type(int t) {
@@ -29,7 +35,33 @@ static OGRFieldType carried_type(int t) {
     }
 }
 
-static rp_status make_fields(const zonal_table *t, OGRLayerH layer, const char *target,
+/* Whether the driver creates RealList fields. */
+static bool has_real_lists(GDALDriverH drv) {
+    const char *types = GDALGetMetadataItem(drv, GDAL_DMD_CREATIONFIELDDATATYPES, NULL);
+    return types && strstr(types, "RealList") != NULL;
+}
+
+static bool is_list_column(const zonal_table *t, int k) {
+    return zonal_op_is_list(t->o->stats[t->col_j[k] % t->o->nstats].op);
+}
+
+/* A list as JSON array text, "[1,2.5]"; NULL: out of memory. */
+static char *list_text(const double *list, size_t n) {
+    char *s = malloc(n * 32 + 3), *at = s;
+    if (!s)
+        return NULL;
+    *at++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *at++ = ',';
+        rp_shortest_double(at, 32, list[i]);
+        at += strlen(at);
+    }
+    strcpy(at, "]");
+    return s;
+}
+
+static rp_status make_fields(const zonal_table *t, OGRLayerH layer, const char *target, bool lists,
                              rp_error *err) {
     char name[512];
     for (int i = 0; i < t->p->nout_cols + t->per_row + (t->o->status_column ? 1 : 0); i++) {
@@ -40,6 +72,8 @@ static rp_status make_fields(const zonal_table *t, OGRLayerH layer, const char *
             type = carried_type(t->p->col_types[c]);
         } else if (i < t->p->nout_cols + t->per_row) {
             zonal_column_name(t, i - t->p->nout_cols, name, sizeof name);
+            if (is_list_column(t, i - t->p->nout_cols))
+                type = lists ? OFTRealList : OFTString;
         } else {
             snprintf(name, sizeof name, "status");
             type = OFTString;
@@ -55,7 +89,7 @@ static rp_status make_fields(const zonal_table *t, OGRLayerH layer, const char *
 }
 
 static rp_status write_features(const zonal_table *t, OGRLayerH layer, const char *target,
-                                rp_error *err) {
+                                bool lists, rp_error *err) {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     for (size_t i = 0; i < t->p->n; i++) {
         const zonal_feature *f = &t->p->feats[i];
@@ -66,8 +100,19 @@ static rp_status write_features(const zonal_table *t, OGRLayerH layer, const cha
                 OGR_F_SetFieldString(feat, k, f->attrs[t->p->out_cols[c]]);
         for (int j = 0; j < t->per_row; j++, k++) {
             size_t at = i * (size_t)t->per_row + (size_t)j;
-            if (t->has[at])
+            if (t->has[at] && t->lists[at] && lists) {
+                OGR_F_SetFieldDoubleList(feat, k, (int)t->vals[at], t->lists[at]);
+            } else if (t->has[at] && t->lists[at]) {
+                char *s = list_text(t->lists[at], (size_t)t->vals[at]);
+                if (!s) {
+                    OGR_F_Destroy(feat);
+                    return rp_error_set(err, RP_NOMEM, "out of memory");
+                }
+                OGR_F_SetFieldString(feat, k, s);
+                free(s);
+            } else if (t->has[at]) {
                 OGR_F_SetFieldDouble(feat, k, t->vals[at]);
+            }
         }
         if (t->o->status_column)
             OGR_F_SetFieldString(feat, k, zonal_status_name(f->status));
@@ -115,9 +160,9 @@ rp_status zonal_write_ogr(const zonal_table *t, const char *target, GDALDriverH 
                               rp_gdal_capture_text(&cap));
         bool tx = layer && GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
         if (rc == RP_OK)
-            rc = make_fields(t, layer, target, err);
+            rc = make_fields(t, layer, target, has_real_lists(drv), err);
         if (rc == RP_OK)
-            rc = write_features(t, layer, target, err);
+            rc = write_features(t, layer, target, has_real_lists(drv), err);
         if (tx && rc == RP_OK && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
             rc = rp_error_set(err, RP_WRITE, "%s: cannot commit: %s", target,
                               rp_gdal_capture_text(&cap));

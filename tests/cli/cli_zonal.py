@@ -14,8 +14,10 @@ Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_zonal.py
 import csv
 import io
 import os
+import stat as st
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
@@ -118,6 +120,28 @@ def cases(T, d):
         T.check(case, list(got[0].keys()) == ["name", "top"] and float(got[0]["top"]) == sq.max(),
                 "-b 2, name=op, --include-col: %r" % got[0])
     T.run_case("bands, names, --include-col", bands)
+
+    def lists(case):
+        r = zonal(base + ["-b", "1", "-s", "values", "-s", "cell_id", "-s", "center_x", "-s",
+                          "center_y", "-s", "coverage", "-s", "unique"])
+        got = parse(r.text)
+        T.check(case, r.code == 0, r.describe())
+        # polygon 10 covers rows 27..29, columns 10..11, in raster order
+        cells = [(27, 10), (27, 11), (28, 10), (28, 11), (29, 10), (29, 11)]
+        want = {"values": "[%s]" % ",".join("%d" % a[r_, c_] for r_, c_ in cells),
+                "cell_id": "[2710,2711,2810,2811,2910,2911]",
+                "center_x": "[10.5,11.5,10.5,11.5,10.5,11.5]",
+                "center_y": "[52.5,52.5,51.5,51.5,50.5,50.5]",
+                "coverage": "[1,1,1,1,1,1]",
+                "unique": "[%s]" % ",".join("%d" % v for v in
+                                            sorted(set(a[r_, c_] for r_, c_ in cells)))}
+        T.check(case, all(got[0][k] == v for k, v in want.items()),
+                "polygon 10: %r, want %r" % (got[0], want))
+        T.check(case, got[4]["coverage"] == "[0.5,0.5]" and got[4]["cell_id"] == "[3920,3921]",
+                "half cells: %r" % got[4])
+        T.check(case, all(got[i][k] == "" for i in (1, 2, 3) for k in want),
+                "empty lists are empty fields: %r" % got[1:4])
+    T.run_case("list-valued operations (CSV)", lists)
 
     def outputs(case):
         ref = zonal(base + ["-b", "1", "-s", "mean", "-s", "count", "--status"])
@@ -234,6 +258,119 @@ def cases(T, d):
         r = zonal(["--help"])
         T.check(case, r.code == 0 and "usage: rasterpool zonal" in r.text, r.describe())
     T.run_case("usage errors and unopenable inputs", bad)
+    georef_cases(T, d, base)
+    output_cases(T, d, base)
+
+
+def georef_cases(T, d, base):
+    """Issue 15 item 2: a raster without a geotransform (GCP-only, RPC-only
+    or none) reads as GDAL's identity geotransform; laying polygons over its
+    pixel/line space would give plausible, wrong numbers. Refused, exit 2,
+    naming what it has."""
+    data = np.arange(64, dtype=np.uint8).reshape(8, 8)
+
+    def make(name, gcps=False, rpc=False):
+        p = "%s/%s.tif" % (d, name)
+        ds = rptest.gdal.GetDriverByName("GTiff").Create(p, 8, 8, 1, rptest.gdal.GDT_Byte)
+        if gcps:
+            s = osr.SpatialReference()
+            s.ImportFromEPSG(32633)
+            ds.SetGCPs([rptest.gdal.GCP(10.0 + c, 53.0 - r, 0, c, r)
+                        for r, c in ((0, 0), (0, 8), (8, 0), (8, 8))], s.ExportToWkt())
+        if rpc:
+            ds.SetMetadata({"LINE_OFF": "4", "SAMP_OFF": "4", "LAT_OFF": "45", "LONG_OFF": "10",
+                            "HEIGHT_OFF": "0", "LINE_SCALE": "4", "SAMP_SCALE": "4",
+                            "LAT_SCALE": "0.1", "LONG_SCALE": "0.1", "HEIGHT_SCALE": "1",
+                            "LINE_NUM_COEFF": " ".join(["0", "0", "-1"] + ["0"] * 17),
+                            "LINE_DEN_COEFF": " ".join(["1"] + ["0"] * 19),
+                            "SAMP_NUM_COEFF": " ".join(["0", "1"] + ["0"] * 18),
+                            "SAMP_DEN_COEFF": " ".join(["1"] + ["0"] * 19)}, "RPC")
+        ds.GetRasterBand(1).WriteArray(data)
+        ds = None
+        T.check(case_holder[0], rptest.gdal.Open(p).GetGeoTransform(can_return_null=True) is None,
+                "%s: oracle sees no geotransform" % name)
+        return p
+
+    def refused(case):
+        case_holder[0] = case
+        for name, kw, words in (("gcps", {"gcps": True}, ["4 GCPs", "no geotransform"]),
+                                ("rpc", {"rpc": True}, ["RPC metadata", "no geotransform"]),
+                                ("bare", {}, ["no geotransform, GCPs, RPCs"])):
+            p = make(name, **kw)
+            r = zonal([p, "--polygons", d + "/p.gpkg", "-s", "count", "-o", d + "/g.csv"])
+            T.check(case, r.code == 2 and all(w in r.err for w in words) and p in r.err,
+                    "%s: want exit 2 naming %r: %s" % (name, words, r.describe()))
+            T.check(case, not os.path.exists(d + "/g.csv"), "%s: an output was written" % name)
+        # as a second raster or the weights, the same
+        g = d + "/gcps.tif"
+        for args in ([d + "/r.tif", g] + base[1:], base + ["--weights", g]):
+            r = zonal(args + ["-s", "count"] if "--weights" not in args else
+                      args + ["-s", "weighted_sum"])
+            T.check(case, r.code == 2 and "no geotransform" in r.err and g in r.err,
+                    "second raster / weights without a geotransform: " + r.describe())
+    case_holder = [None]
+    T.run_case("no geotransform: refused (issue 15 item 2)", refused)
+
+
+def output_cases(T, d, base):
+    """Issue 17 item 3: -o that is one of the inputs (the polygons, a raster,
+    the weights, through a link or another spelling, a shapefile's .dbf) is
+    refused before any work, exit 2, the input untouched; /dev/stdout and a
+    FIFO are written directly (no staged file renamed over them)."""
+    def digest(p):
+        with open(p, "rb") as f:
+            return f.read()
+
+    def refused(case):
+        write_polys(d + "/ps.shp", [(1, "a", square(10, 50, 12, 53))], driver="ESRI Shapefile")
+        os.symlink(d + "/r.tif", d + "/link.tif")
+        shp = [d + "/r.tif", "--polygons", d + "/ps.shp"]
+        for args, out, victim in (
+                (base, d + "/p.gpkg", d + "/p.gpkg"),
+                (base, d + "/r.tif", d + "/r.tif"),
+                (base, d + "/link.tif", d + "/r.tif"),
+                (base, d + "/./r.tif", d + "/r.tif"),
+                (base + ["--weights", d + "/p2.tif"], d + "/p2.tif", d + "/p2.tif"),
+                (shp, d + "/ps.shp", d + "/ps.shp"),
+                (shp, d + "/ps.dbf", d + "/ps.dbf")):
+            if victim.endswith("p2.tif") and not os.path.exists(victim):
+                rptest.create_raster(victim, np.ones((H, W)), "Float32", gt=GT,
+                                     srs="EPSG:32633", block=(32, 32))
+            before = digest(victim)
+            stat = "weighted_sum" if "--weights" in args else "count"
+            r = zonal(args + ["-b", "1", "-s", stat, "-o", out])
+            T.check(case, r.code == 2 and "is also an input" in r.err and out in r.err,
+                    "-o %s: want exit 2, 'is also an input': %s" % (out, r.describe()))
+            T.check(case, digest(victim) == before, "%s was changed" % victim)
+        r = zonal(base + ["-b", "1", "-s", "count", "--plan", "-o", d + "/p.gpkg"])
+        T.check(case, r.code == 0, "--plan writes nothing, so -o is not checked: " + r.describe())
+    T.run_case("-o that is an input: refused (issue 17 item 3)", refused)
+
+    def direct(case):
+        ref = zonal(base + ["-b", "1", "-s", "count", "-s", "mean"])
+        r = zonal(base + ["-b", "1", "-s", "count", "-s", "mean", "-o", "/dev/stdout"])
+        T.check(case, r.code == 0 and r.out == ref.out and ref.out.count(b"\n") == 6,
+                "-o /dev/stdout == standard output: " + r.describe())
+        fifo = d + "/fifo.csv"
+        os.mkfifo(fifo)
+        got = {}
+
+        def reader():
+            with open(fifo, "rb") as f:
+                got["bytes"] = f.read()
+        t = threading.Thread(target=reader)
+        t.start()
+        r = zonal(base + ["-b", "1", "-s", "count", "-s", "mean", "-o", fifo], timeout=60)
+        if r.code != 0:  # let the reader go
+            with open(fifo, "wb"):
+                pass
+        t.join(60)
+        T.check(case, r.code == 0 and got.get("bytes") == ref.out,
+                "-o FIFO: %s; read %r" % (r.describe(), got.get("bytes", b"")[:80]))
+        T.check(case, st.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file")
+        left = [n for n in os.listdir(d) if ".rp-tmp-" in n or n.startswith(".rasterpool")]
+        T.check(case, not left, "staging leftovers: %r" % left)
+    T.run_case("-o /dev/stdout and a FIFO: written directly", direct)
 
 
 def main():

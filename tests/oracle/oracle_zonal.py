@@ -6,9 +6,11 @@ numpy (count, sum, mean, min, max, variance, stdev, coefficient_of_variation,
 majority, minority, variety, median, quantile, weighted_sum, weighted_mean,
 min_coverage_frac, coverage_weight=none, default_value), and, where R and
 terra are installed, terra::extract(exact=TRUE) cell fractions for
-mean/sum/min/max. Also: nodata, NaN, a mask, Int16 and Float32 bands,
+mean/sum/min/max. Also: nodata, NaN, a mask, Int16, Float32 and signed-byte bands,
 multi-band, polygons off the raster, holes, a polygon CRS that differs
-from the raster's, identical bytes at -j 1/2/7, and --plan.
+from the raster's, identical bytes at -j 1/2/7, --plan, and the list-valued
+operations (values, coverage, cell_id, center_x, center_y, unique) in CSV,
+GeoJSON (RealList) and GeoPackage (text).
 """
 import csv
 import io
@@ -342,6 +344,115 @@ def case_int_multiband_mask(T, case, d):
     lim.flush()
 
 
+def case_signed_byte(T, case, d):
+    """Issue 15 item 3: a Byte band with PIXELTYPE=SIGNEDBYTE (GDAL 3.6's
+    Int8) holds -20, not 236, and its nodata -128 is matched. The oracle is
+    GDAL's own Python read, which gives int8; the weights raster is one too."""
+    rnd = np.random.default_rng(11)
+    p = os.path.join(d, "s8.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(p, W, H, 1, gdal.GDT_Byte, [
+        "PIXELTYPE=SIGNEDBYTE", "TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32"])
+    ds.SetGeoTransform(GT)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    v = rnd.integers(-128, 128, (H, W)).astype(np.int8)
+    v[rnd.random((H, W)) < 0.1] = -128
+    ds.GetRasterBand(1).SetNoDataValue(-128)
+    ds.GetRasterBand(1).WriteArray(v.view(np.uint8))
+    ds = None
+    src = gdal.Open(p)
+    band = src.GetRasterBand(1)
+    a = band.ReadAsArray()
+    if not T.check(case, a.dtype == np.int8 and band.GetNoDataValue() == -128,
+                   "oracle: GDAL's read gives %s, nodata %r" % (a.dtype, band.GetNoDataValue())):
+        return
+    bands = [(a.astype(np.float64), a != -128)]
+    wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=7)
+    ops = INT_OPS + [("variance", "variance", {})]
+    rows, r = run_zonal(T, case, [p, "--polygons", d + "/p.gpkg"] + s_args(ops))
+    if rows is not None:
+        compare_rows(T, case, rows, wkts, bands, ops)
+    rows, r = run_zonal(T, case, [p, "--polygons", d + "/p.gpkg", "--weights", p, "-s",
+                                  "weighted_sum"])
+    if rows is not None:
+        compare_rows(T, case, rows, wkts, bands, [("weighted_sum", "weighted_sum", {})],
+                     wts=bands[0])
+
+
+LIST_OPS = ["values", "coverage", "cell_id", "center_x", "center_y", "unique"]
+
+
+def case_lists(T, case, d):
+    """The list-valued operations (issue 11): each polygon's covered valid
+    cells in raster order (values, coverage fractions, cell ids row * width +
+    col, centres) and its distinct values (unique), against shapely's
+    fractions and numpy. CSV holds a JSON array in one field; GeoJSON a
+    RealList field; GeoPackage (no list fields) the CSV text. Cells covered
+    less than 1e-9 (shapely's rounding noise) are left out on both sides."""
+    import json
+    bands = make_raster(os.path.join(d, "l.tif"), "Int16", nodata=6, seed=9)
+    a, ok = bands[0]
+    wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=13)
+    args = [d + "/l.tif", "--polygons", d + "/p.gpkg"] + [x for o in LIST_OPS for x in ("-s", o)]
+    rows, r = run_zonal(T, case, args)
+    if rows is None:
+        return
+    lim = Limited(T, case)
+    for i, (row, wkt) in enumerate(zip(rows, wkts)):
+        cells = [(r_, c_, f) for r_, c_, f in fractions(wkt) if ok[r_, c_]]
+        if not cells:
+            if any(row[o] != "" for o in LIST_OPS):
+                lim.add("polygon %d: no valid cell, got %r" % (i, [row[o] for o in LIST_OPS]))
+            continue
+        got = {o: json.loads(row[o]) if row[o] else [] for o in LIST_OPS}
+        keep = [k for k, f in enumerate(got["coverage"]) if f > 1e-9]
+        got_l = {o: [got[o][k] for k in keep] for o in LIST_OPS if o != "unique"}
+        want = [(r_, c_, f) for r_, c_, f in cells if f > 1e-9]
+        COUNTS["values"] += 6
+        if got_l["cell_id"] != [r_ * W + c_ for r_, c_, _ in want]:
+            lim.add("polygon %d cell_id: %r..., want %r..." % (
+                i, got_l["cell_id"][:5], [r_ * W + c_ for r_, c_, _ in want][:5]))
+            continue
+        if got_l["values"] != [float(a[r_, c_]) for r_, c_, _ in want]:
+            lim.add("polygon %d values differ" % i)
+        if any(abs(g - f) > 1e-9 for g, (_, _, f) in zip(got_l["coverage"], want)):
+            lim.add("polygon %d coverage differs" % i)
+        if got_l["center_x"] != [GT[0] + (c_ + 0.5) * GT[1] for _, c_, _ in want] or \
+                got_l["center_y"] != [GT[3] + (r_ + 0.5) * GT[5] for r_, _, _ in want]:
+            lim.add("polygon %d centres differ" % i)
+        all_vals = sorted(set(float(a[r_, c_]) for r_, c_, _ in cells))
+        if got["unique"] != all_vals:
+            lim.add("polygon %d unique %r, want %r" % (i, got["unique"], all_vals))
+    lim.flush()
+    # GeoJSON: RealList fields; GeoPackage: the same text as CSV
+    for ext in ("geojson", "gpkg"):
+        out = "%s/lists.%s" % (d, ext)
+        r2 = rp(["zonal"] + args + ["-q", "-o", out])
+        if not T.check(case, r2.code == 0, r2.describe()):
+            continue
+        ds = ogr.Open(out)
+        lyr = ds.GetLayer(0)
+        defn = lyr.GetLayerDefn()
+        types = [defn.GetFieldDefn(defn.GetFieldIndex(o)).GetTypeName() for o in LIST_OPS]
+        want_t = "RealList" if ext == "geojson" else "String"
+        T.check(case, types == [want_t] * 6, "%s: field types %r" % (ext, types))
+        for f, row in zip(lyr, rows):
+            for o in LIST_OPS:
+                v = f.GetField(o)
+                want_v = json.loads(row[o]) if row[o] else None
+                if ext == "gpkg":
+                    v = json.loads(v) if v is not None else None
+                # GeoJSON's writer keeps 15 significant digits of a list item
+                same = v == want_v or (v is not None and want_v is not None and
+                                       len(v) == len(want_v) and
+                                       all(abs(x - y) <= 1e-13 * max(1, abs(y))
+                                           for x, y in zip(v, want_v)))
+                if not same:
+                    T.check(case, False, "%s %s: %.200r vs CSV %.200r" % (ext, o, v, row[o]))
+        ds = None
+
+
 def case_args(T, case, d):
     bands = make_raster(os.path.join(d, "f.tif"), "Float32", nodata=-9999, seed=9)
     wkts = make_polygons(os.path.join(d, "p.gpkg"), seed=6)
@@ -530,6 +641,8 @@ def main():
     T = Tester("oracle_zonal")
     for name, fn in [("float32 nodata NaN, all float ops", case_float),
                      ("int16 two bands, mask, value-list ops", case_int_multiband_mask),
+                     ("signed bytes (PIXELTYPE=SIGNEDBYTE)", case_signed_byte),
+                     ("list-valued operations", case_lists),
                      ("operation arguments", case_args),
                      ("weights", case_weights),
                      ("polygons in another CRS", case_crs),
