@@ -1038,6 +1038,19 @@ def case_17_10_log_is_output(T, case, tmp):
     T.check(case, open(good[0], "rb").read() == before, "the input was changed")
 
 
+def case_17_14_empty_log(T, case, tmp):
+    """Issue 17 item 14: --log "" is a usage error (exit 2, naming --log),
+    as -o "" is for extract, and nothing is written."""
+    src = os.path.join(tmp, "emptylog-in")
+    os.mkdir(src)
+    good = good_rasters(src, n=1)
+    out = os.path.join(tmp, "emptylog-out")
+    os.mkdir(out)
+    code, err = finish(start(["translate"] + good + ["--out-dir", out, "--log", "", "-q"]))
+    T.check(case, code == 2 and "--log" in err and "empty" in err, "exit %s, %r" % (code, err[-300:]))
+    T.check(case, os.listdir(out) == [], "files written: %s" % os.listdir(out))
+
+
 def main():
     T = rptest.Tester("cli_batch")
     with tempfile.TemporaryDirectory() as tmp:
@@ -1058,7 +1071,8 @@ def main():
                          ("17.10 workers killed before READY", case_17_10_workers_killed_at_start),
                          ("17.10 -j 200 under ulimit -n 32", case_17_10_open_file_limit),
                          ("17.10 journal with a cut last line", case_17_10_cut_journal),
-                         ("17.10 --log naming an output or input", case_17_10_log_is_output)]:
+                         ("17.10 --log naming an output or input", case_17_10_log_is_output),
+                         ('17.14 --log ""', case_17_14_empty_log)]:
             T.run_case(name, lambda c, f=fn: f(T, c, tmp))
     T.finish()
 
