@@ -853,15 +853,23 @@ def case_17_11_spool_tmpdir(case, E, T):
             "TMPDIR %s: exit %s, left %s" % (ok, p.returncode, os.listdir(ok)))
 
 
+# Runs argv[1:] (stdout discarded) and prints its peak RSS in KiB. A child
+# of a small process: Linux carries the forking process's peak RSS into the
+# child's ru_maxrss across exec, and this test's Python holds big arrays.
+_PEAK_RSS_HELPER = """
+import os, resource, subprocess, sys
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def peak_rss_mib(args):
     """Runs rasterpool with args, its output discarded; (exit code, stderr,
     the process's peak resident set in MiB, from the kernel's rusage)."""
-    p = subprocess.Popen([rptest.binary()] + args, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    err = p.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, err, usage.ru_maxrss / 1024.0
+    p = subprocess.run([sys.executable, "-c", _PEAK_RSS_HELPER, rptest.binary()] + args,
+                       capture_output=True)
+    code, kib = p.stdout.decode().split()
+    return int(code), p.stderr.decode("utf-8", "replace"), int(kib) / 1024.0
 
 
 def case_17_11_long_rows_j1(case, E, T):
