@@ -19,6 +19,7 @@ volatile sig_atomic_t cli_interrupted;
 static volatile sig_atomic_t quit_signal = 2;
 static volatile sig_atomic_t grace_ms; /* 0: no watchdog */
 static volatile sig_atomic_t writing;  /* the job's last progress report was its writer's */
+static volatile sig_atomic_t armed;    /* the watchdog's timer runs */
 
 static void on_interrupt(int sig) {
     (void)sig;
@@ -27,6 +28,7 @@ static void on_interrupt(int sig) {
     if (cli_interrupted == 0 && grace_ms > 0 && !writing) {
         struct itimerval t = {{0, 0}, {grace_ms / 1000, (grace_ms % 1000) * 1000}};
         setitimer(ITIMER_REAL, &t, NULL); /* a plain system call on Linux */
+        armed = 1;
     }
     cli_interrupted++;
 }
@@ -62,6 +64,14 @@ int cli_on_progress(double fraction, const char *message, void *bar) {
     /* the writer stops cleanly at Ctrl-C (local writes): no watchdog then,
      * so that its staged output is removed, not abandoned */
     writing = message && (strncmp(message, "writ", 4) == 0 || strncmp(message, "opening", 7) == 0);
+    if (writing && armed) {
+        /* Ctrl-C came while reading and the job reached its writer: the
+         * writer stops cleanly and removes its stage; a watchdog firing in
+         * the middle of that would abandon it */
+        struct itimerval off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_REAL, &off, NULL);
+        armed = 0;
+    }
     if (cli_interrupted)
         return cli_interrupted == 1 ? RP_PROGRESS_DRAIN : RP_PROGRESS_ABORT;
     return bar ? rp_progress_bar_update(fraction, message, bar) : RP_PROGRESS_CONTINUE;

@@ -48,7 +48,9 @@ static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, i
                 name, ranks);
     if (ranks == 1 || farmed || rp_mpi_rank() == 0)
         rc = run(argc - 1, (const char *const *)argv + 1);
-    return rp_mpi_finish(rc);
+    rc = rp_mpi_finish(rc);
+    rp_shutdown();
+    return rc;
 }
 #endif
 
@@ -101,7 +103,9 @@ int main(int argc, char **argv) {
 #else
             warn_launcher_without_mpi();
             rp_init();
-            return commands[i].run(argc - 1, (const char *const *)argv + 1);
+            int rc = commands[i].run(argc - 1, (const char *const *)argv + 1);
+            rp_shutdown(); /* leak checkers then see only real leaks */
+            return rc;
 #endif
         }
     }

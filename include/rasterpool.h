@@ -100,6 +100,12 @@ RP_API void rp_error_clear(rp_error *err);
  * called GDALAllRegister itself may skip it. Nothing needs undoing: the
  * drivers stay registered for the life of the process. */
 RP_API void rp_init(void);
+/* Releases what GDAL keeps for the life of the process (its drivers, PROJ's
+ * and the network layer's caches: GDALDestroyDriverManager), so that leak
+ * checkers see only real leaks. Optional; for a program's very end, when no
+ * job runs and none will: no rasterpool or GDAL function may be called
+ * after it. Not thread-safe. */
+RP_API void rp_shutdown(void);
 /* GDAL's release name ("3.6.2"), of the GDAL the library runs with. Static
  * text owned by GDAL. */
 RP_API const char *rp_gdal_version(void);

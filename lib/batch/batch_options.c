@@ -217,6 +217,10 @@ static rp_status check_whole(rp_batch_options *o, rp_error *err) {
                             "--inputs FILE (see rasterpool batch --help)");
     if (!o->out_dir || !*o->out_dir)
         return rp_error_set(err, RP_USAGE, "--out-dir DIR is required");
+    if (o->log_path && !*o->log_path)
+        return rp_error_set(err, RP_USAGE,
+                            "--log: empty file name (omit --log for the default journal "
+                            "in --out-dir)");
     if (!o->suffix && rp_argv_set_string(&o->suffix, "") != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     return o->kind->validate(o->tool_args, err);

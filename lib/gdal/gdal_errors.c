@@ -15,6 +15,7 @@
 #include <cpl_error.h>
 
 #include "gdal_errors.h"
+#include "remote.h"
 
 static void copy_message(char *dst, size_t cap, const char *msg) {
     size_t n = strlen(msg);
@@ -93,6 +94,16 @@ const char *rp_gdal_open_failure(const char *path, const rp_gdal_capture *cap, c
             return buf;
         }
         close(fd);
+    }
+    /* a remote path that got no HTTP answer: the reason in words first
+     * (DNS, connection refused or reset), as for a failed block */
+    if (gdal && rp_remote_suspect(path, cap)) {
+        char reason[160];
+        rp_remote_reason(path, cap, false, reason, sizeof reason);
+        if (reason[0]) {
+            snprintf(buf, n, "%s [GDAL: %s]", reason, gdal);
+            return buf;
+        }
     }
     snprintf(buf, n, "%s", gdal ? gdal : "not a raster GDAL can read");
     return buf;

@@ -1,5 +1,6 @@
 /*
- * gdal_init.c — rp_init (GDAL's drivers, registered once) and the GDAL
+ * gdal_init.c — rp_init (GDAL's drivers, registered once), rp_shutdown
+ * (GDAL's process-long state released at a program's end) and the GDAL
  * version the library runs with.
  *
  * Threads: rp_init may be called from any thread, any number of times;
@@ -20,6 +21,10 @@ static void register_drivers(void) {
 
 RP_API void rp_init(void) {
     pthread_once(&init_once, register_drivers);
+}
+
+RP_API void rp_shutdown(void) {
+    GDALDestroyDriverManager();
 }
 
 RP_API const char *rp_gdal_version(void) {

@@ -4,7 +4,8 @@
  * easting/northing, any case — unless named), then each record through the
  * streaming reader (csv.c) and numparse.cc. A row whose coordinates cannot
  * be parsed is kept as a point with NaN coordinates and flagged bad, and a
- * warning names FILE:LINE. Standard input is copied to the spool as it is
+ * warning names FILE:LINE. Slices for pass 2 are at most 65,536 rows or
+ * 8 MiB of text. Standard input is copied to the spool as it is
  * read, for pass 2.
  *
  * Threads: the caller's thread only. Ownership: the header text and names
@@ -187,6 +188,18 @@ rp_status rp_points_csv_header(const rp_points_options *opts, rp_points *pts, rp
     return spool_record(pts, &rec, err);
 }
 
+/* Whether a new slice starts with the row at text offset `at`, index
+ * `row`: the first row, or the open slice holds RP_POINTS_SLICE_ROWS rows
+ * or RP_POINTS_SLICE_BYTES of text (pass 2 holds a slice's text and its
+ * formatted rows in memory, so long rows must not make a slice large). */
+static bool slice_starts_at(const rp_points *pts, uint64_t at, size_t row) {
+    if (pts->nslices == 0)
+        return true;
+    const rp_points_slice *open = &pts->slices[pts->nslices - 1];
+    return row - open->first_row >= RP_POINTS_SLICE_ROWS ||
+           at - open->offset >= RP_POINTS_SLICE_BYTES;
+}
+
 /* One data record: a slice mark when one starts here (where pass 2 finds
  * it), the point (or a bad one, warned about), the spool. */
 static rp_status take_record(const rp_points_options *opts, rp_points *pts,
@@ -194,9 +207,8 @@ static rp_status take_record(const rp_points_options *opts, rp_points *pts,
     double x = NAN, y = NAN;
     char why[RP_POINTS_WHY];
     bool ok = rp_points_parse_xy(pts, rec, &x, &y, why);
-    bool slice_starts = xy->n % RP_POINTS_SLICE_ROWS == 0;
-    if ((slice_starts && rp_points_add_slice(pts, pts->spool ? pts->spool_len : rec->offset,
-                                             rec->line, xy->n) != 0) ||
+    uint64_t at = pts->spool ? pts->spool_len : rec->offset;
+    if ((slice_starts_at(pts, at, xy->n) && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
         rp_xy_buf_push(xy, ok ? x : NAN, ok ? y : NAN, !ok) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (!ok) {

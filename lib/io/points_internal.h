@@ -35,8 +35,11 @@ typedef struct rp_points_options {
 /* Where a slice of rows starts in the CSV text that pass 2 reads (the file,
  * or the spool of standard input): pass 2 reads and formats slices in
  * parallel. Read row by row, pass 1 starts a slice every
- * RP_POINTS_SLICE_ROWS rows; read in parallel, one a piece of the file. */
+ * RP_POINTS_SLICE_ROWS rows or once the slice holds RP_POINTS_SLICE_BYTES
+ * of text, whichever comes first (long rows: pass 2's memory stays bounded
+ * as for the parallel pieces); read in parallel, one a piece of the file. */
 #define RP_POINTS_SLICE_ROWS 65536
+#define RP_POINTS_SLICE_BYTES ((uint64_t)8 << 20)
 typedef struct rp_points_slice {
     uint64_t offset;  /* byte offset of the slice's first record */
     uint64_t line;    /* its line number, for messages */

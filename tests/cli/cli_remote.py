@@ -428,8 +428,43 @@ def case_17_6_sigint_while_stalled(case):
     T.check(case, not os.path.exists(out), "an output was written")
 
 
+def case_17_14_reset_reason(case):
+    """Issue 17 item 14: every data request to t_1_1.tif past its first
+    16 KiB is reset (RST, no HTTP status): exit 1, the tile's points fail,
+    and stderr names the tile's URL with the reason 'connection reset'."""
+    xs, ys, pts, lines = pts_file(case, GT, 1120, 1120, 14)
+    with HttpServer(TMP, fail_path=r"t_1_1\.tif", fail_from_byte=16384, fault="reset") as srv:
+        run = rptest.extract([srv.url("mosaic.vrt"), "--points", pts, "--status", "-q"]
+                             + FAST_RETRY, timeout=240)
+        url = srv.url("t_1_1.tif")
+        resets = srv.stats()["path_reset"]
+    T.check(case, run.code == 1, "exit %s, want 1: %s" % (run.code, run.describe()))
+    T.check(case, resets >= 1, "no request was reset")
+    T.check(case, url in run.err and "connection reset" in run.err,
+            "stderr should name %s and 'connection reset': %r" % (url, run.err[-800:]))
+    header, rows = rptest.parse_csv(run.text)
+    nerr = sum(1 for r in rows if r[-1] == "error")
+    T.check(case, nerr > 10 and len(rows) == len(xs), "%d error rows of %d" % (nerr, len(rows)))
+
+
+def case_17_14_dns_reason(case):
+    """Issue 17 item 14: a host name that cannot be resolved (.invalid is
+    reserved, RFC 6761: resolution fails locally, no network needed) is
+    reported as a DNS failure naming the URL, not as an unreadable raster."""
+    url = "http://nonexistent.invalid/x.tif"
+    pts = os.path.join(TMP, case + ".csv")
+    rptest.write_points_csv(pts, [GT[0] + 5.0], [GT[3] - 5.0])
+    run = rptest.extract([url, "--points", pts, "-q"] + FAST_RETRY, timeout=120)
+    T.check(case, run.code not in (0, 2) and run.code is not None,
+            "exit %s: %s" % (run.code, run.describe()))
+    T.check(case, url in run.err and "DNS" in run.err and "resolved" in run.err,
+            "stderr should name %s and a DNS failure: %r" % (url, run.err[-800:]))
+
+
 T.run_case("17.6 stalled and dripping tile", case_17_6_stalled_tile)
 T.run_case("17.6 SIGINT while reads stall", case_17_6_sigint_while_stalled)
 T.run_case("coalesced", case_coalesced)
 T.run_case("coalesced_dead_tile", case_coalesced_dead_tile)
+T.run_case("17.14 connection reset: the reason", case_17_14_reset_reason)
+T.run_case("17.14 unresolvable host: DNS", case_17_14_dns_reason)
 T.finish()

@@ -853,6 +853,56 @@ def case_17_11_spool_tmpdir(case, E, T):
             "TMPDIR %s: exit %s, left %s" % (ok, p.returncode, os.listdir(ok)))
 
 
+# Runs argv[1:] (stdout discarded) and prints its peak RSS in KiB. A child
+# of a small process: Linux carries the forking process's peak RSS into the
+# child's ru_maxrss across exec, and this test's Python holds big arrays.
+_PEAK_RSS_HELPER = """
+import os, resource, subprocess, sys
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def peak_rss_mib(args):
+    """Runs rasterpool with args, its output discarded; (exit code, stderr,
+    the process's peak resident set in MiB, from the kernel's rusage)."""
+    p = subprocess.run([sys.executable, "-c", _PEAK_RSS_HELPER, rptest.binary()] + args,
+                       capture_output=True)
+    code, kib = p.stdout.decode().split()
+    return int(code), p.stderr.decode("utf-8", "replace"), int(kib) / 1024.0
+
+
+def case_17_11_long_rows_j1(case, E, T):
+    """Issue 17 item 11: at -j 1 a points file with very long rows (48 MB:
+    2,400 rows with a 20,000-character text column) is read back in slices
+    of at most 8 MiB of text, so the peak memory beyond the same job on a
+    10-row file stays within README's in-flight bound (two slices of text
+    and their formatted rows: 32 MiB; 40 MiB allowed). It used to hold the
+    whole file and its formatted rows (about 2 x 48 MB)."""
+    note = "n" * 20000
+    def write(path, n):
+        with open(path, "w") as f:
+            f.write("x,y,note\n")
+            for i in range(n):
+                f.write("%s,%s,%s\n" % (FC(E.ix[i % len(E.ix)]), FC(E.iy[i % len(E.iy)]), note))
+        return path
+    small, big = write(E.p("long_small.csv"), 10), write(E.p("long_big.csv"), 2400)
+    runs = {}
+    for name, path in (("small", small), ("big", big)):
+        out = E.p("long_%s_out.csv" % name)
+        code, err, peak = peak_rss_mib(["extract", E.r, "--points", path, "-j", "1", "-q",
+                                        "-o", out])
+        T.check(case, code == 0, "%s: exit %s: %r" % (name, code, err[-300:]))
+        runs[name] = peak
+    with open(E.p("long_big_out.csv")) as f:
+        n = sum(1 for _ in f)
+    T.check(case, n == 2401, "the output has %d lines, want 2401" % n)
+    grew = runs["big"] - runs["small"]
+    print("    peak RSS: %.1f MiB (10 rows), %.1f MiB (48 MB)" % (runs["small"], runs["big"]))
+    T.check(case, grew < 40, "peak RSS %.1f MiB for the 48 MB file, %.1f MiB for 10 rows: "
+            "%.1f MiB more, want under 40" % (runs["big"], runs["small"], grew))
+
+
 def main():
     T = rptest.Tester("cli_robustness")
     rptest.binary()
@@ -877,6 +927,7 @@ def main():
             ("17.7b SIGINT while opening a FIFO", case_17_7_sigint_fifo),
             ("17.12 missing VRT source: no such file", case_17_12_missing_vrt_source),
             ("17.11 the stdin spool honours TMPDIR", case_17_11_spool_tmpdir),
+            ("17.11 long rows at -j 1: bounded memory", case_17_11_long_rows_j1),
         ]:
             T.run_case(name, fn, E, T)
     T.finish()

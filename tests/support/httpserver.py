@@ -13,7 +13,7 @@ the tests need to make the network realistic or hostile:
   --fault KIND       what those requests get instead: 503 (default); stall
                      (the connection is accepted and nothing is ever sent);
                      drip (the status line and headers, then one byte of the
-                     body every 20 s)
+                     body every 20 s); reset (the connection is reset, RST)
   --fail-byte B      range requests "bytes=a-b" with a <= B <= b always get 503
                      (a dead spot: a merged range over it fails, its neighbours
                      alone do not)
@@ -66,7 +66,8 @@ class Config:
     rng = random.Random(0)
     lock = threading.Lock()
     stats = {"requests": 0, "head": 0, "get": 0, "bytes": 0, "injected_503": 0,
-             "injected_drop": 0, "path_503": 0, "stalled": 0, "byte_503": 0}
+             "injected_drop": 0, "path_503": 0, "stalled": 0, "byte_503": 0,
+             "path_reset": 0}
 
 
 def count(key, n=1):
@@ -115,27 +116,33 @@ class Handler(BaseHTTPRequestHandler):
             if Config.fault == "503":
                 count("path_503")
                 self._empty(503)
+            elif Config.fault == "reset":
+                count("path_reset")
+                self._reset()
             else:
                 self._stall()
             return True
         r = draw()
         if r < Config.drop:
             count("injected_drop")
-            # reset the connection (SO_LINGER 0 sends RST), as a proxy or an
-            # overloaded server does; curl reports "connection reset by peer"
-            self.close_connection = True
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-                self.connection.close()
-            except OSError:
-                pass
+            self._reset()
             return True
         if r < Config.drop + Config.fail_503:
             count("injected_503")
             self._empty(503)
             return True
         return False
+
+    def _reset(self):
+        """Resets the connection (SO_LINGER 0 sends RST), as a proxy or an
+        overloaded server does; curl reports "connection reset by peer"."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     def _stall(self):
         """Never answers (stall), or answers a byte every 20 s (drip), until
@@ -242,7 +249,7 @@ def main():
     ap.add_argument("--fail-from-byte", type=int, default=0)
     ap.add_argument("--fail-byte", type=int, default=-1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--fault", choices=("503", "stall", "drip"), default="503")
+    ap.add_argument("--fault", choices=("503", "stall", "drip", "reset"), default="503")
     a = ap.parse_args()
     ppid = os.getppid()
     try:  # die with the parent (Linux)
