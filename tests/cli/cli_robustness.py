@@ -865,9 +865,16 @@ print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 def peak_rss_mib(args):
     """Runs rasterpool with args, its output discarded; (exit code, stderr,
-    the process's peak resident set in MiB, from the kernel's rusage)."""
+    the process's peak resident set in MiB, from the kernel's rusage).
+    Under AddressSanitizer (the suite's ASan stage) freed memory waits in a
+    quarantine of up to 256 MB before reuse, which would count as held: the
+    quarantine is turned off for these runs, so what is measured is what
+    rasterpool holds (plus ASan's per-allocation redzones)."""
+    env = dict(os.environ)
+    if env.get("ASAN_OPTIONS"):
+        env["ASAN_OPTIONS"] += ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
     p = subprocess.run([sys.executable, "-c", _PEAK_RSS_HELPER, rptest.binary()] + args,
-                       capture_output=True)
+                       capture_output=True, env=env)
     code, kib = p.stdout.decode().split()
     return int(code), p.stderr.decode("utf-8", "replace"), int(kib) / 1024.0
 
@@ -898,9 +905,12 @@ def case_17_11_long_rows_j1(case, E, T):
         n = sum(1 for _ in f)
     T.check(case, n == 2401, "the output has %d lines, want 2401" % n)
     grew = runs["big"] - runs["small"]
+    # ASan's redzones around each allocation add a few MiB (37 measured);
+    # the whole-file behaviour this guards against costs 2 x 48 MB and more
+    limit = 48 if os.environ.get("ASAN_OPTIONS") else 40
     print("    peak RSS: %.1f MiB (10 rows), %.1f MiB (48 MB)" % (runs["small"], runs["big"]))
-    T.check(case, grew < 40, "peak RSS %.1f MiB for the 48 MB file, %.1f MiB for 10 rows: "
-            "%.1f MiB more, want under 40" % (runs["big"], runs["small"], grew))
+    T.check(case, grew < limit, "peak RSS %.1f MiB for the 48 MB file, %.1f MiB for 10 rows: "
+            "%.1f MiB more, want under %d" % (runs["big"], runs["small"], grew, limit))
 
 
 def main():
