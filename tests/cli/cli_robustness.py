@@ -909,6 +909,11 @@ def case_17_11_long_rows_j1(case, E, T):
     # the whole-file behaviour this guards against costs 2 x 48 MB and more
     limit = 48 if os.environ.get("ASAN_OPTIONS") else 40
     print("    peak RSS: %.1f MiB (10 rows), %.1f MiB (48 MB)" % (runs["small"], runs["big"]))
+    if os.environ.get("TSAN_OPTIONS"):
+        # ThreadSanitizer's shadow memory grows with every byte touched: the
+        # bound is checked by the plain and ASan stages
+        print("   NOTE %s: under ThreadSanitizer, memory not checked" % case)
+        return
     T.check(case, grew < limit, "peak RSS %.1f MiB for the 48 MB file, %.1f MiB for 10 rows: "
             "%.1f MiB more, want under %d" % (runs["big"], runs["small"], grew, limit))
 
