@@ -95,6 +95,18 @@ void rp_batch_plan_free(rp_batch_plan *plan);
  * order the inputs were given in), in the plan's order. An empty shard is
  * not an error. No-op when the shard's count is 0. */
 rp_status rp_batch_plan_shard(rp_batch_plan *plan, const rp_shard *shard, rp_error *err);
+
+/* A name of the plan with its task's position (batch_plan.c). */
+typedef struct rp_batch_named {
+    const char *name;
+    size_t index;
+} rp_batch_named;
+/* names[0..n) with their positions, sorted by name, ties by position (a
+ * stable order); NULL when out of memory. The caller frees it. */
+rp_batch_named *rp_batch_sort_names(char *const *names, size_t n);
+/* Removes the tasks whose drop[i] is set (their strings freed), keeping
+ * the others in order. */
+void rp_batch_plan_drop(rp_batch_plan *plan, const char *drop);
 /* The output name for one input: "<stem><suffix>.<ext>" (no folder), from
  * the last path component, any URL query dropped, the last extension
  * removed. Returns false when it does not fit in cap or the input names no

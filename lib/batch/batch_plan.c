@@ -111,30 +111,47 @@ static rp_status read_inputs_file(list *l, const char *path, rp_error *err) {
     return st;
 }
 
-typedef struct named {
-    const char *output;
-    size_t index;
-} named;
-
-static int by_output(const void *a, const void *b) {
-    const named *x = a, *y = b;
-    int c = strcmp(x->output, y->output);
+static int by_name(const void *a, const void *b) {
+    const rp_batch_named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
     return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+rp_batch_named *rp_batch_sort_names(char *const *names, size_t n) {
+    rp_batch_named *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (rp_batch_named){names[i], i};
+    qsort(sorted, n, sizeof *sorted, by_name);
+    return sorted;
+}
+
+void rp_batch_plan_drop(rp_batch_plan *plan, const char *drop) {
+    size_t w = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        if (drop[i]) {
+            free(plan->inputs[i]);
+            free(plan->outputs[i]);
+            continue;
+        }
+        plan->inputs[w] = plan->inputs[i];
+        plan->outputs[w] = plan->outputs[i];
+        w++;
+    }
+    plan->n = w;
 }
 
 /* Drops repeated inputs (keeps the first) and finds two inputs that would
  * write one output. */
 static rp_status dedupe(rp_batch_plan *plan, rp_error *err) {
-    named *byname = malloc((plan->n ? plan->n : 1) * sizeof *byname);
+    rp_batch_named *byname = rp_batch_sort_names(plan->outputs, plan->n);
     if (!byname)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (size_t i = 0; i < plan->n; i++)
-        byname[i] = (named){plan->outputs[i], i};
-    qsort(byname, plan->n, sizeof *byname, by_output);
     char *drop = calloc(plan->n ? plan->n : 1, 1);
     rp_status st = drop ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     for (size_t k = 1; st == RP_OK && k < plan->n; k++) {
-        if (strcmp(byname[k].output, byname[k - 1].output) != 0)
+        if (strcmp(byname[k].name, byname[k - 1].name) != 0)
             continue;
         size_t a = byname[k - 1].index, b = byname[k].index;
         if (strcmp(plan->inputs[a], plan->inputs[b]) == 0) {
@@ -147,19 +164,8 @@ static rp_status dedupe(rp_batch_plan *plan, rp_error *err) {
                               plan->inputs[a], plan->inputs[b], plan->outputs[a]);
         }
     }
-    size_t w = 0;
-    for (size_t i = 0; st == RP_OK && i < plan->n; i++) {
-        if (drop[i]) {
-            free(plan->inputs[i]);
-            free(plan->outputs[i]);
-            continue;
-        }
-        plan->inputs[w] = plan->inputs[i];
-        plan->outputs[w] = plan->outputs[i];
-        w++;
-    }
     if (st == RP_OK)
-        plan->n = w;
+        rp_batch_plan_drop(plan, drop);
     free(drop);
     free(byname);
     return st;
