@@ -6,7 +6,8 @@ tile, values indexed out of it; optionally the tiles are spread over a
 ThreadPoolExecutor with one GDAL dataset per thread.
 
 Usage: numpy_tiles.py RASTER POINTS.csv OUT.csv [THREADS]
-Prints api_seconds=X on stderr: the extraction alone, without the CSV I/O."""
+Prints api_seconds=X on stderr: the extraction alone, without the CSV I/O.
+tiles_extract() is the extractor as a function (python_inprocess.py uses it)."""
 import sys
 import threading
 import time
@@ -15,20 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from osgeo import gdal
 
-from pointsio import finish, read_points
 
 gdal.UseExceptions()
 
 
-def main():
-    raster, points, out = sys.argv[1:4]
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    ids, xs, ys = read_points(points)
-    t0 = time.perf_counter()
-
+def tiles_extract(raster, xs, ys, threads=1):
+    """Values of band 1 at (xs, ys), NaN outside the raster, and the band's
+    nodata value (not applied). threads == 1 reads the tiles in a plain loop;
+    more spread them over a ThreadPoolExecutor, one dataset per thread."""
     ds = gdal.Open(raster)
-    gt = ds.GetGeoTransform()
-    inv = gdal.InvGeoTransform(gt)
+    inv = gdal.InvGeoTransform(ds.GetGeoTransform())
     band = ds.GetRasterBand(1)
     bw, bh = band.GetBlockSize()
     width, height = ds.RasterXSize, ds.RasterYSize
@@ -64,7 +61,18 @@ def main():
     else:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(read_tile, range(len(starts))))
-    finish(out, ids, values, band.GetNoDataValue(), t0)
+    return values, band.GetNoDataValue()
 
 
-main()
+def main():
+    from pointsio import finish, read_points
+    raster, points, out = sys.argv[1:4]
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    ids, xs, ys = read_points(points)
+    t0 = time.perf_counter()
+    values, nodata = tiles_extract(raster, xs, ys, threads)
+    finish(out, ids, values, nodata, t0)
+
+
+if __name__ == "__main__":
+    main()

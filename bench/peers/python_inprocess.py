@@ -12,52 +12,16 @@ plus "check": the tools whose values differ from rasterpool's (as float32,
 NaN where there is no value; rasterio on its subset)."""
 import json
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from osgeo import gdal
 
-gdal.UseExceptions()
+import numpy_tiles  # this folder (the script's own) is on sys.path
 
 
 def tiles_extract(raster, xs, ys, threads):
-    """The tile-grouped extractor (bench/peers/numpy_tiles.py's algorithm):
-    inverse geotransform, argsort by tile, one ReadAsArray per touched tile
-    on a ThreadPoolExecutor, one dataset per thread."""
-    ds = gdal.Open(raster)
-    inv = gdal.InvGeoTransform(ds.GetGeoTransform())
-    band = ds.GetRasterBand(1)
-    bw, bh = band.GetBlockSize()
-    width, height = ds.RasterXSize, ds.RasterYSize
-    nodata = band.GetNoDataValue()
-    cols = np.floor(inv[0] + inv[1] * xs + inv[2] * ys).astype(np.int64)
-    rows = np.floor(inv[3] + inv[4] * xs + inv[5] * ys).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    values = np.full(len(xs), np.nan)
-    nbx = (width + bw - 1) // bw
-    idx = np.nonzero(inside)[0]
-    tile = (rows[idx] // bh) * nbx + cols[idx] // bw
-    order = np.argsort(tile, kind="stable")
-    idx, tile = idx[order], tile[order]
-    starts = np.flatnonzero(np.r_[True, tile[1:] != tile[:-1]])
-    ends = np.r_[starts[1:], len(tile)]
-    local = threading.local()
-
-    def read_tile(k):
-        if not hasattr(local, "band"):
-            local.ds = gdal.Open(raster)
-            local.band = local.ds.GetRasterBand(1)
-        t = tile[starts[k]]
-        xoff, yoff = (t % nbx) * bw, (t // nbx) * bh
-        w, h = min(bw, width - xoff), min(bh, height - yoff)
-        arr = local.band.ReadAsArray(int(xoff), int(yoff), int(w), int(h))
-        sel = idx[starts[k]:ends[k]]
-        values[sel] = arr[rows[sel] - yoff, cols[sel] - xoff]
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(read_tile, range(len(starts))))
+    """numpy_tiles.py's extractor, nodata turned into NaN."""
+    values, nodata = numpy_tiles.tiles_extract(raster, xs, ys, threads)
     if nodata is not None:
         values[values == nodata] = np.nan
     return values
