@@ -58,14 +58,22 @@ typedef enum zonal_op {
     ZOP_N_OPS
 } zonal_op;
 
+/* What a covered cell weighs besides its fraction (coverage_weight=). */
+typedef enum zonal_area {
+    ZAREA_NONE,      /* fraction or none */
+    ZAREA_CARTESIAN, /* |gt[1] * gt[5]|, the cell's area in CRS units */
+    ZAREA_SPHERICAL  /* the cell's area on a sphere of radius 6378137 m (zonal_cells.c) */
+} zonal_area;
+
 /* One -s: an operation and its arguments. */
 typedef struct zonal_stat {
     char *name; /* output column name (name= or the op's text); owned */
     zonal_op op;
     double q;           /* quantile */
     double min_cov;     /* min_coverage_frac= (cells with less are left out) */
-    bool weight_cov;    /* coverage_weight=fraction or area_cartesian (true) or none */
-    bool weight_area;   /* area_cartesian: the fraction times the cell's area */
+    bool weight_cov;    /* coverage_weight=fraction or area_* (true) or none */
+    zonal_area area;    /* area_*: the fraction times the cell's area */
+    double area_unit;   /* area_spherical_km2: 1e-6 (of m2); else 1 */
     bool has_default;   /* default_value= given */
     double default_val; /* replaces nodata cells' values */
 } zonal_stat;
@@ -254,6 +262,27 @@ static inline rp_status zonal_acc_add(zonal_acc *a, unsigned flags, double v, do
     }
     return (flags & ZACC_VALUES) ? zonal_acc_push(a, v, weight) : RP_OK;
 }
+/* The cells of one (polygon, block) pair, for one (band, stat)
+ * accumulator: the window [sx, sx + cw) x [sy, sy + ch) of a block bw cells
+ * wide holds the polygon's cells; cov is its coverage, row-major cw wide. */
+typedef struct cell_src {
+    const double *cov, *vals, *weights;
+    const int *spans;              /* per window row: [first, end) of the cells to visit */
+    const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
+    int bw, sx, sy, cw, ch;
+    double cell_area;       /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
+    const double *row_area; /* per block row: its cells' spherical area in m2, or NULL */
+    const double *gt;       /* the grid's geotransform, for the cell-centre ops */
+    int64_t x0, y0;         /* the block's first column and row on the raster */
+    int64_t width;          /* the raster's, for cell ids */
+} cell_src;
+/* Adds the pair's cells to acc (zonal_cells.c). RP_NOMEM: a value list
+ * could not grow. */
+rp_status zonal_cells_add(zonal_acc *acc, const zonal_stat *st, const cell_src *src);
+/* The spherical area (m2) of a cell in each of rows row0 .. row0 + n - 1
+ * of a longitude/latitude grid (degrees). */
+void zonal_sphere_row_areas(const double *gt, int64_t row0, int n, double *out);
+
 /* Merges b into a (a's order first). */
 rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op);
 /* The statistic of a merged accumulator; false when it has none (no cell). */

@@ -5,6 +5,7 @@
  *
  * Threads: the caller's. Ownership: zonal_raster owns what it holds.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,41 @@ static rp_status open_weights(const rp_zonal_options *o, zonal_raster *r, rp_err
     return rc;
 }
 
+/* coverage_weight=area_spherical_m2 (or _km2) is defined on a
+ * longitude/latitude grid in degrees (exactextract applies its formula to
+ * any grid's coordinates; on a projected one that gives meaningless
+ * numbers): a projected raster, one without a CRS, or one whose rows reach
+ * past the poles is refused, naming the statistic. */
+static rp_status check_spherical(const rp_zonal_options *o, const rp_raster_info *info,
+                                 rp_error *err) {
+    const zonal_stat *st = NULL;
+    for (int i = 0; i < o->nstats && !st; i++)
+        if (o->stats[i].area == ZAREA_SPHERICAL)
+            st = &o->stats[i];
+    if (!st)
+        return RP_OK;
+    char crs[256] = "no CRS";
+    if (info->srs)
+        rp_crs_describe(info->srs, crs, sizeof crs);
+    double unit = info->srs ? OSRGetAngularUnits(info->srs, NULL) : 0;
+    if (!info->srs || !OSRIsGeographic(info->srs) || fabs(unit - M_PI / 180) > 1e-12)
+        return rp_error_set(err, RP_USAGE,
+                            "-s %s: coverage_weight=area_spherical_* needs a raster in "
+                            "longitude/latitude degrees; %s has %s (use "
+                            "coverage_weight=area_cartesian for the cell area in its CRS "
+                            "units, or warp it to EPSG:4326)",
+                            st->name, info->path, crs);
+    const rp_grid *g = &info->grid;
+    double lat0 = g->gt[3], lat1 = g->gt[3] + (double)g->height * g->gt[5];
+    if (fabs(lat0) > 90 + 1e-9 || fabs(lat1) > 90 + 1e-9)
+        return rp_error_set(err, RP_USAGE,
+                            "-s %s: %s spans latitudes %g to %g, past the poles; "
+                            "coverage_weight=area_spherical_* needs latitudes in [-90, 90]",
+                            st->name, info->path, lat1 < lat0 ? lat1 : lat0,
+                            lat1 < lat0 ? lat0 : lat1);
+    return RP_OK;
+}
+
 rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err) {
     memset(r, 0, sizeof *r);
     GDALDatasetH ds = NULL;
@@ -146,6 +182,8 @@ rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error
         rc = open_more(o, r, err);
     if (rc == RP_OK && o->weights_path)
         rc = open_weights(o, r, err);
+    if (rc == RP_OK)
+        rc = check_spherical(o, &r->info, err);
     return rc;
 }
 

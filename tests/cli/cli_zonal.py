@@ -229,7 +229,7 @@ def cases(T, d):
             (base + ["-s", "mean(q=0.5)"], "quantile only"),
             (base + ["-s", "mean(bogus=1)"], "unknown argument 'bogus'"),
             (base + ["-s", "mean(coverage_weight=all)"], "coverage_weight"),
-            (base + ["-s", "mean(coverage_weight=area_spherical_m2)"], "not supported yet"),
+            (base + ["-s", "mean(coverage_weight=area_spherical_m2)"], "longitude/latitude"),
             (base + ["-s", "mean(min_coverage_frac=x)"], "min_coverage_frac"),
             (base + ["-s", "bad name=mean"], "column name"),
             (base + ["-s", "mean(q=1"], "end with ')'"),
