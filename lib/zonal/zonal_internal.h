@@ -140,6 +140,7 @@ typedef struct zonal_feature {
     rp_cov_poly poly;
     zonal_status status;
     void *geom;         /* OGRGeometryH read, not yet prepared (zonal_prepare.c) */
+    void *geom_src;     /* with rasters on several grids: the geometry read, kept */
     char *msg;          /* a warning about this feature, printed in input order */
     unsigned char *wkb; /* --include-geom: the input geometry (ISO WKB), or NULL */
     size_t wkb_size;
@@ -167,7 +168,23 @@ typedef struct zonal_raster {
     rp_raster_info winfo; /* --weights */
     rp_band_info wband;
     bool has_weights;
+    /* Grids: the rasters on one size, geotransform and CRS share one. Grid
+     * 0 is info's; the others' first rasters' infos are more_grids. */
+    int ngrids;
+    int *grid_of;               /* per raster of the options: its grid */
+    rp_raster_info *more_grids; /* ngrids - 1, owned */
+    bool is_view;               /* a zonal_raster_view (borrows its infos) */
 } zonal_raster;
+
+/* Grid g's first raster's info. */
+const rp_raster_info *zonal_grid_info(const zonal_raster *r, int g);
+/* The bands of grid g as a raster of their own (one grid), for the plan,
+ * the workers and the merge; band_global (r->nbands long) gets each of its
+ * bands' index in r. The view borrows r's infos: free it with
+ * zonal_raster_view_free before r. */
+rp_status zonal_raster_view(const zonal_raster *r, int g, zonal_raster *view, int *band_global,
+                            rp_error *err);
+void zonal_raster_view_free(zonal_raster *view);
 
 rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);
 void zonal_raster_free(zonal_raster *r);
@@ -181,6 +198,11 @@ void zonal_polys_free(zonal_polys *p);
  * set; a problem goes to f->status and f->msg. false: out of memory. Any
  * thread (ct belongs to the caller's thread). */
 bool zonal_feature_prepare(zonal_feature *f, void *ct, const zonal_raster *r, const char *path);
+/* Puts every feature on grid view r (after the polygons were read and
+ * prepared for another grid): from its kept geometry, transformed to r's
+ * CRS, into r's pixel units. Warnings not given already are printed. */
+rp_status zonal_polys_regrid(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                             rp_error *err);
 /* Prepares every feature on a pool of threads (zonal_prepare.c), each with
  * its own coordinate transformation from src (NULL: none needed). */
 rp_status zonal_polys_prepare(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
@@ -304,11 +326,23 @@ typedef struct zonal_table {
     int *col_key;   /* per value column: its index in keys[col_j] (frac), or -1 */
     double **keys;  /* per (band, stat): frac's distinct values, sorted */
     size_t *nkeys;
+    zonal_acc *merged;    /* until finished: per polygon, nb * ns merged statistics */
+    zonal_status *status; /* until finished: per polygon, over the grids added */
 } zonal_table;
 /* Merges every polygon's (polygon, block) statistics in block order and
- * lays out the value columns (frac: one per distinct value found). */
+ * lays out the value columns (frac: one per distinct value found): one
+ * grid's results (zonal_table_build), or several: zonal_table_begin, then
+ * zonal_table_add for each grid's view (band_global: zonal_raster_view's),
+ * whose results can then be freed, then zonal_table_finish. */
 rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
                             zonal_results *res, rp_error *err);
+rp_status zonal_table_begin(zonal_table *t, size_t nfeat, rp_error *err);
+rp_status zonal_table_add(zonal_table *t, const zonal_raster *rg, const int *band_global,
+                          zonal_polys *p, const zonal_plan *plan, zonal_results *res,
+                          rp_error *err);
+rp_status zonal_table_finish(zonal_table *t, zonal_polys *p, rp_error *err);
+/* Writes a finished table (staged). */
+rp_status zonal_write_table(zonal_table *t, rp_error *err);
 void zonal_table_free(zonal_table *t);
 /* Folds a value list into sorted (value, total weight) pairs; returns how
  * many. */

@@ -107,7 +107,7 @@ void zonal_plan_print(const rp_zonal_options *o, const zonal_raster *r, const zo
     fprintf(out,
             "raster: %s (%" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
             ", %d band(s))\n",
-            o->raster, g->width, g->height, g->block_w, g->block_h, r->nbands);
+            r->info.path, g->width, g->height, g->block_w, g->block_h, r->nbands);
     fprintf(out,
             "polygons: %zu (on the raster %zu, outside %zu, no geometry %zu, invalid %zu, "
             "repaired %zu)\n",

@@ -183,6 +183,10 @@ static rp_status write_table(const char *target, GDALDriverH drv, void *user, rp
                              target ? target : "standard output", strerror(errno));
 }
 
+rp_status zonal_write_table(zonal_table *t, rp_error *err) {
+    return rp_table_write_staged(t->o->output_path, write_table, t, err);
+}
+
 rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                       const zonal_plan *plan, zonal_results *res, rp_error *err) {
     zonal_table t = {.o = o, .r = r, .p = p};

@@ -234,7 +234,7 @@ def cases(T, d):
             (base + ["-s", "bad name=mean"], "column name"),
             (base + ["-s", "mean(q=1"], "end with ')'"),
             (base + ["-s", "weighted_mean"], "--weights"),
-            ([d + "/r.tif", rot, "--polygons", d + "/p.gpkg", "-s", "mean"], "grid"),
+            ([d + "/r.tif", rot, "--polygons", d + "/p.gpkg", "-s", "mean"], "rotated"),
             (base + ["-s", "mean", "-b", "0"], "band"),
             (base + ["-s", "mean", "-b", "9"], "band"),
             (base + ["-s", "mean", "--include-col", "nope"], "nope"),
