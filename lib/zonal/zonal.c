@@ -61,7 +61,8 @@ static void fill_report(rp_zonal_report *rep, const zonal_polys *p, uint64_t blo
         zonal_status s = p->feats[i].status;
         if (s == ZST_OK)
             rep->polygons_ok++;
-        else if (s == ZST_INVALID || s == ZST_REPAIRED || s == ZST_READ_ERROR)
+        else if (s == ZST_INVALID || s == ZST_REPAIRED || s == ZST_READ_ERROR ||
+                 s == ZST_OVER_MEMORY)
             rep->polygons_failed++;
         else
             rep->polygons_empty++;
@@ -75,7 +76,8 @@ static void fill_report(rp_zonal_report *rep, const zonal_polys *p, uint64_t blo
  * its plan (printed with --plan), the workers over its blocks, and its
  * statistics merged into the table. */
 static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int g, zonal_polys *p,
-                          zonal_table *t, rp_zonal_report *rep, rp_error *err) {
+                          zonal_table *t, zonal_budget *budget, rp_zonal_report *rep,
+                          rp_error *err) {
     zonal_raster view;
     int *band_global = malloc((size_t)r->nbands * sizeof *band_global);
     rp_status rc = band_global ? zonal_raster_view(r, g, &view, band_global, err)
@@ -90,11 +92,13 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
     memset(&plan, 0, sizeof plan);
     if (rc == RP_OK)
         rc = zonal_plan_build(&view, p, &plan, err);
+    if (rc == RP_OK)
+        rc = zonal_budget_plan(o, &view, r->nbands, p, &plan, budget, err);
     if (rc == RP_OK && o->plan_only) {
         zonal_plan_print(o, &view, p, &plan, o->plan_out);
     } else if (rc == RP_OK) {
         zonal_results res = {0};
-        rc = zonal_exec(o, &view, p, &plan, &res, err);
+        rc = zonal_exec(o, &view, p, &plan, budget, &res, err);
         if (rc == RP_OK)
             rc = zonal_table_add(t, &view, band_global, p, &plan, &res, err);
         rep->blocks_read += res.blocks_read;
@@ -111,9 +115,11 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
                          rp_zonal_report *rep, rp_error *err) {
     zonal_table t = {.o = o, .r = r, .p = p};
     rp_zonal_report blocks = {0};
+    zonal_budget budget = {.cap = o->max_memory};
+    atomic_init(&budget.lists, 0);
     rp_status rc = o->plan_only ? RP_OK : zonal_table_begin(&t, p->n, err);
     for (int g = 0; g < r->ngrids && rc == RP_OK; g++)
-        rc = run_grid(o, r, g, p, &t, &blocks, err);
+        rc = run_grid(o, r, g, p, &t, &budget, &blocks, err);
     if (o->plan_only || rc != RP_OK) {
         zonal_table_free(&t);
         return rc;

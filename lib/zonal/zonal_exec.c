@@ -10,7 +10,8 @@
  *
  * Memory: per worker, one block of pixels (8 bytes a band), masks, weights
  * and coverage (16 bytes a cell); the accumulators of every pair, plus the
- * values of the value-list statistics (16 bytes a covered cell).
+ * values of the value-list statistics (16 bytes a visited cell, sized
+ * exactly per pair and counted against --max-memory: zonal_budget.c).
  *
  * Threads: rp_pool workers, each with its own GDAL handles (handles.c).
  */
@@ -34,6 +35,8 @@ typedef struct exec_ctx {
     zonal_results *res;
     uint8_t *block_failed;
     bool spherical; /* a statistic weighs cells by their spherical area */
+    zonal_budget *budget;
+    int list_stats; /* (band, stat) accumulators with value lists */
 } exec_ctx;
 
 typedef struct worker {
@@ -168,6 +171,22 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, in
     return RP_OK;
 }
 
+/* Sizes the value lists of a pair exactly: one item per cell its spans
+ * visit (zonal_budget.c counts them against --max-memory). */
+static rp_status reserve_lists(const exec_ctx *c, const worker *w, size_t pair, int ch,
+                               rp_error *err) {
+    size_t visited = 0;
+    for (int y = 0; y < ch; y++)
+        visited += (size_t)(w->spans[2 * y + 1] - w->spans[2 * y]);
+    int nj = c->r->nbands * c->o->nstats;
+    zonal_acc *accs = c->res->accs + pair * (size_t)nj;
+    for (int j = 0; j < nj; j++)
+        if (zonal_op_needs_values(c->o->stats[j % c->o->nstats].op) &&
+            zonal_acc_reserve(&accs[j], visited) != RP_OK)
+            return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
+    return zonal_budget_take(c->budget, (uint64_t)visited * 16 * (uint64_t)c->list_stats, err);
+}
+
 /* Decodes the block's bands (and mask, weights) once. */
 static bool read_block(const exec_ctx *c, worker *w, const block_at *at, rp_error *err) {
     const rp_grid *g = &c->r->info.grid;
@@ -218,6 +237,9 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
         if (cw <= 0 || ch <= 0)
             continue;
         rp_cov_window_spans(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov, w->spans);
+        rp_status rc = c->list_stats > 0 ? reserve_lists(c, w, k, ch, err) : RP_OK;
+        if (rc != RP_OK)
+            return rc;
         if (add_cells(c, w, k, x0, y0, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
             return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
     }
@@ -225,7 +247,8 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
 }
 
 rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
-                     const zonal_plan *plan, zonal_results *res, rp_error *err) {
+                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                     rp_error *err) {
     memset(res, 0, sizeof *res);
     size_t nacc = plan->npairs * (size_t)r->nbands * (size_t)o->nstats;
     res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
@@ -235,7 +258,7 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
         free(block_failed);
         return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
     }
-    exec_ctx c = {o, r, p, plan, res, block_failed, false};
+    exec_ctx c = {o, r, p, plan, res, block_failed, false, budget, zonal_list_stats(o, r)};
     for (int s = 0; s < o->nstats; s++)
         c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
     int threads = o->threads > 0 ? o->threads : rp_usable_cpus();

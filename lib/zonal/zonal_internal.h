@@ -11,6 +11,7 @@
  */
 #ifndef RP_ZONAL_INTERNAL_H
 #define RP_ZONAL_INTERNAL_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +101,7 @@ struct rp_zonal_options {
     char **config;
     int nconfig;
     int threads;
+    uint64_t max_memory; /* --max-memory in bytes; 0: no cap */
     rp_progress_fn progress;
     void *progress_user;
     FILE *log, *info;
@@ -126,7 +128,8 @@ typedef enum zonal_status {
     ZST_NO_GEOMETRY, /* empty or missing geometry */
     ZST_INVALID,     /* invalid geometry that could not be repaired */
     ZST_REPAIRED,    /* invalid geometry repaired with make-valid */
-    ZST_READ_ERROR   /* a block it needs could not be read */
+    ZST_READ_ERROR,  /* a block it needs could not be read */
+    ZST_OVER_MEMORY  /* its value lists alone need more than --max-memory leaves */
 } zonal_status;
 const char *zonal_status_name(zonal_status s);
 
@@ -250,8 +253,32 @@ typedef struct zonal_results {
     uint64_t blocks_read, blocks_failed;
 } zonal_results;
 
+/* --max-memory (zonal_budget.c): the cap, the fixed part of the pass under
+ * way, and the value-list bytes the workers hold (over every grid). */
+typedef struct zonal_budget {
+    uint64_t cap; /* 0: none */
+    uint64_t fixed;
+    _Atomic uint64_t lists;
+} zonal_budget;
+/* How many (band, statistic) accumulators of grid view r keep value lists. */
+int zonal_list_stats(const rp_zonal_options *o, const zonal_raster *r);
+/* One worker's block buffers on grid view r. */
+uint64_t zonal_worker_bytes(const zonal_raster *r);
+/* Before a grid's pass: its fixed part within the cap (else RP_USAGE), and
+ * the polygons whose value lists alone would not fit failed (status
+ * over_memory; the plan rebuilt without them). all_bands: the job's bands
+ * (the table's). Nothing to do without a cap. */
+rp_status zonal_budget_plan(const rp_zonal_options *o, const zonal_raster *r, int all_bands,
+                            zonal_polys *p, zonal_plan *plan, zonal_budget *b, rp_error *err);
+/* A worker's value lists grew by bytes: RP_NOMEM over the cap. b may be
+ * NULL. Any thread. */
+rp_status zonal_budget_take(zonal_budget *b, uint64_t bytes, rp_error *err);
+
+/* The workers over the plan's blocks; budget (may be NULL) counts the
+ * value lists they keep. */
 rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
-                     const zonal_plan *plan, zonal_results *res, rp_error *err);
+                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                     rp_error *err);
 void zonal_results_free(zonal_results *res, size_t nacc);
 
 /* What an operation needs kept per cell (zonal_acc_flags). */
@@ -259,6 +286,8 @@ enum { ZACC_VAR = 1, ZACC_WEIGHTED = 2, ZACC_VALUES = 4 };
 unsigned zonal_acc_flags(zonal_op op);
 /* Appends (v, weight) to the value list. */
 rp_status zonal_acc_push(zonal_acc *a, double v, double weight);
+/* Makes room for n (value, weight) pairs in all (exactly n when it grows). */
+rp_status zonal_acc_reserve(zonal_acc *a, size_t n);
 
 /* Adds one cell to an accumulator, keeping only what flags ask (the inner
  * loop of every block: inline, no division unless the variance is asked). */

@@ -43,20 +43,32 @@ static size_t *pairs_by_feature(const zonal_plan *plan, size_t nfeat, size_t **s
 }
 
 /* Merges one feature's pairs into merged[0 .. nb * ns); returns its status
- * before values are known (read_error when a block failed). */
+ * before values are known (read_error when a block failed). The pairs'
+ * value lists are freed as they are merged, the merged ones sized once. */
 static zonal_status merge_feature(const rp_zonal_options *o, int nb, const zonal_feature *f,
-                                  const zonal_results *res, const size_t *idx, size_t n,
+                                  zonal_results *res, const size_t *idx, size_t n,
                                   zonal_acc *merged, bool *nomem) {
     int ns = o->nstats;
     zonal_status st = f->status;
     for (size_t k = 0; k < n; k++)
         if (res->pair_failed[idx[k]])
             st = ZST_READ_ERROR;
-    for (int j = 0; j < nb * ns && st != ZST_READ_ERROR; j++)
+    for (int j = 0; j < nb * ns && st != ZST_READ_ERROR; j++) {
+        zonal_op op = o->stats[j % ns].op;
+        size_t total = 0;
         for (size_t k = 0; k < n; k++)
-            if (zonal_acc_merge(&merged[j], &res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j],
-                                o->stats[j % ns].op) != RP_OK)
+            total += res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j].nvals;
+        if (zonal_op_needs_values(op) && zonal_acc_reserve(&merged[j], total) != RP_OK)
+            *nomem = true;
+        for (size_t k = 0; k < n; k++) {
+            zonal_acc *pair = &res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j];
+            if (zonal_acc_merge(&merged[j], pair, op) != RP_OK)
                 *nomem = true;
+            free(pair->vals);
+            pair->vals = NULL;
+            pair->nvals = pair->capvals = 0;
+        }
+    }
     return st;
 }
 
@@ -182,8 +194,8 @@ rp_status zonal_table_begin(zonal_table *t, size_t nfeat, rp_error *err) {
  * is on any grid. */
 static zonal_status combine_status(zonal_status a, zonal_status b) {
     static const int rank[] = {
-        [ZST_NO_GEOMETRY] = 0, [ZST_OUTSIDE] = 1, [ZST_NO_CELLS] = 2,  [ZST_OK] = 2,
-        [ZST_REPAIRED] = 3,    [ZST_INVALID] = 4, [ZST_READ_ERROR] = 5};
+        [ZST_NO_GEOMETRY] = 0, [ZST_OUTSIDE] = 1, [ZST_NO_CELLS] = 2,   [ZST_OK] = 2,
+        [ZST_REPAIRED] = 3,    [ZST_INVALID] = 4, [ZST_READ_ERROR] = 5, [ZST_OVER_MEMORY] = 4};
     return rank[b] > rank[a] ? b : a;
 }
 

@@ -4,6 +4,7 @@
  *
  * Threads: none. Ownership: the options own copies of every string.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ static const char help_text[] =
     "  --include-geom     write each polygon's input geometry too (its own CRS): a\n"
     "                     geometry in vector formats, a WKT column in CSV\n"
     "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
-    "                     invalid, repaired, read_error\n"
+    "                     invalid, repaired, read_error, over_memory\n"
     "  Columns: the attributes, then one per statistic and band: <name>;\n"
     "  b<N>_<name> for several bands; <stem>_<name> (or <stem>_b<N>_<name>) for\n"
     "  several rasters. A polygon with no valid cell has empty values.\n"
@@ -81,6 +82,13 @@ static const char help_text[] =
     "  -j, --threads N    worker threads (default: the CPUs this process may use)\n"
     "  --plan             print the plan (polygons, touched blocks, cells, memory)\n"
     "                     and exit without reading pixels\n"
+    "  --max-memory SIZE  cap on what the job holds (512M, 2G): its fixed part\n"
+    "                     (blocks per worker, statistics per (polygon, block),\n"
+    "                     vertices) is checked before any pixel is read (over it:\n"
+    "                     exit 2); a polygon whose value lists (median, quantile,\n"
+    "                     majority, values, ...) alone need more fails alone\n"
+    "                     (status over_memory, exit 1); value lists together\n"
+    "                     over it stop the job (exit 3). Default: no cap\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
     "  -v, --verbose      a summary on stderr\n"
     "  -q, --quiet        no progress bar\n"
@@ -159,6 +167,32 @@ static rp_status add_stat(void *target, void *ctx, const char *v, rp_error *err)
     return RP_OK;
 }
 
+/* --max-memory SIZE: bytes, or with a K, M, G or T suffix (powers of
+ * 1024; "512M", "2G", "1.5G"). */
+static rp_status set_max_memory(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    double n = strtod(v, &end), unit = 1;
+    const char *u = end && *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (u) {
+        for (const char *q = units; q <= u; q++)
+            unit *= 1024;
+        end++;
+        end += *end == 'i';
+    }
+    if (end && *end == 'B')
+        end++;
+    if (!end || end == v || *end || !(n * unit >= 1) || n * unit > 9.0e18)
+        return rp_error_set(err, RP_USAGE,
+                            "--max-memory: '%s' is not a size (bytes, or a number with K, M, G "
+                            "or T: 512M, 2G)",
+                            v);
+    o->max_memory = (uint64_t)(n * unit);
+    return RP_OK;
+}
+
 static rp_status add_col(void *target, void *ctx, const char *v, rp_error *err) {
     (void)ctx;
     rp_zonal_options *o = target;
@@ -220,6 +254,11 @@ static const rp_opt zonal_opt_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(include_geom),
      .help = "write the polygons' geometry too"},
+    {.long_name = "--max-memory",
+     .kind = RP_OPT_CALL,
+     .metavar = "SIZE",
+     .help = "cap on the memory a job holds",
+     .handle = set_max_memory},
     {.long_name = "--plan", .kind = RP_OPT_FLAG, .offset = FIELD(plan_only), .help = "plan only"},
     {.long_name = NULL},
 };

@@ -21,8 +21,8 @@
 #include "table_write.h"
 #include "zonal_internal.h"
 
-static const char *const status_names[] = {"ok",      "no_cells", "outside",   "no_geometry",
-                                           "invalid", "repaired", "read_error"};
+static const char *const status_names[] = {"ok",      "no_cells", "outside",    "no_geometry",
+                                           "invalid", "repaired", "read_error", "over_memory"};
 
 const char *zonal_status_name(zonal_status s) {
     return status_names[s];

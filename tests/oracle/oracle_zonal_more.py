@@ -38,6 +38,7 @@ from shapely.prepared import prep  # noqa: E402
 
 R_SPHERE = 6378137.0
 COUNTS = {"values": 0}
+csv.field_size_limit(1 << 30)  # the whole-raster polygon's values list
 
 
 def srs_of(epsg):
@@ -264,10 +265,132 @@ def case_frac(T, case, d):
     lim.flush()
 
 
+# --- rasters on different grids in one pass -------------------------------------------
+
+def utm_to_geo_box(x0, y1, x1, y0):
+    ct = osr.CoordinateTransformation(srs_of(32633), srs_of(4326))
+    pts = [ct.TransformPoint(x, y)[:2] for x in (x0, x1) for y in (y0, y1)]
+    return (min(p[0] for p in pts), max(p[1] for p in pts), max(p[0] for p in pts),
+            min(p[1] for p in pts))
+
+
+def case_grids(T, case, d):
+    a, aok = make_raster(d + "/a.tif", UTM_GT, 60, 50, 32633, seed=21)
+    b_gt = [499985.0, 45.0, 0.0, 4200020.0, 0.0, -45.0]  # other resolution and origin
+    b, bok = make_raster(d + "/b.tif", b_gt, 42, 36, 32633, seed=22, dtype="Int16",
+                         nodata=0, ints=True, block=16)
+    lon0, lat1, lon1, lat0 = utm_to_geo_box(499900, 4200100, 501900, 4198400)
+    c_gt = [lon0, 0.0003, 0.0, lat1, 0.0, -0.0003]  # another CRS
+    make_raster(d + "/c.tif", c_gt, int((lon1 - lon0) / 0.0003) + 1,
+                int((lat1 - lat0) / 0.0003) + 1, 4326, seed=23)
+    make_raster(d + "/a2.tif", UTM_GT, 60, 50, 32633, seed=24)  # a's grid: shares its pass
+    rnd = random.Random(25)
+    wkts = random_polys(rnd, 499900, 4200100, 501900, 4198400, [30, 100, 400], 30)
+    write_polys(d + "/p.gpkg", wkts, 32633)
+    stats = ["-s", "mean", "-s", "count", "-s", "median", "-s", "values", "-s", "cell_id",
+             "-s", "frac"]
+    names = ["a", "b", "c", "a2"]
+    outs = []
+    for j in (1, 2, 7):
+        rows, r = run_zonal(T, case, [d + "/%s.tif" % n for n in names] +
+                            ["--polygons", d + "/p.gpkg", "--status", "-j", j] + stats)
+        outs.append(r.out)
+    T.check(case, outs[0] == outs[1] == outs[2], "output differs between -j 1, 2 and 7")
+    if rows is None:
+        return
+    lim = Limited(T, case)
+    for n in names:  # each raster's columns == that raster run alone
+        alone, r = run_zonal(T, case, [d + "/%s.tif" % n, "--polygons", d + "/p.gpkg"] + stats)
+        if alone is None:
+            continue
+        for i, (row, one) in enumerate(zip(rows, alone)):
+            for k, v in one.items():
+                if k == "pid":
+                    continue
+                COUNTS["values"] += 1
+                if row.get("%s_%s" % (n, k)) != v:
+                    lim.add("polygon %d %s_%s: %r, alone %r" % (i, n, k,
+                                                               row.get("%s_%s" % (n, k)), v))
+    T.check(case, all(row["status"] == "ok" for row in rows),
+            "statuses: %r" % [row["status"] for row in rows])
+    for i, (row, wkt) in enumerate(zip(rows, wkts)):  # numpy over shapely fractions
+        for n, arr, ok, gt, w, h in (("a", a, aok, UTM_GT, 60, 50), ("b", b, bok, b_gt, 42, 36)):
+            cells = [(r_, c_, f) for r_, c_, f in fractions(wkt, gt, w, h) if ok[r_, c_]]
+            cov = np.array([f for _, _, f in cells])
+            v = np.array([arr[r_, c_] for r_, c_, _ in cells])
+            check_value(T, lim, i, n + "_count", row[n + "_count"],
+                        float(cov.sum()) if cells else None)
+            check_value(T, lim, i, n + "_mean", row[n + "_mean"],
+                        float((cov * v).sum() / cov.sum()) if cells else None)
+    lim.flush()
+    r = rp(["zonal", d + "/a.tif", d + "/c.tif", "--polygons", d + "/p.gpkg", "-s", "mean",
+            "--plan"])
+    T.check(case, r.code == 0 and r.text.count("raster: ") == 2 and "c.tif" in r.text,
+            "--plan: one plan per grid: " + r.describe() + r.text)
+    r = rp(["zonal", d + "/a.tif", d + "/b.tif", "--polygons", d + "/p.gpkg", "-q",
+            "--weights", d + "/a2.tif", "-s", "weighted_mean"])
+    T.check(case, r.code == 2 and "different grids" in r.err and "resampl" in r.err,
+            "--weights with rasters on two grids: refused: " + r.describe())
+
+
+# --- --max-memory -----------------------------------------------------------------------
+
+def case_memory(T, case, d):
+    gt = [0.0, 1.0, 0.0, 200.0, 0.0, -1.0]
+    make_raster(d + "/m.tif", gt, 200, 200, 32633, seed=31, block=32)
+    sq = "POLYGON((%d %d, %d %d, %d %d, %d %d, %d %d))"
+    wkts = [sq % (0, 0, 200, 0, 200, 200, 0, 200, 0, 0)]  # the whole raster: 40,000 cells
+    for k in range(30):  # 30 squares of 20 x 20 cells
+        x, y = 5 + (k % 6) * 32, 5 + (k // 6) * 38
+        wkts.append(sq % (x, y, x + 20, y, x + 20, y + 20, x, y + 20, x, y))
+    write_polys(d + "/big.gpkg", wkts, 32633)
+    write_polys(d + "/small.gpkg", wkts[1:], 32633)
+    stats = ["-s", "mean", "-s", "median", "-s", "values", "--status"]
+    base = [d + "/m.tif", "-j", "7"] + stats
+
+    def run(poly, *extra):
+        return rp(["zonal", "--polygons", d + "/" + poly] + base + list(extra) + ["-q"])
+    ref = run("big.gpkg")
+    T.check(case, ref.code == 0, ref.describe())
+    r = run("big.gpkg", "--max-memory", "1G")
+    T.check(case, r.code == 0 and r.out == ref.out, "a generous cap: the same bytes as none: " +
+            r.describe())
+    r = run("big.gpkg", "--max-memory", "1K")
+    T.check(case, r.code == 2 and "--max-memory" in r.err and "needs at least" in r.err,
+            "a tiny cap: exit 2 before any pixel: " + r.describe())
+    fixed = int(r.err.split("needs at least ")[1].split(" ")[0]) if r.code == 2 else 0
+    T.check(case, fixed > 0, "the fixed part is named: " + r.err)
+    r = run("big.gpkg", "--max-memory", "x")
+    T.check(case, r.code == 2 and "not a size" in r.err, "--max-memory x: " + r.describe())
+    # room for the squares (30 x 400 cells x 16 bytes x 2 lists = 384,000 bytes) but not for
+    # the whole-raster polygon (40,000 x 32 = 1,280,000 bytes): it alone fails
+    rows_ref = list(csv.DictReader(io.StringIO(ref.text)))
+    for j in ("1", "7"):
+        r = rp(["zonal", "--polygons", d + "/big.gpkg", d + "/m.tif", "-j", j] + stats +
+               ["--max-memory", str(fixed + 600000), "-q"])
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        T.check(case, r.code == 1 and "FID 1" in r.err and "1280000 bytes" in r.err and
+                "over_memory" in r.err, "-j %s: the big polygon fails alone: %s" % (j, r.describe()))
+        T.check(case, len(rows) == 31 and rows[0]["status"] == "over_memory" and
+                rows[0]["mean"] == "" and rows[0]["values"] == "" and
+                rows[1:] == rows_ref[1:], "-j %s: its row empty, the others as without a cap: %r"
+                % (j, rows[0] if rows else None))
+    # each square fits alone, all 30 together do not: the job stops, exit 3
+    r = run("small.gpkg", "--max-memory", "1K")
+    small_fixed = int(r.err.split("needs at least ")[1].split(" ")[0]) if r.code == 2 else 0
+    r = run("small.gpkg", "--max-memory", str(small_fixed + 200000))
+    T.check(case, r.code == 3 and "value lists" in r.err and "--max-memory" in r.err,
+            "lists over the cap together: exit 3: " + r.describe())
+    r = run("small.gpkg", "--max-memory", str(small_fixed + 400000))
+    T.check(case, r.code == 0, "lists within the cap: " + r.describe())
+
+
 def main():
     T = Tester("oracle_zonal_more")
     for name, fn in [("coverage_weight=area_spherical_m2", case_spherical),
-                     ("frac and weighted_frac", case_frac)]:
+                     ("frac and weighted_frac", case_frac),
+                     ("rasters on different grids", case_grids),
+                     ("--max-memory", case_memory)]:
         d = tempfile.mkdtemp(prefix="rp_zonal_more_")
         try:
             T.run_case(name, lambda c, dd, f=fn: f(T, c, dd), d)
