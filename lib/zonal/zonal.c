@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crs.h"
 #include "error.h"
 #include "gdal_config.h"
 #include "output_guard.h"
@@ -86,7 +87,13 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
         free(band_global);
         return rc;
     }
-    if (g > 0)
+    if (g > 0 && !p->srs && !rp_crs_same_or_both_none(r->info.srs, view.info.srs))
+        rc = rp_error_set(err, RP_USAGE,
+                          "%s has no CRS, and the rasters are in different CRSs (%s, %s): "
+                          "its coordinates cannot be in both; give the polygons their CRS "
+                          "(ogr2ogr -a_srs)",
+                          o->polygons_path, o->raster, view.info.path);
+    else if (g > 0)
         rc = zonal_polys_regrid(o, &view, p, err);
     zonal_plan plan;
     memset(&plan, 0, sizeof plan);

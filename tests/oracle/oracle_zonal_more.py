@@ -331,6 +331,15 @@ def case_grids(T, case, d):
             "--weights", d + "/a2.tif", "-s", "weighted_mean"])
     T.check(case, r.code == 2 and "different grids" in r.err and "resampl" in r.err,
             "--weights with rasters on two grids: refused: " + r.describe())
+    with open(d + "/nocrs.csv", "w") as f:  # a CSV with WKT has no CRS
+        f.write("pid,WKT\n" + "".join('%d,"%s"\n' % (i, w) for i, w in enumerate(wkts[:3])))
+    r = rp(["zonal", d + "/a.tif", d + "/b.tif", "--polygons", d + "/nocrs.csv", "-q", "-s",
+            "mean"])
+    T.check(case, r.code == 0, "polygons without a CRS, rasters in one CRS: " + r.describe())
+    r = rp(["zonal", d + "/a.tif", d + "/c.tif", "--polygons", d + "/nocrs.csv", "-q", "-s",
+            "mean"])
+    T.check(case, r.code == 2 and "has no CRS" in r.err and "nocrs.csv" in r.err,
+            "polygons without a CRS, rasters in two CRSs: refused: " + r.describe())
 
 
 # --- --max-memory -----------------------------------------------------------------------
