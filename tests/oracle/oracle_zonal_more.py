@@ -170,6 +170,9 @@ def case_spherical(T, case, d):
                         sum([["-s", o] for o in ops], []))
     if rows is None:
         return
+    outs = [rp(["zonal", d + "/g.tif", "--polygons", d + "/p.gpkg", "-q", "-j", j] +
+               sum([["-s", o] for o in ops], [])).out for j in ("1", "2", "7")]
+    T.check(case, outs[0] == outs[1] == outs[2] == r.out, "output differs between -j 1, 2, 7")
     lim = Limited(T, case)
     for i, (row, wkt) in enumerate(zip(rows, wkts)):
         cells = [(r_, c_, f) for r_, c_, f in fractions(wkt, GEO_GT, GEO_W, GEO_H) if ok[r_, c_]]
