@@ -320,6 +320,50 @@ def sc_large(ctx):
                        polys, 3.0, extra=True)
 
 
+def list_bytes(ctx, raster, polys, stat):
+    """What the value lists of stat need: the smallest --max-memory the job
+    runs under, found by halving (a job over the cap stops: exit 3)."""
+    lo, hi = 1 << 20, 1 << 36
+    while hi - lo > hi // 50:
+        mid = (lo + hi) // 2
+        try:
+            benchlib._timed([ctx.rasterpool, "zonal", raster, "--polygons", polys, "-s", stat,
+                             "-o", ctx.out("zonal_mem_probe.csv"), "-j", str(ctx.threads), "-q",
+                             "--max-memory", str(mid)], None, None, None, None)
+            hi = mid
+        except benchlib.BenchError:
+            lo = mid
+    return hi
+
+
+def sm_memory(ctx):
+    """Value lists (median) on (c)'s polygons over the 2048^2 DEM (the
+    8192^2 one would need about 5 GB of lists): peak RSS against mean's,
+    and under --max-memory just above what the job needs."""
+    raster = make_raster(ctx, 2048, "DEFLATE")
+    polys = make_boxes(ctx, 2048, 20, "large", 13)
+    table = Table("m. median's value lists: 20 large polygons, 2048x2048", "%d threads" %
+                  ctx.threads)
+
+    def run(stat, *extra):
+        return measure(ctx, [ctx.rasterpool, "zonal", raster, "--polygons", polys, "-s", stat,
+                             "-o", ctx.out("zonal_mem.csv"), "-j", str(ctx.threads), "-q"] +
+                       list(extra))
+    rp = table.add("rasterpool zonal -s mean", run("mean"), threads=ctx.threads)
+    table.add("rasterpool zonal -s median", run("median"), threads=ctx.threads)
+    need = list_bytes(ctx, raster, polys, "median")
+    table.add("rasterpool zonal -s median --max-memory %d" % need, run(
+        "median", "--max-memory", str(need)), threads=ctx.threads,
+        note="the smallest cap it runs under (found by halving, within 2%)")
+    table.notes.append("median keeps 16 bytes per covered cell per polygon until the merge; "
+                       "--max-memory %.0f MB is the least this job runs under: the rest of the "
+                       "peak RSS is the process (GDAL, libraries), the merge (a polygon's lists "
+                       "held twice while merged) and the output table" % (need / 1e6))
+    del rp
+    return [table]
+
+
 SCENARIOS = [Scenario("zonal_a", "zonal: 2,000 star polygons on an 8192^2 DEM", sa_zonal),
              Scenario("zonal_b", "zonal: 100,000 small parcels on an 8192^2 DEM", sb_parcels),
-             Scenario("zonal_c", "zonal: 20 polygons covering most of an 8192^2 DEM", sc_large)]
+             Scenario("zonal_c", "zonal: 20 polygons covering most of an 8192^2 DEM", sc_large),
+             Scenario("zonal_mem", "zonal: median's value lists and --max-memory", sm_memory)]

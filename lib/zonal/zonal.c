@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crs.h"
 #include "error.h"
 #include "gdal_config.h"
 #include "output_guard.h"
@@ -53,39 +54,89 @@ static rp_status check_not_input(const rp_zonal_options *o, rp_error *err) {
     return rc;
 }
 
-static void fill_report(rp_zonal_report *rep, const zonal_polys *p, const zonal_results *res,
-                        int threads) {
+static void fill_report(rp_zonal_report *rep, const zonal_polys *p, uint64_t blocks_read,
+                        uint64_t blocks_failed, int threads) {
     memset(rep, 0, sizeof *rep);
     rep->polygons = p->n;
     for (size_t i = 0; i < p->n; i++) {
         zonal_status s = p->feats[i].status;
         if (s == ZST_OK)
             rep->polygons_ok++;
-        else if (s == ZST_INVALID || s == ZST_REPAIRED || s == ZST_READ_ERROR)
+        else if (s == ZST_INVALID || s == ZST_REPAIRED || s == ZST_READ_ERROR ||
+                 s == ZST_OVER_MEMORY)
             rep->polygons_failed++;
         else
             rep->polygons_empty++;
     }
-    rep->blocks_read = res->blocks_read;
-    rep->blocks_failed = res->blocks_failed;
+    rep->blocks_read = blocks_read;
+    rep->blocks_failed = blocks_failed;
     rep->threads = threads;
+}
+
+/* One grid's pass: the polygons on it (grid 0's were prepared when read),
+ * its plan (printed with --plan), the workers over its blocks, and its
+ * statistics merged into the table. */
+static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int g, zonal_polys *p,
+                          zonal_table *t, zonal_budget *budget, rp_zonal_report *rep,
+                          rp_error *err) {
+    zonal_raster view;
+    int *band_global = malloc((size_t)r->nbands * sizeof *band_global);
+    rp_status rc = band_global ? zonal_raster_view(r, g, &view, band_global, err)
+                               : rp_error_set(err, RP_NOMEM, "out of memory");
+    if (rc != RP_OK) {
+        free(band_global);
+        return rc;
+    }
+    if (g > 0 && !p->srs && !rp_crs_same_or_both_none(r->info.srs, view.info.srs))
+        rc = rp_error_set(err, RP_USAGE,
+                          "%s has no CRS, and the rasters are in different CRSs (%s, %s): "
+                          "its coordinates cannot be in both; give the polygons their CRS "
+                          "(ogr2ogr -a_srs)",
+                          o->polygons_path, o->raster, view.info.path);
+    else if (g > 0)
+        rc = zonal_polys_regrid(o, &view, p, err);
+    zonal_plan plan;
+    memset(&plan, 0, sizeof plan);
+    if (rc == RP_OK)
+        rc = zonal_plan_build(&view, p, &plan, err);
+    if (rc == RP_OK)
+        rc = zonal_budget_plan(o, &view, r->nbands, p, &plan, budget, err);
+    if (rc == RP_OK && o->plan_only) {
+        zonal_plan_print(o, &view, p, &plan, o->plan_out);
+    } else if (rc == RP_OK) {
+        zonal_results res = {0};
+        rc = zonal_exec(o, &view, p, &plan, budget, &res, err);
+        if (rc == RP_OK)
+            rc = zonal_table_add(t, &view, band_global, p, &plan, &res, err);
+        rep->blocks_read += res.blocks_read;
+        rep->blocks_failed += res.blocks_failed;
+        zonal_results_free(&res, plan.npairs * (size_t)view.nbands * (size_t)o->nstats);
+    }
+    zonal_plan_free(&plan);
+    zonal_raster_view_free(&view);
+    free(band_global);
+    return rc;
 }
 
 static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys *p,
                          rp_zonal_report *rep, rp_error *err) {
-    zonal_plan plan;
-    rp_status rc = zonal_plan_build(r, p, &plan, err);
-    if (rc == RP_OK && o->plan_only) {
-        zonal_plan_print(o, r, p, &plan, o->plan_out);
-        zonal_plan_free(&plan);
-        return RP_OK;
+    zonal_table t = {.o = o, .r = r, .p = p};
+    rp_zonal_report blocks = {0};
+    zonal_budget budget = {.cap = o->max_memory};
+    atomic_init(&budget.lists, 0);
+    rp_status rc = o->plan_only ? RP_OK : zonal_table_begin(&t, p->n, err);
+    for (int g = 0; g < r->ngrids && rc == RP_OK; g++)
+        rc = run_grid(o, r, g, p, &t, &budget, &blocks, err);
+    if (o->plan_only || rc != RP_OK) {
+        zonal_table_free(&t);
+        return rc;
     }
-    zonal_results res = {0};
+    rc = zonal_table_finish(&t, p, err);
     if (rc == RP_OK)
-        rc = zonal_exec(o, r, p, &plan, &res, err);
-    if (rc == RP_OK)
-        rc = zonal_write(o, r, p, &plan, &res, err);
-    fill_report(rep, p, &res, o->threads > 0 ? o->threads : rp_usable_cpus());
+        rc = zonal_write_table(&t, err);
+    zonal_table_free(&t);
+    fill_report(rep, p, blocks.blocks_read, blocks.blocks_failed,
+                o->threads > 0 ? o->threads : rp_usable_cpus());
     if (rc == RP_OK && rep->polygons_failed > 0)
         rc = rp_error_set(err, RP_PARTIAL,
                           "%llu polygon(s) failed or were repaired (see the warnings above)",
@@ -97,8 +148,6 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
                 (unsigned long long)rep->polygons, (unsigned long long)rep->polygons_ok,
                 (unsigned long long)rep->polygons_empty, (unsigned long long)rep->polygons_failed,
                 (unsigned long long)rep->blocks_read, (unsigned long long)rep->blocks_failed);
-    zonal_results_free(&res, plan.npairs * (size_t)r->nbands * (size_t)o->nstats);
-    zonal_plan_free(&plan);
     return rc;
 }
 

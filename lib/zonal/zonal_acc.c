@@ -26,6 +26,17 @@ rp_status zonal_acc_push(zonal_acc *a, double v, double weight) {
     return RP_OK;
 }
 
+rp_status zonal_acc_reserve(zonal_acc *a, size_t n) {
+    if (n <= a->capvals)
+        return RP_OK;
+    double *grown = realloc(a->vals, n * 2 * sizeof *grown);
+    if (!grown)
+        return RP_NOMEM;
+    a->vals = grown;
+    a->capvals = n;
+    return RP_OK;
+}
+
 unsigned zonal_acc_flags(zonal_op op) {
     unsigned f = 0;
     if (op == ZOP_VARIANCE || op == ZOP_STDEV || op == ZOP_CV || op == ZOP_WEIGHTED_VARIANCE ||

@@ -10,7 +10,8 @@
  *
  * Memory: per worker, one block of pixels (8 bytes a band), masks, weights
  * and coverage (16 bytes a cell); the accumulators of every pair, plus the
- * values of the value-list statistics (16 bytes a covered cell).
+ * values of the value-list statistics (16 bytes a visited cell, sized
+ * exactly per pair and counted against --max-memory: zonal_budget.c).
  *
  * Threads: rp_pool workers, each with its own GDAL handles (handles.c).
  */
@@ -33,14 +34,18 @@ typedef struct exec_ctx {
     const zonal_plan *plan;
     zonal_results *res;
     uint8_t *block_failed;
+    bool spherical; /* a statistic weighs cells by their spherical area */
+    zonal_budget *budget;
+    int list_stats; /* (band, stat) accumulators with value lists */
 } exec_ctx;
 
 typedef struct worker {
     rp_handles *handles;
     double *vals, *weights, *cov, *scratch;
-    void *native;   /* one block in the band's own type */
-    int *spans;     /* per row of a window: [first, end) of its covered cells */
-    uint8_t *valid; /* per band and cell: 1 valid */
+    double *row_area; /* per block row: its cells' spherical area (m2) */
+    void *native;     /* one block in the band's own type */
+    int *spans;       /* per row of a window: [first, end) of its covered cells */
+    uint8_t *valid;   /* per band and cell: 1 valid */
 } worker;
 
 static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
@@ -60,9 +65,10 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     w->cov = malloc(cells * sizeof(double));
     w->native = malloc(cells * 16); /* the largest type: CFloat64 */
     w->spans = malloc((size_t)g->block_h * 2 * sizeof(int));
+    w->row_area = malloc((size_t)g->block_h * sizeof(double));
     w->scratch = calloc(1, (size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
     if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch ||
-        !w->native || !w->spans)
+        !w->native || !w->spans || !w->row_area)
         return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");
     return RP_OK;
 }
@@ -80,6 +86,7 @@ static void end(void *vctx, void *state) {
     free(w->scratch);
     free(w->native);
     free(w->spans);
+    free(w->row_area);
     free(w);
     rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, false);
 }
@@ -131,124 +138,6 @@ static bool read_band(GDALDatasetH ds, const rp_band_info *bi, const rp_grid *g,
     return true;
 }
 
-/* The cells of one (polygon, block) pair into one (band, stat)
- * accumulator. The window [sx, sx + cw) x [sy, sy + ch) of the block holds
- * the polygon's cells; cov is its coverage, row-major cw wide. */
-typedef struct cell_src {
-    const double *cov, *vals, *weights;
-    const int *spans;              /* per window row: [first, end) of the cells to visit */
-    const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
-    int bw, sx, sy, cw, ch;
-    double cell_area; /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
-    const double *gt; /* the grid's geotransform, for the cell-centre ops */
-    int64_t x0, y0;   /* the block's first column and row on the raster */
-    int64_t width;    /* the raster's, for cell ids */
-} cell_src;
-
-/* A list-valued op's (cell id, item) for one cell: the id orders the list
- * in raster order once the blocks are merged. */
-static rp_status push_list_item(zonal_acc *a, const zonal_stat *st, const cell_src *src, int x,
-                                int y, double v, double c) {
-    int64_t col = src->x0 + src->sx + x, row = src->y0 + src->sy + y;
-    double id = (double)(row * src->width + col), item = v;
-    if (st->op == ZOP_COVERAGE)
-        item = c * (st->weight_area ? src->cell_area : 1.0);
-    else if (st->op == ZOP_CELL_ID)
-        item = id;
-    else if (st->op == ZOP_CENTER_X)
-        item = src->gt[0] + ((double)col + 0.5) * src->gt[1];
-    else if (st->op == ZOP_CENTER_Y)
-        item = src->gt[3] + ((double)row + 0.5) * src->gt[5];
-    a->cells++;
-    a->w += 1;
-    return zonal_acc_push(a, id, item);
-}
-
-/* The centre coordinate a cell-centre operation takes instead of the value. */
-static double centre(const cell_src *src, zonal_op op, int x, int y) {
-    if (op == ZOP_MIN_CENTER_X || op == ZOP_MAX_CENTER_X)
-        return src->gt[0] + ((double)(src->x0 + src->sx + x) + 0.5) * src->gt[1];
-    return src->gt[3] + ((double)(src->y0 + src->sy + y) + 0.5) * src->gt[5];
-}
-
-/* The common case (count, sum, mean, min, max with no argument) in scalar
- * locals: the same sums in the same order as zonal_acc_add. */
-static void add_plain_cells(zonal_acc *acc, bool weight_cov, double scale, const cell_src *src) {
-    double w = acc->w, sum = acc->sum;
-    double mn = acc->cells ? acc->min : INFINITY, mx = acc->cells ? acc->max : -INFINITY;
-    uint64_t cells = acc->cells;
-    for (int y = 0; y < src->ch; y++) {
-        const double *cov = src->cov + (size_t)y * (size_t)src->cw;
-        size_t row = (size_t)(src->sy + y) * (size_t)src->bw + (size_t)src->sx;
-        const double *vals = src->vals + row;
-        const uint8_t *valid = src->valid + row;
-        for (int x = src->spans[2 * y]; x < src->spans[2 * y + 1]; x++) {
-            double c = cov[x];
-            if (!(c > 0) || !valid[x])
-                continue;
-            double v = vals[x], weight = weight_cov ? c * scale : 1.0;
-            w += weight;
-            sum += weight * v;
-            mn = v < mn ? v : mn;
-            mx = v > mx ? v : mx;
-            cells++;
-        }
-    }
-    acc->w = w;
-    acc->sum = sum;
-    acc->cells = cells;
-    if (cells) {
-        acc->min = mn;
-        acc->max = mx;
-    }
-}
-
-static rp_status add_stat_cells(zonal_acc *acc, const zonal_stat *st, unsigned flags,
-                                const cell_src *src) {
-    if (flags == 0 && !(st->min_cov > 0) && !st->has_default &&
-        (st->op < ZOP_MIN_CENTER_X || st->op > ZOP_MAX_CENTER_Y)) {
-        add_plain_cells(acc, st->weight_cov, st->weight_area ? src->cell_area : 1.0, src);
-        return RP_OK;
-    }
-    double min_cov = st->min_cov > 0 ? st->min_cov : 0;
-    zonal_acc a = *acc; /* a local copy the compiler can keep in registers */
-    rp_status rc = RP_OK;
-    for (int y = 0; y < src->ch && rc == RP_OK; y++) {
-        const double *cov = src->cov + (size_t)y * (size_t)src->cw;
-        size_t row = (size_t)(src->sy + y) * (size_t)src->bw + (size_t)src->sx;
-        for (int x = src->spans[2 * y]; x < src->spans[2 * y + 1]; x++) {
-            double c = cov[x];
-            if (c <= 0 || c < min_cov)
-                continue;
-            size_t i = row + (size_t)x;
-            bool valid = src->valid[i];
-            if (!valid && !st->has_default)
-                continue;
-            double w2 = 0;
-            if (flags & ZACC_WEIGHTED) {
-                if (!src->wvalid[i])
-                    continue;
-                w2 = src->weights[i];
-            }
-            double v = valid ? src->vals[i] : st->default_val;
-            if (st->op >= ZOP_MIN_CENTER_X && st->op <= ZOP_MAX_CENTER_Y)
-                v = centre(src, st->op, x, y);
-            double weight = st->weight_cov ? c * (st->weight_area ? src->cell_area : 1.0) : 1.0;
-            if (st->op == ZOP_WEIGHTED_VARIANCE || st->op == ZOP_WEIGHTED_STDEV ||
-                st->op == ZOP_WEIGHTED_FRAC)
-                weight *= w2; /* their moments weigh each cell by coverage x weight */
-            if (zonal_op_is_list(st->op) && st->op != ZOP_UNIQUE
-                    ? push_list_item(&a, st, src, x, y, v, c) != RP_OK
-                    : zonal_acc_add(&a, flags, v, weight, w2) != RP_OK) {
-                rc = RP_NOMEM;
-                break;
-            }
-        }
-    }
-    *acc = a;
-    return rc;
-}
-
 /* Adds the cells of one (polygon, block) pair, coverage in w->cov over the
  * sub-window [sx, sx + cw) x [sy, sy + ch) of the block window. */
 static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, int y0, int bw,
@@ -269,16 +158,33 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, in
                         cw,
                         ch,
                         fabs(c->r->info.grid.gt[1] * c->r->info.grid.gt[5]),
+                        w->row_area,
                         c->r->info.grid.gt,
                         x0,
                         y0,
                         c->r->info.grid.width};
         for (int s = 0; s < ns; s++)
-            if (add_stat_cells(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s],
-                               zonal_acc_flags(c->o->stats[s].op), &src) != RP_OK)
+            if (zonal_cells_add(&accs[(size_t)b * (size_t)ns + (size_t)s], &c->o->stats[s], &src) !=
+                RP_OK)
                 return RP_NOMEM;
     }
     return RP_OK;
+}
+
+/* Sizes the value lists of a pair exactly: one item per cell its spans
+ * visit (zonal_budget.c counts them against --max-memory). */
+static rp_status reserve_lists(const exec_ctx *c, const worker *w, size_t pair, int ch,
+                               rp_error *err) {
+    size_t visited = 0;
+    for (int y = 0; y < ch; y++)
+        visited += (size_t)(w->spans[2 * y + 1] - w->spans[2 * y]);
+    int nj = c->r->nbands * c->o->nstats;
+    zonal_acc *accs = c->res->accs + pair * (size_t)nj;
+    for (int j = 0; j < nj; j++)
+        if (zonal_op_needs_values(c->o->stats[j % c->o->nstats].op) &&
+            zonal_acc_reserve(&accs[j], visited) != RP_OK)
+            return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
+    return zonal_budget_take(c->budget, (uint64_t)visited * 16 * (uint64_t)c->list_stats, err);
 }
 
 /* Decodes the block's bands (and mask, weights) once. */
@@ -321,6 +227,8 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
                     rerr.message[0] ? ": " : "", rerr.message);
         return RP_OK;
     }
+    if (c->spherical)
+        zonal_sphere_row_areas(g->gt, y0, bh, w->row_area);
     for (size_t k = blk->start; k < blk->start + blk->count; k++) {
         const zonal_feature *f = &c->p->feats[c->plan->pairs[k].feat];
         int64_t cx0 = f->c0 > x0 ? f->c0 : x0, cy0 = f->r0 > y0 ? f->r0 : y0;
@@ -329,6 +237,9 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
         if (cw <= 0 || ch <= 0)
             continue;
         rp_cov_window_spans(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov, w->spans);
+        rp_status rc = c->list_stats > 0 ? reserve_lists(c, w, k, ch, err) : RP_OK;
+        if (rc != RP_OK)
+            return rc;
         if (add_cells(c, w, k, x0, y0, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
             return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
     }
@@ -336,7 +247,8 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
 }
 
 rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
-                     const zonal_plan *plan, zonal_results *res, rp_error *err) {
+                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                     rp_error *err) {
     memset(res, 0, sizeof *res);
     size_t nacc = plan->npairs * (size_t)r->nbands * (size_t)o->nstats;
     res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
@@ -346,7 +258,9 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
         free(block_failed);
         return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
     }
-    exec_ctx c = {o, r, p, plan, res, block_failed};
+    exec_ctx c = {o, r, p, plan, res, block_failed, false, budget, zonal_list_stats(o, r)};
+    for (int s = 0; s < o->nstats; s++)
+        c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
     int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
     rp_pool *pool = rp_pool_new(threads);
     rp_status rc = RP_NOMEM;

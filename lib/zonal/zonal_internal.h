@@ -11,6 +11,7 @@
  */
 #ifndef RP_ZONAL_INTERNAL_H
 #define RP_ZONAL_INTERNAL_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,14 +59,22 @@ typedef enum zonal_op {
     ZOP_N_OPS
 } zonal_op;
 
+/* What a covered cell weighs besides its fraction (coverage_weight=). */
+typedef enum zonal_area {
+    ZAREA_NONE,      /* fraction or none */
+    ZAREA_CARTESIAN, /* |gt[1] * gt[5]|, the cell's area in CRS units */
+    ZAREA_SPHERICAL  /* the cell's area on a sphere of radius 6378137 m (zonal_cells.c) */
+} zonal_area;
+
 /* One -s: an operation and its arguments. */
 typedef struct zonal_stat {
     char *name; /* output column name (name= or the op's text); owned */
     zonal_op op;
     double q;           /* quantile */
     double min_cov;     /* min_coverage_frac= (cells with less are left out) */
-    bool weight_cov;    /* coverage_weight=fraction or area_cartesian (true) or none */
-    bool weight_area;   /* area_cartesian: the fraction times the cell's area */
+    bool weight_cov;    /* coverage_weight=fraction or area_* (true) or none */
+    zonal_area area;    /* area_*: the fraction times the cell's area */
+    double area_unit;   /* area_spherical_km2: 1e-6 (of m2); else 1 */
     bool has_default;   /* default_value= given */
     double default_val; /* replaces nodata cells' values */
 } zonal_stat;
@@ -92,6 +101,7 @@ struct rp_zonal_options {
     char **config;
     int nconfig;
     int threads;
+    uint64_t max_memory; /* --max-memory in bytes; 0: no cap */
     rp_progress_fn progress;
     void *progress_user;
     FILE *log, *info;
@@ -118,7 +128,8 @@ typedef enum zonal_status {
     ZST_NO_GEOMETRY, /* empty or missing geometry */
     ZST_INVALID,     /* invalid geometry that could not be repaired */
     ZST_REPAIRED,    /* invalid geometry repaired with make-valid */
-    ZST_READ_ERROR   /* a block it needs could not be read */
+    ZST_READ_ERROR,  /* a block it needs could not be read */
+    ZST_OVER_MEMORY  /* its value lists alone need more than --max-memory leaves */
 } zonal_status;
 const char *zonal_status_name(zonal_status s);
 
@@ -132,6 +143,7 @@ typedef struct zonal_feature {
     rp_cov_poly poly;
     zonal_status status;
     void *geom;         /* OGRGeometryH read, not yet prepared (zonal_prepare.c) */
+    void *geom_src;     /* with rasters on several grids: the geometry read, kept */
     char *msg;          /* a warning about this feature, printed in input order */
     unsigned char *wkb; /* --include-geom: the input geometry (ISO WKB), or NULL */
     size_t wkb_size;
@@ -159,7 +171,23 @@ typedef struct zonal_raster {
     rp_raster_info winfo; /* --weights */
     rp_band_info wband;
     bool has_weights;
+    /* Grids: the rasters on one size, geotransform and CRS share one. Grid
+     * 0 is info's; the others' first rasters' infos are more_grids. */
+    int ngrids;
+    int *grid_of;               /* per raster of the options: its grid */
+    rp_raster_info *more_grids; /* ngrids - 1, owned */
+    bool is_view;               /* a zonal_raster_view (borrows its infos) */
 } zonal_raster;
+
+/* Grid g's first raster's info. */
+const rp_raster_info *zonal_grid_info(const zonal_raster *r, int g);
+/* The bands of grid g as a raster of their own (one grid), for the plan,
+ * the workers and the merge; band_global (r->nbands long) gets each of its
+ * bands' index in r. The view borrows r's infos: free it with
+ * zonal_raster_view_free before r. */
+rp_status zonal_raster_view(const zonal_raster *r, int g, zonal_raster *view, int *band_global,
+                            rp_error *err);
+void zonal_raster_view_free(zonal_raster *view);
 
 rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);
 void zonal_raster_free(zonal_raster *r);
@@ -173,6 +201,11 @@ void zonal_polys_free(zonal_polys *p);
  * set; a problem goes to f->status and f->msg. false: out of memory. Any
  * thread (ct belongs to the caller's thread). */
 bool zonal_feature_prepare(zonal_feature *f, void *ct, const zonal_raster *r, const char *path);
+/* Puts every feature on grid view r (after the polygons were read and
+ * prepared for another grid): from its kept geometry, transformed to r's
+ * CRS, into r's pixel units. Warnings not given already are printed. */
+rp_status zonal_polys_regrid(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                             rp_error *err);
 /* Prepares every feature on a pool of threads (zonal_prepare.c), each with
  * its own coordinate transformation from src (NULL: none needed). */
 rp_status zonal_polys_prepare(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
@@ -220,8 +253,32 @@ typedef struct zonal_results {
     uint64_t blocks_read, blocks_failed;
 } zonal_results;
 
+/* --max-memory (zonal_budget.c): the cap, the fixed part of the pass under
+ * way, and the value-list bytes the workers hold (over every grid). */
+typedef struct zonal_budget {
+    uint64_t cap; /* 0: none */
+    uint64_t fixed;
+    _Atomic uint64_t lists;
+} zonal_budget;
+/* How many (band, statistic) accumulators of grid view r keep value lists. */
+int zonal_list_stats(const rp_zonal_options *o, const zonal_raster *r);
+/* One worker's block buffers on grid view r. */
+uint64_t zonal_worker_bytes(const zonal_raster *r);
+/* Before a grid's pass: its fixed part within the cap (else RP_USAGE), and
+ * the polygons whose value lists alone would not fit failed (status
+ * over_memory; the plan rebuilt without them). all_bands: the job's bands
+ * (the table's). Nothing to do without a cap. */
+rp_status zonal_budget_plan(const rp_zonal_options *o, const zonal_raster *r, int all_bands,
+                            zonal_polys *p, zonal_plan *plan, zonal_budget *b, rp_error *err);
+/* A worker's value lists grew by bytes: RP_NOMEM over the cap. b may be
+ * NULL. Any thread. */
+rp_status zonal_budget_take(zonal_budget *b, uint64_t bytes, rp_error *err);
+
+/* The workers over the plan's blocks; budget (may be NULL) counts the
+ * value lists they keep. */
 rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
-                     const zonal_plan *plan, zonal_results *res, rp_error *err);
+                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                     rp_error *err);
 void zonal_results_free(zonal_results *res, size_t nacc);
 
 /* What an operation needs kept per cell (zonal_acc_flags). */
@@ -229,6 +286,8 @@ enum { ZACC_VAR = 1, ZACC_WEIGHTED = 2, ZACC_VALUES = 4 };
 unsigned zonal_acc_flags(zonal_op op);
 /* Appends (v, weight) to the value list. */
 rp_status zonal_acc_push(zonal_acc *a, double v, double weight);
+/* Makes room for n (value, weight) pairs in all (exactly n when it grows). */
+rp_status zonal_acc_reserve(zonal_acc *a, size_t n);
 
 /* Adds one cell to an accumulator, keeping only what flags ask (the inner
  * loop of every block: inline, no division unless the variance is asked). */
@@ -254,6 +313,27 @@ static inline rp_status zonal_acc_add(zonal_acc *a, unsigned flags, double v, do
     }
     return (flags & ZACC_VALUES) ? zonal_acc_push(a, v, weight) : RP_OK;
 }
+/* The cells of one (polygon, block) pair, for one (band, stat)
+ * accumulator: the window [sx, sx + cw) x [sy, sy + ch) of a block bw cells
+ * wide holds the polygon's cells; cov is its coverage, row-major cw wide. */
+typedef struct cell_src {
+    const double *cov, *vals, *weights;
+    const int *spans;              /* per window row: [first, end) of the cells to visit */
+    const uint8_t *valid, *wvalid; /* wvalid NULL: no weights */
+    int bw, sx, sy, cw, ch;
+    double cell_area;       /* |gt[1] * gt[5]|, for coverage_weight=area_cartesian */
+    const double *row_area; /* per block row: its cells' spherical area in m2, or NULL */
+    const double *gt;       /* the grid's geotransform, for the cell-centre ops */
+    int64_t x0, y0;         /* the block's first column and row on the raster */
+    int64_t width;          /* the raster's, for cell ids */
+} cell_src;
+/* Adds the pair's cells to acc (zonal_cells.c). RP_NOMEM: a value list
+ * could not grow. */
+rp_status zonal_cells_add(zonal_acc *acc, const zonal_stat *st, const cell_src *src);
+/* The spherical area (m2) of a cell in each of rows row0 .. row0 + n - 1
+ * of a longitude/latitude grid (degrees). */
+void zonal_sphere_row_areas(const double *gt, int64_t row0, int n, double *out);
+
 /* Merges b into a (a's order first). */
 rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op);
 /* The statistic of a merged accumulator; false when it has none (no cell). */
@@ -275,11 +355,23 @@ typedef struct zonal_table {
     int *col_key;   /* per value column: its index in keys[col_j] (frac), or -1 */
     double **keys;  /* per (band, stat): frac's distinct values, sorted */
     size_t *nkeys;
+    zonal_acc *merged;    /* until finished: per polygon, nb * ns merged statistics */
+    zonal_status *status; /* until finished: per polygon, over the grids added */
 } zonal_table;
 /* Merges every polygon's (polygon, block) statistics in block order and
- * lays out the value columns (frac: one per distinct value found). */
+ * lays out the value columns (frac: one per distinct value found): one
+ * grid's results (zonal_table_build), or several: zonal_table_begin, then
+ * zonal_table_add for each grid's view (band_global: zonal_raster_view's),
+ * whose results can then be freed, then zonal_table_finish. */
 rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
                             zonal_results *res, rp_error *err);
+rp_status zonal_table_begin(zonal_table *t, size_t nfeat, rp_error *err);
+rp_status zonal_table_add(zonal_table *t, const zonal_raster *rg, const int *band_global,
+                          zonal_polys *p, const zonal_plan *plan, zonal_results *res,
+                          rp_error *err);
+rp_status zonal_table_finish(zonal_table *t, zonal_polys *p, rp_error *err);
+/* Writes a finished table (staged). */
+rp_status zonal_write_table(zonal_table *t, rp_error *err);
 void zonal_table_free(zonal_table *t);
 /* Folds a value list into sorted (value, total weight) pairs; returns how
  * many. */

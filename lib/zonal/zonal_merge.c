@@ -43,20 +43,32 @@ static size_t *pairs_by_feature(const zonal_plan *plan, size_t nfeat, size_t **s
 }
 
 /* Merges one feature's pairs into merged[0 .. nb * ns); returns its status
- * before values are known (read_error when a block failed). */
+ * before values are known (read_error when a block failed). The pairs'
+ * value lists are freed as they are merged, the merged ones sized once. */
 static zonal_status merge_feature(const rp_zonal_options *o, int nb, const zonal_feature *f,
-                                  const zonal_results *res, const size_t *idx, size_t n,
+                                  zonal_results *res, const size_t *idx, size_t n,
                                   zonal_acc *merged, bool *nomem) {
     int ns = o->nstats;
     zonal_status st = f->status;
     for (size_t k = 0; k < n; k++)
         if (res->pair_failed[idx[k]])
             st = ZST_READ_ERROR;
-    for (int j = 0; j < nb * ns && st != ZST_READ_ERROR; j++)
+    for (int j = 0; j < nb * ns && st != ZST_READ_ERROR; j++) {
+        zonal_op op = o->stats[j % ns].op;
+        size_t total = 0;
         for (size_t k = 0; k < n; k++)
-            if (zonal_acc_merge(&merged[j], &res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j],
-                                o->stats[j % ns].op) != RP_OK)
+            total += res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j].nvals;
+        if (zonal_op_needs_values(op) && zonal_acc_reserve(&merged[j], total) != RP_OK)
+            *nomem = true;
+        for (size_t k = 0; k < n; k++) {
+            zonal_acc *pair = &res->accs[idx[k] * (size_t)(nb * ns) + (size_t)j];
+            if (zonal_acc_merge(&merged[j], pair, op) != RP_OK)
                 *nomem = true;
+            free(pair->vals);
+            pair->vals = NULL;
+            pair->nvals = pair->capvals = 0;
+        }
+    }
     return st;
 }
 
@@ -165,18 +177,58 @@ static bool fill_row(zonal_table *t, zonal_acc *merged, double *vals, uint8_t *h
     return true;
 }
 
-rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
-                            zonal_results *res, rp_error *err) {
-    int nb = t->r->nbands, njs = nb * t->o->nstats;
+rp_status zonal_table_begin(zonal_table *t, size_t nfeat, rp_error *err) {
+    size_t njs = (size_t)t->r->nbands * (size_t)t->o->nstats;
+    t->merged = calloc(nfeat * njs + 1, sizeof *t->merged);
+    t->status = malloc((nfeat ? nfeat : 1) * sizeof *t->status);
+    t->keys = calloc(njs ? njs : 1, sizeof *t->keys);
+    t->nkeys = calloc(njs ? njs : 1, sizeof *t->nkeys);
+    for (size_t i = 0; t->status && i < nfeat; i++)
+        t->status[i] = ZST_NO_GEOMETRY;
+    if (!t->merged || !t->status || !t->keys || !t->nkeys)
+        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu polygons)", nfeat);
+    return RP_OK;
+}
+
+/* A polygon's status over several grids: the worst problem, else ok if it
+ * is on any grid. */
+static zonal_status combine_status(zonal_status a, zonal_status b) {
+    static const int rank[] = {
+        [ZST_NO_GEOMETRY] = 0, [ZST_OUTSIDE] = 1, [ZST_NO_CELLS] = 2,   [ZST_OK] = 2,
+        [ZST_REPAIRED] = 3,    [ZST_INVALID] = 4, [ZST_READ_ERROR] = 5, [ZST_OVER_MEMORY] = 4};
+    return rank[b] > rank[a] ? b : a;
+}
+
+rp_status zonal_table_add(zonal_table *t, const zonal_raster *rg, const int *band_global,
+                          zonal_polys *p, const zonal_plan *plan, zonal_results *res,
+                          rp_error *err) {
+    int nb = rg->nbands, ns = t->o->nstats, njs = t->r->nbands * ns;
     size_t *start = NULL, *idx = pairs_by_feature(plan, p->n, &start);
-    zonal_acc *merged = calloc(p->n * (size_t)njs + 1, sizeof *merged);
-    t->keys = calloc((size_t)njs, sizeof *t->keys);
-    t->nkeys = calloc((size_t)njs, sizeof *t->nkeys);
-    bool nomem = !idx || !merged || !t->keys || !t->nkeys;
-    for (size_t i = 0; i < p->n && !nomem; i++)
-        p->feats[i].status =
-            merge_feature(t->o, nb, &p->feats[i], res, idx + start[i], start[i + 1] - start[i],
-                          merged + i * (size_t)njs, &nomem);
+    zonal_acc *merged = calloc((size_t)(nb * ns) + 1, sizeof *merged);
+    bool nomem = !idx || !merged;
+    for (size_t i = 0; i < p->n && !nomem; i++) {
+        zonal_status st = merge_feature(t->o, nb, &p->feats[i], res, idx + start[i],
+                                        start[i + 1] - start[i], merged, &nomem);
+        t->status[i] = combine_status(t->status[i], st);
+        for (int j = 0; j < nb * ns; j++) { /* moved into its place in the table's */
+            t->merged[i * (size_t)njs + (size_t)(band_global[j / ns] * ns + j % ns)] = merged[j];
+            memset(&merged[j], 0, sizeof merged[j]);
+        }
+    }
+    for (int j = 0; merged && j < nb * ns; j++)
+        free(merged[j].vals);
+    free(merged);
+    free(idx);
+    free(start);
+    return nomem ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : RP_OK;
+}
+
+rp_status zonal_table_finish(zonal_table *t, zonal_polys *p, rp_error *err) {
+    int njs = t->r->nbands * t->o->nstats;
+    zonal_acc *merged = t->merged;
+    bool nomem = false;
+    for (size_t i = 0; i < p->n; i++)
+        p->feats[i].status = t->status[i];
     for (int j = 0; j < njs && !nomem; j++)
         if (is_frac(t->o->stats[j % t->o->nstats].op) && !collect_keys(t, merged, p->n, njs, j))
             nomem = true;
@@ -191,24 +243,42 @@ rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *pl
     for (size_t i = 0; i < p->n && !nomem && rc == RP_OK; i++) {
         size_t row = i * (size_t)t->per_row;
         bool any = false;
-        if (p->feats[i].status != ZST_READ_ERROR &&
-            !fill_row(t, merged + i * (size_t)njs, t->vals + row, t->has + row, t->lists + row,
+        if (!fill_row(t, merged + i * (size_t)njs, t->vals + row, t->has + row, t->lists + row,
                       &any))
             nomem = true;
         if (p->feats[i].status == ZST_OK && !any)
             p->feats[i].status = ZST_NO_CELLS;
     }
-    for (size_t i = 0; merged && i < p->n * (size_t)njs; i++)
+    for (size_t i = 0; i < p->n * (size_t)njs; i++)
         free(merged[i].vals);
     free(merged);
-    free(idx);
-    free(start);
+    t->merged = NULL;
     if (rc == RP_OK && nomem)
         rc = RP_NOMEM;
     return rc == RP_NOMEM ? rp_error_set(err, RP_NOMEM, "out of memory (merging statistics)") : rc;
 }
 
+rp_status zonal_table_build(zonal_table *t, zonal_polys *p, const zonal_plan *plan,
+                            zonal_results *res, rp_error *err) {
+    int *all = malloc((size_t)(t->r->nbands ? t->r->nbands : 1) * sizeof *all);
+    if (!all)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int b = 0; b < t->r->nbands; b++)
+        all[b] = b;
+    rp_status rc = zonal_table_begin(t, p->n, err);
+    if (rc == RP_OK)
+        rc = zonal_table_add(t, t->r, all, p, plan, res, err);
+    if (rc == RP_OK)
+        rc = zonal_table_finish(t, p, err);
+    free(all);
+    return rc;
+}
+
 void zonal_table_free(zonal_table *t) {
+    for (size_t i = 0; t->merged && i < t->p->n * (size_t)(t->r->nbands * t->o->nstats); i++)
+        free(t->merged[i].vals);
+    free(t->merged);
+    free(t->status);
     for (int j = 0; t->keys && j < t->r->nbands * t->o->nstats; j++)
         free(t->keys[j]);
     free(t->keys);

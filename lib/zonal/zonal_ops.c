@@ -99,18 +99,27 @@ static rp_status parse_arg(const char *text, const char *a, size_t len, zonal_st
             return rp_error_set(err, RP_USAGE, "-s '%s': default_value must be a number", text);
         s->has_default = true;
     } else if (KEY("coverage_weight")) {
-        s->weight_area = false;
-        if (vlen == 8 && memcmp(v, "fraction", 8) == 0)
-            s->weight_cov = true;
-        else if (vlen == 14 && memcmp(v, "area_cartesian", 14) == 0)
-            s->weight_cov = s->weight_area = true;
-        else if (vlen == 4 && memcmp(v, "none", 4) == 0)
-            s->weight_cov = false;
-        else
+        static const struct {
+            const char *text;
+            bool cov;
+            zonal_area area;
+            double unit;
+        } kinds[] = {{"fraction", true, ZAREA_NONE, 1},
+                     {"none", false, ZAREA_NONE, 1},
+                     {"area_cartesian", true, ZAREA_CARTESIAN, 1},
+                     {"area_spherical_m2", true, ZAREA_SPHERICAL, 1},
+                     {"area_spherical_km2", true, ZAREA_SPHERICAL, 1e-6}};
+        size_t k = 0, nk = sizeof kinds / sizeof kinds[0];
+        while (k < nk && !(vlen == strlen(kinds[k].text) && memcmp(v, kinds[k].text, vlen) == 0))
+            k++;
+        if (k == nk)
             return rp_error_set(err, RP_USAGE,
-                                "-s '%s': coverage_weight must be fraction, none or "
-                                "area_cartesian (area_spherical_m2 is not supported yet)",
+                                "-s '%s': coverage_weight must be fraction, none, area_cartesian, "
+                                "area_spherical_m2 or area_spherical_km2",
                                 text);
+        s->weight_cov = kinds[k].cov;
+        s->area = kinds[k].area;
+        s->area_unit = kinds[k].unit;
     } else {
         return rp_error_set(err, RP_USAGE,
                             "-s '%s': unknown argument '%.*s' (q, min_coverage_frac, "
@@ -158,6 +167,7 @@ static bool name_ok(const char *s, size_t len) {
 rp_status zonal_stat_parse(const char *text, zonal_stat *s, rp_error *err) {
     memset(s, 0, sizeof *s);
     s->weight_cov = true;
+    s->area_unit = 1;
     s->q = -1;
     const char *body = text, *eq = strchr(text, '='), *paren = strchr(text, '(');
     size_t name_len = 0;

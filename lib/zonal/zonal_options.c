@@ -4,6 +4,7 @@
  *
  * Threads: none. Ownership: the options own copies of every string.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -25,17 +26,19 @@ static const char help_text[] =
     "polygons touch it, by worker threads that each own their GDAL handles.\n"
     "\n"
     "Inputs:\n"
-    "  RASTER...          one raster, or several on the same grid (size,\n"
-    "                     geotransform, CRS): read in one pass, one coverage for all\n"
-    "                     (a north-up geotransform is needed: GCP/RPC-only rasters\n"
-    "                     are refused; gdalwarp them first)\n"
+    "  RASTER...          one raster or several, on any grids: the rasters on one\n"
+    "                     grid (size, geotransform, CRS) are read together with one\n"
+    "                     coverage computation, each grid in turn, the polygons\n"
+    "                     transformed to each grid's CRS (a north-up geotransform is\n"
+    "                     needed: GCP/RPC-only rasters are refused; gdalwarp them)\n"
     "  --polygons FILE    polygons: any vector dataset GDAL can open (.gpkg, .shp,\n"
     "                     .geojson, .fgb, a CSV with a WKT column, ...); they are\n"
     "                     transformed to the raster's CRS\n"
     "  --layer NAME       layer of the polygons file (default: the first)\n"
     "  -b, --band N       band (repeat for several; default: all)\n"
-    "  --weights FILE     weights raster on the same grid, for weighted_sum and\n"
-    "                     weighted_mean, weighted_variance, weighted_stdev (band 1)\n"
+    "  --weights FILE     weights raster on the rasters' grid (all of them on one),\n"
+    "                     for weighted_sum, weighted_mean, weighted_variance,\n"
+    "                     weighted_stdev and weighted_frac (band 1)\n"
     "\n"
     "Statistics (-s, repeatable; exactextract's names and meanings):\n"
     "  -s OP              count, sum, mean, min, max, variance, stdev,\n"
@@ -52,9 +55,10 @@ static const char help_text[] =
     "                     the driver has them (GeoJSON), else that text\n"
     "  -s NAME=OP(ARGS)   NAME names the column; ARGS, comma-separated:\n"
     "                     min_coverage_frac=F (leave out cells covered less),\n"
-    "                     coverage_weight=fraction|none|area_cartesian,\n"
-    "                     default_value=V (the\n"
-    "                     value of nodata cells), q=Q (quantile)\n"
+    "                     coverage_weight=fraction|none|area_cartesian|\n"
+    "                     area_spherical_m2|area_spherical_km2 (the cell's area on\n"
+    "                     a sphere of radius 6378137 m: lon/lat rasters only),\n"
+    "                     default_value=V (the value of nodata cells), q=Q\n"
     "\n"
     "Output:\n"
     "  -o, --output FILE  output table, one row per polygon in input order.\n"
@@ -69,7 +73,7 @@ static const char help_text[] =
     "  --include-geom     write each polygon's input geometry too (its own CRS): a\n"
     "                     geometry in vector formats, a WKT column in CSV\n"
     "  --status           add a status column: ok, no_cells, outside, no_geometry,\n"
-    "                     invalid, repaired, read_error\n"
+    "                     invalid, repaired, read_error, over_memory\n"
     "  Columns: the attributes, then one per statistic and band: <name>;\n"
     "  b<N>_<name> for several bands; <stem>_<name> (or <stem>_b<N>_<name>) for\n"
     "  several rasters. A polygon with no valid cell has empty values.\n"
@@ -78,6 +82,13 @@ static const char help_text[] =
     "  -j, --threads N    worker threads (default: the CPUs this process may use)\n"
     "  --plan             print the plan (polygons, touched blocks, cells, memory)\n"
     "                     and exit without reading pixels\n"
+    "  --max-memory SIZE  cap on what the job holds (512M, 2G): its fixed part\n"
+    "                     (blocks per worker, statistics per (polygon, block),\n"
+    "                     vertices) is checked before any pixel is read (over it:\n"
+    "                     exit 2); a polygon whose value lists (median, quantile,\n"
+    "                     majority, values, ...) alone need more fails alone\n"
+    "                     (status over_memory, exit 1); value lists together\n"
+    "                     over it stop the job (exit 3). Default: no cap\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
     "  -v, --verbose      a summary on stderr\n"
     "  -q, --quiet        no progress bar\n"
@@ -156,6 +167,32 @@ static rp_status add_stat(void *target, void *ctx, const char *v, rp_error *err)
     return RP_OK;
 }
 
+/* --max-memory SIZE: bytes, or with a K, M, G or T suffix (powers of
+ * 1024; "512M", "2G", "1.5G"). */
+static rp_status set_max_memory(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    rp_zonal_options *o = target;
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    double n = strtod(v, &end), unit = 1;
+    const char *u = end && *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (u) {
+        for (const char *q = units; q <= u; q++)
+            unit *= 1024;
+        end++;
+        end += *end == 'i';
+    }
+    if (end && *end == 'B')
+        end++;
+    if (!end || end == v || *end || !(n * unit >= 1) || n * unit > 9.0e18)
+        return rp_error_set(err, RP_USAGE,
+                            "--max-memory: '%s' is not a size (bytes, or a number with K, M, G "
+                            "or T: 512M, 2G)",
+                            v);
+    o->max_memory = (uint64_t)(n * unit);
+    return RP_OK;
+}
+
 static rp_status add_col(void *target, void *ctx, const char *v, rp_error *err) {
     (void)ctx;
     rp_zonal_options *o = target;
@@ -217,6 +254,11 @@ static const rp_opt zonal_opt_table[] = {
      .kind = RP_OPT_FLAG,
      .offset = FIELD(include_geom),
      .help = "write the polygons' geometry too"},
+    {.long_name = "--max-memory",
+     .kind = RP_OPT_CALL,
+     .metavar = "SIZE",
+     .help = "cap on the memory a job holds",
+     .handle = set_max_memory},
     {.long_name = "--plan", .kind = RP_OPT_FLAG, .offset = FIELD(plan_only), .help = "plan only"},
     {.long_name = NULL},
 };

@@ -100,14 +100,14 @@ void zonal_plan_print(const rp_zonal_options *o, const zonal_raster *r, const zo
     if (!out)
         return;
     const rp_grid *g = &r->info.grid;
-    size_t counts[ZST_READ_ERROR + 1] = {0};
+    size_t counts[ZST_OVER_MEMORY + 1] = {0};
     for (size_t i = 0; i < p->n; i++)
         counts[p->feats[i].status]++;
     uint64_t block_cells = (uint64_t)(g->block_w * g->block_h);
     fprintf(out,
             "raster: %s (%" PRId64 " x %" PRId64 ", blocks %" PRId64 " x %" PRId64
             ", %d band(s))\n",
-            o->raster, g->width, g->height, g->block_w, g->block_h, r->nbands);
+            r->info.path, g->width, g->height, g->block_w, g->block_h, r->nbands);
     fprintf(out,
             "polygons: %zu (on the raster %zu, outside %zu, no geometry %zu, invalid %zu, "
             "repaired %zu)\n",

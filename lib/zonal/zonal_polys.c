@@ -289,6 +289,19 @@ static OGRCoordinateTransformationH make_transform(OGRLayerH layer, const zonal_
     return ct;
 }
 
+/* Prints the features' warnings in input order (those not the same as
+ * given before, in given) and counts the invalid ones. */
+static void print_warnings(const rp_zonal_options *o, zonal_polys *p, char *const *given) {
+    p->invalid = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        zonal_feature *f = &p->feats[i];
+        if (f->msg && o->log && !(given && given[i] && strcmp(given[i], f->msg) == 0))
+            fprintf(o->log, "%s\n", f->msg);
+        if (f->status == ZST_INVALID || f->status == ZST_REPAIRED)
+            p->invalid++;
+    }
+}
+
 rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                            rp_error *err) {
     memset(p, 0, sizeof *p);
@@ -329,15 +342,44 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
     if (ct) /* a probe: the workers make their own */
         OCTDestroyCoordinateTransformation(ct);
     GDALClose(ds);
+    for (size_t i = 0; i < p->n && rc == RP_OK && r->ngrids > 1; i++)
+        if (p->feats[i].geom && !(p->feats[i].geom_src = OGR_G_Clone(p->feats[i].geom)))
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
     if (rc == RP_OK)
         rc = zonal_polys_prepare(o, r, p, transform ? p->srs : NULL, err);
-    for (size_t i = 0; i < p->n; i++) {
+    print_warnings(o, p, NULL);
+    return rc;
+}
+
+rp_status zonal_polys_regrid(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
+                             rp_error *err) {
+    char **old = calloc(p->n ? p->n : 1, sizeof *old);
+    if (!old)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status rc = RP_OK;
+    for (size_t i = 0; i < p->n && rc == RP_OK; i++) {
         zonal_feature *f = &p->feats[i];
-        if (f->msg && o->log)
-            fprintf(o->log, "%s\n", f->msg);
-        if (f->status == ZST_INVALID || f->status == ZST_REPAIRED)
-            p->invalid++;
+        old[i] = f->msg;
+        f->msg = NULL;
+        free(f->xy);
+        free(f->rings);
+        free(f->a_hole);
+        f->xy = NULL;
+        f->rings = NULL;
+        f->a_hole = NULL;
+        memset(&f->poly, 0, sizeof f->poly);
+        f->c0 = f->c1 = f->r0 = f->r1 = 0;
+        f->status = f->geom_src ? ZST_OK : ZST_NO_GEOMETRY;
+        if (f->geom_src && !(f->geom = OGR_G_Clone(f->geom_src)))
+            rc = rp_error_set(err, RP_NOMEM, "out of memory");
     }
+    bool transform = p->srs && r->info.srs && !rp_crs_same(p->srs, r->info.srs);
+    if (rc == RP_OK)
+        rc = zonal_polys_prepare(o, r, p, transform ? p->srs : NULL, err);
+    print_warnings(o, p, old);
+    for (size_t i = 0; i < p->n; i++)
+        free(old[i]);
+    free(old);
     return rc;
 }
 
@@ -353,6 +395,7 @@ void zonal_polys_free(zonal_polys *p) {
         free(f->wkb);
         free(f->msg);
         OGR_G_DestroyGeometry(f->geom);
+        OGR_G_DestroyGeometry(f->geom_src);
     }
     if (p->srs)
         OSRDestroySpatialReference(p->srs);

@@ -21,8 +21,8 @@
 #include "table_write.h"
 #include "zonal_internal.h"
 
-static const char *const status_names[] = {"ok",      "no_cells", "outside",   "no_geometry",
-                                           "invalid", "repaired", "read_error"};
+static const char *const status_names[] = {"ok",      "no_cells", "outside",    "no_geometry",
+                                           "invalid", "repaired", "read_error", "over_memory"};
 
 const char *zonal_status_name(zonal_status s) {
     return status_names[s];
@@ -181,6 +181,10 @@ static rp_status write_table(const char *target, GDALDriverH drv, void *user, rp
     return ok ? RP_OK
               : rp_error_set(err, RP_WRITE, "%s: cannot write: %s",
                              target ? target : "standard output", strerror(errno));
+}
+
+rp_status zonal_write_table(zonal_table *t, rp_error *err) {
+    return rp_table_write_staged(t->o->output_path, write_table, t, err);
 }
 
 rp_status zonal_write(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,

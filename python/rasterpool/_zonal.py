@@ -28,7 +28,8 @@ ROW_COL = "rasterpool_row__"
 
 
 def zonal_argv(rasters, polygons_path, output, stats, bands=None, include_cols=None,
-               weights=None, layer=None, threads=None, status=False, config=None):
+               weights=None, layer=None, threads=None, status=False, config=None,
+               max_memory=None):
     argv = ["zonal"] + _paths(rasters) + ["--polygons", polygons_path, "-o", output]
     if layer is not None:
         argv += ["--layer", str(layer)]
@@ -44,6 +45,8 @@ def zonal_argv(rasters, polygons_path, output, stats, bands=None, include_cols=N
         argv += ["-j", str(int(threads))]
     if status:
         argv.append("--status")
+    if max_memory is not None:
+        argv += ["--max-memory", str(max_memory)]
     return argv + _lib.config_args(config)
 
 
@@ -142,11 +145,13 @@ def _is_geodataframe(obj):
 
 
 def zonal_stats(rasters, polygons, stats=("mean",), bands=None, include_cols=None, weights=None,
-                crs=None, layer=None, threads=None, status=False, progress=None, config=None):
+                crs=None, layer=None, threads=None, status=False, progress=None, config=None,
+                max_memory=None):
     """Statistics of rasters over polygons with exact coverage fractions,
     as `rasterpool zonal` (exactextract's statistic names and meanings).
 
-    rasters: a path, or several on the same grid (one pass, one coverage).
+    rasters: a path, or several (those on one grid share a pass and one
+      coverage; each grid in turn).
     polygons: a path (any vector GDAL reads; layer= picks a layer) or a
       GeoDataFrame (its CRS is the polygons' CRS; crs= gives one to a frame
       that has none). Polygons are transformed to the raster's CRS.
@@ -154,7 +159,10 @@ def zonal_stats(rasters, polygons, stats=("mean",), bands=None, include_cols=Non
     bands: 1-based bands (default: all); weights: a weights raster on the
       same grid (weighted_sum, weighted_mean, ...); include_cols: attributes
       of a polygons file to carry (default: all; ignored for a GeoDataFrame,
-      whose columns are all kept); status=True adds the status column.
+      whose columns are all kept); status=True adds the status column;
+      max_memory: the CLI's --max-memory (bytes, or "512M", "2G"): over it
+      UsageError before any pixel, MemoryError while reading, or a polygon
+      alone with status over_memory (NaN, RuntimeWarning).
     Returns, for a path, a pandas DataFrame as the CLI's table (attributes,
     then the statistic columns named as the CLI names them: <name>,
     b<N>_<name>, <stem>_<name>); for a GeoDataFrame, a copy of it (same
@@ -176,10 +184,10 @@ def zonal_stats(rasters, polygons, stats=("mean",), bands=None, include_cols=Non
         if is_geo:
             path = _write_polygons(polygons, folder, crs)
             argv = zonal_argv(rasters, path, output, stats, bands, [ROW_COL], weights, None,
-                              threads, status, config)
+                              threads, status, config, max_memory)
         else:
             argv = zonal_argv(rasters, _lib.fspath(polygons), output, stats, bands, include_cols,
-                              weights, layer, threads, status, config)
+                              weights, layer, threads, status, config, max_memory)
         rc, _report, err = _run(_lib.lib.rp_zonal_options_new, _lib.lib.rp_zonal_options_free,
                                 _lib.lib.rp_zonal_options_set_progress,
                                 _lib.lib.rp_zonal_options_set_log, _lib.lib.rp_zonal_run,

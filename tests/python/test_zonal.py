@@ -238,3 +238,15 @@ def test_several_rasters_and_odd_frames(data, cli, tmp_path):
     assert out["status"].tolist() == ["ok", "no_geometry", "outside"]
     empty = rasterpool.zonal_stats(raster, gdf.iloc[:0], stats=["count"], bands=[2])
     assert len(empty) == 0 and "count" in empty.columns and empty.crs == gdf.crs
+
+
+def test_max_memory(data):
+    """--max-memory through max_memory=: a generous cap gives the same table
+    as none; a tiny one raises UsageError before any pixel, naming it."""
+    a, raster, path = data
+    ref = rasterpool.zonal_stats(raster, path, stats=["mean", "median"], bands=1)
+    got = rasterpool.zonal_stats(raster, path, stats=["mean", "median"], bands=1,
+                                 max_memory="1G")
+    pd.testing.assert_frame_equal(ref, got)
+    with pytest.raises(rasterpool.UsageError, match="max-memory"):
+        rasterpool.zonal_stats(raster, path, stats=["median"], bands=1, max_memory=1024)
