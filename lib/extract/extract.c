@@ -144,7 +144,8 @@ static rp_status plan_stage(extract_job *job, rp_error *err) {
     if (!job->opts->plan_out) /* planned and checked, but not written */
         return RP_OK;
     return rp_extract_write_plan(job->opts->plan_out, &job->setup, job->pts.x, job->pts.y,
-                                 job->pts.n, job->pts.nbad, job->points_srs, err);
+                                 job->pts.n, job->pts.nbad, job->points_srs, job->opts->io_threads,
+                                 err);
 }
 
 static rp_status execute_stage(extract_job *job, rp_error *err) {
@@ -209,6 +210,7 @@ static rp_status run_stages(extract_job *job, rp_extract_report *rep, rp_error *
     if (rc != RP_OK || job->opts->plan_only)
         return rc == RP_OK ? plan_stage(job, err) : rc;
     rc = execute_stage(job, err);
+    rep->threads = rp_pool_threads(job->pool); /* a remote read may have grown it */
     job->t[2] = job->t[3] = rp_monotonic_seconds();
     if (rc == RP_OK)
         rc = rp_extract_write_values(job->opts, &job->setup, &job->pts, job->points_srs, job->pool,

@@ -82,6 +82,24 @@ void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_
 #define RP_EXTRACT_IO_THREADS 32
 #define RP_EXTRACT_MAX_IO_THREADS 256
 
+/* Without --io-threads, a remote raster's block read grows the pool to one
+ * worker a run of blocks, so that every request of the plan is in flight in
+ * one round trip (rounds of 32 cost a latency each), bounded by:
+ * - RP_EXTRACT_AUTO_IO_THREADS workers at most (threads and connections);
+ * - RP_EXTRACT_IO_BUDGET bytes of block data in flight: a worker holds up
+ *   to RP_EXTRACT_RUN_COPIES copies of its run at once (the compressed
+ *   response, GDAL's decoded blocks until the run's read ends, the
+ *   worker's buffer), and the largest runs of the plan are counted, so any
+ *   set of runs in flight at once fits.
+ * Never fewer than the pool already has, never more than the runs. */
+#define RP_EXTRACT_AUTO_IO_THREADS 128
+#define RP_EXTRACT_IO_BUDGET ((size_t)256 << 20)
+#define RP_EXTRACT_RUN_COPIES 3
+/* The workers a remote read of runs of run_count[0..nruns) blocks of
+ * block_bytes each wants under the bounds above: at least 1 when nruns > 0.
+ * Pure. */
+int rp_extract_io_workers(const size_t *run_count, size_t nruns, size_t block_bytes);
+
 /* Remote reads are grouped into runs of consecutive blocks of one file, one
  * run a pool task: one worker reads a run in file order, so GDAL's
  * /vsicurl/ read-ahead merges neighbouring blocks into fewer requests and
@@ -214,11 +232,12 @@ rp_status rp_extract_check_transforms(rp_extract_setup *setup, OGRSpatialReferen
                                       FILE *log, rp_error *err);
 
 /* --plan: what would be read, without reading a pixel, as text on out
- * (extract_plan.c). nbad: rows without coordinates. RP_WRITE when out
- * cannot be written. */
+ * (extract_plan.c). nbad: rows without coordinates; io_threads: the
+ * --io-threads option (<= 0: not given), for remote rasters' round trips.
+ * RP_WRITE when out cannot be written. */
 rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *setup, const double *x,
                                 const double *y, size_t n, size_t nbad,
-                                OGRSpatialReferenceH points_srs, rp_error *err);
+                                OGRSpatialReferenceH points_srs, int io_threads, rp_error *err);
 
 /* Reads all columns at n points given in points_srs (NULL: each raster's
  * own CRS), one raster after the other (extract_exec.c). Points flagged in

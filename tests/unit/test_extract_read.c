@@ -95,8 +95,36 @@ static void block_runs(void) {
     CHECK_EQ_INT((int)rp_extract_block_run_length((size_t)3 << 20), 1);
 }
 
+/* The workers of a remote read sized from its runs: one a run, at most
+ * RP_EXTRACT_AUTO_IO_THREADS, and the largest runs in flight at once
+ * within RP_EXTRACT_IO_BUDGET (RP_EXTRACT_RUN_COPIES copies each). */
+static void io_workers(void) {
+    size_t runs[200];
+    for (int i = 0; i < 200; i++)
+        runs[i] = 1 + (size_t)(i % 8); /* 1..8 blocks */
+    size_t block = 256 * 256 * 4;      /* 256 KiB */
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 0, block), 0);
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 1, block), 1);
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 72, block), 72); /* one round: 72 workers */
+    /* small blocks: the thread cap */
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 200, 1024), RP_EXTRACT_AUTO_IO_THREADS);
+    /* 200 runs of 1..8 blocks of 256 KiB: the largest first (25 of 8 blocks,
+     * 6 MiB each with 3 copies: 150 MiB; then runs of 7 blocks, 5.25 MiB
+     * each: 20 more fit in 256 MiB) */
+    int k = rp_extract_io_workers(runs, 200, block);
+    CHECK_EQ_INT(k, 25 + 20);
+    CHECK((size_t)25 * 8 * block * RP_EXTRACT_RUN_COPIES + (size_t)20 * 7 * block * 3 <=
+          RP_EXTRACT_IO_BUDGET);
+    CHECK((size_t)25 * 8 * block * RP_EXTRACT_RUN_COPIES + (size_t)21 * 7 * block * 3 >
+          RP_EXTRACT_IO_BUDGET);
+    /* one run larger than the budget still gets its worker */
+    size_t huge = 1000;
+    CHECK_EQ_INT(rp_extract_io_workers(&huge, 1, block), 1);
+}
+
 int main(void) {
     block_runs();
+    io_workers();
     GDALAllRegister();
     run_with_one_raster_gone(1);
     run_with_one_raster_gone(3);
