@@ -100,7 +100,7 @@ static const char help_text[] =
     "                     (/vsicurl/, /vsis3/, /vsigs/, /vsiaz/, http(s)://): reads\n"
     "                     wait on the network, so more run at once (default: 32,\n"
     "                     grown for a raster's read to one a run of touched blocks,\n"
-    "                     at most 128 and 256 MiB in flight, so its requests go out\n"
+    "                     at most 128 and 384 MiB in flight, so its requests go out\n"
     "                     in one round trip; N fixes the count)\n"
     "  --plan             print what would be read (points inside/outside, blocks\n"
     "                     touched, estimated bytes) and exit without reading pixels\n"

@@ -97,7 +97,7 @@ static void block_runs(void) {
 
 /* The workers of a remote read sized from its runs: one a run, at most
  * RP_EXTRACT_AUTO_IO_THREADS, and the largest runs in flight at once
- * within RP_EXTRACT_IO_BUDGET (RP_EXTRACT_RUN_COPIES copies each). */
+ * within RP_EXTRACT_IO_BUDGET (RP_EXTRACT_RUN_COPIES copies each: 4 and 384 MiB). */
 static void io_workers(void) {
     size_t runs[200];
     for (int i = 0; i < 200; i++)
@@ -108,15 +108,13 @@ static void io_workers(void) {
     CHECK_EQ_INT(rp_extract_io_workers(runs, 72, block), 72); /* one round: 72 workers */
     /* small blocks: the thread cap */
     CHECK_EQ_INT(rp_extract_io_workers(runs, 200, 1024), RP_EXTRACT_AUTO_IO_THREADS);
-    /* 200 runs of 1..8 blocks of 256 KiB: the largest first (25 of 8 blocks,
-     * 6 MiB each with 3 copies: 150 MiB; then runs of 7 blocks, 5.25 MiB
-     * each: 20 more fit in 256 MiB) */
+    /* 200 runs of 1..8 blocks of 256 KiB, 4 copies: 1 MiB a block. The
+     * largest first: 25 runs of 8 (200 MiB), 25 of 7 (175 MiB), then one
+     * of 6 fits in 384 MiB (381), a second does not (387) */
     int k = rp_extract_io_workers(runs, 200, block);
-    CHECK_EQ_INT(k, 25 + 20);
-    CHECK((size_t)25 * 8 * block * RP_EXTRACT_RUN_COPIES + (size_t)20 * 7 * block * 3 <=
-          RP_EXTRACT_IO_BUDGET);
-    CHECK((size_t)25 * 8 * block * RP_EXTRACT_RUN_COPIES + (size_t)21 * 7 * block * 3 >
-          RP_EXTRACT_IO_BUDGET);
+    CHECK_EQ_INT(k, 25 + 25 + 1);
+    CHECK((size_t)(25 * 8 + 25 * 7 + 6) * block * RP_EXTRACT_RUN_COPIES <= RP_EXTRACT_IO_BUDGET);
+    CHECK((size_t)(25 * 8 + 25 * 7 + 12) * block * RP_EXTRACT_RUN_COPIES > RP_EXTRACT_IO_BUDGET);
     /* one run larger than the budget still gets its worker */
     size_t huge = 1000;
     CHECK_EQ_INT(rp_extract_io_workers(&huge, 1, block), 1);
