@@ -58,8 +58,9 @@ static int by_size_descending(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-int rp_extract_io_workers(const size_t *run_count, size_t nruns, size_t block_bytes) {
-    if (nruns == 0)
+int rp_extract_io_workers(const size_t *run_count, size_t nruns, size_t block_bytes,
+                          double round_trip) {
+    if (nruns == 0 || round_trip < RP_EXTRACT_GROW_RTT)
         return 0;
     size_t want = nruns < RP_EXTRACT_AUTO_IO_THREADS ? nruns : RP_EXTRACT_AUTO_IO_THREADS;
     size_t *sorted = malloc(nruns * sizeof *sorted);
@@ -91,8 +92,8 @@ rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
                                  const rp_extract_options *opts, rp_extract_read_stats *stats,
                                  rp_error *err) {
     if (!raster->vrt)
-        return rp_extract_read_blocks(pool, &raster->info, plan, columns, ncolumns, opts, stats,
-                                      err);
+        return rp_extract_read_blocks(pool, &raster->info, raster->open_seconds / 2, plan, columns,
+                                      ncolumns, opts, stats, err);
     rp_value_column **through = malloc((size_t)(ncolumns ? ncolumns : 1) * sizeof *through);
     if (!through)
         return rp_error_set(err, RP_NOMEM, "out of memory");
@@ -109,7 +110,8 @@ rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
         rp_vrt_survey_free(&sv);
     }
     if (rc == RP_OK && nthrough)
-        rc = rp_extract_read_blocks(pool, &raster->info, plan, through, nthrough, opts, stats, err);
+        rc = rp_extract_read_blocks(pool, &raster->info, raster->open_seconds / 2, plan, through,
+                                    nthrough, opts, stats, err);
     free(through);
     return rc;
 }

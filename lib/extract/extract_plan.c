@@ -237,8 +237,9 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
  * they take with the I/O workers the read will have (--io-threads, or one
  * a run within the bounds of extract_internal.h; never fewer than the
  * pool's RP_EXTRACT_IO_THREADS). */
-static void write_requests(FILE *out, const rp_raster_info *ri, const rp_plan *plan,
+static void write_requests(FILE *out, const rp_extract_raster *raster, const rp_plan *plan,
                            rp_value_column *const *cols, int ncols, int io_threads) {
+    const rp_raster_info *ri = &raster->info;
     const rp_grid *g = &ri->grid;
     size_t widest = 1;
     for (int c = 0; c < ncols; c++)
@@ -251,9 +252,14 @@ static void write_requests(FILE *out, const rp_raster_info *ri, const rp_plan *p
     if (first && count) {
         size_t nruns = rp_extract_block_runs(plan, max_len, first, count);
         int workers = io_threads;
+        const char *why = ", --io-threads";
         if (workers <= 0) {
+            double rtt = raster->open_seconds / 2;
             workers =
-                rp_extract_io_workers(count, nruns, block_bytes * (size_t)(ncols ? ncols : 1));
+                rp_extract_io_workers(count, nruns, block_bytes * (size_t)(ncols ? ncols : 1), rtt);
+            why = ", one a run within the memory bound";
+            if (rtt < RP_EXTRACT_GROW_RTT && nruns > RP_EXTRACT_IO_THREADS)
+                why = "; round trips of about 0.05 s or less: the pool is not grown";
             if (workers < RP_EXTRACT_IO_THREADS)
                 workers = RP_EXTRACT_IO_THREADS;
         }
@@ -267,8 +273,7 @@ static void write_requests(FILE *out, const rp_raster_info *ri, const rp_plan *p
         fprintf(out,
                 "  estimated round trips: %zu a band (the header's 2, then %zu round%s of up to "
                 "%zu requests at once: %d I/O workers%s)\n",
-                2 + rounds, rounds, rounds == 1 ? "" : "s", at_once, workers,
-                io_threads > 0 ? ", --io-threads" : ", one a run within the memory bound");
+                2 + rounds, rounds, rounds == 1 ? "" : "s", at_once, workers, why);
     }
     free(first);
     free(count);
@@ -304,7 +309,7 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
     else
         fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
     if (rp_path_is_remote(ri->path) && !s->sample && !s->rasters[r].vrt)
-        write_requests(out, ri, plan, cols, nlisted, io_threads);
+        write_requests(out, &s->rasters[r], plan, cols, nlisted, io_threads);
     write_vrt_plan(out, &s->rasters[r], vrt_plan, cols, nlisted);
 }
 

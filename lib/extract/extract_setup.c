@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 #include "extract_internal.h"
 #include "georef.h"
@@ -172,7 +173,9 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
     s->nrasters = nrasters;
     for (int r = 0; r < nrasters; r++) {
         GDALDatasetH ds = NULL;
+        double t0 = rp_monotonic_seconds();
         rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r].info, &ds, err);
+        s->rasters[r].open_seconds = rp_monotonic_seconds() - t0;
         if (rc == RP_OK)
             load_vrt(&s->rasters[r]);
         if (rc == RP_OK) {

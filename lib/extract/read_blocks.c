@@ -11,7 +11,7 @@
  * one a tile). A run whose read fails is read again block by block, so a
  * failure inside a merged range fails only the points of the blocks that
  * cannot be read. The pool grows to one worker a run when --io-threads is
- * not given (bounded: extract_internal.h), so all requests go out in one
+ * not given and round trips are long (bounded: extract_internal.h), so all requests go out in one
  * round trip and each worker decodes its run as its response arrives; the
  * blocks GDAL decoded for a run leave its block cache when the run is read
  * (read_band_run), so a worker holds one run at a time. A worker opens its own dataset handle
@@ -280,8 +280,8 @@ static bool make_runs(read_job *job, size_t max_len) {
     return true;
 }
 
-rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, const rp_plan *plan,
-                                 rp_value_column *const *columns, int ncolumns,
+rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, double round_trip,
+                                 const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
                                  const rp_extract_options *opts, rp_extract_read_stats *stats,
                                  rp_error *err) {
     read_job job = {.raster = raster,
@@ -306,7 +306,7 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, co
          * (bounded: extract_internal.h), unless --io-threads was given */
         if (opts->io_threads <= 0)
             rp_pool_grow(pool, rp_extract_io_workers(job.run_count, job.nruns,
-                                                     block_bytes * (size_t)ncolumns));
+                                                     block_bytes * (size_t)ncolumns, round_trip));
     }
     /* every band lands in the grid's block layout (read_band_block), a run
      * in one buffer max_run blocks wide */
