@@ -144,8 +144,9 @@ typedef struct rp_extract_raster {
     /* The points' CRS cannot be reached from this raster's: why. Its
      * columns fail (status error); the other rasters are read. */
     char crs_error[1024]; /* as rp_error.message */
-    /* seconds the first open took (remote: a HEAD and the header's GET, so
-     * about two round trips, more when a connection was set up) */
+    /* seconds the first open waited, its own CPU time left out (remote: a
+     * HEAD and the header's GET, so about two round trips; more when a
+     * connection was set up or the CPUs were busy) */
     double open_seconds;
 } rp_extract_raster;
 
