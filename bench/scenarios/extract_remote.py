@@ -4,7 +4,7 @@ The files are served by tests/support/httpserver.py on 127.0.0.1 with 20 ms
 added to every request (a nearby object store's latency), so the cost is
 round trips, not decoding. rasterpool runs with its default settings (a
 bare http:// URL: the I/O pool sized from the plan, one worker a run of
-touched blocks within its bounds; GDAL's network options set by
+touched blocks within its bounds when a round trip takes 50 ms or more; GDAL's network options set by
 rasterpool), and once more with --io-threads 32 (the pool of the old
 default: rounds of 32); the peers read the same URLs through /vsicurl/ with
 GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR (what a COG user sets): the numpy
