@@ -3,15 +3,18 @@
 The files are served by tests/support/httpserver.py on 127.0.0.1 with 20 ms
 added to every request (a nearby object store's latency), so the cost is
 round trips, not decoding. rasterpool runs with its default settings (a
-bare http:// URL: 32 I/O threads, GDAL's network options set by
-rasterpool); the peers read the same URLs through /vsicurl/ with
+bare http:// URL: the I/O pool sized from the plan, one worker a run of
+touched blocks within its bounds when a round trip takes 50 ms or more; GDAL's network options set by
+rasterpool), and once more with --io-threads 32 (the pool of the old
+default: rounds of 32); the peers read the same URLs through /vsicurl/ with
 GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR (what a COG user sets): the numpy
 tile-grouped extractor at 1, 8 and 16 threads, and terra::extract.
 
 Two rows are not tools: the "request floor" is the round trips no reader
 can avoid times the latency: the HEAD and the header's GET one after the
 other, then the other GETs rasterpool made (counted by the server) in
-rounds of 32 connections, each costing exactly the added latency; the
+rounds of as many connections as rasterpool had workers (-v's count, from
+one untimed run), each costing exactly the added latency; the
 "decode floor" is bench/floor/floor_read.c decoding the same tiles from the
 local DEM (the COGs hold the same 256x256 DEFLATE tiles): the CPU cost with
 no network. On a 2-core machine that also runs the server, the larger of
@@ -29,6 +32,8 @@ caches nothing: it reads the file per request).
 """
 import math
 import os
+import re
+import subprocess
 import sys
 
 import numpy as np
@@ -44,7 +49,7 @@ from httpserver import HttpServer  # noqa: E402
 gdal.UseExceptions()
 
 LATENCY_MS = 20
-IO_THREADS = 32  # rasterpool's default for remote rasters
+IO_THREADS = 32  # rasterpool's pool for remote jobs before a read sizes it
 PEER_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 
@@ -96,6 +101,15 @@ def make_mosaic(ctx, size):
     return benchlib.cached(ctx, name, params, make_vrt)
 
 
+def io_workers(ctx, url, points):
+    """The I/O workers rasterpool's default run uses (-v's thread count;
+    one untimed run)."""
+    p = subprocess.run([ctx.rasterpool, "extract", url, "--points", points, "-o",
+                        ctx.out("rp_remote_v.csv"), "-v"], capture_output=True, text=True)
+    m = re.search(r"(\d+) threads;", p.stderr)
+    return int(m.group(1)) if m else IO_THREADS
+
+
 def counted(srv, fn):
     """fn() -> Result, and the GETs one of its runs (warm-up included) sent."""
     before = srv.stats()["get"]
@@ -112,20 +126,32 @@ def remote_table(ctx, title, raster, points, srv, local, latency_ms=LATENCY_MS):
     table = Table(title, "%s (%dx%d) over HTTP, %d ms added per request; %s points (%s)" % (
         os.path.basename(raster), ds.RasterXSize, ds.RasterYSize, latency_ms, format(n, ","),
         os.path.basename(points)))
+    # one untimed run with -v: the I/O workers rasterpool sized from the plan
+    workers = io_workers(ctx, url, points)
     result, gets = counted(srv, lambda: measure(ctx, [
         ctx.rasterpool, "extract", url, "--points", points, "-o", out("rp_remote.csv"),
         "--quiet"]))
-    rp = table.add("rasterpool extract (defaults)", result, threads="%d I/O" % IO_THREADS,
-                   note="bare URL, default settings; %.0f GETs a run" % gets)
+    rp = table.add("rasterpool extract (defaults)", result, threads="%d I/O" % workers,
+                   note="bare URL, default settings: the I/O pool sized from the plan; "
+                   "%.0f GETs a run" % gets)
     ref = last_column(out("rp_remote.csv"))
+    # the same job with the pool fixed at the old default: what sizing it buys
+    result32, gets32 = counted(srv, lambda: measure(ctx, [
+        ctx.rasterpool, "extract", url, "--points", points, "-o", out("rp_remote_32.csv"),
+        "--quiet", "--io-threads", str(IO_THREADS)]))
+    table.add("rasterpool extract --io-threads %d" % IO_THREADS, result32,
+              threads="%d I/O" % IO_THREADS,
+              note="the pool fixed at the old default; %.0f GETs a run" % gets32)
+    check_same("rasterpool --io-threads %d" % IO_THREADS, ref, out("rp_remote_32.csv"))
     # round trips no reader of this file can avoid: the HEAD and the header's
-    # GET, one after the other, then the other GETs in rounds of IO_THREADS
-    rounds = 2 + math.ceil(max(gets - 1, 0) / IO_THREADS)
+    # GET, one after the other, then the other GETs in rounds of as many
+    # connections as rasterpool had workers (requests x latency / concurrency)
+    rounds = 2 + math.ceil(max(gets - 1, 0) / workers)
     floor_s = rounds * latency_ms / 1000.0
     floor = table.add("request floor (not a tool)", benchlib.Result([floor_s], 0, "", ""),
-                      threads=IO_THREADS,
+                      threads=workers,
                       note="%d round trips x %d ms: HEAD, header GET, then %.0f GETs in rounds "
-                      "of %d" % (rounds, latency_ms, max(gets - 1, 0), IO_THREADS))
+                      "of %d" % (rounds, latency_ms, max(gets - 1, 0), workers))
     # the same tiles decoded from the local DEM (same 256x256 DEFLATE grid):
     # what the CPUs cost, with no network at all
     blocks = touched_blocks(ctx, local, points)

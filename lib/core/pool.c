@@ -14,6 +14,12 @@
  * With one thread there are no threads: the caller runs the job inline, the
  * deterministic reference (zstd's nbWorkers=0).
  *
+ * A pool with threads can grow between jobs (rp_pool_grow: a job that waits
+ * on the network wants more workers than one a CPU); a new worker starts at
+ * the current generation, so it waits for the next job like the others.
+ * Each worker's argument is its own allocation, so growing the arrays moves
+ * nothing a running worker points to.
+ *
  * Locking: `lock` guards generation, job, active and the first error; task
  * and done counters and the stop flag are atomics read without it.
  */
@@ -32,12 +38,14 @@
 typedef struct worker_arg {
     rp_pool *pool;
     int index;
+    unsigned long seen; /* the generation it started at: it waits for the next */
 } worker_arg;
 
 struct rp_pool {
     int nthreads;
+    bool threaded; /* false: one thread, the caller's (no sync objects) */
     pthread_t *threads;
-    worker_arg *args;
+    worker_arg **args; /* one allocation each: growing moves no running worker's */
     pthread_mutex_t lock;
     pthread_cond_t work_posted;
     pthread_cond_t work_done;
@@ -93,7 +101,7 @@ static void work_on_job(rp_pool *pool, const rp_pool_job *job, int index) {
 static void *worker_main(void *p) {
     worker_arg *arg = p;
     rp_pool *pool = arg->pool;
-    unsigned long seen = 0;
+    unsigned long seen = arg->seen;
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         while (pool->generation == seen && !pool->shutdown)
@@ -112,16 +120,8 @@ static void *worker_main(void *p) {
     return NULL;
 }
 
-rp_pool *rp_pool_new(int threads) {
-    rp_pool *pool = calloc(1, sizeof *pool);
-    if (!pool)
-        return NULL;
-    pool->nthreads = threads > 1 ? threads : 1;
-    atomic_init(&pool->next_task, 0);
-    atomic_init(&pool->tasks_done, 0);
-    atomic_init(&pool->stop, false);
-    if (pool->nthreads == 1)
-        return pool;
+/* The synchronisation a pool with threads needs. */
+static void init_sync(rp_pool *pool) {
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_posted, NULL);
     /* the caller's timed wait runs on the monotonic clock: a wall-clock step
@@ -131,35 +131,75 @@ rp_pool *rp_pool_new(int threads) {
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
     pthread_cond_init(&pool->work_done, &monotonic);
     pthread_condattr_destroy(&monotonic);
-    pool->threads = calloc((size_t)pool->nthreads, sizeof *pool->threads);
-    pool->args = calloc((size_t)pool->nthreads, sizeof *pool->args);
-    if (!pool->threads || !pool->args) {
-        pool->nthreads = 0;
+}
+
+/* Starts workers until pool->nthreads is want (the caller's thread, between
+ * jobs: no worker reads generation's writer concurrently). Returns false
+ * when one cannot be started; those started keep running. */
+static bool start_threads(rp_pool *pool, int want) {
+    pthread_t *threads = realloc(pool->threads, (size_t)want * sizeof *threads);
+    if (threads)
+        pool->threads = threads;
+    worker_arg **args = threads ? realloc(pool->args, (size_t)want * sizeof *args) : NULL;
+    if (args)
+        pool->args = args;
+    if (!threads || !args)
+        return false;
+    while (pool->nthreads < want) {
+        int i = pool->nthreads;
+        worker_arg *arg = malloc(sizeof *arg);
+        if (!arg)
+            return false;
+        *arg = (worker_arg){.pool = pool, .index = i, .seen = pool->generation};
+        if (pthread_create(&pool->threads[i], NULL, worker_main, arg) != 0) {
+            free(arg);
+            return false;
+        }
+        pool->args[i] = arg;
+        pool->nthreads++;
+    }
+    return true;
+}
+
+rp_pool *rp_pool_new(int threads) {
+    rp_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return NULL;
+    pool->nthreads = 1;
+    atomic_init(&pool->next_task, 0);
+    atomic_init(&pool->tasks_done, 0);
+    atomic_init(&pool->stop, false);
+    if (threads <= 1)
+        return pool;
+    init_sync(pool);
+    pool->nthreads = 0;
+    pool->threaded = true;
+    if (!start_threads(pool, threads)) {
         rp_pool_free(pool);
         return NULL;
     }
-    for (int i = 0; i < pool->nthreads; i++) {
-        pool->args[i].pool = pool;
-        pool->args[i].index = i;
-        if (pthread_create(&pool->threads[i], NULL, worker_main, &pool->args[i]) != 0) {
-            pool->nthreads = i; /* join only those started */
-            rp_pool_free(pool);
-            return NULL;
-        }
-    }
     return pool;
+}
+
+int rp_pool_grow(rp_pool *pool, int threads) {
+    /* an inline pool stays inline: it is the deterministic reference */
+    if (pool->threaded && threads > pool->nthreads)
+        start_threads(pool, threads); /* a failure leaves those started */
+    return pool->nthreads;
 }
 
 void rp_pool_free(rp_pool *pool) {
     if (!pool)
         return;
-    if (pool->threads) {
+    if (pool->threaded) {
         pthread_mutex_lock(&pool->lock);
         pool->shutdown = true;
         pthread_cond_broadcast(&pool->work_posted);
         pthread_mutex_unlock(&pool->lock);
-        for (int i = 0; i < pool->nthreads; i++)
+        for (int i = 0; i < pool->nthreads; i++) {
             pthread_join(pool->threads[i], NULL);
+            free(pool->args[i]);
+        }
         pthread_cond_destroy(&pool->work_done);
         pthread_cond_destroy(&pool->work_posted);
         pthread_mutex_destroy(&pool->lock);
@@ -211,7 +251,7 @@ rp_status rp_pool_run(rp_pool *pool, const rp_pool_job *job, rp_error *err) {
     atomic_store(&pool->next_task, 0);
     atomic_store(&pool->tasks_done, 0);
     atomic_store(&pool->stop, false);
-    if (!pool->threads)
+    if (!pool->threaded)
         return run_inline(pool, job, err);
 
     pthread_mutex_lock(&pool->lock);

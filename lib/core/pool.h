@@ -35,6 +35,11 @@ typedef struct rp_pool_job {
  * deterministic reference. Returns NULL when threads cannot be started. */
 rp_pool *rp_pool_new(int threads);
 void rp_pool_free(rp_pool *pool);
+/* Starts more workers, up to `threads` in all, between jobs (the caller's
+ * thread, never while rp_pool_run runs). An inline pool (made with one
+ * thread) stays inline. Returns the workers now running: fewer than asked
+ * when a thread cannot be started (the pool still works). */
+int rp_pool_grow(rp_pool *pool, int threads);
 int rp_pool_threads(const rp_pool *pool);
 
 /* Runs the job to the end and returns its status: RP_OK, the first task's

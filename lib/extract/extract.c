@@ -45,6 +45,7 @@ typedef struct extract_job {
     OGRSpatialReferenceH user_srs;   /* --points-crs, owned */
     OGRSpatialReferenceH points_srs; /* user_srs or the points' own (borrowed) */
     rp_pool *pool;
+    int pool_threads; /* the pool's size before a remote read grew it */
     rp_extract_read_stats stats;
     double t[4];               /* start, points read, rasters read, written */
     size_t shard_lo, shard_hi; /* --shard: the rows this part writes */
@@ -88,7 +89,7 @@ static rp_status setup_stage(extract_job *job, rp_extract_report *rep, rp_error 
             rc = RP_USAGE;
     }
     if (rc == RP_OK) {
-        rep->threads = rp_extract_job_threads(&job->run_opts);
+        rep->threads = job->pool_threads = rp_extract_job_threads(&job->run_opts);
         job->pool = rp_pool_new(rep->threads);
         if (!job->pool)
             rc = rp_error_set(err, RP_INTERNAL, "cannot start %d threads", rep->threads);
@@ -144,7 +145,8 @@ static rp_status plan_stage(extract_job *job, rp_error *err) {
     if (!job->opts->plan_out) /* planned and checked, but not written */
         return RP_OK;
     return rp_extract_write_plan(job->opts->plan_out, &job->setup, job->pts.x, job->pts.y,
-                                 job->pts.n, job->pts.nbad, job->points_srs, err);
+                                 job->pts.n, job->pts.nbad, job->points_srs, job->opts->io_threads,
+                                 err);
 }
 
 static rp_status execute_stage(extract_job *job, rp_error *err) {
@@ -200,6 +202,20 @@ static void print_summary(FILE *log, const rp_extract_report *rep, const double 
             (unsigned long long)rep->values_error, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
 }
 
+/* A remote read grew the pool to one worker a run (read_blocks.c); the
+ * writer sizes its waves of formatted text by the pool (two pieces a
+ * worker, pieces cut for the pool pass 1 had), so it gets a pool of the
+ * job's own size again: its memory bound holds. */
+static rp_status shrink_pool(extract_job *job, rp_error *err) {
+    if (rp_pool_threads(job->pool) <= job->pool_threads)
+        return RP_OK;
+    rp_pool_free(job->pool);
+    job->pool = rp_pool_new(job->pool_threads);
+    if (!job->pool)
+        return rp_error_set(err, RP_INTERNAL, "cannot start %d threads", job->pool_threads);
+    return RP_OK;
+}
+
 /* The stages after setup; fills the timings as it goes. */
 static rp_status run_stages(extract_job *job, rp_extract_report *rep, rp_error *err) {
     rp_status rc = points_stage(job, err);
@@ -209,6 +225,9 @@ static rp_status run_stages(extract_job *job, rp_extract_report *rep, rp_error *
     if (rc != RP_OK || job->opts->plan_only)
         return rc == RP_OK ? plan_stage(job, err) : rc;
     rc = execute_stage(job, err);
+    rep->threads = rp_pool_threads(job->pool); /* a remote read may have grown it */
+    if (rc == RP_OK)
+        rc = shrink_pool(job, err);
     job->t[2] = job->t[3] = rp_monotonic_seconds();
     if (rc == RP_OK)
         rc = rp_extract_write_values(job->opts, &job->setup, &job->pts, job->points_srs, job->pool,

@@ -53,6 +53,34 @@ size_t rp_extract_block_runs(const rp_plan *plan, size_t max_len, size_t *first,
     return nruns;
 }
 
+static int by_size_descending(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int rp_extract_io_workers(const size_t *run_count, size_t nruns, size_t block_bytes,
+                          double round_trip) {
+    if (nruns == 0 || round_trip < RP_EXTRACT_GROW_RTT)
+        return 0;
+    size_t want = nruns < RP_EXTRACT_AUTO_IO_THREADS ? nruns : RP_EXTRACT_AUTO_IO_THREADS;
+    size_t *sorted = malloc(nruns * sizeof *sorted);
+    if (!sorted) /* no memory to sort: the budget over the longest run */
+        return 1;
+    memcpy(sorted, run_count, nruns * sizeof *sorted);
+    qsort(sorted, nruns, sizeof *sorted, by_size_descending);
+    /* the k largest runs in flight at once must fit the budget */
+    size_t k = 0, bytes = 0;
+    while (k < want) {
+        size_t run = sorted[k] * block_bytes * RP_EXTRACT_RUN_COPIES;
+        if (k > 0 && bytes + run > RP_EXTRACT_IO_BUDGET)
+            break;
+        bytes += run;
+        k++;
+    }
+    free(sorted);
+    return (int)k;
+}
+
 int rp_extract_job_threads(const rp_extract_options *opts) {
     if (opts->remote)
         return opts->io_threads > 0 ? opts->io_threads : RP_EXTRACT_IO_THREADS;
@@ -64,8 +92,8 @@ rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
                                  const rp_extract_options *opts, rp_extract_read_stats *stats,
                                  rp_error *err) {
     if (!raster->vrt)
-        return rp_extract_read_blocks(pool, &raster->info, plan, columns, ncolumns, opts, stats,
-                                      err);
+        return rp_extract_read_blocks(pool, &raster->info, raster->open_seconds / 2, plan, columns,
+                                      ncolumns, opts, stats, err);
     rp_value_column **through = malloc((size_t)(ncolumns ? ncolumns : 1) * sizeof *through);
     if (!through)
         return rp_error_set(err, RP_NOMEM, "out of memory");
@@ -82,7 +110,8 @@ rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
         rp_vrt_survey_free(&sv);
     }
     if (rc == RP_OK && nthrough)
-        rc = rp_extract_read_blocks(pool, &raster->info, plan, through, nthrough, opts, stats, err);
+        rc = rp_extract_read_blocks(pool, &raster->info, raster->open_seconds / 2, plan, through,
+                                    nthrough, opts, stats, err);
     free(through);
     return rc;
 }

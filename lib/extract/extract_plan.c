@@ -233,29 +233,54 @@ static void write_vrt_plan(FILE *out, const rp_extract_raster *raster, const rp_
 /* vrt_plan: what a VRT's sources are surveyed for: the points' plan, or
  * with sampling the plan of their kernels' cells. */
 /* A remote raster's estimated requests: one merged range request a run of
- * adjacent touched blocks (read_blocks.c), a band. */
-static void write_requests(FILE *out, const rp_raster_info *ri, const rp_plan *plan,
-                           rp_value_column *const *cols, int ncols) {
+ * adjacent touched blocks (read_blocks.c), a band; and the round trips
+ * they take with the I/O workers the read will have (--io-threads, or one
+ * a run within the bounds of extract_internal.h; never fewer than the
+ * pool's RP_EXTRACT_IO_THREADS). */
+static void write_requests(FILE *out, const rp_extract_raster *raster, const rp_plan *plan,
+                           rp_value_column *const *cols, int ncols, int io_threads) {
+    const rp_raster_info *ri = &raster->info;
     const rp_grid *g = &ri->grid;
     size_t widest = 1;
     for (int c = 0; c < ncols; c++)
         if ((size_t)cols[c]->band.type_size > widest)
             widest = (size_t)cols[c]->band.type_size;
-    size_t max_len = rp_extract_block_run_length((size_t)(g->block_w * g->block_h) * widest);
+    size_t block_bytes = (size_t)(g->block_w * g->block_h) * widest;
+    size_t max_len = rp_extract_block_run_length(block_bytes);
     size_t *first = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *first);
     size_t *count = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *count);
-    if (first && count)
+    if (first && count) {
+        size_t nruns = rp_extract_block_runs(plan, max_len, first, count);
+        int workers = io_threads;
+        const char *why = ", --io-threads";
+        if (workers <= 0) {
+            double rtt = raster->open_seconds / 2;
+            workers =
+                rp_extract_io_workers(count, nruns, block_bytes * (size_t)(ncols ? ncols : 1), rtt);
+            why = ", one a run within the memory bound";
+            if (rtt < RP_EXTRACT_GROW_RTT && nruns > RP_EXTRACT_IO_THREADS)
+                why = "; round trips of about 0.05 s or less: the pool is not grown";
+            if (workers < RP_EXTRACT_IO_THREADS)
+                workers = RP_EXTRACT_IO_THREADS;
+        }
+        size_t at_once = nruns < (size_t)workers ? nruns : (size_t)workers;
+        size_t rounds = at_once ? (nruns + at_once - 1) / at_once : 0;
         fprintf(out,
                 "  estimated requests: %zu a band (one merged range request a run of adjacent "
                 "touched blocks, up to %zu blocks a run; pixel-interleaved bands share them), "
-                "plus the header\n",
-                rp_extract_block_runs(plan, max_len, first, count), max_len);
+                "plus the header (a HEAD and a GET)\n",
+                nruns, max_len);
+        fprintf(out,
+                "  estimated round trips: %zu a band (the header's 2, then %zu round%s of up to "
+                "%zu requests at once: %d I/O workers%s)\n",
+                2 + rounds, rounds, rounds == 1 ? "" : "s", at_once, workers, why);
+    }
     free(first);
     free(count);
 }
 
 static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const rp_plan *plan,
-                              const rp_plan *vrt_plan, size_t nbad) {
+                              const rp_plan *vrt_plan, size_t nbad, int io_threads) {
     const rp_raster_info *ri = &s->rasters[r].info;
     const rp_grid *g = &ri->grid;
     int ncols = 0, nlisted = 0;
@@ -284,13 +309,13 @@ static void write_raster_plan(FILE *out, const rp_extract_setup *s, int r, const
     else
         fprintf(out, "  estimated bytes to read: unknown (the format does not say)\n");
     if (rp_path_is_remote(ri->path) && !s->sample && !s->rasters[r].vrt)
-        write_requests(out, ri, plan, cols, nlisted);
+        write_requests(out, &s->rasters[r], plan, cols, nlisted, io_threads);
     write_vrt_plan(out, &s->rasters[r], vrt_plan, cols, nlisted);
 }
 
 rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const double *x,
                                 const double *y, size_t n, size_t nbad,
-                                OGRSpatialReferenceH points_srs, rp_error *err) {
+                                OGRSpatialReferenceH points_srs, int io_threads, rp_error *err) {
     rp_point_scratch scratch = {NULL, NULL, NULL};
     rp_status rc = RP_OK;
     fprintf(out, "points: %zu\n", n);
@@ -313,7 +338,7 @@ rp_status rp_extract_write_plan(FILE *out, const rp_extract_setup *s, const doub
         bool by_cells = rc == RP_OK && s->sample && s->rasters[r].vrt &&
                         rp_sample_cell_plan(s, r, &plan, rx, ry, &cells) == 0;
         if (rc == RP_OK)
-            write_raster_plan(out, s, r, &plan, by_cells ? &cells : &plan, nbad);
+            write_raster_plan(out, s, r, &plan, by_cells ? &cells : &plan, nbad, io_threads);
         if (s->sample && rc == RP_OK)
             rp_sample_write_plan(out, s, r, &plan, rx, ry);
         if (by_cells)

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "extract_internal.h"
 #include "georef.h"
@@ -163,6 +165,14 @@ static void load_vrt(rp_extract_raster *r) {
         snprintf(r->vrt_why, sizeof r->vrt_why, "its XML cannot be read");
 }
 
+/* The CPU time this thread has used. */
+static double thread_cpu_seconds(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int nrasters,
                                 const int *bands, int nbands, rp_error *err) {
     memset(s, 0, sizeof *s);
@@ -172,7 +182,10 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
     s->nrasters = nrasters;
     for (int r = 0; r < nrasters; r++) {
         GDALDatasetH ds = NULL;
+        double t0 = rp_monotonic_seconds(), cpu0 = thread_cpu_seconds();
         rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r].info, &ds, err);
+        /* the time the open waited: the CPU it spent parsing is no round trip */
+        s->rasters[r].open_seconds = (rp_monotonic_seconds() - t0) - (thread_cpu_seconds() - cpu0);
         if (rc == RP_OK)
             load_vrt(&s->rasters[r]);
         if (rc == RP_OK) {

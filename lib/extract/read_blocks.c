@@ -10,7 +10,11 @@
  * fetches its tiles with merged range requests (one GET a run instead of
  * one a tile). A run whose read fails is read again block by block, so a
  * failure inside a merged range fails only the points of the blocks that
- * cannot be read. A worker opens its own dataset handle
+ * cannot be read. The pool grows to one worker a run when --io-threads is
+ * not given and round trips are long (bounded: extract_internal.h), so all requests go out in one
+ * round trip and each worker decodes its run as its response arrives; the
+ * blocks GDAL decoded for a run leave its block cache when the run is read
+ * (read_band_run), so a worker holds one run at a time. A worker opens its own dataset handle
  * in its own thread (read_common.c; never shared), keeps one block buffer
  * and one mask buffer, and for every band column reads the block with
  * GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL
@@ -182,6 +186,13 @@ static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) 
     if (e == CE_None && r->read_mask)
         e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, r->xoff, r->yoff, r->w, r->h, w->mask,
                            r->w, r->h, GDT_Byte, 1, r->w, NULL);
+    /* RasterIO decoded the run's blocks into GDAL's block cache, which
+     * keeps them (GDAL_CACHEMAX is 5% of RAM) until the worker closes the
+     * dataset: every block a worker ever read, times all the workers. Its
+     * values are in w->block now, so the copies go at once. */
+    GDALFlushRasterCache(band);
+    if (r->read_mask)
+        GDALFlushRasterCache(GDALGetMaskBand(band));
     return e;
 }
 
@@ -269,8 +280,8 @@ static bool make_runs(read_job *job, size_t max_len) {
     return true;
 }
 
-rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, const rp_plan *plan,
-                                 rp_value_column *const *columns, int ncolumns,
+rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, double round_trip,
+                                 const rp_plan *plan, rp_value_column *const *columns, int ncolumns,
                                  const rp_extract_options *opts, rp_extract_read_stats *stats,
                                  rp_error *err) {
     read_job job = {.raster = raster,
@@ -291,6 +302,11 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, co
             free(job.run_count);
             return rp_error_set(err, RP_NOMEM, "out of memory for %zu block runs", plan->nblocks);
         }
+        /* latency-bound: one worker a run, every request in one round
+         * (bounded: extract_internal.h), unless --io-threads was given */
+        if (opts->io_threads <= 0)
+            rp_pool_grow(pool, rp_extract_io_workers(job.run_count, job.nruns,
+                                                     block_bytes * (size_t)ncolumns, round_trip));
     }
     /* every band lands in the grid's block layout (read_band_block), a run
      * in one buffer max_run blocks wide */

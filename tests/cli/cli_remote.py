@@ -17,7 +17,9 @@ on the COG and on the VRT of COGs (kernels straddling remote sources);
 coalesced reads: clustered points on a COG of incompressible 64 KiB tiles
 take fewer GETs than the tiles they touch (the server counts them, and -v
 reports the same count from GDAL), and a dead byte in the middle of one
-tile of a merged range fails only that tile's points.
+tile of a merged range fails only that tile's points; the I/O pool sized
+from the plan (one worker a run: all GETs in one round, the header fetched
+once, output byte-identical to the local file's).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote.py
 """
 import os
@@ -361,6 +363,61 @@ def case_coalesced_dead_tile(case):
     T.check(case, nerr > 0, "some points should be on the dead tile %s" % (dead,))
 
 
+def case_one_round(case):
+    """Issue 16: the I/O pool is sized from the plan. 49 runs of touched
+    tiles (48 lone tiles and one run of 3) are more than the default 32
+    workers: without --io-threads the pool grows to 49 so every GET goes
+    out at once (-v and --plan say so); the header is fetched once (one
+    HEAD, one GET at byte 0) and every other GET is one run's; the values
+    are byte for byte those of the same job on the local file.
+    --io-threads 8 wins over the sizing, with the same output. The server
+    adds 60 ms a request: the pool grows only for round trips of 50 ms or
+    more (the raster's open, a HEAD and a GET, takes at least 120 ms)."""
+    local = make_noise_cog(os.path.join(TMP, "noise2k.tif"), size=2048)
+    cols, rows = [], []
+    for i in range(8):
+        for j in range(6):
+            cols.append(128 * 2 * i + 40.5)
+            rows.append(128 * j + 60.5)
+    for t in range(3):  # a run of three adjacent tiles in tile row 10
+        cols += [128 * t + 5.5, 128 * t + 120.5]
+        rows += [128 * 10 + 7.5, 128 * 10 + 99.5]
+    xs, ys = rptest.pixel_to_world(GT, cols, rows)
+    pts = os.path.join(TMP, case + ".csv")
+    lines = rptest.write_points_csv(pts, xs, ys)
+    runs = 49
+    log = os.path.join(TMP, case + ".log")
+    with HttpServer(TMP, latency_ms=60, log=log) as srv:
+        plan = rptest.extract([srv.url("noise2k.tif"), "--points", pts, "--plan"])
+        open(log, "w").close()  # the plan's requests are not the run's
+        run = rptest.extract([srv.url("noise2k.tif"), "--points", pts, "--status", "-v"])
+        requests = [line.split()[2:] for line in open(log)]
+        run8 = rptest.extract([srv.url("noise2k.tif"), "--points", pts, "--status", "-v",
+                               "--io-threads", "8"])
+    compare(case, run, local, xs, ys, lines, gli=False)
+    here = rptest.extract([local, "--points", pts, "--status"])
+    T.check(case, here.code == 0 and run.out == here.out,
+            "remote output should be byte-identical to the local file's: %s / %s" % (
+                run.describe(), here.describe()))
+    T.check(case, "estimated requests: %d a band" % runs in plan.text and
+            "estimated round trips: 3 a band" in plan.text and
+            "1 round of up to %d requests" % runs in plan.text,
+            "--plan should estimate %d requests in one round:\n%s" % (runs, plan.text))
+    T.check(case, "%d threads" % runs in run.err,
+            "the pool should grow to one worker a run (%d): %s" % (runs, run.describe()))
+    heads = [r for r in requests if r[0] == "HEAD"]
+    gets = [r for r in requests if r[0] == "GET"]
+    at_zero = [r for r in gets if r[1].startswith("bytes=0-")]
+    T.check(case, len(heads) == 1 and len(at_zero) == 1,
+            "the header should be fetched once (one HEAD, one GET at byte 0): %s" % requests)
+    T.check(case, len(gets) <= runs + 1,
+            "%d GETs for %d runs and the header: %s" % (len(gets), runs, requests))
+    T.check(case, "http: %d GET requests" % len(gets) in run.err,
+            "-v should count the server's GETs (%d): %s" % (len(gets), run.describe()))
+    T.check(case, "8 threads" in run8.err and run8.out == run.out,
+            "--io-threads 8 should keep 8 workers and the output: %s" % run8.describe())
+
+
 T.run_case("cog_latency", case_cog_latency)
 T.run_case("vrt_relative", case_vrt_relative)
 T.run_case("vrt_absolute_urls", case_vrt_absolute_urls)
@@ -465,6 +522,7 @@ T.run_case("17.6 stalled and dripping tile", case_17_6_stalled_tile)
 T.run_case("17.6 SIGINT while reads stall", case_17_6_sigint_while_stalled)
 T.run_case("coalesced", case_coalesced)
 T.run_case("coalesced_dead_tile", case_coalesced_dead_tile)
+T.run_case("16 one round", case_one_round)
 T.run_case("17.14 connection reset: the reason", case_17_14_reset_reason)
 T.run_case("17.14 unresolvable host: DNS", case_17_14_dns_reason)
 T.finish()

@@ -1,6 +1,7 @@
 /* stress_pool.c — create and destroy pools thousands of times and run
- * small jobs on them (htslib's thrash tests). Run under TSan in CI: it
- * shows the pool's locking, not its speed. */
+ * small jobs on them (htslib's thrash tests), growing some between jobs
+ * (rp_pool_grow, as a remote read does). Run under TSan in CI: it shows
+ * the pool's locking, not its speed. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@ int main(void) {
             return 1;
         }
         for (int j = 0; j < i % 4; j++) {
+            if (i % 3 == 0 &&
+                rp_pool_grow(pool, threads + j + 1) != (threads > 1 ? threads + j + 1 : 1))
+                failures++;
             atomic_size_t sum;
             atomic_init(&sum, 0);
             size_t n = (size_t)(i % 97);

@@ -18,6 +18,8 @@ the tests need to make the network realistic or hostile:
                      (a dead spot: a merged range over it fails, its neighbours
                      alone do not)
   --seed S           the faults' random sequence (deterministic per request order)
+  --log FILE         append a line a counted request: arrival and answer times
+                     (Unix seconds), HEAD or GET, and its Range header ("-" when none)
 
 GET /__stats answers JSON counts (requests, head, get, bytes, injected 503s,
 drops and dead-spot 503s); its own request is not counted. Every counted GET is
@@ -63,6 +65,7 @@ class Config:
     fail_from_byte = 0
     fault = "503"
     fail_byte = -1
+    log = None  # --log: one line a counted request
     rng = random.Random(0)
     lock = threading.Lock()
     stats = {"requests": 0, "head": 0, "get": 0, "bytes": 0, "injected_503": 0,
@@ -181,6 +184,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         count("requests")
         count("head" if head else "get")
+        arrived = time.time()
+        try:
+            self._answer(head)
+        finally:
+            if Config.log:
+                with Config.lock:
+                    Config.log.write("%.4f %.4f %s %s\n" % (
+                        arrived, time.time(), "HEAD" if head else "GET",
+                        (self.headers.get("Range") or "-").replace(" ", "")))
+                    Config.log.flush()
+
+    def _answer(self, head):
         if Config.latency:
             time.sleep(Config.latency)
         full = self._path()
@@ -250,6 +265,7 @@ def main():
     ap.add_argument("--fail-byte", type=int, default=-1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fault", choices=("503", "stall", "drip", "reset"), default="503")
+    ap.add_argument("--log")
     a = ap.parse_args()
     ppid = os.getppid()
     try:  # die with the parent (Linux)
@@ -268,6 +284,7 @@ def main():
     Config.fault = a.fault
     Config.fail_byte = a.fail_byte
     Config.rng = random.Random(a.seed)
+    Config.log = open(a.log, "a") if a.log else None
     srv = Server(("127.0.0.1", a.port), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -278,7 +295,7 @@ class HttpServer:
     """Starts the server as a child process; stops it on exit from `with`."""
 
     def __init__(self, root, latency_ms=0, fail_503=0.0, drop=0.0, fail_path=None,
-                 fail_from_byte=0, seed=0, fault="503", fail_byte=-1):
+                 fail_from_byte=0, seed=0, fault="503", fail_byte=-1, log=None):
         self.args = [sys.executable if os.path.basename(sys.executable).startswith("python")
                      else "/usr/bin/python3", HERE, "--root", root,
                      "--latency-ms", str(latency_ms), "--fail-503", str(fail_503),
@@ -286,6 +303,8 @@ class HttpServer:
                      "--seed", str(seed), "--fault", fault, "--fail-byte", str(fail_byte)]
         if fail_path:
             self.args += ["--fail-path", fail_path]
+        if log:
+            self.args += ["--log", log]
         self.proc = None
         self.port = None
 

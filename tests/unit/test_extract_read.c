@@ -95,8 +95,38 @@ static void block_runs(void) {
     CHECK_EQ_INT((int)rp_extract_block_run_length((size_t)3 << 20), 1);
 }
 
+/* The workers of a remote read sized from its runs: one a run, at most
+ * RP_EXTRACT_AUTO_IO_THREADS, and the largest runs in flight at once
+ * within RP_EXTRACT_IO_BUDGET (RP_EXTRACT_RUN_COPIES copies each: 4 and 384 MiB),
+ * and only for round trips of RP_EXTRACT_GROW_RTT or more. */
+static void io_workers(void) {
+    size_t runs[200];
+    for (int i = 0; i < 200; i++)
+        runs[i] = 1 + (size_t)(i % 8); /* 1..8 blocks */
+    size_t block = 256 * 256 * 4;      /* 256 KiB */
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 0, block, 0.1), 0);
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 1, block, 0.1), 1);
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 72, block, 0.1), 72); /* one round: 72 workers */
+    /* small blocks: the thread cap */
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 200, 1024, 0.1), RP_EXTRACT_AUTO_IO_THREADS);
+    /* 200 runs of 1..8 blocks of 256 KiB, 4 copies: 1 MiB a block. The
+     * largest first: 25 runs of 8 (200 MiB), 25 of 7 (175 MiB), then one
+     * of 6 fits in 384 MiB (381), a second does not (387) */
+    int k = rp_extract_io_workers(runs, 200, block, 0.1);
+    CHECK_EQ_INT(k, 25 + 25 + 1);
+    CHECK((size_t)(25 * 8 + 25 * 7 + 6) * block * RP_EXTRACT_RUN_COPIES <= RP_EXTRACT_IO_BUDGET);
+    CHECK((size_t)(25 * 8 + 25 * 7 + 12) * block * RP_EXTRACT_RUN_COPIES > RP_EXTRACT_IO_BUDGET);
+    /* short round trips: the pool is not grown (0), whatever the runs */
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 72, block, 0.02), 0);
+    CHECK_EQ_INT(rp_extract_io_workers(runs, 72, block, RP_EXTRACT_GROW_RTT), 72);
+    /* one run larger than the budget still gets its worker */
+    size_t huge = 1000;
+    CHECK_EQ_INT(rp_extract_io_workers(&huge, 1, block, 0.1), 1);
+}
+
 int main(void) {
     block_runs();
+    io_workers();
     GDALAllRegister();
     run_with_one_raster_gone(1);
     run_with_one_raster_gone(3);

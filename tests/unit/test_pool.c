@@ -1,6 +1,7 @@
 /* test_pool.c — the pool runs every task exactly once, per-worker state is
  * built and released in the worker, the first error stops the job, progress
- * can cancel, and one thread runs inline. */
+ * can cancel, one thread runs inline, and a pool grown between jobs runs
+ * every later job on all its workers (an inline pool stays inline). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -162,7 +163,42 @@ static void begin_failure(int threads) {
     rp_pool_free(pool);
 }
 
+/* Grows a pool between jobs: each job runs every task once, and every
+ * worker (the old and the new) builds its state for it. */
+static void grows(int threads, int grown) {
+    rp_pool *pool = rp_pool_new(threads);
+    CHECK(pool != NULL);
+    int sizes[] = {threads, grown, grown, grown / 2}; /* asking for fewer keeps them */
+    for (int rep = 0; rep < 4; rep++) {
+        int want = threads > 1 ? (grown > threads ? grown : threads) : 1;
+        int now = rp_pool_grow(pool, sizes[rep]);
+        if (rep == 0)
+            want = threads > 1 ? threads : 1;
+        CHECK_EQ_INT(now, want);
+        CHECK_EQ_INT(rp_pool_threads(pool), want);
+        size_t ntasks = 3000;
+        counting_ctx c = {.fail_at = (size_t)-1};
+        c.hits = calloc(ntasks, sizeof *c.hits);
+        rp_pool_job job = {.ntasks = ntasks, .ctx = &c, .begin = begin, .run = run, .end = end};
+        rp_error err;
+        rp_error_clear(&err);
+        CHECK_EQ_INT(rp_pool_run(pool, &job, &err), RP_OK);
+        int wrong = 0;
+        for (size_t t = 0; t < ntasks; t++)
+            wrong += atomic_load(&c.hits[t]) != 1;
+        CHECK_EQ_INT(wrong, 0);
+        CHECK_EQ_INT(atomic_load(&c.begun), want);
+        CHECK_EQ_INT(atomic_load(&c.ended), want);
+        free(c.hits);
+    }
+    rp_pool_free(pool);
+}
+
 int main(void) {
+    grows(1, 8); /* inline stays inline */
+    grows(2, 2);
+    grows(2, 9);
+    grows(4, 40);
     int counts[] = {1, 2, 3, 8};
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         every_task_once(counts[k], 0);
