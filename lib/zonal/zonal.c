@@ -15,6 +15,7 @@
 #include "output_guard.h"
 #include "table_write.h"
 #include "zonal_internal.h"
+#include "zonal_read.h"
 
 /* A shapefile is several files: "x.shp" -> "x.dbf" / "x.shx" in buf; false
  * for any other path. */
@@ -75,8 +76,11 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
                          rp_zonal_report *rep, rp_error *err) {
     zonal_plan plan;
     rp_status rc = zonal_plan_build(r, p, &plan, err);
+    if (rc == RP_OK)
+        rc = zonal_sources_prepare(o, r, &plan, err);
     if (rc == RP_OK && o->plan_only) {
         zonal_plan_print(o, r, p, &plan, o->plan_out);
+        zonal_sources_print(o, r, o->plan_out);
         zonal_plan_free(&plan);
         return RP_OK;
     }
@@ -97,6 +101,10 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
                 (unsigned long long)rep->polygons, (unsigned long long)rep->polygons_ok,
                 (unsigned long long)rep->polygons_empty, (unsigned long long)rep->polygons_failed,
                 (unsigned long long)rep->blocks_read, (unsigned long long)rep->blocks_failed);
+    if (o->info && r->sources->any_direct)
+        fprintf(o->info, "zonal: %llu VRT source blocks decoded (%llu touched)\n",
+                (unsigned long long)atomic_load(&r->sources->src_blocks_read),
+                (unsigned long long)r->sources->src_blocks_touched);
     zonal_results_free(&res, plan.npairs * (size_t)r->nbands * (size_t)o->nstats);
     zonal_plan_free(&plan);
     return rc;
@@ -117,10 +125,13 @@ RP_API rp_status rp_zonal_run(const rp_zonal_options *o, rp_zonal_report *report
     if (rc == RP_OK)
         rc = zonal_raster_open(o, &r, err);
     if (rc == RP_OK)
+        rc = zonal_sources_open(o, &r, err);
+    if (rc == RP_OK)
         rc = zonal_polys_read(o, &r, &p, err);
     if (rc == RP_OK)
         rc = run_job(o, &r, &p, rep, err);
     zonal_polys_free(&p);
+    zonal_sources_free(r.sources);
     zonal_raster_free(&r);
     rp_gdal_config_apply((const char *const *)o->config, o->nconfig, false);
     return rc;

@@ -159,6 +159,9 @@ typedef struct zonal_raster {
     rp_raster_info winfo; /* --weights */
     rp_band_info wband;
     bool has_weights;
+    /* how the blocks are read: VRT bands from their source files, remote
+     * rasters in runs (zonal_read.h; set by zonal_sources_open in zonal.c) */
+    struct zonal_sources *sources;
 } zonal_raster;
 
 rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);

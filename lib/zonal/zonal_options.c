@@ -11,6 +11,7 @@
 
 #include "argv.h"
 #include "error.h"
+#include "remote.h"
 #include "zonal_internal.h"
 
 enum { RP_ZONAL_MAX_THREADS = 1024 };
@@ -116,13 +117,16 @@ RP_API void rp_zonal_options_free(rp_zonal_options *o) {
     free(o);
 }
 
+/* A raster argument: bare URLs get /vsicurl/ in front (as extract's), so
+ * a VRT's relative sources resolve to URLs too. */
 static rp_status add_raster(void *target, void *ctx, const char *arg, rp_error *err) {
     (void)ctx;
     rp_zonal_options *o = target;
-    if ((!o->raster && rp_argv_set_string(&o->raster, arg) != 0) ||
-        rp_argv_append(&o->rasters, &o->nrasters, arg) != 0)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    return RP_OK;
+    char *path = rp_remote_gdal_path(arg);
+    bool ok = path && (o->raster || rp_argv_set_string(&o->raster, path) == 0) &&
+              rp_argv_append(&o->rasters, &o->nrasters, path) == 0;
+    free(path);
+    return ok ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
 }
 
 static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err) {
