@@ -55,9 +55,14 @@ typedef struct zonal_sources {
  * source files, and when the first raster is such a VRT, chooses the
  * job's block grid (r->info.grid) so that each source block lies inside
  * one grid block (a multiple of the sources' block size, or of their
- * tile size, up to 1024 cells a side, 512 for remote sources). Sets
+ * tile size, up to 1024 cells a side, 512 for remote sources; a source
+ * block wider than that, up to 4096, is one grid block; at most 2^20
+ * cells a grid block). Sets
  * r->sources. */
 rp_status zonal_sources_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);
+/* Whether every source block of the bands read from their sources (of
+ * those whose sizes are known) lies inside one block of grid g. */
+bool zonal_sources_aligned(const zonal_sources *zs, const rp_grid *g);
 /* After planning, on the caller's thread: opens the touched sources whose
  * XML lacks their sizes, counts touched sources, files and source blocks,
  * and the remote run length. */

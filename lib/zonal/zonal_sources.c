@@ -34,6 +34,8 @@
 #define MAX_INDEX_ITEMS ((uint64_t)64 << 20)
 #define MAX_SIDE 1024 /* the chosen grid block's side */
 #define MAX_SIDE_REMOTE 512
+#define MAX_BLOCK_SIDE 4096 /* a source block wider than cap (a strip): one grid block */
+#define MAX_CELLS ((int64_t)1 << 20)
 
 /* Whether band b (of the zonal bands, or the weights at r->nbands) of
  * raster path can be read from its sources; fills sb. */
@@ -81,20 +83,28 @@ static bool axis_fits(const zonal_sources *zs, const rp_grid *g, int64_t step, b
     return true;
 }
 
-/* The smallest side, a multiple of `block` (then of `tile`) of at least
- * 256 cells (or block, when larger) and at most cap, that fits; 0: none. */
+/* The smallest side, a multiple of `block` or of `tile` of at least
+ * 256 cells (or block, when larger, up to MAX_BLOCK_SIDE) and at most
+ * cap, that fits; 0: none. */
 static int64_t choose_side(const zonal_sources *zs, const rp_grid *g, int64_t block, int64_t tile,
                            int64_t cap, bool x) {
-    int64_t units[2] = {block, tile};
+    int64_t units[2] = {block, tile}, best = 0;
     for (int u = 0; u < 2; u++) {
         if (units[u] <= 0)
             continue;
         int64_t k = units[u] >= 256 ? 1 : (256 + units[u] - 1) / units[u];
-        for (; k * units[u] <= cap || k == 1; k++)
-            if (axis_fits(zs, g, k * units[u], x))
-                return k * units[u];
+        for (; k * units[u] <= cap || (u == 0 && k == 1 && units[u] <= MAX_BLOCK_SIDE); k++)
+            if (axis_fits(zs, g, k * units[u], x)) {
+                if (!best || k * units[u] < best)
+                    best = k * units[u];
+                break;
+            }
     }
-    return 0;
+    return best;
+}
+
+bool zonal_sources_aligned(const zonal_sources *zs, const rp_grid *g) {
+    return axis_fits(zs, g, g->block_w, true) && axis_fits(zs, g, g->block_h, false);
 }
 
 /* The first source with known properties of the first direct band (its
@@ -123,11 +133,10 @@ static rp_status choose_grid(zonal_sources *zs, zonal_raster *r, rp_error *err) 
     int64_t cap = zs->remote ? MAX_SIDE_REMOTE : MAX_SIDE;
     int64_t bw = choose_side(zs, g, s0->block_w, s0->w, cap, true);
     int64_t bh = choose_side(zs, g, s0->block_h, s0->h, cap, false);
-    zs->aligned = bw > 0 && bh > 0;
-    if (!bw)
-        bw = s0->block_w <= cap ? s0->block_w : cap;
-    if (!bh)
+    if (!bw || !bh || bw * bh > MAX_CELLS) {         /* no grid holds each source block: */
+        bw = s0->block_w <= cap ? s0->block_w : cap; /* some are read more than once */
         bh = s0->block_h <= cap ? s0->block_h : cap;
+    }
     rp_grid ng;
     if (!rp_grid_init(&ng, g->gt, g->width, g->height, bw, bh))
         return rp_error_set(err, RP_USAGE, "%s: cannot lay a %lldx%lld block grid on it",
@@ -171,7 +180,6 @@ rp_status zonal_sources_open(const rp_zonal_options *o, zonal_raster *r, rp_erro
     bool first_direct = false;
     for (int b = 0; b < r->nbands; b++)
         first_direct = first_direct || (r->band_src[b] == 0 && zs->bands[b].vb);
-    zs->aligned = true;
     return first_direct ? choose_grid(zs, r, err) : RP_OK;
 }
 

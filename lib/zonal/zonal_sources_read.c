@@ -223,6 +223,7 @@ rp_status zonal_sources_prepare(const rp_zonal_options *o, zonal_raster *r, cons
     for (int b = 0; b < zs->nbands; b++)
         zs->any_direct = zs->any_direct || zs->bands[b].vb;
     count_failed(zs);
+    zs->aligned = zonal_sources_aligned(zs, &r->info.grid);
     ok = ok && count_touched(zs, &kl);
     free(kl.keys);
     if (!ok)

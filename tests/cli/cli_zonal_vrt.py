@@ -75,16 +75,16 @@ def tile_gt(tx, ty):
     return [GT[0] + tx * GT[1], GT[1], 0.0, GT[3] + ty * GT[5], 0.0, GT[5]]
 
 
-def make_tiles(d, a, dtype, nodata, skip=(), overlap=0):
-    """The raster cut into TILE x TILE tiles (plus `overlap` cells right and
+def make_tiles(d, a, dtype, nodata, skip=(), overlap=0, tile=TILE):
+    """The raster cut into tile x tile tiles (plus `overlap` cells right and
     down), SRC_BLOCK-square blocks; returns their names."""
     names = []
-    for ty in range(0, a.shape[0], TILE):
-        for tx in range(0, a.shape[1], TILE):
+    for ty in range(0, a.shape[0], tile):
+        for tx in range(0, a.shape[1], tile):
             if (tx, ty) in skip:
                 continue
             name = "t_%d_%d.tif" % (tx, ty)
-            save(os.path.join(d, name), a[ty:ty + TILE + overlap, tx:tx + TILE + overlap], dtype,
+            save(os.path.join(d, name), a[ty:ty + tile + overlap, tx:tx + tile + overlap], dtype,
                  tile_gt(tx, ty), nodata, (SRC_BLOCK, SRC_BLOCK))
             names.append(name)
     return names
@@ -134,7 +134,7 @@ def windows(wkts):
     return out
 
 
-def expected_source_blocks(wkts, grid):
+def expected_source_blocks(wkts, grid, tile=TILE):
     """The source blocks (tile, block) under the grid blocks the polygons'
     windows touch: what reading each touched grid block from its tiles needs."""
     blocks = set()
@@ -144,10 +144,14 @@ def expected_source_blocks(wkts, grid):
                 for bx in range(w[0] // grid, (w[2] - 1) // grid + 1):
                     blocks.add((bx, by))
     src = set()
-    for bx, by in blocks:
-        for y in range(by * grid, min(H, (by + 1) * grid), SRC_BLOCK):
-            for x in range(bx * grid, min(W, (bx + 1) * grid), SRC_BLOCK):
-                src.add((x // TILE, y // TILE, (x % TILE) // SRC_BLOCK, (y % TILE) // SRC_BLOCK))
+    for bx, by in blocks:  # every cell of the touched grid blocks: its tile and block
+        ys = np.arange(by * grid, min(H, (by + 1) * grid))
+        xs = np.arange(bx * grid, min(W, (bx + 1) * grid))
+        ty, tx = ys // tile, xs // tile
+        sy, sx = (ys % tile) // SRC_BLOCK, (xs % tile) // SRC_BLOCK
+        for a_ in set(zip(ty.tolist(), sy.tolist())):
+            for b_ in set(zip(tx.tolist(), sx.tolist())):
+                src.add((b_[0], a_[0], b_[1], a_[1]))
     return len(src), len({s[:2] for s in src})
 
 
@@ -190,6 +194,25 @@ def case_mosaic(case, d):
             "the VRT's bytes differ from the translated GeoTIFF's:\n%s\n---\n%s" % (
                 runs[1].text[:600], tif.text[:600]))
     check_oracle(case, runs[1], vrt, wkts)
+
+
+def case_tiles_off_block_grid(case, d):
+    """100-cell tiles of 64-cell blocks: no block grid holds each source
+    block, the tile grid does (zonal blocks of 300 cells)."""
+    a = np.random.default_rng(17).normal(50, 9, (H, W)).astype(np.float32)
+    vrt = build_vrt(d, "hundreds.vrt", make_tiles(d, a, "Float32", None, tile=100))
+    polys, wkts = polygons(d, n=30, seed=15)
+    s = [x for _, op, _ in OPS for x in ("-s", op)]
+    plan = zonal([vrt, "--polygons", polys, "--plan"] + s)
+    want_blocks, _ = expected_source_blocks(wkts, 300, tile=100)
+    T.check(case, "grid blocks: 300 x 300" in plan.text and
+            "source blocks touched: %d (each decoded once)" % want_blocks in plan.text,
+            "--plan: grid of 300, %d source blocks: %s" % (want_blocks, plan.text))
+    run = zonal([vrt, "--polygons", polys, "--include-col", "pid", "-v"] + s)
+    dec = re.search(r"(\d+) VRT source blocks decoded \((\d+) touched\)", run.err)
+    T.check(case, dec and dec.group(1) == dec.group(2) == str(want_blocks),
+            "-v: every touched source block decoded once: " + run.err)
+    check_oracle(case, run, vrt, wkts)
 
 
 def case_overlap_nodata_gap(case, d):
@@ -336,6 +359,7 @@ def case_remote_vrt(case, d):
 
 def main():
     for name, fn in [("VRT mosaic of 20 tiles", case_mosaic),
+                     ("tiles off their block grid", case_tiles_off_block_grid),
                      ("overlapping tiles, source nodata, a gap", case_overlap_nodata_gap),
                      ("a missing source", case_missing_source),
                      ("a resampled source: GDAL's VRT driver", case_resampled_fallback),
