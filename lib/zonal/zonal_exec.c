@@ -6,13 +6,18 @@
  * accumulators for that (polygon, block) pair. Pairs are written by one
  * task only, so workers share nothing mutable; merging happens later in
  * block order (zonal_write.c), which keeps the output the same at any
- * thread count.
+ * thread count. How a block is read (zonal_read.c): through GDAL, or for a
+ * VRT from its source files; on a remote raster a task is a run of
+ * adjacent touched blocks read as one window (one merged request), each
+ * block's pairs then added exactly as when read alone (same bytes).
  *
- * Memory: per worker, one block of pixels (8 bytes a band), masks, weights
- * and coverage (16 bytes a cell); the accumulators of every pair, plus the
- * values of the value-list statistics (16 bytes a covered cell).
+ * Memory: per worker, one block (a run: that many) of pixels (8 bytes a
+ * band), masks, weights and coverage (16 bytes a cell), and one source
+ * block buffer; the accumulators of every pair, plus the values of the
+ * value-list statistics (16 bytes a covered cell).
  *
- * Threads: rp_pool workers, each with its own GDAL handles (handles.c).
+ * Threads: rp_pool workers, each with its own rp_read_worker (lib/read:
+ * handles of the rasters and VRT sources, never shared).
  */
 #include <math.h>
 #include <stdlib.h>
