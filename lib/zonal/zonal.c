@@ -89,7 +89,7 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
         rc = zonal_exec(o, r, p, &plan, &res, err);
     if (rc == RP_OK)
         rc = zonal_write(o, r, p, &plan, &res, err);
-    fill_report(rep, p, &res, o->threads > 0 ? o->threads : rp_usable_cpus());
+    fill_report(rep, p, &res, zonal_read_threads(o, r));
     if (rc == RP_OK && rep->polygons_failed > 0)
         rc = rp_error_set(err, RP_PARTIAL,
                           "%llu polygon(s) failed or were repaired (see the warnings above)",
