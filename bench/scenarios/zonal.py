@@ -360,10 +360,84 @@ def sm_memory(ctx):
                        "peak RSS is the process (GDAL, libraries), the merge (a polygon's lists "
                        "held twice while merged) and the output table" % (need / 1e6))
     del rp
+
+
+def through_gdal_vrt(ctx, vrt):
+    """The same VRT with an empty <OpenOptions/> in every source: rasterpool
+    then reads it through GDAL's VRT driver (lib/read/vrt_xml.c keeps sources
+    with open options on GDAL), as zonal did before issue 11's per-source
+    reader; GDAL ignores the empty element, so the pixels are the same."""
+    name = os.path.basename(vrt)[:-4] + "_via_gdal.vrt"
+    params = {"vrt": os.path.basename(vrt), "mtime": os.path.getmtime(vrt), "v": 1}
+
+    def make(path):
+        with open(vrt) as f:
+            text = f.read()
+        text = text.replace("<SourceFilename", "<OpenOptions/><SourceFilename")
+        with open(path, "w") as f:
+            f.write(text)
+
+    return benchlib.cached(ctx, name, params, make)
+
+
+def sv_vrt(ctx):
+    """(v) the DEM cut into 64 tiles (8 x 8 COGs, 256x256 blocks) and a
+    gdalbuildvrt VRT over them; (a)'s star polygons. rasterpool reading the
+    VRT from its source files against the same VRT through GDAL's VRT driver
+    (the old path), the one GeoTIFF, and the decode floor (the same touched
+    blocks of the one GeoTIFF: the tiles hold the same blocks)."""
+    from extract_remote import make_mosaic
+    size = ctx.size(2048, 8192)
+    n = ctx.size(200, 2000)
+    threads = ctx.threads
+    raster = make_raster(ctx, size, "DEFLATE")
+    vrt = make_mosaic(ctx, size)
+    old = through_gdal_vrt(ctx, vrt)
+    polys = make_polygons(ctx, size, n, 11)
+    blocks = touched_blocks(ctx, raster, polys)
+    with open(blocks) as f:
+        nblocks = sum(1 for _ in f)
+    table = Table("v. %s star polygons over a VRT of 64 tiles" % format(n, ","),
+                  "%dx%d Float32 DEFLATE in 8x8 COG tiles (256x256 blocks), gdalbuildvrt; %d "
+                  "blocks touched; %d threads" % (size, size, nblocks, threads))
+    out = ctx.out
+
+    def zonal(path, csv_name):
+        return measure(ctx, [ctx.rasterpool, "zonal", path, "--polygons", polys, "-s", "mean",
+                             "-o", out(csv_name), "-j", str(threads), "-q"])
+
+    per_source = table.add("rasterpool zonal mosaic.vrt (from the source files)",
+                           zonal(vrt, "zonal_vrt.csv"), threads=threads,
+                           note="grid blocks of 256: each source block decoded once")
+    via_gdal = table.add("rasterpool zonal through GDAL's VRT driver (the old path)",
+                         zonal(old, "zonal_vrt_gdal.csv"), threads=threads,
+                         note="the VRT's own 128x128 blocks, read with RasterIO")
+    one = table.add("rasterpool zonal on the one GeoTIFF", zonal(raster, "zonal_tif.csv"),
+                    threads=threads)
+    floor = table.add("floor (decode touched blocks only)", measure(ctx, [
+        ctx.floor, raster, blocks, str(threads)]), threads=threads,
+        note="bench/floor/floor_read.c on the one GeoTIFF")
+    table.ratio_target("per-source within 2x of the decode floor", per_source, floor, 2.0,
+                       at_most=True)
+    table.ratio_target("per-source faster than through GDAL's VRT driver", per_source, via_gdal,
+                       1.0, at_most=True)
+    table.ratio_target("per-source within 1.2x of the one GeoTIFF", per_source, one, 1.2,
+                       at_most=True)
+    a, b, c = (read_means(out(x), "mean") for x in ("zonal_vrt.csv", "zonal_vrt_gdal.csv",
+                                                     "zonal_tif.csv"))
+    if not (np.array_equal(np.isnan(a), np.isnan(c)) and np.array_equal(a[~np.isnan(a)],
+                                                                        c[~np.isnan(c)])):
+        raise benchlib.BenchError("the VRT's means differ from the one GeoTIFF's")
+    ok = ~np.isnan(a)
+    if not (np.array_equal(ok, ~np.isnan(b)) and np.allclose(a[ok], b[ok], rtol=1e-9)):
+        raise benchlib.BenchError("per-source and GDAL-VRT means differ")
+    table.notes.append("per-source means are the one GeoTIFF's, bit for bit; through GDAL's "
+                       "VRT driver within 1e-9 relative (other blocks: other summation order).")
     return [table]
 
 
 SCENARIOS = [Scenario("zonal_a", "zonal: 2,000 star polygons on an 8192^2 DEM", sa_zonal),
              Scenario("zonal_b", "zonal: 100,000 small parcels on an 8192^2 DEM", sb_parcels),
              Scenario("zonal_c", "zonal: 20 polygons covering most of an 8192^2 DEM", sc_large),
-             Scenario("zonal_mem", "zonal: median's value lists and --max-memory", sm_memory)]
+             Scenario("zonal_mem", "zonal: median's value lists and --max-memory", sm_memory),
+             Scenario("zonal_vrt", "zonal: star polygons over a VRT of 64 tiles", sv_vrt)]

@@ -30,8 +30,7 @@ size_t rp_extract_run_length(size_t ntasks, int threads) {
 }
 
 size_t rp_extract_block_run_length(size_t block_bytes) {
-    size_t k = block_bytes ? RP_EXTRACT_RUN_BYTES / block_bytes : 1;
-    return k < 1 ? 1 : k;
+    return rp_read_block_run_length(block_bytes);
 }
 
 size_t rp_extract_block_runs(const rp_plan *plan, size_t max_len, size_t *first, size_t *count) {

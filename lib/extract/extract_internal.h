@@ -3,9 +3,9 @@
  * them: options (extract_options.c), the rasters and value columns
  * (extract_setup.c), planning and the --plan report (extract_plan.c),
  * execution and the choice of reader (extract_exec.c) over the two readers
- * (read_blocks.c, read_sources.c, sharing read_common.c), writing
+ * (read_blocks.c, read_sources.c, sharing lib/read/read_common.c), writing
  * (extract_write.c), and rp_extract_run (extract.c) / the in-memory API
- * (extract_api.c). The VRT files: vrt_xml.c (XML), vrt_plan.c (source
+ * (extract_api.c). The VRT files: lib/read/vrt_xml.c (XML), lib/read/vrt_plan.c (source
  * index, grouping by source block), vrt_survey.c (which columns qualify).
  */
 #ifndef RP_EXTRACT_INTERNAL_H
@@ -79,7 +79,7 @@ void rp_extract_shard_points(const rp_shard *shard, struct rp_points *pts, size_
 /* Remote reads wait on the network, not on a core: a job that reads remote
  * files runs --io-threads workers (default RP_EXTRACT_IO_THREADS, at most
  * RP_EXTRACT_MAX_IO_THREADS) instead of one a CPU. */
-#define RP_EXTRACT_IO_THREADS 32
+#define RP_EXTRACT_IO_THREADS 32 /* = RP_READ_IO_THREADS (lib/read/read_common.h) */
 #define RP_EXTRACT_MAX_IO_THREADS 256
 
 /* Without --io-threads, a remote raster's block read grows the pool to one
@@ -125,7 +125,7 @@ size_t rp_extract_run_length(size_t ntasks, int threads);
  * workers work: on a latency-bound read, fewer requests in as many rounds
  * is the better trade (a server's per-request costs and rate limits count
  * requests, not bytes). */
-#define RP_EXTRACT_RUN_BYTES ((size_t)2 << 20)
+#define RP_EXTRACT_RUN_BYTES ((size_t)2 << 20) /* = RP_READ_RUN_BYTES */
 size_t rp_extract_block_run_length(size_t block_bytes);
 
 /* Splits plan's blocks (row-major) into runs of horizontally adjacent

@@ -60,7 +60,8 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
     (void)index;
     read_job *job = ctx;
     const rp_grid *g = &job->raster->grid;
-    return rp_read_worker_begin(job->opts, job->opts->max_open_per_worker, job->buffer_bytes,
+    return rp_read_worker_begin(job->opts->config, job->opts->nconfig, job->opts->remote,
+                                job->opts->max_open_per_worker, job->buffer_bytes,
                                 (size_t)(g->block_w * g->block_h) * job->max_run, state, err);
 }
 

@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "pixel.h"
 #include "pool.h"
@@ -56,7 +55,8 @@ typedef struct source_job {
 static rp_status source_begin(void *ctx, int index, void **state, rp_error *err) {
     (void)index;
     source_job *job = ctx;
-    return rp_read_worker_begin(job->opts, job->max_open, job->buffer_bytes, 0, state, err);
+    return rp_read_worker_begin(job->opts->config, job->opts->nconfig, job->opts->remote,
+                                job->max_open, job->buffer_bytes, 0, state, err);
 }
 
 static void source_end(void *ctx, void *state) {
@@ -194,21 +194,6 @@ static void fill_gap(rp_value_column *col, uint32_t p) {
     col->status[p] = RP_POINT_NODATA;
 }
 
-/* Datasets a worker may keep open: --max-open, lowered so that all
- * workers together stay well under the open-files limit. */
-static int open_budget(const rp_extract_options *opts, int threads) {
-    int cap = opts->max_open_per_worker > 0 ? opts->max_open_per_worker : 64;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        /* keep a quarter (and 32) for GDAL's own files, the output, ... */
-        long spare = (long)rl.rlim_cur - (long)rl.rlim_cur / 4 - 32;
-        long per = spare / (threads > 0 ? threads : 1);
-        if (per < cap)
-            cap = per < 1 ? 1 : (int)per;
-    }
-    return cap;
-}
-
 /* The points of one pass and the source each is to be read from. */
 typedef struct pass_points {
     uint32_t *points, *sources;
@@ -340,7 +325,8 @@ rp_status rp_extract_read_sources(rp_pool *pool, const rp_extract_raster *raster
                       .col = col,
                       .plan = plan,
                       .opts = opts,
-                      .max_open = open_budget(opts, rp_pool_threads(pool))};
+                      .max_open =
+                          rp_read_open_budget(opts->max_open_per_worker, rp_pool_threads(pool))};
     job.limit = malloc(n * sizeof *job.limit);
     job.again = calloc(n, 1);
     pass_points pp = {.points = malloc(n * sizeof *pp.points),

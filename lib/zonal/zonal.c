@@ -16,6 +16,7 @@
 #include "output_guard.h"
 #include "table_write.h"
 #include "zonal_internal.h"
+#include "zonal_read.h"
 
 /* A shapefile is several files: "x.shp" -> "x.dbf" / "x.shx" in buf; false
  * for any other path. */
@@ -87,22 +88,28 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
         free(band_global);
         return rc;
     }
-    if (g > 0 && !p->srs && !rp_crs_same_or_both_none(r->info.srs, view.info.srs))
+    /* VRT bands read from their source files: may change the view's block
+     * grid, so before planning (zonal_read.h) */
+    rc = zonal_sources_open(o, &view, err);
+    if (rc == RP_OK && g > 0 && !p->srs && !rp_crs_same_or_both_none(r->info.srs, view.info.srs))
         rc = rp_error_set(err, RP_USAGE,
                           "%s has no CRS, and the rasters are in different CRSs (%s, %s): "
                           "its coordinates cannot be in both; give the polygons their CRS "
                           "(ogr2ogr -a_srs)",
                           o->polygons_path, o->raster, view.info.path);
-    else if (g > 0)
+    else if (rc == RP_OK && g > 0)
         rc = zonal_polys_regrid(o, &view, p, err);
     zonal_plan plan;
     memset(&plan, 0, sizeof plan);
     if (rc == RP_OK)
         rc = zonal_plan_build(&view, p, &plan, err);
     if (rc == RP_OK)
+        rc = zonal_sources_prepare(o, &view, &plan, err);
+    if (rc == RP_OK)
         rc = zonal_budget_plan(o, &view, r->nbands, p, &plan, budget, err);
     if (rc == RP_OK && o->plan_only) {
         zonal_plan_print(o, &view, p, &plan, o->plan_out);
+        zonal_sources_print(o, &view, o->plan_out);
     } else if (rc == RP_OK) {
         zonal_results res = {0};
         rc = zonal_exec(o, &view, p, &plan, budget, &res, err);
@@ -110,9 +117,16 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
             rc = zonal_table_add(t, &view, band_global, p, &plan, &res, err);
         rep->blocks_read += res.blocks_read;
         rep->blocks_failed += res.blocks_failed;
+        int threads = zonal_read_threads(o, &view);
+        rep->threads = threads > rep->threads ? threads : rep->threads;
+        if (o->info && view.sources->any_direct)
+            fprintf(o->info, "zonal: %llu VRT source blocks decoded (%llu touched)\n",
+                    (unsigned long long)atomic_load(&view.sources->src_blocks_read),
+                    (unsigned long long)view.sources->src_blocks_touched);
         zonal_results_free(&res, plan.npairs * (size_t)view.nbands * (size_t)o->nstats);
     }
     zonal_plan_free(&plan);
+    zonal_sources_free(view.sources);
     zonal_raster_view_free(&view);
     free(band_global);
     return rc;
@@ -135,8 +149,7 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
     if (rc == RP_OK)
         rc = zonal_write_table(&t, err);
     zonal_table_free(&t);
-    fill_report(rep, p, blocks.blocks_read, blocks.blocks_failed,
-                o->threads > 0 ? o->threads : rp_usable_cpus());
+    fill_report(rep, p, blocks.blocks_read, blocks.blocks_failed, blocks.threads);
     if (rc == RP_OK && rep->polygons_failed > 0)
         rc = rp_error_set(err, RP_PARTIAL,
                           "%llu polygon(s) failed or were repaired (see the warnings above)",

@@ -6,14 +6,19 @@
  * accumulators for that (polygon, block) pair. Pairs are written by one
  * task only, so workers share nothing mutable; merging happens later in
  * block order (zonal_write.c), which keeps the output the same at any
- * thread count.
+ * thread count. How a block is read (zonal_read.c): through GDAL, or for a
+ * VRT from its source files; on a remote raster a task is a run of
+ * adjacent touched blocks read as one window (one merged request), each
+ * block's pairs then added exactly as when read alone (same bytes).
  *
- * Memory: per worker, one block of pixels (8 bytes a band), masks, weights
- * and coverage (16 bytes a cell); the accumulators of every pair, plus the
- * values of the value-list statistics (16 bytes a visited cell, sized
- * exactly per pair and counted against --max-memory: zonal_budget.c).
+ * Memory: per worker, one block (a run: that many) of pixels (8 bytes a
+ * band), masks, weights and coverage (16 bytes a cell), and one source
+ * block buffer; the accumulators of every pair, plus the values of the
+ * value-list statistics (16 bytes a visited cell, sized exactly per pair
+ * and counted against --max-memory: zonal_budget.c).
  *
- * Threads: rp_pool workers, each with its own GDAL handles (handles.c).
+ * Threads: rp_pool workers, each with its own rp_read_worker (lib/read:
+ * handles of the rasters and VRT sources, never shared).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,11 +26,11 @@
 
 #include "error.h"
 #include "gdal_config.h"
-#include "handles.h"
 #include "pixel.h"
 #include "pool.h"
 #include "sysinfo.h"
 #include "zonal_internal.h"
+#include "zonal_read.h"
 
 typedef struct exec_ctx {
     const rp_zonal_options *o;
@@ -37,10 +42,13 @@ typedef struct exec_ctx {
     bool spherical; /* a statistic weighs cells by their spherical area */
     zonal_budget *budget;
     int list_stats; /* (band, stat) accumulators with value lists */
+    /* remote: runs of adjacent blocks, one a task (NULL: a block a task) */
+    size_t *run_first, *run_count;
+    size_t nruns, max_run;
 } exec_ctx;
 
 typedef struct worker {
-    rp_handles *handles;
+    rp_read_worker *rw; /* handles (rasters and VRT sources), the source block buffer */
     double *vals, *weights, *cov, *scratch;
     double *row_area; /* per block row: its cells' spherical area (m2) */
     void *native;     /* one block in the band's own type */
@@ -52,13 +60,19 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     (void)id;
     exec_ctx *c = vctx;
     const rp_grid *g = &c->r->info.grid;
-    size_t cells = (size_t)(g->block_w * g->block_h);
+    const zonal_sources *zs = c->r->sources;
+    size_t cells = (size_t)(g->block_w * g->block_h) * c->max_run;
     worker *w = calloc(1, sizeof *w);
     *state = w;
     if (!w)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, true);
-    w->handles = rp_handles_new(c->o->nrasters + 2);
+    void *rw = NULL;
+    rp_status rc =
+        rp_read_worker_begin(c->o->config, c->o->nconfig, zs->remote,
+                             zs->max_open + c->o->nrasters + 2, zs->src_block_bytes, 0, &rw, err);
+    w->rw = rw;
+    if (rc != RP_OK)
+        return rc;
     w->vals = malloc(cells * (size_t)c->r->nbands * sizeof(double));
     w->valid = malloc(cells * (size_t)(c->r->nbands + 1));
     w->weights = malloc(cells * sizeof(double));
@@ -67,8 +81,8 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     w->spans = malloc((size_t)g->block_h * 2 * sizeof(int));
     w->row_area = malloc((size_t)g->block_h * sizeof(double));
     w->scratch = calloc(1, (size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
-    if (!w->handles || !w->vals || !w->valid || !w->weights || !w->cov || !w->scratch ||
-        !w->native || !w->spans || !w->row_area)
+    if (!w->vals || !w->valid || !w->weights || !w->cov || !w->scratch || !w->native ||
+        !w->spans || !w->row_area)
         return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");
     return RP_OK;
 }
@@ -78,7 +92,7 @@ static void end(void *vctx, void *state) {
     worker *w = state;
     if (!w)
         return;
-    rp_handles_free(w->handles);
+    rp_read_worker_end(w->rw);
     free(w->vals);
     free(w->valid);
     free(w->weights);
@@ -88,54 +102,8 @@ static void end(void *vctx, void *state) {
     free(w->spans);
     free(w->row_area);
     free(w);
-    rp_gdal_config_apply((const char *const *)c->o->config, c->o->nconfig, false);
-}
-
-/* One block of a band, [x0, x0 + bw) x [y0, y0 + bh), as doubles (bw a
- * row) with its valid cells marked. A band whose blocks are the grid's is
- * read with GDALReadBlock (no block cache) into the worker's native buffer
- * and converted; any other through RasterIO. */
-typedef struct block_at {
-    int64_t bx, by;
-    int x0, y0, bw, bh;
-} block_at;
-
-static bool read_band(GDALDatasetH ds, const rp_band_info *bi, const rp_grid *g, const block_at *at,
-                      void *native, double *vals, uint8_t *valid) {
-    GDALRasterBandH band = GDALGetRasterBand(ds, bi->band);
-    if (!band)
-        return false;
-    int bw = at->bw, bh = at->bh;
-    if (bi->block_w == g->block_w && bi->block_h == g->block_h) {
-        if (GDALReadBlock(band, (int)at->bx, (int)at->by, native) != CE_None)
-            return false;
-        for (int y = 0; y < bh; y++)
-            GDALCopyWords64(
-                (unsigned char *)native + (size_t)y * (size_t)g->block_w * (size_t)bi->type_size,
-                bi->type, bi->type_size, vals + (size_t)y * (size_t)bw, GDT_Float64, 8, bw);
-    } else if (GDALRasterIO(band, GF_Read, at->x0, at->y0, bw, bh, vals, bw, bh, GDT_Float64, 0,
-                            0) != CE_None) {
-        return false;
-    }
-    size_t n = (size_t)bw * (size_t)bh;
-    if (bi->value_type == RP_GDT_INT8) /* PIXELTYPE=SIGNEDBYTE: GDAL 3.6 gave 0..255 */
-        for (size_t i = 0; i < n; i++)
-            vals[i] = vals[i] >= 128 ? vals[i] - 256 : vals[i];
-    double nd = rp_band_nodata_as_double(bi);
-    for (size_t i = 0; i < n; i++)
-        valid[i] = !isnan(vals[i]) && !(bi->has_nodata && vals[i] == nd);
-    if (bi->read_mask) {
-        uint8_t *m = malloc(n);
-        if (!m || GDALRasterIO(GDALGetMaskBand(band), GF_Read, at->x0, at->y0, bw, bh, m, bw, bh,
-                               GDT_Byte, 0, 0) != CE_None) {
-            free(m);
-            return false;
-        }
-        for (size_t i = 0; i < n; i++)
-            valid[i] = valid[i] && m[i] != 0;
-        free(m);
-    }
-    return true;
+    rp_gdal_config_apply_remote((const char *const *)c->o->config, c->o->nconfig,
+                                c->r->sources->remote, false);
 }
 
 /* Adds the cells of one (polygon, block) pair, coverage in w->cov over the
@@ -187,63 +155,112 @@ static rp_status reserve_lists(const exec_ctx *c, const worker *w, size_t pair, 
     return zonal_budget_take(c->budget, (uint64_t)visited * 16 * (uint64_t)c->list_stats, err);
 }
 
-/* Decodes the block's bands (and mask, weights) once. */
-static bool read_block(const exec_ctx *c, worker *w, const block_at *at, rp_error *err) {
+/* The pairs of plan block k, whose cells lie in the buffers' window
+ * [x0, x0 + bw) x [y0, y0 + bh) (the block itself, or its run). */
+static rp_status add_block(const exec_ctx *c, worker *w, size_t k, int x0, int y0, int bw, int bh,
+                           rp_error *err) {
     const rp_grid *g = &c->r->info.grid;
-    size_t cells = (size_t)at->bw * (size_t)at->bh;
-    for (int b = 0; b < c->r->nbands; b++) {
-        GDALDatasetH ds = rp_handles_get(w->handles, c->o->rasters[c->r->band_src[b]], err);
-        if (!ds || !read_band(ds, &c->r->bands[b], g, at, w->native, w->vals + cells * (size_t)b,
-                              w->valid + cells * (size_t)b))
-            return false;
-    }
-    if (c->r->has_weights) {
-        GDALDatasetH wds = rp_handles_get(w->handles, c->o->weights_path, err);
-        if (!wds || !read_band(wds, &c->r->wband, g, at, w->native, w->weights,
-                               w->valid + cells * (size_t)c->r->nbands))
-            return false;
-    }
-    return true;
-}
-
-static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
-    exec_ctx *c = vctx;
-    worker *w = state;
-    const rp_grid *g = &c->r->info.grid;
-    const zonal_block *blk = &c->plan->blocks[task];
-    int x0 = (int)(blk->bx * g->block_w), y0 = (int)(blk->by * g->block_h);
-    int bw = (int)(g->width - x0 < g->block_w ? g->width - x0 : g->block_w);
-    int bh = (int)(g->height - y0 < g->block_h ? g->height - y0 : g->block_h);
-    rp_error rerr;
-    rp_error_clear(&rerr);
-    block_at at = {blk->bx, blk->by, x0, y0, bw, bh};
-    if (!read_block(c, w, &at, &rerr)) {
-        c->block_failed[task] = 1;
-        if (c->o->log)
-            fprintf(c->o->log,
-                    "%s: block (%lld, %lld) cannot be read%s%s; the polygons that "
-                    "touch it get no values (status read_error)\n",
-                    c->o->raster, (long long)blk->bx, (long long)blk->by,
-                    rerr.message[0] ? ": " : "", rerr.message);
-        return RP_OK;
-    }
-    if (c->spherical)
-        zonal_sphere_row_areas(g->gt, y0, bh, w->row_area);
-    for (size_t k = blk->start; k < blk->start + blk->count; k++) {
-        const zonal_feature *f = &c->p->feats[c->plan->pairs[k].feat];
-        int64_t cx0 = f->c0 > x0 ? f->c0 : x0, cy0 = f->r0 > y0 ? f->r0 : y0;
-        int64_t cx1 = f->c1 < x0 + bw ? f->c1 : x0 + bw, cy1 = f->r1 < y0 + bh ? f->r1 : y0 + bh;
+    const zonal_block *blk = &c->plan->blocks[k];
+    int64_t bx0 = blk->bx * g->block_w, by0 = blk->by * g->block_h;
+    int64_t bx1 = bx0 + g->block_w < g->width ? bx0 + g->block_w : g->width;
+    int64_t by1 = by0 + g->block_h < g->height ? by0 + g->block_h : g->height;
+    for (size_t i = blk->start; i < blk->start + blk->count; i++) {
+        const zonal_feature *f = &c->p->feats[c->plan->pairs[i].feat];
+        int64_t cx0 = f->c0 > bx0 ? f->c0 : bx0, cy0 = f->r0 > by0 ? f->r0 : by0;
+        int64_t cx1 = f->c1 < bx1 ? f->c1 : bx1, cy1 = f->r1 < by1 ? f->r1 : by1;
         int cw = (int)(cx1 - cx0), ch = (int)(cy1 - cy0);
         if (cw <= 0 || ch <= 0)
             continue;
         rp_cov_window_spans(&f->poly, cx0, cy0, cw, ch, w->scratch, w->cov, w->spans);
-        rp_status rc = c->list_stats > 0 ? reserve_lists(c, w, k, ch, err) : RP_OK;
+        rp_status rc = c->list_stats > 0 ? reserve_lists(c, w, i, ch, err) : RP_OK;
         if (rc != RP_OK)
             return rc;
-        if (add_cells(c, w, k, x0, y0, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
+        if (add_cells(c, w, i, x0, y0, bw, bh, (int)(cx0 - x0), (int)(cy0 - y0), cw, ch) != RP_OK)
             return rp_error_set(err, RP_NOMEM, "out of memory (value lists)");
     }
     return RP_OK;
+}
+
+/* The window of plan blocks [first, first + count) (adjacent in one row). */
+static zonal_window window_of(const exec_ctx *c, size_t first, size_t count) {
+    const rp_grid *g = &c->r->info.grid;
+    const zonal_block *b0 = &c->plan->blocks[first];
+    zonal_window at = {
+        b0->bx, b0->by, (int64_t)count, (int)(b0->bx * g->block_w), (int)(b0->by * g->block_h),
+        0,      0};
+    int64_t x1 = (b0->bx + (int64_t)count) * g->block_w, y1 = (b0->by + 1) * g->block_h;
+    at.w = (int)((x1 < g->width ? x1 : g->width) - at.x0);
+    at.h = (int)((y1 < g->height ? y1 : g->height) - at.y0);
+    return at;
+}
+
+/* Reads plan blocks [first, first + count) as one window and adds their
+ * pairs; false (nothing added) when the read fails, with why. */
+static bool run_window(const exec_ctx *c, worker *w, size_t first, size_t count, char *why,
+                       size_t wsize, rp_status *rc, rp_error *err) {
+    zonal_window at = window_of(c, first, count);
+    if (!zonal_read_window(c->o, c->r, w->rw, w->native, &at, w->vals, w->weights, w->valid, why,
+                           wsize))
+        return false;
+    if (c->spherical) /* a run is one block row: h <= block_h rows */
+        zonal_sphere_row_areas(c->r->info.grid.gt, at.y0, at.h, w->row_area);
+    for (size_t k = first; k < first + count && *rc == RP_OK; k++)
+        *rc = add_block(c, w, k, at.x0, at.y0, at.w, at.h, err);
+    return true;
+}
+
+/* Task: one block, or a run of a remote raster's adjacent blocks read as
+ * one window (read again block by block when that fails, so a failure
+ * fails only the blocks that cannot be read). */
+static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
+    exec_ctx *c = vctx;
+    worker *w = state;
+    size_t first = c->run_first ? c->run_first[task] : task;
+    size_t count = c->run_first ? c->run_count[task] : 1;
+    char why[1024];
+    rp_status rc = RP_OK;
+    if (count > 1 && run_window(c, w, first, count, why, sizeof why, &rc, err))
+        return rc;
+    for (size_t k = first; k < first + count && rc == RP_OK; k++) {
+        if (run_window(c, w, k, 1, why, sizeof why, &rc, err))
+            continue;
+        c->block_failed[k] = 1;
+        if (c->o->log)
+            fprintf(c->o->log,
+                    "%s: block (%lld, %lld) cannot be read: %s; the polygons that touch it get "
+                    "no values (status read_error)\n",
+                    c->o->raster, (long long)c->plan->blocks[k].bx,
+                    (long long)c->plan->blocks[k].by, why);
+    }
+    return rc;
+}
+
+/* Remote: runs of horizontally adjacent plan blocks (same block row,
+ * consecutive columns), at most run_len each. */
+static bool make_runs(exec_ctx *c, size_t run_len) {
+    const zonal_plan *plan = c->plan;
+    c->max_run = 1;
+    if (run_len <= 1)
+        return true;
+    c->run_first = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *c->run_first);
+    c->run_count = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *c->run_count);
+    if (!c->run_first || !c->run_count)
+        return false;
+    for (size_t i = 0; i < plan->nblocks; i++) {
+        const zonal_block *b = &plan->blocks[i];
+        if (c->nruns) {
+            size_t k = c->nruns - 1;
+            const zonal_block *last = &plan->blocks[c->run_first[k] + c->run_count[k] - 1];
+            if (c->run_count[k] < run_len && last->by == b->by && last->bx + 1 == b->bx) {
+                if (++c->run_count[k] > c->max_run)
+                    c->max_run = c->run_count[k];
+                continue;
+            }
+        }
+        c->run_first[c->nruns] = i;
+        c->run_count[c->nruns++] = 1;
+    }
+    return true;
 }
 
 rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
@@ -258,14 +275,15 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
         free(block_failed);
         return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
     }
-    exec_ctx c = {o, r, p, plan, res, block_failed, false, budget, zonal_list_stats(o, r)};
+    exec_ctx c = {o,      r, p, plan, res, block_failed, false, budget, zonal_list_stats(o, r),
+                  NULL,   NULL, 0, 1};
     for (int s = 0; s < o->nstats; s++)
         c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
-    int threads = o->threads > 0 ? o->threads : rp_usable_cpus();
-    rp_pool *pool = rp_pool_new(threads);
+    rp_pool *pool =
+        make_runs(&c, r->sources->run_len) ? rp_pool_new(zonal_read_threads(o, r)) : NULL;
     rp_status rc = RP_NOMEM;
     if (pool) {
-        rp_pool_job job = {.ntasks = plan->nblocks,
+        rp_pool_job job = {.ntasks = c.run_first ? c.nruns : plan->nblocks,
                            .ctx = &c,
                            .begin = begin,
                            .run = run,
@@ -287,6 +305,8 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
     }
     res->blocks_read = plan->nblocks - res->blocks_failed;
     free(block_failed);
+    free(c.run_first);
+    free(c.run_count);
     return rc;
 }
 

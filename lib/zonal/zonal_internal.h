@@ -177,6 +177,9 @@ typedef struct zonal_raster {
     int *grid_of;               /* per raster of the options: its grid */
     rp_raster_info *more_grids; /* ngrids - 1, owned */
     bool is_view;               /* a zonal_raster_view (borrows its infos) */
+    /* how the blocks are read: VRT bands from their source files, remote
+     * rasters in runs (zonal_read.h; set by zonal_sources_open in zonal.c) */
+    struct zonal_sources *sources;
 } zonal_raster;
 
 /* Grid g's first raster's info. */

@@ -12,6 +12,7 @@
 
 #include "argv.h"
 #include "error.h"
+#include "remote.h"
 #include "zonal_internal.h"
 
 enum { RP_ZONAL_MAX_THREADS = 1024 };
@@ -31,6 +32,11 @@ static const char help_text[] =
     "                     coverage computation, each grid in turn, the polygons\n"
     "                     transformed to each grid's CRS (a north-up geotransform is\n"
     "                     needed: GCP/RPC-only rasters are refused; gdalwarp them)\n"
+    "                     A VRT mosaic is read from its source files (each source\n"
+    "                     block once) when its sources are plain 1:1 copies, else\n"
+    "                     through GDAL's VRT driver (--plan says which, and why).\n"
+    "                     Remote rasters (/vsicurl/, /vsis3/, ..., http(s) URLs):\n"
+    "                     32 I/O workers unless -j, adjacent blocks in one request\n"
     "  --polygons FILE    polygons: any vector dataset GDAL can open (.gpkg, .shp,\n"
     "                     .geojson, .fgb, a CSV with a WKT column, ...); they are\n"
     "                     transformed to the raster's CRS\n"
@@ -79,7 +85,8 @@ static const char help_text[] =
     "  several rasters. A polygon with no valid cell has empty values.\n"
     "\n"
     "Execution:\n"
-    "  -j, --threads N    worker threads (default: the CPUs this process may use)\n"
+    "  -j, --threads N    worker threads (default: the CPUs this process may use;\n"
+    "                     32 for remote rasters)\n"
     "  --plan             print the plan (polygons, touched blocks, cells, memory)\n"
     "                     and exit without reading pixels\n"
     "  --max-memory SIZE  cap on what the job holds (512M, 2G): its fixed part\n"
@@ -127,13 +134,16 @@ RP_API void rp_zonal_options_free(rp_zonal_options *o) {
     free(o);
 }
 
+/* A raster argument: bare URLs get /vsicurl/ in front (as extract's), so
+ * a VRT's relative sources resolve to URLs too. */
 static rp_status add_raster(void *target, void *ctx, const char *arg, rp_error *err) {
     (void)ctx;
     rp_zonal_options *o = target;
-    if ((!o->raster && rp_argv_set_string(&o->raster, arg) != 0) ||
-        rp_argv_append(&o->rasters, &o->nrasters, arg) != 0)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
-    return RP_OK;
+    char *path = rp_remote_gdal_path(arg);
+    bool ok = path && (o->raster || rp_argv_set_string(&o->raster, path) == 0) &&
+              rp_argv_append(&o->rasters, &o->nrasters, path) == 0;
+    free(path);
+    return ok ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
 }
 
 static rp_status add_band(void *target, void *ctx, const char *v, rp_error *err) {

@@ -1,7 +1,8 @@
 /*
- * read_common.h — what the two readers of the extract job share
- * (read_common.c): a worker's state, the failure log, and the one retried
- * block read with the one failure policy.
+ * read_common.h — the block reader core that extract's two readers and
+ * zonal's block reader share (read_common.c): a worker's state, the
+ * failure log, the one retried block read with the one failure policy,
+ * and the remote policy (I/O workers, merged runs of blocks, open files).
  *
  * The policy: a block or source that cannot be opened, reopened or read
  * fails only its own points (status error) and counts as a failed block;
@@ -16,9 +17,9 @@
 
 #include <gdal.h>
 
-#include "extract_internal.h"
 #include "gdal_errors.h"
 #include "handles.h"
+#include "rasterpool.h"
 
 /* Failures named on the log per raster; later ones are only counted. */
 enum { RP_READ_MAX_LOGGED_FAILURES = 10 };
@@ -52,13 +53,14 @@ typedef struct rp_read_worker {
     char why[1024];   /* the last failure's reason */
 } rp_read_worker;
 
-/* Pool begin: applies the job's --config to this thread, keeps at most
- * max_open datasets open, allocates the buffers (mask_bytes 0: none). The
- * worker's thread-local --config stays set at the end: pool threads only
- * ever work for this job's options, and the caller's own settings must
- * survive when the pool runs inline on the caller's thread. */
-rp_status rp_read_worker_begin(const rp_extract_options *opts, int max_open, size_t block_bytes,
-                               size_t mask_bytes, void **state, rp_error *err);
+/* Pool begin: applies the job's --config (config: nconfig KEY, VALUE
+ * pairs; with rasterpool's network defaults when remote) to this thread,
+ * keeps at most max_open datasets open, allocates the buffers (mask_bytes
+ * 0: none). The worker's thread-local --config stays set at the end: pool
+ * threads only ever work for this job's options, and the caller's own
+ * settings must survive when the pool runs inline on the caller's thread. */
+rp_status rp_read_worker_begin(char *const *config, int nconfig, bool remote, int max_open,
+                               size_t block_bytes, size_t mask_bytes, void **state, rp_error *err);
 /* Pool end. NULL is a no-op. */
 void rp_read_worker_end(void *state);
 
@@ -74,6 +76,23 @@ typedef CPLErr (*rp_band_read_fn)(GDALRasterBandH band, rp_read_worker *w, void 
  * band could not be opened). The caller then fails that read's points. */
 bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_read_fn read,
                       void *ctx);
+
+/* Remote reads wait on the network, not on a core: a job that reads
+ * remote files runs this many workers by default (extract: --io-threads). */
+#define RP_READ_IO_THREADS 32
+#define RP_READ_MAX_IO_THREADS 256
+
+/* Runs of horizontally adjacent touched blocks of a remote raster are read
+ * with one RasterIO, so GDAL merges their tiles' range requests into one
+ * GET. The longest run: as many blocks of block_bytes as RP_READ_RUN_BYTES
+ * holds, at least 1. */
+#define RP_READ_RUN_BYTES ((size_t)2 << 20)
+size_t rp_read_block_run_length(size_t block_bytes);
+
+/* Datasets one of `threads` workers may keep open: wanted (<= 0: 64),
+ * lowered so that all workers together stay well under the open-files
+ * limit (a quarter and 32 are kept for GDAL's own files, the output...). */
+int rp_read_open_budget(int wanted, int threads);
 
 /* "dir/name.tif" -> "name.tif", for progress messages. */
 const char *rp_read_basename(const char *path);

@@ -40,6 +40,11 @@ static bool dst_extent(const rp_vrt_source *s, int64_t width, int64_t height, in
     return *x0 < *x1 && *y0 < *y1;
 }
 
+bool rp_source_extent(const rp_vrt_source *s, int64_t width, int64_t height, int64_t *x0,
+                      int64_t *y0, int64_t *x1, int64_t *y1) {
+    return dst_extent(s, width, height, x0, y0, x1, y1);
+}
+
 int rp_source_index_build(rp_source_index *ix, const rp_vrt_band *band, int64_t width,
                           int64_t height, uint64_t max_items) {
     memset(ix, 0, sizeof *ix);

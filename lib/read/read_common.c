@@ -1,7 +1,8 @@
 /*
- * read_common.c — the parts both extract readers share: the worker state
- * each pool thread builds for itself, the failure log, and the retried
- * remote block read (read_common.h has the failure policy).
+ * read_common.c — the parts every block reader shares (extract's two,
+ * zonal's): the worker state each pool thread builds for itself, the
+ * failure log, the retried remote block read (read_common.h has the
+ * failure policy), the run length and the open-files budget.
  *
  * Threads: a worker (handles, buffers, capture) belongs to its pool
  * thread; no dataset handle crosses threads. The failure log is shared by
@@ -10,10 +11,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "read_common.h"
 
 #include "clock.h"
+#include "gdal_config.h"
 #include "remote.h"
 
 void rp_failure_log_init(rp_failure_log *fl, FILE *log, const char *raster, const char *what) {
@@ -46,10 +49,9 @@ void rp_failure_log_add(rp_failure_log *fl, const char *fmt, ...) {
     pthread_mutex_unlock(&fl->lock);
 }
 
-rp_status rp_read_worker_begin(const rp_extract_options *opts, int max_open, size_t block_bytes,
-                               size_t mask_bytes, void **state, rp_error *err) {
-    rp_gdal_config_apply_remote((const char *const *)(opts)->config, (opts)->nconfig,
-                                (opts)->remote, true);
+rp_status rp_read_worker_begin(char *const *config, int nconfig, bool remote, int max_open,
+                               size_t block_bytes, size_t mask_bytes, void **state, rp_error *err) {
+    rp_gdal_config_apply_remote((const char *const *)config, nconfig, remote, true);
     rp_read_worker *w = calloc(1, sizeof *w);
     if (!w)
         return rp_error_set(err, RP_NOMEM, "out of memory");
@@ -128,4 +130,21 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
 const char *rp_read_basename(const char *path) {
     const char *base = strrchr(path, '/');
     return base ? base + 1 : path;
+}
+
+size_t rp_read_block_run_length(size_t block_bytes) {
+    size_t k = block_bytes ? RP_READ_RUN_BYTES / block_bytes : 1;
+    return k < 1 ? 1 : k;
+}
+
+int rp_read_open_budget(int wanted, int threads) {
+    int cap = wanted > 0 ? wanted : 64;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        long spare = (long)rl.rlim_cur - (long)rl.rlim_cur / 4 - 32;
+        long per = spare / (threads > 0 ? threads : 1);
+        if (per < cap)
+            cap = per < 1 ? 1 : (int)per;
+    }
+    return cap;
 }

@@ -30,6 +30,12 @@ int rp_source_index_build(rp_source_index *ix, const rp_vrt_band *band, int64_t 
                           int64_t height, uint64_t max_items);
 void rp_source_index_free(rp_source_index *ix);
 
+/* The part of source s's DstRect on a VRT of width x height, clipped to
+ * the source file's extent when its size is known (as GDAL clips it), as
+ * half-open [x0, x1) x [y0, y1); false when empty. */
+bool rp_source_extent(const rp_vrt_source *s, int64_t width, int64_t height, int64_t *x0,
+                      int64_t *y0, int64_t *x1, int64_t *y1);
+
 /* The topmost source below `limit` (exclusive; band->nsources for no
  * limit) whose DstRect holds VRT cell (col, row), clipped to the source
  * file's extent when its size is known. RP_NO_SOURCE when none. */
