@@ -33,6 +33,13 @@ row*1000 + col); nothing is taken from rasterpool.
      next calc writing to that folder; extract does the same for a stage of
      a SIGKILLed process (one the test started and killed); a live
      process's stage is left alone;
+  17.6 SIGINT and SIGTERM within a second in every phase, shown by hangs
+     that never end on their own: calc with a kernel that never returns
+     (its output staged), zonal reading a VRT whose pixel function never
+     returns, and the writer blocked on a FIFO whose reader reads nothing
+     (extract's CSV at -j 1 and -j 3 while writing; calc's GeoTIFF, sent
+     to a pipe at close): exit 130, the old output byte-for-byte the same,
+     no staging folder;
   14. -o "" is a usage error (exit 2) for extract and calc; a reader that
      closes standard output early (`| head -1`) ends extract by SIGPIPE
      with nothing on stderr (the README's choice: as cat and grep do), and
@@ -47,9 +54,11 @@ import os
 import resource
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
@@ -312,6 +321,214 @@ def case_devices(case, E, T):
 
 
 # ---------------------------------------------------------------------------
+# 17.6 SIGINT/SIGTERM within a second in every phase: a job that cannot stop
+# by itself (a kernel that never returns, a read that never ends, a write
+# or close blocked on a FIFO nobody reads) still ends with exit 130, leaves
+# no staging folder and the old output as it was. Each hang would never end
+# on its own, so an exit at all shows the bound (no clock is read).
+
+FAULT_KERNELS = os.environ.get("RP_FAULT_KERNELS")
+
+
+def wait_exit(p, timeout):
+    try:
+        p.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def signal_and_check(case, T, p, sig, folder, before, what, times=1):
+    """Sends sig to p (times times), then: exit 130 within 30 s (the hang is
+    endless otherwise), the folder's files as before, no staging folder."""
+    for _ in range(times):
+        p.send_signal(sig)
+    if not wait_exit(p, 30):
+        p.kill()
+        p.wait()
+        p.stderr.close()
+        return T.fail(case, "%s: still running 30 s after %s" % (what, sig.name))
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.stderr.close()
+    T.check(case, p.returncode == 130, "%s: exit %s after %s, want 130; stderr %r" % (
+        what, p.returncode, sig.name, err[-400:]))
+    T.check(case, snapshot(folder) == before, "%s: the old output changed: %s" % (
+        what, sorted(snapshot(folder))))
+    T.check(case, not leftovers(folder), "%s: staging left: %s" % (what, leftovers(folder)))
+
+
+def old_output(folder, name):
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(b"the old output, to be kept\n")
+    return path
+
+
+def case_17_6_calc_kernel_hangs(case, E, T):
+    """calc with a kernel that never returns (it tells the test through a
+    FIFO when it runs, with the output staged): SIGINT, then SIGTERM."""
+    if not FAULT_KERNELS:
+        return T.fail(case, "RP_FAULT_KERNELS not set")
+    for sig, times in ((signal.SIGINT, 1), (signal.SIGTERM, 1)):
+        tag = "%s_%d" % (sig.name, times)
+        d = E.folder("sig_calc_" + tag)
+        out = old_output(d, "o.tif")
+        fifo = os.path.join(E.tmp, "sig_calc_%s.fifo" % tag)
+        os.mkfifo(fifo)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary(), "calc", "-i", "A=" + E.r, "--kernel",
+                              FAULT_KERNELS + ":announce_and_wait", "--kernel-arg", fifo,
+                              "--ot", "Int32", "-o", out, "-j", "2", "-q"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        if read_line_bounded(fifo, 60) != b"ready\n":
+            p.kill()
+            p.wait()
+            p.stderr.close()
+            T.fail(case, "%s: the kernel never ran" % sig.name)
+            continue
+        T.check(case, len(leftovers(d)) == 1, "%s: the output is not staged: %s" % (
+            sig.name, os.listdir(d)))
+        signal_and_check(case, T, p, sig, d, before,
+                         "calc, kernel never returns, %s x %d" % (sig.name, times), times)
+
+
+def hanging_vrt(path, marker, source):
+    """A VRT over the index raster whose Python pixel function appends a line
+    to marker and then sleeps for a day: any read of it never ends."""
+    code = "\n".join([
+        "import time",
+        "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
+        " buf_radius, gt, **kwargs):",
+        "    open(%r, 'a').write('x\\n')" % marker,
+        "    time.sleep(86400)",
+        "    out_ar[:] = in_ar[0]",
+    ])
+    with open(path, "w") as f:
+        f.write("""<VRTDataset rasterXSize="%d" rasterYSize="%d">
+  <GeoTransform>%s</GeoTransform>
+  <VRTRasterBand dataType="Int32" band="1" subClass="VRTDerivedRasterBand">
+    <PixelFunctionType>f</PixelFunctionType>
+    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
+    <PixelFunctionCode><![CDATA[%s
+]]></PixelFunctionCode>
+    <SimpleSource><SourceFilename relativeToVRT="0">%s</SourceFilename>
+      <SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+""" % (W, H, ", ".join(repr(v) for v in GT), code, source))
+    return path
+
+
+def marker_lines(path):
+    try:
+        with open(path) as f:
+            return len(f.read().splitlines())
+    except OSError:
+        return 0
+
+
+def case_17_6_zonal_read_hangs(case, E, T):
+    """zonal reading a raster whose every read never ends: SIGINT, then
+    SIGTERM (zonal had no watchdog: it waited for the read forever)."""
+    polys = os.path.join(E.tmp, "sig_polys.geojson")
+    with open(polys, "w") as f:
+        x0, y1 = GT[0], GT[3]
+        ring = [[x0 + 5, y1 - 5], [x0 + 40, y1 - 5], [x0 + 40, y1 - 30], [x0 + 5, y1 - 30],
+                [x0 + 5, y1 - 5]]
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": 1},
+             "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, f)
+    env = dict(os.environ, GDAL_VRT_ENABLE_PYTHON="YES")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        d = E.folder("sig_zonal_" + sig.name)
+        out = old_output(d, "z.csv")
+        marker = os.path.join(E.tmp, "sig_zonal_%s.marker" % sig.name)
+        vrt = hanging_vrt(os.path.join(E.tmp, "sig_zonal_%s.vrt" % sig.name), marker, E.r)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary(), "zonal", vrt, "--polygons", polys, "-s", "sum",
+                              "-o", out, "-q"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        end = time.time() + 60
+        while time.time() < end and p.poll() is None and marker_lines(marker) == 0:
+            time.sleep(0.02)
+        if marker_lines(marker) == 0:
+            p.kill()
+            p.wait()
+            T.fail(case, "%s: the read never started (exit %s): %r" % (
+                sig.name, p.returncode, p.stderr.read()[-400:]))
+            p.stderr.close()
+            continue
+        signal_and_check(case, T, p, sig, d, before, "zonal, read never ends, " + sig.name)
+
+
+def fifo_left_full(fifo, p, timeout=60):
+    """Opens FIFO fifo for reading (once p opens it for writing) and reads
+    nothing: returns the read end once the pipe is full, so that p's writer
+    is blocked (its output is much larger than the pipe), or None."""
+    import fcntl
+    import termios
+    import threading
+    fds = []
+    t = threading.Thread(target=lambda: fds.append(os.open(fifo, os.O_RDONLY)), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not fds:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # release the opener
+        t.join(5)
+        return None
+    fd = fds[0]
+    cap = fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+    end = time.time() + timeout
+    while time.time() < end and p.poll() is None:
+        queued = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        if queued >= cap - 4096:
+            return fd
+        time.sleep(0.01)
+    os.close(fd)
+    return None
+
+
+def case_17_6_writer_blocked(case, E, T):
+    """The writer blocked on a FIFO whose reader reads nothing: extract's CSV
+    writer (writing phase; the points file is much larger than the pipe)
+    and calc's GeoTIFF, which goes to a pipe when the dataset is closed
+    (closing phase): SIGINT/SIGTERM end each with exit 130 (the writer
+    waited forever: extract's watchdog was off while it wrote, calc had
+    none)."""
+    pts = os.path.join(E.tmp, "sig_many.csv")
+    points_csv(pts, 40000)
+    big = os.path.join(E.tmp, "sig_big.tif")
+    rptest.create_raster(big, np.arange(400 * 300, dtype=np.float64).reshape(300, 400),
+                         "Float64", gt=GT)
+    jobs = [("extract -j 1", ["extract", E.r, "--points", pts, "-j", "1"]),
+            ("extract -j 3", ["extract", E.r, "--points", pts, "-j", "3"]),
+            ("calc", ["calc", "-i", "A=" + big, "-e", "A*2"])]
+    for (what, args), sig in zip(jobs + jobs, [signal.SIGINT] * 3 + [signal.SIGTERM] * 3):
+        what = "%s to a FIFO nobody reads, %s" % (what, sig.name)
+        d = E.folder("sig_fifo_%s_%s" % (args[0], sig.name))
+        fifo = os.path.join(d, "out_%d" % len(os.listdir(d)))
+        os.mkfifo(fifo)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary()] + args + ["-o", fifo, "-q"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        fd = fifo_left_full(fifo, p)
+        if fd is None:
+            p.kill()
+            p.wait()
+            T.fail(case, "%s: the writer never filled the pipe (exit %s): %r" % (
+                what, p.returncode, p.stderr.read()[-400:]))
+            p.stderr.close()
+            continue
+        try:
+            signal_and_check(case, T, p, sig, d, before, what)
+        finally:
+            os.close(fd)
+        T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "%s: the FIFO was replaced" % what)
+
+
+# ---------------------------------------------------------------------------
 # 8. stale stages of SIGKILLed jobs
 
 
@@ -449,6 +666,10 @@ def main():
             ("4 a Shapefile is replaced as a set", case_multifile_set),
             ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
             ("8 stale stages of SIGKILLed jobs are swept", case_stale_stages),
+            ("17.6a calc: SIGINT/SIGTERM while a kernel never returns", case_17_6_calc_kernel_hangs),
+            ("17.6b zonal: SIGINT/SIGTERM while a read never ends", case_17_6_zonal_read_hangs),
+            ("17.6c extract, calc: SIGINT/SIGTERM while the writer is blocked",
+             case_17_6_writer_blocked),
             ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
         ]:
             T.run_case(name, fn, E, T)
