@@ -12,6 +12,11 @@ row*1000 + col); nothing is taken from rasterpool.
      output is byte-for-byte unchanged; no staging folder is left. A run
      without the limit writes every feature (the ODS/XLSX writers once lost
      their content inside the staging folder).
+     17.1 on a real full file system (a small tmpfs in a user namespace):
+     GPKG says "No space left on device" naming the output (SQLite said
+     "database or disk is full" or "database disk image is malformed");
+     batch tasks (GTiff, ENVI, XYZ) fail naming their outputs and the
+     reason, journaled error, no partial output, no temporaries;
   2. batch: an output that is another task's input (a.tif -> a_s.tif with
      a_s.tif among the inputs; also when that input is given through a
      symbolic link): exit 2 up front, every input unchanged, no journal;
@@ -160,14 +165,116 @@ def case_full_fs(case, E, T):
         biggest = max(len(b) for b in before.values())
         r = run_limited(["extract", E.r, "--points", E.pts, "-o", out, "-q"], biggest // 2)
         T.check(case, r.code == 3, "%s: a failed write must exit 3: %s" % (ext, r.describe()))
-        # SQLite (GPKG) says only "disk I/O error"
-        cause = "disk I/O error" if ext == "gpkg" else "File too large"
+        # SQLite (GPKG) says only "disk I/O error": the file system's reason
+        # is found and said first (17.1)
+        cause = "File too large"
         T.check(case, "o." + ext in r.err and cause in r.err,
                 "%s: the message must name the output and the cause: %r" % (ext, r.err))
         T.check(case, snapshot(d) == before, "%s: the old output changed: %s -> %s" % (
             ext, {k: len(v) for k, v in before.items()},
             {k: len(v) for k, v in snapshot(d).items()}))
         T.check(case, not leftovers(d), "%s: staging left: %s" % (ext, leftovers(d)))
+
+
+# A real full file system: a small tmpfs mounted in a user and mount
+# namespace of its own (unshare -r -m: no privileges needed where the kernel
+# allows user namespaces). The job runs there; the script reports its exit,
+# stderr and every name left in the folder (with the bytes of small files),
+# since the mount goes away with the namespace.
+FULL_FS_SCRIPT = r"""
+import json, os, subprocess, sys
+folder, size, old_name, cmd = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", folder], check=True)
+if old_name:
+    with open(os.path.join(folder, old_name), "wb") as f:
+        f.write(b"the old output, to be kept\n")
+p = subprocess.run(cmd, capture_output=True)
+files = {}
+for n in sorted(os.listdir(folder)):
+    path = os.path.join(folder, n)
+    small = os.path.isfile(path) and os.path.getsize(path) < 65536
+    files[n] = open(path, "rb").read().decode("latin-1") if small else None
+print(json.dumps({"code": p.returncode, "err": p.stderr.decode("utf-8", "replace"),
+                  "files": files}))
+"""
+
+
+def run_on_full_fs(folder, size, old_name, cmd):
+    """cmd run with folder a fresh tmpfs of size (holding old_name, when
+    given): {"code", "err", "files"}, or None where no namespace can be made."""
+    try:
+        p = subprocess.run(["unshare", "-r", "-m", sys.executable, "-c", FULL_FS_SCRIPT, folder,
+                            size, old_name or "", json.dumps([str(c) for c in cmd])],
+                           capture_output=True, timeout=600)
+    except OSError:
+        return None
+    if p.returncode != 0:
+        print("   NOTE: no tmpfs in a user namespace here (%r): case skipped" % p.stderr[-300:])
+        return None
+    return json.loads(p.stdout)
+
+
+OLD = "the old output, to be kept\n"
+
+
+def case_17_1_gpkg_full_disk(case, E, T):
+    """GPKG on a full file system (SQLite says "database or disk is full",
+    or, seen when the spatial index is built at close, "database disk image
+    is malformed"):
+    exit 3, the message names the output and says "No space left on
+    device", the old output unchanged, no staging folder. Sizes: the disk
+    fills while the rows are inserted, and at the commit."""
+    pts = os.path.join(E.tmp, "full_gpkg_pts.csv")
+    points_csv(pts, 60000)
+    for size in ("256k", "1m", "3m"):
+        d = E.folder("full_gpkg_" + size)
+        r = run_on_full_fs(d, size, "o.gpkg",
+                           [rptest.binary(), "extract", E.r, "--points", pts, "-o",
+                            os.path.join(d, "o.gpkg"), "-q"])
+        if r is None:
+            return
+        T.check(case, r["code"] == 3, "%s: exit %s, want 3: %r" % (size, r["code"], r["err"]))
+        T.check(case, "o.gpkg: No space left on device" in r["err"],
+                "%s: the message must name the output and say the disk is full: %r" % (
+                    size, r["err"]))
+        T.check(case, r["files"] == {"o.gpkg": OLD}, "%s: the folder holds %s" % (
+            size, {k: (v if v is None else len(v)) for k, v in r["files"].items()}))
+
+
+def case_17_1_batch_full_disk(case, E, T):
+    """batch on a full file system (GTiff, ENVI, XYZ outputs of three
+    incompressible 3.9 MB rasters into a 3 MiB tmpfs): every task fails,
+    its reason names the output and says "No space left on device" (GDAL's
+    own words were "_tiffWriteProc:...", "Failed to write scanline 561 to
+    file.; I/O error", "Write failed, disk full?"), the journal says error
+    for each (never done), the old output at one task's path is unchanged,
+    nothing else and no temporary is left."""
+    src = E.folder("full_batch_in")
+    rng = np.random.default_rng(5)
+    for i in range(3):
+        rptest.create_raster(os.path.join(src, "r%d.tif" % i), rng.random((700, 700)),
+                             "Float64", gt=GT)
+    for of, ext in (("GTiff", "tif"), ("ENVI", "tif"), ("XYZ", "xyz")):
+        d = E.folder("full_batch_" + of)
+        r = run_on_full_fs(d, "3m", "r1." + ext,
+                           [rptest.binary(), "batch", "translate", os.path.join(src, "*.tif"),
+                            "--out-dir", d, "-q", "-j", "2", "--", "-of", of])
+        if r is None:
+            return
+        T.check(case, r["code"] == 1, "%s: exit %s, want 1: %r" % (of, r["code"], r["err"]))
+        for i in range(3):
+            out = os.path.join(d, "r%d.%s" % (i, ext))
+            T.check(case, "%s: No space left on device" % out in r["err"],
+                    "%s: the reason must name %s and say the disk is full: %r" % (
+                        of, out, r["err"]))
+        lines = [json.loads(l) for l in (r["files"].get("rasterpool-batch.jsonl") or "").splitlines()]
+        T.check(case, len(lines) == 3 and all(l["outcome"] == "error" and
+                                              "No space left on device" in l["error"]
+                                              for l in lines),
+                "%s: journal %s" % (of, [(l["outcome"], l["error"][:80]) for l in lines]))
+        rest = {k: v for k, v in r["files"].items() if k != "rasterpool-batch.jsonl"}
+        T.check(case, rest == {"r1." + ext: OLD}, "%s: the folder holds %s" % (
+            of, {k: (v if v is None else len(v)) for k, v in rest.items()}))
 
 
 # ---------------------------------------------------------------------------
@@ -661,6 +768,8 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("17.1 GPKG on a full disk: No space left on device", case_17_1_gpkg_full_disk),
+            ("17.1 batch on a full disk: failed, named, journaled", case_17_1_batch_full_disk),
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
             ("4 a Shapefile is replaced as a set", case_multifile_set),
