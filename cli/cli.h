@@ -16,12 +16,16 @@ extern volatile sig_atomic_t cli_interrupted;
  * signal number quit_at ends the process at once (exit 130). No
  * SA_RESTART: a read blocked on a pipe returns EINTR and the job checks. */
 void cli_catch_interrupts(int quit_at);
-/* After the first SIGINT/SIGTERM, the process ends with exit 130 if the job
- * has not returned within ms milliseconds (a read blocked on the network
- * cannot be cut short): Ctrl-C is honoured within about that while the job
- * reads. Not while it writes (its last progress report was the writer's):
- * the writer stops cleanly by itself and removes its staged output. */
-void cli_interrupt_grace(int ms);
+/* Once `after` SIGINT/SIGTERM have arrived (1: the first; batch: 2, the one
+ * that stops running tasks), the process ends with exit 130 if the job has
+ * not returned within ms milliseconds (a read blocked on the network, a
+ * write blocked on a FIFO, a kernel that never returns, a slow close): its
+ * staged outputs are removed first (rp_remove_staged_outputs), so nothing
+ * is left behind and old outputs stay. The last signal counted by
+ * cli_catch_interrupts does the same at once. With sigterm_stops, a first
+ * SIGTERM counts as two signals (batch: stop running tasks now, as a
+ * supervisor's SIGTERM means). */
+void cli_interrupt_grace(int ms, int after, bool sigterm_stops);
 
 /* The progress callback of every command: draws bar (may be NULL) and turns
  * Ctrl-C into the library's answer: one signal RP_PROGRESS_DRAIN (batch lets

@@ -3,7 +3,15 @@
  * handler, the progress relay (bar + Ctrl-C) and the log callback that
  * prints the library's lines on stderr.
  *
- * Threads: the signal handler only counts (and may _exit); the progress
+ * Ctrl-C is honoured within about a second in every phase: the first
+ * signal asks the job to stop (it stops at its own checks, removes its
+ * staged output and returns RP_INTERRUPTED) and starts a watchdog; if the
+ * job has not returned when it fires, or at the last signal counted, the
+ * process removes every staged output of its own (rp_remove_staged_outputs,
+ * async-signal-safe) and ends with _exit(130).
+ *
+ * Threads: the signal handlers only count, set a timer and may clean up and
+ * _exit (async-signal-safe calls only); the progress
  * callback runs on the job's caller thread; the log callback may run on any
  * thread, one call at a time (the library serialises it), so cli_log needs
  * no lock.
@@ -17,37 +25,66 @@
 
 volatile sig_atomic_t cli_interrupted;
 static volatile sig_atomic_t quit_signal = 2;
-static volatile sig_atomic_t grace_ms; /* 0: no watchdog */
-static volatile sig_atomic_t writing;  /* the job's last progress report was its writer's */
-static volatile sig_atomic_t armed;    /* the watchdog's timer runs */
+static volatile sig_atomic_t grace_ms;   /* 0: no watchdog */
+static volatile sig_atomic_t arm_at = 1; /* the count of signals that starts it */
+static volatile sig_atomic_t term_stops; /* SIGTERM counts as two signals */
+static volatile sig_atomic_t armed;      /* the watchdog's timer runs */
+static volatile sig_atomic_t waits;      /* 50 ms waits for a rename into place */
+static volatile sig_atomic_t late;       /* the watchdog fired */
 
-static void on_interrupt(int sig) {
-    (void)sig;
-    if (cli_interrupted + 1 >= quit_signal)
-        _exit(130);
-    if (cli_interrupted == 0 && grace_ms > 0 && !writing) {
-        struct itimerval t = {{0, 0}, {grace_ms / 1000, (grace_ms % 1000) * 1000}};
-        setitimer(ITIMER_REAL, &t, NULL); /* a plain system call on Linux */
-        armed = 1;
-    }
-    cli_interrupted++;
+static void set_timer_ms(int ms) {
+    struct itimerval t = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+    setitimer(ITIMER_REAL, &t, NULL); /* a plain system call on Linux */
 }
 
-/* The job did not stop within the grace after Ctrl-C (a network read that
- * cannot be cut short): quit, as a second Ctrl-C would. */
-static void on_grace_over(int sig) {
-    (void)sig;
-    static const char msg[] = "rasterpool: interrupted (reads still in flight abandoned)\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+static void say(const char *msg, size_t len) {
+    ssize_t w = write(STDERR_FILENO, msg, len);
     (void)w;
+}
+
+/* Ends the process now, exit 130, leaving no staged output behind (the old
+ * outputs stay as they were). An output being renamed into place (a few
+ * renames) is let finish first: the timer brings us back in 50 ms, for at
+ * most 2 s. Async-signal-safe: rp_remove_staged_outputs, write, setitimer,
+ * _exit. */
+static void quit_now(void) {
+    if (rp_remove_staged_outputs() < 0 && waits < 40) {
+        waits++;
+        set_timer_ms(50);
+        return;
+    }
+    static const char slow[] = "rasterpool: interrupted (the job did not stop within a second: "
+                               "stopped at once, its unfinished outputs removed)\n";
+    if (late)
+        say(slow, sizeof slow - 1);
     _exit(130);
 }
 
-void cli_interrupt_grace(int ms) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_grace_over;
-    sigaction(SIGALRM, &sa, NULL);
+static void on_interrupt(int sig) {
+    cli_interrupted += sig == SIGTERM && term_stops && cli_interrupted == 0 ? 2 : 1;
+    if (cli_interrupted >= quit_signal) {
+        quit_now();
+        return;
+    }
+    if (cli_interrupted >= arm_at && grace_ms > 0 && !armed) {
+        armed = 1;
+        set_timer_ms(grace_ms);
+    }
+}
+
+/* The watchdog: the job did not return within the grace after the signal
+ * (a network read that cannot be cut short, a write blocked on a FIFO, a
+ * kernel that never returns, a close waiting on a slow disk). */
+static void on_grace_over(int sig) {
+    (void)sig;
+    if (!waits)
+        late = 1;
+    quit_now();
+}
+
+void cli_interrupt_grace(int ms, int after, bool sigterm_stops) {
+    arm_at = after;
+    term_stops = sigterm_stops;
     grace_ms = ms;
 }
 
@@ -58,20 +95,11 @@ void cli_catch_interrupts(int quit_at) {
     sa.sa_handler = on_interrupt;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_grace_over; /* also the 50 ms waits of quit_now */
+    sigaction(SIGALRM, &sa, NULL);
 }
 
 int cli_on_progress(double fraction, const char *message, void *bar) {
-    /* the writer stops cleanly at Ctrl-C (local writes): no watchdog then,
-     * so that its staged output is removed, not abandoned */
-    writing = message && (strncmp(message, "writ", 4) == 0 || strncmp(message, "opening", 7) == 0);
-    if (writing && armed) {
-        /* Ctrl-C came while reading and the job reached its writer: the
-         * writer stops cleanly and removes its stage; a watchdog firing in
-         * the middle of that would abandon it */
-        struct itimerval off = {{0, 0}, {0, 0}};
-        setitimer(ITIMER_REAL, &off, NULL);
-        armed = 0;
-    }
     if (cli_interrupted)
         return cli_interrupted == 1 ? RP_PROGRESS_DRAIN : RP_PROGRESS_ABORT;
     return bar ? rp_progress_bar_update(fraction, message, bar) : RP_PROGRESS_CONTINUE;

@@ -5,9 +5,11 @@
  * Also the hidden `__batch-worker` entry that the batch's worker processes
  * run.
  *
- * Ctrl-C: the first SIGINT/SIGTERM lets running tasks finish and starts no
- * new ones (RP_PROGRESS_DRAIN); the second kills the workers and removes
- * their temporaries (RP_PROGRESS_ABORT); a third quits at once.
+ * Ctrl-C: the first SIGINT lets running tasks finish and starts no new ones
+ * (RP_PROGRESS_DRAIN); the second, or a SIGTERM, kills the workers and
+ * removes their temporaries (RP_PROGRESS_ABORT) within about a second (a
+ * watchdog ends the process, staged outputs removed, if the loop does not
+ * return by then); one more quits at once, also removing them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@ int cmd_batch(int argc, const char *const *argv) {
         return cli_out_of_memory();
     }
     rp_batch_options_set_progress(opts, cli_on_progress, bar);
+    /* the signal that stops running tasks (a second Ctrl-C, or SIGTERM)
+     * ends the batch within a second, even with hung workers */
+    cli_interrupt_grace(1000, 2, true);
     rp_batch_report report;
     rp_status rc = cli_batch_run(opts, &report, &err);
     rp_progress_bar_free(bar);

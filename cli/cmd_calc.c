@@ -23,6 +23,7 @@ int cmd_calc(int argc, const char *const *argv) {
     }
     rp_progress_bar *bar = flags.quiet ? NULL : rp_progress_bar_new(stderr);
     rp_calc_options_set_progress(opts, cli_on_progress, bar);
+    cli_interrupt_grace(1000, 1, false); /* within a second, in every phase */
     rp_calc_report report;
     rp_status rc = rp_calc_run(opts, &report, &err);
     rp_progress_bar_free(bar);

@@ -34,7 +34,7 @@ int cmd_extract(int argc, const char *const *argv) {
     rp_progress_bar *bar = flags.quiet ? NULL : rp_progress_bar_new(stderr);
     rp_extract_options_set_progress(opts, cli_on_progress, bar);
     rp_extract_options_set_plan_output(opts, stdout); /* --plan prints here */
-    cli_interrupt_grace(1000); /* within a second, even with reads stuck on a network */
+    cli_interrupt_grace(1000, 1, false);              /* within a second, in every phase */
     rp_extract_report report;
     rp_status rc = cli_extract_run(opts, &report, &err);
     rp_progress_bar_free(bar);

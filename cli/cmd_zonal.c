@@ -25,6 +25,7 @@ int cmd_zonal(int argc, const char *const *argv) {
     rp_progress_bar *bar = flags.quiet ? NULL : rp_progress_bar_new(stderr);
     rp_zonal_options_set_progress(opts, cli_on_progress, bar);
     rp_zonal_options_set_plan_output(opts, stdout); /* --plan prints here */
+    cli_interrupt_grace(1000, 1, false);            /* within a second, in every phase */
     rp_zonal_report report;
     rp_status rc = rp_zonal_run(opts, &report, &err);
     rp_progress_bar_free(bar);

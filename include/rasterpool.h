@@ -109,6 +109,19 @@ RP_API void rp_shutdown(void);
 /* GDAL's release name ("3.6.2"), of the GDAL the library runs with. Static
  * text owned by GDAL. */
 RP_API const char *rp_gdal_version(void);
+/* For a program's signal handler that must end the process at once (a job
+ * that did not stop within its grace after SIGINT/SIGTERM, a second
+ * Ctrl-C): removes the staging folders of every output of this process
+ * that is not yet in place (every job stages its outputs in a hidden folder
+ * beside the destination and renames them into place when complete), so
+ * that nothing is left behind and every old output stays as it was; then
+ * call _exit. Async-signal-safe: no lock, no allocation, system calls only;
+ * callable from any thread while jobs still run. Returns how many staging
+ * folders it removed, or -1 while an output is being renamed into place (a
+ * few renames: nothing removed; call it again a moment later, e.g. 50 ms).
+ * Once it has returned >= 0, no output of this process can be put in place
+ * any more: end the process. */
+RP_API int rp_remove_staged_outputs(void);
 
 /* ------------------------------------------------------------------------ */
 /* Machine                                                                   */

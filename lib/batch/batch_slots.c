@@ -24,6 +24,7 @@
  * Threads: none; the caller's thread. Ownership: the slot owns its process
  * and its stage while a task is in flight.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "batch_run.h"
 #include "clock.h"
+#include "fileio.h"
 
 static double wall_now(void) {
     struct timespec ts;
@@ -237,12 +239,40 @@ void rp_batch_slot_dispatch(batch_run *r, batch_slot *s, size_t t) {
         rp_batch_slot_gone(r, s, RP_ATTEMPT_CRASHED, 2000);
 }
 
+/* A task whose GDAL call failed while writing (a full disk: GTiff says
+ * "_tiffWriteProc:No space left on device", ENVI "I/O error", XYZ "Write
+ * failed, disk full?"): the message names the output and says the file
+ * system's reason first (rp_write_failure_reason, asked while the partial
+ * output still takes its space). Failures that do not look like a write's
+ * (a corrupt input) are left as they are. */
+static void explain_write_failure(const batch_run *r, const batch_slot *s, size_t t, char *error,
+                                  size_t cap) {
+    static const char *const write_words[] = {"rit", "I/O", "disk", "space", "too large"};
+    bool writing = false;
+    for (size_t i = 0; i < sizeof write_words / sizeof *write_words; i++)
+        writing = writing || strstr(error, write_words[i]);
+    if (!writing || !s->stage)
+        return;
+    int hint = strstr(error, "No space") || strstr(error, "disk full") ? ENOSPC
+               : strstr(error, "I/O error")                            ? EIO
+                                                                       : 0;
+    char reason[256];
+    if (!rp_write_failure_reason(rp_stage_path(s->stage), hint, reason, sizeof reason))
+        return;
+    char *said = strdup(error);
+    if (said)
+        snprintf(error, cap, "%s: %s; GDAL said: %s", r->plan.outputs[t], reason, said);
+    free(said);
+}
+
 /* Task t's result came back: its output is put in place (or removed), the
  * attempt journaled, the task done or failed. */
 static void take_result(batch_run *r, batch_slot *s, size_t t, rp_batch_result_msg *m) {
     m->error[sizeof m->error - 1] = '\0';
     bool ok = m->ok != 0;
     rp_error placed = {0};
+    if (!ok)
+        explain_write_failure(r, s, t, m->error, sizeof m->error);
     if (ok && rp_stage_commit(s->stage, &placed) != RP_OK) {
         ok = false;
         snprintf(m->error, sizeof m->error, "%s", placed.message);

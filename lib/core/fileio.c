@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 int rp_pread_full(int fd, void *buf, size_t len, off_t offset) {
@@ -69,4 +71,37 @@ char *rp_path_folder(const char *path) {
         dir[n] = '\0';
     }
     return dir;
+}
+
+/* path at or within 64 KiB of RLIMIT_FSIZE (or any file, with
+ * any_file, when the limit is finite); *limit set when it is. */
+static bool at_size_limit(const char *path, bool any_file, unsigned long long *limit) {
+    struct rlimit rl;
+    struct stat sb;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return false;
+    *limit = (unsigned long long)rl.rlim_cur;
+    return any_file || (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                        (unsigned long long)sb.st_size + 65536 >= *limit);
+}
+
+bool rp_write_failure_reason(const char *path, int hint, char *buf, size_t cap) {
+    char *folder = rp_path_folder(path);
+    struct statvfs vfs;
+    bool known = folder && statvfs(folder, &vfs) == 0 && vfs.f_blocks > 0;
+    free(folder);
+    unsigned long long left = known ? (unsigned long long)vfs.f_bavail * vfs.f_frsize : 0;
+    unsigned long long limit = 0;
+    if (known && left < (1u << 20))
+        snprintf(buf, cap, "%s (%llu KiB left)", strerror(ENOSPC), left >> 10);
+    else if (hint == ENOSPC)
+        snprintf(buf, cap, "%s", strerror(ENOSPC));
+    else if (known && vfs.f_files > 0 && vfs.f_favail == 0)
+        snprintf(buf, cap, "%s (no free inodes)", strerror(ENOSPC));
+    else if (at_size_limit(path, hint == EIO, &limit))
+        snprintf(buf, cap, "%s (the file size limit, ulimit -f, is %llu bytes)", strerror(EFBIG),
+                 limit);
+    else
+        return false;
+    return true;
 }

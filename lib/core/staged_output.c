@@ -33,6 +33,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "stage_registry.h"
 #include "staged_output.h"
 
 #define TEMP_MARK ".rp-tmp-"
@@ -45,6 +46,7 @@ struct rp_stage {
     char *stage_dir;  /* dir/.NAME.rp-tmp-PID-XXXXXX */
     char *temp_path;  /* stage_dir/NAME */
     bool finished;    /* committed or aborted */
+    int slot;         /* in the registry of unfinished stages (-1: none) */
 };
 
 /* Sidecars that GDAL appends to a file's whole name; an old one of the
@@ -260,6 +262,7 @@ static rp_stage *stage_new(const char *final_path) {
     rp_stage *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->slot = -1;
     const char *slash = strrchr(final_path, '/');
     s->final_path = strdup(final_path);
     s->dir = rp_path_folder(final_path);
@@ -311,6 +314,7 @@ static rp_status open_stage(const char *final_path, const char *unique, unsigned
         rp_stage_free(s);
         return st;
     }
+    s->slot = rp_stage_registry_add(s->stage_dir); /* -1: the sweep's alone */
     *stage = s;
     return RP_OK;
 }
@@ -523,15 +527,22 @@ static rp_status commit_members(rp_stage *s, member *m, size_t n, const char *co
     if (!has_output)
         return rp_error_set(err, RP_WRITE, "%s: the writer made no file", s->final_path);
     rp_status st = sync_members(s, m, n, err);
+    /* from here to the end of the moves a signal-time cleanup
+     * (stage_registry.c) waits: the old files may be in the stage's folder */
+    if (st != RP_OK)
+        return st;
+    if (!rp_stage_registry_begin_move(s->slot))
+        return rp_error_set(err, RP_INTERRUPTED, "%s: interrupted", s->final_path);
     kept *k = NULL;
     size_t nk = 0, nmoved = 0;
-    if (st == RP_OK && nold)
+    if (nold)
         st = keep_old(s, m, n, old, nold, &k, &nk, err);
     if (st == RP_OK)
         st = move_all(s, m, n, &nmoved, err);
     if (st != RP_OK) {
         put_back(s, m, nold ? nmoved : 0, k, nk);
         free_kept(k, nk);
+        rp_stage_registry_end_move(s->slot);
         return st;
     }
     for (size_t i = 0; i < nk; i++) /* old files the new output has no name for */
@@ -542,8 +553,11 @@ static rp_status commit_members(rp_stage *s, member *m, size_t n, const char *co
             free(path);
         }
     free_kept(k, nk);
+    rp_stage_registry_end_move(s->slot);
     remove_tree(s->stage_dir); /* empty, the old files kept, or a writer's own stage */
     s->finished = true;
+    rp_stage_registry_remove(s->slot);
+    s->slot = -1;
     return rp_stage_sync_folder_of(s->final_path, err);
 }
 
@@ -570,6 +584,8 @@ void rp_stage_abort(rp_stage *stage) {
         return;
     remove_tree(stage->stage_dir);
     stage->finished = true;
+    rp_stage_registry_remove(stage->slot);
+    stage->slot = -1;
 }
 
 void rp_stage_free(rp_stage *stage) {

@@ -28,6 +28,11 @@
  * Durability: commit fsyncs every member, renames each (the output itself
  * last, so whoever sees the new file sees its sidecars), and fsyncs DIR.
  *
+ * Signals: every unfinished stage is listed in stage_registry.c, so that a
+ * program ending itself from a signal handler (Ctrl-C, a watchdog) removes
+ * them first (rp_remove_staged_outputs, async-signal-safe); a commit's
+ * renames are waited for.
+ *
  * Leftovers: a process killed outright leaves its stage behind; the names
  * carry its pid, and rp_stage_sweep removes those of processes that no longer
  * exist. Every job sweeps a folder before it writes there. The pid is one of

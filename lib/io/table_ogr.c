@@ -23,6 +23,7 @@
  */
 #include "table_ogr.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <ogr_api.h>
 
 #include "checked_vsi.h"
+#include "fileio.h"
 #include "gdal_errors.h"
 #include "pixel.h"
 #include "table_rows.h"
@@ -320,13 +322,36 @@ static char *checked_target(GDALDriverH drv, const char *target) {
 }
 
 /* A write error with the file system's reason added when the driver's own
- * words do not give it ("Failed writing geometry": "File too large"). */
-static rp_status with_cause(rp_status rc, rp_error *err) {
+ * words do not give it: the first failed write under /vsirpchecked/
+ * ("Failed writing geometry" + "File too large"), else, for drivers that
+ * write on their own (SQLite's GPKG: "disk I/O error", "database disk image
+ * is malformed" on a full disk), what the file system of target says now
+ * (rp_write_failure_reason), put first: "NAME: No space left on device
+ * (...); the driver said: ...". */
+static rp_status with_cause(rp_status rc, const char *target, const char *name, rp_error *err) {
+    if (rc != RP_WRITE || !err)
+        return rc;
     const char *cause = rp_checked_vsi_failure();
-    if (rc == RP_WRITE && err && *cause && !strstr(err->message, cause)) {
-        size_t n = strlen(err->message);
-        snprintf(err->message + n, sizeof err->message - n, " (%s)", cause);
+    size_t n = strlen(err->message), nl = strlen(name);
+    if (*cause) {
+        if (!strstr(err->message, cause))
+            snprintf(err->message + n, sizeof err->message - n, " (%s)", cause);
+        return rc;
     }
+    char found[256];
+    int hint = strstr(err->message, "database or disk is full") ? ENOSPC /* SQLITE_FULL */
+               : strstr(err->message, "disk I/O error")         ? EIO    /* SQLITE_IOERR */
+                                                                : 0;
+    if (!rp_write_failure_reason(target, hint, found, sizeof found))
+        return rc;
+    char said[sizeof err->message];
+    bool named = strncmp(err->message, name, nl) == 0 && strncmp(err->message + nl, ": ", 2) == 0;
+    snprintf(said, sizeof said, "%s", named ? err->message + nl + 2 : err->message);
+    int k = snprintf(err->message, sizeof err->message, "%s: %s; the driver said: ", name, found);
+    size_t at = k < 0 ? 0 : (size_t)k < sizeof err->message ? (size_t)k : sizeof err->message - 1;
+    size_t len = strlen(said), room = sizeof err->message - 1 - at;
+    memcpy(err->message + at, said, len < room ? len : room);
+    err->message[at + (len < room ? len : room)] = '\0';
     return rc;
 }
 
@@ -361,7 +386,8 @@ rp_status rp_table_write_ogr(GDALDriverH drv, const char *target, const rp_table
     rc = close_output(&o, rc, RP_WRITE, err);
     rp_gdal_capture_pop();
     free(checked);
-    return with_cause(rc, err);
+    rc = with_cause(rc, target, o.path, err);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------

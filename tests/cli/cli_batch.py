@@ -30,6 +30,8 @@ Cases:
      (journal), and everything equals the oracle;
   5. Ctrl-C twice: the running task is killed, exit 130, nothing at its
      final path, no temporaries, journal says interrupted;
+     17.6: one SIGTERM while a task hangs for a day: the same at once
+     (the old output at the hung task's path unchanged);
   6. --resume redoes an output that was deleted and one whose last record
      failed, and skips the rest;
   7. usage errors (exit 2, before any output): a gdalwarp typo, a pattern
@@ -499,6 +501,44 @@ def case_interrupt_twice(T, case, tmp):
     recs = journal(os.path.join(out, "rasterpool-batch.jsonl"))
     T.check(case, recs and recs[-1]["outcome"] == "interrupted" and
             recs[-1]["input"].endswith("r02_slow.vrt"), "last record %s" % (recs[-1:],))
+    T.check(case, wait_for(lambda: workers_of(p.pid) == [], timeout=5),
+            "workers outlived the batch: %s" % workers_of(p.pid))
+
+
+def case_17_6_sigterm_hung_worker(T, case, tmp):
+    """SIGTERM (a supervisor's stop: systemd, timeout, Slurm) while a task
+    hangs for a day in its worker (a VRT pixel function that sleeps): the
+    running task is stopped at once, not waited for (a first SIGTERM used to
+    let it finish, so the batch never ended): exit 130, the worker gone,
+    the hung task journaled interrupted, its old output unchanged, no
+    temporaries."""
+    inputs, lst, marker, out = interrupt_setup(tmp, "term", 86400.0)
+    os.mkdir(out)
+    old = os.path.join(out, "r02_slow.tif")
+    with open(old, "wb") as f:
+        f.write(b"the old output, to be kept\n")
+    p = start(["warp", "--inputs", lst, "--out-dir", out, "-j", "2", "-q"] + PY + ["--"] +
+              WARP_OPTS)
+    code, err = None, ""
+    try:
+        T.check(case, wait_for(lambda: lines_of(marker) >= 1), "the hung task never started")
+        p.send_signal(signal.SIGTERM)
+        code, err = finish(p, timeout=30)
+    except subprocess.TimeoutExpired:
+        T.fail(case, "still running 30 s after SIGTERM")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for w in workers_of(p.pid):
+            os.kill(w, signal.SIGKILL)
+    T.check(case, code == 130, "exit %s, want 130; %s" % (code, err[-1500:]))
+    with open(old, "rb") as f:
+        T.check(case, f.read() == b"the old output, to be kept\n", "the old output changed")
+    T.check(case, leftovers(out) == [], "temporary files left: %s" % leftovers(out))
+    recs = [r for r in journal(os.path.join(out, "rasterpool-batch.jsonl"))
+            if r["input"].endswith("r02_slow.vrt")]
+    T.check(case, recs and recs[-1]["outcome"] == "interrupted", "hung task's records %s" % recs)
     T.check(case, wait_for(lambda: workers_of(p.pid) == [], timeout=5),
             "workers outlived the batch: %s" % workers_of(p.pid))
 
@@ -1072,6 +1112,7 @@ def main():
                          ("worker_killed", case_worker_killed),
                          ("interrupt_then_resume", case_interrupt_then_resume),
                          ("interrupt_twice", case_interrupt_twice),
+                         ("17.6 SIGTERM stops a hung task at once", case_17_6_sigterm_hung_worker),
                          ("resume_redoes_missing_and_failed", case_resume_redoes_missing_and_failed),
                          ("resume_redoes_changed", case_resume_redoes_changed),
                          ("quiet_and_plurals", case_quiet_and_plurals),

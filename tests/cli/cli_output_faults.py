@@ -12,6 +12,11 @@ row*1000 + col); nothing is taken from rasterpool.
      output is byte-for-byte unchanged; no staging folder is left. A run
      without the limit writes every feature (the ODS/XLSX writers once lost
      their content inside the staging folder).
+     17.1 on a real full file system (a small tmpfs in a user namespace):
+     GPKG says "No space left on device" naming the output (SQLite said
+     "database or disk is full" or "database disk image is malformed");
+     batch tasks (GTiff, ENVI, XYZ) fail naming their outputs and the
+     reason, journaled error, no partial output, no temporaries;
   2. batch: an output that is another task's input (a.tif -> a_s.tif with
      a_s.tif among the inputs; also when that input is given through a
      symbolic link): exit 2 up front, every input unchanged, no journal;
@@ -33,6 +38,13 @@ row*1000 + col); nothing is taken from rasterpool.
      next calc writing to that folder; extract does the same for a stage of
      a SIGKILLed process (one the test started and killed); a live
      process's stage is left alone;
+  17.6 SIGINT and SIGTERM within a second in every phase, shown by hangs
+     that never end on their own: calc with a kernel that never returns
+     (its output staged), zonal reading a VRT whose pixel function never
+     returns, and the writer blocked on a FIFO whose reader reads nothing
+     (extract's CSV at -j 1 and -j 3 while writing; calc's GeoTIFF, sent
+     to a pipe at close): exit 130, the old output byte-for-byte the same,
+     no staging folder;
   14. -o "" is a usage error (exit 2) for extract and calc; a reader that
      closes standard output early (`| head -1`) ends extract by SIGPIPE
      with nothing on stderr (the README's choice: as cat and grep do), and
@@ -47,9 +59,11 @@ import os
 import resource
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
@@ -151,14 +165,116 @@ def case_full_fs(case, E, T):
         biggest = max(len(b) for b in before.values())
         r = run_limited(["extract", E.r, "--points", E.pts, "-o", out, "-q"], biggest // 2)
         T.check(case, r.code == 3, "%s: a failed write must exit 3: %s" % (ext, r.describe()))
-        # SQLite (GPKG) says only "disk I/O error"
-        cause = "disk I/O error" if ext == "gpkg" else "File too large"
+        # SQLite (GPKG) says only "disk I/O error": the file system's reason
+        # is found and said first (17.1)
+        cause = "File too large"
         T.check(case, "o." + ext in r.err and cause in r.err,
                 "%s: the message must name the output and the cause: %r" % (ext, r.err))
         T.check(case, snapshot(d) == before, "%s: the old output changed: %s -> %s" % (
             ext, {k: len(v) for k, v in before.items()},
             {k: len(v) for k, v in snapshot(d).items()}))
         T.check(case, not leftovers(d), "%s: staging left: %s" % (ext, leftovers(d)))
+
+
+# A real full file system: a small tmpfs mounted in a user and mount
+# namespace of its own (unshare -r -m: no privileges needed where the kernel
+# allows user namespaces). The job runs there; the script reports its exit,
+# stderr and every name left in the folder (with the bytes of small files),
+# since the mount goes away with the namespace.
+FULL_FS_SCRIPT = r"""
+import json, os, subprocess, sys
+folder, size, old_name, cmd = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", folder], check=True)
+if old_name:
+    with open(os.path.join(folder, old_name), "wb") as f:
+        f.write(b"the old output, to be kept\n")
+p = subprocess.run(cmd, capture_output=True)
+files = {}
+for n in sorted(os.listdir(folder)):
+    path = os.path.join(folder, n)
+    small = os.path.isfile(path) and os.path.getsize(path) < 65536
+    files[n] = open(path, "rb").read().decode("latin-1") if small else None
+print(json.dumps({"code": p.returncode, "err": p.stderr.decode("utf-8", "replace"),
+                  "files": files}))
+"""
+
+
+def run_on_full_fs(folder, size, old_name, cmd):
+    """cmd run with folder a fresh tmpfs of size (holding old_name, when
+    given): {"code", "err", "files"}, or None where no namespace can be made."""
+    try:
+        p = subprocess.run(["unshare", "-r", "-m", sys.executable, "-c", FULL_FS_SCRIPT, folder,
+                            size, old_name or "", json.dumps([str(c) for c in cmd])],
+                           capture_output=True, timeout=600)
+    except OSError:
+        return None
+    if p.returncode != 0:
+        print("   NOTE: no tmpfs in a user namespace here (%r): case skipped" % p.stderr[-300:])
+        return None
+    return json.loads(p.stdout)
+
+
+OLD = "the old output, to be kept\n"
+
+
+def case_17_1_gpkg_full_disk(case, E, T):
+    """GPKG on a full file system (SQLite says "database or disk is full",
+    or, seen when the spatial index is built at close, "database disk image
+    is malformed"):
+    exit 3, the message names the output and says "No space left on
+    device", the old output unchanged, no staging folder. Sizes: the disk
+    fills while the rows are inserted, and at the commit."""
+    pts = os.path.join(E.tmp, "full_gpkg_pts.csv")
+    points_csv(pts, 60000)
+    for size in ("256k", "1m", "3m"):
+        d = E.folder("full_gpkg_" + size)
+        r = run_on_full_fs(d, size, "o.gpkg",
+                           [rptest.binary(), "extract", E.r, "--points", pts, "-o",
+                            os.path.join(d, "o.gpkg"), "-q"])
+        if r is None:
+            return
+        T.check(case, r["code"] == 3, "%s: exit %s, want 3: %r" % (size, r["code"], r["err"]))
+        T.check(case, "o.gpkg: No space left on device" in r["err"],
+                "%s: the message must name the output and say the disk is full: %r" % (
+                    size, r["err"]))
+        T.check(case, r["files"] == {"o.gpkg": OLD}, "%s: the folder holds %s" % (
+            size, {k: (v if v is None else len(v)) for k, v in r["files"].items()}))
+
+
+def case_17_1_batch_full_disk(case, E, T):
+    """batch on a full file system (GTiff, ENVI, XYZ outputs of three
+    incompressible 3.9 MB rasters into a 3 MiB tmpfs): every task fails,
+    its reason names the output and says "No space left on device" (GDAL's
+    own words were "_tiffWriteProc:...", "Failed to write scanline 561 to
+    file.; I/O error", "Write failed, disk full?"), the journal says error
+    for each (never done), the old output at one task's path is unchanged,
+    nothing else and no temporary is left."""
+    src = E.folder("full_batch_in")
+    rng = np.random.default_rng(5)
+    for i in range(3):
+        rptest.create_raster(os.path.join(src, "r%d.tif" % i), rng.random((700, 700)),
+                             "Float64", gt=GT)
+    for of, ext in (("GTiff", "tif"), ("ENVI", "tif"), ("XYZ", "xyz")):
+        d = E.folder("full_batch_" + of)
+        r = run_on_full_fs(d, "3m", "r1." + ext,
+                           [rptest.binary(), "batch", "translate", os.path.join(src, "*.tif"),
+                            "--out-dir", d, "-q", "-j", "2", "--", "-of", of])
+        if r is None:
+            return
+        T.check(case, r["code"] == 1, "%s: exit %s, want 1: %r" % (of, r["code"], r["err"]))
+        for i in range(3):
+            out = os.path.join(d, "r%d.%s" % (i, ext))
+            T.check(case, "%s: No space left on device" % out in r["err"],
+                    "%s: the reason must name %s and say the disk is full: %r" % (
+                        of, out, r["err"]))
+        lines = [json.loads(l) for l in (r["files"].get("rasterpool-batch.jsonl") or "").splitlines()]
+        T.check(case, len(lines) == 3 and all(l["outcome"] == "error" and
+                                              "No space left on device" in l["error"]
+                                              for l in lines),
+                "%s: journal %s" % (of, [(l["outcome"], l["error"][:80]) for l in lines]))
+        rest = {k: v for k, v in r["files"].items() if k != "rasterpool-batch.jsonl"}
+        T.check(case, rest == {"r1." + ext: OLD}, "%s: the folder holds %s" % (
+            of, {k: (v if v is None else len(v)) for k, v in rest.items()}))
 
 
 # ---------------------------------------------------------------------------
@@ -312,6 +428,214 @@ def case_devices(case, E, T):
 
 
 # ---------------------------------------------------------------------------
+# 17.6 SIGINT/SIGTERM within a second in every phase: a job that cannot stop
+# by itself (a kernel that never returns, a read that never ends, a write
+# or close blocked on a FIFO nobody reads) still ends with exit 130, leaves
+# no staging folder and the old output as it was. Each hang would never end
+# on its own, so an exit at all shows the bound (no clock is read).
+
+FAULT_KERNELS = os.environ.get("RP_FAULT_KERNELS")
+
+
+def wait_exit(p, timeout):
+    try:
+        p.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def signal_and_check(case, T, p, sig, folder, before, what, times=1):
+    """Sends sig to p (times times), then: exit 130 within 30 s (the hang is
+    endless otherwise), the folder's files as before, no staging folder."""
+    for _ in range(times):
+        p.send_signal(sig)
+    if not wait_exit(p, 30):
+        p.kill()
+        p.wait()
+        p.stderr.close()
+        return T.fail(case, "%s: still running 30 s after %s" % (what, sig.name))
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.stderr.close()
+    T.check(case, p.returncode == 130, "%s: exit %s after %s, want 130; stderr %r" % (
+        what, p.returncode, sig.name, err[-400:]))
+    T.check(case, snapshot(folder) == before, "%s: the old output changed: %s" % (
+        what, sorted(snapshot(folder))))
+    T.check(case, not leftovers(folder), "%s: staging left: %s" % (what, leftovers(folder)))
+
+
+def old_output(folder, name):
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(b"the old output, to be kept\n")
+    return path
+
+
+def case_17_6_calc_kernel_hangs(case, E, T):
+    """calc with a kernel that never returns (it tells the test through a
+    FIFO when it runs, with the output staged): SIGINT, then SIGTERM."""
+    if not FAULT_KERNELS:
+        return T.fail(case, "RP_FAULT_KERNELS not set")
+    for sig, times in ((signal.SIGINT, 1), (signal.SIGTERM, 1)):
+        tag = "%s_%d" % (sig.name, times)
+        d = E.folder("sig_calc_" + tag)
+        out = old_output(d, "o.tif")
+        fifo = os.path.join(E.tmp, "sig_calc_%s.fifo" % tag)
+        os.mkfifo(fifo)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary(), "calc", "-i", "A=" + E.r, "--kernel",
+                              FAULT_KERNELS + ":announce_and_wait", "--kernel-arg", fifo,
+                              "--ot", "Int32", "-o", out, "-j", "2", "-q"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        if read_line_bounded(fifo, 60) != b"ready\n":
+            p.kill()
+            p.wait()
+            p.stderr.close()
+            T.fail(case, "%s: the kernel never ran" % sig.name)
+            continue
+        T.check(case, len(leftovers(d)) == 1, "%s: the output is not staged: %s" % (
+            sig.name, os.listdir(d)))
+        signal_and_check(case, T, p, sig, d, before,
+                         "calc, kernel never returns, %s x %d" % (sig.name, times), times)
+
+
+def hanging_vrt(path, marker, source):
+    """A VRT over the index raster whose Python pixel function appends a line
+    to marker and then sleeps for a day: any read of it never ends."""
+    code = "\n".join([
+        "import time",
+        "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
+        " buf_radius, gt, **kwargs):",
+        "    open(%r, 'a').write('x\\n')" % marker,
+        "    time.sleep(86400)",
+        "    out_ar[:] = in_ar[0]",
+    ])
+    with open(path, "w") as f:
+        f.write("""<VRTDataset rasterXSize="%d" rasterYSize="%d">
+  <GeoTransform>%s</GeoTransform>
+  <VRTRasterBand dataType="Int32" band="1" subClass="VRTDerivedRasterBand">
+    <PixelFunctionType>f</PixelFunctionType>
+    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
+    <PixelFunctionCode><![CDATA[%s
+]]></PixelFunctionCode>
+    <SimpleSource><SourceFilename relativeToVRT="0">%s</SourceFilename>
+      <SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>
+""" % (W, H, ", ".join(repr(v) for v in GT), code, source))
+    return path
+
+
+def marker_lines(path):
+    try:
+        with open(path) as f:
+            return len(f.read().splitlines())
+    except OSError:
+        return 0
+
+
+def case_17_6_zonal_read_hangs(case, E, T):
+    """zonal reading a raster whose every read never ends: SIGINT, then
+    SIGTERM (zonal had no watchdog: it waited for the read forever)."""
+    polys = os.path.join(E.tmp, "sig_polys.geojson")
+    with open(polys, "w") as f:
+        x0, y1 = GT[0], GT[3]
+        ring = [[x0 + 5, y1 - 5], [x0 + 40, y1 - 5], [x0 + 40, y1 - 30], [x0 + 5, y1 - 30],
+                [x0 + 5, y1 - 5]]
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": 1},
+             "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, f)
+    env = dict(os.environ, GDAL_VRT_ENABLE_PYTHON="YES")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        d = E.folder("sig_zonal_" + sig.name)
+        out = old_output(d, "z.csv")
+        marker = os.path.join(E.tmp, "sig_zonal_%s.marker" % sig.name)
+        vrt = hanging_vrt(os.path.join(E.tmp, "sig_zonal_%s.vrt" % sig.name), marker, E.r)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary(), "zonal", vrt, "--polygons", polys, "-s", "sum",
+                              "-o", out, "-q"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        end = time.time() + 60
+        while time.time() < end and p.poll() is None and marker_lines(marker) == 0:
+            time.sleep(0.02)
+        if marker_lines(marker) == 0:
+            p.kill()
+            p.wait()
+            T.fail(case, "%s: the read never started (exit %s): %r" % (
+                sig.name, p.returncode, p.stderr.read()[-400:]))
+            p.stderr.close()
+            continue
+        signal_and_check(case, T, p, sig, d, before, "zonal, read never ends, " + sig.name)
+
+
+def fifo_left_full(fifo, p, timeout=60):
+    """Opens FIFO fifo for reading (once p opens it for writing) and reads
+    nothing: returns the read end once the pipe is full, so that p's writer
+    is blocked (its output is much larger than the pipe), or None."""
+    import fcntl
+    import termios
+    import threading
+    fds = []
+    t = threading.Thread(target=lambda: fds.append(os.open(fifo, os.O_RDONLY)), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not fds:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # release the opener
+        t.join(5)
+        return None
+    fd = fds[0]
+    cap = fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+    end = time.time() + timeout
+    while time.time() < end and p.poll() is None:
+        queued = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        if queued >= cap - 4096:
+            return fd
+        time.sleep(0.01)
+    os.close(fd)
+    return None
+
+
+def case_17_6_writer_blocked(case, E, T):
+    """The writer blocked on a FIFO whose reader reads nothing: extract's CSV
+    writer (writing phase; the points file is much larger than the pipe)
+    and calc's GeoTIFF, which goes to a pipe when the dataset is closed
+    (closing phase): SIGINT/SIGTERM end each with exit 130 (the writer
+    waited forever: extract's watchdog was off while it wrote, calc had
+    none)."""
+    pts = os.path.join(E.tmp, "sig_many.csv")
+    points_csv(pts, 40000)
+    big = os.path.join(E.tmp, "sig_big.tif")
+    rptest.create_raster(big, np.arange(400 * 300, dtype=np.float64).reshape(300, 400),
+                         "Float64", gt=GT)
+    jobs = [("extract -j 1", ["extract", E.r, "--points", pts, "-j", "1"]),
+            ("extract -j 3", ["extract", E.r, "--points", pts, "-j", "3"]),
+            ("calc", ["calc", "-i", "A=" + big, "-e", "A*2"])]
+    for (what, args), sig in zip(jobs + jobs, [signal.SIGINT] * 3 + [signal.SIGTERM] * 3):
+        what = "%s to a FIFO nobody reads, %s" % (what, sig.name)
+        d = E.folder("sig_fifo_%s_%s" % (args[0], sig.name))
+        fifo = os.path.join(d, "out_%d" % len(os.listdir(d)))
+        os.mkfifo(fifo)
+        before = snapshot(d)
+        p = subprocess.Popen([rptest.binary()] + args + ["-o", fifo, "-q"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        fd = fifo_left_full(fifo, p)
+        if fd is None:
+            p.kill()
+            p.wait()
+            T.fail(case, "%s: the writer never filled the pipe (exit %s): %r" % (
+                what, p.returncode, p.stderr.read()[-400:]))
+            p.stderr.close()
+            continue
+        try:
+            signal_and_check(case, T, p, sig, d, before, what)
+        finally:
+            os.close(fd)
+        T.check(case, stat.S_ISFIFO(os.lstat(fifo).st_mode), "%s: the FIFO was replaced" % what)
+
+
+# ---------------------------------------------------------------------------
 # 8. stale stages of SIGKILLed jobs
 
 
@@ -444,11 +768,17 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("17.1 GPKG on a full disk: No space left on device", case_17_1_gpkg_full_disk),
+            ("17.1 batch on a full disk: failed, named, journaled", case_17_1_batch_full_disk),
             ("2 batch output that is an input: refused", case_batch_output_is_input),
             ("3 -o is an input: refused", case_output_is_input),
             ("4 a Shapefile is replaced as a set", case_multifile_set),
             ("5 devices, FIFOs, /dev/stdout written in place", case_devices),
             ("8 stale stages of SIGKILLed jobs are swept", case_stale_stages),
+            ("17.6a calc: SIGINT/SIGTERM while a kernel never returns", case_17_6_calc_kernel_hangs),
+            ("17.6b zonal: SIGINT/SIGTERM while a read never ends", case_17_6_zonal_read_hangs),
+            ("17.6c extract, calc: SIGINT/SIGTERM while the writer is blocked",
+             case_17_6_writer_blocked),
             ("14 -o '', SIGPIPE, non-UTF-8 names in the journal", case_small),
         ]:
             T.run_case(name, fn, E, T)
