@@ -325,7 +325,142 @@ def case_extract_stdin(case, tmp):
     T.check(case, p.returncode == 0 and p.stdout == plain.out and plain.code == 0,
             "stdin under -n 3: exit %s, same %s; %r" % (p.returncode, p.stdout == plain.out,
                                                         p.stderr[:400]))
-    T.check(case, b"rank 0 alone" in p.stderr, "no note: %r" % p.stderr[:400])
+    T.check(case, b"rank 0 alone" not in p.stderr, "stdin did not farm: %r" % p.stderr[:400])
+
+
+def farm_data(tmp):
+    """A 600x400 raster of two Float32 bands (32x32 tiles, nodata -9999, band
+    2 scaled), the same as a VRT mosaic of four files, and 30,000 points in
+    random order (some off the raster, one bad row) and the same points in
+    spatial order."""
+    rng = np.random.default_rng(5)
+    data = (rng.random((2, 400, 600)) * 1000).astype(np.float32)
+    data[:, :20, :20] = -9999
+    gt = (1000.0, 2.0, 0.0, 5000.0, 0.0, -2.0)
+    raster = rptest.create_raster(os.path.join(tmp, "farm.tif"), data, "Float32", gt=gt,
+                                  nodata=-9999, block=(32, 32), srs="EPSG:32633")
+    ds = gdal.Open(raster, gdal.GA_Update)
+    ds.GetRasterBand(2).SetScale(0.5)
+    ds.GetRasterBand(2).SetOffset(3.0)
+    ds = None
+    quarters = []
+    for qy in range(2):
+        for qx in range(2):
+            part = data[:, qy * 200:(qy + 1) * 200, qx * 300:(qx + 1) * 300]
+            qgt = (gt[0] + qx * 600.0, 2.0, 0.0, gt[3] - qy * 400.0, 0.0, -2.0)
+            quarters.append(rptest.create_raster(os.path.join(tmp, "farm_q%d%d.tif" % (qy, qx)),
+                                                 part, "Float32", gt=qgt, nodata=-9999,
+                                                 block=(64, 64), srs="EPSG:32633"))
+    vrt = os.path.join(tmp, "farm.vrt")
+    gdal.BuildVRT(vrt, quarters)
+    n = 30000
+    cols, rows = rng.uniform(-20, 620, n), rng.uniform(-20, 420, n)
+    xs, ys = gt[0] + cols * 2.0, gt[3] - rows * 2.0
+    lines = ["%d,%.3f,%.3f" % (i, xs[i], ys[i]) for i in range(n)]
+    # the cells of the coordinates as written
+    cols = (np.array([float("%.3f" % v) for v in xs]) - gt[0]) / 2.0
+    rows = (gt[3] - np.array([float("%.3f" % v) for v in ys])) / 2.0
+    lines[1234] = "1234,oops,1"
+    rand = os.path.join(tmp, "farm_random.csv")
+    open(rand, "w").write("id,x,y\n" + "\n".join(lines) + "\n")
+    order = np.lexsort((cols // 32, rows // 32))
+    spatial = os.path.join(tmp, "farm_spatial.csv")
+    open(spatial, "w").write("id,x,y\n" + "\n".join(lines[i] for i in order) + "\n")
+    return data, raster, vrt, cols, rows, rand, spatial
+
+
+def check_plain_numpy(case, plain, data, cols, rows):
+    """The plain run's values are the raster's at the points' cells."""
+    lim = rptest.Limited(T, case)
+    for i, line in enumerate(plain.text.splitlines()[1:]):
+        f = line.split(",")
+        c, r = int(np.floor(cols[i])), int(np.floor(rows[i]))
+        c, r = (599 if cols[i] == 600 else c), (399 if rows[i] == 400 else r)  # outer edges inside
+        if i == 1234:
+            want = ["", "error"]
+        elif not (0 <= c < 600 and 0 <= r < 400):
+            want = ["", "outside"]
+        elif data[0, r, c] == -9999:
+            want = ["", "nodata"]
+        else:
+            want = [repr(float(data[0, r, c])), "ok"]
+        got = [f[3], f[4]]
+        if got[1] == "ok":
+            got[0] = repr(float(np.float32(float(got[0]))))
+        if got != want:
+            lim.add("row %d: %s, numpy %s" % (i, got, want))
+    lim.flush("plain vs numpy: ")
+
+
+def case_extract_farm(case, tmp):
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    runs = [("random", [raster, "--points", rand, "--status"]),
+            ("spatial", [raster, "--points", spatial, "--status"]),
+            ("vrt+tif bilinear unscale", [vrt, raster, "--points", rand, "--method", "bilinear",
+                                          "--unscale", "--status"]),
+            ("vrt window", [vrt, "--points", spatial, "--window", "3", "--window-stat", "mean",
+                            "--window-stat", "count"])]
+    for k, (label, args) in enumerate(runs):
+        out = os.path.join(tmp, "farm_plain_%d.csv" % k)
+        plain = rptest.extract(args + ["-q", "-o", out])
+        if not T.check(case, plain.code == 1, "%s plain: %s" % (label, plain.describe())):
+            continue
+        want = open(out, "rb").read()
+        if k == 0:
+            check_plain_numpy(case, rptest.Run([], 1, want, ""), data, cols, rows)
+        for ranks in (1, 3):
+            got = os.path.join(tmp, "farm_n%d_%d.csv" % (ranks, k))
+            r = mpirun(ranks, ["extract"] + args + ["-q", "-v", "-j", "1", "-o", got])
+            T.check(case, r.code == 1, "%s -n %d: %s" % (label, ranks, r.describe()))
+            T.check(case, os.path.exists(got) and open(got, "rb").read() == want,
+                    "%s -n %d: not byte-identical to the plain run" % (label, ranks))
+            if ranks == 3:  # -v: every rank read tasks
+                line = [x for x in r.err.splitlines() if "MPI:" in x]
+                counts = line[0].split("read by rank:")[1].split() if line else []
+                T.check(case, len(counts) == 3 and all(int(c.split(":")[1]) > 0 for c in counts),
+                        "%s -n 3: tasks not spread over the ranks: %s" % (label, line))
+
+
+def ogr_rows(path):
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    lyr = ds.GetLayer(0)
+    return [(f.GetGeometryRef().ExportToWkt() if f.GetGeometryRef() else None,
+             [f.GetField(i) for i in range(f.GetFieldCount())]) for f in lyr]
+
+
+def case_extract_farm_vector(case, tmp):
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    plain = os.path.join(tmp, "fv_plain.gpkg")
+    r = rptest.extract([raster, "--points", rand, "--status", "-q", "-o", plain])
+    if not T.check(case, r.code == 1, "plain: " + r.describe()):
+        return
+    want = ogr_rows(plain)
+    T.check(case, len(want) == 30000, "plain: %d features" % len(want))
+    for ranks in (1, 3):
+        out = os.path.join(tmp, "fv_n%d.gpkg" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", rand, "--status", "-q", "-j", "1",
+                           "-o", out])
+        T.check(case, r.code == 1, "-n %d: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(out) and ogr_rows(out) == want,
+                "-n %d: the features differ from the plain run's" % ranks)
+
+
+def case_extract_rank_fails(case, tmp):
+    """Rank 2 cannot open GeoTIFFs (GDAL_SKIP): its tasks fail, go to the
+    other ranks, and the output is still the plain run's."""
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    args = ["extract", raster, "--points", rand, "--status", "-q", "-j", "1"]
+    plain = rptest.rp(args[:1] + args[1:])
+    cmd = [MPIRUN, "--oversubscribe", "-n", "2", rptest.binary()] + args + [
+        ":", "-n", "1", "env", "GDAL_SKIP=GTiff", rptest.binary()] + args
+    p = subprocess.run(cmd, capture_output=True, timeout=300, env=dict(os.environ, **MPI_ENV))
+    err = p.stderr.decode("utf-8", "replace")
+    for mark in rptest._SANITIZER_MARKS:
+        T.check(case, mark not in err, "sanitizer report: %r" % err[:2000])
+    T.check(case, p.returncode == 1 and plain.code == 1 and p.stdout == plain.out,
+            "exit %s (plain %s), same output %s; %r" % (p.returncode, plain.code,
+                                                        p.stdout == plain.out, err[:600]))
+    T.check(case, "MPI rank 2:" in err and "other ranks" in err, "no warning: %r" % err[:600])
 
 
 def main():
@@ -335,7 +470,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("identical_n1_n3", case_identical), ("kill_rank_resume", case_kill_resume),
                          ("usage_error", case_usage), ("failure_exit", case_failure_exit),
-                         ("extract", case_extract), ("extract_stdin", case_extract_stdin)):
+                         ("extract", case_extract), ("extract_stdin", case_extract_stdin),
+                         ("extract_farm", case_extract_farm),
+                         ("extract_farm_vector", case_extract_farm_vector),
+                         ("extract_rank_fails", case_extract_rank_fails)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
