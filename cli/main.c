@@ -40,7 +40,8 @@ static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, i
     }
     rp_init();
     int rc = 0;
-    bool farmed = strcmp(name, "batch") == 0 || strcmp(name, "extract") == 0;
+    bool farmed =
+        strcmp(name, "batch") == 0 || strcmp(name, "extract") == 0 || strcmp(name, "zonal") == 0;
     if (ranks > 1 && !farmed && rp_mpi_rank() == 0)
         fprintf(stderr,
                 "rasterpool: note: %s runs on MPI rank 0 alone (%d ranks); "

@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "mpi_extract.h"
+#include "mpi_parts.h"
 
 void rp_mpi_probe(int source, int tag, MPI_Status *st) {
     struct timespec nap = {0, 1000 * 1000}; /* 1 ms */
@@ -178,11 +179,5 @@ RP_API rp_status rp_mpi_extract_run(const rp_extract_options *opts, rp_extract_r
             memset(report, 0, sizeof *report);
         serve(opts);
     }
-    int code = st;
-    MPI_Request req;
-    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
-    rp_mpi_wait(&req);
-    if (code != (int)st)
-        rp_error_set(err, (rp_status)code, "the extract ended with status %d on rank 0", code);
-    return (rp_status)code;
+    return rp_mpi_agree(st, "extract", err);
 }

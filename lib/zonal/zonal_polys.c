@@ -329,6 +329,8 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
     if (ct) /* a probe: the workers make their own */
         OCTDestroyCoordinateTransformation(ct);
     GDALClose(ds);
+    if (rc == RP_OK && o->shard.count > 0)
+        zonal_polys_shard(&o->shard, p);
     if (rc == RP_OK)
         rc = zonal_polys_prepare(o, r, p, transform ? p->srs : NULL, err);
     for (size_t i = 0; i < p->n; i++) {
