@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""cli_mpi — `mpirun rasterpool batch`: the task farm over MPI ranks.
+"""cli_mpi — `mpirun rasterpool batch/extract/zonal`: the jobs over MPI ranks.
 
 Oracles: gdal_translate run alone on each input (pixels via numpy); the plain
 run (no launcher) for byte identity; the journal's JSON lines for what was
@@ -27,10 +27,27 @@ Cases:
      to a file and to standard output: exit 1 everywhere; the outputs are byte
      for byte the plain run's, whose values are the raster's (numpy) at the
      points' cells; no temporary left beside the output;
-  6. extract with points on standard input under -n 3: runs on rank 0 alone
-     (a note says so) and still equals the plain run.
+  6. extract with points on standard input under -n 3: farmed (no note), and
+     equal to the plain run.
+  7. extract farm (tasks of points grouped by block, dynamic): 30,000 points
+     in random and in spatial order, a VRT mosaic with a GeoTIFF (bilinear,
+     --unscale), windows (--window 3 mean/count), at -n 1 and -n 3: byte for
+     byte the plain run's (whose values are numpy's at the points' cells);
+     with -n 3, -v shows every rank read tasks;
+  8. extract to a GeoPackage at -n 1 and -n 3: the same features as the plain
+     run's;
+  9. rank 2 cannot open GeoTIFFs (GDAL_SKIP=GTiff in its environment, Open
+     MPI's MPMD form): a warning names it, its tasks go to the other ranks,
+     and the output is still the plain run's;
+  10. zonal of 61 polygons (rectangles on cell edges checked against numpy's
+     count and mean; triangles, off-raster, no geometry, a bow-tie repaired:
+     exit 1) at -n 1 and -n 3, to a file and to standard output: byte for
+     byte the plain run's; a GeoPackage output runs on rank 0 alone (a note)
+     and has the plain run's features.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
 """
+import csv
+import io
 import json
 import os
 import signal
@@ -463,6 +480,103 @@ def case_extract_rank_fails(case, tmp):
     T.check(case, "MPI rank 2:" in err and "other ranks" in err, "no warning: %r" % err[:600])
 
 
+def zonal_data(tmp, tag):
+    """A 200x150 Float32 raster (32x32 tiles, nodata -9999 in a corner) and
+    61 polygons (GeoPackage): 40 rectangles on cell edges (the oracle's), 15
+    triangles, 3 off the raster, one without geometry, one bow-tie (invalid:
+    repaired, exit 1), one more rectangle. Returns the raster, the
+    polygons and the rectangles' cell windows by feature index."""
+    from osgeo import ogr, osr
+    rng = np.random.default_rng(21)
+    data = (rng.random((150, 200)) * 100).astype(np.float32)
+    data[:12, :12] = -9999
+    raster = rptest.create_raster(os.path.join(tmp, "z_%s.tif" % tag), data, "Float32",
+                                  gt=(0.0, 1.0, 0.0, 150.0, 0.0, -1.0), nodata=-9999,
+                                  block=(32, 32), srs="EPSG:32633")
+    path = os.path.join(tmp, "z_%s.gpkg" % tag)
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("polys", srs, ogr.wkbPolygon)
+    lyr.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    wkts, windows = [], {}
+    for i in range(40):
+        c0, r0 = int(rng.integers(0, 180)), int(rng.integers(0, 130))
+        c1, r1 = c0 + int(rng.integers(1, 20)), r0 + int(rng.integers(1, 20))
+        windows[len(wkts)] = (c0, c1, r0, r1)
+        wkts.append("POLYGON((%d %d,%d %d,%d %d,%d %d,%d %d))" % (
+            c0, 150 - r0, c1, 150 - r0, c1, 150 - r1, c0, 150 - r1, c0, 150 - r0))
+    for i in range(15):
+        x, y = rng.uniform(0, 190, 3), rng.uniform(0, 140, 3)
+        wkts.append("POLYGON((%f %f,%f %f,%f %f,%f %f))" % (
+            x[0], y[0], x[1] + 9, y[1], x[2], y[2] + 9, x[0], y[0]))
+    for i in range(3):
+        wkts.append("POLYGON((%d 500,%d 500,%d 510,%d 510,%d 500))" % (
+            300 + i, 320 + i, 320 + i, 300 + i, 300 + i))
+    wkts.append(None)
+    wkts.append("POLYGON((10 10,30 30,30 10,10 30,10 10))")
+    wkts.append("POLYGON((50 50,60 50,60 60,50 60,50 50))")
+    windows[len(wkts) - 1] = (50, 60, 90, 100)
+    for i, w in enumerate(wkts):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetField("name", "poly %d" % i)
+        if w:
+            f.SetGeometry(ogr.CreateGeometryFromWkt(w))
+        lyr.CreateFeature(f)
+    ds = None
+    return data, raster, path, windows
+
+
+ZONAL_STATS = ["-s", "mean", "-s", "count", "-s", "median", "-s", "values", "--status", "--fid"]
+
+
+def check_zonal_numpy(case, text, data, windows):
+    """The rectangles' count and mean are numpy's over their cells."""
+    lim = rptest.Limited(T, case)
+    rows = list(csv.reader(io.StringIO(text)))
+    head = rows[0]
+    for i, (c0, c1, r0, r1) in windows.items():
+        row = dict(zip(head, rows[1 + i]))
+        win = data[r0:r1, c0:c1].astype(np.float64)
+        valid = win[win != -9999]
+        if int(row["count"] or 0) != valid.size:
+            lim.add("polygon %d: count %s, numpy %d" % (i, row["count"], valid.size))
+        elif valid.size and abs(float(row["mean"]) - valid.mean()) > 1e-9 * abs(valid.mean()):
+            lim.add("polygon %d: mean %s, numpy %r" % (i, row["mean"], valid.mean()))
+    lim.flush("plain vs numpy: ")
+
+
+def case_zonal(case, tmp):
+    data, raster, polys, windows = zonal_data(tmp, "mpi")
+    args = [raster, "--polygons", polys] + ZONAL_STATS + ["-q"]
+    out = os.path.join(tmp, "z_plain.csv")
+    plain = rptest.rp(["zonal"] + args + ["-o", out])
+    if not T.check(case, plain.code == 1, "plain: " + plain.describe()):
+        return
+    want = open(out, "rb").read()
+    check_zonal_numpy(case, want.decode(), data, windows)
+    for ranks in (1, 3):
+        got = os.path.join(tmp, "z_n%d.csv" % ranks)
+        r = mpirun(ranks, ["zonal"] + args + ["-j", "1", "-o", got])
+        T.check(case, r.code == 1, "-n %d to a file: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(got) and open(got, "rb").read() == want,
+                "-n %d: not byte-identical to the plain run" % ranks)
+        T.check(case, "rank 0 alone" not in r.err, "-n %d: not split: %r" % (ranks, r.err[:300]))
+        r = mpirun(ranks, ["zonal"] + args + ["-j", "1"])
+        T.check(case, r.code == 1 and r.out == want,
+                "-n %d to stdout: exit %s, same bytes %s" % (ranks, r.code, r.out == want))
+    # a vector output runs on rank 0 alone, and still equals the plain run
+    plain_v = os.path.join(tmp, "z_plain.gpkg")
+    rptest.rp(["zonal"] + args + ["-o", plain_v])
+    got = os.path.join(tmp, "z_n3.gpkg")
+    r = mpirun(3, ["zonal"] + args + ["-j", "1", "-o", got])
+    T.check(case, r.code == 1 and "rank 0 alone" in r.err, "-n 3 vector: " + r.describe())
+    T.check(case, os.path.exists(got) and ogr_rows(got) == ogr_rows(plain_v),
+            "-n 3 vector: features differ from the plain run's")
+    left = [f for f in os.listdir(tmp) if ".rp-tmp" in f]
+    T.check(case, not left, "temporaries left: %s" % left)
+
+
 def main():
     global T
     T = rptest.Tester("cli_mpi")
@@ -473,7 +587,8 @@ def main():
                          ("extract", case_extract), ("extract_stdin", case_extract_stdin),
                          ("extract_farm", case_extract_farm),
                          ("extract_farm_vector", case_extract_farm_vector),
-                         ("extract_rank_fails", case_extract_rank_fails)):
+                         ("extract_rank_fails", case_extract_rank_fails),
+                         ("zonal", case_zonal)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
