@@ -179,13 +179,14 @@ static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
     MPI_Recv(f->inbox, bytes, MPI_BYTE, r, RP_TAG_XRESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     f->inbox[bytes] = 0;
     size_t head_bytes = (size_t)(RP_XRESULT_INSIDE + f->s->nrasters) * sizeof(int64_t);
-    int64_t head[RP_XRESULT_INSIDE];
-    memcpy(head, f->inbox, sizeof head);
+    int64_t head[RP_XRESULT_INSIDE] = {-1, 0, 0, 0};
+    if ((size_t)bytes >= sizeof head)
+        memcpy(head, f->inbox, sizeof head);
     slot *sl = NULL;
     for (int k = 0; k < SLOTS; k++)
         if (f->slots[r * SLOTS + k].task == head[RP_XRESULT_TASK])
             sl = &f->slots[r * SLOTS + k];
-    if (!sl || (size_t)bytes < sizeof head)
+    if (!sl)
         return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent a result for no task of its own",
                             r);
     MPI_Wait(&sl->req, MPI_STATUS_IGNORE); /* it was received */
