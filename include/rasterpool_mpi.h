@@ -19,9 +19,11 @@ extern "C" {
 #endif
 
 /* Initialises MPI when an MPI launcher started this process (it sets
- * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK), before any thread starts.
- * Returns the number of ranks: 1 when not launched by MPI (MPI is then not
- * initialised) or launched as one rank; 0 when MPI_Init failed. */
+ * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK) as one of several ranks,
+ * before any thread starts. Returns the number of ranks: 1 when not
+ * launched by MPI or launched as one rank (by OMPI_COMM_WORLD_SIZE or
+ * PMI_SIZE: MPI is then not initialised, the run is a plain run); 0 when
+ * MPI_Init failed. */
 RP_API int rp_mpi_start(int *argc, char ***argv);
 /* This process's rank (0 when MPI is not running). */
 RP_API int rp_mpi_rank(void);
