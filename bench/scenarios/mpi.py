@@ -63,6 +63,9 @@ def scaling_rows(ctx, table, plain_cmd, rank_cmd, runs, check):
                                     runs=runs), threads=n, note=note)
         check("n%d" % n)
     table.ratio_target("MPI overhead at 1 rank <= 3%", rows[1], plain, 1.03, True)
+    table.notes.append("Load average (1 min) after these rows: %.1f on %d CPUs; other jobs on "
+                       "the machine take cores from the ranks." % (os.getloadavg()[0],
+                                                                   ctx.threads))
     return plain, rows
 
 
