@@ -16,7 +16,9 @@ Rank 0 reads the points and writes the output; the points' values are read
 in tasks of points grouped by block, handed out to the ranks that ask (rank
 0 included), so the order of the points should not matter. mpirun's own
 start-up is measured alone (mpirun -n 1 /bin/true) and the overhead at 1
-rank is also given without it. Zonal (2,000 star polygons of zonal_a) splits
+rank is also given without it. Every mpirun row runs with --bind-to none
+(Open MPI's default binds 1 or 2 ranks to one core each: a rank's threads
+then share one core, which alone cost about 15% at 1 rank here). Zonal (2,000 star polygons of zonal_a) splits
 the polygons into one contiguous run a rank.
 """
 import os
@@ -45,7 +47,10 @@ def mpirun():
 
 
 def with_ranks(n, cmd):
-    return "%s --oversubscribe -n %d %s" % (mpirun(), n, cmd)
+    # --bind-to none: Open MPI binds each of 1 or 2 ranks to one core by
+    # default, so a rank's threads (the pool, the CSV reader's pieces, the
+    # writer) share that core; docs/cluster.md tells users the same
+    return "%s --oversubscribe --bind-to none -n %d %s" % (mpirun(), n, cmd)
 
 
 def scaling_rows(ctx, table, plain_cmd, rank_cmd, runs, check):
