@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #ifdef RP_HAVE_MPI
-#include "rasterpool_mpi.h" /* under mpirun: the points split over the ranks */
+#include "rasterpool_mpi.h" /* under mpirun: the points farmed over the ranks */
 #define cli_extract_run rp_mpi_extract_run
 #define cli_reports_errors() (rp_mpi_rank() == 0)
 #else

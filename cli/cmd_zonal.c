@@ -8,6 +8,14 @@
 #include <stdio.h>
 
 #include "cli.h"
+#ifdef RP_HAVE_MPI
+#include "rasterpool_mpi.h" /* under mpirun: the polygons split over the ranks */
+#define cli_zonal_run rp_mpi_zonal_run
+#define cli_reports_errors() (rp_mpi_rank() == 0)
+#else
+#define cli_zonal_run rp_zonal_run
+#define cli_reports_errors() 1
+#endif
 
 int cmd_zonal(int argc, const char *const *argv) {
     rp_error err;
@@ -15,7 +23,8 @@ int cmd_zonal(int argc, const char *const *argv) {
     rp_cli_flags flags;
     rp_zonal_options *opts = rp_zonal_options_new(argc, argv, &flags, &err);
     if (!opts)
-        return cli_options_failed(&err, rp_zonal_help());
+        return cli_reports_errors() ? cli_options_failed(&err, rp_zonal_help())
+                                    : rp_status_exit_code(err.code);
     cli_log log;
     cli_log_init(&log, flags.verbose, false);
     if (rp_zonal_options_set_log(opts, cli_log_line, &log) != RP_OK) {
@@ -27,9 +36,11 @@ int cmd_zonal(int argc, const char *const *argv) {
     rp_zonal_options_set_plan_output(opts, stdout); /* --plan prints here */
     cli_interrupt_grace(1000, 1, false);            /* within a second, in every phase */
     rp_zonal_report report;
-    rp_status rc = rp_zonal_run(opts, &report, &err);
+    rp_status rc = cli_zonal_run(opts, &report, &err);
     rp_progress_bar_free(bar);
-    if (rc == RP_PARTIAL)
+    if (!cli_reports_errors()) /* rank 0 reports the job's outcome */
+        ;
+    else if (rc == RP_PARTIAL)
         fprintf(stderr, "rasterpool: warning: %s\n", err.message);
     else if (rc != RP_OK)
         fprintf(stderr, "rasterpool: %s\n", rc == RP_INTERRUPTED ? "interrupted" : err.message);

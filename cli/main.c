@@ -28,9 +28,10 @@ static const command commands[] = {
 
 #ifdef RP_HAVE_MPI
 /* Under an MPI launcher (rasterpool_mpi.h): MPI starts before any thread,
- * batch farms its tasks over the ranks (cmd_batch.c), and the other
- * commands, not yet farmed, run on rank 0 alone while the others wait; every
- * rank exits with rank 0's status. Without a launcher this is a plain run. */
+ * batch, extract and zonal spread their work over the ranks (cmd_batch.c,
+ * cmd_extract.c, cmd_zonal.c), and the other commands run on rank 0 alone
+ * while the others wait; every rank exits with rank 0's status. Without a
+ * launcher, or with one rank, this is a plain run. */
 static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, int argc,
                        char **argv) {
     int ranks = rp_mpi_start(&argc, &argv);
@@ -40,7 +41,8 @@ static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, i
     }
     rp_init();
     int rc = 0;
-    bool farmed = strcmp(name, "batch") == 0 || strcmp(name, "extract") == 0;
+    bool farmed =
+        strcmp(name, "batch") == 0 || strcmp(name, "extract") == 0 || strcmp(name, "zonal") == 0;
     if (ranks > 1 && !farmed && rp_mpi_rank() == 0)
         fprintf(stderr,
                 "rasterpool: note: %s runs on MPI rank 0 alone (%d ranks); "

@@ -19,9 +19,11 @@ extern "C" {
 #endif
 
 /* Initialises MPI when an MPI launcher started this process (it sets
- * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK), before any thread starts.
- * Returns the number of ranks: 1 when not launched by MPI (MPI is then not
- * initialised) or launched as one rank; 0 when MPI_Init failed. */
+ * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK) as one of several ranks,
+ * before any thread starts. Returns the number of ranks: 1 when not
+ * launched by MPI or launched as one rank (by OMPI_COMM_WORLD_SIZE or
+ * PMI_SIZE: MPI is then not initialised, the run is a plain run); 0 when
+ * MPI_Init failed. */
 RP_API int rp_mpi_start(int *argc, char ***argv);
 /* This process's rank (0 when MPI is not running). */
 RP_API int rp_mpi_rank(void);
@@ -35,12 +37,19 @@ RP_API int rp_mpi_size(void);
 RP_API rp_status rp_mpi_batch_run(const rp_batch_options *opts, rp_batch_report *report,
                                   rp_error *err);
 /* rp_extract_run over every rank (every rank calls it with the same
- * options): rank r of N extracts the r-th of N contiguous runs of the points
- * and rank 0 writes the one output, byte for byte the single-process run's.
- * Points on standard input, vector outputs, --plan and --shard run on rank
- * 0 alone (with a note). Every rank returns the job's status. */
+ * options): rank 0 reads the points and writes the one output (any
+ * format), byte for byte the single-process run's; the points' values are
+ * read in tasks (the points of a few blocks) handed out to the ranks that
+ * ask, rank 0 included. Every rank returns the job's status. */
 RP_API rp_status rp_mpi_extract_run(const rp_extract_options *opts, rp_extract_report *report,
                                     rp_error *err);
+/* rp_zonal_run over every rank (every rank calls it with the same options):
+ * rank r of N computes the r-th of N contiguous runs of the polygons and
+ * rank 0 writes the one CSV output, byte for byte the single-process
+ * run's. Vector outputs, --plan, --shard and frac / weighted_frac run on
+ * rank 0 alone (with a note). Every rank returns the job's status. */
+RP_API rp_status rp_mpi_zonal_run(const rp_zonal_options *opts, rp_zonal_report *report,
+                                  rp_error *err);
 /* Ends MPI if rp_mpi_start started it; every rank calls it. Returns rank
  * 0's exit_code on every rank (MPI_Bcast), so that the launcher's exit
  * status is the job's; exit_code itself when MPI is not running. */

@@ -151,7 +151,11 @@ static rp_status plan_stage(extract_job *job, rp_error *err) {
 
 static rp_status execute_stage(extract_job *job, rp_error *err) {
     rp_status rc = rp_extract_setup_alloc(&job->setup, job->pts.n, err);
-    if (rc == RP_OK)
+    if (rc == RP_OK && job->opts->execute) /* lib/mpi: the farm over the ranks */
+        rc = job->opts->execute(job->opts->execute_user, &job->setup, job->pool, job->pts.x,
+                                job->pts.y, job->pts.bad, job->pts.n, job->points_srs,
+                                &job->run_opts, &job->stats, err);
+    else if (rc == RP_OK)
         rc = rp_extract_execute(&job->setup, job->pool, job->pts.x, job->pts.y, job->pts.bad,
                                 job->pts.n, job->points_srs, &job->run_opts, &job->stats, err);
     return rc;

@@ -115,6 +115,27 @@ rp_status rp_extract_read_raster(rp_pool *pool, const rp_extract_raster *raster,
     return rc;
 }
 
+size_t rp_extract_warn_usable(const uint8_t *bad, size_t n, FILE *log) {
+    /* when no row has a usable point, the rows are the problem, not the CRS */
+    size_t nusable = n;
+    for (size_t i = 0; bad && i < n; i++)
+        nusable -= bad[i] != 0;
+    if (nusable == 0 && n > 0 && log)
+        fprintf(log,
+                "rasterpool: warning: none of the %zu rows has a usable point (see the bad "
+                "rows above), so no value can be read\n",
+                n);
+    return nusable;
+}
+
+void rp_extract_warn_no_points(const char *raster, size_t nusable, FILE *log) {
+    if (nusable > 0 && log)
+        fprintf(log,
+                "rasterpool: warning: none of the %zu points falls on %s; are they in its "
+                "CRS? (see --points-crs)\n",
+                nusable, raster);
+}
+
 /* One progress bar over all rasters: raster i of n covers [i/n, (i+1)/n]. */
 typedef struct raster_progress {
     rp_progress_fn fn;
@@ -149,11 +170,10 @@ static rp_status execute_raster(rp_extract_setup *s, int r, rp_pool *pool, const
     for (int c = 0; c < s->ncolumns; c++)
         if (s->columns[c].raster == r)
             cols[ncols++] = &s->columns[c];
-    if (plan.inside == 0 && nusable > 0 && opts->log)
-        fprintf(opts->log,
-                "rasterpool: warning: none of the %zu points falls on %s; are they in its "
-                "CRS? (see --points-crs)\n",
-                nusable, info->path);
+    if (stats->raster_inside)
+        stats->raster_inside[r] += plan.inside;
+    else if (plan.inside == 0)
+        rp_extract_warn_no_points(info->path, nusable, opts->log);
     const double *rx, *ry;
     if (s->sample) /* the points in the raster's CRS, as planned */
         rc = rp_extract_raster_coords(info, points_srs, x, y, n, scratch, &rx, &ry, err);
@@ -173,15 +193,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};
-    /* when no row has a usable point, the rows are the problem, not the CRS */
-    size_t nusable = n;
-    for (size_t i = 0; bad && i < n; i++)
-        nusable -= bad[i] != 0;
-    if (nusable == 0 && n > 0 && opts->log)
-        fprintf(opts->log,
-                "rasterpool: warning: none of the %zu rows has a usable point (see the bad "
-                "rows above), so no value can be read\n",
-                n);
+    size_t nusable = rp_extract_warn_usable(bad, n, opts->log);
     rp_extract_options raster_opts = *opts;
     if (opts->progress) {
         raster_opts.progress = scale_progress;

@@ -28,6 +28,19 @@
 #include "sample.h"
 #include "shard.h"
 
+struct rp_extract_setup;
+struct rp_extract_read_stats;
+struct rp_pool;
+/* What reads the columns' values at the points in a run: rp_extract_execute,
+ * or the MPI farm of lib/mpi (rank 0 hands parts of the points to the other
+ * ranks, extract_part.h). Same parameters as rp_extract_execute. */
+typedef rp_status (*rp_extract_execute_fn)(void *user, struct rp_extract_setup *setup,
+                                           struct rp_pool *pool, const double *x, const double *y,
+                                           const uint8_t *bad, size_t n,
+                                           OGRSpatialReferenceH points_srs,
+                                           const struct rp_extract_options *opts,
+                                           struct rp_extract_read_stats *stats, rp_error *err);
+
 struct rp_extract_options {
     char **rasters;
     int nrasters;
@@ -63,9 +76,11 @@ struct rp_extract_options {
     int nodata_policy; /* rp_nodata_policy */
     bool nodata_policy_given;
     int stats[RP_SAMPLE_MAX_STATS];
-    int nstats;               /* --window-stat, in the order given, each once */
-    rp_shard shard;           /* --shard I/N; count 0: every point (extract_shard.c) */
-    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
+    int nstats;                    /* --window-stat, in the order given, each once */
+    rp_shard shard;                /* --shard I/N; count 0: every point (extract_shard.c) */
+    bool part_without_header;      /* CSV output without its header (lib/mpi's later parts) */
+    rp_extract_execute_fn execute; /* NULL: rp_extract_execute (lib/mpi sets its farm) */
+    void *execute_user;
 };
 
 /* --shard I/N (extract_shard.c), after pass 1 read every point: the rows
@@ -154,9 +169,11 @@ typedef struct rp_extract_raster {
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
     uint64_t rasters_failed; /* whose CRS the points could not reach */
+    /* NULL, or per raster: the points planned on it are added here, and the
+     * warning that none falls on a raster is the caller's (a part of a
+     * job: lib/mpi warns once from every part's counts) */
+    uint64_t *raster_inside;
 } rp_extract_read_stats;
-
-struct rp_pool;
 
 /* The readers. Each executes one raster's plan for some of its columns on
  * the pool's workers and scatters values into those columns; each point
@@ -262,6 +279,12 @@ rp_status rp_extract_execute(rp_extract_setup *setup, struct rp_pool *pool, cons
                              const double *y, const uint8_t *bad, size_t n,
                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
                              rp_extract_read_stats *stats, rp_error *err);
+
+/* The warnings of rp_extract_execute, for callers that split a job into
+ * parts (lib/mpi): the number of rows with a usable point (none: says so on
+ * log), and that none of nusable points falls on a raster. */
+size_t rp_extract_warn_usable(const uint8_t *bad, size_t n, FILE *log);
+void rp_extract_warn_no_points(const char *raster, size_t nusable, FILE *log);
 
 /* Writes the point rows with their values to opts->output_path
  * (extract_write.c). */

@@ -1,208 +1,183 @@
 /*
- * mpi_extract.c — an extract over MPI ranks: each rank takes one contiguous
- * part of the points (the --shard partition, rank r of N: rows
- * [floor(r*n/N), floor((r+1)*n/N)), extract_shard.c), reads the blocks its
- * points touch with its own threads and GDAL handles, and writes its part
- * (CSV, without the header after rank 0's) to a temporary file of its own;
- * rank 0 then writes its part and every other rank's, received in rank
- * order over MPI in 4 MiB chunks, into the one output (staged: it appears
- * only when complete) or standard output. The output is byte for byte the
- * single-process run's. Ranks share no file system: nothing but MPI
- * messages crosses between them.
+ * mpi_extract.c — an extract over MPI ranks (docs/cluster.md): rank 0 runs
+ * the job as a single run does (reads the points, checks the rasters,
+ * writes the one output in input order), except that its execute stage is
+ * the farm of mpi_extract_farm.c: the points go out in tasks grouped by
+ * block, to the ranks that have room for one, and their values come back.
+ * Every other rank opens the job's rasters and columns while rank 0 reads
+ * the points, then reads the tasks it is given with its own threads and
+ * GDAL handles (a part of the job, extract_part.h) and sends back each
+ * task's values and statuses. The output is byte for byte the
+ * single-process run's: the same code writes it from the same values.
  *
- * Not farmed (rank 0 runs the job alone, the others wait; a note says so):
- * points on standard input (mpirun gives it to rank 0 only), vector outputs,
- * --plan, and a job already split with --shard.
- *
- * The partition is static, by rows, not by blocks: points in spatial order
- * give each rank its own blocks; points in random order make every rank
- * decode most blocks (docs/cluster.md: sort them, or use one rank with more
- * threads).
+ * Messages (mpi_extract.h): a start broadcast (the points' CRS, or none: the
+ * job ended before its pixels, or --plan), tasks and results, a stop per
+ * rank, and the job's status broadcast at the end.
  *
  * Threads: MPI on the main thread only (MPI_THREAD_FUNNELED); each rank's
- * extract runs its own pool. Ownership: each rank's part file is its own,
- * removed at the end.
+ * pool reads its tasks. Ownership: each rank's buffers are its own.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
-#include "extract_internal.h"
-#include "mpi_farm.h"
-#include "staged_output.h"
-#include "table_write.h"
+#include "error.h"
+#include "mpi_extract.h"
+#include "mpi_parts.h"
 
-enum { CHUNK = 4 << 20, TAG_PART = 201, TAG_STATUS = 202 };
-
-static bool farmable(const rp_extract_options *o) {
-    bool from_file = o->points_path && strcmp(o->points_path, "-") != 0;
-    bool text_out =
-        !o->output_path || strcmp(o->output_path, "-") == 0 || rp_table_is_text(o->output_path);
-    return from_file && text_out && !o->plan_only && o->shard.count == 0;
+void rp_mpi_probe(int source, int tag, MPI_Status *st) {
+    struct timespec nap = {0, 1000 * 1000}; /* 1 ms */
+    int flag = 0;
+    while (MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, st) == MPI_SUCCESS && !flag)
+        nanosleep(&nap, NULL);
 }
 
-/* Worse of two job statuses: any failure beats RP_PARTIAL beats RP_OK. */
-static rp_status worse(rp_status a, rp_status b) {
-    if (a != RP_OK && a != RP_PARTIAL)
-        return a;
-    if (b != RP_OK && b != RP_PARTIAL)
-        return b;
-    return a == RP_PARTIAL ? a : b;
-}
-
-static int make_part(char *path, size_t cap) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, cap, "%s/rasterpool-part-XXXXXX.csv", dir && *dir ? dir : "/tmp");
-    return mkstemps(path, 4); /* .csv: the part is written as CSV whatever the output */
-}
-
-/* Rank r > 0: its status, then its part file in chunks, then an empty chunk. */
-static void send_part(const char *part, rp_status st) {
-    int code = st;
-    MPI_Send(&code, 1, MPI_INT, 0, TAG_STATUS, MPI_COMM_WORLD);
-    if (st != RP_OK && st != RP_PARTIAL)
-        return;
-    char *buf = malloc(CHUNK);
-    int fd = open(part, O_RDONLY | O_CLOEXEC);
-    ssize_t got = 0;
-    while (buf && fd >= 0 && (got = read(fd, buf, CHUNK)) > 0)
-        MPI_Send(buf, (int)got, MPI_CHAR, 0, TAG_PART, MPI_COMM_WORLD);
-    /* an empty chunk ends the part; a read error ends it early, and the
-     * status sent after it says so */
-    MPI_Send(buf, 0, MPI_CHAR, 0, TAG_PART, MPI_COMM_WORLD);
-    code = got < 0 || fd < 0 || !buf ? RP_READ : RP_OK;
-    MPI_Send(&code, 1, MPI_INT, 0, TAG_STATUS, MPI_COMM_WORLD);
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-}
-
-static bool copy_file(FILE *out, const char *path) {
-    FILE *in = fopen(path, "rb");
-    char buf[65536];
-    size_t n;
-    bool ok = in != NULL;
-    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        ok = fwrite(buf, 1, n, out) == n;
-    if (in && ferror(in))
-        ok = false;
-    if (in)
-        fclose(in);
-    return ok;
-}
-
-/* Rank r's part into out (NULL: received and dropped). */
-static rp_status receive_part(FILE *out, int r, char *buf, rp_error *err) {
-    int code = RP_OK;
-    MPI_Recv(&code, 1, MPI_INT, r, TAG_STATUS, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    if (code != RP_OK && code != RP_PARTIAL)
-        return rp_error_set(err, (rp_status)code, "MPI rank %d could not extract its part", r);
-    int len;
-    bool written = true;
-    do {
-        MPI_Status st;
-        MPI_Recv(buf, CHUNK, MPI_CHAR, r, TAG_PART, MPI_COMM_WORLD, &st);
-        MPI_Get_count(&st, MPI_CHAR, &len);
-        if (out && len > 0 && fwrite(buf, 1, (size_t)len, out) != (size_t)len)
-            written = false;
-    } while (len > 0);
-    int read_ok = RP_OK;
-    MPI_Recv(&read_ok, 1, MPI_INT, r, TAG_STATUS, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    if (read_ok != RP_OK)
-        return rp_error_set(err, RP_READ, "MPI rank %d could not read back its part", r);
-    if (!written)
-        return rp_error_set(err, RP_WRITE, "cannot write the output: %s", strerror(errno));
-    return (rp_status)code;
-}
-
-/* Rank 0: its own part, then every other rank's, into the one output. */
-static rp_status gather(const rp_extract_options *o, const char *part, rp_status st,
-                        rp_error *err) {
-    bool to_stdout = !o->output_path || strcmp(o->output_path, "-") == 0;
-    rp_stage *stage = NULL;
-    FILE *out = stdout;
-    rp_status dest = RP_OK;
-    if (!to_stdout && (dest = rp_stage_open(o->output_path, 0, &stage, err)) == RP_OK &&
-        !(out = fopen(rp_stage_path(stage), "wb")))
-        dest = rp_error_set(err, RP_WRITE, "%s: %s", o->output_path, strerror(errno));
-    if (dest != RP_OK)
-        out = NULL;
-    bool mine = st == RP_OK || st == RP_PARTIAL;
-    if (out && mine && !copy_file(out, part))
-        dest = rp_error_set(err, RP_WRITE, "cannot write the output: %s", strerror(errno));
-    char *buf = malloc(CHUNK);
-    if (!buf)
+char *rp_mpi_extract_start(const char *wkt) {
+    int len = wkt ? (int)strlen(wkt) + 1 : 0;
+    MPI_Request req;
+    MPI_Ibcast(&len, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
+    rp_mpi_wait(&req);
+    if (len == 0)
+        return NULL;
+    char *buf = rp_mpi_rank() == 0 ? NULL : malloc((size_t)len);
+    if (rp_mpi_rank() != 0 && !buf)
         MPI_Abort(MPI_COMM_WORLD, 3);
-    for (int r = 1; r < rp_mpi_size(); r++) {
-        rp_error local = {0};
-        rp_status got = receive_part(mine && dest == RP_OK ? out : NULL, r, buf, &local);
-        if (got == RP_PARTIAL && st == RP_OK)
-            rp_error_set(err, got, "some rows or blocks failed on MPI rank %d (see its messages)",
-                         r);
-        else if (worse(st, got) != st && (st == RP_OK || st == RP_PARTIAL))
-            rp_error_set(err, got, "%s", local.message);
-        st = worse(st, got);
-    }
-    free(buf);
-    if (out && out != stdout && fclose(out) != 0 && dest == RP_OK)
-        dest = rp_error_set(err, RP_WRITE, "%s: %s", o->output_path, strerror(errno));
-    if (out == stdout && fflush(stdout) != 0 && dest == RP_OK)
-        dest = rp_error_set(err, RP_WRITE, "cannot write to standard output");
-    st = worse(st, dest);
-    if (stage && (st == RP_OK || st == RP_PARTIAL))
-        st = worse(st, rp_stage_commit(stage, err));
-    rp_stage_free(stage);
-    return st;
+    MPI_Ibcast(rp_mpi_rank() == 0 ? (void *)wkt : buf, len, MPI_CHAR, 0, MPI_COMM_WORLD, &req);
+    rp_mpi_wait(&req);
+    return buf;
 }
 
-static rp_status on_rank0_alone(const rp_extract_options *o, rp_extract_report *report,
-                                rp_error *err) {
-    if (rp_mpi_rank() == 0 && o->log)
-        fprintf(o->log,
-                "rasterpool: note: this extract runs on MPI rank 0 alone (points on standard "
-                "input, a vector output, --plan or --shard); see docs/cluster.md\n");
-    return rp_mpi_rank() == 0 ? rp_extract_run(o, report, err) : RP_OK;
+/* A rank's results in flight: two, so it reads its next task while one is
+ * sent. */
+typedef struct outbox {
+    MPI_Request req[2];
+    unsigned char *buf[2];
+    size_t cap[2];
+    int turn;
+} outbox;
+
+static unsigned char *outbox_take(outbox *o, size_t bytes) {
+    int k = o->turn;
+    o->turn ^= 1;
+    MPI_Wait(&o->req[k], MPI_STATUS_IGNORE);
+    if (bytes > o->cap[k]) {
+        free(o->buf[k]);
+        o->buf[k] = malloc(bytes);
+        o->cap[k] = o->buf[k] ? bytes : 0;
+        if (!o->buf[k])
+            MPI_Abort(MPI_COMM_WORLD, 3); /* no room even for the answer */
+    }
+    return o->buf[k];
+}
+
+static void outbox_send(outbox *o, size_t bytes) {
+    int k = o->turn ^ 1;
+    MPI_Isend(o->buf[k], (int)bytes, MPI_BYTE, 0, RP_TAG_XRESULT, MPI_COMM_WORLD, &o->req[k]);
+}
+
+/* Task `id`'s values, or its error, to rank 0; the part's counts restart. */
+static void answer(outbox *o, rp_extract_part *p, int64_t id, size_t k, rp_status rc,
+                   const char *why) {
+    int nr = rc == RP_OK ? p->view.nrasters : 0;
+    size_t head = (size_t)(RP_XRESULT_INSIDE + nr) * sizeof(int64_t);
+    size_t bytes = head + (rc == RP_OK ? k * rp_extract_part_point_bytes(p) : strlen(why) + 1);
+    unsigned char *buf = outbox_take(o, bytes);
+    int64_t h[RP_XRESULT_INSIDE] = {id, rc, 0, 0};
+    if (rc == RP_OK) {
+        h[RP_XRESULT_READ] = (int64_t)p->stats.blocks_read;
+        h[RP_XRESULT_FAILED] = (int64_t)p->stats.blocks_failed;
+        p->stats.blocks_read = p->stats.blocks_failed = 0;
+    }
+    memcpy(buf, h, sizeof h);
+    unsigned char *q = buf + sizeof h;
+    for (int r = 0; r < nr; r++, q += sizeof(int64_t)) {
+        int64_t v = (int64_t)p->inside[r];
+        memcpy(q, &v, sizeof v);
+        p->inside[r] = 0;
+    }
+    if (rc != RP_OK)
+        memcpy(q, why, strlen(why) + 1);
+    for (int c = 0; rc == RP_OK && c < p->view.ncolumns; c++) {
+        size_t len = k * (size_t)p->view.columns[c].band.type_size;
+        memcpy(q, p->view.columns[c].values, len);
+        q += len;
+    }
+    for (int c = 0; rc == RP_OK && c < p->view.ncolumns; c++, q += k)
+        memcpy(q, p->view.columns[c].status, k);
+    outbox_send(o, bytes);
+}
+
+/* Tasks until the stop: each read and answered. */
+static void serve_tasks(rp_extract_part *p, rp_status open_rc, const rp_error *open_err) {
+    outbox o = {{MPI_REQUEST_NULL, MPI_REQUEST_NULL}, {NULL, NULL}, {0, 0}, 0};
+    double *task = NULL;
+    size_t cap = 0;
+    for (;;) {
+        MPI_Status st;
+        rp_mpi_probe(0, MPI_ANY_TAG, &st);
+        int bytes = 0;
+        MPI_Get_count(&st, MPI_BYTE, &bytes);
+        if ((size_t)bytes > cap) {
+            free(task);
+            task = malloc((size_t)bytes);
+            cap = task ? (size_t)bytes : 0;
+            if (!task)
+                MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        MPI_Recv(task, bytes, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == RP_TAG_XSTOP)
+            break;
+        int64_t id;
+        memcpy(&id, task, sizeof id);
+        size_t k = ((size_t)bytes / sizeof(double) - 1) / 2;
+        rp_error err;
+        rp_error_clear(&err);
+        rp_status rc =
+            open_rc == RP_OK ? rp_extract_part_run(p, task + 1, task + 1 + k, k, &err) : open_rc;
+        answer(&o, p, id, k, rc, open_rc == RP_OK ? err.message : open_err->message);
+    }
+    MPI_Waitall(2, o.req, MPI_STATUSES_IGNORE);
+    free(o.buf[0]);
+    free(o.buf[1]);
+    free(task);
+}
+
+/* A rank other than 0: its part of the job. */
+static void serve(const rp_extract_options *opts) {
+    rp_extract_options mine = *opts;
+    mine.progress = NULL; /* rank 0's bar is the job's */
+    mine.info = NULL;
+    rp_extract_part part;
+    rp_error err;
+    rp_error_clear(&err);
+    rp_status rc = rp_extract_part_open(&part, &mine, &err); /* while rank 0 reads the points */
+    char *wkt = rp_mpi_extract_start(NULL);
+    if (wkt) {
+        if (rc == RP_OK)
+            rc = rp_extract_part_points_crs(&part, wkt, &err);
+        free(wkt);
+        serve_tasks(&part, rc, &err);
+    }
+    rp_extract_part_free(&part);
 }
 
 RP_API rp_status rp_mpi_extract_run(const rp_extract_options *opts, rp_extract_report *report,
                                     rp_error *err) {
     if (rp_mpi_size() <= 1)
         return rp_extract_run(opts, report, err);
-    rp_status st;
-    if (!farmable(opts)) {
-        st = on_rank0_alone(opts, report, err);
-    } else {
-        char part[4096];
-        int fd = make_part(part, sizeof part);
-        if (fd < 0) {
-            st = rp_error_set(err, RP_WRITE, "cannot make a temporary file in %s: %s",
-                              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
-        } else {
-            close(fd);
-            rp_extract_options mine = *opts;
-            mine.shard = (rp_shard){rp_mpi_rank(), rp_mpi_size()};
-            mine.part_without_header = rp_mpi_rank() > 0;
-            mine.output_path = part;
-            if (rp_mpi_rank() > 0)
-                mine.progress = NULL;
-            st = rp_extract_run(&mine, report, err);
-        }
-        if (rp_mpi_rank() == 0)
-            st = gather(opts, part, st, err);
-        else
-            send_part(part, fd < 0 ? RP_WRITE : st);
-        if (fd >= 0)
-            unlink(part);
+    rp_status st = RP_OK;
+    if (rp_mpi_rank() == 0) {
+        rp_extract_options mine = *opts;
+        rp_xfarm_start start = {false};
+        mine.execute = rp_mpi_extract_farm;
+        mine.execute_user = &start;
+        st = rp_extract_run(&mine, report, err);
+        if (!start.started && !opts->plan_only)
+            rp_mpi_extract_start(NULL); /* no farm: the others stop waiting */
+    } else if (!opts->plan_only) {
+        if (report)
+            memset(report, 0, sizeof *report);
+        serve(opts);
     }
-    int code = st;
-    MPI_Request req;
-    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
-    rp_mpi_wait(&req);
-    if (code != (int)st)
-        rp_error_set(err, (rp_status)code, "the extract ended with status %d on rank 0", code);
-    return (rp_status)code;
+    return rp_mpi_agree(st, "extract", err);
 }

@@ -1,9 +1,9 @@
 /*
  * mpi_init.c — MPI's start and end for the rasterpool program (see
- * rasterpool_mpi.h). MPI is initialised only under an MPI launcher, so that
- * a plain run is exactly a plain run (no singleton MPI start-up, no
- * launcher daemons). MPI_THREAD_FUNNELED: the job's threads never call MPI;
- * only the main thread does.
+ * rasterpool_mpi.h). MPI is initialised only under an MPI launcher with more
+ * than one rank, so that a plain run, and one rank under mpirun, is exactly
+ * a plain run (no singleton MPI start-up, no launcher daemons). MPI_THREAD_FUNNELED: the job's
+ * threads never call MPI; only the main thread does.
  *
  * rp_mpi_finish agrees on the exit code with a non-blocking broadcast that
  * waits with short sleeps, not MPI's busy polling: ranks that wait for rank
@@ -14,6 +14,7 @@
 #include <mpi.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mpi_farm.h"
@@ -29,10 +30,23 @@ static bool launched_by_mpi(void) {
     return false;
 }
 
+/* Launched as one rank (the launcher's size variable says 1): nothing to
+ * farm, so MPI is not started at all (MPI_Init and MPI_Finalize cost about
+ * 0.4 s; a process that never calls MPI_Init is fine under mpirun). */
+static bool launched_alone(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && strcmp(v, "1") == 0)
+            return true;
+    }
+    return false;
+}
+
 RP_API int rp_mpi_start(int *argc, char ***argv) {
     if (started)
         return world_size;
-    if (!launched_by_mpi())
+    if (!launched_by_mpi() || launched_alone())
         return 1;
     int provided = 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)

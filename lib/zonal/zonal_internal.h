@@ -24,6 +24,7 @@
 #include "log.h"
 #include "raster_info.h"
 #include "rasterpool.h"
+#include "shard.h"
 
 /* The operations, exactextract's names. */
 typedef enum zonal_op {
@@ -107,6 +108,8 @@ struct rp_zonal_options {
     FILE *log, *info;
     rp_log *logger;
     FILE *plan_out;
+    rp_shard shard;           /* --shard I/N; count 0: every polygon (zonal_shard.c) */
+    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
 };
 
 /* Parses one -s text: "mean", "quantile(q=0.9)", "p90=quantile(q=0.9)",
@@ -191,6 +194,9 @@ const rp_raster_info *zonal_grid_info(const zonal_raster *r, int g);
 rp_status zonal_raster_view(const zonal_raster *r, int g, zonal_raster *view, int *band_global,
                             rp_error *err);
 void zonal_raster_view_free(zonal_raster *view);
+/* --shard I/N (zonal_shard.c), after the features are read and before
+ * they are prepared: only the shard's contiguous range of them is kept. */
+void zonal_polys_shard(const rp_shard *shard, zonal_polys *p);
 
 rp_status zonal_raster_open(const rp_zonal_options *o, zonal_raster *r, rp_error *err);
 void zonal_raster_free(zonal_raster *r);

@@ -97,6 +97,12 @@ static const char help_text[] =
     "                     (status over_memory, exit 1); value lists together\n"
     "                     over it stop the job (exit 3). Default: no cap\n"
     "  --config KEY VALUE set a GDAL configuration option (repeatable)\n"
+    "  --shard I/N        only part I (0-based) of N: the I-th of N contiguous,\n"
+    "                     equal runs of the polygons, each part with the header;\n"
+    "                     parts 0..N-1 concatenated (headers after the first\n"
+    "                     dropped) are the whole output, except with frac or\n"
+    "                     weighted_frac (columns by the values found in the part)\n"
+    "                     (docs/cluster.md)\n"
     "  -v, --verbose      a summary on stderr\n"
     "  -q, --quiet        no progress bar\n"
     "  -h, --help         this help\n"
@@ -211,6 +217,11 @@ static rp_status add_col(void *target, void *ctx, const char *v, rp_error *err) 
     return RP_OK;
 }
 
+static rp_status set_shard(void *target, void *ctx, const char *v, rp_error *err) {
+    (void)ctx;
+    return rp_shard_parse(v, "--shard", &((rp_zonal_options *)target)->shard, err);
+}
+
 #define FIELD(name) offsetof(rp_zonal_options, name)
 static const rp_opt zonal_opt_table[] = {
     RP_ARGV_COMMON_OPTIONS(rp_zonal_options, "--threads", threads, RP_ZONAL_MAX_THREADS),
@@ -270,6 +281,11 @@ static const rp_opt zonal_opt_table[] = {
      .help = "cap on the memory a job holds",
      .handle = set_max_memory},
     {.long_name = "--plan", .kind = RP_OPT_FLAG, .offset = FIELD(plan_only), .help = "plan only"},
+    {.long_name = "--shard",
+     .kind = RP_OPT_CALL,
+     .metavar = "I/N",
+     .help = "only part I of N of the polygons (job arrays)",
+     .handle = set_shard},
     {.long_name = NULL},
 };
 #undef FIELD

@@ -342,6 +342,8 @@ rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zon
     if (ct) /* a probe: the workers make their own */
         OCTDestroyCoordinateTransformation(ct);
     GDALClose(ds);
+    if (rc == RP_OK && o->shard.count > 0)
+        zonal_polys_shard(&o->shard, p);
     for (size_t i = 0; i < p->n && rc == RP_OK && r->ngrids > 1; i++)
         if (p->feats[i].geom && !(p->feats[i].geom_src = OGR_G_Clone(p->feats[i].geom)))
             rc = rp_error_set(err, RP_NOMEM, "out of memory");

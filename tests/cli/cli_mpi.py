@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""cli_mpi — `mpirun rasterpool batch`: the task farm over MPI ranks.
+"""cli_mpi — `mpirun rasterpool batch/extract/zonal`: the jobs over MPI ranks.
 
 Oracles: gdal_translate run alone on each input (pixels via numpy); the plain
 run (no launcher) for byte identity; the journal's JSON lines for what was
@@ -27,10 +27,27 @@ Cases:
      to a file and to standard output: exit 1 everywhere; the outputs are byte
      for byte the plain run's, whose values are the raster's (numpy) at the
      points' cells; no temporary left beside the output;
-  6. extract with points on standard input under -n 3: runs on rank 0 alone
-     (a note says so) and still equals the plain run.
+  6. extract with points on standard input under -n 3: farmed (no note), and
+     equal to the plain run.
+  7. extract farm (tasks of points grouped by block, dynamic): 30,000 points
+     in random and in spatial order, a VRT mosaic with a GeoTIFF (bilinear,
+     --unscale), windows (--window 3 mean/count), at -n 1 and -n 3: byte for
+     byte the plain run's (whose values are numpy's at the points' cells);
+     with -n 3, -v shows every rank read tasks;
+  8. extract to a GeoPackage at -n 1 and -n 3: the same features as the plain
+     run's;
+  9. rank 2 cannot open GeoTIFFs (GDAL_SKIP=GTiff in its environment, Open
+     MPI's MPMD form): a warning names it, its tasks go to the other ranks,
+     and the output is still the plain run's;
+  10. zonal of 61 polygons (rectangles on cell edges checked against numpy's
+     count and mean; triangles, off-raster, no geometry, a bow-tie repaired:
+     exit 1) at -n 1 and -n 3, to a file and to standard output: byte for
+     byte the plain run's; a GeoPackage output runs on rank 0 alone (a note)
+     and has the plain run's features.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
 """
+import csv
+import io
 import json
 import os
 import signal
@@ -325,7 +342,239 @@ def case_extract_stdin(case, tmp):
     T.check(case, p.returncode == 0 and p.stdout == plain.out and plain.code == 0,
             "stdin under -n 3: exit %s, same %s; %r" % (p.returncode, p.stdout == plain.out,
                                                         p.stderr[:400]))
-    T.check(case, b"rank 0 alone" in p.stderr, "no note: %r" % p.stderr[:400])
+    T.check(case, b"rank 0 alone" not in p.stderr, "stdin did not farm: %r" % p.stderr[:400])
+
+
+def farm_data(tmp):
+    """A 600x400 raster of two Float32 bands (32x32 tiles, nodata -9999, band
+    2 scaled), the same as a VRT mosaic of four files, and 30,000 points in
+    random order (some off the raster, one bad row) and the same points in
+    spatial order."""
+    rng = np.random.default_rng(5)
+    data = (rng.random((2, 400, 600)) * 1000).astype(np.float32)
+    data[:, :20, :20] = -9999
+    gt = (1000.0, 2.0, 0.0, 5000.0, 0.0, -2.0)
+    raster = rptest.create_raster(os.path.join(tmp, "farm.tif"), data, "Float32", gt=gt,
+                                  nodata=-9999, block=(32, 32), srs="EPSG:32633")
+    ds = gdal.Open(raster, gdal.GA_Update)
+    ds.GetRasterBand(2).SetScale(0.5)
+    ds.GetRasterBand(2).SetOffset(3.0)
+    ds = None
+    quarters = []
+    for qy in range(2):
+        for qx in range(2):
+            part = data[:, qy * 200:(qy + 1) * 200, qx * 300:(qx + 1) * 300]
+            qgt = (gt[0] + qx * 600.0, 2.0, 0.0, gt[3] - qy * 400.0, 0.0, -2.0)
+            quarters.append(rptest.create_raster(os.path.join(tmp, "farm_q%d%d.tif" % (qy, qx)),
+                                                 part, "Float32", gt=qgt, nodata=-9999,
+                                                 block=(64, 64), srs="EPSG:32633"))
+    vrt = os.path.join(tmp, "farm.vrt")
+    gdal.BuildVRT(vrt, quarters)
+    n = 30000
+    cols, rows = rng.uniform(-20, 620, n), rng.uniform(-20, 420, n)
+    xs, ys = gt[0] + cols * 2.0, gt[3] - rows * 2.0
+    lines = ["%d,%.3f,%.3f" % (i, xs[i], ys[i]) for i in range(n)]
+    # the cells of the coordinates as written
+    cols = (np.array([float("%.3f" % v) for v in xs]) - gt[0]) / 2.0
+    rows = (gt[3] - np.array([float("%.3f" % v) for v in ys])) / 2.0
+    lines[1234] = "1234,oops,1"
+    rand = os.path.join(tmp, "farm_random.csv")
+    open(rand, "w").write("id,x,y\n" + "\n".join(lines) + "\n")
+    order = np.lexsort((cols // 32, rows // 32))
+    spatial = os.path.join(tmp, "farm_spatial.csv")
+    open(spatial, "w").write("id,x,y\n" + "\n".join(lines[i] for i in order) + "\n")
+    return data, raster, vrt, cols, rows, rand, spatial
+
+
+def check_plain_numpy(case, plain, data, cols, rows):
+    """The plain run's values are the raster's at the points' cells."""
+    lim = rptest.Limited(T, case)
+    for i, line in enumerate(plain.text.splitlines()[1:]):
+        f = line.split(",")
+        c, r = int(np.floor(cols[i])), int(np.floor(rows[i]))
+        c, r = (599 if cols[i] == 600 else c), (399 if rows[i] == 400 else r)  # outer edges inside
+        if i == 1234:
+            want = ["", "error"]
+        elif not (0 <= c < 600 and 0 <= r < 400):
+            want = ["", "outside"]
+        elif data[0, r, c] == -9999:
+            want = ["", "nodata"]
+        else:
+            want = [repr(float(data[0, r, c])), "ok"]
+        got = [f[3], f[4]]
+        if got[1] == "ok":
+            got[0] = repr(float(np.float32(float(got[0]))))
+        if got != want:
+            lim.add("row %d: %s, numpy %s" % (i, got, want))
+    lim.flush("plain vs numpy: ")
+
+
+def case_extract_farm(case, tmp):
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    runs = [("random", [raster, "--points", rand, "--status"]),
+            ("spatial", [raster, "--points", spatial, "--status"]),
+            ("vrt+tif bilinear unscale", [vrt, raster, "--points", rand, "--method", "bilinear",
+                                          "--unscale", "--status"]),
+            ("vrt window", [vrt, "--points", spatial, "--window", "3", "--window-stat", "mean",
+                            "--window-stat", "count"])]
+    for k, (label, args) in enumerate(runs):
+        out = os.path.join(tmp, "farm_plain_%d.csv" % k)
+        plain = rptest.extract(args + ["-q", "-o", out])
+        if not T.check(case, plain.code == 1, "%s plain: %s" % (label, plain.describe())):
+            continue
+        want = open(out, "rb").read()
+        if k == 0:
+            check_plain_numpy(case, rptest.Run([], 1, want, ""), data, cols, rows)
+        for ranks in (1, 3):
+            got = os.path.join(tmp, "farm_n%d_%d.csv" % (ranks, k))
+            r = mpirun(ranks, ["extract"] + args + ["-q", "-v", "-j", "1", "-o", got])
+            T.check(case, r.code == 1, "%s -n %d: %s" % (label, ranks, r.describe()))
+            T.check(case, os.path.exists(got) and open(got, "rb").read() == want,
+                    "%s -n %d: not byte-identical to the plain run" % (label, ranks))
+            if ranks == 3:  # -v: every rank read tasks
+                line = [x for x in r.err.splitlines() if "MPI:" in x]
+                counts = line[0].split("read by rank:")[1].split() if line else []
+                T.check(case, len(counts) == 3 and all(int(c.split(":")[1]) > 0 for c in counts),
+                        "%s -n 3: tasks not spread over the ranks: %s" % (label, line))
+
+
+def ogr_rows(path):
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    lyr = ds.GetLayer(0)
+    return [(f.GetGeometryRef().ExportToWkt() if f.GetGeometryRef() else None,
+             [f.GetField(i) for i in range(f.GetFieldCount())]) for f in lyr]
+
+
+def case_extract_farm_vector(case, tmp):
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    plain = os.path.join(tmp, "fv_plain.gpkg")
+    r = rptest.extract([raster, "--points", rand, "--status", "-q", "-o", plain])
+    if not T.check(case, r.code == 1, "plain: " + r.describe()):
+        return
+    want = ogr_rows(plain)
+    T.check(case, len(want) == 30000, "plain: %d features" % len(want))
+    for ranks in (1, 3):
+        out = os.path.join(tmp, "fv_n%d.gpkg" % ranks)
+        r = mpirun(ranks, ["extract", raster, "--points", rand, "--status", "-q", "-j", "1",
+                           "-o", out])
+        T.check(case, r.code == 1, "-n %d: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(out) and ogr_rows(out) == want,
+                "-n %d: the features differ from the plain run's" % ranks)
+
+
+def case_extract_rank_fails(case, tmp):
+    """Rank 2 cannot open GeoTIFFs (GDAL_SKIP): its tasks fail, go to the
+    other ranks, and the output is still the plain run's."""
+    data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
+    args = ["extract", raster, "--points", rand, "--status", "-q", "-j", "1"]
+    plain = rptest.rp(args[:1] + args[1:])
+    cmd = [MPIRUN, "--oversubscribe", "-n", "2", rptest.binary()] + args + [
+        ":", "-n", "1", "env", "GDAL_SKIP=GTiff", rptest.binary()] + args
+    p = subprocess.run(cmd, capture_output=True, timeout=300, env=dict(os.environ, **MPI_ENV))
+    err = p.stderr.decode("utf-8", "replace")
+    for mark in rptest._SANITIZER_MARKS:
+        T.check(case, mark not in err, "sanitizer report: %r" % err[:2000])
+    T.check(case, p.returncode == 1 and plain.code == 1 and p.stdout == plain.out,
+            "exit %s (plain %s), same output %s; %r" % (p.returncode, plain.code,
+                                                        p.stdout == plain.out, err[:600]))
+    T.check(case, "MPI rank 2:" in err and "other ranks" in err, "no warning: %r" % err[:600])
+
+
+def zonal_data(tmp, tag):
+    """A 200x150 Float32 raster (32x32 tiles, nodata -9999 in a corner) and
+    61 polygons (GeoPackage): 40 rectangles on cell edges (the oracle's), 15
+    triangles, 3 off the raster, one without geometry, one bow-tie (invalid:
+    repaired, exit 1), one more rectangle. Returns the raster, the
+    polygons and the rectangles' cell windows by feature index."""
+    from osgeo import ogr, osr
+    rng = np.random.default_rng(21)
+    data = (rng.random((150, 200)) * 100).astype(np.float32)
+    data[:12, :12] = -9999
+    raster = rptest.create_raster(os.path.join(tmp, "z_%s.tif" % tag), data, "Float32",
+                                  gt=(0.0, 1.0, 0.0, 150.0, 0.0, -1.0), nodata=-9999,
+                                  block=(32, 32), srs="EPSG:32633")
+    path = os.path.join(tmp, "z_%s.gpkg" % tag)
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("polys", srs, ogr.wkbPolygon)
+    lyr.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    wkts, windows = [], {}
+    for i in range(40):
+        c0, r0 = int(rng.integers(0, 180)), int(rng.integers(0, 130))
+        c1, r1 = c0 + int(rng.integers(1, 20)), r0 + int(rng.integers(1, 20))
+        windows[len(wkts)] = (c0, c1, r0, r1)
+        wkts.append("POLYGON((%d %d,%d %d,%d %d,%d %d,%d %d))" % (
+            c0, 150 - r0, c1, 150 - r0, c1, 150 - r1, c0, 150 - r1, c0, 150 - r0))
+    for i in range(15):
+        x, y = rng.uniform(0, 190, 3), rng.uniform(0, 140, 3)
+        wkts.append("POLYGON((%f %f,%f %f,%f %f,%f %f))" % (
+            x[0], y[0], x[1] + 9, y[1], x[2], y[2] + 9, x[0], y[0]))
+    for i in range(3):
+        wkts.append("POLYGON((%d 500,%d 500,%d 510,%d 510,%d 500))" % (
+            300 + i, 320 + i, 320 + i, 300 + i, 300 + i))
+    wkts.append(None)
+    wkts.append("POLYGON((10 10,30 30,30 10,10 30,10 10))")
+    wkts.append("POLYGON((50 50,60 50,60 60,50 60,50 50))")
+    windows[len(wkts) - 1] = (50, 60, 90, 100)
+    for i, w in enumerate(wkts):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetField("name", "poly %d" % i)
+        if w:
+            f.SetGeometry(ogr.CreateGeometryFromWkt(w))
+        lyr.CreateFeature(f)
+    ds = None
+    return data, raster, path, windows
+
+
+ZONAL_STATS = ["-s", "mean", "-s", "count", "-s", "median", "-s", "values", "--status", "--fid"]
+
+
+def check_zonal_numpy(case, text, data, windows):
+    """The rectangles' count and mean are numpy's over their cells."""
+    lim = rptest.Limited(T, case)
+    rows = list(csv.reader(io.StringIO(text)))
+    head = rows[0]
+    for i, (c0, c1, r0, r1) in windows.items():
+        row = dict(zip(head, rows[1 + i]))
+        win = data[r0:r1, c0:c1].astype(np.float64)
+        valid = win[win != -9999]
+        if int(row["count"] or 0) != valid.size:
+            lim.add("polygon %d: count %s, numpy %d" % (i, row["count"], valid.size))
+        elif valid.size and abs(float(row["mean"]) - valid.mean()) > 1e-9 * abs(valid.mean()):
+            lim.add("polygon %d: mean %s, numpy %r" % (i, row["mean"], valid.mean()))
+    lim.flush("plain vs numpy: ")
+
+
+def case_zonal(case, tmp):
+    data, raster, polys, windows = zonal_data(tmp, "mpi")
+    args = [raster, "--polygons", polys] + ZONAL_STATS + ["-q"]
+    out = os.path.join(tmp, "z_plain.csv")
+    plain = rptest.rp(["zonal"] + args + ["-o", out])
+    if not T.check(case, plain.code == 1, "plain: " + plain.describe()):
+        return
+    want = open(out, "rb").read()
+    check_zonal_numpy(case, want.decode(), data, windows)
+    for ranks in (1, 3):
+        got = os.path.join(tmp, "z_n%d.csv" % ranks)
+        r = mpirun(ranks, ["zonal"] + args + ["-j", "1", "-o", got])
+        T.check(case, r.code == 1, "-n %d to a file: %s" % (ranks, r.describe()))
+        T.check(case, os.path.exists(got) and open(got, "rb").read() == want,
+                "-n %d: not byte-identical to the plain run" % ranks)
+        T.check(case, "rank 0 alone" not in r.err, "-n %d: not split: %r" % (ranks, r.err[:300]))
+        r = mpirun(ranks, ["zonal"] + args + ["-j", "1"])
+        T.check(case, r.code == 1 and r.out == want,
+                "-n %d to stdout: exit %s, same bytes %s" % (ranks, r.code, r.out == want))
+    # a vector output runs on rank 0 alone, and still equals the plain run
+    plain_v = os.path.join(tmp, "z_plain.gpkg")
+    rptest.rp(["zonal"] + args + ["-o", plain_v])
+    got = os.path.join(tmp, "z_n3.gpkg")
+    r = mpirun(3, ["zonal"] + args + ["-j", "1", "-o", got])
+    T.check(case, r.code == 1 and "rank 0 alone" in r.err, "-n 3 vector: " + r.describe())
+    T.check(case, os.path.exists(got) and ogr_rows(got) == ogr_rows(plain_v),
+            "-n 3 vector: features differ from the plain run's")
+    left = [f for f in os.listdir(tmp) if ".rp-tmp" in f]
+    T.check(case, not left, "temporaries left: %s" % left)
 
 
 def main():
@@ -335,7 +584,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("identical_n1_n3", case_identical), ("kill_rank_resume", case_kill_resume),
                          ("usage_error", case_usage), ("failure_exit", case_failure_exit),
-                         ("extract", case_extract), ("extract_stdin", case_extract_stdin)):
+                         ("extract", case_extract), ("extract_stdin", case_extract_stdin),
+                         ("extract_farm", case_extract_farm),
+                         ("extract_farm_vector", case_extract_farm_vector),
+                         ("extract_rank_fails", case_extract_rank_fails),
+                         ("zonal", case_zonal)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()

@@ -1,0 +1,389 @@
+/*
+ * mpi_extract_farm.c — rank 0's side of the extract farm: the job's
+ * execute stage (rp_extract_execute_fn) when the job runs over several
+ * ranks. The job has read its points and checked its rasters as a single
+ * run does; here the points become tasks (mpi_extract_tasks.c), every
+ * other rank gets two tasks at once (one to read, one waiting, so it never
+ * waits for rank 0) and another each time a result comes back, and rank 0
+ * reads a task itself whenever every other rank has its two. Results are
+ * put in place by point index, so the job's writer writes them in input
+ * order, byte for byte the single-process output.
+ *
+ * A rank that answers a task with an error (out of memory, a raster it
+ * cannot open) gets no more tasks; its tasks are read again elsewhere.
+ *
+ * Memory: besides the job's own arrays, the tasks (4 bytes a point) and
+ * two task messages in flight per rank, each at most RP_XMSG_MAX_BYTES.
+ *
+ * Threads: the main thread only calls MPI (MPI_THREAD_FUNNELED); rank 0's
+ * own tasks run on the job's pool. Ownership: the farm's buffers are its
+ * own; the columns are the job's.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cpl_conv.h>
+
+#include "error.h"
+#include "mpi_extract.h"
+
+enum { SLOTS = 2 }; /* tasks in flight per rank */
+
+typedef struct slot {
+    MPI_Request req;
+    double *buf;  /* the task's message */
+    int64_t task; /* -1: free */
+} slot;
+
+typedef struct farm {
+    rp_extract_setup *s;
+    const double *x, *y;
+    rp_xtasks tasks;
+    size_t next;  /* the next task never handed out */
+    size_t *redo; /* tasks to hand out again */
+    size_t nredo;
+    size_t done_tasks, done_points;
+    slot *slots; /* SLOTS per rank, rank 0's unused */
+    bool *dead;  /* a rank that failed a task */
+    int nranks;
+    rp_extract_part local; /* rank 0's own tasks */
+    uint64_t *inside;      /* per raster, summed */
+    uint64_t blocks_read, blocks_failed;
+    unsigned char *inbox; /* a result received */
+    size_t inbox_cap;
+    size_t point_bytes; /* of a result, a point */
+    size_t *by_rank;    /* tasks read by each rank (for -v) */
+    const rp_extract_options *opts;
+} farm;
+
+/* The next task to hand out, or -1. */
+static int64_t take(farm *f) {
+    if (f->nredo)
+        return (int64_t)f->redo[--f->nredo];
+    return f->next < f->tasks.ntasks ? (int64_t)f->next++ : -1;
+}
+
+static size_t task_points(const farm *f, size_t t) {
+    return f->tasks.first[t + 1] - f->tasks.first[t];
+}
+
+/* Hands task t to rank r in slot sl. */
+static rp_status send_task(farm *f, int r, slot *sl, size_t t, rp_error *err) {
+    size_t k = task_points(f, t);
+    const uint32_t *idx = f->tasks.idx + f->tasks.first[t];
+    free(sl->buf);
+    sl->buf = malloc((1 + 2 * k) * sizeof(double));
+    if (!sl->buf)
+        return rp_error_set(err, RP_NOMEM, "out of memory for a task of %zu points", k);
+    int64_t id = (int64_t)t;
+    memcpy(sl->buf, &id, sizeof id);
+    for (size_t j = 0; j < k; j++) {
+        sl->buf[1 + j] = f->x[idx[j]];
+        sl->buf[1 + k + j] = f->y[idx[j]];
+    }
+    sl->task = id;
+    MPI_Isend(sl->buf, (int)((1 + 2 * k) * sizeof(double)), MPI_BYTE, r, RP_TAG_XTASK,
+              MPI_COMM_WORLD, &sl->req);
+    return RP_OK;
+}
+
+/* Fills every free slot of the live ranks. */
+static rp_status refill(farm *f, rp_error *err) {
+    rp_status rc = RP_OK;
+    for (int r = 1; r < f->nranks && rc == RP_OK; r++) {
+        for (int k = 0; k < SLOTS && !f->dead[r] && rc == RP_OK; k++) {
+            slot *sl = &f->slots[r * SLOTS + k];
+            if (sl->task >= 0)
+                continue;
+            int64_t t = take(f);
+            if (t < 0)
+                return RP_OK;
+            rc = send_task(f, r, sl, (size_t)t, err);
+        }
+    }
+    return rc;
+}
+
+/* A task's values (cols: its columns' values, then their statuses) into
+ * the job's columns at the task's points. */
+static void scatter(farm *f, size_t t, rp_value_column *part_cols, const unsigned char *packed) {
+    size_t k = task_points(f, t);
+    const uint32_t *idx = f->tasks.idx + f->tasks.first[t];
+    const unsigned char *p = packed;
+    for (int c = 0; c < f->s->ncolumns; c++) {
+        rp_value_column *col = &f->s->columns[c];
+        size_t ts = (size_t)col->band.type_size;
+        const unsigned char *v = part_cols ? part_cols[c].values : p;
+        for (size_t j = 0; j < k; j++)
+            memcpy(col->values + (size_t)idx[j] * ts, v + j * ts, ts);
+        p += part_cols ? 0 : k * ts;
+    }
+    for (int c = 0; c < f->s->ncolumns; c++) {
+        const uint8_t *st = part_cols ? part_cols[c].status : p;
+        for (size_t j = 0; j < k; j++)
+            f->s->columns[c].status[idx[j]] = st[j];
+        p += part_cols ? 0 : k;
+    }
+    f->done_tasks++;
+    f->done_points += k;
+}
+
+/* -v: where the tasks were read. */
+static void print_ranks(const farm *f) {
+    FILE *out = f->opts->info;
+    if (!out)
+        return;
+    fprintf(out,
+            "rasterpool: MPI: %zu tasks (%zu points) over %d ranks; read by rank:", f->tasks.ntasks,
+            f->tasks.npoints, f->nranks);
+    for (int r = 0; r < f->nranks; r++)
+        fprintf(out, " %d:%zu", r, f->by_rank[r]);
+    fprintf(out, "\n");
+}
+
+/* A result's counts (the header's fields from RP_XRESULT_READ on). */
+static void add_counts(farm *f, const unsigned char *head) {
+    int64_t v;
+    memcpy(&v, head + RP_XRESULT_READ * sizeof v, sizeof v);
+    f->blocks_read += (uint64_t)v;
+    memcpy(&v, head + RP_XRESULT_FAILED * sizeof v, sizeof v);
+    f->blocks_failed += (uint64_t)v;
+    for (int r = 0; r < f->s->nrasters; r++) {
+        memcpy(&v, head + (size_t)(RP_XRESULT_INSIDE + r) * sizeof v, sizeof v);
+        f->inside[r] += (uint64_t)v;
+    }
+}
+
+/* A rank's failed task: said once, the task handed out again. */
+static void failed(farm *f, int r, size_t t, const char *why) {
+    if (!f->dead[r] && f->opts->log)
+        fprintf(f->opts->log,
+                "rasterpool: warning: MPI rank %d: %s; its tasks go to the other ranks\n", r, why);
+    f->dead[r] = true;
+    f->redo[f->nredo++] = t;
+}
+
+/* One result from any rank, received and put in place. */
+static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
+    int bytes = 0;
+    MPI_Get_count(probe, MPI_BYTE, &bytes);
+    if ((size_t)bytes + 1 > f->inbox_cap) {
+        free(f->inbox);
+        f->inbox_cap = (size_t)bytes + 1;
+        f->inbox = malloc(f->inbox_cap);
+        if (!f->inbox)
+            return rp_error_set(err, RP_NOMEM, "out of memory for a result of %d bytes", bytes);
+    }
+    int r = probe->MPI_SOURCE;
+    MPI_Recv(f->inbox, bytes, MPI_BYTE, r, RP_TAG_XRESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    f->inbox[bytes] = 0;
+    size_t head_bytes = (size_t)(RP_XRESULT_INSIDE + f->s->nrasters) * sizeof(int64_t);
+    int64_t head[RP_XRESULT_INSIDE] = {-1, 0, 0, 0};
+    if ((size_t)bytes >= sizeof head)
+        memcpy(head, f->inbox, sizeof head);
+    slot *sl = NULL;
+    for (int k = 0; k < SLOTS; k++)
+        if (f->slots[r * SLOTS + k].task == head[RP_XRESULT_TASK])
+            sl = &f->slots[r * SLOTS + k];
+    if (!sl)
+        return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent a result for no task of its own",
+                            r);
+    MPI_Wait(&sl->req, MPI_STATUS_IGNORE); /* it was received */
+    size_t t = (size_t)sl->task;
+    sl->task = -1;
+    if (head[RP_XRESULT_STATUS] != RP_OK) {
+        failed(f, r, t, (const char *)f->inbox + sizeof head);
+        return RP_OK;
+    }
+    if ((size_t)bytes != head_bytes + task_points(f, t) * f->point_bytes)
+        return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent %d bytes for task %zu", r, bytes,
+                            t);
+    add_counts(f, f->inbox);
+    scatter(f, t, NULL, f->inbox + head_bytes);
+    f->by_rank[r]++;
+    return RP_OK;
+}
+
+/* Rank 0 reads task t itself. */
+static rp_status run_local(farm *f, size_t t, rp_error *err) {
+    size_t k = task_points(f, t);
+    const uint32_t *idx = f->tasks.idx + f->tasks.first[t];
+    double *xy = malloc((k ? 2 * k : 1) * sizeof *xy);
+    if (!xy)
+        return rp_error_set(err, RP_NOMEM, "out of memory for a task of %zu points", k);
+    for (size_t j = 0; j < k; j++) {
+        xy[j] = f->x[idx[j]];
+        xy[k + j] = f->y[idx[j]];
+    }
+    rp_status rc = rp_extract_part_run(&f->local, xy, xy + k, k, err);
+    free(xy);
+    if (rc != RP_OK)
+        return rc;
+    scatter(f, t, f->local.view.columns, NULL);
+    f->by_rank[0]++;
+    f->blocks_read += f->local.stats.blocks_read;
+    f->blocks_failed += f->local.stats.blocks_failed;
+    f->local.stats.blocks_read = f->local.stats.blocks_failed = 0;
+    for (int r = 0; r < f->s->nrasters; r++) {
+        f->inside[r] += f->local.inside[r];
+        f->local.inside[r] = 0;
+    }
+    return RP_OK;
+}
+
+static bool any_in_flight(const farm *f) {
+    for (int i = SLOTS; i < f->nranks * SLOTS; i++)
+        if (f->slots[i].task >= 0)
+            return true;
+    return false;
+}
+
+static rp_status report_progress(const farm *f, rp_error *err) {
+    const rp_extract_options *o = f->opts;
+    double frac = f->tasks.npoints ? (double)f->done_points / (double)f->tasks.npoints : 1;
+    if (o->progress && o->progress(frac, "MPI ranks", o->progress_user) != 0)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    return RP_OK;
+}
+
+/* Until every task is done: results in, tasks out, rank 0's own tasks
+ * while every other rank has its two. Then, whatever happened, the
+ * results in flight are taken in and every rank is told to stop. */
+static rp_status run_farm(farm *f, rp_error *err) {
+    rp_status rc = refill(f, err);
+    struct timespec nap = {0, 1000 * 1000};
+    while (rc == RP_OK && f->done_tasks < f->tasks.ntasks) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, RP_TAG_XRESULT, MPI_COMM_WORLD, &flag, &st);
+        if (flag) {
+            rc = receive(f, &st, err);
+            if (rc == RP_OK)
+                rc = refill(f, err);
+        } else {
+            int64_t t = take(f);
+            if (t >= 0)
+                rc = run_local(f, (size_t)t, err);
+            else
+                nanosleep(&nap, NULL);
+        }
+        if (rc == RP_OK)
+            rc = report_progress(f, err);
+    }
+    rp_error ignored;
+    while (any_in_flight(f)) {
+        MPI_Status st;
+        rp_mpi_probe(MPI_ANY_SOURCE, RP_TAG_XRESULT, &st);
+        if (receive(f, &st, &ignored) != RP_OK)
+            MPI_Abort(MPI_COMM_WORLD, 3); /* a result that cannot be taken in */
+    }
+    for (int r = 1; r < f->nranks; r++)
+        MPI_Send(NULL, 0, MPI_BYTE, r, RP_TAG_XSTOP, MPI_COMM_WORLD);
+    return rc;
+}
+
+/* After the farm, as rp_extract_execute ends: bad rows fail, the counts
+ * and warnings of the whole job, --unscale. */
+static rp_status finish(farm *f, const uint8_t *bad, size_t n, size_t nusable,
+                        rp_extract_read_stats *stats, rp_error *err) {
+    for (size_t i = 0; bad && i < n; i++)
+        if (bad[i])
+            for (int c = 0; c < f->s->ncolumns; c++)
+                f->s->columns[c].status[i] = RP_POINT_ERROR;
+    stats->blocks_read += f->blocks_read;
+    stats->blocks_failed += f->blocks_failed;
+    for (int r = 0; r < f->s->nrasters; r++) {
+        if (f->s->rasters[r].crs_error[0])
+            stats->rasters_failed++;
+        else if (f->inside[r] == 0)
+            rp_extract_warn_no_points(f->s->rasters[r].info.path, nusable, f->opts->log);
+    }
+    return rp_extract_unscale(f->s, n, f->opts, err);
+}
+
+/* Task sizes: about 8 tasks a rank, at least 4096 points (fewer messages),
+ * at most what fits in RP_XMSG_MAX_BYTES. */
+static rp_status plan_farm(farm *f, const uint8_t *bad, size_t n, OGRSpatialReferenceH srs,
+                           rp_error *err) {
+    size_t per = f->point_bytes > 2 * sizeof(double) ? f->point_bytes : 2 * sizeof(double);
+    size_t max_points = (RP_XMSG_MAX_BYTES - 4096) / per;
+    size_t target = n / ((size_t)f->nranks * 8);
+    target = target < 4096 ? 4096 : target;
+    target = target > max_points ? max_points : target;
+    rp_status rc =
+        rp_xtasks_build(&f->tasks, f->s, f->x, f->y, bad, n, srs, target, max_points, err);
+    if (rc != RP_OK)
+        return rc;
+    f->slots = malloc((size_t)f->nranks * SLOTS * sizeof *f->slots);
+    f->dead = calloc((size_t)f->nranks, sizeof *f->dead);
+    f->by_rank = calloc((size_t)f->nranks, sizeof *f->by_rank);
+    f->redo = malloc((f->tasks.ntasks ? f->tasks.ntasks : 1) * sizeof *f->redo);
+    f->inside = calloc((size_t)(f->s->nrasters ? f->s->nrasters : 1), sizeof *f->inside);
+    if (!f->slots || !f->dead || !f->redo || !f->inside || !f->by_rank)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    for (int i = 0; i < f->nranks * SLOTS; i++)
+        f->slots[i] = (slot){MPI_REQUEST_NULL, NULL, -1};
+    return RP_OK;
+}
+
+static void free_farm(farm *f) {
+    for (int i = 0; f->slots && i < f->nranks * SLOTS; i++)
+        free(f->slots[i].buf);
+    free(f->slots);
+    free(f->dead);
+    free(f->by_rank);
+    free(f->redo);
+    free(f->inside);
+    free(f->inbox);
+    rp_xtasks_free(&f->tasks);
+    rp_extract_part_free(&f->local);
+}
+
+/* The points' CRS as WKT for the other ranks ("" for none). */
+static char *points_wkt(OGRSpatialReferenceH srs) {
+    char *wkt = NULL;
+    const char *wkt2[] = {"FORMAT=WKT2_2019", NULL};
+    if (srs && OSRExportToWktEx(srs, &wkt, wkt2) == OGRERR_NONE && wkt) {
+        char *copy = strdup(wkt);
+        CPLFree(wkt);
+        return copy;
+    }
+    CPLFree(wkt);
+    return strdup("");
+}
+
+rp_status rp_mpi_extract_farm(void *user, rp_extract_setup *s, struct rp_pool *pool,
+                              const double *x, const double *y, const uint8_t *bad, size_t n,
+                              OGRSpatialReferenceH points_srs, const rp_extract_options *opts,
+                              rp_extract_read_stats *stats, rp_error *err) {
+    rp_xfarm_start *start = user;
+    char *wkt = points_wkt(points_srs);
+    start->started = true;
+    free(rp_mpi_extract_start(wkt ? wkt : ""));
+    free(wkt);
+    farm f;
+    memset(&f, 0, sizeof f);
+    f.s = s;
+    f.x = x;
+    f.y = y;
+    f.opts = opts;
+    f.nranks = rp_mpi_size();
+    size_t nusable = rp_extract_warn_usable(bad, n, opts->log);
+    rp_status rc = rp_extract_part_borrow(&f.local, s, pool, points_srs, opts, err);
+    f.point_bytes = rp_extract_part_point_bytes(&f.local);
+    if (rc == RP_OK)
+        rc = plan_farm(&f, bad, n, points_srs, err);
+    if (rc == RP_OK) {
+        rc = run_farm(&f, err);
+    } else { /* the other ranks wait for tasks: none */
+        for (int r = 1; r < f.nranks; r++)
+            MPI_Send(NULL, 0, MPI_BYTE, r, RP_TAG_XSTOP, MPI_COMM_WORLD);
+    }
+    if (rc == RP_OK)
+        print_ranks(&f);
+    if (rc == RP_OK)
+        rc = finish(&f, bad, n, nusable, stats, err);
+    free_farm(&f);
+    return rc;
+}
