@@ -292,34 +292,36 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
 }
 
 /* Formats slice s into slot o. */
-static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_error *err) {
+/* The rows of slice s, [row, last), from its text in o->in: the CSV
+ * reader's records, or plain lines when the text has no quote. */
+typedef struct slice_records {
+    rp_csv_reader *reader; /* NULL: plain lines */
+    rp_csv_lines plain;
+} slice_records;
+
+static int next_slice_record(slice_records *r, rp_csv_record *rec) {
+    return r->reader ? rp_csv_read(r->reader, rec) : rp_csv_lines_next(&r->plain, rec);
+}
+
+/* Formats the rows of slice s (its text in o->in[0..len)) into o->out. */
+static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
+                             rp_error *err) {
     const rp_table_spec *spec = job->spec;
     const rp_points *pts = spec->points;
-    size_t first_row = pts->slices[s].first_row;
-    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
-    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi)) {
-        o->out.len = 0; /* no row of this slice is written (a part of a sharded job) */
-        o->long_rows = 0;
-        return RP_OK;
+    slice_records recs = {.reader = NULL};
+    rp_csv_lines_init(&recs.plain, o->in, len, pts->delimiter, pts->slices[s].line,
+                      pts->slices[s].offset);
+    if (memchr(o->in, '"', len)) {
+        recs.reader = rp_csv_reader_new_mem(o->in, len, pts->delimiter, pts->slices[s].line,
+                                            pts->slices[s].offset);
+        if (!recs.reader)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
     }
-    uint64_t begin = pts->slices[s].offset;
-    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
-    if (end < begin)
-        return rp_table_points_changed(spec, err);
-    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
-    if (rc != RP_OK)
-        return rc;
-    rp_csv_reader *reader = rp_csv_reader_new_mem(o->in, (size_t)(end - begin), pts->delimiter,
-                                                  pts->slices[s].line, begin);
-    if (!reader)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
     size_t row = pts->slices[s].first_row;
     size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
-    o->out.len = 0;
-    o->long_rows = 0;
     rp_csv_record rec;
     int got;
-    while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+    while ((got = next_slice_record(&recs, &rec)) == 1 && row < last) {
         if (!rp_points_row_written(pts, row)) {
             row++;
             continue;
@@ -333,10 +335,28 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
             o->long_rows++;
         }
     }
-    rp_csv_reader_free(reader);
+    rp_csv_reader_free(recs.reader);
     if (got != 0 || row != last)
         return rp_table_points_changed(spec, err);
     return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
+}
+
+/* Formats slice s into slot o. */
+static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_error *err) {
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    size_t first_row = pts->slices[s].first_row;
+    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    o->out.len = 0;
+    o->long_rows = 0;
+    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi))
+        return RP_OK; /* no row of this slice is written (a part of a sharded job) */
+    uint64_t begin = pts->slices[s].offset;
+    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
+    if (end < begin)
+        return rp_table_points_changed(spec, err);
+    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
+    return rc != RP_OK ? rc : format_rows(job, o, s, (size_t)(end - begin), err);
 }
 
 /* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
