@@ -18,9 +18,19 @@
  * does not take (spaces, longer digits, large exponents) goes on to
  * double-conversion unchanged.
  *
+ * First of all, fast_float (Lemire's Eisel-Lemire parser, Debian
+ * libfast-float-dev, header-only): correctly rounded for every decimal, with
+ * eight digits a step, so it is faster still than Clinger's loop. It takes
+ * only what the others take the same: a text it reads to the end, that
+ * starts with a digit, '-' or '.', and is finite; anything else (a '+', spaces,
+ * overflow, nan, inf) goes on down the same path as before.
+ * tests/fuzz/fuzz_numparse.c and tests/unit/test_numtext.c compare the
+ * whole of rp_parse_decimal with double-conversion alone, bit for bit.
+ *
  * Threads: the converter is immutable and shared.
  */
 #include <double-conversion/string-to-double.h>
+#include <fast_float/fast_float.h>
 
 #include <cmath>
 #include <cstddef>
@@ -82,6 +92,15 @@ bool clinger(const char *s, size_t len, double *out) {
 bool rp_parse_decimal(const char *s, size_t len, double *out) {
     if (len == 0 || len > 64)
         return false;
+    char c = s[0];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '.') {
+        double v;
+        auto r = fast_float::from_chars(s, s + len, v);
+        if (r.ec == std::errc() && r.ptr == s + len && std::isfinite(v)) {
+            *out = v;
+            return true;
+        }
+    }
     if (clinger(s, len, out))
         return true;
     return rp_parse_decimal_reference(s, len, out);

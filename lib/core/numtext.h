@@ -1,6 +1,6 @@
 /*
  * numtext.h — numbers to and from text, exactly and fast: parsing plain
- * decimals (numparse.cc, double-conversion behind a fast path) and the
+ * decimals (numparse.cc: fast_float, then double-conversion) and the
  * shortest text that reads back to the same float or double
  * (valfmt_shortest.cc: Dragonbox digits from {fmt}, laid out as
  * double-conversion lays them out).
