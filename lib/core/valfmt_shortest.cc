@@ -55,10 +55,10 @@ const char kPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* The decimal digits of v (no leading zeros) into out[0..n); returns n. */
-size_t write_digits(char *out, uint64_t v) {
-    char tmp[24];
-    char *end = tmp + sizeof tmp, *p = end;
+/* The decimal digits of v (no leading zeros, at most 20) written so that
+ * they end at end; returns where they start. */
+char *put_digits(char *end, uint64_t v) {
+    char *p = end;
     while (v >= 100) {
         unsigned r = static_cast<unsigned>(v % 100);
         v /= 100;
@@ -71,55 +71,49 @@ size_t write_digits(char *out, uint64_t v) {
     } else {
         *--p = static_cast<char>('0' + v);
     }
-    size_t n = static_cast<size_t>(end - p);
-    std::memcpy(out, p, n);
-    return n;
+    return p;
 }
 
-/* digits[0..n) x 10^(point - n) laid out as double-conversion's ToShortest
- * (decimal_in_shortest_low -6, high 17, EMIT_POSITIVE_EXPONENT_SIGN). buf
- * already holds the sign; returns the length written at buf. */
-size_t layout(char *buf, const char *digits, int n, int point) {
-    char *p = buf;
+/* Copies of a fixed size compile to a few moves; the buffers below leave
+ * room for them past the bytes that count. */
+enum { CHUNK = 24 };
+
+/* d[0..n) x 10^(point - n) laid out as double-conversion's ToShortest
+ * (decimal_in_shortest_low -6, high 17, EMIT_POSITIVE_EXPONENT_SIGN) at p,
+ * which has 48 bytes of room; d has CHUNK readable bytes past d + 1 and
+ * d + point. Returns the end of the text (not terminated). */
+char *layout(char *p, const char *d, int n, int point) {
     int exponent = point - 1;
     if (exponent >= -6 && exponent < 17) {
-        if (point <= 0) {
-            *p++ = '0';
-            *p++ = '.';
-            std::memset(p, '0', static_cast<size_t>(-point));
-            p += -point;
-            std::memcpy(p, digits, static_cast<size_t>(n));
-            p += n;
-        } else if (point >= n) {
-            std::memcpy(p, digits, static_cast<size_t>(n));
-            p += n;
-            std::memset(p, '0', static_cast<size_t>(point - n));
-            p += point - n;
-        } else {
-            std::memcpy(p, digits, static_cast<size_t>(point));
-            p += point;
-            *p++ = '.';
-            std::memcpy(p, digits + point, static_cast<size_t>(n - point));
-            p += n - point;
+        if (point <= 0) { /* 0.000ddd: at most 5 zeros */
+            std::memcpy(p, "0.00000", 8);
+            p += 2 - point;
+            std::memcpy(p, d, CHUNK);
+            return p + n;
         }
-    } else {
-        *p++ = digits[0];
-        if (n > 1) {
-            *p++ = '.';
-            std::memcpy(p, digits + 1, static_cast<size_t>(n - 1));
-            p += n - 1;
+        std::memcpy(p, d, CHUNK);
+        if (point >= n) { /* ddd000: at most 16 zeros */
+            std::memset(p + n, '0', 16);
+            return p + point;
         }
-        *p++ = 'e';
-        if (exponent < 0) {
-            *p++ = '-';
-            exponent = -exponent;
-        } else {
-            *p++ = '+';
-        }
-        p += write_digits(p, static_cast<uint64_t>(exponent));
+        p[point] = '.'; /* ddd.ddd */
+        std::memcpy(p + point + 1, d + point, CHUNK);
+        return p + n + 1;
     }
-    *p = '\0';
-    return static_cast<size_t>(p - buf);
+    *p++ = d[0];
+    if (n > 1) {
+        *p++ = '.';
+        std::memcpy(p, d + 1, CHUNK);
+        p += n - 1;
+    }
+    *p++ = 'e';
+    *p++ = exponent < 0 ? '-' : '+';
+    unsigned e = static_cast<unsigned>(exponent < 0 ? -exponent : exponent);
+    char tmp[8]; /* at most 3 digits, ending at tmp + 4, 4 bytes copied */
+    char *start = put_digits(tmp + 4, e);
+    size_t len = static_cast<size_t>(tmp + 4 - start);
+    std::memcpy(p, start, 4);
+    return p + len;
 }
 
 /* Zero, infinities and NaN, as the reference writes them. */
@@ -139,9 +133,6 @@ template <typename T> size_t shortest32(char *buf, T v) {
     bool negative = std::signbit(v);
     if (!std::isfinite(v) || v == 0)
         return special(buf, negative, std::isnan(v), v == 0);
-    char *p = buf;
-    if (negative)
-        *p++ = '-';
     auto dec = fmt::detail::dragonbox::to_decimal(v);
     uint64_t sig = dec.significand;
     int exponent = dec.exponent;
@@ -149,9 +140,17 @@ template <typename T> size_t shortest32(char *buf, T v) {
         sig /= 10;
         exponent++;
     }
-    char digits[24];
-    int n = static_cast<int>(write_digits(digits, sig));
-    return static_cast<size_t>(p - buf) + layout(p, digits, n, n + exponent);
+    char digits[64]; /* the digits end at digits + 24, CHUNK readable past */
+    const char *d = put_digits(digits + 24, sig);
+    int n = static_cast<int>(digits + 24 - d);
+    char text[64];
+    char *p = text;
+    if (negative)
+        *p++ = '-';
+    char *end = layout(p, d, n, n + exponent);
+    *end = '\0';
+    std::memcpy(buf, text, 32);
+    return static_cast<size_t>(end - text);
 }
 
 /* A buffer under 32 bytes gets the text cut to fit (callers pass
