@@ -14,9 +14,7 @@
  * e is within [-22, 22] is m * 10^e or m / 10^-e, one correctly rounded
  * IEEE operation on two exact doubles: the correctly rounded result, so
  * bit for bit what double-conversion gives. Coordinates (512345.125,
- * -33.8688197) nearly always take it, for a fraction of the cost. Text it
- * does not take (spaces, longer digits, large exponents) goes on to
- * double-conversion unchanged.
+ * -33.8688197) nearly always take it, for a fraction of the cost.
  *
  * Text Clinger's path leaves (more than 19 digits, m > 2^53, large
  * exponents) goes to fast_float next (Lemire's Eisel-Lemire parser, Debian
