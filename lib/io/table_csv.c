@@ -40,19 +40,26 @@ typedef struct row_buffer {
     bool failed;
 } row_buffer;
 
-static void put_bytes(row_buffer *b, const char *s, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
+/* Room for n more bytes; false (and b->failed) when memory runs out. */
+static bool reserve(row_buffer *b, size_t n) {
+    if (b->len + n <= b->cap)
+        return !b->failed;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (!grown) {
+        b->failed = true;
+        return false;
     }
+    b->data = grown;
+    b->cap = cap;
+    return !b->failed;
+}
+
+static void put_bytes(row_buffer *b, const char *s, size_t n) {
+    if (!reserve(b, n))
+        return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
 }
@@ -155,15 +162,17 @@ static void put_vector_row(row_buffer *b, const rp_points *pts, OGRFeatureH feat
     }
 }
 
+/* The row's values, each formatted straight into the buffer (room for
+ * RP_VALFMT_MAX bytes is made first: the formatters may write that far). */
 static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
-    char num[RP_VALFMT_MAX];
     for (int c = 0; c < spec->ncolumns; c++) {
         const rp_value_column *col = &spec->columns[c];
-        put_char(b, d);
+        if (!reserve(b, 1 + RP_VALFMT_MAX))
+            return;
+        b->data[b->len++] = d;
         if (col->status[i] == RP_POINT_OK)
-            put_bytes(b, num,
-                      rp_format_value(num, col->band.value_type,
-                                      col->values + i * (size_t)col->band.type_size));
+            b->len += rp_format_value(b->data + b->len, col->band.value_type,
+                                      col->values + i * (size_t)col->band.type_size);
         if (spec->with_status) {
             put_char(b, d);
             put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
