@@ -98,14 +98,25 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     bool to_eof = p->begin + len >= job->size;
     p->part.n = p->part.nbad = 0;
     p->first = p->end = UINT64_MAX;
-    rp_csv_reader *reader = rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
-    if (!reader) {
+    /* text without a quote is read as plain lines (csv.h), the same records */
+    size_t need = (pts->x_field > pts->y_field ? pts->x_field : pts->y_field) + 1;
+    rp_csv_field local[16];
+    rp_csv_field *fields = need <= 16 ? local : malloc(need * sizeof *fields);
+    rp_csv_lines lines;
+    rp_csv_lines_init(&lines, p->buf, len, pts->delimiter, 0, p->begin);
+    rp_csv_lines_set_fields(&lines, fields, need);
+    bool plain = fields && !memchr(p->buf, '"', len);
+    rp_csv_reader *reader =
+        plain ? NULL : rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
+    if (!plain && !reader) {
+        if (fields != local)
+            free(fields);
         *rc = rp_error_set(err, RP_NOMEM, "out of memory");
         return 1;
     }
     rp_csv_record rec;
     int got;
-    while ((got = rp_csv_read(reader, &rec)) == 1) {
+    while ((got = reader ? rp_csv_read(reader, &rec) : rp_csv_lines_next(&lines, &rec)) == 1) {
         if (rec.offset >= p->stop) {
             p->end = rec.offset;
             p->end_line = rec.line;
@@ -129,6 +140,8 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         }
     }
     rp_csv_reader_free(reader);
+    if (fields != local)
+        free(fields);
     if (*rc == RP_OK && got < 0)
         *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (*rc != RP_OK)

@@ -282,6 +282,9 @@ static void plain_lines_match_reader(void) {
             rp_csv_reader *m = rp_csv_reader_new_mem(texts[t], len, delim, 7, 100);
             rp_csv_lines lines;
             rp_csv_lines_init(&lines, texts[t], len, delim, 7, 100);
+            rp_csv_field spans[2];
+            if (d == 0)
+                rp_csv_lines_set_fields(&lines, spans, 2); /* one delimiter with spans */
             rp_csv_record a, b;
             int got_a, got_b, n = 0;
             do {
@@ -294,6 +297,10 @@ static void plain_lines_match_reader(void) {
                     CHECK_EQ_INT(a.line, b.line);
                     CHECK_EQ_INT(a.offset, b.offset);
                     CHECK_EQ_INT(a.nfields, b.nfields);
+                    for (size_t f = 0; d == 0 && f < a.nfields && f < 2; f++) {
+                        CHECK_EQ_INT(a.fields[f].offset, b.fields[f].offset);
+                        CHECK_EQ_INT(a.fields[f].length, b.fields[f].length);
+                    }
                 }
             } while (got_a == 1 && got_b == 1);
             rp_csv_reader_free(m);
