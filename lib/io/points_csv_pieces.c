@@ -207,6 +207,18 @@ static rp_status join_piece(const rp_points_options *opts, rp_points *pts, rp_xy
     return RP_OK;
 }
 
+/* Before the first join: room for the points the whole file likely holds,
+ * at the first piece's bytes a row (plus 1/16), so the caller's arrays are
+ * not copied into fresh pages again and again as they double. Untouched
+ * room costs no memory; a low estimate only means doubling from there. */
+static void reserve_estimate(pieces_job *job, const piece *p) {
+    if (p->part.n == 0 || p->end <= p->first)
+        return;
+    double per_row = (double)(p->end - p->first) / (double)p->part.n;
+    double rows = (double)(job->size - p->first) / per_row;
+    (void)rp_xy_buf_reserve(job->xy, (size_t)(rows + rows / 16) + 1024);
+}
+
 /* Called with the lock held: unless a joiner is at work, join the
  * wave's parsed pieces in order, each where the one before ended; a piece
  * that does not (it began inside a quoted field) stops the wave there, and
@@ -225,6 +237,8 @@ static rp_status join_ready(pieces_job *job, rp_error *err) {
             break;
         }
         pthread_mutex_unlock(&job->lock);
+        if (job->xy->n == 0 && job->xy->cap == 0)
+            reserve_estimate(job, p);
         /* piece k > 0 begins with piece k - 1's end record, at start_line */
         uint64_t line_of_first = k == 0 ? job->start_line + p->first_line : job->start_line;
         rc = join_piece(job->opts, job->pts, job->xy, p, line_of_first, err);
