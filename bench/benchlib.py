@@ -71,6 +71,7 @@ class Result:
     max_rss: int  # bytes, the largest peak RSS of any timed run
     stdout: str  # of the last run, when captured
     stderr: str
+    stderrs: list = None  # every timed run's stderr, in order
 
     @property
     def median(self):
@@ -122,12 +123,13 @@ def measure(ctx, cmd, env=None, stdin=None, stdout=None, cwd=None, runs=None):
     runs = runs or ctx.runs
     for _ in range(ctx.warmup):
         _timed(cmd, env, stdin, stdout, cwd)
-    seconds, rss, err = [], 0, ""
+    seconds, rss, err, errs = [], 0, "", []
     for _ in range(runs):
         s, r, err = _timed(cmd, env, stdin, stdout, cwd)
         seconds.append(s)
+        errs.append(err)
         rss = max(rss, r)
-    return Result(seconds, rss, "", err)
+    return Result(seconds, rss, "", err, errs)
 
 
 def api_seconds(result):
@@ -273,6 +275,8 @@ def machine_lines(ctx):
         "- machine: %s, %d CPUs usable by this process (%d online), %.0f GiB RAM, %s" % (
             cpu, ctx.threads, os.cpu_count(), mem, platform.platform()),
         "- %s; rasterpool commit %s (Release build)" % (gdal_version, commit),
+        "- load average when the run started: %s (1, 5, 15 min; the machine is shared)" % (
+            " ".join(open("/proc/loadavg").read().split()[:3])),
         "- each time is the median of the timed runs listed in its row (%d unless a scenario "
         "says fewer) after %d warm-up run, of the whole process (start to exit); peak RSS is "
         "the largest of the timed runs" % (ctx.runs, ctx.warmup),

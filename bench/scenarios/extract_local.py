@@ -9,6 +9,8 @@ file; after timing, each tool's values are checked equal to rasterpool's, so
 the table only ever compares tools that gave the same answer.
 """
 import os
+import re
+import statistics
 
 import numpy as np
 from osgeo import gdal, osr
@@ -305,10 +307,66 @@ def s5_threads(ctx):
     return [table]
 
 
+def phases(result):
+    """The medians of the -v phases over the timed runs: read points (pass
+    1: parse), read rasters (plan + block reading), write (pass 2: format
+    and write)."""
+    found = [re.search(r"time: read points ([0-9.]+) s, read rasters ([0-9.]+) s, write "
+                       r"([0-9.]+) s", e) for e in result.stderrs]
+    if not all(found):
+        raise benchlib.BenchError("rasterpool -v printed no phase times")
+    return [statistics.median(float(m.group(k)) for m in found) for k in (1, 2, 3)]
+
+
+def s6_ten_million(ctx):
+    """10M points: where the text work stands against the block work. The
+    -v phases of rasterpool, and three floors: decoding the touched blocks,
+    reading the points file (cat), writing as many bytes as the output
+    (dd): the work no extractor avoids."""
+    size = raster_size(ctx)
+    raster = make_raster(ctx, size, "DEFLATE")
+    n = ctx.size(200000, 10000000)
+    points = make_points(ctx, size, n, "uniform", 6)
+    blocks = touched_blocks(ctx, raster, points)
+    t = ctx.threads
+    table = Table("6. %s uniform points, DEFLATE: phases of the work" % format(n, ","),
+                  "%dx%d Float32 DEFLATE, 256x256 tiles; %s points (%s, %.0f MB); %d blocks "
+                  "touched; %d threads" % (size, size, format(n, ","), os.path.basename(points),
+                                           os.path.getsize(points) / 1e6, count_lines(blocks), t))
+    out = ctx.out("rp10m.csv")
+    rp = table.add("rasterpool extract -v", measure(ctx, [
+        ctx.rasterpool, "extract", raster, "--points", points, "-o", out, "-j", str(t), "-v"]),
+        threads=t, note="CSV in -> CSV out")
+    parse, blocks_s, write = phases(rp.result)
+    out_bytes = os.path.getsize(out)
+    rp.note += "; phases (medians): read points %.3f s, read rasters %.3f s, write %.3f s; " \
+               "peak RSS / points: %.0f B" % (parse, blocks_s, write, rp.result.max_rss / n)
+    floor = table.add("floor (decode touched blocks only)", measure(ctx, [
+        ctx.floor, raster, blocks, str(t)]), threads=t, note="bench/floor/floor_read.c")
+    table.add("read the points file (cat > /dev/null)", measure(
+        ctx, "cat '%s' > /dev/null" % points), threads=1, note="page cache to user space")
+    table.add("write the output's bytes (dd bs=4M)", measure(
+        ctx, "dd if=/dev/zero of='%s' bs=4M count=%d iflag=count_bytes status=none" % (
+            ctx.out("dd10m.bin"), out_bytes)), threads=1,
+        note="%.0f MB into a new file beside rasterpool's output" % (out_bytes / 1e6))
+    os.remove(ctx.out("dd10m.bin"))
+    table.target("parse + format phases <= the block-reading phase",
+                 parse + write <= blocks_s, "%.3f + %.3f = %.3f s against %.3f s (%.2fx)" % (
+                     parse, write, parse + write, blocks_s, (parse + write) / blocks_s))
+    rp_floor = table.seconds(rp) / table.seconds(floor)
+    table.notes.append("rasterpool end to end: %.2fx the decode floor. The phases are "
+                       "rasterpool's own (-v): read points = pass 1 over the CSV (parse the "
+                       "coordinates), read rasters = plan + decode + scatter values to the "
+                       "points, write = pass 2 (read the rows again, format the values, "
+                       "write)." % rp_floor)
+    return [table]
+
+
 SCENARIOS = [
     Scenario("uniform", "scenario 1: 500k uniform points, DEFLATE", s1_uniform),
     Scenario("clustered", "scenario 2: 500k clustered points, DEFLATE", s2_clustered),
     Scenario("memory", "scenario 3: 2M points on 32768x32768, time and RSS per point", s3_memory),
     Scenario("uncompressed", "scenario 4: 500k points, uncompressed tiles", s4_uncompressed),
     Scenario("threads", "scenario 5: thread scaling", s5_threads),
+    Scenario("ten_million", "scenario 6: 10M uniform points, DEFLATE: phases", s6_ten_million),
 ]

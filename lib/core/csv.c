@@ -358,6 +358,68 @@ int rp_csv_read(rp_csv_reader *r, rp_csv_record *rec) {
     }
 }
 
+void rp_csv_lines_init(rp_csv_lines *l, const char *text, size_t len, char delimiter,
+                       uint64_t first_line, uint64_t first_offset) {
+    l->text = text;
+    l->len = len;
+    l->pos = 0;
+    l->line = first_line;
+    l->base = first_offset;
+    l->delimiter = delimiter;
+    l->fields = NULL;
+    l->fields_cap = 0;
+}
+
+void rp_csv_lines_set_fields(rp_csv_lines *l, rp_csv_field *fields, size_t cap) {
+    l->fields = fields;
+    l->fields_cap = fields ? cap : 0;
+}
+
+/* The field count of s[0..n), and the spans of the first l->fields_cap. */
+static size_t split_fields(const rp_csv_lines *l, const char *s, size_t n) {
+    size_t nfields = 0, start = 0;
+    if (!l->fields) {
+        for (size_t k = 0; k < n; k++)
+            nfields += s[k] == l->delimiter;
+        return nfields + 1;
+    }
+    for (size_t k = 0; k <= n; k++) {
+        if (k < n && s[k] != l->delimiter)
+            continue;
+        if (nfields < l->fields_cap) {
+            l->fields[nfields].offset = start;
+            l->fields[nfields].length = k - start;
+            l->fields[nfields].quoted = false;
+        }
+        nfields++;
+        start = k + 1;
+    }
+    return nfields;
+}
+
+int rp_csv_lines_next(rp_csv_lines *l, rp_csv_record *rec) {
+    while (l->pos < l->len) {
+        const char *s = l->text + l->pos;
+        size_t n = l->len - l->pos;
+        const char *nl = memchr(s, '\n', n);
+        size_t i = nl ? (size_t)(nl - s) : n;
+        size_t raw_len = i > 0 && s[i - 1] == '\r' ? i - 1 : i;
+        uint64_t line = l->line++, offset = l->base + l->pos;
+        l->pos += nl ? i + 1 : i;
+        if (raw_len == 0) /* blank, as rp_csv_read skips it */
+            continue;
+        memset(rec, 0, sizeof *rec);
+        rec->raw = s;
+        rec->raw_len = raw_len;
+        rec->line = line;
+        rec->offset = offset;
+        rec->nfields = split_fields(l, s, raw_len);
+        rec->fields = l->fields;
+        return 1;
+    }
+    return 0;
+}
+
 char rp_csv_detect_delimiter(const char *line, size_t len) {
     const char candidates[] = {',', ';', '\t'};
     size_t counts[3] = {0, 0, 0};

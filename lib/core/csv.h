@@ -49,6 +49,30 @@ void rp_csv_unread(rp_csv_reader *reader);
 uint64_t rp_csv_reader_offset(const rp_csv_reader *reader);
 uint64_t rp_csv_reader_line(const rp_csv_reader *reader);
 
+/* Text without any quote character, read faster: its records are its
+ * lines (without the line end and a '\r' before it), blank lines skipped,
+ * a field between every two delimiters: exactly what rp_csv_read makes of
+ * the same text (tests/fuzz/fuzz_csv.c compares them). Field spans are
+ * filled only for the first fields_cap fields, in the caller's array (none
+ * when it gives none: record->fields is then NULL); nfields counts them
+ * all. The caller checks that the text holds no '"' (memchr). For the
+ * parallel pieces of pass 1 and the slices of pass 2. */
+typedef struct rp_csv_lines {
+    const char *text;
+    size_t len, pos;
+    uint64_t line, base; /* the next record's physical line; text[0]'s offset */
+    char delimiter;
+    rp_csv_field *fields; /* the caller's, or NULL */
+    size_t fields_cap;
+} rp_csv_lines;
+
+void rp_csv_lines_init(rp_csv_lines *lines, const char *text, size_t len, char delimiter,
+                       uint64_t first_line, uint64_t first_offset);
+/* Field spans of the first cap fields of each record into fields[]. */
+void rp_csv_lines_set_fields(rp_csv_lines *lines, rp_csv_field *fields, size_t cap);
+/* The next non-blank record: 1, or 0 at the end of the text. */
+int rp_csv_lines_next(rp_csv_lines *lines, rp_csv_record *record);
+
 /* Records longer than this are refused (an unterminated quote would
  * otherwise pull the rest of a file into one record). */
 #define RP_CSV_MAX_RECORD ((size_t)64 << 20)

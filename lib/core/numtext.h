@@ -1,7 +1,9 @@
 /*
- * numtext.h — numbers to and from text, exactly and fast, by Google's
- * double-conversion: parsing plain decimals (numparse.cc) and the shortest
- * text that reads back to the same float or double (valfmt_shortest.cc).
+ * numtext.h — numbers to and from text, exactly and fast: parsing plain
+ * decimals (numparse.cc: fast_float, then double-conversion) and the
+ * shortest text that reads back to the same float or double
+ * (valfmt_shortest.cc: Dragonbox digits from {fmt}, laid out as
+ * double-conversion lays them out).
  * Both are C++ files behind this C interface.
  */
 #ifndef RP_NUMTEXT_H
@@ -27,6 +29,11 @@ bool rp_parse_decimal_reference(const char *s, size_t len, double *out);
  * appear below 1e-6 and from 1e17; nan, inf, -inf as such. */
 size_t rp_shortest_double(char *buf, size_t cap, double v);
 size_t rp_shortest_float(char *buf, size_t cap, float v);
+/* The same by double-conversion's ToShortest / ToShortestSingle: the
+ * reference the fast formatter (Dragonbox, from {fmt}) must agree with byte
+ * for byte, for the tests. */
+size_t rp_shortest_double_reference(char *buf, size_t cap, double v);
+size_t rp_shortest_float_reference(char *buf, size_t cap, float v);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memhint.h"
 #include "plan.h"
 
 static uint64_t block_of_cell(const rp_grid *grid, uint64_t cell) {
@@ -156,6 +157,7 @@ static int group_cells(rp_plan *plan, const rp_grid *grid) {
         rp_plan_free(plan);
         return -1;
     }
+    rp_hint_huge(plan->order, plan->inside * sizeof *plan->order);
     /* A counting array is worth it while it is not much larger than the
      * points themselves. */
     uint64_t counting_limit = 4 * (uint64_t)plan->inside + 65536;
@@ -174,6 +176,7 @@ int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const dou
     plan->cell = malloc((n ? n : 1) * sizeof *plan->cell);
     if (!plan->cell)
         return -1;
+    rp_hint_huge(plan->cell, n * sizeof *plan->cell);
     locate_all(plan, grid, x, y);
     return group_cells(plan, grid);
 }

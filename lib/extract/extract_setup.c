@@ -20,6 +20,7 @@
 #include "error.h"
 #include "extract_internal.h"
 #include "georef.h"
+#include "memhint.h"
 #include "remote.h"
 #include "vrt_xml.h"
 
@@ -230,6 +231,8 @@ rp_status rp_extract_setup_alloc(rp_extract_setup *s, size_t n, rp_error *err) {
         col->status = malloc(n ? n : 1);
         if (!col->values || !col->status)
             return rp_error_set(err, RP_NOMEM, "out of memory for %zu values", n);
+        rp_hint_huge(col->values, n * (size_t)col->band.type_size);
+        rp_hint_huge(col->status, n);
         memset(col->status, RP_POINT_OUTSIDE, n);
     }
     return RP_OK;

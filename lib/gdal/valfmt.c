@@ -94,6 +94,16 @@ static size_t format_real(char *buf, GDALDataType type, const void *p) {
 
 size_t rp_format_value(char *buf, int gdal_type, const void *p) {
     GDALDataType type = (GDALDataType)gdal_type;
+    if (type == GDT_Float32) { /* the common cases first, without the type switches */
+        float f;
+        memcpy(&f, p, sizeof f);
+        return rp_format_float(buf, f);
+    }
+    if (type == GDT_Float64) {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return rp_format_double(buf, v);
+    }
     GDALDataType part = part_type(type);
     if (part == type)
         return format_real(buf, type, p);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "memhint.h"
 #include "numtext.h"
 
 /* Room for `need` points in all, growing the arrays geometrically. */
@@ -40,6 +41,8 @@ static int reserve(rp_xy_buf *buf, size_t need) {
         buf->bad = nb;
     if (!nx || !ny || !nb)
         return -1;
+    rp_hint_huge(buf->x, c * sizeof *nx); /* before the new part is written */
+    rp_hint_huge(buf->y, c * sizeof *ny);
     buf->cap = c;
     return 0;
 }
@@ -54,6 +57,10 @@ int rp_xy_buf_push(rp_xy_buf *buf, double x, double y, bool bad) {
     if (bad)
         buf->nbad++;
     return 0;
+}
+
+int rp_xy_buf_reserve(rp_xy_buf *buf, size_t points) {
+    return reserve(buf, points);
 }
 
 int rp_xy_buf_append(rp_xy_buf *buf, const rp_xy_buf *part) {

@@ -27,6 +27,10 @@ typedef struct rp_xy_buf {
 int rp_xy_buf_push(rp_xy_buf *buf, double x, double y, bool bad);
 /* Appends all of part's points. 0, or -1 when memory runs out. */
 int rp_xy_buf_append(rp_xy_buf *buf, const rp_xy_buf *part);
+/* Room for `points` points in all at once (an estimate made early, so the
+ * arrays are not copied as they grow: each copy writes fresh pages). 0, or
+ * -1 when memory runs out (the buffer is then unchanged). */
+int rp_xy_buf_reserve(rp_xy_buf *buf, size_t points);
 /* Frees the arrays and zeroes buf. */
 void rp_xy_buf_free(rp_xy_buf *buf);
 /* Moves buf's points into pts (which must have none); buf is left empty. */

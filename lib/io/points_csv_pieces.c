@@ -23,10 +23,14 @@
  * piece becomes one slice of pass 2.
  *
  * Threads: workers parse their own piece into their own rp_xy_buf and read
- * only the shared, read-only rp_points (columns, delimiter); the file is
- * read with pread on one shared descriptor. The caller's thread joins the
- * pieces into the caller's rp_xy_buf, notes the slices and prints
- * warnings. Lines are counted relative to each piece's beginning and made
+ * only rp_points' columns and delimiter; the file is read with pread on one
+ * shared descriptor. Joining is done by the workers too, in piece order:
+ * after parsing, whichever task finds no joiner at work becomes the joiner
+ * and appends every parsed piece that is next in order to the caller's
+ * rp_xy_buf, notes its slice and prints its warnings, while the others go
+ * on parsing (one joiner at a time; `lock` guards the order, the role and
+ * where the joined text ends). So the join runs beside the parsing
+ * instead of after each wave. Lines are counted relative to each piece's beginning and made
  * absolute when the pieces are joined. Calls only points_buf.c of the
  * points modules.
  */
@@ -34,6 +38,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +58,7 @@ typedef struct piece {
     /* results */
     uint64_t first, end;           /* offsets of the first record and of the next piece's */
     uint64_t first_line, end_line; /* relative lines of those two records */
+    bool parsed;                   /* results ready (under the job's lock) */
     rp_xy_buf part;                /* its points */
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
     char *buf;
@@ -60,10 +66,20 @@ typedef struct piece {
 } piece;
 
 typedef struct pieces_job {
-    const rp_points *pts;
+    const rp_points_options *opts;
+    rp_points *pts; /* workers read its columns; the joiner adds slices */
     int fd;
     uint64_t size;
     piece *pieces; /* the wave's */
+    size_t count;  /* pieces in the wave */
+    rp_xy_buf *xy; /* the caller's: the joiner appends to it */
+    /* under lock: */
+    pthread_mutex_t lock;
+    size_t next_join;    /* the wave's first piece not yet joined */
+    bool joining;        /* a task holds the joiner's role */
+    bool stop_joining;   /* a piece began inside a quoted field, or a join failed */
+    uint64_t start;      /* a true record start: where the joined text ends */
+    uint64_t start_line; /* the absolute line there */
 } pieces_job;
 
 static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const rp_points *pts,
@@ -82,14 +98,25 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     bool to_eof = p->begin + len >= job->size;
     p->part.n = p->part.nbad = 0;
     p->first = p->end = UINT64_MAX;
-    rp_csv_reader *reader = rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
-    if (!reader) {
+    /* text without a quote is read as plain lines (csv.h), the same records */
+    size_t need = (pts->x_field > pts->y_field ? pts->x_field : pts->y_field) + 1;
+    rp_csv_field local[16];
+    rp_csv_field *fields = need <= 16 ? local : malloc(need * sizeof *fields);
+    rp_csv_lines lines;
+    rp_csv_lines_init(&lines, p->buf, len, pts->delimiter, 0, p->begin);
+    rp_csv_lines_set_fields(&lines, fields, need);
+    bool plain = fields && !memchr(p->buf, '"', len);
+    rp_csv_reader *reader =
+        plain ? NULL : rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
+    if (!plain && !reader) {
+        if (fields != local)
+            free(fields);
         *rc = rp_error_set(err, RP_NOMEM, "out of memory");
         return 1;
     }
     rp_csv_record rec;
     int got;
-    while ((got = rp_csv_read(reader, &rec)) == 1) {
+    while ((got = reader ? rp_csv_read(reader, &rec) : rp_csv_lines_next(&lines, &rec)) == 1) {
         if (rec.offset >= p->stop) {
             p->end = rec.offset;
             p->end_line = rec.line;
@@ -113,6 +140,8 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         }
     }
     rp_csv_reader_free(reader);
+    if (fields != local)
+        free(fields);
     if (*rc == RP_OK && got < 0)
         *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (*rc != RP_OK)
@@ -129,10 +158,7 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     return 1;
 }
 
-static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) {
-    (void)state;
-    const pieces_job *job = vjob;
-    piece *p = &job->pieces[task];
+static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *err) {
     uint64_t margin = FIRST_MARGIN;
     for (;;) {
         uint64_t want = p->stop - p->begin + margin;
@@ -160,26 +186,6 @@ static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) 
     }
 }
 
-/* The first record start at or after `at`, were no line end quoted: just
- * after the first '\n' at or after at - 1. The file's size when none. */
-static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_points *pts,
-                                   uint64_t *start, rp_error *err) {
-    char buf[4096];
-    for (uint64_t pos = at - 1; pos < size; pos += sizeof buf) {
-        size_t len = size - pos < sizeof buf ? (size_t)(size - pos) : sizeof buf;
-        rp_status rc = read_at(fd, buf, len, pos, pts, err);
-        if (rc != RP_OK)
-            return rc;
-        const char *nl = memchr(buf, '\n', len);
-        if (nl) {
-            *start = pos + (uint64_t)(nl - buf) + 1;
-            return RP_OK;
-        }
-    }
-    *start = size;
-    return RP_OK;
-}
-
 /* Appends an accepted piece to xy, warning about its bad rows with
  * absolute line numbers (line_of_first: the absolute line of its first
  * record), and starts its slice for pass 2. The piece kept the reasons of
@@ -201,6 +207,90 @@ static rp_status join_piece(const rp_points_options *opts, rp_points *pts, rp_xy
     return RP_OK;
 }
 
+/* Before the first join: room for the points the whole file likely holds,
+ * at the first piece's bytes a row (plus 1/16), so the caller's arrays are
+ * not copied into fresh pages again and again as they double. Untouched
+ * room costs no memory; a low estimate only means doubling from there. */
+static void reserve_estimate(pieces_job *job, const piece *p) {
+    if (p->part.n == 0 || p->end <= p->first)
+        return;
+    double per_row = (double)(p->end - p->first) / (double)p->part.n;
+    double rows = (double)(job->size - p->first) / per_row;
+    (void)rp_xy_buf_reserve(job->xy, (size_t)(rows + rows / 16) + 1024);
+}
+
+/* Called with the lock held: unless a joiner is at work, join the
+ * wave's parsed pieces in order, each where the one before ended; a piece
+ * that does not (it began inside a quoted field) stops the wave there, and
+ * the next wave starts at the true record start reached. */
+static rp_status join_ready(pieces_job *job, rp_error *err) {
+    rp_status rc = RP_OK;
+    if (job->joining)
+        return RP_OK; /* the joiner at work will take it */
+    job->joining = true;
+    while (!job->stop_joining && job->next_join < job->count &&
+           job->pieces[job->next_join].parsed) {
+        size_t k = job->next_join;
+        const piece *p = &job->pieces[k];
+        if (k > 0 && p->first != job->pieces[k - 1].end) {
+            job->stop_joining = true; /* redo from job->start */
+            break;
+        }
+        pthread_mutex_unlock(&job->lock);
+        if (job->xy->n == 0 && job->xy->cap == 0)
+            reserve_estimate(job, p);
+        /* piece k > 0 begins with piece k - 1's end record, at start_line */
+        uint64_t line_of_first = k == 0 ? job->start_line + p->first_line : job->start_line;
+        rc = join_piece(job->opts, job->pts, job->xy, p, line_of_first, err);
+        pthread_mutex_lock(&job->lock);
+        if (rc != RP_OK) {
+            job->stop_joining = true;
+            break;
+        }
+        job->start = p->end;
+        job->start_line = line_of_first + (p->end_line - p->first_line);
+        job->next_join++;
+    }
+    job->joining = false;
+    return rc;
+}
+
+/* Task k: parse piece k, then join what is ready in order, so that joining
+ * runs beside the parsing of the wave's other pieces. */
+static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) {
+    (void)state;
+    pieces_job *job = vjob;
+    piece *p = &job->pieces[task];
+    rp_status rc = parse_whole_piece(job, p, err);
+    if (rc != RP_OK)
+        return rc;
+    pthread_mutex_lock(&job->lock);
+    p->parsed = true;
+    rc = join_ready(job, err);
+    pthread_mutex_unlock(&job->lock);
+    return rc;
+}
+
+/* The first record start at or after `at`, were no line end quoted: just
+ * after the first '\n' at or after at - 1. The file's size when none. */
+static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_points *pts,
+                                   uint64_t *start, rp_error *err) {
+    char buf[4096];
+    for (uint64_t pos = at - 1; pos < size; pos += sizeof buf) {
+        size_t len = size - pos < sizeof buf ? (size_t)(size - pos) : sizeof buf;
+        rp_status rc = read_at(fd, buf, len, pos, pts, err);
+        if (rc != RP_OK)
+            return rc;
+        const char *nl = memchr(buf, '\n', len);
+        if (nl) {
+            *start = pos + (uint64_t)(nl - buf) + 1;
+            return RP_OK;
+        }
+    }
+    *start = size;
+    return RP_OK;
+}
+
 rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, int fd,
                                uint64_t offset, uint64_t line, uint64_t size, rp_xy_buf *xy,
                                rp_error *err) {
@@ -213,17 +303,19 @@ rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, in
     piece *pieces = calloc(wave, sizeof *pieces);
     if (!pieces)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    pieces_job job = {.pts = pts, .fd = fd, .size = size, .pieces = pieces};
+    pieces_job job = {.opts = opts, .pts = pts, .fd = fd, .size = size, .pieces = pieces, .xy = xy};
+    pthread_mutex_init(&job.lock, NULL);
+    job.start = offset;    /* a true record start (or a blank line's) */
+    job.start_line = line; /* the absolute line there */
     rp_status rc = RP_OK;
-    uint64_t start = offset;    /* a true record start (or a blank line's) */
-    uint64_t start_line = line; /* the absolute line there */
-    while (rc == RP_OK && start < size) {
+    while (rc == RP_OK && job.start < size) {
         /* the wave's pieces: the first at the true start, the others at
          * speculative starts after each nominal piece_bytes */
         size_t count = 0;
-        uint64_t begin = start;
+        uint64_t begin = job.start;
         while (count < wave && begin < size && rc == RP_OK) {
             pieces[count].begin = begin;
+            pieces[count].parsed = false;
             uint64_t nominal = begin + piece_bytes;
             uint64_t stop = size;
             if (nominal < size)
@@ -234,6 +326,9 @@ rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, in
         }
         if (rc != RP_OK)
             break;
+        job.count = count;
+        job.next_join = 0;
+        job.stop_joining = false;
         rp_pool_job pj = {.ntasks = count,
                           .ctx = &job,
                           .run = run_piece,
@@ -241,26 +336,11 @@ rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, in
                           .progress_user = opts->progress_user,
                           .progress_message = "reading points"};
         rc = rp_pool_run(opts->pool, &pj, err);
-        /* join in order while each piece starts where the one before ended;
-         * line numbers: the first piece's beginning is at start_line */
-        uint64_t line_at_begin = start_line;
-        for (size_t k = 0; rc == RP_OK && k < count; k++) {
-            const piece *p = &pieces[k];
-            if (k > 0 && p->first != pieces[k - 1].end)
-                break; /* piece k began inside a quoted field: redo from there */
-            uint64_t line_of_first = line_at_begin + p->first_line;
-            rc = join_piece(opts, pts, xy, p, line_of_first, err);
-            start = p->end;
-            start_line = line_of_first + (p->end_line - p->first_line);
-            /* the next piece's first record is this piece's end: its line */
-            line_at_begin = start_line;
-            if (k + 1 < count)
-                line_at_begin -= pieces[k + 1].first_line;
-        }
         if (rc == RP_OK && opts->progress &&
-            opts->progress((double)start / (double)size, "reading points", opts->progress_user))
+            opts->progress((double)job.start / (double)size, "reading points", opts->progress_user))
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
     }
+    pthread_mutex_destroy(&job.lock);
     for (size_t k = 0; k < wave; k++) {
         rp_xy_buf_free(&pieces[k].part);
         free(pieces[k].buf);

@@ -7,14 +7,17 @@
  * vector input row becomes x, y and its fields.
  *
  * CSV input is read again in slices that the pool's workers format in
- * parallel (see "slices" below); the caller's thread writes them in order.
- * Vector input, and CSV that cannot be read again by offset, go row by row
- * on the caller's thread, through table_rows.c's loop.
+ * parallel and write in order themselves (see "slices" below), so the
+ * writing overlaps the formatting. Vector input, and CSV that cannot be
+ * read again by offset, go row by row on the caller's thread, through
+ * table_rows.c's loop.
  */
 #include "table_csv.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,19 +40,26 @@ typedef struct row_buffer {
     bool failed;
 } row_buffer;
 
-static void put_bytes(row_buffer *b, const char *s, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
+/* Room for n more bytes; false (and b->failed) when memory runs out. */
+static bool reserve(row_buffer *b, size_t n) {
+    if (b->len + n <= b->cap)
+        return !b->failed;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (!grown) {
+        b->failed = true;
+        return false;
     }
+    b->data = grown;
+    b->cap = cap;
+    return !b->failed;
+}
+
+static void put_bytes(row_buffer *b, const char *s, size_t n) {
+    if (!reserve(b, n))
+        return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
 }
@@ -152,15 +162,17 @@ static void put_vector_row(row_buffer *b, const rp_points *pts, OGRFeatureH feat
     }
 }
 
+/* The row's values, each formatted straight into the buffer (room for
+ * RP_VALFMT_MAX bytes is made first: the formatters may write that far). */
 static void put_values(row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
-    char num[RP_VALFMT_MAX];
     for (int c = 0; c < spec->ncolumns; c++) {
         const rp_value_column *col = &spec->columns[c];
-        put_char(b, d);
+        if (!reserve(b, 1 + RP_VALFMT_MAX))
+            return;
+        b->data[b->len++] = d;
         if (col->status[i] == RP_POINT_OK)
-            put_bytes(b, num,
-                      rp_format_value(num, col->band.value_type,
-                                      col->values + i * (size_t)col->band.type_size));
+            b->len += rp_format_value(b->data + b->len, col->band.value_type,
+                                      col->values + i * (size_t)col->band.type_size);
         if (spec->with_status) {
             put_char(b, d);
             put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
@@ -221,21 +233,33 @@ static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_r
 }
 
 /* ---------------------------------------------------------------------------
- * CSV input: slices formatted in parallel.
+ * CSV input: slices formatted in parallel, written in order.
  *
- * Pass 1 noted where every slice of rows starts. Slices
- * go in waves of two a worker: each task reads its slice's bytes with pread
- * (the file, or the spool of standard input), splits it with a memory CSV
- * reader and formats its rows into its own buffer; then the caller writes
- * the wave's buffers in order, with the warnings about long rows. Buffers
- * are reused from wave to wave: memory is bounded by the wave, whatever the
- * number of points. Output bytes do not depend on the thread count.
+ * Pass 1 noted where every slice of rows starts. One pool job runs a task a
+ * slice, in slice order: the task reads its slice's bytes with pread (the
+ * file, or the spool of standard input), splits them with a memory CSV
+ * reader and formats the rows into a slot of a ring of 2 x threads slots
+ * (slice s in slot s % ring). Then whichever task finds no writer at work
+ * becomes the writer: it writes every formatted slice that is next in
+ * order (with the warnings about its long rows), then frees their slots
+ * and goes back to formatting. So the one ordered stream of writes runs
+ * beside the formatting instead of after it, and no thread waits for a
+ * writer. A task whose slot still holds an unwritten slice (ring - 1
+ * slices ahead of the writer) waits for it: memory is bounded by the ring,
+ * whatever the number of points. Output bytes do not depend on the thread
+ * count.
+ *
+ * Locking: `lock` guards next_write, the slots' ready flags, writing and
+ * failed; a slot's buffers belong to its slice's task until ready, then to
+ * the writer until written. At one thread the pool runs the tasks inline:
+ * each slice is formatted and written at once.
  */
 
 typedef struct slice_out {
     char *in; /* the slice's bytes */
     size_t in_cap;
     row_buffer out;   /* its formatted rows */
+    bool ready;       /* formatted, not yet written */
     size_t long_rows; /* rows longer than the header */
     uint64_t long_line[MAX_ROW_WARNINGS];
     size_t long_fields[MAX_ROW_WARNINGS];
@@ -243,10 +267,19 @@ typedef struct slice_out {
 
 typedef struct slice_job {
     const rp_table_spec *spec;
+    FILE *out;
     int fd;            /* read with pread only: shared by the workers */
     uint64_t text_end; /* where the last slice ends */
-    size_t first;      /* the wave's first slice */
-    slice_out *outs;   /* one per task of the wave */
+    bool inline_pool;  /* one thread: tasks run on the caller's thread */
+    size_t ring;
+    slice_out *outs; /* the ring of slots */
+    pthread_mutex_t lock;
+    pthread_cond_t written;  /* next_write moved on, or failed */
+    size_t next_write;       /* the first slice not yet written */
+    bool writing;            /* a task holds the writer's role */
+    bool failed;             /* a task failed: the others stop */
+    size_t long_rows;        /* the writer's count, in row order */
+    atomic_bool interrupted; /* the caller's progress asked to stop */
 } slice_job;
 
 static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, size_t len,
@@ -267,38 +300,37 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
     return RP_OK;
 }
 
-static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *err) {
-    (void)state;
-    const slice_job *job = vjob;
+/* Formats slice s into slot o. */
+/* The rows of slice s, [row, last), from its text in o->in: the CSV
+ * reader's records, or plain lines when the text has no quote. */
+typedef struct slice_records {
+    rp_csv_reader *reader; /* NULL: plain lines */
+    rp_csv_lines plain;
+} slice_records;
+
+static int next_slice_record(slice_records *r, rp_csv_record *rec) {
+    return r->reader ? rp_csv_read(r->reader, rec) : rp_csv_lines_next(&r->plain, rec);
+}
+
+/* Formats the rows of slice s (its text in o->in[0..len)) into o->out. */
+static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
+                             rp_error *err) {
     const rp_table_spec *spec = job->spec;
     const rp_points *pts = spec->points;
-    slice_out *o = &job->outs[task];
-    size_t s = job->first + task;
-    size_t first_row = pts->slices[s].first_row;
-    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
-    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi)) {
-        o->out.len = 0; /* no row of this slice is written (a part of a sharded job) */
-        o->long_rows = 0;
-        return RP_OK;
+    slice_records recs = {.reader = NULL};
+    rp_csv_lines_init(&recs.plain, o->in, len, pts->delimiter, pts->slices[s].line,
+                      pts->slices[s].offset);
+    if (memchr(o->in, '"', len)) {
+        recs.reader = rp_csv_reader_new_mem(o->in, len, pts->delimiter, pts->slices[s].line,
+                                            pts->slices[s].offset);
+        if (!recs.reader)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
     }
-    uint64_t begin = pts->slices[s].offset;
-    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
-    if (end < begin)
-        return rp_table_points_changed(spec, err);
-    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
-    if (rc != RP_OK)
-        return rc;
-    rp_csv_reader *reader = rp_csv_reader_new_mem(o->in, (size_t)(end - begin), pts->delimiter,
-                                                  pts->slices[s].line, begin);
-    if (!reader)
-        return rp_error_set(err, RP_NOMEM, "out of memory");
     size_t row = pts->slices[s].first_row;
     size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
-    o->out.len = 0;
-    o->long_rows = 0;
     rp_csv_record rec;
     int got;
-    while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
+    while ((got = next_slice_record(&recs, &rec)) == 1 && row < last) {
         if (!rp_points_row_written(pts, row)) {
             row++;
             continue;
@@ -312,10 +344,28 @@ static rp_status format_slice(void *vjob, void *state, size_t task, rp_error *er
             o->long_rows++;
         }
     }
-    rp_csv_reader_free(reader);
+    rp_csv_reader_free(recs.reader);
     if (got != 0 || row != last)
         return rp_table_points_changed(spec, err);
     return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
+}
+
+/* Formats slice s into slot o. */
+static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_error *err) {
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    size_t first_row = pts->slices[s].first_row;
+    size_t end_row = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    o->out.len = 0;
+    o->long_rows = 0;
+    if (pts->write_range && (end_row <= pts->write_lo || first_row >= pts->write_hi))
+        return RP_OK; /* no row of this slice is written (a part of a sharded job) */
+    uint64_t begin = pts->slices[s].offset;
+    uint64_t end = s + 1 < pts->nslices ? pts->slices[s + 1].offset : job->text_end;
+    if (end < begin)
+        return rp_table_points_changed(spec, err);
+    rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
+    return rc != RP_OK ? rc : format_rows(job, o, s, (size_t)(end - begin), err);
 }
 
 /* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
@@ -343,42 +393,131 @@ static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
     return fd;
 }
 
+/* The writer's role: interrupted at the caller's word; on the caller's
+ * thread (one thread) it asks the caller itself, as the row writer does. */
+static int keep_writing_slices(void *vjob) {
+    slice_job *job = vjob;
+    if (job->inline_pool)
+        return keep_writing((void *)job->spec);
+    return !atomic_load(&job->interrupted);
+}
+
+/* Writes one formatted slice, with its warnings. Called by the writer only. */
+static rp_status write_slice(slice_job *job, slice_out *o, size_t s, rp_error *err) {
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    for (size_t w = 0; w < o->long_rows && w < MAX_ROW_WARNINGS; w++)
+        warn_long_row(spec, o->long_line[w], o->long_fields[w], &job->long_rows);
+    if (o->long_rows > MAX_ROW_WARNINGS)
+        job->long_rows += o->long_rows - MAX_ROW_WARNINGS;
+    if (!job->inline_pool && atomic_load(&job->interrupted))
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    int put = rp_fwrite_full(job->out, o->out.data, o->out.len, keep_writing_slices, job);
+    if (put > 0)
+        return rp_error_set(err, RP_INTERRUPTED, "interrupted");
+    if (put < 0)
+        return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
+                            spec->name ? spec->name : "standard output",
+                            s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n,
+                            strerror(errno));
+    return RP_OK;
+}
+
+/* Called with the lock held, after slice s was formatted: unless a writer
+ * is at work, write every slice that is ready and next in order. */
+static rp_status write_ready(slice_job *job, rp_error *err) {
+    rp_status rc = RP_OK;
+    if (job->writing)
+        return RP_OK; /* the writer at work will take it */
+    job->writing = true;
+    while (!job->failed && job->next_write < job->spec->points->nslices &&
+           job->outs[job->next_write % job->ring].ready) {
+        size_t s = job->next_write;
+        slice_out *o = &job->outs[s % job->ring];
+        pthread_mutex_unlock(&job->lock);
+        rc = write_slice(job, o, s, err);
+        pthread_mutex_lock(&job->lock);
+        o->ready = false;
+        job->next_write++;
+        pthread_cond_broadcast(&job->written);
+        if (rc != RP_OK) {
+            job->failed = true;
+            break;
+        }
+    }
+    job->writing = false;
+    return rc;
+}
+
+/* Task s: wait for its slot, format slice s into it, then write what is
+ * ready in order. */
+static rp_status slice_task(void *vjob, void *state, size_t s, rp_error *err) {
+    (void)state;
+    slice_job *job = vjob;
+    slice_out *o = &job->outs[s % job->ring];
+    pthread_mutex_lock(&job->lock);
+    while (!job->failed && s >= job->next_write + job->ring)
+        pthread_cond_wait(&job->written, &job->lock);
+    bool give_up = job->failed;
+    pthread_mutex_unlock(&job->lock);
+    if (give_up)
+        return RP_OK; /* the job's error is the failed task's */
+    rp_status rc = format_slice(job, o, s, err);
+    pthread_mutex_lock(&job->lock);
+    if (rc == RP_OK) {
+        o->ready = true;
+        rc = write_ready(job, err);
+    } else {
+        job->failed = true;
+        pthread_cond_broadcast(&job->written);
+    }
+    pthread_mutex_unlock(&job->lock);
+    return rc;
+}
+
+/* The caller's progress, noted for the writer (which runs on a worker). */
+static int slices_progress(double fraction, const char *message, void *vjob) {
+    slice_job *job = vjob;
+    int stop = job->spec->progress(fraction, message, job->spec->progress_user);
+    if (stop)
+        atomic_store(&job->interrupted, true);
+    return stop;
+}
+
 static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, uint64_t text_end,
                                   rp_error *err) {
     const rp_points *pts = spec->points;
     int threads = rp_pool_threads(spec->pool);
-    size_t wave = 2 * (size_t)(threads > 0 ? threads : 1);
-    slice_out *outs = calloc(wave, sizeof *outs);
-    if (!outs)
+    slice_job job = {.spec = spec,
+                     .out = out,
+                     .fd = fd,
+                     .text_end = text_end,
+                     .inline_pool = threads <= 1,
+                     .ring = 2 * (size_t)(threads > 0 ? threads : 1)};
+    job.outs = calloc(job.ring, sizeof *job.outs);
+    if (!job.outs)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    slice_job job = {.spec = spec, .fd = fd, .text_end = text_end, .outs = outs};
-    rp_status rc = RP_OK;
-    size_t long_rows = 0;
-    for (size_t first = 0; rc == RP_OK && first < pts->nslices; first += wave) {
-        job.first = first;
-        rp_pool_job pj = {.ntasks = pts->nslices - first < wave ? pts->nslices - first : wave,
-                          .ctx = &job,
-                          .run = format_slice,
-                          .progress = spec->progress,
-                          .progress_user = spec->progress_user,
-                          .progress_message = "writing"};
-        rc = rp_pool_run(spec->pool, &pj, err);
-        for (size_t k = 0; rc == RP_OK && k < pj.ntasks; k++) {
-            for (size_t w = 0; w < outs[k].long_rows && w < MAX_ROW_WARNINGS; w++)
-                warn_long_row(spec, outs[k].long_line[w], outs[k].long_fields[w], &long_rows);
-            if (outs[k].long_rows > MAX_ROW_WARNINGS)
-                long_rows += outs[k].long_rows - MAX_ROW_WARNINGS;
-            size_t s = first + k;
-            rc = write_all(out, outs[k].out.data, outs[k].out.len, spec,
-                           s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
-        }
+    atomic_init(&job.interrupted, false);
+    pthread_mutex_init(&job.lock, NULL);
+    pthread_cond_init(&job.written, NULL);
+    rp_pool_job pj = {.ntasks = pts->nslices,
+                      .ctx = &job,
+                      .run = slice_task,
+                      .progress = spec->progress ? slices_progress : NULL,
+                      .progress_user = &job,
+                      .progress_message = "writing"};
+    rp_status rc = rp_pool_run(spec->pool, &pj, err);
+    if (rc == RP_OK && job.next_write != pts->nslices) /* cannot happen: every task ran */
+        rc = rp_error_set(err, RP_INTERNAL, "%zu of %zu output slices written", job.next_write,
+                          pts->nslices);
+    total_long_rows(spec, job.long_rows);
+    pthread_cond_destroy(&job.written);
+    pthread_mutex_destroy(&job.lock);
+    for (size_t k = 0; k < job.ring; k++) {
+        free(job.outs[k].in);
+        free(job.outs[k].out.data);
     }
-    total_long_rows(spec, long_rows);
-    for (size_t k = 0; k < wave; k++) {
-        free(outs[k].in);
-        free(outs[k].out.data);
-    }
-    free(outs);
+    free(job.outs);
     return rc;
 }
 

@@ -268,6 +268,48 @@ static void unquoted_fields_every_length(void) {
     }
 }
 
+/* Plain lines (pass 2's reader of quote-free slices) give the memory
+ * reader's records: raw text, line, offset, field count; blank lines and
+ * '\r' skipped alike. */
+static void plain_lines_match_reader(void) {
+    const char *texts[] = {"a,b,c\n1,2,3\n",   "x\r\n\r\n\n1,,\r\n,\n\n2\r3,4",
+                           "\n\n\n",           "last line without end",
+                           ",\n;\t,\r\r\n \n", ""};
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        for (int d = 0; d < 3; d++) {
+            char delim = ",;\t"[d];
+            size_t len = strlen(texts[t]);
+            rp_csv_reader *m = rp_csv_reader_new_mem(texts[t], len, delim, 7, 100);
+            rp_csv_lines lines;
+            rp_csv_lines_init(&lines, texts[t], len, delim, 7, 100);
+            rp_csv_field spans[2];
+            if (d == 0)
+                rp_csv_lines_set_fields(&lines, spans, 2); /* one delimiter with spans */
+            rp_csv_record a, b;
+            int got_a, got_b, n = 0;
+            do {
+                got_a = rp_csv_read(m, &a);
+                got_b = rp_csv_lines_next(&lines, &b);
+                CHECK_EQ_INT(got_a, got_b);
+                if (got_a == 1 && got_b == 1) {
+                    n++;
+                    CHECK(a.raw == b.raw && a.raw_len == b.raw_len);
+                    CHECK_EQ_INT(a.line, b.line);
+                    CHECK_EQ_INT(a.offset, b.offset);
+                    CHECK_EQ_INT(a.nfields, b.nfields);
+                    for (size_t f = 0; d == 0 && f < a.nfields && f < 2; f++) {
+                        CHECK_EQ_INT(a.fields[f].offset, b.fields[f].offset);
+                        CHECK_EQ_INT(a.fields[f].length, b.fields[f].length);
+                    }
+                }
+            } while (got_a == 1 && got_b == 1);
+            rp_csv_reader_free(m);
+            if (t == 1 && d == 0)
+                CHECK_EQ_INT(n, 4); /* x, "1,,", ",", "2\r3,4" */
+        }
+    }
+}
+
 int main(void) {
     unquoted_fields_every_length();
     quoting();
@@ -277,5 +319,6 @@ int main(void) {
     long_records();
     unterminated_quote();
     delimiters();
+    plain_lines_match_reader();
     return CHECK_DONE();
 }

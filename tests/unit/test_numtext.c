@@ -112,8 +112,22 @@ static void generated(void) {
     }
 }
 
+/* Forms at the edges of what fast_float reads to the end (numparse.cc's
+ * first step): each accepted or refused as double-conversion alone does. */
+static void fast_float_edges(void) {
+    const char *texts[] = {"1.",     ".5",      "-.5",      "1.e5",    "1e+5",        "1E5",
+                           "01",     "-0",      "0x10",     "1e",      "1e400",       "-1e400",
+                           "1e-400", "-1e-400", ".",        "-",       "1..2",        "1.5e-",
+                           "inf",    "-inf",    "infinity", "nan",     "00.00e00",    "1e0001",
+                           "+1",     " 1",      "1 ",       "1,5",     "4.9e-324",    "2e-324",
+                           "-.e1",   ".e1",     "1.5E+308", "1.8e308", "0.000001e-2", "-0.0e-0"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        agrees(texts[i]);
+}
+
 int main(void) {
     hand_cases();
     generated();
+    fast_float_edges();
     return CHECK_DONE();
 }

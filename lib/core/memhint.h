@@ -1,0 +1,14 @@
+/*
+ * memhint.h — hints to the kernel about large arrays.
+ */
+#ifndef RP_MEMHINT_H
+#define RP_MEMHINT_H
+#include <stddef.h>
+
+/* Asks for transparent huge pages over the 2 MiB-aligned inside of
+ * p[0..bytes) (arrays of millions of points, before they are first
+ * written): 512 times fewer page faults. Does nothing for small arrays,
+ * NULL, or where the kernel has no such pages. */
+void rp_hint_huge(void *p, size_t bytes);
+
+#endif
