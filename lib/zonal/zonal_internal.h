@@ -204,6 +204,8 @@ void zonal_raster_free(zonal_raster *r);
  * then to pixel units, invalid ones repaired or marked (warnings on log). */
 rp_status zonal_polys_read(const rp_zonal_options *o, const zonal_raster *r, zonal_polys *p,
                            rp_error *err);
+/* What one feature holds (its attributes, rings, geometries, message). */
+void zonal_feature_free(zonal_feature *f, int ncols);
 void zonal_polys_free(zonal_polys *p);
 /* One feature's read geometry (f->geom, consumed) transformed with ct (may
  * be NULL), checked or repaired, flattened into pixel rings, its window

@@ -385,20 +385,22 @@ rp_status zonal_polys_regrid(const rp_zonal_options *o, const zonal_raster *r, z
     return rc;
 }
 
+void zonal_feature_free(zonal_feature *f, int ncols) {
+    for (int c = 0; f->attrs && c < ncols; c++)
+        free(f->attrs[c]);
+    free(f->attrs);
+    free(f->xy);
+    free(f->rings);
+    free(f->a_hole);
+    free(f->wkb);
+    free(f->msg);
+    OGR_G_DestroyGeometry(f->geom);
+    OGR_G_DestroyGeometry(f->geom_src);
+}
+
 void zonal_polys_free(zonal_polys *p) {
-    for (size_t i = 0; i < p->n; i++) {
-        zonal_feature *f = &p->feats[i];
-        for (int c = 0; c < p->ncols; c++)
-            free(f->attrs[c]);
-        free(f->attrs);
-        free(f->xy);
-        free(f->rings);
-        free(f->a_hole);
-        free(f->wkb);
-        free(f->msg);
-        OGR_G_DestroyGeometry(f->geom);
-        OGR_G_DestroyGeometry(f->geom_src);
-    }
+    for (size_t i = 0; i < p->n; i++)
+        zonal_feature_free(&p->feats[i], p->ncols);
     if (p->srs)
         OSRDestroySpatialReference(p->srs);
     free(p->feats);

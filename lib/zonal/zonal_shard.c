@@ -14,30 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ogr_api.h>
-
 #include "zonal_internal.h"
-
-/* What a read feature holds before zonal_polys_prepare (as
- * zonal_polys_free frees it). */
-static void drop_feature(zonal_feature *f, int ncols) {
-    for (int c = 0; f->attrs && c < ncols; c++)
-        free(f->attrs[c]);
-    free(f->attrs);
-    free(f->xy);
-    free(f->rings);
-    free(f->a_hole);
-    free(f->wkb);
-    free(f->msg);
-    OGR_G_DestroyGeometry(f->geom);
-}
 
 void zonal_polys_shard(const rp_shard *shard, zonal_polys *p) {
     size_t lo, hi;
     rp_shard_range(shard, p->n, &lo, &hi);
     for (size_t i = 0; i < p->n; i++)
         if (i < lo || i >= hi)
-            drop_feature(&p->feats[i], p->ncols);
+            zonal_feature_free(&p->feats[i], p->ncols);
     if (lo > 0 && hi > lo)
         memmove(p->feats, p->feats + lo, (hi - lo) * sizeof *p->feats);
     p->n = hi - lo;
