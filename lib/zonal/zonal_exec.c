@@ -81,8 +81,8 @@ static rp_status begin(void *vctx, int id, void **state, rp_error *err) {
     w->spans = malloc((size_t)g->block_h * 2 * sizeof(int));
     w->row_area = malloc((size_t)g->block_h * sizeof(double));
     w->scratch = calloc(1, (size_t)(g->block_w + 1) * (size_t)g->block_h * sizeof(double));
-    if (!w->vals || !w->valid || !w->weights || !w->cov || !w->scratch || !w->native ||
-        !w->spans || !w->row_area)
+    if (!w->vals || !w->valid || !w->weights || !w->cov || !w->scratch || !w->native || !w->spans ||
+        !w->row_area)
         return rp_error_set(err, RP_NOMEM, "out of memory (worker buffers)");
     return RP_OK;
 }
@@ -275,8 +275,8 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
         free(block_failed);
         return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
     }
-    exec_ctx c = {o,      r, p, plan, res, block_failed, false, budget, zonal_list_stats(o, r),
-                  NULL,   NULL, 0, 1};
+    exec_ctx c = {o,    r,    p, plan, res, block_failed, false, budget, zonal_list_stats(o, r),
+                  NULL, NULL, 0, 1};
     for (int s = 0; s < o->nstats; s++)
         c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
     rp_pool *pool =
