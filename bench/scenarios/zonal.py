@@ -360,6 +360,7 @@ def sm_memory(ctx):
                        "peak RSS is the process (GDAL, libraries), the merge (a polygon's lists "
                        "held twice while merged) and the output table" % (need / 1e6))
     del rp
+    return [table]
 
 
 def through_gdal_vrt(ctx, vrt):
