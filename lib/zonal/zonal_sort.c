@@ -2,8 +2,9 @@
  * zonal_sort.c — the value lists' sort (median, quantile, majority,
  * minority, variety, frac, values, unique...): a stable LSD radix sort on
  * the value's order-preserving bit pattern (-0 folded into +0, so values
- * equal under == share a key), 11 bits a pass, passes whose digit is the
- * same for every item skipped (a Float32 raster's doubles need 4 of 6);
+ * equal under == share a key), 11 bits a pass from the lowest bit that
+ * differs between keys, passes whose digit is the same for every item
+ * skipped (a Float32 DEM's doubles vary in about 25 bits: 3 passes);
  * then each run of equal values is stably merge-sorted by weight when it
  * is not already in order. The result is the stable sort by (value,
  * weight) — the order glibc's qsort (a merge sort) gave with the same
@@ -89,20 +90,29 @@ static inline uint64_t value_key(double v) {
     return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
 }
 
-/* Counts every digit of every key; false when a value or weight is NaN. */
-static bool count_digits(const double *p, size_t n, size_t (*count)[RADIX]) {
+/* The lowest key bit that differs between two items (64: all keys equal);
+ * -1 when a value or weight is NaN. */
+static int lowest_varying_bit(const double *p, size_t n) {
+    uint64_t k0 = value_key(p[0]), vary = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(p[2 * i]) || isnan(p[2 * i + 1]))
-            return false;
-        uint64_t k = value_key(p[2 * i]);
-        for (int d = 0; d < NDIGITS; d++)
-            count[d][(k >> (d * DIGIT_BITS)) & (RADIX - 1)]++;
+            return -1;
+        vary |= value_key(p[2 * i]) ^ k0;
     }
-    return true;
+    return vary ? __builtin_ctzll(vary) : 64;
 }
 
-/* One stable counting pass of digit d from src into dst. */
-static void radix_pass(const double *src, double *dst, size_t n, int d, size_t *count) {
+/* Counts every digit (from bit lo up) of every key. */
+static void count_digits(const double *p, size_t n, int lo, size_t (*count)[RADIX]) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = value_key(p[2 * i]);
+        for (int d = 0; d < NDIGITS && lo + d * DIGIT_BITS < 64; d++)
+            count[d][(k >> (lo + d * DIGIT_BITS)) & (RADIX - 1)]++;
+    }
+}
+
+/* One stable counting pass of the digit at bit shift from src into dst. */
+static void radix_pass(const double *src, double *dst, size_t n, int shift, size_t *count) {
     size_t sum = 0;
     for (size_t b = 0; b < RADIX; b++) {
         size_t c = count[b];
@@ -110,7 +120,7 @@ static void radix_pass(const double *src, double *dst, size_t n, int d, size_t *
         sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-        size_t at = count[(value_key(src[2 * i]) >> (d * DIGIT_BITS)) & (RADIX - 1)]++;
+        size_t at = count[(value_key(src[2 * i]) >> shift) & (RADIX - 1)]++;
         dst[2 * at] = src[2 * i];
         dst[2 * at + 1] = src[2 * i + 1];
     }
@@ -138,6 +148,7 @@ void zonal_pairs_sort(double *p, size_t n) {
         return;
     double *tmp = malloc((n > SHORT_LIST ? n : n / 2 + 1) * 2 * sizeof *tmp);
     size_t(*count)[RADIX] = n > SHORT_LIST ? calloc(NDIGITS, sizeof *count) : NULL;
+    int lo;
     if (!tmp || (n > SHORT_LIST && !count)) {
         qsort(p, n, 2 * sizeof *p, cmp_pair);
     } else if (n <= SHORT_LIST) {
@@ -145,14 +156,16 @@ void zonal_pairs_sort(double *p, size_t n) {
             qsort(p, n, 2 * sizeof *p, cmp_pair);
         else
             merge_sort(p, n, tmp);
-    } else if (!count_digits(p, n, count)) {
+    } else if ((lo = lowest_varying_bit(p, n)) < 0) {
         qsort(p, n, 2 * sizeof *p, cmp_pair);
     } else {
+        count_digits(p, n, lo, count);
         double *src = p, *dst = tmp;
-        for (int d = 0; d < NDIGITS; d++) {
-            if (count[d][(value_key(p[0]) >> (d * DIGIT_BITS)) & (RADIX - 1)] == n)
+        for (int d = 0; d < NDIGITS && lo + d * DIGIT_BITS < 64; d++) {
+            int shift = lo + d * DIGIT_BITS;
+            if (count[d][(value_key(p[0]) >> shift) & (RADIX - 1)] == n)
                 continue; /* every key has this digit: the pass would not move anything */
-            radix_pass(src, dst, n, d, count[d]);
+            radix_pass(src, dst, n, shift, count[d]);
             double *t = src;
             src = dst;
             dst = t;
