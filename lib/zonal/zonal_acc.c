@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "zonal_internal.h"
+#include "zonal_sort.h"
 
 rp_status zonal_acc_push(zonal_acc *a, double v, double weight) {
     if (a->nvals == a->capvals) {
@@ -69,25 +70,22 @@ rp_status zonal_acc_merge(zonal_acc *a, const zonal_acc *b, zonal_op op) {
     a->sum += b->sum;
     a->wsum += b->wsum;
     a->wcov += b->wcov;
-    if (zonal_op_needs_values(op))
-        for (size_t i = 0; i < b->nvals; i++)
-            if (zonal_acc_push(a, b->vals[2 * i], b->vals[2 * i + 1]) != RP_OK)
-                return RP_NOMEM;
+    if (zonal_op_needs_values(op) && b->nvals > 0) {
+        size_t need = a->nvals + b->nvals; /* the caller reserves the total: no growth */
+        if (need > a->capvals &&
+            zonal_acc_reserve(a, need > 2 * a->capvals ? need : 2 * a->capvals) != RP_OK)
+            return RP_NOMEM;
+        memcpy(a->vals + 2 * a->nvals, b->vals, b->nvals * 2 * sizeof *b->vals);
+        a->nvals += b->nvals;
+    }
     return RP_OK;
-}
-
-static int cmp_pair(const void *pa, const void *pb) {
-    const double *x = pa, *y = pb;
-    if (x[0] != y[0])
-        return x[0] < y[0] ? -1 : 1;
-    return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
 /* Sorts the values and folds equal ones into (value, total weight). */
 size_t zonal_acc_fold(zonal_acc *a) {
     if (a->nvals == 0)
         return 0;
-    qsort(a->vals, a->nvals, 2 * sizeof(double), cmp_pair);
+    zonal_pairs_sort(a->vals, a->nvals);
     size_t n = 0;
     for (size_t i = 0; i < a->nvals; i++) {
         if (n > 0 && a->vals[2 * (n - 1)] == a->vals[2 * i]) {
@@ -107,7 +105,7 @@ size_t zonal_acc_fold(zonal_acc *a) {
  * quantile interpolates linearly in s at q * s_n. Over the sorted (value,
  * weight) pairs, unfolded. */
 static double weighted_quantile(zonal_acc *a, double q) {
-    qsort(a->vals, a->nvals, 2 * sizeof(double), cmp_pair);
+    zonal_pairs_sort(a->vals, a->nvals);
     size_t n = a->nvals;
     if (n == 1)
         return a->vals[0];
