@@ -137,22 +137,26 @@ def make_polygons(path, n=30, seed=3, epsg=32633):
     return wkts
 
 
-def fractions(wkt):
-    """(rows, cols, fractions) of the raster cells the polygon covers."""
+def fractions(wkt, gt=None, w=None, h=None):
+    """[(row, col, fraction)] of the cells of grid (gt, w, h) the polygon
+    covers (shapely's exact areas); the default grid is this file's raster's.
+    oracle_zonal_more.py uses it on its own grids."""
+    gt = GT if gt is None else gt
+    w = W if w is None else w
+    h = H if h is None else h
     g = shapely_wkt.loads(wkt)
     pg = prep(g)
     minx, miny, maxx, maxy = g.bounds
-    c0 = max(0, int(math.floor((minx - GT[0]) / GT[1])))
-    c1 = min(W, int(math.ceil((maxx - GT[0]) / GT[1])))
-    r0 = max(0, int(math.floor((maxy - GT[3]) / GT[5])))
-    r1 = min(H, int(math.ceil((miny - GT[3]) / GT[5])))
+    c0 = max(0, int(math.floor((minx - gt[0]) / gt[1])))
+    c1 = min(w, int(math.ceil((maxx - gt[0]) / gt[1])))
+    r0 = max(0, int(math.floor((maxy - gt[3]) / gt[5])))
+    r1 = min(h, int(math.ceil((miny - gt[3]) / gt[5])))
     out = []
-    area = GT[1] * -GT[5]
+    area = gt[1] * -gt[5]
     for r in range(r0, r1):
         for c in range(c0, c1):
-            x = GT[0] + c * GT[1]
-            y = GT[3] + r * GT[5]
-            cell = box(x, y + GT[5], x + GT[1], y)
+            x, y = gt[0] + c * gt[1], gt[3] + r * gt[5]
+            cell = box(x, y + gt[5], x + gt[1], y)
             if pg.intersects(cell):
                 f = g.intersection(cell).area / area
                 if f > 1e-12:

@@ -29,12 +29,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from rptest import Tester, Limited, rp  # noqa: E402
+from oracle_zonal import fractions  # noqa: E402 (shapely's exact cell fractions)
 
 import numpy as np  # noqa: E402
 from osgeo import gdal, ogr, osr  # noqa: E402
-from shapely import wkt as shapely_wkt  # noqa: E402
-from shapely.geometry import box  # noqa: E402
-from shapely.prepared import prep  # noqa: E402
 
 R_SPHERE = 6378137.0
 COUNTS = {"values": 0}
@@ -97,29 +95,6 @@ def random_polys(rnd, x0, y1, x1, y0, sizes, n):
     for _ in range(n):
         cx, cy = rnd.uniform(x0, x1), rnd.uniform(y0, y1)
         out.append(star_wkt(rnd, cx, cy, rnd.choice(sizes), rnd.randrange(3, 20) * 2))
-    return out
-
-
-def fractions(wkt, gt, w, h):
-    """[(row, col, fraction)] of the cells of grid (gt, w, h) the polygon covers
-    (shapely's exact areas)."""
-    g = shapely_wkt.loads(wkt)
-    pg = prep(g)
-    minx, miny, maxx, maxy = g.bounds
-    c0 = max(0, int(math.floor((minx - gt[0]) / gt[1])))
-    c1 = min(w, int(math.ceil((maxx - gt[0]) / gt[1])))
-    r0 = max(0, int(math.floor((maxy - gt[3]) / gt[5])))
-    r1 = min(h, int(math.ceil((miny - gt[3]) / gt[5])))
-    out = []
-    area = gt[1] * -gt[5]
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            x, y = gt[0] + c * gt[1], gt[3] + r * gt[5]
-            cell = box(x, y + gt[5], x + gt[1], y)
-            if pg.intersects(cell):
-                f = g.intersection(cell).area / area
-                if f > 1e-12:
-                    out.append((r, c, min(f, 1.0)))
     return out
 
 
