@@ -20,5 +20,26 @@ enum {
 
 /* Waits for a request with 2 ms sleeps (not MPI's busy poll). */
 void rp_mpi_wait(MPI_Request *req);
+/* Waits for a message from source with tag (MPI_ANY_TAG: any) with 1 ms
+ * sleeps, not MPI's busy poll (mpi_outbox.c). */
+void rp_mpi_probe(int source, int tag, MPI_Status *st);
+
+/* A rank's results in flight to rank 0 (the extract and zonal farms): two,
+ * so it reads its next task while one is sent (mpi_outbox.c). */
+typedef struct rp_mpi_outbox {
+    MPI_Request req[2];
+    unsigned char *buf[2];
+    size_t cap[2];
+    int turn;
+    int tag; /* of the results */
+} rp_mpi_outbox;
+void rp_mpi_outbox_init(rp_mpi_outbox *o, int tag);
+/* A buffer of bytes for the next result (waits until its last send is
+ * done); MPI_Abort when there is no memory even for the answer. */
+unsigned char *rp_mpi_outbox_take(rp_mpi_outbox *o, size_t bytes);
+/* Sends the buffer rp_mpi_outbox_take gave (bytes of it) to rank 0. */
+void rp_mpi_outbox_send(rp_mpi_outbox *o, size_t bytes);
+/* Waits for both sends, frees the buffers. */
+void rp_mpi_outbox_free(rp_mpi_outbox *o);
 
 #endif
