@@ -23,7 +23,6 @@
 
 #include "error.h"
 #include "mpi_extract.h"
-#include "mpi_parts.h"
 
 char *rp_mpi_extract_start(const char *wkt) {
     int len = wkt ? (int)strlen(wkt) + 1 : 0;

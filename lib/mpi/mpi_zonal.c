@@ -37,7 +37,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "mpi_parts.h"
 #include "mpi_zonal.h"
 
 /* A rank other than 0: its execute stage, serving rank 0's tasks. */
@@ -115,9 +114,9 @@ static rp_status run_task(server *s, const rp_zonal_options *o, const zonal_rast
 
 /* The hook: tasks of this pass until rank 0 says it is over. res stays
  * empty (no_output). */
-static rp_status serve_pass(zonal_exec_hook *hook, const rp_zonal_options *o,
-                            const zonal_raster *r, const zonal_polys *p, const zonal_plan *plan,
-                            int grid, zonal_budget *budget, zonal_results *res, rp_error *err) {
+static rp_status serve_pass(zonal_exec_hook *hook, const rp_zonal_options *o, const zonal_raster *r,
+                            const zonal_polys *p, const zonal_plan *plan, int grid,
+                            zonal_budget *budget, zonal_results *res, rp_error *err) {
     server *s = (server *)hook;
     memset(res, 0, sizeof *res);
     rp_zonal_options mine = *o;
@@ -139,9 +138,9 @@ static rp_status serve_pass(zonal_exec_hook *hook, const rp_zonal_options *o,
             s->ended = true;
             return rp_error_set(err, RP_INTERRUPTED, "rank 0 ended the job");
         }
-        rp_status rc = bytes ? check_task(m, grid, plan, hash, err)
-                             : rp_error_set(err, RP_INTERNAL, "an unknown message (tag %d)",
-                                            st.MPI_TAG);
+        rp_status rc =
+            bytes ? check_task(m, grid, plan, hash, err)
+                  : rp_error_set(err, RP_INTERNAL, "an unknown message (tag %d)", st.MPI_TAG);
         if (rc != RP_OK)
             answer_error(s, m[RP_ZTASK_ID], rc, err->message);
         else

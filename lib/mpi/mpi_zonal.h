@@ -25,8 +25,15 @@ enum {
 /* A task: plan blocks [first, first + count) of grid's pass, whose plan
  * has npairs pairs and hash (rp_zplan_hash): a rank whose plan differs
  * refuses the task. */
-enum { RP_ZTASK_ID, RP_ZTASK_GRID, RP_ZTASK_FIRST, RP_ZTASK_COUNT, RP_ZTASK_NPAIRS,
-       RP_ZTASK_HASH, RP_ZTASK_N };
+enum {
+    RP_ZTASK_ID,
+    RP_ZTASK_GRID,
+    RP_ZTASK_FIRST,
+    RP_ZTASK_COUNT,
+    RP_ZTASK_NPAIRS,
+    RP_ZTASK_HASH,
+    RP_ZTASK_N
+};
 /* A result's header: task id, status, value-list bytes reserved (for
  * rank 0's --max-memory count), accumulators packed. */
 enum { RP_ZRES_TASK, RP_ZRES_STATUS, RP_ZRES_LIST_BYTES, RP_ZRES_NACC, RP_ZRES_N };

@@ -32,7 +32,7 @@
 #include "error.h"
 #include "mpi_zonal.h"
 
-enum { SLOTS = 2 };                               /* tasks in flight per rank */
+enum { SLOTS = 2 };                            /* tasks in flight per rank */
 #define MAX_RESULT_BYTES ((uint64_t)256 << 20) /* a task's estimated result */
 
 typedef struct slot {
@@ -53,14 +53,14 @@ typedef struct pass {
     uint64_t hash;
     zonal_budget *budget;
     zonal_results *res;
-    size_t nj;         /* accumulators a pair */
-    size_t *first;     /* task t: blocks [first[t], first[t + 1]) */
+    size_t nj;     /* accumulators a pair */
+    size_t *first; /* task t: blocks [first[t], first[t + 1]) */
     size_t ntasks;
-    size_t next;       /* the next task never handed out */
-    size_t *redo;      /* tasks to hand out again */
+    size_t next;  /* the next task never handed out */
+    size_t *redo; /* tasks to hand out again */
     size_t nredo;
     size_t done_tasks, done_blocks;
-    slot *slots;       /* SLOTS per rank, rank 0's unused */
+    slot *slots; /* SLOTS per rank, rank 0's unused */
     uint8_t *block_failed;
     unsigned char *inbox;
     size_t inbox_cap;
@@ -97,8 +97,7 @@ static uint64_t block_cost(const pass *ps, size_t k, uint64_t *bytes) {
         if (cx1 > cx0 && cy1 > cy0)
             visited += (uint64_t)((cx1 - cx0) * (cy1 - cy0));
     }
-    *bytes = 1 + b->count * ps->nj * 80 +
-             visited * 16 * (uint64_t)zonal_list_stats(ps->o, ps->r);
+    *bytes = 1 + b->count * ps->nj * 80 + visited * 16 * (uint64_t)zonal_list_stats(ps->o, ps->r);
     return cost + visited;
 }
 
@@ -319,8 +318,7 @@ static rp_status start_pass(pass *ps, rp_error *err) {
     ps->block_failed = calloc(plan->nblocks ? plan->nblocks : 1, 1);
     ps->slots = malloc((size_t)ps->f->nranks * SLOTS * sizeof *ps->slots);
     if (!res->accs || !res->pair_failed || !ps->block_failed || !ps->slots)
-        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)",
-                            plan->npairs);
+        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
     for (int i = 0; i < ps->f->nranks * SLOTS; i++)
         ps->slots[i] = (slot){MPI_REQUEST_NULL, {0}, -1};
     ps->hash = rp_zplan_hash(plan);

@@ -112,8 +112,9 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
         zonal_sources_print(o, &view, o->plan_out);
     } else if (rc == RP_OK) {
         zonal_results res = {0};
-        rc = o->exec_hook ? o->exec_hook->exec(o->exec_hook, o, &view, p, &plan, g, budget, &res, err)
-                          : zonal_exec(o, &view, p, &plan, budget, &res, err);
+        rc = o->exec_hook
+                 ? o->exec_hook->exec(o->exec_hook, o, &view, p, &plan, g, budget, &res, err)
+                 : zonal_exec(o, &view, p, &plan, budget, &res, err);
         if (rc == RP_OK && !o->no_output)
             rc = zonal_table_add(t, &view, band_global, p, &plan, &res, err);
         rep->blocks_read += res.blocks_read;

@@ -273,12 +273,25 @@ size_t zonal_plan_pairs_of(const zonal_plan *plan, size_t first, size_t count) {
     return last->start + last->count - plan->blocks[first].start;
 }
 
-rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r,
-                            const zonal_polys *p, const zonal_plan *plan, zonal_budget *budget,
-                            zonal_results *res, size_t first, size_t count, uint8_t *block_failed,
-                            rp_error *err) {
-    exec_ctx c = {o,    r,    p, plan, res, block_failed, false, budget, zonal_list_stats(o, r),
-                  NULL, NULL, 0, 1,    first, count, count ? plan->blocks[first].start : 0};
+rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                            const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                            size_t first, size_t count, uint8_t *block_failed, rp_error *err) {
+    exec_ctx c = {o,
+                  r,
+                  p,
+                  plan,
+                  res,
+                  block_failed,
+                  false,
+                  budget,
+                  zonal_list_stats(o, r),
+                  NULL,
+                  NULL,
+                  0,
+                  1,
+                  first,
+                  count,
+                  count ? plan->blocks[first].start : 0};
     for (int s = 0; s < o->nstats; s++)
         c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
     rp_pool *pool =

@@ -300,10 +300,9 @@ void zonal_results_free(zonal_results *res, size_t nacc);
  * block_failed (count long) gets 1 for each block that could not be read.
  * The pool and its handles live for this call. zonal_exec is this over
  * every block. */
-rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r,
-                            const zonal_polys *p, const zonal_plan *plan, zonal_budget *budget,
-                            zonal_results *res, size_t first, size_t count, uint8_t *block_failed,
-                            rp_error *err);
+rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                            const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                            size_t first, size_t count, uint8_t *block_failed, rp_error *err);
 /* After the blocks were read: the pairs of failed blocks failed, and
  * res's blocks read and failed counted (block_failed: nblocks long). */
 void zonal_results_fail_blocks(const zonal_plan *plan, zonal_results *res,
@@ -316,8 +315,8 @@ size_t zonal_plan_pairs_of(const zonal_plan *plan, size_t first, size_t count);
  * does (or leaves it empty with no_output). */
 typedef struct zonal_exec_hook {
     rp_status (*exec)(struct zonal_exec_hook *hook, const rp_zonal_options *o,
-                      const zonal_raster *r, const zonal_polys *p, const zonal_plan *plan,
-                      int grid, zonal_budget *budget, zonal_results *res, rp_error *err);
+                      const zonal_raster *r, const zonal_polys *p, const zonal_plan *plan, int grid,
+                      zonal_budget *budget, zonal_results *res, rp_error *err);
 } zonal_exec_hook;
 
 /* What an operation needs kept per cell (zonal_acc_flags). */
