@@ -52,7 +52,8 @@ Cases:
      second, coarser grid); to CSV and to a GeoPackage, at -n 1 and -n 3:
      byte for byte (GeoPackage: feature for feature) the plain run's, whose
      count and mean are numpy's; with -n 3, -v shows ranks 1 and 2 decoded
-     blocks and the ranks' blocks add up to the plan's;
+     blocks and the ranks' blocks add up to the plan's; --shard 1/3 and --plan
+     under -n 3 print the plain run's;
   12. zonal with rank 2 unable to open GeoTIFFs (GDAL_SKIP=GTiff, Open MPI's
      MPMD form): a warning names it, its tasks go to the other ranks, the
      output is still the plain run's; with the only other rank failing, rank
@@ -629,6 +630,14 @@ def case_zonal_farm(case, tmp):
                             sum(by.values()) == total and total > 0,
                             "%s -n 3 %s: blocks by rank %s of %s: %r" % (label, ext, by, total,
                                                                         r.err[-600:]))
+    # --shard under mpirun: the same part as the plain run's; --plan: rank 0's
+    args = jobs[1][1]
+    for extra in (["--shard", "1/3"], ["--plan"]):
+        plain = rptest.rp(["zonal"] + args + extra + ["-q"])
+        r = mpirun(3, ["zonal"] + args + extra + ["-q", "-j", "1"])
+        T.check(case, plain.code == 0 and r.code == 0 and r.out == plain.out and plain.out,
+                "%s -n 3: exit %s (plain %s), same output %s" % (extra, r.code, plain.code,
+                                                                 r.out == plain.out))
 
 
 def case_zonal_rank_fails(case, tmp):
