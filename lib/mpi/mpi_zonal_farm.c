@@ -20,7 +20,7 @@
  *
  * Memory: rank 0 holds what a single run holds (the pass's accumulators
  * and value lists, counted against --max-memory as they arrive), plus the
- * tasks (a size_t a block) and one result at a time.
+ * tasks (16 bytes a block) and one result at a time.
  *
  * Threads: the main thread calls MPI (MPI_THREAD_FUNNELED); rank 0's own
  * tasks run on a pool of the job's threads (zonal_exec_blocks).
