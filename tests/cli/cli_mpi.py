@@ -57,11 +57,13 @@ Cases:
   12. zonal with rank 2 unable to open GeoTIFFs (GDAL_SKIP=GTiff, Open MPI's
      MPMD form): a warning names it, its tasks go to the other ranks, the
      output is still the plain run's; with the only other rank failing, rank
-     0 reads every block and the output is still the plain run's.
+     0 reads every block and the output is still the plain run's; corrupt
+     blocks under -n 3: the plain run's read_error rows, byte for byte.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -661,6 +663,17 @@ def case_zonal_rank_fails(case, tmp):
                     good, p.returncode, plain.code, p.stdout == plain.out, err[:600]))
         T.check(case, ("MPI rank %d:" % good) in err and "other ranks" in err,
                 "%d good ranks: no warning: %r" % (good, err[:600]))
+    # unreadable blocks are no failure of a rank: their polygons get read_error
+    # (exit 1) exactly as in the plain run, whichever rank read them
+    bad = os.path.join(tmp, "zf_corrupt.tif")
+    shutil.copy(rs["a"], bad)
+    rptest.corrupt_blocks(bad, [(1, 1), (5, 7), (8, 12)])
+    args = ["zonal", bad] + args[2:]
+    plain = rptest.rp(args)
+    r = mpirun(3, args)
+    T.check(case, plain.code == 1 and "read_error" in plain.out.decode() and r.code == 1 and
+            r.out == plain.out, "corrupt blocks -n 3: exit %s (plain %s), same output %s; %r" % (
+                r.code, plain.code, r.out == plain.out, r.err[:400]))
 
 
 def main():
