@@ -108,9 +108,9 @@ struct rp_zonal_options {
     FILE *log, *info;
     rp_log *logger;
     FILE *plan_out;
-    rp_shard shard;           /* --shard I/N; count 0: every polygon (zonal_shard.c) */
-    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
-    /* lib/mpi: each grid's execute stage (NULL: zonal_exec) and its user;
+    rp_shard shard; /* --shard I/N; count 0: every polygon (zonal_shard.c) */
+    /* lib/mpi: each grid's execute stage (NULL: zonal_exec; the hook is the
+     * first member of its caller's state);
      * no_output: a rank that only reads blocks (no table, no output). */
     struct zonal_exec_hook *exec_hook;
     bool no_output;
