@@ -47,8 +47,8 @@ Cases:
   11. zonal farm (the plan's blocks handed out dynamically, accumulators sent
      back to rank 0): 150 rectangles on cell edges in random order over a
      300x240 Int16 raster (32x16 tiles: 150 blocks), with a class raster on
-     its grid and a weights raster: mean, median, quantile, frac,
-     weighted_frac, weighted_mean, values; and two rasters on two grids (a
+     its grid and a weights raster: count, mean, stdev, min, max, median,
+     quantile, frac, weighted_frac, weighted_mean, values; and two rasters on two grids (a
      second, coarser grid); to CSV and to a GeoPackage, at -n 1 and -n 3:
      byte for byte (GeoPackage: feature for feature) the plain run's, whose
      count and mean are numpy's; with -n 3, -v shows ranks 1 and 2 decoded
@@ -602,8 +602,11 @@ def ranks_blocks(err):
 
 def case_zonal_farm(case, tmp):
     data, rs, polys, windows = farm_zonal_data(tmp)
-    stats = ["-s", "count", "-s", "mean", "-s", "median", "-s", "p90=quantile(q=0.9)", "-s",
-             "frac", "-s", "weighted_frac", "-s", "weighted_mean", "-s", "values", "--status"]
+    # every field of an accumulator: cells, w and sum (count, mean), m2 (stdev),
+    # min, max, wsum and wcov (weighted_mean), the value lists (median, ...)
+    stats = ["-s", "count", "-s", "mean", "-s", "stdev", "-s", "min", "-s", "max", "-s", "median",
+             "-s", "p90=quantile(q=0.9)", "-s", "frac", "-s", "weighted_frac", "-s",
+             "weighted_mean", "-s", "values", "--status"]
     jobs = [("one grid, weights, frac",
              [rs["a"], rs["cls"], "--weights", rs["wt"], "--polygons", polys] + stats),
             ("two grids", [rs["a"], rs["coarse"], "--polygons", polys, "-s", "count", "-s",
