@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #ifdef RP_HAVE_MPI
-#include "rasterpool_mpi.h" /* under mpirun: the polygons split over the ranks */
+#include "rasterpool_mpi.h" /* under mpirun: the plan's blocks farmed out to the ranks */
 #define cli_zonal_run rp_mpi_zonal_run
 #define cli_reports_errors() (rp_mpi_rank() == 0)
 #else

@@ -44,10 +44,11 @@ RP_API rp_status rp_mpi_batch_run(const rp_batch_options *opts, rp_batch_report 
 RP_API rp_status rp_mpi_extract_run(const rp_extract_options *opts, rp_extract_report *report,
                                     rp_error *err);
 /* rp_zonal_run over every rank (every rank calls it with the same options):
- * rank r of N computes the r-th of N contiguous runs of the polygons and
- * rank 0 writes the one CSV output, byte for byte the single-process
- * run's. Vector outputs, --plan, --shard and frac / weighted_frac run on
- * rank 0 alone (with a note). Every rank returns the job's status. */
+ * every rank reads the polygons and plans; rank 0 hands out tasks of the
+ * plan's blocks to the ranks that ask (itself included), merges the
+ * statistics that come back and writes the one output (any format),
+ * byte for byte the single-process run's. --plan runs on rank 0 alone.
+ * Every rank returns the job's status. */
 RP_API rp_status rp_mpi_zonal_run(const rp_zonal_options *opts, rp_zonal_report *report,
                                   rp_error *err);
 /* Ends MPI if rp_mpi_start started it; every rank calls it. Returns rank

@@ -18,8 +18,9 @@ in tasks of points grouped by block, handed out to the ranks that ask (rank
 start-up is measured alone (mpirun -n 1 /bin/true) and the overhead at 1
 rank is also given without it. Every mpirun row runs with --bind-to none
 (Open MPI's default binds 1 or 2 ranks to one core each: a rank's threads
-then share one core, which alone cost about 15% at 1 rank here). Zonal (2,000 star polygons of zonal_a) splits
-the polygons into one contiguous run a rank.
+then share one core, which alone cost about 15% at 1 rank here). Zonal (2,000 star polygons of
+zonal_a) is a farm of the plan's blocks; each row notes the blocks decoded (-v), in all and by
+rank: each block once, however the ranks share them.
 """
 import os
 import shutil
@@ -170,6 +171,17 @@ def extract_ranks(ctx):
     return tables
 
 
+def blocks_decoded(err):
+    """-v's blocks: "N blocks decoded" (a plain run), and by rank under MPI."""
+    total = [x for x in err.splitlines() if "blocks read," in x]
+    ranks = [x for x in err.splitlines() if "blocks decoded by rank:" in x]
+    text = "%s blocks decoded" % (total[-1].split("blocks read")[0].split(",")[-1].strip()
+                                  if total else "?")
+    if ranks:
+        text += " (by rank %s)" % ranks[-1].split("rank:")[1].strip()
+    return text
+
+
 def zonal_ranks(ctx):
     size = ctx.size(2048, 8192)
     n = ctx.size(200, 2000)
@@ -178,7 +190,7 @@ def zonal_ranks(ctx):
     outs = {t: ctx.out("mpi_zonal_%s.csv" % t) for t in ("plain", "n1", "n2", "n3")}
 
     def cmd(tag):
-        return "%s zonal %s --polygons %s -s mean -s count -o %s -j 1 -q" % (
+        return "%s zonal %s --polygons %s -s mean -s count -o %s -j 1 -q -v" % (
             ctx.rasterpool, raster, polys, outs[tag])
 
     def check(tag):
@@ -188,9 +200,13 @@ def zonal_ranks(ctx):
 
     table = Table("zonal over MPI ranks: %s star polygons" % format(n, ","),
                   "%dx%d Float32 DEFLATE, 256x256 tiles; -s mean -s count; one thread a rank; "
-                  "rank r computes the r-th contiguous run of the polygons (static split)"
+                  "a farm of the plan's blocks: every rank plans, rank 0 hands out groups of "
+                  "blocks (itself included) and merges the statistics sent back"
                   % (size, size))
     plain, rows = scaling_rows(ctx, table, cmd, cmd, None, check)
+    plain.note += "; " + blocks_decoded(plain.result.stderr)
+    for n in RANKS:
+        rows[n].note += "; " + blocks_decoded(rows[n].result.stderr)
     table.ratio_target(">= 0.7x linear at 2 ranks (1.4x faster than 1 rank)", rows[1], rows[2],
                        1.4, False)
     return [table]

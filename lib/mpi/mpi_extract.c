@@ -23,14 +23,6 @@
 
 #include "error.h"
 #include "mpi_extract.h"
-#include "mpi_parts.h"
-
-void rp_mpi_probe(int source, int tag, MPI_Status *st) {
-    struct timespec nap = {0, 1000 * 1000}; /* 1 ms */
-    int flag = 0;
-    while (MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, st) == MPI_SUCCESS && !flag)
-        nanosleep(&nap, NULL);
-}
 
 char *rp_mpi_extract_start(const char *wkt) {
     int len = wkt ? (int)strlen(wkt) + 1 : 0;
@@ -47,41 +39,13 @@ char *rp_mpi_extract_start(const char *wkt) {
     return buf;
 }
 
-/* A rank's results in flight: two, so it reads its next task while one is
- * sent. */
-typedef struct outbox {
-    MPI_Request req[2];
-    unsigned char *buf[2];
-    size_t cap[2];
-    int turn;
-} outbox;
-
-static unsigned char *outbox_take(outbox *o, size_t bytes) {
-    int k = o->turn;
-    o->turn ^= 1;
-    MPI_Wait(&o->req[k], MPI_STATUS_IGNORE);
-    if (bytes > o->cap[k]) {
-        free(o->buf[k]);
-        o->buf[k] = malloc(bytes);
-        o->cap[k] = o->buf[k] ? bytes : 0;
-        if (!o->buf[k])
-            MPI_Abort(MPI_COMM_WORLD, 3); /* no room even for the answer */
-    }
-    return o->buf[k];
-}
-
-static void outbox_send(outbox *o, size_t bytes) {
-    int k = o->turn ^ 1;
-    MPI_Isend(o->buf[k], (int)bytes, MPI_BYTE, 0, RP_TAG_XRESULT, MPI_COMM_WORLD, &o->req[k]);
-}
-
 /* Task `id`'s values, or its error, to rank 0; the part's counts restart. */
-static void answer(outbox *o, rp_extract_part *p, int64_t id, size_t k, rp_status rc,
+static void answer(rp_mpi_outbox *o, rp_extract_part *p, int64_t id, size_t k, rp_status rc,
                    const char *why) {
     int nr = rc == RP_OK ? p->view.nrasters : 0;
     size_t head = (size_t)(RP_XRESULT_INSIDE + nr) * sizeof(int64_t);
     size_t bytes = head + (rc == RP_OK ? k * rp_extract_part_point_bytes(p) : strlen(why) + 1);
-    unsigned char *buf = outbox_take(o, bytes);
+    unsigned char *buf = rp_mpi_outbox_take(o, bytes);
     int64_t h[RP_XRESULT_INSIDE] = {id, rc, 0, 0};
     if (rc == RP_OK) {
         h[RP_XRESULT_READ] = (int64_t)p->stats.blocks_read;
@@ -104,12 +68,13 @@ static void answer(outbox *o, rp_extract_part *p, int64_t id, size_t k, rp_statu
     }
     for (int c = 0; rc == RP_OK && c < p->view.ncolumns; c++, q += k)
         memcpy(q, p->view.columns[c].status, k);
-    outbox_send(o, bytes);
+    rp_mpi_outbox_send(o, bytes);
 }
 
 /* Tasks until the stop: each read and answered. */
 static void serve_tasks(rp_extract_part *p, rp_status open_rc, const rp_error *open_err) {
-    outbox o = {{MPI_REQUEST_NULL, MPI_REQUEST_NULL}, {NULL, NULL}, {0, 0}, 0};
+    rp_mpi_outbox o;
+    rp_mpi_outbox_init(&o, RP_TAG_XRESULT);
     double *task = NULL;
     size_t cap = 0;
     for (;;) {
@@ -136,9 +101,7 @@ static void serve_tasks(rp_extract_part *p, rp_status open_rc, const rp_error *o
             open_rc == RP_OK ? rp_extract_part_run(p, task + 1, task + 1 + k, k, &err) : open_rc;
         answer(&o, p, id, k, rc, open_rc == RP_OK ? err.message : open_err->message);
     }
-    MPI_Waitall(2, o.req, MPI_STATUSES_IGNORE);
-    free(o.buf[0]);
-    free(o.buf[1]);
+    rp_mpi_outbox_free(&o);
     free(task);
 }
 

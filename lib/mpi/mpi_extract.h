@@ -62,8 +62,4 @@ rp_status rp_mpi_extract_farm(void *user, rp_extract_setup *setup, struct rp_poo
  * other ranks, returns the WKT (malloc'd) or NULL for no farm. */
 char *rp_mpi_extract_start(const char *wkt);
 
-/* Waits for a message from source with tag (MPI_ANY_TAG: any) with 1 ms
- * sleeps, not MPI's busy poll. */
-void rp_mpi_probe(int source, int tag, MPI_Status *st);
-
 #endif

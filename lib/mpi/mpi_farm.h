@@ -1,11 +1,14 @@
 /*
  * mpi_farm.h — what the files of lib/mpi/ share: the message tags of the
- * batch task farm (mpi_batch.c) and a polite wait (mpi_init.c).
+ * batch task farm (mpi_batch.c), a polite wait and the job's status agreed
+ * (mpi_init.c), a polite probe and a rank's outbox of results
+ * (mpi_outbox.c).
  */
 #ifndef RP_MPI_FARM_H
 #define RP_MPI_FARM_H
 #include <mpi.h>
 
+#include "error.h"
 #include "rasterpool_mpi.h"
 
 /* Messages of the batch farm, rank r <-> rank 0 (mpi_batch.c). */
@@ -18,7 +21,31 @@ enum {
     RP_TAG_END = 106,    /* r -> 0: int the rank's rp_status; it asks nothing more */
 };
 
+/* The job's status from rank 0 to every rank (each returns it; a rank
+ * whose own differs gets rank 0's in err). `what` names the job. */
+rp_status rp_mpi_agree(rp_status st, const char *what, rp_error *err);
 /* Waits for a request with 2 ms sleeps (not MPI's busy poll). */
 void rp_mpi_wait(MPI_Request *req);
+/* Waits for a message from source with tag (MPI_ANY_TAG: any) with 1 ms
+ * sleeps, not MPI's busy poll (mpi_outbox.c). */
+void rp_mpi_probe(int source, int tag, MPI_Status *st);
+
+/* A rank's results in flight to rank 0 (the extract and zonal farms): two,
+ * so it reads its next task while one is sent (mpi_outbox.c). */
+typedef struct rp_mpi_outbox {
+    MPI_Request req[2];
+    unsigned char *buf[2];
+    size_t cap[2];
+    int turn;
+    int tag; /* of the results */
+} rp_mpi_outbox;
+void rp_mpi_outbox_init(rp_mpi_outbox *o, int tag);
+/* A buffer of bytes for the next result (waits until its last send is
+ * done); MPI_Abort when there is no memory even for the answer. */
+unsigned char *rp_mpi_outbox_take(rp_mpi_outbox *o, size_t bytes);
+/* Sends the buffer rp_mpi_outbox_take gave (bytes of it) to rank 0. */
+void rp_mpi_outbox_send(rp_mpi_outbox *o, size_t bytes);
+/* Waits for both sends, frees the buffers. */
+void rp_mpi_outbox_free(rp_mpi_outbox *o);
 
 #endif

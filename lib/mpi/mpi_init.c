@@ -9,6 +9,8 @@
  * waits with short sleeps, not MPI's busy polling: ranks that wait for rank
  * 0 (an extract that runs on rank 0 alone) do not take CPU from its threads.
  *
+ * rp_mpi_agree gives every rank the job's status, rank 0's, the same way.
+ *
  * Threads: the main thread only. Ownership: the process-wide MPI state.
  */
 #include <mpi.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "mpi_farm.h"
+
 
 static bool started; /* rp_mpi_start called MPI_Init_thread */
 static int world_rank, world_size = 1;
@@ -82,4 +85,14 @@ RP_API int rp_mpi_finish(int exit_code) {
     MPI_Finalize();
     started = false;
     return code;
+}
+
+rp_status rp_mpi_agree(rp_status st, const char *what, rp_error *err) {
+    int code = st;
+    MPI_Request req;
+    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
+    rp_mpi_wait(&req);
+    if (code != (int)st)
+        rp_error_set(err, (rp_status)code, "the %s ended with status %d on rank 0", what, code);
+    return (rp_status)code;
 }

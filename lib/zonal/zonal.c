@@ -112,8 +112,10 @@ static rp_status run_grid(const rp_zonal_options *o, const zonal_raster *r, int 
         zonal_sources_print(o, &view, o->plan_out);
     } else if (rc == RP_OK) {
         zonal_results res = {0};
-        rc = zonal_exec(o, &view, p, &plan, budget, &res, err);
-        if (rc == RP_OK)
+        rc = o->exec_hook
+                 ? o->exec_hook->exec(o->exec_hook, o, &view, p, &plan, g, budget, &res, err)
+                 : zonal_exec(o, &view, p, &plan, budget, &res, err);
+        if (rc == RP_OK && !o->no_output)
             rc = zonal_table_add(t, &view, band_global, p, &plan, &res, err);
         rep->blocks_read += res.blocks_read;
         rep->blocks_failed += res.blocks_failed;
@@ -138,10 +140,11 @@ static rp_status run_job(const rp_zonal_options *o, zonal_raster *r, zonal_polys
     rp_zonal_report blocks = {0};
     zonal_budget budget = {.cap = o->max_memory};
     atomic_init(&budget.lists, 0);
-    rp_status rc = o->plan_only ? RP_OK : zonal_table_begin(&t, p->n, err);
+    bool table = !o->plan_only && !o->no_output;
+    rp_status rc = table ? zonal_table_begin(&t, p->n, err) : RP_OK;
     for (int g = 0; g < r->ngrids && rc == RP_OK; g++)
         rc = run_grid(o, r, g, p, &t, &budget, &blocks, err);
-    if (o->plan_only || rc != RP_OK) {
+    if (!table || rc != RP_OK) {
         zonal_table_free(&t);
         return rc;
     }
@@ -172,8 +175,9 @@ RP_API rp_status rp_zonal_run(const rp_zonal_options *o, rp_zonal_report *report
     zonal_raster r;
     zonal_polys p;
     memset(&p, 0, sizeof p);
-    rp_status rc = o->plan_only ? RP_OK : check_not_input(o, err);
-    if (rc == RP_OK && !o->plan_only)
+    bool output = !o->plan_only && !o->no_output;
+    rp_status rc = output ? check_not_input(o, err) : RP_OK;
+    if (rc == RP_OK && output)
         rc = rp_table_check_output(o->output_path, err);
     memset(&r, 0, sizeof r);
     if (rc == RP_OK)

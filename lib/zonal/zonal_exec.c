@@ -45,6 +45,9 @@ typedef struct exec_ctx {
     /* remote: runs of adjacent blocks, one a task (NULL: a block a task) */
     size_t *run_first, *run_count;
     size_t nruns, max_run;
+    size_t first_block; /* the blocks run: [first_block, first_block + nblocks) */
+    size_t nblocks;
+    size_t pair_base; /* res's first accumulator is this pair's */
 } exec_ctx;
 
 typedef struct worker {
@@ -112,7 +115,7 @@ static rp_status add_cells(const exec_ctx *c, worker *w, size_t pair, int x0, in
                            int bh, int sx, int sy, int cw, int ch) {
     int nb = c->r->nbands, ns = c->o->nstats;
     size_t cells = (size_t)bw * (size_t)bh;
-    zonal_acc *accs = c->res->accs + pair * (size_t)nb * (size_t)ns;
+    zonal_acc *accs = c->res->accs + (pair - c->pair_base) * (size_t)nb * (size_t)ns;
     for (int b = 0; b < nb; b++) {
         cell_src src = {w->cov,
                         w->vals + cells * (size_t)b,
@@ -147,7 +150,7 @@ static rp_status reserve_lists(const exec_ctx *c, const worker *w, size_t pair, 
     for (int y = 0; y < ch; y++)
         visited += (size_t)(w->spans[2 * y + 1] - w->spans[2 * y]);
     int nj = c->r->nbands * c->o->nstats;
-    zonal_acc *accs = c->res->accs + pair * (size_t)nj;
+    zonal_acc *accs = c->res->accs + (pair - c->pair_base) * (size_t)nj;
     for (int j = 0; j < nj; j++)
         if (zonal_op_needs_values(c->o->stats[j % c->o->nstats].op) &&
             zonal_acc_reserve(&accs[j], visited) != RP_OK)
@@ -215,7 +218,7 @@ static bool run_window(const exec_ctx *c, worker *w, size_t first, size_t count,
 static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
     exec_ctx *c = vctx;
     worker *w = state;
-    size_t first = c->run_first ? c->run_first[task] : task;
+    size_t first = c->run_first ? c->run_first[task] : c->first_block + task;
     size_t count = c->run_first ? c->run_count[task] : 1;
     char why[1024];
     rp_status rc = RP_OK;
@@ -224,7 +227,7 @@ static rp_status run(void *vctx, void *state, size_t task, rp_error *err) {
     for (size_t k = first; k < first + count && rc == RP_OK; k++) {
         if (run_window(c, w, k, 1, why, sizeof why, &rc, err))
             continue;
-        c->block_failed[k] = 1;
+        c->block_failed[k - c->first_block] = 1;
         if (c->o->log)
             fprintf(c->o->log,
                     "%s: block (%lld, %lld) cannot be read: %s; the polygons that touch it get "
@@ -242,11 +245,11 @@ static bool make_runs(exec_ctx *c, size_t run_len) {
     c->max_run = 1;
     if (run_len <= 1)
         return true;
-    c->run_first = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *c->run_first);
-    c->run_count = malloc((plan->nblocks ? plan->nblocks : 1) * sizeof *c->run_count);
+    c->run_first = malloc((c->nblocks ? c->nblocks : 1) * sizeof *c->run_first);
+    c->run_count = malloc((c->nblocks ? c->nblocks : 1) * sizeof *c->run_count);
     if (!c->run_first || !c->run_count)
         return false;
-    for (size_t i = 0; i < plan->nblocks; i++) {
+    for (size_t i = c->first_block; i < c->first_block + c->nblocks; i++) {
         const zonal_block *b = &plan->blocks[i];
         if (c->nruns) {
             size_t k = c->nruns - 1;
@@ -263,27 +266,39 @@ static bool make_runs(exec_ctx *c, size_t run_len) {
     return true;
 }
 
-rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
-                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
-                     rp_error *err) {
-    memset(res, 0, sizeof *res);
-    size_t nacc = plan->npairs * (size_t)r->nbands * (size_t)o->nstats;
-    res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
-    res->pair_failed = calloc(plan->npairs ? plan->npairs : 1, 1);
-    uint8_t *block_failed = calloc(plan->nblocks ? plan->nblocks : 1, 1);
-    if (!res->accs || !res->pair_failed || !block_failed) {
-        free(block_failed);
-        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
-    }
-    exec_ctx c = {o,    r,    p, plan, res, block_failed, false, budget, zonal_list_stats(o, r),
-                  NULL, NULL, 0, 1};
+size_t zonal_plan_pairs_of(const zonal_plan *plan, size_t first, size_t count) {
+    if (count == 0)
+        return 0;
+    const zonal_block *last = &plan->blocks[first + count - 1];
+    return last->start + last->count - plan->blocks[first].start;
+}
+
+rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                            const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                            size_t first, size_t count, uint8_t *block_failed, rp_error *err) {
+    exec_ctx c = {o,
+                  r,
+                  p,
+                  plan,
+                  res,
+                  block_failed,
+                  false,
+                  budget,
+                  zonal_list_stats(o, r),
+                  NULL,
+                  NULL,
+                  0,
+                  1,
+                  first,
+                  count,
+                  count ? plan->blocks[first].start : 0};
     for (int s = 0; s < o->nstats; s++)
         c.spherical = c.spherical || o->stats[s].area == ZAREA_SPHERICAL;
     rp_pool *pool =
         make_runs(&c, r->sources->run_len) ? rp_pool_new(zonal_read_threads(o, r)) : NULL;
     rp_status rc = RP_NOMEM;
     if (pool) {
-        rp_pool_job job = {.ntasks = c.run_first ? c.nruns : plan->nblocks,
+        rp_pool_job job = {.ntasks = c.run_first ? c.nruns : count,
                            .ctx = &c,
                            .begin = begin,
                            .run = run,
@@ -296,6 +311,33 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
     } else {
         rp_error_set(err, RP_NOMEM, "out of memory (thread pool)");
     }
+    free(c.run_first);
+    free(c.run_count);
+    return rc;
+}
+
+rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                     const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                     rp_error *err) {
+    memset(res, 0, sizeof *res);
+    size_t nacc = plan->npairs * (size_t)r->nbands * (size_t)o->nstats;
+    res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
+    res->pair_failed = calloc(plan->npairs ? plan->npairs : 1, 1);
+    uint8_t *block_failed = calloc(plan->nblocks ? plan->nblocks : 1, 1);
+    if (!res->accs || !res->pair_failed || !block_failed) {
+        free(block_failed);
+        return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
+    }
+    rp_status rc =
+        zonal_exec_blocks(o, r, p, plan, budget, res, 0, plan->nblocks, block_failed, err);
+    zonal_results_fail_blocks(plan, res, block_failed);
+    free(block_failed);
+    return rc;
+}
+
+void zonal_results_fail_blocks(const zonal_plan *plan, zonal_results *res,
+                               const uint8_t *block_failed) {
+    res->blocks_failed = 0;
     for (size_t b = 0; b < plan->nblocks; b++) {
         if (block_failed[b])
             for (size_t k = plan->blocks[b].start;
@@ -304,10 +346,6 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
         res->blocks_failed += block_failed[b];
     }
     res->blocks_read = plan->nblocks - res->blocks_failed;
-    free(block_failed);
-    free(c.run_first);
-    free(c.run_count);
-    return rc;
 }
 
 void zonal_results_free(zonal_results *res, size_t nacc) {

@@ -108,8 +108,12 @@ struct rp_zonal_options {
     FILE *log, *info;
     rp_log *logger;
     FILE *plan_out;
-    rp_shard shard;           /* --shard I/N; count 0: every polygon (zonal_shard.c) */
-    bool part_without_header; /* CSV output without its header (lib/mpi's later parts) */
+    rp_shard shard; /* --shard I/N; count 0: every polygon (zonal_shard.c) */
+    /* lib/mpi: each grid's execute stage (NULL: zonal_exec; the hook is the
+     * first member of its caller's state);
+     * no_output: a rank that only reads blocks (no table, no output). */
+    struct zonal_exec_hook *exec_hook;
+    bool no_output;
 };
 
 /* Parses one -s text: "mean", "quantile(q=0.9)", "p90=quantile(q=0.9)",
@@ -291,6 +295,29 @@ rp_status zonal_exec(const rp_zonal_options *o, const zonal_raster *r, const zon
                      const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
                      rp_error *err);
 void zonal_results_free(zonal_results *res, size_t nacc);
+/* Reads plan blocks [first, first + count) into res, whose accumulators
+ * (already allocated, zeroed) start at the first block's first pair;
+ * block_failed (count long) gets 1 for each block that could not be read.
+ * The pool and its handles live for this call. zonal_exec is this over
+ * every block. */
+rp_status zonal_exec_blocks(const rp_zonal_options *o, const zonal_raster *r, const zonal_polys *p,
+                            const zonal_plan *plan, zonal_budget *budget, zonal_results *res,
+                            size_t first, size_t count, uint8_t *block_failed, rp_error *err);
+/* After the blocks were read: the pairs of failed blocks failed, and
+ * res's blocks read and failed counted (block_failed: nblocks long). */
+void zonal_results_fail_blocks(const zonal_plan *plan, zonal_results *res,
+                               const uint8_t *block_failed);
+/* The pairs of plan blocks [first, first + count): they are contiguous
+ * from plan->blocks[first].start. */
+size_t zonal_plan_pairs_of(const zonal_plan *plan, size_t first, size_t count);
+/* An execute stage in place of zonal_exec (lib/mpi's farm): called for
+ * each grid's pass with what zonal_exec gets; it fills res as zonal_exec
+ * does (or leaves it empty with no_output). */
+typedef struct zonal_exec_hook {
+    rp_status (*exec)(struct zonal_exec_hook *hook, const rp_zonal_options *o,
+                      const zonal_raster *r, const zonal_polys *p, const zonal_plan *plan, int grid,
+                      zonal_budget *budget, zonal_results *res, rp_error *err);
+} zonal_exec_hook;
 
 /* What an operation needs kept per cell (zonal_acc_flags). */
 enum { ZACC_VAR = 1, ZACC_WEIGHTED = 2, ZACC_VALUES = 4 };

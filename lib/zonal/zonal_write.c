@@ -137,8 +137,7 @@ static void put_list(FILE *out, const double *list, size_t n) {
 }
 
 static void write_csv_rows(FILE *out, const zonal_table *t) {
-    if (!t->o->part_without_header)
-        write_header(out, t);
+    write_header(out, t);
     char buf[64];
     for (size_t i = 0; i < t->p->n; i++) {
         const zonal_feature *f = &t->p->feats[i];

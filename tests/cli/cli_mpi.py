@@ -42,12 +42,28 @@ Cases:
   10. zonal of 61 polygons (rectangles on cell edges checked against numpy's
      count and mean; triangles, off-raster, no geometry, a bow-tie repaired:
      exit 1) at -n 1 and -n 3, to a file and to standard output: byte for
-     byte the plain run's; a GeoPackage output runs on rank 0 alone (a note)
-     and has the plain run's features.
+     byte the plain run's; a GeoPackage output at -n 3 is farmed too (no
+     "rank 0 alone" note) and has the plain run's features.
+  11. zonal farm (the plan's blocks handed out dynamically, accumulators sent
+     back to rank 0): 150 rectangles on cell edges in random order over a
+     300x240 Int16 raster (32x16 tiles: 150 blocks), with a class raster on
+     its grid and a weights raster: count, mean, stdev, min, max, median,
+     quantile, frac, weighted_frac, weighted_mean, values; and two rasters on two grids (a
+     second, coarser grid); to CSV and to a GeoPackage, at -n 1 and -n 3:
+     byte for byte (GeoPackage: feature for feature) the plain run's, whose
+     count and mean are numpy's; with -n 3, -v shows ranks 1 and 2 decoded
+     blocks and the ranks' blocks add up to the plan's; --shard 1/3 and --plan
+     under -n 3 print the plain run's;
+  12. zonal with rank 2 unable to open GeoTIFFs (GDAL_SKIP=GTiff, Open MPI's
+     MPMD form): a warning names it, its tasks go to the other ranks, the
+     output is still the plain run's; with the only other rank failing, rank
+     0 reads every block and the output is still the plain run's; corrupt
+     blocks under -n 3: the plain run's read_error rows, byte for byte.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -498,16 +514,169 @@ def case_zonal(case, tmp):
         r = mpirun(ranks, ["zonal"] + args + ["-j", "1"])
         T.check(case, r.code == 1 and r.out == want,
                 "-n %d to stdout: exit %s, same bytes %s" % (ranks, r.code, r.out == want))
-    # a vector output runs on rank 0 alone, and still equals the plain run
+    # a vector output is farmed too, and equals the plain run
     plain_v = os.path.join(tmp, "z_plain.gpkg")
     rptest.rp(["zonal"] + args + ["-o", plain_v])
     got = os.path.join(tmp, "z_n3.gpkg")
     r = mpirun(3, ["zonal"] + args + ["-j", "1", "-o", got])
-    T.check(case, r.code == 1 and "rank 0 alone" in r.err, "-n 3 vector: " + r.describe())
+    T.check(case, r.code == 1 and "rank 0 alone" not in r.err, "-n 3 vector: " + r.describe())
     T.check(case, os.path.exists(got) and ogr_rows(got) == ogr_rows(plain_v),
             "-n 3 vector: features differ from the plain run's")
     left = [f for f in os.listdir(tmp) if ".rp-tmp" in f]
     T.check(case, not left, "temporaries left: %s" % left)
+
+
+def farm_zonal_data(tmp):
+    """A 300x240 Int16 raster (values 0..40, nodata -1 in a corner; 32x16
+    tiles), a class raster (0..4) and a weights raster on its grid, a raster
+    on a coarser grid (cells of 3 x 3 units), and 150 rectangles on cell
+    edges (overlapping, in random order). Returns the data, the paths and
+    the rectangles' cell windows."""
+    from osgeo import ogr, osr
+    rng = np.random.default_rng(13)
+    h, w = 240, 300
+    data = rng.integers(0, 41, (h, w)).astype(np.int16)
+    data[:20, :30] = -1
+    gt = (0.0, 1.0, 0.0, float(h), 0.0, -1.0)
+    mk = rptest.create_raster
+    paths = {
+        "a": mk(os.path.join(tmp, "zf_a.tif"), data, "Int16", gt=gt, nodata=-1, block=(32, 16),
+                srs="EPSG:32633"),
+        "cls": mk(os.path.join(tmp, "zf_cls.tif"), rng.integers(0, 5, (h, w)).astype(np.uint8),
+                  "Byte", gt=gt, block=(32, 16), srs="EPSG:32633"),
+        "wt": mk(os.path.join(tmp, "zf_wt.tif"), rng.random((h, w)).astype(np.float32),
+                 "Float32", gt=gt, block=(32, 16), srs="EPSG:32633"),
+        "coarse": mk(os.path.join(tmp, "zf_coarse.tif"),
+                     (rng.random((h // 3, w // 3)) * 10).astype(np.float32), "Float32",
+                     gt=(0.0, 3.0, 0.0, float(h), 0.0, -3.0), block=(16, 16), srs="EPSG:32633"),
+    }
+    path = os.path.join(tmp, "zf_polys.gpkg")
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("polys", srs, ogr.wkbPolygon)
+    lyr.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    windows = []
+    for i in range(150):
+        c0, r0 = int(rng.integers(0, w - 5)), int(rng.integers(0, h - 5))
+        c1 = min(w, c0 + int(rng.integers(1, 60)))
+        r1 = min(h, r0 + int(rng.integers(1, 50)))
+        windows.append((c0, c1, r0, r1))
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetField("name", "rect %d" % i)
+        f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((%d %d,%d %d,%d %d,%d %d,%d %d))" % (
+            c0, h - r0, c1, h - r0, c1, h - r1, c0, h - r1, c0, h - r0)))
+        lyr.CreateFeature(f)
+    ds = None
+    return data, paths, path, windows
+
+
+def check_farm_numpy(case, text, data, windows):
+    """Count and mean of the first raster (columns zf_a_count, zf_a_mean)
+    are numpy's over each rectangle's cells."""
+    lim = rptest.Limited(T, case)
+    rows = text.splitlines()
+    head = rows[0].split(",")
+    ci, mi = head.index("zf_a_count"), head.index("zf_a_mean")
+    T.check(case, len(rows) == 1 + len(windows), "rows: %d" % len(rows))
+    for i, (c0, c1, r0, r1) in enumerate(windows[:len(rows) - 1]):
+        f = rows[1 + i].split(",")
+        win = data[r0:r1, c0:c1].astype(np.float64)
+        win = win[win != -1]
+        want = (win.size, win.mean() if win.size else None)
+        got = (int(f[ci]), float(f[mi]) if f[mi] else None)
+        if got[0] != want[0] or (want[1] is not None and abs(got[1] - want[1]) > 1e-9 * 40):
+            lim.add("polygon %d: count, mean %s, numpy %s" % (i, got, want))
+    lim.flush("plain vs numpy: ")
+
+
+def ranks_blocks(err):
+    """-v's "blocks decoded by rank:" counts as {rank: blocks} and the
+    plan's blocks."""
+    line = [x for x in err.splitlines() if "blocks decoded by rank:" in x]
+    if not line:
+        return {}, -1
+    by = dict(tuple(int(v) for v in x.split(":")) for x in line[0].split("rank:")[1].split())
+    return by, int(line[0].split("(")[1].split()[0])
+
+
+def case_zonal_farm(case, tmp):
+    data, rs, polys, windows = farm_zonal_data(tmp)
+    # every field of an accumulator: cells, w and sum (count, mean), m2 (stdev),
+    # min, max, wsum and wcov (weighted_mean), the value lists (median, ...)
+    stats = ["-s", "count", "-s", "mean", "-s", "stdev", "-s", "min", "-s", "max", "-s", "median",
+             "-s", "p90=quantile(q=0.9)", "-s", "frac", "-s", "weighted_frac", "-s",
+             "weighted_mean", "-s", "values", "--status"]
+    jobs = [("one grid, weights, frac",
+             [rs["a"], rs["cls"], "--weights", rs["wt"], "--polygons", polys] + stats),
+            ("two grids", [rs["a"], rs["coarse"], "--polygons", polys, "-s", "count", "-s",
+                           "mean", "-s", "median", "-s", "quantile(q=0.25)", "-s", "values"])]
+    for k, (label, args) in enumerate(jobs):
+        for ext in ("csv", "gpkg"):
+            plain = os.path.join(tmp, "zf_plain_%d.%s" % (k, ext))
+            r = rptest.rp(["zonal"] + args + ["-q", "-o", plain])
+            if not T.check(case, r.code == 0, "%s plain %s: %s" % (label, ext, r.describe())):
+                continue
+            if ext == "csv":
+                want = open(plain, "rb").read()
+                check_farm_numpy(case, want.decode(), data, windows)
+            else:
+                want = ogr_rows(plain)
+            for ranks in (1, 3):
+                got = os.path.join(tmp, "zf_n%d_%d.%s" % (ranks, k, ext))
+                r = mpirun(ranks, ["zonal"] + args + ["-q", "-v", "-j", "1", "-o", got])
+                T.check(case, r.code == 0, "%s -n %d %s: %s" % (label, ranks, ext, r.describe()))
+                same = os.path.exists(got) and (open(got, "rb").read() == want if ext == "csv"
+                                                else ogr_rows(got) == want)
+                T.check(case, same, "%s -n %d %s: not the plain run's" % (label, ranks, ext))
+                if ranks == 3:
+                    by, total = ranks_blocks(r.err)
+                    T.check(case, by.get(1, 0) > 0 and by.get(2, 0) > 0 and
+                            sum(by.values()) == total and total > 0,
+                            "%s -n 3 %s: blocks by rank %s of %s: %r" % (label, ext, by, total,
+                                                                        r.err[-600:]))
+    # --shard under mpirun: the same part as the plain run's; --plan: rank 0's
+    args = jobs[1][1]
+    for extra in (["--shard", "1/3"], ["--plan"]):
+        plain = rptest.rp(["zonal"] + args + extra + ["-q"])
+        r = mpirun(3, ["zonal"] + args + extra + ["-q", "-j", "1"])
+        T.check(case, plain.code == 0 and r.code == 0 and r.out == plain.out and plain.out,
+                "%s -n 3: exit %s (plain %s), same output %s" % (extra, r.code, plain.code,
+                                                                 r.out == plain.out))
+
+
+def case_zonal_rank_fails(case, tmp):
+    """Rank 2 (then rank 1, the only other one) cannot open GeoTIFFs: a
+    warning names it, its tasks go to the other ranks (rank 0 at last), the
+    output is still the plain run's."""
+    data, rs, polys, windows = farm_zonal_data(tmp)
+    args = ["zonal", rs["a"], "--polygons", polys, "-s", "mean", "-s", "median", "-s",
+            "p90=quantile(q=0.9)", "--status", "-q", "-j", "1"]
+    plain = rptest.rp(args)
+    env = dict(os.environ, **MPI_ENV)
+    for good in (2, 1):
+        cmd = [MPIRUN, "--oversubscribe", "-n", str(good), rptest.binary()] + args + [
+            ":", "-n", "1", "env", "GDAL_SKIP=GTiff", rptest.binary()] + args
+        p = subprocess.run(cmd, capture_output=True, timeout=300, env=env)
+        err = p.stderr.decode("utf-8", "replace")
+        for mark in rptest._SANITIZER_MARKS:
+            T.check(case, mark not in err, "sanitizer report: %r" % err[:2000])
+        T.check(case, p.returncode == 0 and plain.code == 0 and p.stdout == plain.out,
+                "%d good ranks: exit %s (plain %s), same output %s; %r" % (
+                    good, p.returncode, plain.code, p.stdout == plain.out, err[:600]))
+        T.check(case, ("MPI rank %d:" % good) in err and "other ranks" in err,
+                "%d good ranks: no warning: %r" % (good, err[:600]))
+    # unreadable blocks are no failure of a rank: their polygons get read_error
+    # (exit 1) exactly as in the plain run, whichever rank read them
+    bad = os.path.join(tmp, "zf_corrupt.tif")
+    shutil.copy(rs["a"], bad)
+    rptest.corrupt_blocks(bad, [(1, 1), (5, 7), (8, 12)])
+    args = ["zonal", bad] + args[2:]
+    plain = rptest.rp(args)
+    r = mpirun(3, args)
+    T.check(case, plain.code == 1 and "read_error" in plain.out.decode() and r.code == 1 and
+            r.out == plain.out, "corrupt blocks -n 3: exit %s (plain %s), same output %s; %r" % (
+                r.code, plain.code, r.out == plain.out, r.err[:400]))
 
 
 def main():
@@ -521,7 +690,8 @@ def main():
                          ("extract_farm", case_extract_farm),
                          ("extract_farm_vector", case_extract_farm_vector),
                          ("extract_rank_fails", case_extract_rank_fails),
-                         ("zonal", case_zonal)):
+                         ("zonal", case_zonal), ("zonal_farm", case_zonal_farm),
+                         ("zonal_rank_fails", case_zonal_rank_fails)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
