@@ -227,7 +227,7 @@ rp_status rp_points_csv_rows(const rp_points_options *opts, rp_points *pts, rp_c
     int got = 0;
     while (rc == RP_OK && (got = next_record(reader, &rec, opts)) == 1) {
         last_line = rec.line;
-        off_t at = size > 0 && (xy->n & 0xfff) == 0 ? ftello(in) : 0;
+        off_t at = size > 0 && (xy->n & 0xfff) == 0 ? (in ? ftello(in) : (off_t)rec.offset) : 0;
         if (rp_points_should_stop(opts, xy->n, at > 0 ? (double)at / (double)size : 0)) {
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
             break;
