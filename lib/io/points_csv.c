@@ -22,6 +22,7 @@
 #include <cpl_string.h>
 
 #include "error.h"
+#include "points_map.h"
 
 static const char *const xy_names[][2] = {
     {"x", "y"},
@@ -208,7 +209,10 @@ static rp_status take_record(const rp_points_options *opts, rp_points *pts,
     char why[RP_POINTS_WHY];
     bool ok = rp_points_parse_xy(pts, rec, &x, &y, why);
     uint64_t at = pts->spool ? pts->spool_len : rec->offset;
-    if ((slice_starts_at(pts, at, xy->n) && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
+    bool starts = slice_starts_at(pts, at, xy->n);
+    if (starts && pts->nslices > 0) /* a mapped file: the slice read leaves memory */
+        rp_points_map_release(pts, pts->slices[pts->nslices - 1].offset, at);
+    if ((starts && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
         rp_xy_buf_push(xy, ok ? x : NAN, ok ? y : NAN, !ok) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (!ok) {

@@ -25,7 +25,8 @@
  * Threads: workers parse their own piece into their own rp_xy_buf and read
  * only rp_points' columns and delimiter; the file is read in place when it
  * is mapped (pts->text, points_map.c), else with pread on one shared
- * descriptor. Joining is done by the workers too, in piece order:
+ * descriptor; a mapped piece's pages leave the resident set once it is
+ * parsed (points_map.c). Joining is done by the workers too, in piece order:
  * after parsing, whichever task finds no joiner at work becomes the joiner
  * and appends every parsed piece that is next in order to the caller's
  * rp_xy_buf, notes its slice and prints its warnings, while the others go
@@ -45,6 +46,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "points_map.h"
 #include "pool.h"
 
 enum { MIN_PIECE = 256 << 10, MAX_PIECE = 8 << 20, FIRST_MARGIN = 64 << 10 };
@@ -277,6 +279,7 @@ static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) 
     rp_status rc = parse_whole_piece(job, p, err);
     if (rc != RP_OK)
         return rc;
+    rp_points_map_release(job->pts, p->begin, p->stop); /* the next piece's: its own */
     pthread_mutex_lock(&job->lock);
     p->parsed = true;
     rc = join_ready(job, err);

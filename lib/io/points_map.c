@@ -152,6 +152,16 @@ void rp_points_map_test_hook(const rp_points *pts, const char *stage) {
         (void)0; /* the test then sees no change: it fails, as it should */
 }
 
+void rp_points_map_release(const rp_points *pts, uint64_t begin, uint64_t end) {
+    if (!pts->text)
+        return;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t from = (begin + page - 1) / page * page;
+    uint64_t to = (end < pts->text_len ? end : pts->text_len) / page * page;
+    if (from < to)
+        (void)madvise((void *)(pts->text + from), (size_t)(to - from), MADV_DONTNEED);
+}
+
 void rp_points_map_close(rp_points *pts) {
     struct rp_points_map *m = pts->map;
     if (!m)

@@ -25,6 +25,12 @@ rp_status rp_points_map_check(const rp_points *pts, const char *when, rp_error *
  * half its size, to show the guard at work. Nothing otherwise. */
 void rp_points_map_test_hook(const rp_points *pts, const char *stage);
 
+/* Done with the mapped bytes [begin, end): their whole pages leave this
+ * process's resident set (MADV_DONTNEED; they stay in the page cache, and a
+ * later read maps them again), so resident memory is bounded by the pieces
+ * in flight, not the file size. Nothing when the file is not mapped. */
+void rp_points_map_release(const rp_points *pts, uint64_t begin, uint64_t end);
+
 /* Unregisters and unmaps; pts->text is NULL after it. */
 void rp_points_map_close(rp_points *pts);
 

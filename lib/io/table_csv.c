@@ -376,7 +376,10 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     if (end < begin)
         return rp_table_points_changed(spec, err);
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
-    return rc != RP_OK ? rc : format_rows(job, o, s, (size_t)(end - begin), err);
+    if (rc == RP_OK)
+        rc = format_rows(job, o, s, (size_t)(end - begin), err);
+    rp_points_map_release(pts, begin, end); /* its rows are copied out */
+    return rc;
 }
 
 /* The descriptor pass 2 reads: the spool, or the file opened again;
