@@ -2,13 +2,14 @@
 """bench/ab/points_map.py — same-run A/B of reading the points file mapped
 (the program's default) against copied with pread (RASTERPOOL_MAP_POINTS=0),
 on one build: the runs alternate, so the machine's load falls on both
-alike. Prints the medians of the -v phases and of the wall time, checks the
+alike. Prints the medians of the -v phases, the wall time and the CPU time, checks the
 two outputs are byte-identical, and reports the load.
 
 Run: bench/ab/points_map.py RASTERPOOL RASTER POINTS [THREADS] [RUNS]
 """
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,14 +21,17 @@ PHASES = re.compile(r"time: read points ([0-9.]+) s, read rasters ([0-9.]+) s, w
 def one(rp, raster, points, threads, out, mapped):
     env = dict(os.environ)
     env["RASTERPOOL_MAP_POINTS"] = "1" if mapped else "0"
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run([rp, "extract", raster, "--points", points, "-o", out, "-j", str(threads),
                         "-v", "-q"], env=env, capture_output=True, text=True)
     wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
     m = PHASES.search(p.stderr)
     if p.returncode != 0 or not m:
         sys.exit("run failed (exit %d): %s" % (p.returncode, p.stderr[-2000:]))
-    return [wall] + [float(m.group(k)) for k in (1, 2, 3)]
+    return [wall] + [float(m.group(k)) for k in (1, 2, 3)] + [user, system]
 
 
 def main():
@@ -48,12 +52,14 @@ def main():
     print("%s, -j %d, %d runs each, alternating; load %.1f -> %.1f; outputs %s" % (
         os.path.basename(points), threads, runs, load0, load1,
         "byte-identical" if same else "DIFFER"))
-    print("| read | wall s | read points s | read rasters s | write s | points + write s |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| read | wall s | read points s | read rasters s | write s | points + write s "
+          "| user CPU s | system CPU s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for mapped in (False, True):
-        med = [statistics.median(r[i] for r in res[mapped]) for i in range(4)]
-        print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
-            "mapped" if mapped else "pread", med[0], med[1], med[2], med[3], med[1] + med[3]))
+        med = [statistics.median(r[i] for r in res[mapped]) for i in range(6)]
+        print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |" % (
+            "mapped" if mapped else "pread", med[0], med[1], med[2], med[3], med[1] + med[3],
+            med[4], med[5]))
     for f in outs.values():
         os.remove(f)
     if not same:
