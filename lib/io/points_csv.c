@@ -244,6 +244,10 @@ rp_status rp_points_csv_rows(const rp_points_options *opts, rp_points *pts, rp_c
     rp_csv_record rec;
     int got = 0;
     while (rc == RP_OK && (got = next_record(reader, &rec, opts)) == 1) {
+        if (rec.raw_len >= RP_CSV_MAX_RECORD) { /* a memory reader (a mapped file) */
+            got = -2;                           /* has no limit: the stream's */
+            break;
+        }
         last_line = rec.line;
         if (first == UINT64_MAX)
             first = rec.offset;
