@@ -293,15 +293,14 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
         o->text = job->text + begin;
         return RP_OK;
     }
-    o->text = o->in;
     if (len > o->in_cap) {
         char *grown = realloc(o->in, len);
         if (!grown)
             return rp_error_set(err, RP_NOMEM, "out of memory");
         o->in = grown;
         o->in_cap = len;
-        o->text = o->in;
     }
+    o->text = o->in;
     int got = rp_pread_full(job->fd, o->in, len, (off_t)begin);
     if (got > 0)
         return rp_table_points_changed(job->spec, err);
@@ -311,8 +310,7 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
     return RP_OK;
 }
 
-/* Formats slice s into slot o. */
-/* The rows of slice s, [row, last), from its text in o->in: the CSV
+/* The rows of slice s, [row, last), from its text in o->text: the CSV
  * reader's records, or plain lines when the text has no quote. */
 typedef struct slice_records {
     rp_csv_reader *reader; /* NULL: plain lines */
