@@ -1,6 +1,6 @@
 /*
  * points_map.c — maps a CSV points file for both passes (no copy of its
- * pages into buffers: at 10M points the pread copies were 15% of the job),
+ * pages into buffers: at 10M points, 289 MB, about 0.1 CPU-s a pass),
  * and guards the mapping.
  *
  * The guard. A mapped file that another process truncates underneath makes
