@@ -22,6 +22,7 @@
 #include <cpl_string.h>
 
 #include "error.h"
+#include "points_map.h"
 
 static const char *const xy_names[][2] = {
     {"x", "y"},
@@ -208,7 +209,10 @@ static rp_status take_record(const rp_points_options *opts, rp_points *pts,
     char why[RP_POINTS_WHY];
     bool ok = rp_points_parse_xy(pts, rec, &x, &y, why);
     uint64_t at = pts->spool ? pts->spool_len : rec->offset;
-    if ((slice_starts_at(pts, at, xy->n) && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
+    bool starts = slice_starts_at(pts, at, xy->n);
+    if (starts && pts->nslices > 0) /* a mapped file: the slice read leaves memory */
+        rp_points_map_release(pts, pts->slices[pts->nslices - 1].offset, at);
+    if ((starts && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
         rp_xy_buf_push(xy, ok ? x : NAN, ok ? y : NAN, !ok) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (!ok) {
@@ -219,15 +223,37 @@ static rp_status take_record(const rp_points_options *opts, rp_points *pts,
     return spool_record(pts, rec, err);
 }
 
+/* After the first ESTIMATE_ROWS rows of a file of known size: room for the
+ * rows the whole file likely holds at their bytes a row (plus 1/16), so
+ * the arrays are not copied into fresh pages again and again as they
+ * double (as the parallel pieces do). A low estimate only means doubling
+ * from there; untouched room costs no memory. */
+enum { ESTIMATE_ROWS = 16384 };
+static void reserve_estimate(rp_xy_buf *xy, uint64_t first, uint64_t at, off_t size) {
+    if (size <= 0 || at <= first || (uint64_t)size <= at)
+        return;
+    double per_row = (double)(at - first) / (double)xy->n;
+    double rows = (double)((uint64_t)size - first) / per_row;
+    (void)rp_xy_buf_reserve(xy, (size_t)(rows + rows / 16) + 1024);
+}
+
 rp_status rp_points_csv_rows(const rp_points_options *opts, rp_points *pts, rp_csv_reader *reader,
                              FILE *in, off_t size, rp_xy_buf *xy, rp_error *err) {
-    uint64_t last_line = 1;
+    uint64_t last_line = 1, first = UINT64_MAX;
     rp_status rc = RP_OK;
     rp_csv_record rec;
     int got = 0;
     while (rc == RP_OK && (got = next_record(reader, &rec, opts)) == 1) {
+        if (rec.raw_len >= RP_CSV_MAX_RECORD) { /* a memory reader (a mapped file) */
+            got = -2;                           /* has no limit: the stream's */
+            break;
+        }
         last_line = rec.line;
-        off_t at = size > 0 && (xy->n & 0xfff) == 0 ? ftello(in) : 0;
+        if (first == UINT64_MAX)
+            first = rec.offset;
+        if (xy->n == ESTIMATE_ROWS && !pts->spool)
+            reserve_estimate(xy, first, rec.offset, size);
+        off_t at = size > 0 && (xy->n & 0xfff) == 0 ? (in ? ftello(in) : (off_t)rec.offset) : 0;
         if (rp_points_should_stop(opts, xy->n, at > 0 ? (double)at / (double)size : 0)) {
             rc = rp_error_set(err, RP_INTERRUPTED, "interrupted");
             break;

@@ -20,8 +20,9 @@ rp_status rp_points_csv_header(const rp_points_options *opts, rp_points *pts, rp
 /* Reads the data rows after the header into xy, one by one, noting a slice
  * every RP_POINTS_SLICE_ROWS rows or RP_POINTS_SLICE_BYTES of text
  * (whichever comes first) and spooling standard input. in is the
- * reader's stream; size its size when it is a regular file (for progress),
- * else -1. RP_OK, or an error as rp_points_read's. */
+ * reader's stream, or NULL for a memory reader (progress then comes from
+ * the records' offsets); size its size when it is a regular file (for
+ * progress), else -1. RP_OK, or an error as rp_points_read's. */
 rp_status rp_points_csv_rows(const rp_points_options *opts, rp_points *pts, rp_csv_reader *reader,
                              FILE *in, off_t size, rp_xy_buf *xy, rp_error *err);
 

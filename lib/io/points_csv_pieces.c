@@ -23,8 +23,10 @@
  * piece becomes one slice of pass 2.
  *
  * Threads: workers parse their own piece into their own rp_xy_buf and read
- * only rp_points' columns and delimiter; the file is read with pread on one
- * shared descriptor. Joining is done by the workers too, in piece order:
+ * only rp_points' columns and delimiter; the file is read in place when it
+ * is mapped (pts->text, points_map.c), else with pread on one shared
+ * descriptor; a mapped piece's pages leave the resident set once it is
+ * parsed (points_map.c). Joining is done by the workers too, in piece order:
  * after parsing, whichever task finds no joiner at work becomes the joiner
  * and appends every parsed piece that is next in order to the caller's
  * rp_xy_buf, notes its slice and prints its warnings, while the others go
@@ -44,6 +46,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "points_map.h"
 #include "pool.h"
 
 enum { MIN_PIECE = 256 << 10, MAX_PIECE = 8 << 20, FIRST_MARGIN = 64 << 10 };
@@ -61,6 +64,7 @@ typedef struct piece {
     bool parsed;                   /* results ready (under the job's lock) */
     rp_xy_buf part;                /* its points */
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
+    const char *text; /* its bytes: in the mapped file, or buf */
     char *buf;
     size_t buf_cap;
 } piece;
@@ -103,11 +107,11 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     rp_csv_field local[16];
     rp_csv_field *fields = need <= 16 ? local : malloc(need * sizeof *fields);
     rp_csv_lines lines;
-    rp_csv_lines_init(&lines, p->buf, len, pts->delimiter, 0, p->begin);
+    rp_csv_lines_init(&lines, p->text, len, pts->delimiter, 0, p->begin);
     rp_csv_lines_set_fields(&lines, fields, need);
-    bool plain = fields && !memchr(p->buf, '"', len);
+    bool plain = fields && !memchr(p->text, '"', len);
     rp_csv_reader *reader =
-        plain ? NULL : rp_csv_reader_new_mem(p->buf, len, pts->delimiter, 0, p->begin);
+        plain ? NULL : rp_csv_reader_new_mem(p->text, len, pts->delimiter, 0, p->begin);
     if (!plain && !reader) {
         if (fields != local)
             free(fields);
@@ -158,6 +162,24 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     return 1;
 }
 
+/* The piece's first want bytes in p->text: in place in the mapped file,
+ * else read into p->buf. */
+static rp_status piece_text(const pieces_job *job, piece *p, size_t want, rp_error *err) {
+    if (job->pts->text) {
+        p->text = job->pts->text + p->begin;
+        return RP_OK;
+    }
+    if (want > p->buf_cap) {
+        char *grown = realloc(p->buf, want);
+        if (!grown)
+            return rp_error_set(err, RP_NOMEM, "out of memory");
+        p->buf = grown;
+        p->buf_cap = want;
+    }
+    p->text = p->buf;
+    return read_at(job->fd, p->buf, want, p->begin, job->pts, err);
+}
+
 static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *err) {
     uint64_t margin = FIRST_MARGIN;
     for (;;) {
@@ -170,14 +192,7 @@ static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *er
                                 "unclosed quote?)",
                                 job->pts->display_name, (unsigned long long)p->stop,
                                 RP_CSV_MAX_RECORD >> 20);
-        if (want > p->buf_cap) {
-            char *grown = realloc(p->buf, (size_t)want);
-            if (!grown)
-                return rp_error_set(err, RP_NOMEM, "out of memory");
-            p->buf = grown;
-            p->buf_cap = (size_t)want;
-        }
-        rp_status rc = read_at(job->fd, p->buf, (size_t)want, p->begin, job->pts, err);
+        rp_status rc = piece_text(job, p, (size_t)want, err);
         if (rc != RP_OK)
             return rc;
         if (parse_piece(job, p, (size_t)want, &rc, err))
@@ -264,6 +279,7 @@ static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) 
     rp_status rc = parse_whole_piece(job, p, err);
     if (rc != RP_OK)
         return rc;
+    rp_points_map_release(job->pts, p->begin, p->stop); /* the next piece's: its own */
     pthread_mutex_lock(&job->lock);
     p->parsed = true;
     rc = join_ready(job, err);
@@ -276,6 +292,11 @@ static rp_status run_piece(void *vjob, void *state, size_t task, rp_error *err) 
 static rp_status speculative_start(int fd, uint64_t at, uint64_t size, const rp_points *pts,
                                    uint64_t *start, rp_error *err) {
     char buf[4096];
+    if (pts->text) {
+        const char *nl = memchr(pts->text + at - 1, '\n', (size_t)(size - (at - 1)));
+        *start = nl ? (uint64_t)(nl - pts->text) + 1 : size;
+        return RP_OK;
+    }
     for (uint64_t pos = at - 1; pos < size; pos += sizeof buf) {
         size_t len = size - pos < sizeof buf ? (size_t)(size - pos) : sizeof buf;
         rp_status rc = read_at(fd, buf, len, pos, pts, err);

@@ -68,6 +68,11 @@ typedef struct rp_points {
     rp_points_slice *slices; /* CSV: one per RP_POINTS_SLICE_ROWS rows */
     size_t nslices;
     uint64_t spool_len; /* bytes written to the spool so far */
+    /* the CSV file mapped for both passes (points_map.c), or NULL: read
+     * with pread */
+    const char *text;
+    uint64_t text_len;
+    struct rp_points_map *map;
     GDALDatasetH vector;
     OGRLayerH layer;
 

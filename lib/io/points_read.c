@@ -34,6 +34,7 @@
 #include "fileio.h"
 #include "points_csv.h"
 #include "points_csv_pieces.h"
+#include "points_map.h"
 #include "points_ogr.h"
 #include "pool.h"
 
@@ -50,6 +51,19 @@ static bool has_csv_extension(const char *path) {
            strcasecmp(dot, ".txt") == 0;
 }
 
+/* The data rows of a mapped file, row by row, from byte data_at (line
+ * `line`): the text is read in place, not copied. */
+static rp_status read_mapped_rows(const rp_points_options *opts, rp_points *pts, uint64_t data_at,
+                                  uint64_t line, rp_xy_buf *xy, rp_error *err) {
+    rp_csv_reader *rows = rp_csv_reader_new_mem(pts->text + data_at, pts->text_len - data_at,
+                                                pts->delimiter, line, data_at);
+    if (!rows)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
+    rp_status rc = rp_points_csv_rows(opts, pts, rows, NULL, (off_t)pts->text_len, xy, err);
+    rp_csv_reader_free(rows);
+    return rc;
+}
+
 /* The header, then the data rows: in parallel pieces when the file is
  * large, regular, not standard input, and there are threads for it. */
 static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *in, rp_xy_buf *xy,
@@ -62,11 +76,17 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     if (rp_regular_file_size(fileno(in), &size) != 0)
         size = -1;
     uint64_t data_at = rp_csv_reader_offset(reader);
+    if (rc == RP_OK && !pts->spool)
+        rp_points_map_open(pts, fileno(in));
+    if (pts->text && (uint64_t)size != pts->text_len) /* it changed since the header */
+        rc = rp_points_map_check(pts, "while reading its header", err);
     bool parallel = !pts->spool && opts->pool && rp_pool_threads(opts->pool) > 1 && size > 0 &&
                     (uint64_t)size > data_at + PARALLEL_MIN_BYTES;
     if (rc == RP_OK && parallel)
         rc = rp_points_csv_pieces(opts, pts, fileno(in), data_at, rp_csv_reader_line(reader),
                                   (uint64_t)size, xy, err);
+    else if (rc == RP_OK && pts->text)
+        rc = read_mapped_rows(opts, pts, data_at, rp_csv_reader_line(reader), xy, err);
     else if (rc == RP_OK)
         rc = rp_points_csv_rows(opts, pts, reader, in, size, xy, err);
     rp_csv_reader_free(reader);
@@ -141,12 +161,17 @@ rp_status rp_points_read(const rp_points_options *opts, rp_points *pts, rp_error
     rp_status rc = pts->is_csv ? read_csv_input(opts, pts, from_stdin, &xy, err)
                                : rp_points_ogr_read(opts, pts, &xy, err);
     rp_xy_buf_move_to(&xy, pts); /* even on failure: rp_points_free frees them */
+    if (rc == RP_OK && pts->text) {
+        rp_points_map_test_hook(pts, "pass1");
+        rc = rp_points_map_check(pts, "after reading its points", err);
+    }
     return rc;
 }
 
 void rp_points_free(rp_points *pts) {
     if (!pts)
         return;
+    rp_points_map_close(pts);
     free(pts->x);
     free(pts->y);
     free(pts->bad);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "points_map.h"
 #include "pool.h"
 #include "table_rows.h"
 #include "valfmt.h"
@@ -236,8 +238,9 @@ static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_r
  * CSV input: slices formatted in parallel, written in order.
  *
  * Pass 1 noted where every slice of rows starts. One pool job runs a task a
- * slice, in slice order: the task reads its slice's bytes with pread (the
- * file, or the spool of standard input), splits them with a memory CSV
+ * slice, in slice order: the task takes its slice's bytes in place when the
+ * file is mapped (points_map.c; checked unchanged before and after), else
+ * reads them with pread (the file, or the spool of standard input), splits them with a memory CSV
  * reader and formats the rows into a slot of a ring of 2 x threads slots
  * (slice s in slot s % ring). Then whichever task finds no writer at work
  * becomes the writer: it writes every formatted slice that is next in
@@ -256,7 +259,8 @@ static void put_csv_row(row_buffer *b, const rp_table_spec *spec, const rp_csv_r
  */
 
 typedef struct slice_out {
-    char *in; /* the slice's bytes */
+    const char *text; /* the slice's bytes: in the mapped file, or in */
+    char *in;         /* a copy of them, read with pread */
     size_t in_cap;
     row_buffer out;   /* its formatted rows */
     bool ready;       /* formatted, not yet written */
@@ -268,6 +272,7 @@ typedef struct slice_out {
 typedef struct slice_job {
     const rp_table_spec *spec;
     FILE *out;
+    const char *text;  /* the mapped file, or NULL: read fd */
     int fd;            /* read with pread only: shared by the workers */
     uint64_t text_end; /* where the last slice ends */
     bool inline_pool;  /* one thread: tasks run on the caller's thread */
@@ -284,6 +289,10 @@ typedef struct slice_job {
 
 static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, size_t len,
                             rp_error *err) {
+    if (job->text) {
+        o->text = job->text + begin;
+        return RP_OK;
+    }
     if (len > o->in_cap) {
         char *grown = realloc(o->in, len);
         if (!grown)
@@ -291,6 +300,7 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
         o->in = grown;
         o->in_cap = len;
     }
+    o->text = o->in;
     int got = rp_pread_full(job->fd, o->in, len, (off_t)begin);
     if (got > 0)
         return rp_table_points_changed(job->spec, err);
@@ -300,8 +310,7 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
     return RP_OK;
 }
 
-/* Formats slice s into slot o. */
-/* The rows of slice s, [row, last), from its text in o->in: the CSV
+/* The rows of slice s, [row, last), from its text in o->text: the CSV
  * reader's records, or plain lines when the text has no quote. */
 typedef struct slice_records {
     rp_csv_reader *reader; /* NULL: plain lines */
@@ -312,16 +321,16 @@ static int next_slice_record(slice_records *r, rp_csv_record *rec) {
     return r->reader ? rp_csv_read(r->reader, rec) : rp_csv_lines_next(&r->plain, rec);
 }
 
-/* Formats the rows of slice s (its text in o->in[0..len)) into o->out. */
+/* Formats the rows of slice s (its text in o->text[0..len)) into o->out. */
 static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
                              rp_error *err) {
     const rp_table_spec *spec = job->spec;
     const rp_points *pts = spec->points;
     slice_records recs = {.reader = NULL};
-    rp_csv_lines_init(&recs.plain, o->in, len, pts->delimiter, pts->slices[s].line,
+    rp_csv_lines_init(&recs.plain, o->text, len, pts->delimiter, pts->slices[s].line,
                       pts->slices[s].offset);
-    if (memchr(o->in, '"', len)) {
-        recs.reader = rp_csv_reader_new_mem(o->in, len, pts->delimiter, pts->slices[s].line,
+    if (memchr(o->text, '"', len)) {
+        recs.reader = rp_csv_reader_new_mem(o->text, len, pts->delimiter, pts->slices[s].line,
                                             pts->slices[s].offset);
         if (!recs.reader)
             return rp_error_set(err, RP_NOMEM, "out of memory");
@@ -365,15 +374,23 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     if (end < begin)
         return rp_table_points_changed(spec, err);
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
-    return rc != RP_OK ? rc : format_rows(job, o, s, (size_t)(end - begin), err);
+    if (rc == RP_OK)
+        rc = format_rows(job, o, s, (size_t)(end - begin), err);
+    rp_points_map_release(pts, begin, end); /* its rows are copied out */
+    return rc;
 }
 
-/* The descriptor pass 2 reads: the spool, or the file opened again. -1 when
- * the points are not a regular file that can be read again by offset. */
+/* The descriptor pass 2 reads: the spool, or the file opened again;
+ * INT_MAX when the file is mapped (nothing to read). -1 when the points are
+ * not a regular file that can be read again by offset. */
 static int open_text(const rp_points *pts, uint64_t *text_end, bool *own) {
     off_t size;
     int fd = -1;
     *own = false;
+    if (pts->text) { /* mapped: the slices are read in place */
+        *text_end = pts->text_len;
+        return INT_MAX;
+    }
     if (pts->spool) {
         if (fflush(pts->spool) != 0)
             return -1;
@@ -487,9 +504,14 @@ static int slices_progress(double fraction, const char *message, void *vjob) {
 static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, uint64_t text_end,
                                   rp_error *err) {
     const rp_points *pts = spec->points;
+    rp_status rc = rp_points_map_check(pts, "before writing the output", err);
+    if (rc != RP_OK)
+        return rc;
+    rp_points_map_test_hook(pts, "pass2");
     int threads = rp_pool_threads(spec->pool);
     slice_job job = {.spec = spec,
                      .out = out,
+                     .text = pts->text,
                      .fd = fd,
                      .text_end = text_end,
                      .inline_pool = threads <= 1,
@@ -506,7 +528,9 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, 
                       .progress = spec->progress ? slices_progress : NULL,
                       .progress_user = &job,
                       .progress_message = "writing"};
-    rp_status rc = rp_pool_run(spec->pool, &pj, err);
+    rc = rp_pool_run(spec->pool, &pj, err);
+    if (rc == RP_OK)
+        rc = rp_points_map_check(pts, "after writing the output", err);
     if (rc == RP_OK && job.next_write != pts->nslices) /* cannot happen: every task ran */
         rc = rp_error_set(err, RP_INTERNAL, "%zu of %zu output slices written", job.next_write,
                           pts->nslices);
@@ -573,7 +597,7 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
     int fd = pts->is_csv && spec->pool ? open_text(pts, &text_end, &own_fd) : -1;
     if (fd < 0)
         return write_rows(out, spec, d, err);
-    rc = write_csv_slices(out, spec, fd, text_end, err);
+    rc = write_csv_slices(out, spec, fd == INT_MAX ? -1 : fd, text_end, err);
     if (own_fd)
         close(fd);
     return rc;

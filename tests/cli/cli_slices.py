@@ -12,7 +12,9 @@ rows as written and the raster's values (value = 1000 * row + col, so each
 value says where it was read): each output record is the input record's
 fields (short rows padded) followed by the value; bad rows have an empty
 value and a warning naming their physical line. Checked for a file at
--j 1, 2 and 3 and for standard input, which must all be byte-identical.
+-j 1, 2 and 3 (mapped, as the program reads files) and at -j 1 and 2 read
+with pread (RASTERPOOL_MAP_POINTS=0, as library callers read them), and
+for standard input, which must all be byte-identical.
 
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_slices.py
 """
@@ -137,14 +139,18 @@ def main():
         want = expected_output(records, kinds)
         outputs = {}
 
-        def case_file(case, threads):
-            run = rptest.extract([raster, "--points", pts, "-j", threads, "-q"])
+        def case_file(case, threads, env=None):
+            run = rptest.extract([raster, "--points", pts, "-j", threads, "-q"], env=env)
             check_output(t, case, run, want)
             check_warnings(t, case, run.err, lines, kinds)
             outputs[case] = run.out
 
         for threads in (1, 2, 3):
             t.run_case("file -j %d" % threads, case_file, threads)
+        # the file copied with pread (as library callers get it), not mapped
+        for threads in (1, 2):
+            t.run_case("file read, not mapped -j %d" % threads, case_file, threads,
+                       {"RASTERPOOL_MAP_POINTS": "0"})
 
         def case_stdin(case):
             with open(pts, "rb") as f:
@@ -167,13 +173,15 @@ def main():
         q_records, q_lines, q_kinds = make_input(quoted, random.Random(8), multiline=0.5)
         q_want = expected_output(q_records, q_kinds)
 
-        def case_quoted(case, threads):
-            run = rptest.extract([raster, "--points", quoted, "-j", threads, "-q"])
+        def case_quoted(case, threads, env=None):
+            run = rptest.extract([raster, "--points", quoted, "-j", threads, "-q"], env=env)
             check_output(t, case, run, q_want)
             check_warnings(t, case, run.err, q_lines, q_kinds)
 
         for threads in (1, 2, 3):
             t.run_case("quoted line ends -j %d" % threads, case_quoted, threads)
+        t.run_case("quoted line ends, not mapped -j 2", case_quoted, 2,
+                   {"RASTERPOOL_MAP_POINTS": "0"})
     t.finish()
 
 

@@ -2,9 +2,13 @@
  * and x/y parsing (points_buf.c), pass 1 of a small CSV file
  * (points_read.c), the writers' pass-2 loop (table_rows.c: every row once,
  * in order; a callback's error stops it; a file that changed between the
- * passes is an error), and the output-fields check before any pixel work
+ * passes is an error), the mapped path and its checks (points_map.c),
+ * and the output-fields check before any pixel work
  * (table_write.c / table_ogr.c's probe: lists to FlatGeobuf refused, to
  * GeoPackage and CSV taken, nothing left in /vsimem/). */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cpl_string.h>
@@ -14,6 +18,7 @@
 #include "check.h"
 #include "error.h"
 #include "points_buf.h"
+#include "points_map.h"
 #include "points_read.h"
 #include "table_rows.h"
 #include "table_write.h"
@@ -133,6 +138,55 @@ static void rows_loop(void) {
     unlink(path);
 }
 
+/* The mapped path (points_map.c): opted in, a regular file is mapped and
+ * registered (rp_mapped_points_at names it inside its range and not past
+ * it), parsed the same as with pread, and a file rewritten in place with
+ * the same size, or truncated, fails the check naming it; not opted in,
+ * nothing is mapped. */
+static void mapped_file(void) {
+    char path[] = "/tmp/rp_test_mapped_XXXXXX.csv";
+    int fd = mkstemps(path, 4);
+    CHECK(fd >= 0);
+    close(fd);
+    write_text(path, "w", "id,x,y\n1,1.5,2.5\n2,abc,3\n3,4,5\n");
+    rp_points_options opts = {.path = path};
+    rp_points pts;
+    rp_error err = {0};
+    CHECK_EQ_INT(rp_points_read(&opts, &pts, &err), RP_OK);
+    CHECK(pts.text == NULL); /* the library's default: pread */
+    rp_points_free(&pts);
+
+    rp_map_points_files(1);
+    CHECK_EQ_INT(rp_points_read(&opts, &pts, &err), RP_OK);
+    CHECK(pts.text != NULL && pts.text_len == 31);
+    CHECK(pts.n == 3 && pts.nbad == 1 && pts.bad[1] == 1 && pts.x[2] == 4 && pts.y[0] == 2.5);
+    CHECK(rp_mapped_points_at(pts.text) != NULL &&
+          strcmp(rp_mapped_points_at(pts.text + 30), path) == 0);
+    CHECK(rp_mapped_points_at(pts.text + 31) == NULL);
+    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_OK);
+
+    /* the same size, other bytes, a later modification time */
+    int wfd = open(path, O_WRONLY);
+    CHECK(wfd >= 0 && pwrite(wfd, "9", 1, 7) == 1);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {time(NULL) + 5, 0}};
+    CHECK_EQ_INT(futimens(wfd, later), 0);
+    close(wfd);
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_READ);
+    CHECK(strstr(err.message, path) && strstr(err.message, "same size"));
+    rp_points_free(&pts);
+    CHECK(rp_mapped_points_at(pts.text) == NULL && pts.text == NULL);
+
+    CHECK_EQ_INT(rp_points_read(&opts, &pts, &err), RP_OK);
+    CHECK_EQ_INT(truncate(path, 10), 0);
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_READ);
+    CHECK(strstr(err.message, "now 10 bytes, was 31") != NULL);
+    rp_points_free(&pts);
+    rp_map_points_files(0);
+    unlink(path);
+}
+
 static int probe_leftovers(void) {
     char **entries = VSIReadDir("/vsimem/");
     int n = 0;
@@ -179,6 +233,7 @@ int main(void) {
     xy_buffer();
     parse_xy();
     rows_loop();
+    mapped_file();
     output_fields();
     return CHECK_DONE();
 }
