@@ -80,14 +80,17 @@ static rp_status read_info(const char *path, rp_raster_info *info, GDALDatasetH 
         rc = rp_error_set(err, RP_OPEN, "%s: its geotransform cannot be inverted", path);
         goto done;
     }
-    if (with_srs)
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    info->driver = strdup(drv ? GDALGetDriverShortName(drv) : "?");
+    if (!info->driver)
+        rc = rp_error_set(err, RP_NOMEM, "out of memory");
+    /* only a GeoTIFF's CRS is worth deferring (built from its GeoKeys
+     * through PROJ's database); other drivers hand over stored WKT, and
+     * opening them again (a VRT of thousands of sources) may cost more */
+    else if (with_srs || strcmp(info->driver, "GTiff") != 0)
         rc = load_srs(ds, info, err);
     else
         info->srs_deferred = true;
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    info->driver = strdup(drv ? GDALGetDriverShortName(drv) : "?");
-    if (rc == RP_OK && !info->driver)
-        rc = rp_error_set(err, RP_NOMEM, "out of memory");
 done:
     if (rc == RP_OK && open_ds)
         *open_ds = ds; /* the caller reads the bands, then closes it */

@@ -64,9 +64,10 @@ typedef struct rp_raster_info {
  * in every case. */
 rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
                               rp_error *err);
-/* The same without the CRS: info->srs_deferred is set, and srs and wkt
- * stay NULL until rp_raster_info_read_srs. For a job that may never need
- * the CRS (extract: CSV points without --points-crs into a CSV file). */
+/* The same without a GeoTIFF's CRS: info->srs_deferred is set, and srs
+ * and wkt stay NULL until rp_raster_info_read_srs (other drivers' CRS is
+ * read at once). For a job that may never need the CRS (extract: CSV
+ * points without --points-crs into a CSV file). */
 rp_status rp_raster_info_read_no_srs(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
                                      rp_error *err);
 /* Reads a deferred CRS (opening the raster again: for a remote raster GDAL's
