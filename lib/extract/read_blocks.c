@@ -8,20 +8,20 @@
  * consecutive columns, at most rp_extract_run_length of them): the run is
  * read with one RasterIO over its whole window, so GDAL's GTiff driver
  * fetches its tiles with merged range requests (one GET a run instead of
- * one a tile). A run whose read fails is read again block by block, so a
- * failure inside a merged range fails only the points of the blocks that
- * cannot be read. The pool grows to one worker a run when --io-threads is
- * not given and round trips are long (bounded: extract_internal.h), so all requests go out in one
- * round trip and each worker decodes its run as its response arrives; the
- * blocks GDAL decoded for a run leave its block cache when the run is read
- * (read_band_run), so a worker holds one run at a time. A worker opens its own dataset handle
- * in its own thread (read_common.c; never shared), keeps one block buffer
- * and one mask buffer, and for every band column reads the block with
- * GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL
- * decodes the tile once for all bands). A band whose block size differs
- * from the plan's grid is read through RasterIO over the same window into
- * the same layout. Values are copied in the band's own type, so every type
- * is carried exactly.
+ * one a tile); a run stored in one range goes in GDAL's SINGLE_GET mode,
+ * which copies the answer once (use_single_get says when and why). A run
+ * whose read fails is read again (in GDAL's default mode when it was one
+ * GET), then block by block, so a failure inside a merged range fails only
+ * the points of the blocks that cannot be read. The pool grows to one worker a run when
+ * --io-threads is not given and round trips are long (bounded: extract_internal.h), so all requests
+ * go out in one round trip and each worker decodes its run as its response arrives; the blocks GDAL
+ * decoded for a run leave its block cache when the run is read (read_band_run), so a worker holds
+ * one run at a time. A worker opens its own dataset handle in its own thread (read_common.c; never
+ * shared), keeps one block buffer and one mask buffer, and for every band column reads the block
+ * with GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL decodes the tile
+ * once for all bands). A band whose block size differs from the plan's grid is read through
+ * RasterIO over the same window into the same layout. Values are copied in the band's own type, so
+ * every type is carried exactly.
  *
  * Each point index belongs to exactly one block, so workers write disjoint
  * elements of the columns and need no lock. A block that cannot be opened
