@@ -138,6 +138,10 @@ static rp_status points_stage(extract_job *job, rp_error *err) {
                                    opts->status_column, opts->log, err);
     if (rc == RP_OK && !opts->plan_only) /* before any pixel work */
         rc = check_fields(job, err);
+    /* a vector output's layer takes the first raster's CRS when the points
+     * have none (extract_write.c); the setup left it unread */
+    if (rc == RP_OK && !opts->plan_only && !job->points_srs && !rp_table_is_text(opts->output_path))
+        rc = rp_raster_info_read_srs(&job->setup.rasters[0].info, err);
     return rc;
 }
 

@@ -256,7 +256,9 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
                                  const double *x, const double *y, size_t n,
                                  rp_point_scratch *scratch, rp_plan *plan, rp_error *err);
 
-/* Before any pixel is read: every needed CRS transformation can be built;
+/* Before any pixel is read: every needed CRS transformation can be built
+ * (the rasters' CRSs, which the setup defers, are read here when the points
+ * have one);
  * rasters without a CRS are pointed out on log when points have one. A
  * raster whose CRS cannot be reached gets crs_error and a message on log
  * (its columns will fail, the rest is read); an error only when no raster

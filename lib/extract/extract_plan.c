@@ -56,6 +56,10 @@ rp_status rp_extract_raster_coords(const rp_raster_info *raster, OGRSpatialRefer
                                    rp_error *err) {
     *rx = x;
     *ry = y;
+    if (points_srs && raster->srs_deferred) /* never taken as "no CRS" */
+        return rp_error_set(err, RP_INTERNAL,
+                            "%s: its CRS was not read before the points were planned",
+                            raster->path);
     if (points_srs && raster->srs && !rp_crs_same(points_srs, raster->srs)) {
         if (!scratch->srs || !rp_crs_same(scratch->srs, raster->srs)) {
             if (!scratch->x) {
@@ -106,6 +110,9 @@ rp_status rp_extract_check_transforms(rp_extract_setup *s, OGRSpatialReferenceH 
     for (int r = 0; r < s->nrasters; r++) {
         rp_extract_raster *raster = &s->rasters[r];
         const rp_raster_info *ri = &raster->info;
+        rp_status rc = rp_raster_info_read_srs(&raster->info, err); /* deferred by the setup */
+        if (rc != RP_OK)
+            return rc;
         if (!ri->srs) {
             if (log)
                 fprintf(log,

@@ -184,7 +184,8 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
     for (int r = 0; r < nrasters; r++) {
         GDALDatasetH ds = NULL;
         double t0 = rp_monotonic_seconds(), cpu0 = thread_cpu_seconds();
-        rp_status rc = rp_raster_info_read(rasters[r], &s->rasters[r].info, &ds, err);
+        /* the CRS only when points need it (rp_extract_check_transforms) */
+        rp_status rc = rp_raster_info_read_no_srs(rasters[r], &s->rasters[r].info, &ds, err);
         /* the time the open waited: the CPU it spent parsing is no round trip */
         s->rasters[r].open_seconds = (rp_monotonic_seconds() - t0) - (thread_cpu_seconds() - cpu0);
         if (rc == RP_OK)

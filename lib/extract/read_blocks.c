@@ -8,20 +8,20 @@
  * consecutive columns, at most rp_extract_run_length of them): the run is
  * read with one RasterIO over its whole window, so GDAL's GTiff driver
  * fetches its tiles with merged range requests (one GET a run instead of
- * one a tile). A run whose read fails is read again block by block, so a
- * failure inside a merged range fails only the points of the blocks that
- * cannot be read. The pool grows to one worker a run when --io-threads is
- * not given and round trips are long (bounded: extract_internal.h), so all requests go out in one
- * round trip and each worker decodes its run as its response arrives; the
- * blocks GDAL decoded for a run leave its block cache when the run is read
- * (read_band_run), so a worker holds one run at a time. A worker opens its own dataset handle
- * in its own thread (read_common.c; never shared), keeps one block buffer
- * and one mask buffer, and for every band column reads the block with
- * GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL
- * decodes the tile once for all bands). A band whose block size differs
- * from the plan's grid is read through RasterIO over the same window into
- * the same layout. Values are copied in the band's own type, so every type
- * is carried exactly.
+ * one a tile); a run stored in one range goes in GDAL's SINGLE_GET mode,
+ * which copies the answer once (use_single_get says when and why). A run
+ * whose read fails is read again (in GDAL's default mode when it was one
+ * GET), then block by block, so a failure inside a merged range fails only
+ * the points of the blocks that cannot be read. The pool grows to one worker a run when
+ * --io-threads is not given and round trips are long (bounded: extract_internal.h), so all requests
+ * go out in one round trip and each worker decodes its run as its response arrives; the blocks GDAL
+ * decoded for a run leave its block cache when the run is read (read_band_run), so a worker holds
+ * one run at a time. A worker opens its own dataset handle in its own thread (read_common.c; never
+ * shared), keeps one block buffer and one mask buffer, and for every band column reads the block
+ * with GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL decodes the tile
+ * once for all bands). A band whose block size differs from the plan's grid is read through
+ * RasterIO over the same window into the same layout. Values are copied in the band's own type, so
+ * every type is carried exactly.
  *
  * Each point index belongs to exactly one block, so workers write disjoint
  * elements of the columns and need no lock. A block that cannot be opened
@@ -31,6 +31,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cpl_conv.h>
 
 #include "extract_internal.h"
 #include "pixel.h"
@@ -51,7 +53,8 @@ typedef struct read_job {
     /* remote: the runs of adjacent blocks, one a task (NULL: a block a task) */
     size_t *run_first, *run_count;
     size_t nruns;
-    size_t max_run; /* the longest run (1 without runs) */
+    size_t max_run;  /* the longest run (1 without runs) */
+    bool single_get; /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -193,14 +196,40 @@ static void read_block(read_job *job, rp_read_worker *w, size_t index) {
 typedef struct run_read {
     const rp_band_info *info;
     int xoff, yoff, w, h;
+    int bx, by, count; /* the run's blocks */
     bool read_mask;
+    bool single_get; /* may fetch a run stored in one range with GDAL's SINGLE_GET */
 } run_read;
+
+/* GDAL 3.6's /vsicurl/ reads the one range of a run through its chunk
+ * cache: the download is copied into 16 KiB cache entries, into a string,
+ * and then into the driver's buffer, all fresh memory (perf, bench R4: a
+ * quarter of the job's CPU in those copies and their page faults). With
+ * GDAL_HTTP_MULTIRANGE=SINGLE_GET it copies the answer once, straight into
+ * the driver's buffer, and leaves the cache to the header (so no header
+ * chunk is evicted and fetched again). That mode sends every range of the
+ * read in one multi-range request, which many servers (S3) do not serve,
+ * so it is set only around a read that asks for one range: the first band
+ * of a run (no block of it in GDAL's cache) whose blocks are stored one
+ * after the other (rp_read_run_is_one_range), never for the mask, and not
+ * when the user set GDAL_HTTP_MULTIRANGE. It does no HTTP retries of its
+ * own: a failed run is read again in GDAL's default mode (read_run's
+ * caller). */
+static bool use_single_get(GDALRasterBandH band, const run_read *r) {
+    return r->single_get && !CPLGetConfigOption("GDAL_HTTP_MULTIRANGE", NULL) &&
+           rp_read_run_is_one_range(band, r->bx, r->by, r->count);
+}
 
 static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
     const run_read *r = ctx;
+    bool single = use_single_get(band, r);
+    if (single)
+        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", "SINGLE_GET");
     CPLErr e = GDALRasterIOEx(band, GF_Read, r->xoff, r->yoff, r->w, r->h, w->block, r->w, r->h,
                               r->info->type, r->info->type_size,
                               (GSpacing)r->info->type_size * r->w, NULL);
+    if (single)
+        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", NULL);
     if (e == CE_None && r->read_mask)
         e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, r->xoff, r->yoff, r->w, r->h, w->mask,
                            r->w, r->h, GDT_Byte, 1, r->w, NULL);
@@ -236,9 +265,11 @@ static void scatter_window(const read_job *job, const rp_plan_block *b, rp_value
 }
 
 /* Reads the run of adjacent blocks [first, first + count) with one RasterIO
- * a column; false (nothing counted) when a column's read fails, and the
- * caller reads the run block by block. */
-static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t count) {
+ * a column (the first one in one GET when single_get allows: read_band_run);
+ * false (nothing counted) when a column's read fails, and the caller reads
+ * the run again or block by block. */
+static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t count,
+                     bool single_get) {
     const rp_grid *g = &job->raster->grid;
     const rp_plan_block *b0 = &job->plan->blocks[first];
     int xoff, yoff, bw, bh, last_x, last_y, last_w, last_h;
@@ -254,7 +285,11 @@ static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t coun
                       .yoff = yoff,
                       .w = last_x + last_w - xoff,
                       .h = bh,
-                      .read_mask = col->band.read_mask && !(shared && have_dataset_mask)};
+                      .bx = (int)b0->block_x,
+                      .by = (int)b0->block_y,
+                      .count = (int)count,
+                      .read_mask = col->band.read_mask && !(shared && have_dataset_mask),
+                      .single_get = single_get && c == 0};
         if (!rp_read_retrying(w, job->raster->path, col->band.band, read_band_run, &r))
             return false;
         if (r.read_mask)
@@ -276,7 +311,9 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         return RP_OK;
     }
     size_t first = job->run_first[task], count = job->run_count[task];
-    if (count > 1 && read_run(job, state, first, count))
+    /* a run that failed in one GET gets GDAL's own retries in its default mode */
+    if (count > 1 && (read_run(job, state, first, count, job->single_get) ||
+                      (job->single_get && read_run(job, state, first, count, false))))
         return RP_OK;
     for (size_t i = first; i < first + count; i++)
         read_block(job, state, i);
@@ -315,6 +352,7 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, do
             widest = (size_t)columns[c]->band.type_size;
     if (rp_path_is_remote(raster->path)) {
         size_t block_bytes = (size_t)(g->block_w * g->block_h) * widest;
+        job.single_get = raster->driver && strcmp(raster->driver, "GTiff") == 0;
         if (!make_runs(&job, rp_extract_block_run_length(block_bytes))) {
             free(job.run_first);
             free(job.run_count);

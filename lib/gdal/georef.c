@@ -136,6 +136,7 @@ rp_status rp_georef_apply(rp_raster_info *info, rp_georef_method method, char **
     if (info->srs)
         OSRDestroySpatialReference(info->srs);
     info->srs = method_srs(ds, method);
+    info->srs_deferred = false; /* the georeferencing's CRS, not the raster's */
     GDALClose(ds);
     return RP_OK;
 }

@@ -40,8 +40,12 @@ typedef struct rp_raster_info {
     const char *path;
     rp_grid grid;             /* with band 1's block size */
     bool has_geotransform;    /* false: grid.gt is GDAL's default (pixel coordinates) */
-    OGRSpatialReferenceH srs; /* NULL when the raster has none */
+    OGRSpatialReferenceH srs; /* NULL when the raster has none (or srs_deferred) */
     char *wkt;                /* the CRS as the raster gives it, "" when none */
+    /* The CRS is not read yet (srs and wkt NULL): rp_raster_info_read_srs
+     * reads it. Reading a GeoTIFF's CRS opens PROJ's database (about 15 ms),
+     * which a job whose points need no transformation never needs. */
+    bool srs_deferred;
     int band_count;
     char *driver;
     /* Without a geotransform: what else locates its pixels (georef.h) */
@@ -60,6 +64,17 @@ typedef struct rp_raster_info {
  * in every case. */
 rp_status rp_raster_info_read(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
                               rp_error *err);
+/* The same without a GeoTIFF's CRS: info->srs_deferred is set, and srs
+ * and wkt stay NULL until rp_raster_info_read_srs (other drivers' CRS is
+ * read at once). For a job that may never need the CRS (extract: CSV
+ * points without --points-crs into a CSV file). */
+rp_status rp_raster_info_read_no_srs(const char *path, rp_raster_info *info, GDALDatasetH *open_ds,
+                                     rp_error *err);
+/* Reads a deferred CRS (opening the raster again: for a remote raster GDAL's
+ * /vsicurl/ cache still holds its header, so no request is sent); nothing
+ * when it is read already. RP_OPEN naming the path when the raster cannot be
+ * opened again. Caller's thread. */
+rp_status rp_raster_info_read_srs(rp_raster_info *info, rp_error *err);
 void rp_raster_info_free(rp_raster_info *info);
 /* Band metadata; RP_USAGE when the raster has no such band. A Float32
  * band's nodata beyond the float range is taken as none (no pixel can

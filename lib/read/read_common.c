@@ -9,6 +9,7 @@
  * all workers and takes its lock per line.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -135,6 +136,44 @@ const char *rp_read_basename(const char *path) {
 size_t rp_read_block_run_length(size_t block_bytes) {
     size_t k = block_bytes ? RP_READ_RUN_BYTES / block_bytes : 1;
     return k < 1 ? 1 : k;
+}
+
+/* The stored offset and size of block (bx, by) from the GTiff driver's
+ * "TIFF" metadata; false when it has none (another driver, a sparse
+ * block). */
+static bool block_extent(GDALRasterBandH band, int bx, int by, unsigned long long *offset,
+                         unsigned long long *size) {
+    char name[64];
+    snprintf(name, sizeof name, "BLOCK_OFFSET_%d_%d", bx, by);
+    const char *o = GDALGetMetadataItem(band, name, "TIFF");
+    if (!o || sscanf(o, "%llu", offset) != 1 || *offset == 0)
+        return false;
+    snprintf(name, sizeof name, "BLOCK_SIZE_%d_%d", bx, by);
+    const char *z = GDALGetMetadataItem(band, name, "TIFF");
+    return z && sscanf(z, "%llu", size) == 1 && *size > 0;
+}
+
+bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count) {
+    GDALDatasetH ds = GDALGetBandDataset(band);
+    const char *layout = ds ? GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE") : NULL;
+    /* a COG's blocks carry a 4-byte leader (their size) and a 4-byte
+     * trailer (their last 4 bytes again), which GDAL reads with the block */
+    unsigned long long gap_ok = layout && strcmp(layout, "COG") == 0 ? 8 : 0;
+    unsigned long long offset, size, next_offset, next_size;
+    if (!block_extent(band, bx, by, &offset, &size))
+        return false;
+    for (int i = 1; i < count; i++) {
+        if (!block_extent(band, bx + i, by, &next_offset, &next_size))
+            return false;
+        if (next_offset < offset + size)
+            return false;
+        unsigned long long gap = next_offset - (offset + size);
+        if (gap != 0 && gap != gap_ok)
+            return false;
+        offset = next_offset;
+        size = next_size;
+    }
+    return true;
 }
 
 int rp_read_open_budget(int wanted, int threads) {

@@ -89,6 +89,13 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
 #define RP_READ_RUN_BYTES ((size_t)2 << 20)
 size_t rp_read_block_run_length(size_t block_bytes);
 
+/* Whether a RasterIO over `count` blocks of one block row from (bx, by) of
+ * a GeoTIFF band makes GDAL's GTiff driver ask for one single byte range:
+ * each block stored right after the one before it (no gap, or, in a COG,
+ * the 8 bytes of the next block's leader and the last one's trailer, which
+ * the driver reads with them). Sparse or unknown blocks: false. */
+bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count);
+
 /* Datasets one of `threads` workers may keep open: wanted (<= 0: 64),
  * lowered so that all workers together stay well under the open-files
  * limit (a quarter and 32 are kept for GDAL's own files, the output...). */
