@@ -126,6 +126,14 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
             p->end_line = rec.line;
             break;
         }
+        if (rec.raw_len >= RP_CSV_MAX_RECORD) { /* the row-by-row reader's limit too */
+            *rc = rp_error_set(err, RP_READ,
+                               "%s: the record at line %llu is longer than %zu MiB (an "
+                               "unclosed quote?)",
+                               pts->display_name, (unsigned long long)rec.line,
+                               RP_CSV_MAX_RECORD >> 20);
+            break;
+        }
         if (p->first == UINT64_MAX) {
             p->first = rec.offset;
             p->first_line = rec.line;
