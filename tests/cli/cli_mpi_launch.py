@@ -164,6 +164,7 @@ def case_interrupt(case, tmp):
             p.kill()
             p.wait()
     err = err.decode("utf-8", "replace")
+    print("   %s after Ctrl-C: exit %s" % (LAUNCH.describe(), p.returncode))
     T.check(case, p.returncode != 0, "exit 0 after Ctrl-C")
     if LAUNCH.kind == "mpich":
         T.check(case, p.returncode == 130, "hydra: exit %s, want 130; %r" % (p.returncode,
