@@ -93,7 +93,12 @@ RP_API int rp_mpi_start(int *argc, char ***argv) {
     started = true;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-    if (launcher_mismatch()) {
+    if (provided < MPI_THREAD_FUNNELED) /* both Open MPI and MPICH grant it */
+        snprintf(start_error, sizeof start_error,
+                 "this MPI grants thread level %d, below MPI_THREAD_FUNNELED (%d): "
+                 "rasterpool's threads would be unsafe",
+                 provided, MPI_THREAD_FUNNELED);
+    if (start_error[0] || launcher_mismatch()) {
         MPI_Finalize();
         started = false;
         return 0;
