@@ -20,6 +20,11 @@ Cases:
      Ctrl-C lets running tasks finish: exit 130), no temporary is left, every
      output the journal calls done is there and pixel-equal to its input, and
      a rerun with --resume completes the rest.
+  4. batch workers under -n 2 hold no descriptor of the MPI library: a VRT
+     pixel function lists the worker's own descriptors (/proc/self/fd):
+     above stdin/stdout/stderr and its socket to the rank (3), no socket,
+     pipe or event fd (MPICH's PMI and UCX sockets, Open MPI's, were
+     inherited across exec).
 Run: RASTERPOOL=/path/to/rasterpool RP_MPIEXEC=mpiexec.mpich /usr/bin/python3 cli_mpi_launch.py
 """
 import glob
@@ -180,6 +185,45 @@ def case_interrupt(case, tmp):
             "after --resume: %d outputs" % len(glob.glob(os.path.join(out, "*.tif"))))
 
 
+def case_worker_fds(case, tmp):
+    folder = os.path.join(tmp, "fds")
+    os.makedirs(folder)
+    listing = os.path.join(tmp, "fds.txt")
+    inputs = []
+    for i in range(6):
+        base = os.path.join(folder, "b%d.tif" % i)
+        rptest.create_raster(base, np.full((4, 4), i, np.uint8), "Byte")
+        code = ("import os\ndef f(in_ar, out_ar, *a, **k):\n"
+                "    fds = {}\n"
+                "    for d in os.listdir('/proc/self/fd'):\n"
+                "        try:\n"
+                "            fds[int(d)] = os.readlink('/proc/self/fd/' + d)\n"
+                "        except OSError:\n"
+                "            pass\n"
+                "    odd = sorted((k, v) for k, v in fds.items() if k > 3 and"
+                " v.split(':')[0] in ('socket', 'pipe', 'anon_inode'))\n"
+                "    open(%r, 'a').write('%%s %%r\\n' %% (fds.get(3, '').split(':')[0], odd))\n"
+                "    out_ar[:] = in_ar[0]\n" % listing)
+        xml = ('<VRTDataset rasterXSize="4" rasterYSize="4"><VRTRasterBand dataType="Byte" '
+               'band="1" subClass="VRTDerivedRasterBand"><PixelFunctionType>f</PixelFunctionType>'
+               '<PixelFunctionLanguage>Python</PixelFunctionLanguage><PixelFunctionCode>'
+               '<![CDATA[\n%s]]></PixelFunctionCode><SimpleSource><SourceFilename '
+               'relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>'
+               '</VRTRasterBand></VRTDataset>' % (code, os.path.basename(base)))
+        p = os.path.join(folder, "r%d.vrt" % i)
+        open(p, "w").write(xml)
+        inputs.append(p)
+    r = launched(LAUNCH, 2, ["batch", "translate"] + inputs + [
+        "--out-dir", os.path.join(tmp, "fds_out"), "-j", "2", "-q", "--config",
+        "GDAL_VRT_ENABLE_PYTHON", "YES"])
+    if not T.check(case, r.code == 0, "batch -n 2: " + r.describe()):
+        return
+    lines = open(listing).read().splitlines() if os.path.exists(listing) else []
+    T.check(case, len(lines) >= len(inputs), "%d listings for %d tasks" % (len(lines), len(inputs)))
+    bad = [x for x in lines if x != "socket []"]
+    T.check(case, not bad, "workers hold more than their socket: %s" % bad[:3])
+
+
 def main():
     global T
     T = rptest.Tester("cli_mpi_launch")
@@ -188,7 +232,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("links_launchers_mpi", case_links),
                          ("other_mpi_launcher", case_other_launcher),
-                         ("interrupt_resume", case_interrupt)):
+                         ("interrupt_resume", case_interrupt),
+                         ("worker_fds", case_worker_fds)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
