@@ -71,6 +71,7 @@ from rptest import gdal  # noqa: E402
 # variable that holds a rank's number in its child processes.
 LAUNCH = mpilaunch.Launcher()
 MPI_ENV = LAUNCH.env
+MPIRUN = LAUNCH.path  # the launcher alone; new code: LAUNCH.argv(n) (its flags too)
 PY = ["--config", "GDAL_VRT_ENABLE_PYTHON", "YES"]
 T = None
 
