@@ -36,7 +36,7 @@ static int cli_run_mpi(int (*run)(int, const char *const *), const char *name, i
                        char **argv) {
     int ranks = rp_mpi_start(&argc, &argv);
     if (ranks == 0) {
-        fprintf(stderr, "rasterpool: MPI_Init failed\n");
+        fprintf(stderr, "rasterpool: %s\n", rp_mpi_start_error());
         return 3;
     }
     rp_init();

@@ -23,8 +23,15 @@ extern "C" {
  * before any thread starts. Returns the number of ranks: 1 when not
  * launched by MPI or launched as one rank (by OMPI_COMM_WORLD_SIZE or
  * PMI_SIZE: MPI is then not initialised, the run is a plain run); 0 when
- * MPI_Init failed. */
+ * MPI_Init failed, MPI grants less than MPI_THREAD_FUNNELED, or MPI sees
+ * one rank where the launcher said several (rp_mpi_start_error says
+ * which). */
 RP_API int rp_mpi_start(int *argc, char ***argv);
+/* Why rp_mpi_start returned 0, in words: MPI_Init failed, MPI grants less
+ * than MPI_THREAD_FUNNELED, or the launcher started several ranks that MPI
+ * sees as one each (a launcher of another MPI than the one rasterpool was
+ * built with). Static text. */
+RP_API const char *rp_mpi_start_error(void);
 /* This process's rank (0 when MPI is not running). */
 RP_API int rp_mpi_rank(void);
 /* The number of ranks (1 when MPI is not running). */

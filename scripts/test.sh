@@ -12,6 +12,9 @@
 #   c) build-tsan/  TSan; the pool tests (ctest -L pool) and the extract CLI test
 #   d) bench/run --quick: the bench's smoke test (small sizes; every peer's
 #      values checked against rasterpool's)
+#   m) build-mpich/ against MPICH (mpicc.mpich; the CLI and worker only): the
+#      MPI suites under hydra (ctest -L mpi with mpiexec.mpich), about 3 min;
+#      skipped, and said so, where MPICH is not installed
 #
 # Every stage runs even when an earlier one failed, so one run shows all
 # failures. The last line is "N passed, N failed", summed over the stages from
@@ -36,7 +39,7 @@ for arg in "$@"; do
     case "$arg" in
     --quick) quick=1 ;;
     --no-install) install=0 ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$arg'" >&2; exit 2 ;;
     esac
 done
@@ -198,6 +201,24 @@ if [ "$quick" = 0 ]; then
         stage_failed d "bench/run --quick failed (see build/bench-quick.log)"
     fi
     echo "stage d: ${SECONDS}s"
+
+    # -----------------------------------------------------------------------
+    banner "stage m: build-mpich/ (MPICH, hydra): the MPI suites (ctest -L mpi)"
+    SECONDS=0
+    # Open MPI stays the default mpicc/mpirun (stages a-c use it); this build
+    # names MPICH's compiler wrapper and launcher. Only the programs the MPI
+    # suites run are built.
+    if [ ! -x /usr/bin/mpicc.mpich ] || [ ! -x /usr/bin/mpiexec.mpich ]; then
+        echo "test.sh: stage m skipped: MPICH not installed (scripts/install-deps installs it)"
+    elif cmake -S "$ROOT" -B build-mpich -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRP_WERROR=ON \
+        -DRP_SANITIZE= -DMPI_C_COMPILER=/usr/bin/mpicc.mpich \
+        -DMPIEXEC_EXECUTABLE=/usr/bin/mpiexec.mpich &&
+        cmake --build build-mpich -j"$JOBS" --target rasterpool_cli rasterpool_worker; then
+        run_ctest m build-mpich build-mpich/ctest-m.log -L mpi
+    else
+        stage_failed m "build-mpich: configure or build failed"
+    fi
+    echo "stage m: ${SECONDS}s"
 fi
 
 banner "summary"

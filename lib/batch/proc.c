@@ -7,6 +7,8 @@
  * share a SOCK_SEQPACKET socketpair: message boundaries are kept by the
  * kernel, so each fixed-size, zero-initialised struct is one send and one
  * receive, and a worker that dies shows as end-of-file on the parent's end.
+ * The worker inherits stdin, stdout, stderr and its socket (RP_WORKER_FD),
+ * nothing else.
  * Reaping is the parent's job alone (waitpid on the worker's pid only, never
  * on -1, so other children of a C caller are left alone).
  *
@@ -14,6 +16,7 @@
  * Ownership: rp_proc is a plain value owned by the caller; rp_proc_stop
  * releases what rp_proc_spawn took.
  */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -58,6 +61,12 @@ rp_status rp_proc_spawn(rp_proc *p, const char *program, char *const argv[], rp_
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_adddup2(&fa, sv[1], RP_WORKER_FD);
+    /* nothing else above stdio and RP_WORKER_FD: an MPI library leaves its
+     * own descriptors open across exec (MPICH's PMI and UCX sockets under
+     * hydra, some of Open MPI's), and a worker must not hold them */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+    posix_spawn_file_actions_addclosefrom_np(&fa, RP_WORKER_FD + 1);
+#endif
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);

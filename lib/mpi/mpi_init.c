@@ -3,7 +3,10 @@
  * rasterpool_mpi.h). MPI is initialised only under an MPI launcher with more
  * than one rank, so that a plain run, and one rank under mpirun, is exactly
  * a plain run (no singleton MPI start-up, no launcher daemons). MPI_THREAD_FUNNELED: the job's
- * threads never call MPI; only the main thread does.
+ * threads never call MPI; only the main thread does. Open MPI and MPICH
+ * alike: the launcher is known by its variables (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK), and
+ * a launcher of the other MPI (each process a singleton of one rank, each
+ * running the whole job) is refused with a message, not run N times.
  *
  * rp_mpi_finish agrees on the exit code with a non-blocking broadcast that
  * waits with short sleeps, not MPI's busy polling: ranks that wait for rank
@@ -15,6 +18,7 @@
  */
 #include <mpi.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,17 +37,50 @@ static bool launched_by_mpi(void) {
     return false;
 }
 
-/* Launched as one rank (the launcher's size variable says 1): nothing to
- * farm, so MPI is not started at all (MPI_Init and MPI_Finalize cost about
- * 0.4 s; a process that never calls MPI_Init is fine under mpirun). */
+/* The job's rank count as the launcher's environment states it (Open MPI's
+ * mpirun: OMPI_COMM_WORLD_SIZE; MPICH's hydra and Slurm's srun --mpi=pmi2:
+ * PMI_SIZE), 0 when it does not say (a PMIx launch sets no size). */
+static long launcher_size(void) {
+    const char *v = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!v)
+        v = getenv("PMI_SIZE");
+    if (!v)
+        return 0;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    return end != v && *end == '\0' && n > 0 ? n : 0;
+}
+
+/* Launched as one rank (the launcher's size says 1): nothing to farm, so
+ * MPI is not started at all (MPI_Init and MPI_Finalize cost about 0.4 s; a
+ * process that never calls MPI_Init is fine under Open MPI's mpirun and
+ * MPICH's hydra). */
 static bool launched_alone(void) {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && strcmp(v, "1") == 0)
-            return true;
-    }
-    return false;
+    return launcher_size() == 1;
+}
+
+static char start_error[512]; /* why rp_mpi_start returned 0 */
+
+/* A launcher of another MPI than the one linked in (mpiexec.mpich running an
+ * Open MPI build, or the reverse) starts N processes that each come up as a
+ * singleton MPI job of one rank: each would run the whole job into the same
+ * outputs. The launcher said N, MPI says 1: that is refused. */
+static bool launcher_mismatch(void) {
+    long want = launcher_size();
+    if (world_size != 1 || want <= 1)
+        return false;
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    lib[strcspn(lib, ",\n")] = '\0'; /* "Open MPI v4.1.4" / "MPICH Version:\t4.0.2" */
+    for (char *c = lib; *c; c++)
+        *c = *c == '\t' ? ' ' : *c;
+    snprintf(start_error, sizeof start_error,
+             "the MPI launcher started %ld ranks, but MPI sees this process alone: the "
+             "launcher is not of the MPI this rasterpool was built with (%s); run it with that "
+             "MPI's mpirun/mpiexec (docs/cluster.md)",
+             want, lib);
+    return true;
 }
 
 RP_API int rp_mpi_start(int *argc, char ***argv) {
@@ -52,12 +89,28 @@ RP_API int rp_mpi_start(int *argc, char ***argv) {
     if (!launched_by_mpi() || launched_alone())
         return 1;
     int provided = 0;
-    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        snprintf(start_error, sizeof start_error, "MPI_Init failed");
         return 0;
+    }
     started = true;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (provided < MPI_THREAD_FUNNELED) /* both Open MPI and MPICH grant it */
+        snprintf(start_error, sizeof start_error,
+                 "this MPI grants thread level %d, below MPI_THREAD_FUNNELED (%d): "
+                 "rasterpool's threads would be unsafe",
+                 provided, MPI_THREAD_FUNNELED);
+    if (start_error[0] || launcher_mismatch()) {
+        MPI_Finalize();
+        started = false;
+        return 0;
+    }
     return world_size;
+}
+
+RP_API const char *rp_mpi_start_error(void) {
+    return start_error[0] ? start_error : "MPI did not start";
 }
 
 RP_API int rp_mpi_rank(void) {

@@ -44,7 +44,10 @@ void rp_mpi_outbox_send(rp_mpi_outbox *o, size_t bytes) {
 }
 
 void rp_mpi_outbox_free(rp_mpi_outbox *o) {
-    MPI_Waitall(2, o->req, MPI_STATUSES_IGNORE);
+    /* a real status array, not MPI_STATUSES_IGNORE: MPICH defines that as
+     * (MPI_Status *)1, which GCC 12 reports as an overflow (-Werror) */
+    MPI_Status done[2];
+    MPI_Waitall(2, o->req, done);
     free(o->buf[0]);
     free(o->buf[1]);
     o->buf[0] = o->buf[1] = NULL;

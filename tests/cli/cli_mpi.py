@@ -60,6 +60,7 @@ Cases:
      0 reads every block and the output is still the plain run's; corrupt
      blocks under -n 3: the plain run's read_error rows, byte for byte.
 Run: RASTERPOOL=/path/to/rasterpool MPIRUN=mpirun /usr/bin/python3 cli_mpi.py
+(MPICH: RP_MPIEXEC=mpiexec.mpich with a rasterpool built against MPICH.)
 """
 import json
 import os
@@ -74,23 +75,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
 import numpy as np  # noqa: E402
 
+import mpilaunch  # noqa: E402
 import rptest  # noqa: E402
 from zonal_fixture import ZONAL_STATS, check_zonal_numpy, zonal_data  # noqa: E402
 from rptest import gdal  # noqa: E402
 
-MPIRUN = os.environ.get("MPIRUN", "mpirun")
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
-# Open MPI's own allocations outlive MPI_Finalize: under ASan (scripts/test.sh
-# stage b) leak checking is off for the ranks only; memory errors still abort.
-MPI_ENV["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""),
-                                               "detect_leaks=0") if x)
+# The launcher (RP_MPIEXEC, else MPIRUN, else mpirun), its flags and its
+# environment, Open MPI or MPICH (tests/oracle/mpilaunch.py): LAUNCH.argv(n) is
+# the command line up to the program, MPI_ENV what the launcher needs (run as
+# root; leak checking off for the ranks under ASan), LAUNCH.rank_var the
+# variable that holds a rank's number in its child processes.
+LAUNCH = mpilaunch.Launcher()
+MPI_ENV = LAUNCH.env
+MPIRUN = LAUNCH.path  # the launcher alone; new code: LAUNCH.argv(n) (its flags too)
 PY = ["--config", "GDAL_VRT_ENABLE_PYTHON", "YES"]
 T = None
 
 
 def mpirun(n, args, timeout=300):
-    cmd = [MPIRUN, "--oversubscribe", "-n", str(n), rptest.binary()] + [str(a) for a in args]
+    cmd = LAUNCH.argv(n) + [rptest.binary()] + [str(a) for a in args]
     env = dict(os.environ, **MPI_ENV)
     p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env)
     run = rptest.Run(cmd, p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
@@ -114,7 +117,7 @@ def rank_vrt(folder, i, marker, sleep_s):
         "import os, time",
         "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
         " buf_radius, gt, **kwargs):",
-        "    open(%r, 'a').write(os.environ.get('OMPI_COMM_WORLD_RANK', '-') + '\\n')" % marker,
+        "    open(%r, 'a').write(os.environ.get(%r, '-') + '\\n')" % (marker, LAUNCH.rank_var),
         "    time.sleep(%r)" % sleep_s,
         "    out_ar[:] = in_ar[0]",
     ])
@@ -229,7 +232,7 @@ def rank_pid(rank):
         except OSError:
             continue
         if (len(cmd) > 1 and cmd[0] == rptest.binary().encode() and cmd[1] == b"batch"
-                and ("OMPI_COMM_WORLD_RANK=%d" % rank).encode() in env):
+                and ("%s=%d" % (LAUNCH.rank_var, rank)).encode() in env):
             return int(d)
     return None
 
@@ -248,7 +251,7 @@ def case_kill_resume(case, tmp):
     inputs, marker = make_inputs(tmp, "kill", 30, 0.4)
     out = os.path.join(tmp, "killed")
     open(marker, "w").close()
-    cmd = [MPIRUN, "--oversubscribe", "-n", "3", rptest.binary(), "batch", "translate"] + inputs + [
+    cmd = LAUNCH.argv(3) + [rptest.binary(), "batch", "translate"] + inputs + [
         "--out-dir", out, "-j", "2", "-q"] + PY
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=dict(os.environ, **MPI_ENV))
@@ -349,7 +352,7 @@ def case_extract_stdin(case, tmp):
                          gt=(0.0, 1.0, 0.0, 10.0, 0.0, -1.0))
     text = "x,y\n" + "".join("%s,%s\n" % (i % 10 + 0.5, 9.5 - i % 7) for i in range(50))
     plain = rptest.extract([raster, "-q"], stdin=text)
-    cmd = [MPIRUN, "--oversubscribe", "-n", "3", rptest.binary(), "extract", raster, "-q"]
+    cmd = LAUNCH.argv(3) + [rptest.binary(), "extract", raster, "-q"]
     p = subprocess.run(cmd, input=text.encode(), capture_output=True, timeout=300,
                        env=dict(os.environ, **MPI_ENV))
     for mark in rptest._SANITIZER_MARKS:
@@ -483,7 +486,7 @@ def case_extract_rank_fails(case, tmp):
     data, raster, vrt, cols, rows, rand, spatial = farm_data(tmp)
     args = ["extract", raster, "--points", rand, "--status", "-q", "-j", "1"]
     plain = rptest.rp(args[:1] + args[1:])
-    cmd = [MPIRUN, "--oversubscribe", "-n", "2", rptest.binary()] + args + [
+    cmd = LAUNCH.argv(2) + [rptest.binary()] + args + [
         ":", "-n", "1", "env", "GDAL_SKIP=GTiff", rptest.binary()] + args
     p = subprocess.run(cmd, capture_output=True, timeout=300, env=dict(os.environ, **MPI_ENV))
     err = p.stderr.decode("utf-8", "replace")
@@ -655,7 +658,7 @@ def case_zonal_rank_fails(case, tmp):
     plain = rptest.rp(args)
     env = dict(os.environ, **MPI_ENV)
     for good in (2, 1):
-        cmd = [MPIRUN, "--oversubscribe", "-n", str(good), rptest.binary()] + args + [
+        cmd = LAUNCH.argv(good) + [rptest.binary()] + args + [
             ":", "-n", "1", "env", "GDAL_SKIP=GTiff", rptest.binary()] + args
         p = subprocess.run(cmd, capture_output=True, timeout=300, env=env)
         err = p.stderr.decode("utf-8", "replace")
