@@ -21,7 +21,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cpl_conv.h>
 
@@ -50,8 +49,7 @@ typedef struct farm {
     rp_extract_part local; /* rank 0's own tasks */
     uint64_t *inside;      /* per raster, summed */
     uint64_t blocks_read, blocks_failed;
-    unsigned char *inbox; /* a result received */
-    size_t inbox_cap;
+    rp_mpi_inbox inbox; /* a result received */
     size_t point_bytes; /* of a result, a point */
     size_t *by_rank;    /* tasks read by each rank (for -v) */
     const rp_extract_options *opts;
@@ -166,22 +164,14 @@ static void failed(farm *f, int r, size_t t, const char *why) {
 
 /* One result from any rank, received and put in place. */
 static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
-    int bytes = 0;
-    MPI_Get_count(probe, MPI_BYTE, &bytes);
-    if ((size_t)bytes + 1 > f->inbox_cap) {
-        free(f->inbox);
-        f->inbox_cap = (size_t)bytes + 1;
-        f->inbox = malloc(f->inbox_cap);
-        if (!f->inbox)
-            return rp_error_set(err, RP_NOMEM, "out of memory for a result of %d bytes", bytes);
-    }
+    int bytes = rp_mpi_inbox_recv(&f->inbox, probe, RP_TAG_XRESULT, err);
+    if (bytes < 0)
+        return RP_NOMEM;
     int r = probe->MPI_SOURCE;
-    MPI_Recv(f->inbox, bytes, MPI_BYTE, r, RP_TAG_XRESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    f->inbox[bytes] = 0;
     size_t head_bytes = (size_t)(RP_XRESULT_INSIDE + f->s->nrasters) * sizeof(int64_t);
     int64_t head[RP_XRESULT_INSIDE] = {-1, 0, 0, 0};
     if ((size_t)bytes >= sizeof head)
-        memcpy(head, f->inbox, sizeof head);
+        memcpy(head, f->inbox.buf, sizeof head);
     slot *sl = NULL;
     for (int k = 0; k < SLOTS; k++)
         if (f->slots[r * SLOTS + k].task == head[RP_XRESULT_TASK])
@@ -193,14 +183,14 @@ static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
     size_t t = (size_t)sl->task;
     sl->task = -1;
     if (head[RP_XRESULT_STATUS] != RP_OK) {
-        failed(f, r, t, (const char *)f->inbox + sizeof head);
+        failed(f, r, t, (const char *)f->inbox.buf + sizeof head);
         return RP_OK;
     }
     if ((size_t)bytes != head_bytes + task_points(f, t) * f->point_bytes)
         return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent %d bytes for task %zu", r, bytes,
                             t);
-    add_counts(f, f->inbox);
-    scatter(f, t, NULL, f->inbox + head_bytes);
+    add_counts(f, f->inbox.buf);
+    scatter(f, t, NULL, f->inbox.buf + head_bytes);
     f->by_rank[r]++;
     return RP_OK;
 }
@@ -247,37 +237,34 @@ static rp_status report_progress(const farm *f, rp_error *err) {
     return RP_OK;
 }
 
-/* Until every task is done: results in, tasks out, rank 0's own tasks
- * while every other rank has its two. Then, whatever happened, the
- * results in flight are taken in and every rank is told to stop. */
+static bool all_done(const void *farm_) {
+    const farm *f = farm_;
+    return f->done_tasks >= f->tasks.ntasks;
+}
+static rp_status receive_op(void *f, const MPI_Status *probe, rp_error *err) {
+    return receive(f, probe, err);
+}
+static rp_status refill_op(void *f, rp_error *err) {
+    return refill(f, err);
+}
+static int64_t take_op(void *f) {
+    return take(f);
+}
+static rp_status run_local_op(void *f, size_t t, rp_error *err) {
+    return run_local(f, t, err);
+}
+static rp_status progress_op(const void *f, rp_error *err) {
+    return report_progress(f, err);
+}
+static bool in_flight_op(const void *f) {
+    return any_in_flight(f);
+}
+
+/* The farm (mpi_farm_loop.c), then every rank is told to stop. */
 static rp_status run_farm(farm *f, rp_error *err) {
-    rp_status rc = refill(f, err);
-    struct timespec nap = {0, 1000 * 1000};
-    while (rc == RP_OK && f->done_tasks < f->tasks.ntasks) {
-        int flag = 0;
-        MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, RP_TAG_XRESULT, MPI_COMM_WORLD, &flag, &st);
-        if (flag) {
-            rc = receive(f, &st, err);
-            if (rc == RP_OK)
-                rc = refill(f, err);
-        } else {
-            int64_t t = take(f);
-            if (t >= 0)
-                rc = run_local(f, (size_t)t, err);
-            else
-                nanosleep(&nap, NULL);
-        }
-        if (rc == RP_OK)
-            rc = report_progress(f, err);
-    }
-    rp_error ignored;
-    while (any_in_flight(f)) {
-        MPI_Status st;
-        rp_mpi_probe(MPI_ANY_SOURCE, RP_TAG_XRESULT, &st);
-        if (receive(f, &st, &ignored) != RP_OK)
-            MPI_Abort(MPI_COMM_WORLD, 3); /* a result that cannot be taken in */
-    }
+    rp_mpi_farm_ops ops = {f,       RP_TAG_XRESULT, all_done,    receive_op,  refill_op,
+                           take_op, run_local_op,   progress_op, in_flight_op};
+    rp_status rc = rp_mpi_farm_loop(&ops, err);
     for (int r = 1; r < f->nranks; r++)
         MPI_Send(NULL, 0, MPI_BYTE, r, RP_TAG_XSTOP, MPI_COMM_WORLD);
     return rc;
@@ -335,7 +322,7 @@ static void free_farm(farm *f) {
     free(f->by_rank);
     free(f->redo);
     free(f->inside);
-    free(f->inbox);
+    rp_mpi_inbox_free(&f->inbox);
     rp_xtasks_free(&f->tasks);
     rp_extract_part_free(&f->local);
 }

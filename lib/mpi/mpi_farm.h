@@ -7,6 +7,9 @@
 #ifndef RP_MPI_FARM_H
 #define RP_MPI_FARM_H
 #include <mpi.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "rasterpool_mpi.h"
@@ -47,5 +50,31 @@ unsigned char *rp_mpi_outbox_take(rp_mpi_outbox *o, size_t bytes);
 void rp_mpi_outbox_send(rp_mpi_outbox *o, size_t bytes);
 /* Waits for both sends, frees the buffers. */
 void rp_mpi_outbox_free(rp_mpi_outbox *o);
+
+/* Rank 0's buffer for one result at a time. */
+typedef struct rp_mpi_inbox {
+    unsigned char *buf; /* the message, then a NUL */
+    size_t cap;
+} rp_mpi_inbox;
+/* Receives the probed message (tag) into the inbox: its bytes, or -1 with
+ * RP_NOMEM in err (the message is then still waiting). */
+int rp_mpi_inbox_recv(rp_mpi_inbox *in, const MPI_Status *probe, int tag, rp_error *err);
+void rp_mpi_inbox_free(rp_mpi_inbox *in);
+
+/* A farm as rank 0 runs it (mpi_farm_loop.c): farm is passed to each. */
+typedef struct rp_mpi_farm_ops {
+    void *farm;
+    int result_tag;
+    bool (*all_done)(const void *farm);
+    rp_status (*receive)(void *farm, const MPI_Status *probe, rp_error *err);
+    rp_status (*refill)(void *farm, rp_error *err); /* tasks to every free slot */
+    int64_t (*take)(void *farm);                    /* the next task, or -1 */
+    rp_status (*run_local)(void *farm, size_t task, rp_error *err);
+    rp_status (*progress)(const void *farm, rp_error *err);
+    bool (*in_flight)(const void *farm); /* tasks out with other ranks */
+} rp_mpi_farm_ops;
+/* Until every task is done or an error; then the results in flight are
+ * taken in. The first error. */
+rp_status rp_mpi_farm_loop(const rp_mpi_farm_ops *ops, rp_error *err);
 
 #endif

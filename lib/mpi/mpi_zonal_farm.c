@@ -27,7 +27,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "mpi_zonal.h"
@@ -62,8 +61,7 @@ typedef struct pass {
     size_t done_tasks, done_blocks;
     slot *slots; /* SLOTS per rank, rank 0's unused */
     uint8_t *block_failed;
-    unsigned char *inbox;
-    size_t inbox_cap;
+    rp_mpi_inbox inbox;
 } pass;
 
 void rp_zfarm_free(rp_zfarm *f) {
@@ -210,24 +208,14 @@ static rp_status take_in(pass *ps, int r, size_t t, const int64_t *head, const u
 
 /* One result from any rank, received and put in place. */
 static rp_status receive(pass *ps, const MPI_Status *probe, rp_error *err) {
-    int bytes = 0;
-    MPI_Get_count(probe, MPI_BYTE, &bytes);
-    if ((size_t)bytes + 1 > ps->inbox_cap) {
-        free(ps->inbox);
-        ps->inbox_cap = (size_t)bytes + 1;
-        ps->inbox = malloc(ps->inbox_cap);
-        if (!ps->inbox) {
-            ps->inbox_cap = 0;
-            return rp_error_set(err, RP_NOMEM, "out of memory for a result of %d bytes", bytes);
-        }
-    }
+    int bytes = rp_mpi_inbox_recv(&ps->inbox, probe, RP_TAG_ZRESULT, err);
+    if (bytes < 0)
+        return RP_NOMEM;
     int r = probe->MPI_SOURCE;
-    MPI_Recv(ps->inbox, bytes, MPI_BYTE, r, RP_TAG_ZRESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    ps->inbox[bytes] = 0;
     int64_t head[RP_ZRES_N] = {-1, RP_INTERNAL, 0, 0};
     size_t hb = sizeof head;
     if ((size_t)bytes >= hb)
-        memcpy(head, ps->inbox, hb);
+        memcpy(head, ps->inbox.buf, hb);
     slot *sl = NULL;
     for (int k = 0; k < SLOTS; k++)
         if (ps->slots[r * SLOTS + k].task == head[RP_ZRES_TASK] && head[RP_ZRES_TASK] >= 0)
@@ -239,10 +227,10 @@ static rp_status receive(pass *ps, const MPI_Status *probe, rp_error *err) {
     size_t t = (size_t)sl->task;
     sl->task = -1;
     if (head[RP_ZRES_STATUS] != RP_OK) {
-        failed(ps, r, t, (const char *)ps->inbox + hb);
+        failed(ps, r, t, (const char *)ps->inbox.buf + hb);
         return RP_OK;
     }
-    return take_in(ps, r, t, head, ps->inbox + hb, (size_t)bytes - hb, err);
+    return take_in(ps, r, t, head, ps->inbox.buf + hb, (size_t)bytes - hb, err);
 }
 
 /* Rank 0 reads task t itself, into the pass's results. */
@@ -273,39 +261,36 @@ static rp_status report_progress(const pass *ps, rp_error *err) {
     return RP_OK;
 }
 
-/* Until every task is done: results in, tasks out, rank 0's own tasks
- * while every other rank has its two. Then, whatever happened, the
- * results in flight are taken in and every rank is told the pass is over. */
-static rp_status run_pass(pass *ps, rp_error *err) {
+static bool all_done(const void *ps_) {
+    const pass *ps = ps_;
+    return ps->done_tasks >= ps->ntasks;
+}
+static rp_status receive_op(void *ps, const MPI_Status *probe, rp_error *err) {
+    return receive(ps, probe, err);
+}
+static rp_status refill_op(void *ps, rp_error *err) {
+    (void)err;
     refill(ps);
-    struct timespec nap = {0, 1000 * 1000};
-    rp_status rc = RP_OK;
-    while (rc == RP_OK && ps->done_tasks < ps->ntasks) {
-        int flag = 0;
-        MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, RP_TAG_ZRESULT, MPI_COMM_WORLD, &flag, &st);
-        if (flag) {
-            rc = receive(ps, &st, err);
-            if (rc == RP_OK)
-                refill(ps);
-        } else {
-            int64_t t = take(ps);
-            if (t >= 0)
-                rc = run_local(ps, (size_t)t, err);
-            else
-                nanosleep(&nap, NULL);
-        }
-        if (rc == RP_OK)
-            rc = report_progress(ps, err);
-    }
-    rp_error ignored;
-    while (any_in_flight(ps)) {
-        MPI_Status st;
-        rp_mpi_probe(MPI_ANY_SOURCE, RP_TAG_ZRESULT, &st);
-        if (receive(ps, &st, &ignored) == RP_INTERNAL)
-            MPI_Abort(MPI_COMM_WORLD, 3); /* a result that cannot be taken in */
-    }
-    return rc;
+    return RP_OK;
+}
+static int64_t take_op(void *ps) {
+    return take(ps);
+}
+static rp_status run_local_op(void *ps, size_t t, rp_error *err) {
+    return run_local(ps, t, err);
+}
+static rp_status progress_op(const void *ps, rp_error *err) {
+    return report_progress(ps, err);
+}
+static bool in_flight_op(const void *ps) {
+    return any_in_flight(ps);
+}
+
+/* The pass's farm (mpi_farm_loop.c). */
+static rp_status run_pass(pass *ps, rp_error *err) {
+    rp_mpi_farm_ops ops = {ps,      RP_TAG_ZRESULT, all_done,    receive_op,  refill_op,
+                           take_op, run_local_op,   progress_op, in_flight_op};
+    return rp_mpi_farm_loop(&ops, err);
 }
 
 static rp_status start_pass(pass *ps, rp_error *err) {
@@ -355,7 +340,7 @@ static rp_status farm_exec(zonal_exec_hook *hook, const rp_zonal_options *o, con
     free(ps.redo);
     free(ps.slots);
     free(ps.block_failed);
-    free(ps.inbox);
+    rp_mpi_inbox_free(&ps.inbox);
     return rc;
 }
 
