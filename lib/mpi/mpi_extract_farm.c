@@ -56,7 +56,8 @@ typedef struct farm {
 } farm;
 
 /* The next task to hand out, or -1. */
-static int64_t take(farm *f) {
+static int64_t take(void *self) {
+    farm *f = self;
     if (f->nredo)
         return (int64_t)f->redo[--f->nredo];
     return f->next < f->tasks.ntasks ? (int64_t)f->next++ : -1;
@@ -87,7 +88,8 @@ static rp_status send_task(farm *f, int r, slot *sl, size_t t, rp_error *err) {
 }
 
 /* Fills every free slot of the live ranks. */
-static rp_status refill(farm *f, rp_error *err) {
+static rp_status refill(void *self, rp_error *err) {
+    farm *f = self;
     rp_status rc = RP_OK;
     for (int r = 1; r < f->nranks && rc == RP_OK; r++) {
         for (int k = 0; k < SLOTS && !f->dead[r] && rc == RP_OK; k++) {
@@ -163,7 +165,8 @@ static void failed(farm *f, int r, size_t t, const char *why) {
 }
 
 /* One result from any rank, received and put in place. */
-static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
+static rp_status receive(void *self, const MPI_Status *probe, rp_error *err) {
+    farm *f = self;
     int bytes = rp_mpi_inbox_recv(&f->inbox, probe, RP_TAG_XRESULT, err);
     if (bytes < 0)
         return RP_NOMEM;
@@ -196,7 +199,8 @@ static rp_status receive(farm *f, const MPI_Status *probe, rp_error *err) {
 }
 
 /* Rank 0 reads task t itself. */
-static rp_status run_local(farm *f, size_t t, rp_error *err) {
+static rp_status run_local(void *self, size_t t, rp_error *err) {
+    farm *f = self;
     size_t k = task_points(f, t);
     const uint32_t *idx = f->tasks.idx + f->tasks.first[t];
     double *xy = malloc((k ? 2 * k : 1) * sizeof *xy);
@@ -222,14 +226,16 @@ static rp_status run_local(farm *f, size_t t, rp_error *err) {
     return RP_OK;
 }
 
-static bool any_in_flight(const farm *f) {
+static bool any_in_flight(const void *self) {
+    const farm *f = self;
     for (int i = SLOTS; i < f->nranks * SLOTS; i++)
         if (f->slots[i].task >= 0)
             return true;
     return false;
 }
 
-static rp_status report_progress(const farm *f, rp_error *err) {
+static rp_status report_progress(const void *self, rp_error *err) {
+    const farm *f = self;
     const rp_extract_options *o = f->opts;
     double frac = f->tasks.npoints ? (double)f->done_points / (double)f->tasks.npoints : 1;
     if (o->progress && o->progress(frac, "MPI ranks", o->progress_user) != 0)
@@ -241,29 +247,11 @@ static bool all_done(const void *farm_) {
     const farm *f = farm_;
     return f->done_tasks >= f->tasks.ntasks;
 }
-static rp_status receive_op(void *f, const MPI_Status *probe, rp_error *err) {
-    return receive(f, probe, err);
-}
-static rp_status refill_op(void *f, rp_error *err) {
-    return refill(f, err);
-}
-static int64_t take_op(void *f) {
-    return take(f);
-}
-static rp_status run_local_op(void *f, size_t t, rp_error *err) {
-    return run_local(f, t, err);
-}
-static rp_status progress_op(const void *f, rp_error *err) {
-    return report_progress(f, err);
-}
-static bool in_flight_op(const void *f) {
-    return any_in_flight(f);
-}
 
 /* The farm (mpi_farm_loop.c), then every rank is told to stop. */
 static rp_status run_farm(farm *f, rp_error *err) {
-    rp_mpi_farm_ops ops = {f,       RP_TAG_XRESULT, all_done,    receive_op,  refill_op,
-                           take_op, run_local_op,   progress_op, in_flight_op};
+    rp_mpi_farm_ops ops = {f,    RP_TAG_XRESULT, all_done,        receive,      refill,
+                           take, run_local,      report_progress, any_in_flight};
     rp_status rc = rp_mpi_farm_loop(&ops, err);
     for (int r = 1; r < f->nranks; r++)
         MPI_Send(NULL, 0, MPI_BYTE, r, RP_TAG_XSTOP, MPI_COMM_WORLD);

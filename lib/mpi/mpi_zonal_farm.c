@@ -136,7 +136,8 @@ static rp_status make_tasks(pass *ps, rp_error *err) {
 }
 
 /* The next task to hand out, or -1. */
-static int64_t take(pass *ps) {
+static int64_t take(void *self) {
+    pass *ps = self;
     if (ps->nredo)
         return (int64_t)ps->redo[--ps->nredo];
     return ps->next < ps->ntasks ? (int64_t)ps->next++ : -1;
@@ -147,7 +148,9 @@ static size_t task_blocks(const pass *ps, size_t t) {
 }
 
 /* Fills every free slot of the live ranks. */
-static void refill(pass *ps) {
+static rp_status refill(void *self, rp_error *err) {
+    (void)err; /* sending a task cannot fail here */
+    pass *ps = self;
     for (int r = 1; r < ps->f->nranks; r++) {
         for (int k = 0; k < SLOTS && !ps->f->dead[r]; k++) {
             slot *sl = &ps->slots[r * SLOTS + k];
@@ -155,7 +158,7 @@ static void refill(pass *ps) {
                 continue;
             int64_t t = take(ps);
             if (t < 0)
-                return;
+                return RP_OK;
             int64_t *m = sl->msg;
             m[RP_ZTASK_ID] = t;
             m[RP_ZTASK_GRID] = ps->grid;
@@ -167,6 +170,7 @@ static void refill(pass *ps) {
             MPI_Isend(m, (int)sizeof sl->msg, MPI_BYTE, r, RP_TAG_ZTASK, MPI_COMM_WORLD, &sl->req);
         }
     }
+    return RP_OK;
 }
 
 /* A rank's failed task: said once, the task handed out again. */
@@ -207,7 +211,8 @@ static rp_status take_in(pass *ps, int r, size_t t, const int64_t *head, const u
 }
 
 /* One result from any rank, received and put in place. */
-static rp_status receive(pass *ps, const MPI_Status *probe, rp_error *err) {
+static rp_status receive(void *self, const MPI_Status *probe, rp_error *err) {
+    pass *ps = self;
     int bytes = rp_mpi_inbox_recv(&ps->inbox, probe, RP_TAG_ZRESULT, err);
     if (bytes < 0)
         return RP_NOMEM;
@@ -234,7 +239,8 @@ static rp_status receive(pass *ps, const MPI_Status *probe, rp_error *err) {
 }
 
 /* Rank 0 reads task t itself, into the pass's results. */
-static rp_status run_local(pass *ps, size_t t, rp_error *err) {
+static rp_status run_local(void *self, size_t t, rp_error *err) {
+    pass *ps = self;
     size_t first = ps->first[t], count = task_blocks(ps, t);
     zonal_results view = *ps->res;
     view.accs = ps->res->accs + ps->plan->blocks[first].start * ps->nj;
@@ -245,14 +251,16 @@ static rp_status run_local(pass *ps, size_t t, rp_error *err) {
     return rc;
 }
 
-static bool any_in_flight(const pass *ps) {
+static bool any_in_flight(const void *self) {
+    const pass *ps = self;
     for (int i = SLOTS; i < ps->f->nranks * SLOTS; i++)
         if (ps->slots[i].task >= 0)
             return true;
     return false;
 }
 
-static rp_status report_progress(const pass *ps, rp_error *err) {
+static rp_status report_progress(const void *self, rp_error *err) {
+    const pass *ps = self;
     const rp_zonal_options *o = ps->o;
     size_t nb = ps->plan->nblocks;
     double frac = nb ? (double)ps->done_blocks / (double)nb : 1;
@@ -265,31 +273,11 @@ static bool all_done(const void *ps_) {
     const pass *ps = ps_;
     return ps->done_tasks >= ps->ntasks;
 }
-static rp_status receive_op(void *ps, const MPI_Status *probe, rp_error *err) {
-    return receive(ps, probe, err);
-}
-static rp_status refill_op(void *ps, rp_error *err) {
-    (void)err;
-    refill(ps);
-    return RP_OK;
-}
-static int64_t take_op(void *ps) {
-    return take(ps);
-}
-static rp_status run_local_op(void *ps, size_t t, rp_error *err) {
-    return run_local(ps, t, err);
-}
-static rp_status progress_op(const void *ps, rp_error *err) {
-    return report_progress(ps, err);
-}
-static bool in_flight_op(const void *ps) {
-    return any_in_flight(ps);
-}
 
 /* The pass's farm (mpi_farm_loop.c). */
 static rp_status run_pass(pass *ps, rp_error *err) {
-    rp_mpi_farm_ops ops = {ps,      RP_TAG_ZRESULT, all_done,    receive_op,  refill_op,
-                           take_op, run_local_op,   progress_op, in_flight_op};
+    rp_mpi_farm_ops ops = {ps,   RP_TAG_ZRESULT, all_done,        receive,      refill,
+                           take, run_local,      report_progress, any_in_flight};
     return rp_mpi_farm_loop(&ops, err);
 }
 
