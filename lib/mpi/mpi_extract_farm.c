@@ -250,8 +250,8 @@ static bool all_done(const void *farm_) {
 
 /* The farm (mpi_farm_loop.c), then every rank is told to stop. */
 static rp_status run_farm(farm *f, rp_error *err) {
-    rp_mpi_farm_ops ops = {f,    RP_TAG_XRESULT, all_done,        receive,      refill,
-                           take, run_local,      report_progress, any_in_flight};
+    rp_mpi_farm_ops ops = {f,    RP_TAG_XRESULT, all_done,        receive,       refill,
+                           take, run_local,      report_progress, any_in_flight, &f->inbox};
     rp_status rc = rp_mpi_farm_loop(&ops, err);
     for (int r = 1; r < f->nranks; r++)
         MPI_Send(NULL, 0, MPI_BYTE, r, RP_TAG_XSTOP, MPI_COMM_WORLD);

@@ -55,6 +55,7 @@ void rp_mpi_outbox_free(rp_mpi_outbox *o);
 typedef struct rp_mpi_inbox {
     unsigned char *buf; /* the message, then a NUL */
     size_t cap;
+    bool unreceived; /* the last message could not be received (no memory): still queued */
 } rp_mpi_inbox;
 /* Receives the probed message (tag) into the inbox: its bytes, or -1 with
  * RP_NOMEM in err (the message is then still waiting). */
@@ -72,6 +73,7 @@ typedef struct rp_mpi_farm_ops {
     rp_status (*run_local)(void *farm, size_t task, rp_error *err);
     rp_status (*progress)(const void *farm, rp_error *err);
     bool (*in_flight)(const void *farm); /* tasks out with other ranks */
+    const rp_mpi_inbox *inbox;           /* where receive takes a result in */
 } rp_mpi_farm_ops;
 /* Until every task is done or an error; then the results in flight are
  * taken in. The first error. */

@@ -19,12 +19,14 @@
 int rp_mpi_inbox_recv(rp_mpi_inbox *in, const MPI_Status *probe, int tag, rp_error *err) {
     int bytes = 0;
     MPI_Get_count(probe, MPI_BYTE, &bytes);
+    in->unreceived = false;
     if ((size_t)bytes + 1 > in->cap) {
         free(in->buf);
         in->cap = (size_t)bytes + 1;
         in->buf = malloc(in->cap);
         if (!in->buf) {
             in->cap = 0;
+            in->unreceived = true;
             rp_error_set(err, RP_NOMEM, "out of memory for a result of %d bytes", bytes);
             return -1;
         }
@@ -67,10 +69,11 @@ rp_status rp_mpi_farm_loop(const rp_mpi_farm_ops *ops, rp_error *err) {
         MPI_Status st;
         rp_mpi_probe(MPI_ANY_SOURCE, ops->result_tag, &st);
         rp_status got = ops->receive(farm, &st, &ignored);
-        /* a result that cannot be taken in stays in flight: nothing else
-         * would end this loop (other errors, such as --max-memory, have
-         * taken the result in and are the first error's consequence) */
-        if (got == RP_INTERNAL || got == RP_NOMEM)
+        /* a result that could not be received stays queued, and one that
+         * breaks the protocol leaves its task in flight: nothing else would
+         * end this loop. (Other errors, such as --max-memory's, come after
+         * the result was taken in: the first error stands.) */
+        if (got == RP_INTERNAL || ops->inbox->unreceived)
             MPI_Abort(MPI_COMM_WORLD, 3);
     }
     return rc;

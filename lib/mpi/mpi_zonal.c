@@ -112,6 +112,14 @@ static rp_status run_task(server *s, const rp_zonal_options *o, const zonal_rast
     return rc;
 }
 
+/* Receives rank 0's probed message (a task, a grid's end with its int64,
+ * the job's end) into m. */
+static void receive_from_0(const MPI_Status *st, int64_t *m, int bytes) {
+    if (bytes < 0 || (size_t)bytes > RP_ZTASK_N * sizeof *m)
+        bytes = 0; /* not of this protocol: MPI reports the truncation */
+    MPI_Recv(m, bytes, MPI_BYTE, 0, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+}
+
 /* The hook: tasks of this pass until rank 0 says it is over. res stays
  * empty (no_output). */
 static rp_status serve_pass(zonal_exec_hook *hook, const rp_zonal_options *o, const zonal_raster *r,
@@ -128,19 +136,22 @@ static rp_status serve_pass(zonal_exec_hook *hook, const rp_zonal_options *o, co
         int64_t m[RP_ZTASK_N] = {-1};
         int bytes = 0;
         MPI_Get_count(&st, MPI_BYTE, &bytes);
-        if (st.MPI_TAG != RP_TAG_ZTASK || bytes != (int)sizeof m)
-            bytes = 0;
-        MPI_Recv(bytes ? m : NULL, bytes, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
-        if (st.MPI_TAG == RP_TAG_ZGRIDDONE)
+        bool task = st.MPI_TAG == RP_TAG_ZTASK && bytes == (int)sizeof m;
+        receive_from_0(&st, m, bytes);
+        if (st.MPI_TAG == RP_TAG_ZGRIDDONE) {
+            /* rank 0's value lists held (the grids' so far): the same room
+             * for the next grid's plan as rank 0's */
+            if (bytes == (int)sizeof(int64_t))
+                atomic_store(&budget->lists, (uint64_t)m[0]);
             return RP_OK;
+        }
         if (st.MPI_TAG == RP_TAG_ZEND) {
             s->ended = true;
             return rp_error_set(err, RP_INTERRUPTED, "rank 0 ended the job");
         }
         rp_status rc =
-            bytes ? check_task(m, grid, plan, hash, err)
-                  : rp_error_set(err, RP_INTERNAL, "an unknown message (tag %d)", st.MPI_TAG);
+            task ? check_task(m, grid, plan, hash, err)
+                 : rp_error_set(err, RP_INTERNAL, "an unknown message (tag %d)", st.MPI_TAG);
         if (rc != RP_OK)
             answer_error(s, m[RP_ZTASK_ID], rc, err->message);
         else
@@ -158,10 +169,7 @@ static void drain(server *s, rp_status rc, const char *why) {
         int64_t m[RP_ZTASK_N] = {-1};
         int bytes = 0;
         MPI_Get_count(&st, MPI_BYTE, &bytes);
-        if (st.MPI_TAG != RP_TAG_ZTASK || bytes != (int)sizeof m)
-            bytes = 0;
-        MPI_Recv(bytes ? m : NULL, bytes, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+        receive_from_0(&st, m, bytes);
         if (st.MPI_TAG == RP_TAG_ZEND)
             s->ended = true;
         else if (st.MPI_TAG == RP_TAG_ZTASK)

@@ -16,7 +16,7 @@
 /* Messages of the zonal farm, rank 0 <-> rank r. */
 enum {
     RP_TAG_ZTASK = 121,     /* 0 -> r: int64 x RP_ZTASK_N (below) */
-    RP_TAG_ZGRIDDONE = 122, /* 0 -> r: the grid's pass is over (no payload) */
+    RP_TAG_ZGRIDDONE = 122, /* 0 -> r: the grid's pass is over; int64: value-list bytes held */
     RP_TAG_ZEND = 123,      /* 0 -> r: the job is over (no payload) */
     RP_TAG_ZRESULT = 124,   /* r -> 0: int64 x RP_ZRES_N, then (status RP_OK) a byte per
                                block (1: failed), then the pairs' packed accumulators;

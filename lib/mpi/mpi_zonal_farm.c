@@ -276,8 +276,8 @@ static bool all_done(const void *ps_) {
 
 /* The pass's farm (mpi_farm_loop.c). */
 static rp_status run_pass(pass *ps, rp_error *err) {
-    rp_mpi_farm_ops ops = {ps,   RP_TAG_ZRESULT, all_done,        receive,      refill,
-                           take, run_local,      report_progress, any_in_flight};
+    rp_mpi_farm_ops ops = {ps,   RP_TAG_ZRESULT, all_done,        receive,       refill,
+                           take, run_local,      report_progress, any_in_flight, &ps->inbox};
     return rp_mpi_farm_loop(&ops, err);
 }
 
@@ -317,8 +317,11 @@ static rp_status farm_exec(zonal_exec_hook *hook, const rp_zonal_options *o, con
     rp_status rc = start_pass(&ps, err);
     if (rc == RP_OK)
         rc = run_pass(&ps, err);
+    /* the value lists now held, so that every rank plans the next grid
+     * against the same room under --max-memory (zonal_budget_plan) */
+    int64_t held = (int64_t)atomic_load(&budget->lists);
     for (int k = 1; k < ps.f->nranks; k++)
-        MPI_Send(NULL, 0, MPI_BYTE, k, RP_TAG_ZGRIDDONE, MPI_COMM_WORLD);
+        MPI_Send(&held, 1, MPI_INT64_T, k, RP_TAG_ZGRIDDONE, MPI_COMM_WORLD);
     if (rc == RP_OK) {
         zonal_results_fail_blocks(plan, res, ps.block_failed);
         ps.f->tasks_total += ps.ntasks;

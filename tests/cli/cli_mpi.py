@@ -107,8 +107,10 @@ def mpirun(n, args, timeout=300):
 
 def rank_vrt(folder, i, marker, sleep_s):
     """A 24x16 VRT whose pixel function notes the rank that runs it (the
-    workers inherit OMPI_COMM_WORLD_RANK) in `marker`, sleeps, and gives
-    i + row index as Int16."""
+    workers inherit OMPI_COMM_WORLD_RANK) in `marker`, sleeps (sleep_s
+    seconds, or (seconds, {rank text: seconds})), and gives i + row index
+    as Int16."""
+    default, per_rank = sleep_s if isinstance(sleep_s, tuple) else (sleep_s, {})
     base = os.path.join(folder, "base_%02d.tif" % i)
     data = (np.arange(16 * 24).reshape(16, 24) % 97 + i).astype(np.int16)
     rptest.create_raster(base, data, "Int16", gt=(1000.0 + i, 10.0, 0.0, 2000.0, 0.0, -10.0),
@@ -118,7 +120,8 @@ def rank_vrt(folder, i, marker, sleep_s):
         "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
         " buf_radius, gt, **kwargs):",
         "    open(%r, 'a').write(os.environ.get(%r, '-') + '\\n')" % (marker, LAUNCH.rank_var),
-        "    time.sleep(%r)" % sleep_s,
+        "    time.sleep(%r.get(os.environ.get(%r, '-'), %r))" % (per_rank, LAUNCH.rank_var,
+                                                                 default),
         "    out_ar[:] = in_ar[0]",
     ])
     ds = gdal.Open(base)
@@ -165,6 +168,7 @@ def out_path(out_dir, inp):
 
 
 def check_against_gdal(case, inputs, out_dir):
+    gdal.SetConfigOption("GDAL_VRT_ENABLE_PYTHON", "YES")  # the inputs' pixel functions
     lim = rptest.Limited(T, case)
     for p in inputs:
         o = out_path(out_dir, p)
@@ -248,7 +252,10 @@ def wait_for(cond, timeout=120, step=0.02):
 
 
 def case_kill_resume(case, tmp):
-    inputs, marker = make_inputs(tmp, "kill", 30, 0.4)
+    # rank 1's tasks are quick, the others' slow: when rank 1 has done 3,
+    # work is surely left (however late rank 1 started), so the kill always
+    # lands mid-run
+    inputs, marker = make_inputs(tmp, "kill", 30, (1.5, {"1": 0.1}))
     out = os.path.join(tmp, "killed")
     open(marker, "w").close()
     cmd = LAUNCH.argv(3) + [rptest.binary(), "batch", "translate"] + inputs + [
@@ -682,6 +689,67 @@ def case_zonal_rank_fails(case, tmp):
                 r.code, plain.code, r.out == plain.out, r.err[:400]))
 
 
+def max_memory_data(tmp):
+    """A 2048x2048 Float32 raster (256x256 tiles), the same area at 2 units
+    a cell, 16 squares of 500x500 cells and one of 100x100."""
+    from osgeo import ogr, osr
+    rng = np.random.default_rng(29)
+    fine = rptest.create_raster(os.path.join(tmp, "mm_fine.tif"),
+                                rng.random((2048, 2048)).astype(np.float32), "Float32",
+                                gt=(0.0, 1.0, 0.0, 2048.0, 0.0, -1.0), block=(256, 256),
+                                srs="EPSG:32633")
+    coarse = rptest.create_raster(os.path.join(tmp, "mm_coarse.tif"),
+                                  rng.random((1024, 1024)).astype(np.float32), "Float32",
+                                  gt=(0.0, 2.0, 0.0, 2048.0, 0.0, -2.0), block=(256, 256),
+                                  srs="EPSG:32633")
+    path = os.path.join(tmp, "mm_polys.gpkg")
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    lyr = ds.CreateLayer("polys", srs, ogr.wkbPolygon)
+    squares = [(1 + 512 * i, 1 + 512 * j, 500) for i in range(4) for j in range(4)]
+    for x, y, d in squares + [(1300, 1300, 100)]:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((%d %d,%d %d,%d %d,%d %d,%d %d))" % (
+            x, y, x + d, y, x + d, y + d, x, y + d, x, y)))
+        lyr.CreateFeature(f)
+    ds = None
+    return fine, coarse, path
+
+
+def case_zonal_max_memory(case, tmp):
+    """--max-memory under -n 3 as in the plain run: (1) value lists over
+    the cap end the job with the plain run's exit code and message (not an
+    MPI_Abort); (2) with two grids, the second grid's plan leaves out the
+    polygons the lists held from the first do not leave room for, on every
+    rank alike: the output is the plain run's, no rank's plan differs, and
+    other ranks than 0 read blocks of the second grid."""
+    fine, coarse, polys = max_memory_data(tmp)
+    args = ["zonal", fine, "--polygons", polys, "-s", "median", "-q", "-j", "1",
+            "--max-memory", "16M"]
+    plain = rptest.rp(args + ["-o", os.path.join(tmp, "mm_plain.csv")])
+    r = mpirun(3, args + ["-o", os.path.join(tmp, "mm_mpi.csv")])
+    msg = "raise --max-memory"
+    T.check(case, plain.code == 3 and msg in plain.err, "plain: exit %s %r" % (
+        plain.code, plain.err[-300:]))
+    T.check(case, r.code == plain.code and msg in r.err and "MPI_ABORT" not in r.err,
+            "-n 3: exit %s, %r" % (r.code, r.err[-800:]))
+    args = ["zonal", fine, coarse, "--polygons", polys, "-s", "median", "--status", "-q", "-j",
+            "1", "--max-memory", "67960000"]
+    plain = rptest.rp(args)
+    text = plain.out.decode()
+    # the case holds only if the cap fails polygons on the second grid alone
+    T.check(case, plain.code == 1 and "over_memory" in text and
+            text.count("over_memory") < text.count("\n") - 1,
+            "plain: exit %s; the cap no longer splits the grids: %r" % (plain.code, text[:400]))
+    r = mpirun(3, args + ["-v"])
+    by, _ = ranks_blocks(r.err)
+    T.check(case, r.code == plain.code and r.out == plain.out,
+            "two grids -n 3: exit %s, same output %s" % (r.code, r.out == plain.out))
+    T.check(case, "differs" not in r.err and sum(v for k, v in by.items() if k) > 0,
+            "two grids -n 3: blocks by rank %s; %r" % (by, r.err[-600:]))
+
+
 def main():
     global T
     T = rptest.Tester("cli_mpi")
@@ -694,7 +762,8 @@ def main():
                          ("extract_farm_vector", case_extract_farm_vector),
                          ("extract_rank_fails", case_extract_rank_fails),
                          ("zonal", case_zonal), ("zonal_farm", case_zonal_farm),
-                         ("zonal_rank_fails", case_zonal_rank_fails)):
+                         ("zonal_rank_fails", case_zonal_rank_fails),
+                         ("zonal_max_memory", case_zonal_max_memory)):
             if not only or name in only:
                 T.run_case(name, fn, tmp)
     T.finish()
