@@ -27,14 +27,6 @@
 #include "error.h"
 #include "mpi_extract.h"
 
-enum { SLOTS = 2 }; /* tasks in flight per rank */
-
-typedef struct slot {
-    MPI_Request req;
-    double *buf;  /* the task's message */
-    int64_t task; /* -1: free */
-} slot;
-
 typedef struct farm {
     rp_extract_setup *s;
     const double *x, *y;
@@ -43,8 +35,8 @@ typedef struct farm {
     size_t *redo; /* tasks to hand out again */
     size_t nredo;
     size_t done_tasks, done_points;
-    slot *slots; /* SLOTS per rank, rank 0's unused */
-    bool *dead;  /* a rank that failed a task */
+    rp_mpi_slot *slots; /* tasks in flight (mpi_slots.c) */
+    bool *dead;         /* a rank that failed a task */
     int nranks;
     rp_extract_part local; /* rank 0's own tasks */
     uint64_t *inside;      /* per raster, summed */
@@ -67,23 +59,21 @@ static size_t task_points(const farm *f, size_t t) {
     return f->tasks.first[t + 1] - f->tasks.first[t];
 }
 
-/* Hands task t to rank r in slot sl. */
-static rp_status send_task(farm *f, int r, slot *sl, size_t t, rp_error *err) {
+/* Hands task t to rank r in slot sl: its id, then its points' x and y. */
+static rp_status send_task(farm *f, int r, rp_mpi_slot *sl, size_t t, rp_error *err) {
     size_t k = task_points(f, t);
     const uint32_t *idx = f->tasks.idx + f->tasks.first[t];
-    free(sl->buf);
-    sl->buf = malloc((1 + 2 * k) * sizeof(double));
-    if (!sl->buf)
+    size_t bytes = (1 + 2 * k) * sizeof(double);
+    double *buf = (double *)rp_mpi_slot_msg(sl, bytes);
+    if (!buf)
         return rp_error_set(err, RP_NOMEM, "out of memory for a task of %zu points", k);
     int64_t id = (int64_t)t;
-    memcpy(sl->buf, &id, sizeof id);
+    memcpy(buf, &id, sizeof id);
     for (size_t j = 0; j < k; j++) {
-        sl->buf[1 + j] = f->x[idx[j]];
-        sl->buf[1 + k + j] = f->y[idx[j]];
+        buf[1 + j] = f->x[idx[j]];
+        buf[1 + k + j] = f->y[idx[j]];
     }
-    sl->task = id;
-    MPI_Isend(sl->buf, (int)((1 + 2 * k) * sizeof(double)), MPI_BYTE, r, RP_TAG_XTASK,
-              MPI_COMM_WORLD, &sl->req);
+    rp_mpi_slot_send(sl, id, bytes, r, RP_TAG_XTASK);
     return RP_OK;
 }
 
@@ -92,8 +82,8 @@ static rp_status refill(void *self, rp_error *err) {
     farm *f = self;
     rp_status rc = RP_OK;
     for (int r = 1; r < f->nranks && rc == RP_OK; r++) {
-        for (int k = 0; k < SLOTS && !f->dead[r] && rc == RP_OK; k++) {
-            slot *sl = &f->slots[r * SLOTS + k];
+        for (int k = 0; k < RP_MPI_SLOTS && !f->dead[r] && rc == RP_OK; k++) {
+            rp_mpi_slot *sl = &f->slots[r * RP_MPI_SLOTS + k];
             if (sl->task >= 0)
                 continue;
             int64_t t = take(f);
@@ -157,10 +147,7 @@ static void add_counts(farm *f, const unsigned char *head) {
 
 /* A rank's failed task: said once, the task handed out again. */
 static void failed(farm *f, int r, size_t t, const char *why) {
-    if (!f->dead[r] && f->opts->log)
-        fprintf(f->opts->log,
-                "rasterpool: warning: MPI rank %d: %s; its tasks go to the other ranks\n", r, why);
-    f->dead[r] = true;
+    rp_mpi_rank_failed(f->opts->log, f->dead, r, why);
     f->redo[f->nredo++] = t;
 }
 
@@ -175,16 +162,11 @@ static rp_status receive(void *self, const MPI_Status *probe, rp_error *err) {
     int64_t head[RP_XRESULT_INSIDE] = {-1, 0, 0, 0};
     if ((size_t)bytes >= sizeof head)
         memcpy(head, f->inbox.buf, sizeof head);
-    slot *sl = NULL;
-    for (int k = 0; k < SLOTS; k++)
-        if (f->slots[r * SLOTS + k].task == head[RP_XRESULT_TASK])
-            sl = &f->slots[r * SLOTS + k];
-    if (!sl)
+    int64_t task = rp_mpi_slot_finish(f->slots, r, head[RP_XRESULT_TASK]);
+    if (task < 0)
         return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent a result for no task of its own",
                             r);
-    MPI_Wait(&sl->req, MPI_STATUS_IGNORE); /* it was received */
-    size_t t = (size_t)sl->task;
-    sl->task = -1;
+    size_t t = (size_t)task;
     if (head[RP_XRESULT_STATUS] != RP_OK) {
         failed(f, r, t, (const char *)f->inbox.buf + sizeof head);
         return RP_OK;
@@ -228,10 +210,7 @@ static rp_status run_local(void *self, size_t t, rp_error *err) {
 
 static bool any_in_flight(const void *self) {
     const farm *f = self;
-    for (int i = SLOTS; i < f->nranks * SLOTS; i++)
-        if (f->slots[i].task >= 0)
-            return true;
-    return false;
+    return rp_mpi_slots_busy(f->slots, f->nranks);
 }
 
 static rp_status report_progress(const void *self, rp_error *err) {
@@ -290,22 +269,18 @@ static rp_status plan_farm(farm *f, const uint8_t *bad, size_t n, OGRSpatialRefe
         rp_xtasks_build(&f->tasks, f->s, f->x, f->y, bad, n, srs, target, max_points, err);
     if (rc != RP_OK)
         return rc;
-    f->slots = malloc((size_t)f->nranks * SLOTS * sizeof *f->slots);
+    f->slots = rp_mpi_slots_new(f->nranks);
     f->dead = calloc((size_t)f->nranks, sizeof *f->dead);
     f->by_rank = calloc((size_t)f->nranks, sizeof *f->by_rank);
     f->redo = malloc((f->tasks.ntasks ? f->tasks.ntasks : 1) * sizeof *f->redo);
     f->inside = calloc((size_t)(f->s->nrasters ? f->s->nrasters : 1), sizeof *f->inside);
     if (!f->slots || !f->dead || !f->redo || !f->inside || !f->by_rank)
         return rp_error_set(err, RP_NOMEM, "out of memory");
-    for (int i = 0; i < f->nranks * SLOTS; i++)
-        f->slots[i] = (slot){MPI_REQUEST_NULL, NULL, -1};
     return RP_OK;
 }
 
 static void free_farm(farm *f) {
-    for (int i = 0; f->slots && i < f->nranks * SLOTS; i++)
-        free(f->slots[i].buf);
-    free(f->slots);
+    rp_mpi_slots_free(f->slots, f->nranks);
     free(f->dead);
     free(f->by_rank);
     free(f->redo);

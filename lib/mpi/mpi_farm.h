@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "rasterpool_mpi.h"
@@ -50,6 +51,29 @@ unsigned char *rp_mpi_outbox_take(rp_mpi_outbox *o, size_t bytes);
 void rp_mpi_outbox_send(rp_mpi_outbox *o, size_t bytes);
 /* Waits for both sends, frees the buffers. */
 void rp_mpi_outbox_free(rp_mpi_outbox *o);
+
+/* Rank 0's tasks in flight: RP_MPI_SLOTS a rank (rank 0's unused), each
+ * a task sent (its message kept until MPI has sent it) or free. */
+enum { RP_MPI_SLOTS = 2 };
+typedef struct rp_mpi_slot {
+    MPI_Request req;
+    int64_t task;       /* -1: free */
+    unsigned char *msg; /* the task's message; owned */
+    size_t cap;
+} rp_mpi_slot;
+rp_mpi_slot *rp_mpi_slots_new(int nranks); /* NULL: out of memory */
+void rp_mpi_slots_free(rp_mpi_slot *slots, int nranks);
+/* Room for a message of bytes in a free slot (NULL: out of memory). */
+unsigned char *rp_mpi_slot_msg(rp_mpi_slot *sl, size_t bytes);
+/* Sends the slot's message (bytes) for task to rank r, tag. */
+void rp_mpi_slot_send(rp_mpi_slot *sl, int64_t task, size_t bytes, int r, int tag);
+/* Rank r's slot of task, freed once its send is done: the task, or -1 when
+ * r has no such task in flight. */
+int64_t rp_mpi_slot_finish(rp_mpi_slot *slots, int r, int64_t task);
+bool rp_mpi_slots_busy(const rp_mpi_slot *slots, int nranks); /* another rank has a task */
+/* Rank r failed a task: warned once on log (why), marked dead (no more
+ * tasks for it); the caller hands the task out again. */
+void rp_mpi_rank_failed(FILE *log, bool *dead, int r, const char *why);
 
 /* Rank 0's buffer for one result at a time. */
 typedef struct rp_mpi_inbox {

@@ -31,14 +31,7 @@
 #include "error.h"
 #include "mpi_zonal.h"
 
-enum { SLOTS = 2 };                            /* tasks in flight per rank */
 #define MAX_RESULT_BYTES ((uint64_t)256 << 20) /* a task's estimated result */
-
-typedef struct slot {
-    MPI_Request req;
-    int64_t msg[RP_ZTASK_N];
-    int64_t task; /* -1: free */
-} slot;
 
 /* One grid's pass. */
 typedef struct pass {
@@ -59,7 +52,7 @@ typedef struct pass {
     size_t *redo; /* tasks to hand out again */
     size_t nredo;
     size_t done_tasks, done_blocks;
-    slot *slots; /* SLOTS per rank, rank 0's unused */
+    rp_mpi_slot *slots; /* tasks in flight (mpi_slots.c) */
     uint8_t *block_failed;
     rp_mpi_inbox inbox;
 } pass;
@@ -149,25 +142,25 @@ static size_t task_blocks(const pass *ps, size_t t) {
 
 /* Fills every free slot of the live ranks. */
 static rp_status refill(void *self, rp_error *err) {
-    (void)err; /* sending a task cannot fail here */
     pass *ps = self;
     for (int r = 1; r < ps->f->nranks; r++) {
-        for (int k = 0; k < SLOTS && !ps->f->dead[r]; k++) {
-            slot *sl = &ps->slots[r * SLOTS + k];
+        for (int k = 0; k < RP_MPI_SLOTS && !ps->f->dead[r]; k++) {
+            rp_mpi_slot *sl = &ps->slots[r * RP_MPI_SLOTS + k];
             if (sl->task >= 0)
                 continue;
             int64_t t = take(ps);
             if (t < 0)
                 return RP_OK;
-            int64_t *m = sl->msg;
+            int64_t *m = (int64_t *)rp_mpi_slot_msg(sl, RP_ZTASK_N * sizeof *m);
+            if (!m)
+                return rp_error_set(err, RP_NOMEM, "out of memory for a task");
             m[RP_ZTASK_ID] = t;
             m[RP_ZTASK_GRID] = ps->grid;
             m[RP_ZTASK_FIRST] = (int64_t)ps->first[t];
             m[RP_ZTASK_COUNT] = (int64_t)task_blocks(ps, (size_t)t);
             m[RP_ZTASK_NPAIRS] = (int64_t)ps->plan->npairs;
             m[RP_ZTASK_HASH] = (int64_t)ps->hash;
-            sl->task = t;
-            MPI_Isend(m, (int)sizeof sl->msg, MPI_BYTE, r, RP_TAG_ZTASK, MPI_COMM_WORLD, &sl->req);
+            rp_mpi_slot_send(sl, t, RP_ZTASK_N * sizeof *m, r, RP_TAG_ZTASK);
         }
     }
     return RP_OK;
@@ -175,10 +168,7 @@ static rp_status refill(void *self, rp_error *err) {
 
 /* A rank's failed task: said once, the task handed out again. */
 static void failed(pass *ps, int r, size_t t, const char *why) {
-    if (!ps->f->dead[r] && ps->o->log)
-        fprintf(ps->o->log,
-                "rasterpool: warning: MPI rank %d: %s; its tasks go to the other ranks\n", r, why);
-    ps->f->dead[r] = true;
+    rp_mpi_rank_failed(ps->o->log, ps->f->dead, r, why);
     ps->redo[ps->nredo++] = t;
 }
 
@@ -221,16 +211,11 @@ static rp_status receive(void *self, const MPI_Status *probe, rp_error *err) {
     size_t hb = sizeof head;
     if ((size_t)bytes >= hb)
         memcpy(head, ps->inbox.buf, hb);
-    slot *sl = NULL;
-    for (int k = 0; k < SLOTS; k++)
-        if (ps->slots[r * SLOTS + k].task == head[RP_ZRES_TASK] && head[RP_ZRES_TASK] >= 0)
-            sl = &ps->slots[r * SLOTS + k];
-    if (!sl)
+    int64_t task = rp_mpi_slot_finish(ps->slots, r, head[RP_ZRES_TASK]);
+    if (task < 0)
         return rp_error_set(err, RP_INTERNAL, "MPI rank %d sent a result for no task of its own",
                             r);
-    MPI_Wait(&sl->req, MPI_STATUS_IGNORE); /* it was received */
-    size_t t = (size_t)sl->task;
-    sl->task = -1;
+    size_t t = (size_t)task;
     if (head[RP_ZRES_STATUS] != RP_OK) {
         failed(ps, r, t, (const char *)ps->inbox.buf + hb);
         return RP_OK;
@@ -253,10 +238,7 @@ static rp_status run_local(void *self, size_t t, rp_error *err) {
 
 static bool any_in_flight(const void *self) {
     const pass *ps = self;
-    for (int i = SLOTS; i < ps->f->nranks * SLOTS; i++)
-        if (ps->slots[i].task >= 0)
-            return true;
-    return false;
+    return rp_mpi_slots_busy(ps->slots, ps->f->nranks);
 }
 
 static rp_status report_progress(const void *self, rp_error *err) {
@@ -289,11 +271,9 @@ static rp_status start_pass(pass *ps, rp_error *err) {
     res->accs = calloc(nacc ? nacc : 1, sizeof *res->accs);
     res->pair_failed = calloc(plan->npairs ? plan->npairs : 1, 1);
     ps->block_failed = calloc(plan->nblocks ? plan->nblocks : 1, 1);
-    ps->slots = malloc((size_t)ps->f->nranks * SLOTS * sizeof *ps->slots);
+    ps->slots = rp_mpi_slots_new(ps->f->nranks);
     if (!res->accs || !res->pair_failed || !ps->block_failed || !ps->slots)
         return rp_error_set(err, RP_NOMEM, "out of memory (statistics of %zu pairs)", plan->npairs);
-    for (int i = 0; i < ps->f->nranks * SLOTS; i++)
-        ps->slots[i] = (slot){MPI_REQUEST_NULL, {0}, -1};
     ps->hash = rp_zplan_hash(plan);
     return make_tasks(ps, err);
 }
@@ -329,7 +309,7 @@ static rp_status farm_exec(zonal_exec_hook *hook, const rp_zonal_options *o, con
     }
     free(ps.first);
     free(ps.redo);
-    free(ps.slots);
+    rp_mpi_slots_free(ps.slots, ps.f->nranks);
     free(ps.block_failed);
     rp_mpi_inbox_free(&ps.inbox);
     return rc;
