@@ -225,8 +225,22 @@ def case_identical(case, tmp):
                 "-n %d: more than one summary: %r" % (n, r.err))
 
 
-def rank_pid(rank):
-    """The pid of the rasterpool batch process of that MPI rank."""
+def descends_from(pid, root):
+    """Is process pid root or one of its descendants (its parents' chain)?"""
+    while pid > 1:
+        if pid == root:
+            return True
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])  # field 4: the parent
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
+def rank_pid(rank, launcher):
+    """The pid of the rasterpool batch process of that MPI rank started by
+    the launcher process (another test may run the same binary meanwhile)."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -236,7 +250,8 @@ def rank_pid(rank):
         except OSError:
             continue
         if (len(cmd) > 1 and cmd[0] == rptest.binary().encode() and cmd[1] == b"batch"
-                and ("%s=%d" % (LAUNCH.rank_var, rank)).encode() in env):
+                and ("%s=%d" % (LAUNCH.rank_var, rank)).encode() in env
+                and descends_from(int(d), launcher)):
             return int(d)
     return None
 
@@ -265,7 +280,7 @@ def case_kill_resume(case, tmp):
     try:
         ok = wait_for(lambda: open(marker).read().split().count("1") >= 3)
         T.check(case, ok, "rank 1 never ran 3 tasks")
-        pid = rank_pid(1)
+        pid = rank_pid(1, p.pid)
         if T.check(case, pid, "no process of rank 1 found"):
             os.kill(pid, signal.SIGKILL)
         p.wait(timeout=120)
