@@ -26,6 +26,7 @@
 
 #include <ogr_api.h>
 
+#include "direct_out.h"
 #include "error.h"
 #include "fileio.h"
 #include "points_map.h"
@@ -190,6 +191,12 @@ static int keep_writing(void *vspec) {
     return !spec->progress || spec->progress(0, "writing", spec->progress_user) == 0;
 }
 
+/* RP_WRITE: the output cannot be written (errno says why) near row. */
+static rp_status write_error(const rp_table_spec *spec, size_t row, rp_error *err) {
+    return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
+                        spec->name ? spec->name : "standard output", row, strerror(errno));
+}
+
 /* Writes the whole buffer. A signal that interrupts a write to a pipe is
  * the caller's to judge (progress): stop with RP_INTERRUPTED, or go on. */
 static rp_status write_all(FILE *out, const char *data, size_t len, const rp_table_spec *spec,
@@ -197,10 +204,7 @@ static rp_status write_all(FILE *out, const char *data, size_t len, const rp_tab
     int put = rp_fwrite_full(out, data, len, keep_writing, (void *)spec);
     if (put > 0)
         return rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    if (put < 0)
-        return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
-                            spec->name ? spec->name : "standard output", row, strerror(errno));
-    return RP_OK;
+    return put < 0 ? write_error(spec, row, err) : RP_OK;
 }
 
 /* A row longer than the header: its values cannot line up with their
@@ -271,7 +275,7 @@ typedef struct slice_out {
 
 typedef struct slice_job {
     const rp_table_spec *spec;
-    FILE *out;
+    rp_direct_out out; /* the output stream (direct_out.c), the writer's */
     const char *text;  /* the mapped file, or NULL: read fd */
     int fd;            /* read with pread only: shared by the workers */
     uint64_t text_end; /* where the last slice ends */
@@ -429,14 +433,11 @@ static rp_status write_slice(slice_job *job, slice_out *o, size_t s, rp_error *e
         job->long_rows += o->long_rows - MAX_ROW_WARNINGS;
     if (!job->inline_pool && atomic_load(&job->interrupted))
         return rp_error_set(err, RP_INTERRUPTED, "interrupted");
-    int put = rp_fwrite_full(job->out, o->out.data, o->out.len, keep_writing_slices, job);
+    int put = rp_direct_out_write(&job->out, o->out.data, o->out.len);
     if (put > 0)
         return rp_error_set(err, RP_INTERRUPTED, "interrupted");
     if (put < 0)
-        return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
-                            spec->name ? spec->name : "standard output",
-                            s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n,
-                            strerror(errno));
+        return write_error(spec, s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n, err);
     return RP_OK;
 }
 
@@ -501,8 +502,9 @@ static int slices_progress(double fraction, const char *message, void *vjob) {
     return stop;
 }
 
-static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, uint64_t text_end,
-                                  rp_error *err) {
+/* The header (head) and the slices, through one direct_out.c stream. */
+static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, const row_buffer *head,
+                                  int fd, uint64_t text_end, rp_error *err) {
     const rp_points *pts = spec->points;
     rp_status rc = rp_points_map_check(pts, "before writing the output", err);
     if (rc != RP_OK)
@@ -510,7 +512,6 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, 
     rp_points_map_test_hook(pts, "pass2");
     int threads = rp_pool_threads(spec->pool);
     slice_job job = {.spec = spec,
-                     .out = out,
                      .text = pts->text,
                      .fd = fd,
                      .text_end = text_end,
@@ -520,6 +521,10 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, 
     if (!job.outs)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     atomic_init(&job.interrupted, false);
+    rp_direct_out_begin(&job.out, out, keep_writing_slices, &job);
+    int put = rp_direct_out_write(&job.out, head->data, head->len);
+    if (put != 0)
+        rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted") : write_error(spec, 0, err);
     pthread_mutex_init(&job.lock, NULL);
     pthread_cond_init(&job.written, NULL);
     rp_pool_job pj = {.ntasks = pts->nslices,
@@ -528,7 +533,12 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, int fd, 
                       .progress = spec->progress ? slices_progress : NULL,
                       .progress_user = &job,
                       .progress_message = "writing"};
-    rc = rp_pool_run(spec->pool, &pj, err);
+    if (rc == RP_OK)
+        rc = rp_pool_run(spec->pool, &pj, err);
+    put = rp_direct_out_end(&job.out, rc == RP_OK);
+    if (rc == RP_OK && put != 0)
+        rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted")
+                     : write_error(spec, pts->n, err);
     if (rc == RP_OK)
         rc = rp_points_map_check(pts, "after writing the output", err);
     if (rc == RP_OK && job.next_write != pts->nslices) /* cannot happen: every task ran */
@@ -584,20 +594,19 @@ static rp_status write_rows(FILE *out, const rp_table_spec *spec, char delimiter
 rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err) {
     rp_points *pts = spec->points;
     char d = pts->is_csv ? pts->delimiter : ',';
-    row_buffer b = {0};
-    if (!pts->write_no_header)
-        put_header(&b, spec, d);
-    rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory")
-                            : write_all(out, b.data, b.len, spec, 0, err);
-    free(b.data);
-    if (rc != RP_OK)
-        return rc;
     uint64_t text_end = 0;
     bool own_fd = false;
     int fd = pts->is_csv && spec->pool ? open_text(pts, &text_end, &own_fd) : -1;
-    if (fd < 0)
-        return write_rows(out, spec, d, err);
-    rc = write_csv_slices(out, spec, fd == INT_MAX ? -1 : fd, text_end, err);
+    row_buffer b = {0};
+    if (!pts->write_no_header)
+        put_header(&b, spec, d);
+    rp_status rc = b.failed ? rp_error_set(err, RP_NOMEM, "out of memory") : RP_OK;
+    if (rc == RP_OK && fd < 0) /* row by row: the header first */
+        rc = write_all(out, b.data, b.len, spec, 0, err);
+    if (rc == RP_OK)
+        rc = fd < 0 ? write_rows(out, spec, d, err)
+                    : write_csv_slices(out, spec, &b, fd == INT_MAX ? -1 : fd, text_end, err);
+    free(b.data);
     if (own_fd)
         close(fd);
     return rc;
