@@ -61,14 +61,15 @@ static bool direct_possible(FILE *out, int *fd, int *flags) {
     return at >= 0 && at % RP_DIRECT_ALIGN == 0;
 }
 
-void rp_direct_out_begin(rp_direct_out *d, FILE *out, int (*keep_going)(void *user), void *user) {
+void rp_direct_out_begin(rp_direct_out *d, FILE *out, bool may_direct,
+                         int (*keep_going)(void *user), void *user) {
     memset(d, 0, sizeof *d);
     d->out = out;
     d->fd = -1;
     d->keep_going = keep_going;
     d->user = user;
     int fd, flags;
-    if (!direct_possible(out, &fd, &flags))
+    if (!may_direct || !direct_possible(out, &fd, &flags))
         return;
     void *buf = NULL;
     if (posix_memalign(&buf, RP_DIRECT_ALIGN, RP_DIRECT_CHUNK) != 0)

@@ -25,12 +25,16 @@ typedef struct rp_direct_out {
     void *user;
 } rp_direct_out;
 
-/* Starts the stream on out. Direct when out is a regular file opened for
+/* Starts the stream on out. Direct when may_direct (the caller's own file:
+ * never a descriptor it shares, such as standard output, whose open file
+ * would keep O_DIRECT for later writers if the process died mid-stream),
+ * out is a regular file opened for
  * writing without O_APPEND, its position (after flushing out) is a
  * multiple of RP_DIRECT_ALIGN, the file system takes O_DIRECT, and
  * RASTERPOOL_DIRECT_WRITE is not "0"; else every write goes to out as
  * rp_fwrite_full's. Never fails: a stream that cannot be direct is not. */
-void rp_direct_out_begin(rp_direct_out *d, FILE *out, int (*keep_going)(void *user), void *user);
+void rp_direct_out_begin(rp_direct_out *d, FILE *out, bool may_direct,
+                         int (*keep_going)(void *user), void *user);
 
 /* Appends len bytes to the stream. Returns 0; -1 on a write error (errno
  * set); 1 when keep_going said stop after a signal. */

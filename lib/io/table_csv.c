@@ -521,7 +521,8 @@ static rp_status write_csv_slices(FILE *out, const rp_table_spec *spec, const ro
     if (!job.outs)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     atomic_init(&job.interrupted, false);
-    rp_direct_out_begin(&job.out, out, keep_writing_slices, &job);
+    /* standard output is shared with whoever started us: never direct */
+    rp_direct_out_begin(&job.out, out, out != stdout, keep_writing_slices, &job);
     int put = rp_direct_out_write(&job.out, head->data, head->len);
     if (put != 0)
         rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted") : write_error(spec, 0, err);

@@ -15,6 +15,7 @@
 #include "direct_out.h"
 
 static char path[256];
+static bool may_direct = true;
 
 /* Deterministic bytes: a CSV-like mix, so a shifted copy would show. */
 static char *make_bytes(size_t n) {
@@ -71,7 +72,7 @@ static void round_trip(const char *mode, const char *prefix, size_t n, int want_
     }
     fputs(prefix, f);
     rp_direct_out d;
-    rp_direct_out_begin(&d, f, NULL, NULL);
+    rp_direct_out_begin(&d, f, may_direct, NULL, NULL);
     if (want_direct >= 0)
         CHECK_EQ_INT(d.fd >= 0, want_direct);
     CHECK_EQ_INT(write_pieces(&d, data, n), 0);
@@ -98,7 +99,7 @@ static void no_rest(void) {
     char *data = make_bytes(n);
     FILE *f = fopen(path, "wb");
     rp_direct_out d;
-    rp_direct_out_begin(&d, f, NULL, NULL);
+    rp_direct_out_begin(&d, f, true, NULL, NULL);
     int direct = d.fd >= 0;
     CHECK_EQ_INT(rp_direct_out_write(&d, data, n), 0);
     CHECK_EQ_INT(rp_direct_out_end(&d, false), 0);
@@ -116,7 +117,7 @@ static void through_pipe(void) {
     CHECK_EQ_INT(pipe(fds), 0);
     FILE *w = fdopen(fds[1], "w");
     rp_direct_out d;
-    rp_direct_out_begin(&d, w, NULL, NULL);
+    rp_direct_out_begin(&d, w, true, NULL, NULL);
     CHECK_EQ_INT(d.fd, -1);
     CHECK_EQ_INT(rp_direct_out_write(&d, "a,b\n", 4), 0);
     CHECK_EQ_INT(rp_direct_out_end(&d, true), 0);
@@ -142,6 +143,9 @@ int main(void) {
     setenv("RASTERPOOL_DIRECT_WRITE", "0", 1);
     round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
     unsetenv("RASTERPOOL_DIRECT_WRITE");
+    may_direct = false; /* the caller's word: standard output */
+    round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
+    may_direct = true;
     no_rest();
     through_pipe();
     unlink(path);
