@@ -14,7 +14,9 @@ fields (short rows padded) followed by the value; bad rows have an empty
 value and a warning naming their physical line. Checked for a file at
 -j 1, 2 and 3 (mapped, as the program reads files) and at -j 1 and 2 read
 with pread (RASTERPOOL_MAP_POINTS=0, as library callers read them), and
-for standard input, which must all be byte-identical.
+for standard input, and written to an output file at -j 1, 2 and 7 (with
+O_DIRECT, the program's default for a staged CSV output) and at -j 2
+buffered (RASTERPOOL_DIRECT_WRITE=0), which must all be byte-identical.
 
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_slices.py
 """
@@ -159,6 +161,26 @@ def main():
             outputs[case] = run.out
 
         t.run_case("stdin -j 2", case_stdin)
+
+        # An output file: staged, and written with O_DIRECT in 4 MiB chunks
+        # (the output, 7.4 MB, is a chunk and a partial one) where the file
+        # system takes it; and the same written into the page cache.
+        out_file = os.path.join(tmp, "out.csv")
+
+        def case_output_file(case, threads, env=None):
+            run = rptest.extract([raster, "--points", pts, "-o", out_file, "-j", threads, "-q"],
+                                 env=env)
+            with open(out_file, "rb") as f:
+                run.out = f.read()
+            t.check(case, len(run.out) > 4 << 20, "the output is %d bytes: want over 4 MiB "
+                    "(a whole direct chunk and a tail)" % len(run.out))
+            check_output(t, case, run, want)
+            outputs[case] = run.out
+
+        for threads in (1, 2, 7):
+            t.run_case("-o file -j %d" % threads, case_output_file, threads)
+        t.run_case("-o file, buffered -j 2", case_output_file, 2,
+                   {"RASTERPOOL_DIRECT_WRITE": "0"})
 
         def case_identical(case):
             first = next(iter(outputs.values()))

@@ -1,0 +1,153 @@
+/* test_direct_out.c — the CSV writer's output stream (io/direct_out.c):
+ * pieces of every size, across the 4 MiB chunks and with an unaligned
+ * tail, come out byte for byte on a regular file (with O_DIRECT where the
+ * file system takes it); a stream that cannot be direct (its position not
+ * aligned, O_APPEND, a pipe, RASTERPOOL_DIRECT_WRITE=0) writes the same
+ * bytes through its FILE*; without write_rest only whole chunks are
+ * written. The expected bytes are the test's own buffer, read back with
+ * plain stdio. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "direct_out.h"
+
+static char path[256];
+static bool may_direct = true;
+
+/* Deterministic bytes: a CSV-like mix, so a shifted copy would show. */
+static char *make_bytes(size_t n) {
+    char *b = malloc(n);
+    uint32_t s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        b[i] = (char)(i % 29 == 28 ? '\n' : '0' + (s >> 16) % 10);
+    }
+    return b;
+}
+
+/* The whole file at path; its length in *n. */
+static char *read_back(size_t *n) {
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+/* Writes data[0..n) in pieces of varied sizes (1 byte to 3 MB). */
+static int write_pieces(rp_direct_out *d, const char *data, size_t n) {
+    static const size_t sizes[] = {1, 4095, 4097, 3u << 20, 17, 1u << 20, 65536, 5u << 20};
+    size_t at = 0;
+    for (int k = 0; at < n; k++) {
+        size_t take = sizes[k % 8];
+        if (take > n - at)
+            take = n - at;
+        int rc = rp_direct_out_write(d, data + at, take);
+        if (rc != 0)
+            return rc;
+        at += take;
+    }
+    return 0;
+}
+
+/* Writes prefix (through stdio, before the stream) and data to path in
+ * mode; checks the file holds both and whether the stream was direct. */
+static void round_trip(const char *mode, const char *prefix, size_t n, int want_direct) {
+    char *data = make_bytes(n);
+    unlink(path); /* "ab" starts empty too */
+    FILE *f = fopen(path, mode);
+    CHECK(f != NULL);
+    if (!f) {
+        free(data);
+        return;
+    }
+    fputs(prefix, f);
+    rp_direct_out d;
+    rp_direct_out_begin(&d, f, may_direct, NULL, NULL);
+    if (want_direct >= 0)
+        CHECK_EQ_INT(d.fd >= 0, want_direct);
+    CHECK_EQ_INT(write_pieces(&d, data, n), 0);
+    CHECK_EQ_INT(rp_direct_out_end(&d, true), 0);
+    CHECK(d.buf == NULL);
+    fputs("end", f); /* the FILE* goes on after the stream */
+    CHECK_EQ_INT(fclose(f), 0);
+    size_t got_n = 0;
+    char *got = read_back(&got_n);
+    size_t plen = strlen(prefix);
+    CHECK_EQ_INT(got_n, plen + n + 3);
+    if (got && got_n == plen + n + 3) {
+        CHECK(memcmp(got, prefix, plen) == 0);
+        CHECK(memcmp(got + plen, data, n) == 0);
+        CHECK(memcmp(got + plen + n, "end", 3) == 0);
+    }
+    free(got);
+    free(data);
+}
+
+/* Without write_rest only the whole chunks reach the file. */
+static void no_rest(void) {
+    size_t n = RP_DIRECT_CHUNK + 1000;
+    char *data = make_bytes(n);
+    FILE *f = fopen(path, "wb");
+    rp_direct_out d;
+    rp_direct_out_begin(&d, f, true, NULL, NULL);
+    int direct = d.fd >= 0;
+    CHECK_EQ_INT(rp_direct_out_write(&d, data, n), 0);
+    CHECK_EQ_INT(rp_direct_out_end(&d, false), 0);
+    fclose(f);
+    struct stat st;
+    CHECK_EQ_INT(stat(path, &st), 0);
+    if (direct)
+        CHECK_EQ_INT(st.st_size, RP_DIRECT_CHUNK);
+    free(data);
+}
+
+/* A pipe is never direct; its bytes come through the FILE*. */
+static void through_pipe(void) {
+    int fds[2];
+    CHECK_EQ_INT(pipe(fds), 0);
+    FILE *w = fdopen(fds[1], "w");
+    rp_direct_out d;
+    rp_direct_out_begin(&d, w, true, NULL, NULL);
+    CHECK_EQ_INT(d.fd, -1);
+    CHECK_EQ_INT(rp_direct_out_write(&d, "a,b\n", 4), 0);
+    CHECK_EQ_INT(rp_direct_out_end(&d, true), 0);
+    fclose(w);
+    char buf[8] = {0};
+    CHECK_EQ_INT(read(fds[0], buf, sizeof buf), 4);
+    CHECK_EQ_STR(buf, "a,b\n");
+    close(fds[0]);
+}
+
+int main(void) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/rp_direct_out_%d.txt", tmp ? tmp : "/tmp", (int)getpid());
+    /* from offset 0: direct where the file system takes O_DIRECT (-1: not
+     * asserted, it depends on the file system) */
+    round_trip("wb", "", 3 * RP_DIRECT_CHUNK + 4096 * 3 + 123, -1);
+    round_trip("wb", "", 100, -1);
+    round_trip("wb", "", RP_DIRECT_CHUNK + 1, -1); /* a tail of one byte */
+    round_trip("wb", "", 2 * RP_DIRECT_CHUNK, -1);
+    /* an unaligned position, or O_APPEND: the FILE* path */
+    round_trip("wb", "id,x,y\n", RP_DIRECT_CHUNK + 77, 0);
+    round_trip("ab", "", RP_DIRECT_CHUNK + 77, 0);
+    setenv("RASTERPOOL_DIRECT_WRITE", "0", 1);
+    round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
+    unsetenv("RASTERPOOL_DIRECT_WRITE");
+    may_direct = false; /* the caller's word: standard output */
+    round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
+    may_direct = true;
+    no_rest();
+    through_pipe();
+    unlink(path);
+    return CHECK_DONE();
+}
