@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -43,16 +44,35 @@ static bool set_direct(rp_direct_out *d, bool on) {
     return true;
 }
 
+/* A local disk file system whose O_DIRECT is the plain one (ext2/3/4,
+ * XFS, Btrfs, F2FS). Elsewhere (NFS, Lustre, CIFS, FUSE, overlay, ZFS,
+ * tmpfs) O_DIRECT means other things, from uncached synchronous network
+ * writes to nothing at all: those get buffered writes unless
+ * RASTERPOOL_DIRECT_WRITE=1 asks for direct ones. */
+static bool local_disk_fs(int fd) {
+    static const unsigned long kinds[] = {0xEF53UL, 0x58465342UL, 0x9123683EUL, 0xF2F52010UL};
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if ((unsigned long)fs.f_type == kinds[i])
+            return true;
+    return false;
+}
+
 /* Whether fd can take the stream's direct writes (see direct_out.h). */
 static bool direct_possible(FILE *out, int *fd, int *flags) {
     const char *env = getenv("RASTERPOOL_DIRECT_WRITE");
     if (env && strcmp(env, "0") == 0)
         return false;
+    bool forced = env && strcmp(env, "1") == 0;
     if (fflush(out) != 0)
         return false;
     *fd = fileno(out);
     struct stat st;
     if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (!forced && !local_disk_fs(*fd))
         return false;
     *flags = fcntl(*fd, F_GETFL);
     if (*flags < 0 || (*flags & O_APPEND) || (*flags & O_ACCMODE) == O_RDONLY)

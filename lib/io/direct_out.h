@@ -30,8 +30,9 @@ typedef struct rp_direct_out {
  * would keep O_DIRECT for later writers if the process died mid-stream),
  * out is a regular file opened for
  * writing without O_APPEND, its position (after flushing out) is a
- * multiple of RP_DIRECT_ALIGN, the file system takes O_DIRECT, and
- * RASTERPOOL_DIRECT_WRITE is not "0"; else every write goes to out as
+ * multiple of RP_DIRECT_ALIGN, the file system is a local disk's (ext4,
+ * XFS, Btrfs, F2FS; any other only with RASTERPOOL_DIRECT_WRITE=1) and takes
+ * O_DIRECT, and RASTERPOOL_DIRECT_WRITE is not "0"; else every write goes to out as
  * rp_fwrite_full's. Never fails: a stream that cannot be direct is not. */
 void rp_direct_out_begin(rp_direct_out *d, FILE *out, bool may_direct,
                          int (*keep_going)(void *user), void *user);

@@ -3,6 +3,7 @@
  * tail, come out byte for byte on a regular file (with O_DIRECT where the
  * file system takes it); a stream that cannot be direct (its position not
  * aligned, O_APPEND, a pipe, RASTERPOOL_DIRECT_WRITE=0) writes the same
+ * (=1 asks for direct writes on any file system; only local disks' by default)
  * bytes through its FILE*; without write_rest only whole chunks are
  * written. The expected bytes are the test's own buffer, read back with
  * plain stdio. */
@@ -142,6 +143,9 @@ int main(void) {
     round_trip("ab", "", RP_DIRECT_CHUNK + 77, 0);
     setenv("RASTERPOOL_DIRECT_WRITE", "0", 1);
     round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
+    /* =1: direct on any file system that takes it (a refusal: buffered) */
+    setenv("RASTERPOOL_DIRECT_WRITE", "1", 1);
+    round_trip("wb", "", 2 * RP_DIRECT_CHUNK + 4096 + 9, -1);
     unsetenv("RASTERPOOL_DIRECT_WRITE");
     may_direct = false; /* the caller's word: standard output */
     round_trip("wb", "", RP_DIRECT_CHUNK + 5, 0);
