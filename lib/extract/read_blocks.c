@@ -59,6 +59,7 @@ typedef struct read_job {
     size_t nruns;
     size_t max_run;  /* the longest run (1 without runs) */
     bool single_get; /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
+    bool in_place;   /* GDAL's block cache holds every worker's run: read them in place */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -206,7 +207,8 @@ typedef struct run_read {
     size_t first;      /* the run's first block in the plan */
     bool read_mask;
     bool single_get; /* may fetch a run stored in one range with GDAL's SINGLE_GET */
-    bool in_place;   /* out: the values were scattered from GDAL's block cache */
+    bool may_read_in_place;
+    bool in_place; /* out: the values were scattered from GDAL's block cache */
 } run_read;
 
 /* Scatters one block's points from a buffer holding the window at
@@ -281,7 +283,8 @@ static bool scatter_cached(GDALRasterBandH band, const run_read *r) {
 static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
     run_read *r = ctx;
     bool single = use_single_get(band, r);
-    bool in_place = !r->read_mask && GDALGetRasterDataType(band) == r->info->type;
+    bool in_place =
+        r->may_read_in_place && !r->read_mask && GDALGetRasterDataType(band) == r->info->type;
     GSpacing line = (GSpacing)r->info->type_size * r->w;
     if (single)
         CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", "SINGLE_GET");
@@ -334,6 +337,7 @@ static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t coun
                       .by = (int)b0->block_y,
                       .count = (int)count,
                       .first = first,
+                      .may_read_in_place = job->in_place,
                       .read_mask = col->band.read_mask && !(shared && have_dataset_mask),
                       .single_get = single_get && c == 0};
         if (!rp_read_retrying(w, job->raster->path, col->band.band, read_band_run, &r))
@@ -370,6 +374,19 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
     for (size_t i = first; i < first + count; i++)
         read_block(job, state, i);
     return RP_OK;
+}
+
+/* Whether GDAL's block cache holds every worker's run at once, twice over:
+ * a run read in place stays there from its decoding to its scatter, and a
+ * block evicted in between (GDAL_CACHEMAX set low, a small machine) would
+ * be fetched again by the copying read that follows, so then runs are
+ * copied as they are decoded. Counts every band of the file: reading one
+ * band of a pixel-interleaved GeoTIFF caches the others' blocks too. */
+static bool cache_holds_runs(const read_job *job, int threads, size_t widest) {
+    const rp_grid *g = &job->raster->grid;
+    double run_bytes = (double)(g->block_w * g->block_h) * (double)widest * (double)job->max_run *
+                       (double)(job->raster->band_count > 0 ? job->raster->band_count : 1);
+    return 2.0 * run_bytes * (double)threads <= (double)GDALGetCacheMax64();
 }
 
 /* Splits the plan's blocks (row-major) into runs of horizontally adjacent
@@ -415,6 +432,7 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, do
         if (opts->io_threads <= 0)
             rp_pool_grow(pool, rp_extract_io_workers(job.run_count, job.nruns,
                                                      block_bytes * (size_t)ncolumns, round_trip));
+        job.in_place = cache_holds_runs(&job, rp_pool_threads(pool), widest);
     }
     /* every band lands in the grid's block layout (read_band_block), a run
      * in one buffer max_run blocks wide */

@@ -31,7 +31,9 @@ remote output against the same job on the local file, byte for byte.
     GDAL's block cache in place"; the runs counted by hand), one GET a run
     plus the header (so no overview was read instead), values equal to
     GDAL's own read; a COG with a per-dataset mask is read the copying way
-    (0 in place) and its masked points are nodata.
+    (0 in place) and its masked points are nodata; with GDAL_CACHEMAX=0
+    (a cache that cannot hold the runs) runs are copied, not read in place,
+    and no block is fetched twice (one GET a run).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote_reads.py [CASE ...]
 """
 import os
@@ -301,6 +303,14 @@ def case_in_place(case):
         first = len(read_log(log))
         run_mask = rptest.extract([srv.url("edges_mask.tif"), "--points", pts, "--status",
                                    "-v"])
+        second = len(read_log(log))
+        # no block cache to speak of: a run read in place would lose its
+        # blocks before their scatter and fetch them again; runs are copied
+        # (band 1 alone: with GDAL_CACHEMAX=0 GDAL drops the other bands'
+        # blocks of a pixel-interleaved tile it decoded, and fetches the tile
+        # again for band 2, whichever way the runs are read)
+        run_nocache = rptest.extract([srv.url("edges.tif"), "--points", pts, "--status", "-v",
+                                      "-b", "1"], env={"GDAL_CACHEMAX": "0"})
     requests = read_log(log)
     rptest.compare_extract(T, case, run, xs, ys, rptest.ArrayOracle(ds_path), [1, 2, 3], lines,
                            use_gli=False)
@@ -317,6 +327,15 @@ def case_in_place(case):
     T.check(case, want in run_mask.err, "-v should say %r: %s" % (want, run_mask.describe()))
     T.check(case, rows is not None and any(r[-1] == "nodata" for r in rows),
             "some points of the masked COG should be nodata")
+    rptest.compare_extract(T, case, run_nocache, xs, ys, rptest.ArrayOracle(ds_path, bands=[1]),
+                           [1], lines, use_gli=False)
+    want = "runs: %d runs of blocks read, 0 from GDAL's block cache in place" % runs
+    T.check(case, want in run_nocache.err,
+            "GDAL_CACHEMAX=0: -v should say %r: %s" % (want, run_nocache.describe()))
+    gets = [r for r in requests[second:] if r[0] == "GET"]
+    T.check(case, len(gets) == runs + 1,
+            "GDAL_CACHEMAX=0: %d GETs, want %d (one a run, and the header): %s" % (
+                len(gets), runs + 1, gets))
 
 
 CASES = [("header_once", case_header_once), ("scattered_tiles", case_scattered_tiles),
