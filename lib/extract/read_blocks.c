@@ -59,7 +59,8 @@ typedef struct read_job {
     size_t nruns;
     size_t max_run;  /* the longest run (1 without runs) */
     bool single_get; /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
-    bool in_place;   /* GDAL's block cache holds every worker's run: read them in place */
+    bool in_place;   /* a GeoTIFF, and GDAL's block cache holds every worker's run: read
+                      * runs in place */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -283,8 +284,13 @@ static bool scatter_cached(GDALRasterBandH band, const run_read *r) {
 static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
     run_read *r = ctx;
     bool single = use_single_get(band, r);
-    bool in_place =
-        r->may_read_in_place && !r->read_mask && GDALGetRasterDataType(band) == r->info->type;
+    const rp_grid *g = &r->job->raster->grid;
+    int band_bw = 0, band_bh = 0;
+    GDALGetBlockSize(band, &band_bw, &band_bh);
+    /* in place: the band's blocks are the plan's (scatter_cached finds them
+     * by the plan's block numbers) and hold the band's own type */
+    bool in_place = r->may_read_in_place && !r->read_mask && band_bw == g->block_w &&
+                    band_bh == g->block_h && GDALGetRasterDataType(band) == r->info->type;
     GSpacing line = (GSpacing)r->info->type_size * r->w;
     if (single)
         CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", "SINGLE_GET");
@@ -432,7 +438,10 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, do
         if (opts->io_threads <= 0)
             rp_pool_grow(pool, rp_extract_io_workers(job.run_count, job.nruns,
                                                      block_bytes * (size_t)ncolumns, round_trip));
-        job.in_place = cache_holds_runs(&job, rp_pool_threads(pool), widest);
+        /* GDAL's GTiff driver decodes a RasterIO's blocks into the block
+         * cache; other drivers may not (VRT reads its sources straight into
+         * the buffer), and a run not found there would be read twice */
+        job.in_place = job.single_get && cache_holds_runs(&job, rp_pool_threads(pool), widest);
     }
     /* every band lands in the grid's block layout (read_band_block), a run
      * in one buffer max_run blocks wide */
