@@ -196,6 +196,11 @@ static void print_requests(FILE *log, const extract_job *job) {
         return;
     fprintf(log, "rasterpool: http: %llu GET requests (%.1f MB), %llu HEAD requests\n",
             (unsigned long long)st.get, (double)st.bytes / 1e6, (unsigned long long)st.head);
+    if (st.runs)
+        fprintf(
+            log,
+            "rasterpool: runs: %llu runs of blocks read, %llu from GDAL's block cache in place\n",
+            (unsigned long long)st.runs, (unsigned long long)st.runs_in_place);
 }
 
 static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {

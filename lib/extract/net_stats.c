@@ -8,7 +8,10 @@
  * running at once in one process count each other's requests too, and the
  * statistics stay on for the process once a verbose job has turned them on
  * (GDAL reads CPL_VSIL_NETWORK_STATS_ENABLED once, at the first request).
+ * The counts of runs read are rasterpool's own, process-wide the same way
+ * (atomics: the readers' workers add to them).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +20,17 @@
 
 #include "net_stats.h"
 
+static atomic_uint_least64_t runs_read, runs_in_place;
+
+void rp_net_stats_count_run(bool in_place) {
+    atomic_fetch_add(&runs_read, 1);
+    if (in_place)
+        atomic_fetch_add(&runs_in_place, 1);
+}
+
 void rp_net_stats_begin(void) {
+    atomic_store(&runs_read, 0);
+    atomic_store(&runs_in_place, 0);
     if (!CPLGetConfigOption("CPL_VSIL_NETWORK_STATS_ENABLED", NULL))
         CPLSetConfigOption("CPL_VSIL_NETWORK_STATS_ENABLED", "YES");
     VSINetworkStatsReset();
@@ -35,6 +48,8 @@ static uint64_t json_number(const char *from, const char *end, const char *key) 
 
 bool rp_net_stats_read(rp_net_stats *st) {
     memset(st, 0, sizeof *st);
+    st->runs = atomic_load(&runs_read);
+    st->runs_in_place = atomic_load(&runs_in_place);
     char *json = VSINetworkStatsGetAsSerializedJSON(NULL);
     if (!json)
         return false;

@@ -16,12 +16,14 @@
  * --io-threads is not given and round trips are long (bounded: extract_internal.h), so all requests
  * go out in one round trip and each worker decodes its run as its response arrives; the blocks GDAL
  * decoded for a run leave its block cache when the run is read (read_band_run), so a worker holds
- * one run at a time. A worker opens its own dataset handle in its own thread (read_common.c; never
- * shared), keeps one block buffer and one mask buffer, and for every band column reads the block
- * with GDALReadBlock (the whole-block path; for pixel-interleaved GeoTIFFs GDAL decodes the tile
- * once for all bands). A band whose block size differs from the plan's grid is read through
- * RasterIO over the same window into the same layout. Values are copied in the band's own type, so
- * every type is carried exactly.
+ * one run at a time. A run's values are read in place, from the blocks GDAL decoded into its block
+ * cache (read_band_run, scatter_cached: no copy of the run), and a block alone of a GeoTIFF goes
+ * the same way (one GET of its range, not through /vsicurl/'s chunk cache). A worker opens its own
+ * dataset handle in its own thread (read_common.c; never shared), keeps one block buffer and one
+ * mask buffer, and for every band column reads the block with GDALReadBlock (the whole-block path;
+ * for pixel-interleaved GeoTIFFs GDAL decodes the tile once for all bands). A band whose block size
+ * differs from the plan's grid is read through RasterIO over the same window into the same layout.
+ * Values are copied in the band's own type, so every type is carried exactly.
  *
  * Each point index belongs to exactly one block, so workers write disjoint
  * elements of the columns and need no lock. A block that cannot be opened
@@ -34,7 +36,9 @@
 
 #include <cpl_conv.h>
 
+#include "cached_block.h"
 #include "extract_internal.h"
+#include "net_stats.h"
 #include "pixel.h"
 #include "pool.h"
 #include "read_common.h"
@@ -55,6 +59,8 @@ typedef struct read_job {
     size_t nruns;
     size_t max_run;  /* the longest run (1 without runs) */
     bool single_get; /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
+    bool in_place;   /* a GeoTIFF, and GDAL's block cache holds every worker's run: read
+                      * runs in place */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -194,54 +200,17 @@ static void read_block(read_job *job, rp_read_worker *w, size_t index) {
 /* What one column's read of a run of blocks needs: the run's window, read
  * into the worker's buffers `w` pixels wide. */
 typedef struct run_read {
+    const read_job *job;
+    rp_value_column *col;
     const rp_band_info *info;
     int xoff, yoff, w, h;
     int bx, by, count; /* the run's blocks */
+    size_t first;      /* the run's first block in the plan */
     bool read_mask;
     bool single_get; /* may fetch a run stored in one range with GDAL's SINGLE_GET */
+    bool may_read_in_place;
+    bool in_place; /* out: the values were scattered from GDAL's block cache */
 } run_read;
-
-/* GDAL 3.6's /vsicurl/ reads the one range of a run through its chunk
- * cache: the download is copied into 16 KiB cache entries, into a string,
- * and then into the driver's buffer, all fresh memory (perf, bench R4: a
- * quarter of the job's CPU in those copies and their page faults). With
- * GDAL_HTTP_MULTIRANGE=SINGLE_GET it copies the answer once, straight into
- * the driver's buffer, and leaves the cache to the header (so no header
- * chunk is evicted and fetched again). That mode sends every range of the
- * read in one multi-range request, which many servers (S3) do not serve,
- * so it is set only around a read that asks for one range: the first band
- * of a run (no block of it in GDAL's cache) whose blocks are stored one
- * after the other (rp_read_run_is_one_range), never for the mask, and not
- * when the user set GDAL_HTTP_MULTIRANGE. It does no HTTP retries of its
- * own: a failed run is read again in GDAL's default mode (read_run's
- * caller). */
-static bool use_single_get(GDALRasterBandH band, const run_read *r) {
-    return r->single_get && !CPLGetConfigOption("GDAL_HTTP_MULTIRANGE", NULL) &&
-           rp_read_run_is_one_range(band, r->bx, r->by, r->count);
-}
-
-static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
-    const run_read *r = ctx;
-    bool single = use_single_get(band, r);
-    if (single)
-        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", "SINGLE_GET");
-    CPLErr e = GDALRasterIOEx(band, GF_Read, r->xoff, r->yoff, r->w, r->h, w->block, r->w, r->h,
-                              r->info->type, r->info->type_size,
-                              (GSpacing)r->info->type_size * r->w, NULL);
-    if (single)
-        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", NULL);
-    if (e == CE_None && r->read_mask)
-        e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, r->xoff, r->yoff, r->w, r->h, w->mask,
-                           r->w, r->h, GDT_Byte, 1, r->w, NULL);
-    /* RasterIO decoded the run's blocks into GDAL's block cache, which
-     * keeps them (GDAL_CACHEMAX is 5% of RAM) until the worker closes the
-     * dataset: every block a worker ever read, times all the workers. Its
-     * values are in w->block now, so the copies go at once. */
-    GDALFlushRasterCache(band);
-    if (r->read_mask)
-        GDALFlushRasterCache(GDALGetMaskBand(band));
-    return e;
-}
 
 /* Scatters one block's points from a buffer holding the window at
  * (xoff, yoff), `stride` pixels wide. */
@@ -264,6 +233,88 @@ static void scatter_window(const read_job *job, const rp_plan_block *b, rp_value
     }
 }
 
+/* GDAL 3.6's /vsicurl/ reads the one range of a run through its chunk
+ * cache: the download is copied into 16 KiB cache entries, into a string,
+ * and then into the driver's buffer, all fresh memory (perf, bench R4: a
+ * quarter of the job's CPU in those copies and their page faults). With
+ * GDAL_HTTP_MULTIRANGE=SINGLE_GET it copies the answer once, straight into
+ * the driver's buffer, and leaves the cache to the header (so no header
+ * chunk is evicted and fetched again). That mode sends every range of the
+ * read in one multi-range request, which many servers (S3) do not serve,
+ * so it is set only around a read that asks for one range: the first band
+ * of a run (no block of it in GDAL's cache) whose blocks are stored one
+ * after the other (rp_read_run_is_one_range), never for the mask, and not
+ * when the user set GDAL_HTTP_MULTIRANGE. It does no HTTP retries of its
+ * own: a failed run is read again in GDAL's default mode (read_run's
+ * caller). */
+static bool use_single_get(GDALRasterBandH band, const run_read *r) {
+    return r->single_get && !CPLGetConfigOption("GDAL_HTTP_MULTIRANGE", NULL) &&
+           rp_read_run_is_one_range(band, r->bx, r->by, r->count);
+}
+
+/* Scatters the run's points straight from the blocks GDAL decoded into its
+ * block cache (no copy of the run); false when one of them is not there
+ * (evicted, or never read), and the caller copies the run instead. */
+static bool scatter_cached(GDALRasterBandH band, const run_read *r) {
+    const read_job *job = r->job;
+    const rp_grid *g = &job->raster->grid;
+    for (int i = 0; i < r->count; i++) {
+        const rp_plan_block *b = &job->plan->blocks[r->first + (size_t)i];
+        rp_cached_block cached;
+        if (!rp_cached_block_get(band, (int)b->block_x, (int)b->block_y, &cached))
+            return false;
+        scatter_window(job, b, r->col, cached.data, NULL, (int)(b->block_x * g->block_w),
+                       (int)(b->block_y * g->block_h), (int)g->block_w);
+        rp_cached_block_release(&cached);
+    }
+    return true;
+}
+
+/* Reads one column of a run. Its values are read in place where they can
+ * be (no mask to read, the band's own type): one RasterIO over the run's
+ * window into a buffer of one row (the window's middle row: every block
+ * of the run is decoded into GDAL's block cache, and GDAL's GTiff driver
+ * fetches them in the same one request), then the points' values come
+ * from the cached blocks (scatter_cached), never copied as a whole run
+ * into the worker's buffer: a copy of every decoded pixel into fresh
+ * memory saved (bench R4: 85 MB a job). The buffer has as many columns
+ * as the window, so GDAL picks no overview. Otherwise, or when a block is
+ * no longer cached, the run is copied into w->block (and its mask into
+ * w->mask) and the caller scatters from there. */
+static CPLErr read_band_run(GDALRasterBandH band, rp_read_worker *w, void *ctx) {
+    run_read *r = ctx;
+    bool single = use_single_get(band, r);
+    const rp_grid *g = &r->job->raster->grid;
+    int band_bw = 0, band_bh = 0;
+    GDALGetBlockSize(band, &band_bw, &band_bh);
+    /* in place: the band's blocks are the plan's (scatter_cached finds them
+     * by the plan's block numbers) and hold the band's own type */
+    bool in_place = r->may_read_in_place && !r->read_mask && band_bw == g->block_w &&
+                    band_bh == g->block_h && GDALGetRasterDataType(band) == r->info->type;
+    GSpacing line = (GSpacing)r->info->type_size * r->w;
+    if (single)
+        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", "SINGLE_GET");
+    CPLErr e = GDALRasterIOEx(band, GF_Read, r->xoff, r->yoff, r->w, r->h, w->block, r->w,
+                              in_place ? 1 : r->h, r->info->type, r->info->type_size, line, NULL);
+    if (single)
+        CPLSetThreadLocalConfigOption("GDAL_HTTP_MULTIRANGE", NULL);
+    r->in_place = e == CE_None && in_place && scatter_cached(band, r);
+    if (e == CE_None && in_place && !r->in_place)
+        e = GDALRasterIOEx(band, GF_Read, r->xoff, r->yoff, r->w, r->h, w->block, r->w, r->h,
+                           r->info->type, r->info->type_size, line, NULL);
+    if (e == CE_None && r->read_mask)
+        e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, r->xoff, r->yoff, r->w, r->h, w->mask,
+                           r->w, r->h, GDT_Byte, 1, r->w, NULL);
+    /* RasterIO decoded the run's blocks into GDAL's block cache, which
+     * keeps them (GDAL_CACHEMAX is 5% of RAM) until the worker closes the
+     * dataset: every block a worker ever read, times all the workers. Its
+     * values are scattered or in w->block now, so the copies go at once. */
+    GDALFlushRasterCache(band);
+    if (r->read_mask)
+        GDALFlushRasterCache(GDALGetMaskBand(band));
+    return e;
+}
+
 /* Reads the run of adjacent blocks [first, first + count) with one RasterIO
  * a column (the first one in one GET when single_get allows: read_band_run);
  * false (nothing counted) when a column's read fails, and the caller reads
@@ -277,10 +328,13 @@ static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t coun
     block_window(g, b0->block_x + (int64_t)count - 1, b0->block_y, &last_x, &last_y, &last_w,
                  &last_h);
     bool have_dataset_mask = false;
+    bool in_place = true; /* every column's values read in place */
     for (int c = 0; c < job->ncolumns; c++) {
         rp_value_column *col = job->columns[c];
         bool shared = col->band.mask_per_dataset;
-        run_read r = {.info = &col->band,
+        run_read r = {.job = job,
+                      .col = col,
+                      .info = &col->band,
                       .xoff = xoff,
                       .yoff = yoff,
                       .w = last_x + last_w - xoff,
@@ -288,17 +342,21 @@ static bool read_run(read_job *job, rp_read_worker *w, size_t first, size_t coun
                       .bx = (int)b0->block_x,
                       .by = (int)b0->block_y,
                       .count = (int)count,
+                      .first = first,
+                      .may_read_in_place = job->in_place,
                       .read_mask = col->band.read_mask && !(shared && have_dataset_mask),
                       .single_get = single_get && c == 0};
         if (!rp_read_retrying(w, job->raster->path, col->band.band, read_band_run, &r))
             return false;
         if (r.read_mask)
             have_dataset_mask = shared;
-        for (size_t i = first; i < first + count; i++)
+        in_place = in_place && r.in_place;
+        for (size_t i = first; i < first + count && !r.in_place; i++)
             scatter_window(job, &job->plan->blocks[i], col, w->block,
                            col->band.read_mask ? w->mask : NULL, xoff, yoff, r.w);
     }
     atomic_fetch_add(&job->blocks_read, count);
+    rp_net_stats_count_run(in_place);
     return true;
 }
 
@@ -311,13 +369,30 @@ static rp_status run_block(void *ctx, void *state, size_t task, rp_error *err) {
         return RP_OK;
     }
     size_t first = job->run_first[task], count = job->run_count[task];
-    /* a run that failed in one GET gets GDAL's own retries in its default mode */
-    if (count > 1 && (read_run(job, state, first, count, job->single_get) ||
-                      (job->single_get && read_run(job, state, first, count, false))))
+    /* a block alone is read like a run where it can go in one GET (so it
+     * is fetched without GDAL's /vsicurl/ chunk cache and read in place);
+     * a run that failed in one GET gets GDAL's own retries in its default
+     * mode, then block by block (a block alone: that is the same read) */
+    if (count == 1 ? job->single_get && read_run(job, state, first, 1, true)
+                   : read_run(job, state, first, count, job->single_get) ||
+                         (job->single_get && read_run(job, state, first, count, false)))
         return RP_OK;
     for (size_t i = first; i < first + count; i++)
         read_block(job, state, i);
     return RP_OK;
+}
+
+/* Whether GDAL's block cache holds every worker's run at once, twice over:
+ * a run read in place stays there from its decoding to its scatter, and a
+ * block evicted in between (GDAL_CACHEMAX set low, a small machine) would
+ * be fetched again by the copying read that follows, so then runs are
+ * copied as they are decoded. Counts every band of the file: reading one
+ * band of a pixel-interleaved GeoTIFF caches the others' blocks too. */
+static bool cache_holds_runs(const read_job *job, int threads, size_t widest) {
+    const rp_grid *g = &job->raster->grid;
+    double run_bytes = (double)(g->block_w * g->block_h) * (double)widest * (double)job->max_run *
+                       (double)(job->raster->band_count > 0 ? job->raster->band_count : 1);
+    return 2.0 * run_bytes * (double)threads <= (double)GDALGetCacheMax64();
 }
 
 /* Splits the plan's blocks (row-major) into runs of horizontally adjacent
@@ -363,6 +438,10 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, do
         if (opts->io_threads <= 0)
             rp_pool_grow(pool, rp_extract_io_workers(job.run_count, job.nruns,
                                                      block_bytes * (size_t)ncolumns, round_trip));
+        /* GDAL's GTiff driver decodes a RasterIO's blocks into the block
+         * cache; other drivers may not (VRT reads its sources straight into
+         * the buffer), and a run not found there would be read twice */
+        job.in_place = job.single_get && cache_holds_runs(&job, rp_pool_threads(pool), widest);
     }
     /* every band lands in the grid's block layout (read_band_block), a run
      * in one buffer max_run blocks wide */

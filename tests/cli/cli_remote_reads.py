@@ -24,7 +24,16 @@ remote output against the same job on the local file, byte for byte.
     transformation), and reading the CRS later sends no request (one HEAD,
     one GET at byte 0);
   - crs_unreachable_remote: a remote raster whose CRS the points' cannot
-    reach is still an error (exit 3, "cannot transform").
+    reach is still an error (exit 3, "cannot transform");
+  - in_place: a 3-band pixel-interleaved Float32 COG with overviews, nodata
+    and partial edge tiles: every run (blocks alone included) is read from
+    GDAL's block cache in place (-v: "runs: N runs of blocks read, N from
+    GDAL's block cache in place"; the runs counted by hand), one GET a run
+    plus the header (so no overview was read instead), values equal to
+    GDAL's own read; a COG with a per-dataset mask is read the copying way
+    (0 in place) and its masked points are nodata; with GDAL_CACHEMAX=0
+    (a cache that cannot hold the runs) runs are copied, not read in place,
+    and no block is fetched twice (one GET a run).
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_remote_reads.py [CASE ...]
 """
 import os
@@ -235,9 +244,103 @@ def case_crs_unreachable_remote(case):
             "a CRS the points cannot reach should be an error (exit 3): %s" % run.describe())
 
 
+def edge_cog(path, size, bands, seed, mask=False):
+    """A DEFLATE COG of `bands` Float32 bands (pixel-interleaved), 64x64
+    tiles (partial at the right and bottom edges), overviews, nodata -9999
+    on a few pixels; with `mask`, a per-dataset mask hiding a stripe."""
+    w, h = size
+    mem = gdal.GetDriverByName("MEM").Create("", w, h, bands, gdal.GDT_Float32)
+    mem.SetGeoTransform(list(UTM_GT))
+    rng = np.random.default_rng(seed)
+    for b in range(1, bands + 1):
+        data = rng.uniform(-1000, 1000, (h, w)).astype(np.float32)
+        data[rng.random((h, w)) < 0.05] = -9999
+        mem.GetRasterBand(b).WriteArray(data)
+        mem.GetRasterBand(b).SetNoDataValue(-9999)
+    if mask:
+        mem.CreateMaskBand(gdal.GMF_PER_DATASET)
+        m = np.full((h, w), 255, np.uint8)
+        m[:, ::3] = 0
+        mem.GetRasterBand(1).GetMaskBand().WriteArray(m)
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        gdal.Translate(path, mem, format="COG",
+                       creationOptions=["BLOCKSIZE=64", "COMPRESS=DEFLATE", "OVERVIEWS=AUTO"])
+    finally:
+        gdal.PopErrorHandler()
+    return path
+
+
+def points_in_edge_tiles(tiles, size, per_tile=3, seed=8):
+    """per_tile points in each (tx, ty) 64x64 tile, inside the raster."""
+    rng = np.random.default_rng(seed)
+    cols, rows = [], []
+    for tx, ty in tiles:
+        tw, th = min(64, size[0] - 64 * tx), min(64, size[1] - 64 * ty)
+        cols += list(tx * 64 + rng.uniform(0.25, tw - 0.25, per_tile))
+        rows += list(ty * 64 + rng.uniform(0.25, th - 0.25, per_tile))
+    return rptest.pixel_to_world(UTM_GT, cols, rows)
+
+
+def case_in_place(case):
+    size = (1000, 700)  # 16 x 11 tiles, the last column 40 wide, the last row 60 high
+    ds_path = edge_cog(os.path.join(TMP, "edges.tif"), size, 3, 9)
+    masked = edge_cog(os.path.join(TMP, "edges_mask.tif"), size, 1, 10, mask=True)
+    check = gdal.Open(ds_path)
+    T.check(case, check.GetRasterBand(1).GetOverviewCount() > 0,
+            "the fixture should have overviews")
+    check = None
+    # runs: (0-2, 0), (5, 0), (15, 0) the partial column, (7-8, 4), (13-15, 10) the partial row
+    tiles = [(0, 0), (1, 0), (2, 0), (5, 0), (15, 0), (7, 4), (8, 4), (13, 10), (14, 10),
+             (15, 10)]
+    runs = 5
+    xs, ys = points_in_edge_tiles(tiles, size)
+    pts = os.path.join(TMP, case + ".csv")
+    lines = rptest.write_points_csv(pts, xs, ys)
+    log = os.path.join(TMP, case + ".log")
+    with HttpServer(TMP, log=log, latency_ms=60) as srv:
+        run = rptest.extract([srv.url("edges.tif"), "--points", pts, "--status", "-v"])
+        first = len(read_log(log))
+        run_mask = rptest.extract([srv.url("edges_mask.tif"), "--points", pts, "--status",
+                                   "-v"])
+        second = len(read_log(log))
+        # no block cache to speak of: a run read in place would lose its
+        # blocks before their scatter and fetch them again; runs are copied
+        # (band 1 alone: with GDAL_CACHEMAX=0 GDAL drops the other bands'
+        # blocks of a pixel-interleaved tile it decoded, and fetches the tile
+        # again for band 2, whichever way the runs are read)
+        run_nocache = rptest.extract([srv.url("edges.tif"), "--points", pts, "--status", "-v",
+                                      "-b", "1"], env={"GDAL_CACHEMAX": "0"})
+    requests = read_log(log)
+    rptest.compare_extract(T, case, run, xs, ys, rptest.ArrayOracle(ds_path), [1, 2, 3], lines,
+                           use_gli=False)
+    same_as_local(case, run, ds_path, pts)
+    want = "runs: %d runs of blocks read, %d from GDAL's block cache in place" % (runs, runs)
+    T.check(case, want in run.err, "-v should say %r: %s" % (want, run.describe()))
+    gets = [r for r in requests[:first] if r[0] == "GET"]
+    T.check(case, len(gets) == runs + 1,
+            "%d GETs, want %d (one a run, and the header): %s" % (len(gets), runs + 1, gets))
+    rows = rptest.compare_extract(T, case, run_mask, xs, ys, rptest.ArrayOracle(masked), [1],
+                                  lines, use_gli=False)
+    same_as_local(case, run_mask, masked, pts)
+    want = "runs: %d runs of blocks read, 0 from GDAL's block cache in place" % runs
+    T.check(case, want in run_mask.err, "-v should say %r: %s" % (want, run_mask.describe()))
+    T.check(case, rows is not None and any(r[-1] == "nodata" for r in rows),
+            "some points of the masked COG should be nodata")
+    rptest.compare_extract(T, case, run_nocache, xs, ys, rptest.ArrayOracle(ds_path, bands=[1]),
+                           [1], lines, use_gli=False)
+    want = "runs: %d runs of blocks read, 0 from GDAL's block cache in place" % runs
+    T.check(case, want in run_nocache.err,
+            "GDAL_CACHEMAX=0: -v should say %r: %s" % (want, run_nocache.describe()))
+    gets = [r for r in requests[second:] if r[0] == "GET"]
+    T.check(case, len(gets) == runs + 1,
+            "GDAL_CACHEMAX=0: %d GETs, want %d (one a run, and the header): %s" % (
+                len(gets), runs + 1, gets))
+
+
 CASES = [("header_once", case_header_once), ("scattered_tiles", case_scattered_tiles),
          ("no_proj_db", case_no_proj_db), ("crs_transformed_remote", case_crs_transformed_remote),
-         ("crs_unreachable_remote", case_crs_unreachable_remote)]
+         ("crs_unreachable_remote", case_crs_unreachable_remote), ("in_place", case_in_place)]
 for name, fn in CASES:  # cases named on the command line, or all
     if len(sys.argv) < 2 or name in sys.argv[1:]:
         T.run_case(name, fn)
