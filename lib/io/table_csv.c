@@ -296,7 +296,7 @@ static rp_status write_rows(FILE *out, const rp_table_spec *spec, char delimiter
     return rc;
 }
 
-rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err) {
+rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, bool staged, rp_error *err) {
     rp_points *pts = spec->points;
     char d = pts->is_csv ? pts->delimiter : ',';
     uint64_t text_end = 0;
@@ -310,7 +310,8 @@ rp_status rp_table_write_csv(FILE *out, const rp_table_spec *spec, rp_error *err
         rc = write_all(out, b.data, b.len, spec, 0, err);
     if (rc == RP_OK)
         rc = fd < 0 ? write_rows(out, spec, d, err)
-                    : rp_csv_write_slices(out, spec, &b, fd == INT_MAX ? -1 : fd, text_end, err);
+                    : rp_csv_write_slices(out, spec, &b, fd == INT_MAX ? -1 : fd, text_end, staged,
+                                          err);
     free(b.data);
     if (own_fd)
         close(fd);

@@ -45,8 +45,9 @@ int rp_csv_keep_writing(void *spec);
 /* Pass 2 of a CSV input in slices (table_csv_slices.c): head (the header
  * line, or nothing), then every slice's rows, to out. fd: the points read
  * with pread (-1 when they are mapped); text_end: where the last slice
- * ends. */
+ * ends; staged: out is a staged file of the program's own (written direct
+ * where io/direct_out.c can). */
 rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row_buffer *head,
-                              int fd, uint64_t text_end, rp_error *err);
+                              int fd, uint64_t text_end, bool staged, rp_error *err);
 
 #endif

@@ -63,6 +63,7 @@ typedef struct slice_job {
     int fd;            /* read with pread only: shared by the workers */
     uint64_t text_end; /* where the last slice ends */
     bool inline_pool;  /* one thread: tasks run on the caller's thread */
+    bool pool_running; /* false: the caller's thread writes (header, last bytes) */
     size_t ring;
     slice_out *outs; /* the ring of slots */
     pthread_mutex_t lock;
@@ -171,7 +172,7 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
  * thread (one thread) it asks the caller itself, as the row writer does. */
 static int keep_writing_slices(void *vjob) {
     slice_job *job = vjob;
-    if (job->inline_pool)
+    if (job->inline_pool || !job->pool_running) /* the header, the last bytes */
         return rp_csv_keep_writing((void *)job->spec);
     return !atomic_load(&job->interrupted);
 }
@@ -257,7 +258,7 @@ static int slices_progress(double fraction, const char *message, void *vjob) {
 }
 
 rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row_buffer *head,
-                              int fd, uint64_t text_end, rp_error *err) {
+                              int fd, uint64_t text_end, bool staged, rp_error *err) {
     const rp_points *pts = spec->points;
     rp_status rc = rp_points_map_check(pts, "before writing the output", err);
     if (rc != RP_OK)
@@ -274,8 +275,11 @@ rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row
     if (!job.outs)
         return rp_error_set(err, RP_NOMEM, "out of memory");
     atomic_init(&job.interrupted, false);
-    /* standard output is shared with whoever started us: never direct */
-    rp_direct_out_begin(&job.out, out, out != stdout, keep_writing_slices, &job);
+    /* only the program's own staged file is written direct: standard output
+     * is shared with whoever started us, and an output written in place
+     * must end on a whole row however the job ends (rp_direct_out_end
+     * drops the unwritten chunk) */
+    rp_direct_out_begin(&job.out, out, staged && out != stdout, keep_writing_slices, &job);
     int put = rp_direct_out_write(&job.out, head->data, head->len);
     if (put != 0)
         rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted")
@@ -288,8 +292,10 @@ rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row
                       .progress = spec->progress ? slices_progress : NULL,
                       .progress_user = &job,
                       .progress_message = "writing"};
+    job.pool_running = true; /* set and cleared while no worker runs */
     if (rc == RP_OK)
         rc = rp_pool_run(spec->pool, &pj, err);
+    job.pool_running = false;
     put = rp_direct_out_end(&job.out, rc == RP_OK);
     if (rc == RP_OK && put != 0)
         rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted")

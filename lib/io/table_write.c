@@ -196,7 +196,7 @@ static rp_status write_to(const char *path, GDALDriverH drv, const rp_table_spec
     if (!out)
         return rp_error_set(err, RP_WRITE, "%s: cannot create: %s", path, strerror(errno));
     setvbuf(out, NULL, _IOFBF, 1 << 16);
-    rp_status rc = rp_table_write_csv(out, spec, err);
+    rp_status rc = rp_table_write_csv(out, spec, !is_special_file(path), err);
     if (fclose(out) != 0 && rc == RP_OK)
         rc = rp_error_set(err, RP_WRITE, "%s: cannot write: %s", path, strerror(errno));
     return rc;
@@ -264,7 +264,7 @@ static rp_status write_table(const char *path, rp_table_writer_fn write, void *u
 static rp_status write_spec(const char *target, GDALDriverH drv, void *user, rp_error *err) {
     const rp_table_spec *spec = user;
     if (!target)
-        return rp_table_write_csv(stdout, spec, err);
+        return rp_table_write_csv(stdout, spec, false, err);
     return write_to(target, drv, spec, err);
 }
 
