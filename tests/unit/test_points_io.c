@@ -32,6 +32,15 @@ static void write_text(const char *path, const char *mode, const char *text) {
     }
 }
 
+/* A new temporary file from template (mkstemps: `suffix` characters kept
+ * after the XXXXXX), holding text. */
+static void temp_file(char *template, int suffix, const char *text) {
+    int fd = mkstemps(template, suffix);
+    CHECK(fd >= 0);
+    close(fd);
+    write_text(template, "w", text);
+}
+
 static void xy_buffer(void) {
     rp_xy_buf a = {0}, b = {0};
     for (int i = 0; i < 10000; i++) /* past the first growth */
@@ -98,10 +107,7 @@ static rp_status count_row(void *ctx, size_t i, const rp_csv_record *rec, OGRFea
 
 static void rows_loop(void) {
     char path[] = "/tmp/rp_test_points_XXXXXX.csv";
-    int fd = mkstemps(path, 4);
-    CHECK(fd >= 0);
-    close(fd);
-    write_text(path, "w", "id,x,y\n1,1.5,2.5\n2,abc,3\n3,4,5\n");
+    temp_file(path, 4, "id,x,y\n1,1.5,2.5\n2,abc,3\n3,4,5\n");
     rp_points_options opts = {.path = path};
     rp_points pts;
     rp_error err = {0};
@@ -145,10 +151,7 @@ static void rows_loop(void) {
  * nothing is mapped. */
 static void mapped_file(void) {
     char path[] = "/tmp/rp_test_mapped_XXXXXX.csv";
-    int fd = mkstemps(path, 4);
-    CHECK(fd >= 0);
-    close(fd);
-    write_text(path, "w", "id,x,y\n1,1.5,2.5\n2,abc,3\n3,4,5\n");
+    temp_file(path, 4, "id,x,y\n1,1.5,2.5\n2,abc,3\n3,4,5\n");
     rp_points_options opts = {.path = path};
     rp_points pts;
     rp_error err = {0};
@@ -199,13 +202,10 @@ static int probe_leftovers(void) {
 static void output_fields(void) {
     GDALAllRegister();
     char path[] = "/tmp/rp_test_lists_XXXXXX.geojson";
-    int fd = mkstemps(path, 8);
-    CHECK(fd >= 0);
-    close(fd);
-    write_text(path, "w",
-               "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
-               "{\"name\":\"a\",\"tags\":[\"x\",\"y\"]},\"geometry\":{\"type\":\"Point\","
-               "\"coordinates\":[1,2]}}]}\n");
+    temp_file(path, 8,
+              "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+              "{\"name\":\"a\",\"tags\":[\"x\",\"y\"]},\"geometry\":{\"type\":\"Point\","
+              "\"coordinates\":[1,2]}}]}\n");
     rp_points_options opts = {.path = path};
     rp_points pts;
     rp_error err = {0};
