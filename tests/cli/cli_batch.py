@@ -129,22 +129,8 @@ def python_vrt(path, body, base="vrtbase/base.tif"):
     ])
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32633)
-    xml = """<VRTDataset rasterXSize="32" rasterYSize="32">
-  <SRS>%s</SRS>
-  <GeoTransform>450000, 30, 0, 5000000, 0, -30</GeoTransform>
-  <VRTRasterBand dataType="Byte" band="1" subClass="VRTDerivedRasterBand">
-    <PixelFunctionType>f</PixelFunctionType>
-    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
-    <PixelFunctionCode><![CDATA[
-%s
-]]></PixelFunctionCode>
-    <SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
-  </VRTRasterBand>
-</VRTDataset>
-""" % (srs.ExportToWkt().replace('"', "&quot;"), code, base)
-    with open(path, "w") as f:
-        f.write(xml)
-    return path
+    return rptest.python_pixel_vrt(path, base, code, 32, 32, "Byte",
+                                   gt=(450000, 30, 0, 5000000, 0, -30), srs_wkt=srs.ExportToWkt())
 
 
 def slow_vrt(path, marker, seconds):

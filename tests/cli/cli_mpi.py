@@ -125,25 +125,11 @@ def rank_vrt(folder, i, marker, sleep_s):
         "    out_ar[:] = in_ar[0]",
     ])
     ds = gdal.Open(base)
-    srs_wkt = ds.GetProjection().replace('"', "&quot;")
+    srs_wkt = ds.GetProjection()
     ds = None
-    xml = """<VRTDataset rasterXSize="24" rasterYSize="16">
-  <SRS>%s</SRS>
-  <GeoTransform>%r, 10, 0, 2000, 0, -10</GeoTransform>
-  <VRTRasterBand dataType="Int16" band="1" subClass="VRTDerivedRasterBand">
-    <PixelFunctionType>f</PixelFunctionType>
-    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
-    <PixelFunctionCode><![CDATA[
-%s
-]]></PixelFunctionCode>
-    <SimpleSource><SourceFilename relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>
-  </VRTRasterBand>
-</VRTDataset>
-""" % (srs_wkt, 1000.0 + i, code, os.path.basename(base))
-    path = os.path.join(folder, "r%02d.vrt" % i)
-    with open(path, "w") as f:
-        f.write(xml)
-    return path
+    return rptest.python_pixel_vrt(os.path.join(folder, "r%02d.vrt" % i), os.path.basename(base),
+                                   code, 24, 16, "Int16", gt=(1000.0 + i, 10, 0, 2000, 0, -10),
+                                   srs_wkt=srs_wkt)
 
 
 def make_inputs(tmp, tag, n, sleep_s):

@@ -114,15 +114,8 @@ def slow_inputs(folder, n, marker):
         code = ("import time\ndef f(in_ar, out_ar, *a, **k):\n"
                 "    open(%r, 'a').write('x\\n')\n    time.sleep(0.3)\n"
                 "    out_ar[:] = in_ar[0]\n" % marker)
-        xml = ('<VRTDataset rasterXSize="8" rasterYSize="8"><VRTRasterBand dataType="Int16" '
-               'band="1" subClass="VRTDerivedRasterBand"><PixelFunctionType>f</PixelFunctionType>'
-               '<PixelFunctionLanguage>Python</PixelFunctionLanguage><PixelFunctionCode>'
-               '<![CDATA[\n%s]]></PixelFunctionCode><SimpleSource><SourceFilename '
-               'relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>'
-               '</VRTRasterBand></VRTDataset>' % (code, os.path.basename(base)))
-        p = os.path.join(folder, "r%02d.vrt" % i)
-        open(p, "w").write(xml)
-        inputs.append(p)
+        inputs.append(rptest.python_pixel_vrt(os.path.join(folder, "r%02d.vrt" % i),
+                                              os.path.basename(base), code, 8, 8, "Int16"))
     return inputs
 
 
@@ -223,15 +216,8 @@ def case_worker_fds(case, tmp):
                 " v.split(':')[0] in ('socket', 'pipe', 'anon_inode'))\n"
                 "    open(%r, 'a').write('%%s %%r\\n' %% (fds.get(3, '').split(':')[0], odd))\n"
                 "    out_ar[:] = in_ar[0]\n" % listing)
-        xml = ('<VRTDataset rasterXSize="4" rasterYSize="4"><VRTRasterBand dataType="Byte" '
-               'band="1" subClass="VRTDerivedRasterBand"><PixelFunctionType>f</PixelFunctionType>'
-               '<PixelFunctionLanguage>Python</PixelFunctionLanguage><PixelFunctionCode>'
-               '<![CDATA[\n%s]]></PixelFunctionCode><SimpleSource><SourceFilename '
-               'relativeToVRT="1">%s</SourceFilename><SourceBand>1</SourceBand></SimpleSource>'
-               '</VRTRasterBand></VRTDataset>' % (code, os.path.basename(base)))
-        p = os.path.join(folder, "r%d.vrt" % i)
-        open(p, "w").write(xml)
-        inputs.append(p)
+        inputs.append(rptest.python_pixel_vrt(os.path.join(folder, "r%d.vrt" % i),
+                                              os.path.basename(base), code, 4, 4, "Byte"))
     r = launched(LAUNCH, 2, ["batch", "translate"] + inputs + [
         "--out-dir", os.path.join(tmp, "fds_out"), "-j", "2", "-q", "--config",
         "GDAL_VRT_ENABLE_PYTHON", "YES"])

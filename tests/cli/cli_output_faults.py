@@ -515,20 +515,7 @@ def hanging_vrt(path, marker, source):
         "    time.sleep(86400)",
         "    out_ar[:] = in_ar[0]",
     ])
-    with open(path, "w") as f:
-        f.write("""<VRTDataset rasterXSize="%d" rasterYSize="%d">
-  <GeoTransform>%s</GeoTransform>
-  <VRTRasterBand dataType="Int32" band="1" subClass="VRTDerivedRasterBand">
-    <PixelFunctionType>f</PixelFunctionType>
-    <PixelFunctionLanguage>Python</PixelFunctionLanguage>
-    <PixelFunctionCode><![CDATA[%s
-]]></PixelFunctionCode>
-    <SimpleSource><SourceFilename relativeToVRT="0">%s</SourceFilename>
-      <SourceBand>1</SourceBand></SimpleSource>
-  </VRTRasterBand>
-</VRTDataset>
-""" % (W, H, ", ".join(repr(v) for v in GT), code, source))
-    return path
+    return rptest.python_pixel_vrt(path, source, code, W, H, "Int32", gt=GT, relative=False)
 
 
 def marker_lines(path):

@@ -324,6 +324,31 @@ def corrupt_blocks(path, blocks, band=1, byte=0xAB):
     return [offs[k] for k in blocks]
 
 
+def python_pixel_vrt(path, source, code, width, height, dtype, gt=None, srs_wkt=None,
+                     relative=True):
+    """Writes a VRT at path: one band of dtype (a GDAL type name) computed by
+    the Python pixel function `f` defined in code, over band 1 of source
+    (relative to the VRT's folder when relative). The program reading it
+    needs GDAL_VRT_ENABLE_PYTHON=YES. Returns path."""
+    head = ""
+    if srs_wkt:
+        head += "  <SRS>%s</SRS>\n" % srs_wkt.replace("&", "&amp;").replace('"', "&quot;")
+    if gt:
+        head += "  <GeoTransform>%s</GeoTransform>\n" % ", ".join(repr(float(v)) for v in gt)
+    xml = ('<VRTDataset rasterXSize="%d" rasterYSize="%d">\n%s'
+           '  <VRTRasterBand dataType="%s" band="1" subClass="VRTDerivedRasterBand">\n'
+           '    <PixelFunctionType>f</PixelFunctionType>\n'
+           '    <PixelFunctionLanguage>Python</PixelFunctionLanguage>\n'
+           '    <PixelFunctionCode><![CDATA[\n%s\n]]></PixelFunctionCode>\n'
+           '    <SimpleSource><SourceFilename relativeToVRT="%d">%s</SourceFilename>'
+           '<SourceBand>1</SourceBand></SimpleSource>\n'
+           '  </VRTRasterBand>\n</VRTDataset>\n') % (width, height, head, dtype, code,
+                                                       1 if relative else 0, source)
+    with open(path, "w") as f:
+        f.write(xml)
+    return path
+
+
 def build_vrt(path, sources, options=None):
     vrt = gdal.BuildVRT(path, sources, options=gdal.BuildVRTOptions(**(options or {})))
     vrt.FlushCache()
