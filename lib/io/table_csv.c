@@ -158,8 +158,25 @@ static void put_vector_row(rp_row_buffer *b, const rp_points *pts, OGRFeatureH f
 }
 
 /* The row's values, each formatted straight into the buffer (room for
- * RP_VALFMT_MAX bytes is made first: the formatters may write that far). */
+ * RP_VALFMT_MAX bytes is made first: the formatters may write that far).
+ * Without status columns, the room for the whole row's values is made
+ * once and the bytes are put without further checks. */
 static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
+    if (!spec->with_status) {
+        if (!reserve(b, (size_t)spec->ncolumns * (1 + RP_VALFMT_MAX) + 1))
+            return;
+        char *p = b->data + b->len;
+        for (int c = 0; c < spec->ncolumns; c++) {
+            const rp_value_column *col = &spec->columns[c];
+            *p++ = d;
+            if (col->status[i] == RP_POINT_OK)
+                p += rp_format_value(p, col->band.value_type,
+                                     col->values + i * (size_t)col->band.type_size);
+        }
+        *p++ = '\n';
+        b->len = (size_t)(p - b->data);
+        return;
+    }
     for (int c = 0; c < spec->ncolumns; c++) {
         const rp_value_column *col = &spec->columns[c];
         if (!reserve(b, 1 + RP_VALFMT_MAX))
@@ -168,10 +185,8 @@ static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, ch
         if (col->status[i] == RP_POINT_OK)
             b->len += rp_format_value(b->data + b->len, col->band.value_type,
                                       col->values + i * (size_t)col->band.type_size);
-        if (spec->with_status) {
-            put_char(b, d);
-            put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
-        }
+        put_char(b, d);
+        put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
     }
     put_char(b, '\n');
 }
@@ -221,12 +236,22 @@ void rp_csv_total_long_rows(const rp_table_spec *spec, size_t count) {
 /* A CSV input row byte for byte, then its values. */
 void rp_csv_put_row(rp_row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec, size_t i,
                     char d) {
-    const rp_points *pts = spec->points;
-    put_bytes(b, rec->raw, rec->raw_len);
-    if (rec->open_quote)
-        put_char(b, '"'); /* close it, or the values would sit inside it */
-    for (size_t k = rec->nfields; k < pts->header_fields; k++)
-        put_char(b, d);
+    rp_csv_put_line(b, spec, rec->raw, rec->raw_len, rec->nfields, rec->open_quote, i, d);
+}
+
+void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *raw, size_t raw_len,
+                     size_t nfields, bool open_quote, size_t i, char d) {
+    size_t header_fields = spec->points->header_fields;
+    size_t pad = nfields < header_fields ? header_fields - nfields : 0;
+    if (!reserve(b, raw_len + 1 + pad))
+        return;
+    char *p = b->data + b->len;
+    memcpy(p, raw, raw_len);
+    p += raw_len;
+    if (open_quote)
+        *p++ = '"'; /* close it, or the values would sit inside it */
+    memset(p, d, pad);
+    b->len = (size_t)(p + pad - b->data);
     put_values(b, spec, i, d);
 }
 
