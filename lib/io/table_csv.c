@@ -157,24 +157,35 @@ static void put_vector_row(rp_row_buffer *b, const rp_points *pts, OGRFeatureH f
     }
 }
 
+/* Room for a row's values without status columns: a delimiter and
+ * RP_VALFMT_MAX bytes a value (the formatters may write that far), the
+ * line end. */
+static size_t values_room(const rp_table_spec *spec) {
+    return (size_t)spec->ncolumns * (1 + RP_VALFMT_MAX) + 1;
+}
+
+/* Row i's values and the line end at p, which has values_room bytes (no
+ * status columns); returns the end of the text. */
+static char *put_values_at(char *p, const rp_table_spec *spec, size_t i, char d) {
+    for (int c = 0; c < spec->ncolumns; c++) {
+        const rp_value_column *col = &spec->columns[c];
+        *p++ = d;
+        if (col->status[i] == RP_POINT_OK)
+            p += rp_format_value(p, col->band.value_type,
+                                 col->values + i * (size_t)col->band.type_size);
+    }
+    *p++ = '\n';
+    return p;
+}
+
 /* The row's values, each formatted straight into the buffer (room for
  * RP_VALFMT_MAX bytes is made first: the formatters may write that far).
  * Without status columns, the room for the whole row's values is made
  * once and the bytes are put without further checks. */
 static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
     if (!spec->with_status) {
-        if (!reserve(b, (size_t)spec->ncolumns * (1 + RP_VALFMT_MAX) + 1))
-            return;
-        char *p = b->data + b->len;
-        for (int c = 0; c < spec->ncolumns; c++) {
-            const rp_value_column *col = &spec->columns[c];
-            *p++ = d;
-            if (col->status[i] == RP_POINT_OK)
-                p += rp_format_value(p, col->band.value_type,
-                                     col->values + i * (size_t)col->band.type_size);
-        }
-        *p++ = '\n';
-        b->len = (size_t)(p - b->data);
+        if (reserve(b, values_room(spec)))
+            b->len = (size_t)(put_values_at(b->data + b->len, spec, i, d) - b->data);
         return;
     }
     for (int c = 0; c < spec->ncolumns; c++) {
@@ -243,15 +254,22 @@ void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *ra
                      size_t nfields, bool open_quote, size_t i, char d) {
     size_t header_fields = spec->points->header_fields;
     size_t pad = nfields < header_fields ? header_fields - nfields : 0;
-    if (!reserve(b, raw_len + 1 + pad))
+    /* without status columns, the room for the whole row at once */
+    size_t room = raw_len + 1 + pad + (spec->with_status ? 0 : values_room(spec));
+    if (!reserve(b, room))
         return;
     char *p = b->data + b->len;
     memcpy(p, raw, raw_len);
     p += raw_len;
     if (open_quote)
         *p++ = '"'; /* close it, or the values would sit inside it */
-    memset(p, d, pad);
-    b->len = (size_t)(p + pad - b->data);
+    for (size_t k = 0; k < pad; k++)
+        *p++ = d;
+    if (!spec->with_status) {
+        b->len = (size_t)(put_values_at(p, spec, i, d) - b->data);
+        return;
+    }
+    b->len = (size_t)(p - b->data);
     put_values(b, spec, i, d);
 }
 
