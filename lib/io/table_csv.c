@@ -27,18 +27,18 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gdal.h>
 #include <ogr_api.h>
 
 #include "error.h"
 #include "fileio.h"
+#include "numtext.h"
 #include "table_csv_rows.h"
 #include "table_rows.h"
 #include "valfmt.h"
 
-/* Room for n more bytes; false (and b->failed) when memory runs out. */
-static bool reserve(rp_row_buffer *b, size_t n) {
-    if (b->len + n <= b->cap)
-        return !b->failed;
+/* reserve()'s growth: doubles the capacity until n more bytes fit. */
+static bool grow(rp_row_buffer *b, size_t n) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n)
         cap *= 2;
@@ -50,6 +50,14 @@ static bool reserve(rp_row_buffer *b, size_t n) {
     b->data = grown;
     b->cap = cap;
     return !b->failed;
+}
+
+/* Room for n more bytes; false (and b->failed) when memory runs out. The
+ * check inline (once or twice a row), the growth out of line. */
+static inline bool reserve(rp_row_buffer *b, size_t n) {
+    if (b->len + n <= b->cap)
+        return !b->failed;
+    return grow(b, n);
 }
 
 static void put_bytes(rp_row_buffer *b, const char *s, size_t n) {
@@ -170,9 +178,16 @@ static char *put_values_at(char *p, const rp_table_spec *spec, size_t i, char d)
     for (int c = 0; c < spec->ncolumns; c++) {
         const rp_value_column *col = &spec->columns[c];
         *p++ = d;
-        if (col->status[i] == RP_POINT_OK)
-            p += rp_format_value(p, col->band.value_type,
-                                 col->values + i * (size_t)col->band.type_size);
+        if (col->status[i] != RP_POINT_OK)
+            continue;
+        const unsigned char *v = col->values + i * (size_t)col->band.type_size;
+        if (col->band.value_type == GDT_Float32) { /* the common case, without valfmt's switch */
+            float f;
+            memcpy(&f, v, sizeof f);
+            p += rp_shortest_float_room(p, f);
+        } else {
+            p += rp_format_value(p, col->band.value_type, v);
+        }
     }
     *p++ = '\n';
     return p;
