@@ -33,12 +33,14 @@
 #include "error.h"
 #include "fileio.h"
 #include "numtext.h"
+#include "table_csv_put.h"
 #include "table_csv_rows.h"
 #include "table_rows.h"
 #include "valfmt.h"
 
-/* reserve()'s growth: doubles the capacity until n more bytes fit. */
-static bool grow(rp_row_buffer *b, size_t n) {
+/* The row buffer's growth (table_csv_put.h's reserve): doubles the
+ * capacity until n more bytes fit. */
+bool rp_csv_grow(rp_row_buffer *b, size_t n) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n)
         cap *= 2;
@@ -52,12 +54,8 @@ static bool grow(rp_row_buffer *b, size_t n) {
     return !b->failed;
 }
 
-/* Room for n more bytes; false (and b->failed) when memory runs out. The
- * check inline (once or twice a row), the growth out of line. */
-static inline bool reserve(rp_row_buffer *b, size_t n) {
-    if (b->len + n <= b->cap)
-        return !b->failed;
-    return grow(b, n);
+static bool reserve(rp_row_buffer *b, size_t n) {
+    return rp_csv_reserve(b, n);
 }
 
 static void put_bytes(rp_row_buffer *b, const char *s, size_t n) {
@@ -165,42 +163,14 @@ static void put_vector_row(rp_row_buffer *b, const rp_points *pts, OGRFeatureH f
     }
 }
 
-/* Room for a row's values without status columns: a delimiter and
- * RP_VALFMT_MAX bytes a value (the formatters may write that far), the
- * line end. */
-static size_t values_room(const rp_table_spec *spec) {
-    return (size_t)spec->ncolumns * (1 + RP_VALFMT_MAX) + 1;
-}
-
-/* Row i's values and the line end at p, which has values_room bytes (no
- * status columns); returns the end of the text. */
-static char *put_values_at(char *p, const rp_table_spec *spec, size_t i, char d) {
-    for (int c = 0; c < spec->ncolumns; c++) {
-        const rp_value_column *col = &spec->columns[c];
-        *p++ = d;
-        if (col->status[i] != RP_POINT_OK)
-            continue;
-        const unsigned char *v = col->values + i * (size_t)col->band.type_size;
-        if (col->band.value_type == GDT_Float32) { /* the common case, without valfmt's switch */
-            float f;
-            memcpy(&f, v, sizeof f);
-            p += rp_shortest_float_room(p, f);
-        } else {
-            p += rp_format_value(p, col->band.value_type, v);
-        }
-    }
-    *p++ = '\n';
-    return p;
-}
-
 /* The row's values, each formatted straight into the buffer (room for
  * RP_VALFMT_MAX bytes is made first: the formatters may write that far).
  * Without status columns, the room for the whole row's values is made
  * once and the bytes are put without further checks. */
 static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
     if (!spec->with_status) {
-        if (reserve(b, values_room(spec)))
-            b->len = (size_t)(put_values_at(b->data + b->len, spec, i, d) - b->data);
+        if (reserve(b, rp_csv_values_room(spec)))
+            b->len = (size_t)(rp_csv_put_values_at(b->data + b->len, spec, i, d) - b->data);
         return;
     }
     for (int c = 0; c < spec->ncolumns; c++) {
@@ -267,11 +237,13 @@ void rp_csv_put_row(rp_row_buffer *b, const rp_table_spec *spec, const rp_csv_re
 
 void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *raw, size_t raw_len,
                      size_t nfields, bool open_quote, size_t i, char d) {
+    if (!spec->with_status && !open_quote) {
+        rp_csv_put_plain_line(b, spec, raw, raw_len, nfields, i, d);
+        return;
+    }
     size_t header_fields = spec->points->header_fields;
     size_t pad = nfields < header_fields ? header_fields - nfields : 0;
-    /* without status columns, the room for the whole row at once */
-    size_t room = raw_len + 1 + pad + (spec->with_status ? 0 : values_room(spec));
-    if (!reserve(b, room))
+    if (!reserve(b, raw_len + 1 + pad))
         return;
     char *p = b->data + b->len;
     memcpy(p, raw, raw_len);
@@ -280,10 +252,6 @@ void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *ra
         *p++ = '"'; /* close it, or the values would sit inside it */
     for (size_t k = 0; k < pad; k++)
         *p++ = d;
-    if (!spec->with_status) {
-        b->len = (size_t)(put_values_at(p, spec, i, d) - b->data);
-        return;
-    }
     b->len = (size_t)(p - b->data);
     put_values(b, spec, i, d);
 }

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "points_map.h"
 #include "pool.h"
+#include "table_csv_put.h"
 #include "table_csv_rows.h"
 #include "table_csv_scan.h"
 #include "table_rows.h"
@@ -175,7 +176,10 @@ static rp_status format_plain_rows(const slice_job *job, slice_out *o, size_t s,
         if (row == last) /* more rows than pass 1 saw */
             return rp_table_points_changed(spec, err);
         if (rp_points_row_written(pts, row)) {
-            rp_csv_put_line(&o->out, spec, raw, raw_len, ndelims + 1, false, row, d);
+            if (spec->with_status)
+                rp_csv_put_line(&o->out, spec, raw, raw_len, ndelims + 1, false, row, d);
+            else
+                rp_csv_put_plain_line(&o->out, spec, raw, raw_len, ndelims + 1, row, d);
             if (ndelims + 1 > pts->header_fields)
                 note_long_row(o, line, ndelims + 1);
         }
