@@ -29,6 +29,12 @@ bool rp_parse_decimal_reference(const char *s, size_t len, double *out);
  * appear below 1e-6 and from 1e17; nan, inf, -inf as such. */
 size_t rp_shortest_double(char *buf, size_t cap, double v);
 size_t rp_shortest_float(char *buf, size_t cap, float v);
+/* The same into a buffer of RP_SHORTEST_ROOM bytes, written in place
+ * (no copy through a local buffer): the valfmt fast path for pixel
+ * values. Bytes past the text's NUL may be overwritten. */
+#define RP_SHORTEST_ROOM 64
+size_t rp_shortest_float_room(char *buf, float v);
+size_t rp_shortest_double_room(char *buf, double v);
 /* The same by double-conversion's ToShortest / ToShortestSingle: the
  * reference the fast formatter (Dragonbox, from {fmt}) must agree with byte
  * for byte, for the tests. */

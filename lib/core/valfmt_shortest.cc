@@ -56,8 +56,9 @@ const char kPairs[] =
     "8081828384858687888990919293949596979899";
 
 /* The decimal digits of v (no leading zeros, at most 20) written so that
- * they end at end; returns where they start. */
-char *put_digits(char *end, uint64_t v) {
+ * they end at end; returns where they start. U: uint32_t for a float's
+ * significand (cheaper divisions), uint64_t for a double's. */
+template <typename U> char *put_digits(char *end, U v) {
     char *p = end;
     while (v >= 100) {
         unsigned r = static_cast<unsigned>(v % 100);
@@ -127,14 +128,17 @@ size_t special(char *buf, bool negative, bool is_nan, bool is_zero) {
     return n;
 }
 
-/* The shortest text of v into buf, which holds 32 bytes: a sign, 17 digits,
- * a point and e-324 take at most 25, "-0.000000" and 17 digits 27. */
-template <typename T> size_t shortest32(char *buf, T v) {
+/* The shortest text of v at out, which has RP_SHORTEST_ROOM (64) bytes of
+ * room: the text and its NUL (a sign, 17 digits, a point and e-324 take at
+ * most 25 bytes, "-0.000000" and 17 digits 27), and bytes past them that
+ * the fixed-size copies of layout() may overwrite (it needs 48 at the
+ * digits, out + 1 after a sign). */
+template <typename T> size_t shortest_room(char *out, T v) {
     bool negative = std::signbit(v);
     if (!std::isfinite(v) || v == 0)
-        return special(buf, negative, std::isnan(v), v == 0);
+        return special(out, negative, std::isnan(v), v == 0);
     auto dec = fmt::detail::dragonbox::to_decimal(v);
-    uint64_t sig = dec.significand;
+    auto sig = dec.significand; /* uint32_t for float, uint64_t for double */
     int exponent = dec.exponent;
     while (sig % 10 == 0) { /* Dragonbox removes them already; cheap to be sure */
         sig /= 10;
@@ -143,14 +147,20 @@ template <typename T> size_t shortest32(char *buf, T v) {
     char digits[64]; /* the digits end at digits + 24, CHUNK readable past */
     const char *d = put_digits(digits + 24, sig);
     int n = static_cast<int>(digits + 24 - d);
-    char text[64];
-    char *p = text;
+    char *p = out;
     if (negative)
         *p++ = '-';
     char *end = layout(p, d, n, n + exponent);
     *end = '\0';
+    return static_cast<size_t>(end - out);
+}
+
+/* The shortest text of v into buf, which holds 32 bytes. */
+template <typename T> size_t shortest32(char *buf, T v) {
+    char text[RP_SHORTEST_ROOM];
+    size_t n = shortest_room(text, v);
     std::memcpy(buf, text, 32);
-    return static_cast<size_t>(end - text);
+    return n;
 }
 
 /* A buffer under 32 bytes gets the text cut to fit (callers pass
@@ -178,6 +188,14 @@ size_t rp_shortest_double(char *buf, size_t cap, double v) {
 size_t rp_shortest_float(char *buf, size_t cap, float v) {
     /* the reference of a float special is the double's text: the same */
     return shortest(buf, cap, v);
+}
+
+size_t rp_shortest_float_room(char *buf, float v) {
+    return shortest_room(buf, v);
+}
+
+size_t rp_shortest_double_room(char *buf, double v) {
+    return shortest_room(buf, v);
 }
 
 size_t rp_shortest_double_reference(char *buf, size_t cap, double v) {

@@ -40,12 +40,16 @@ size_t rp_format_int64(char *buf, int64_t v) {
     return 1 + rp_format_uint64(buf + 1, (uint64_t)(-(v + 1)) + 1);
 }
 
+/* the buffers of RP_VALFMT_MAX bytes take the shortest formatter's
+ * in-place writes */
+_Static_assert(RP_VALFMT_MAX >= RP_SHORTEST_ROOM, "valfmt buffers too small");
+
 size_t rp_format_float(char *buf, float v) {
-    return rp_shortest_float(buf, RP_VALFMT_MAX, v);
+    return rp_shortest_float_room(buf, v);
 }
 
 size_t rp_format_double(char *buf, double v) {
-    return rp_shortest_double(buf, RP_VALFMT_MAX, v);
+    return rp_shortest_double_room(buf, v);
 }
 
 /* "re+imi" (or "re-imi") from the two parts already formatted. */
@@ -97,17 +101,17 @@ size_t rp_format_value(char *buf, int gdal_type, const void *p) {
     if (type == GDT_Float32) { /* the common cases first, without the type switches */
         float f;
         memcpy(&f, p, sizeof f);
-        return rp_format_float(buf, f);
+        return rp_shortest_float_room(buf, f);
     }
     if (type == GDT_Float64) {
         double v;
         memcpy(&v, p, sizeof v);
-        return rp_format_double(buf, v);
+        return rp_shortest_double_room(buf, v);
     }
     GDALDataType part = part_type(type);
     if (part == type)
         return format_real(buf, type, p);
-    char re[RP_VALFMT_MAX / 2], im[RP_VALFMT_MAX / 2];
+    char re[RP_VALFMT_MAX], im[RP_VALFMT_MAX]; /* the formatters' room; the parts take 27 at most */
     format_real(re, part, p);
     format_real(im, part, (const unsigned char *)p + GDALGetDataTypeSizeBytes(part));
     return join_complex(buf, re, im);

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Enough for any value, complex ones included. */
+/* Enough for any value, complex ones included. Every formatter here takes
+ * a buffer of this size: the float ones write in place and may overwrite
+ * bytes past the text's NUL (numtext.h's RP_SHORTEST_ROOM). */
 #define RP_VALFMT_MAX 64
 
 size_t rp_format_int64(char *buf, int64_t v);

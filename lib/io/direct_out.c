@@ -18,15 +18,30 @@
  * contents are the same either way; only where they are cached differs
  * (after a direct write, a reader of the output reads it from the device).
  *
- * Threads: one writer at a time (the caller's ordering); no locks here.
- * Ownership: the buffer is the stream's, freed by rp_direct_out_end; the
- * FILE* and its descriptor stay the caller's.
+ * A full chunk is handed to a thread of the stream's own, which writes it
+ * while the caller fills the second buffer: the formatting threads no
+ * longer sleep in the device's write (about 2.5 ms a chunk; at 10M points,
+ * 92 chunks). The thread writes the chunks in order, one at a time; the
+ * caller waits for it only when it has filled the other buffer before the
+ * chunk in flight was written. The thread blocks every signal (a disk
+ * write is not interrupted, and the caller's threads keep taking them); a
+ * failed chunk write is returned by the next hand-over or by the end. When
+ * the thread or its buffer cannot be had, chunks are written on the
+ * caller's thread as before: the same bytes either way.
+ *
+ * Threads: one caller at a time (the caller's ordering) plus the chunk
+ * writer; `lock` guards the hand-over (in_flight, stop, result); the
+ * descriptor's O_DIRECT flag changes only on the writer's side while it
+ * runs (after it is joined, on the caller's).
+ * Ownership: the buffers and the thread are the stream's, freed and joined
+ * by rp_direct_out_end; the FILE* and its descriptor stay the caller's.
  */
 #define _GNU_SOURCE
 #include "direct_out.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -106,8 +121,10 @@ void rp_direct_out_begin(rp_direct_out *d, FILE *out, bool may_direct,
 
 /* Writes n bytes of p at the descriptor's position. A direct write the
  * file refuses (EINVAL: alignment or a file system without O_DIRECT) is
- * done again without O_DIRECT, as are the rest of the stream's. */
-static int write_fd(rp_direct_out *d, const char *p, size_t n) {
+ * done again without O_DIRECT, as are the rest of the stream's. After a
+ * signal, keep_going is asked when ask (the caller's thread), else the
+ * write goes on. */
+static int write_fd(rp_direct_out *d, const char *p, size_t n, bool ask) {
     while (n > 0) {
         ssize_t put = write(d->fd, p, n);
         if (put > 0) {
@@ -121,7 +138,7 @@ static int write_fd(rp_direct_out *d, const char *p, size_t n) {
             continue;
         }
         if (put < 0 && errno == EINTR) {
-            if (d->keep_going && !d->keep_going(d->user))
+            if (ask && d->keep_going && !d->keep_going(d->user))
                 return 1;
             continue;
         }
@@ -130,6 +147,105 @@ static int write_fd(rp_direct_out *d, const char *p, size_t n) {
         return -1;
     }
     return 0;
+}
+
+/* The chunk writer's thread: each chunk handed over (in spare), in order,
+ * until told to stop; after a failure the later chunks are dropped. */
+static void *chunk_writer(void *vd) {
+    rp_direct_out *d = vd;
+    pthread_mutex_lock(&d->lock);
+    for (;;) {
+        while (!d->in_flight && !d->stop)
+            pthread_cond_wait(&d->change, &d->lock);
+        if (!d->in_flight)
+            break;
+        bool failed = d->result != 0;
+        pthread_mutex_unlock(&d->lock);
+        int rc = failed ? 0 : write_fd(d, d->spare, RP_DIRECT_CHUNK, false);
+        int saved = errno;
+        pthread_mutex_lock(&d->lock);
+        if (rc != 0) {
+            d->result = -1;
+            d->result_errno = saved;
+        }
+        d->in_flight = false;
+        pthread_cond_broadcast(&d->change);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+/* Starts the chunk writer (with the second buffer); false when it cannot
+ * be had (the chunks are then written on the caller's thread). */
+static bool start_writer(rp_direct_out *d) {
+    void *spare = NULL;
+    if (posix_memalign(&spare, RP_DIRECT_ALIGN, RP_DIRECT_CHUNK) != 0)
+        return false;
+    d->spare = spare;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->change, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the thread starts with all blocked */
+    int rc = pthread_create(&d->writer, NULL, chunk_writer, d);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&d->change);
+        pthread_mutex_destroy(&d->lock);
+        free(d->spare);
+        d->spare = NULL;
+        return false;
+    }
+    d->has_writer = true;
+    return true;
+}
+
+/* The full buffer to the chunk writer (the other buffer, once written,
+ * becomes the one filled), or written here when there is no writer.
+ * Returns as rp_direct_out_write. */
+static int hand_over(rp_direct_out *d) {
+    if (!d->has_writer && (d->no_writer || !start_writer(d))) {
+        d->no_writer = true;
+        int rc = write_fd(d, d->buf, d->len, true);
+        if (rc == 0)
+            d->len = 0;
+        return rc;
+    }
+    pthread_mutex_lock(&d->lock);
+    while (d->in_flight)
+        pthread_cond_wait(&d->change, &d->lock);
+    int rc = d->result;
+    if (rc == 0) {
+        char *full = d->buf;
+        d->buf = d->spare;
+        d->spare = full;
+        d->in_flight = true;
+        pthread_cond_broadcast(&d->change);
+    } else {
+        errno = d->result_errno;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (rc == 0)
+        d->len = 0;
+    return rc;
+}
+
+/* Waits for the chunk in flight, ends the writer's thread; returns its
+ * result (errno set on -1). */
+static int stop_writer(rp_direct_out *d) {
+    if (!d->has_writer)
+        return 0;
+    pthread_mutex_lock(&d->lock);
+    d->stop = true;
+    pthread_cond_broadcast(&d->change);
+    pthread_mutex_unlock(&d->lock);
+    pthread_join(d->writer, NULL);
+    d->has_writer = false;
+    pthread_cond_destroy(&d->change);
+    pthread_mutex_destroy(&d->lock);
+    if (d->result != 0)
+        errno = d->result_errno;
+    return d->result;
 }
 
 int rp_direct_out_write(rp_direct_out *d, const void *data, size_t len) {
@@ -145,10 +261,9 @@ int rp_direct_out_write(rp_direct_out *d, const void *data, size_t len) {
         at += take;
         len -= take;
         if (d->len == RP_DIRECT_CHUNK) {
-            int rc = write_fd(d, d->buf, d->len);
+            int rc = hand_over(d);
             if (rc != 0)
                 return rc;
-            d->len = 0;
         }
     }
     return 0;
@@ -157,11 +272,12 @@ int rp_direct_out_write(rp_direct_out *d, const void *data, size_t len) {
 int rp_direct_out_end(rp_direct_out *d, bool write_rest) {
     int rc = 0;
     if (d->fd >= 0) {
+        rc = stop_writer(d) != 0 && write_rest ? -1 : 0;
         /* the last bytes are not a whole number of sectors */
-        if (d->direct && !set_direct(d, false) && write_rest)
+        if (rc == 0 && d->direct && !set_direct(d, false) && write_rest)
             rc = -1;
         if (rc == 0 && write_rest && d->len > 0)
-            rc = write_fd(d, d->buf, d->len);
+            rc = write_fd(d, d->buf, d->len, true);
         if (d->direct) {
             int saved = errno;
             set_direct(d, false);
@@ -169,7 +285,9 @@ int rp_direct_out_end(rp_direct_out *d, bool write_rest) {
         }
     }
     free(d->buf);
+    free(d->spare);
     d->buf = NULL;
+    d->spare = NULL;
     d->len = 0;
     d->fd = -1;
     return rc;

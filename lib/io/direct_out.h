@@ -5,6 +5,7 @@
  */
 #ifndef RP_DIRECT_OUT_H
 #define RP_DIRECT_OUT_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,10 +20,22 @@ typedef struct rp_direct_out {
     int fd;                        /* fileno(out) while direct */
     int fd_flags;                  /* its flags before O_DIRECT was set */
     bool direct;                   /* writing with O_DIRECT */
-    char *buf;                     /* RP_DIRECT_CHUNK bytes, aligned */
+    char *buf;                     /* RP_DIRECT_CHUNK bytes, aligned: being filled */
     size_t len;                    /* bytes in buf not yet written */
     int (*keep_going)(void *user); /* asked after a signal interrupts a write */
     void *user;
+    /* the chunk writer's thread (direct_out.c): full chunks are written
+     * there while the caller fills the other buffer */
+    char *spare; /* the other buffer: free, or the chunk in flight */
+    pthread_t writer;
+    bool has_writer;       /* the thread runs */
+    bool no_writer;        /* it could not be started: chunks written in place */
+    pthread_mutex_t lock;  /* guards the three below */
+    pthread_cond_t change; /* a chunk handed over, written, or the end */
+    bool in_flight;        /* spare holds a chunk the thread has to write */
+    bool stop;             /* the thread ends once idle */
+    int result;            /* the first failed write's: -1, errno in result_errno */
+    int result_errno;
 } rp_direct_out;
 
 /* Starts the stream on out. Direct when may_direct (the caller's own file:
@@ -38,7 +51,8 @@ void rp_direct_out_begin(rp_direct_out *d, FILE *out, bool may_direct,
                          int (*keep_going)(void *user), void *user);
 
 /* Appends len bytes to the stream. Returns 0; -1 on a write error (errno
- * set); 1 when keep_going said stop after a signal. */
+ * set; a direct chunk's error shows at the next full chunk or at the end);
+ * 1 when keep_going said stop after a signal. */
 int rp_direct_out_write(rp_direct_out *d, const void *data, size_t len);
 
 /* With write_rest, writes what is left (the last, unaligned bytes without

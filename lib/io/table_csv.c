@@ -27,18 +27,20 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gdal.h>
 #include <ogr_api.h>
 
 #include "error.h"
 #include "fileio.h"
+#include "numtext.h"
+#include "table_csv_put.h"
 #include "table_csv_rows.h"
 #include "table_rows.h"
 #include "valfmt.h"
 
-/* Room for n more bytes; false (and b->failed) when memory runs out. */
-static bool reserve(rp_row_buffer *b, size_t n) {
-    if (b->len + n <= b->cap)
-        return !b->failed;
+/* The row buffer's growth (table_csv_put.h's reserve): doubles the
+ * capacity until n more bytes fit. */
+bool rp_csv_grow(rp_row_buffer *b, size_t n) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n)
         cap *= 2;
@@ -50,6 +52,10 @@ static bool reserve(rp_row_buffer *b, size_t n) {
     b->data = grown;
     b->cap = cap;
     return !b->failed;
+}
+
+static bool reserve(rp_row_buffer *b, size_t n) {
+    return rp_csv_reserve(b, n);
 }
 
 static void put_bytes(rp_row_buffer *b, const char *s, size_t n) {
@@ -158,8 +164,15 @@ static void put_vector_row(rp_row_buffer *b, const rp_points *pts, OGRFeatureH f
 }
 
 /* The row's values, each formatted straight into the buffer (room for
- * RP_VALFMT_MAX bytes is made first: the formatters may write that far). */
+ * RP_VALFMT_MAX bytes is made first: the formatters may write that far).
+ * Without status columns, the room for the whole row's values is made
+ * once and the bytes are put without further checks. */
 static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, char d) {
+    if (!spec->with_status) {
+        if (reserve(b, rp_csv_values_room(spec)))
+            b->len = (size_t)(rp_csv_put_values_at(b->data + b->len, spec, i, d) - b->data);
+        return;
+    }
     for (int c = 0; c < spec->ncolumns; c++) {
         const rp_value_column *col = &spec->columns[c];
         if (!reserve(b, 1 + RP_VALFMT_MAX))
@@ -168,10 +181,8 @@ static void put_values(rp_row_buffer *b, const rp_table_spec *spec, size_t i, ch
         if (col->status[i] == RP_POINT_OK)
             b->len += rp_format_value(b->data + b->len, col->band.value_type,
                                       col->values + i * (size_t)col->band.type_size);
-        if (spec->with_status) {
-            put_char(b, d);
-            put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
-        }
+        put_char(b, d);
+        put_string(b, rp_point_status_name((rp_point_status)col->status[i]));
     }
     put_char(b, '\n');
 }
@@ -221,12 +232,27 @@ void rp_csv_total_long_rows(const rp_table_spec *spec, size_t count) {
 /* A CSV input row byte for byte, then its values. */
 void rp_csv_put_row(rp_row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec, size_t i,
                     char d) {
-    const rp_points *pts = spec->points;
-    put_bytes(b, rec->raw, rec->raw_len);
-    if (rec->open_quote)
-        put_char(b, '"'); /* close it, or the values would sit inside it */
-    for (size_t k = rec->nfields; k < pts->header_fields; k++)
-        put_char(b, d);
+    rp_csv_put_line(b, spec, rec->raw, rec->raw_len, rec->nfields, rec->open_quote, i, d);
+}
+
+void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *raw, size_t raw_len,
+                     size_t nfields, bool open_quote, size_t i, char d) {
+    if (!spec->with_status && !open_quote) {
+        rp_csv_put_plain_line(b, spec, raw, raw_len, nfields, i, d);
+        return;
+    }
+    size_t header_fields = spec->points->header_fields;
+    size_t pad = nfields < header_fields ? header_fields - nfields : 0;
+    if (!reserve(b, raw_len + 1 + pad))
+        return;
+    char *p = b->data + b->len;
+    memcpy(p, raw, raw_len);
+    p += raw_len;
+    if (open_quote)
+        *p++ = '"'; /* close it, or the values would sit inside it */
+    for (size_t k = 0; k < pad; k++)
+        *p++ = d;
+    b->len = (size_t)(p - b->data);
     put_values(b, spec, i, d);
 }
 

@@ -27,6 +27,10 @@ typedef struct rp_row_buffer {
  * quote closed), then row i's values and the line end. */
 void rp_csv_put_row(rp_row_buffer *b, const rp_table_spec *spec, const rp_csv_record *rec, size_t i,
                     char d);
+/* The same from the row's parts: raw[0..raw_len) with nfields fields,
+ * open_quote when it ends inside a quoted field. */
+void rp_csv_put_line(rp_row_buffer *b, const rp_table_spec *spec, const char *raw, size_t raw_len,
+                     size_t nfields, bool open_quote, size_t i, char d);
 
 /* A row longer than the header: named while *count is under
  * RP_CSV_MAX_ROW_WARNINGS; *count grows by one. */

@@ -18,7 +18,9 @@
 #include "fileio.h"
 #include "points_map.h"
 #include "pool.h"
+#include "table_csv_put.h"
 #include "table_csv_rows.h"
+#include "table_csv_scan.h"
 #include "table_rows.h"
 
 /* ---------------------------------------------------------------------------
@@ -109,6 +111,15 @@ static int next_slice_record(slice_records *r, rp_csv_record *rec) {
     return r->reader ? rp_csv_read(r->reader, rec) : rp_csv_lines_next(&r->plain, rec);
 }
 
+/* A row longer than the header, noted for the writer's warnings. */
+static void note_long_row(slice_out *o, uint64_t line, size_t nfields) {
+    if (o->long_rows < RP_CSV_MAX_ROW_WARNINGS) {
+        o->long_line[o->long_rows] = line;
+        o->long_fields[o->long_rows] = nfields;
+    }
+    o->long_rows++;
+}
+
 /* Formats the rows of slice s (its text in o->text[0..len)) into o->out. */
 static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
                              rp_error *err) {
@@ -133,16 +144,48 @@ static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_
             continue;
         }
         rp_csv_put_row(&o->out, spec, &rec, row++, pts->delimiter);
-        if (rec.nfields > pts->header_fields) {
-            if (o->long_rows < RP_CSV_MAX_ROW_WARNINGS) {
-                o->long_line[o->long_rows] = rec.line;
-                o->long_fields[o->long_rows] = rec.nfields;
-            }
-            o->long_rows++;
-        }
+        if (rec.nfields > pts->header_fields)
+            note_long_row(o, rec.line, rec.nfields);
     }
     rp_csv_reader_free(recs.reader);
     if (got != 0 || row != last)
+        return rp_table_points_changed(spec, err);
+    return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
+}
+
+/* format_rows for a slice with no quote: the lines as rp_csv_lines_next
+ * splits them (each ends at '\n', a '\r' before it is dropped, blank
+ * lines are skipped), each found and its fields counted in one scan
+ * (table_csv_scan.h). */
+static rp_status format_plain_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
+                                   rp_error *err) {
+    const rp_table_spec *spec = job->spec;
+    const rp_points *pts = spec->points;
+    const char *text = o->text;
+    char d = pts->delimiter;
+    uint64_t line = pts->slices[s].line;
+    size_t row = pts->slices[s].first_row;
+    size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
+    for (size_t pos = 0; pos < len; line++) {
+        size_t ndelims, n = rp_scan_line(text + pos, len - pos, d, &ndelims);
+        const char *raw = text + pos;
+        size_t raw_len = n > 0 && raw[n - 1] == '\r' ? n - 1 : n;
+        pos += n < len - pos ? n + 1 : n;
+        if (raw_len == 0) /* blank */
+            continue;
+        if (row == last) /* more rows than pass 1 saw */
+            return rp_table_points_changed(spec, err);
+        if (rp_points_row_written(pts, row)) {
+            if (spec->with_status)
+                rp_csv_put_line(&o->out, spec, raw, raw_len, ndelims + 1, false, row, d);
+            else
+                rp_csv_put_plain_line(&o->out, spec, raw, raw_len, ndelims + 1, row, d);
+            if (ndelims + 1 > pts->header_fields)
+                note_long_row(o, line, ndelims + 1);
+        }
+        row++;
+    }
+    if (row != last)
         return rp_table_points_changed(spec, err);
     return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
 }
@@ -162,8 +205,11 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     if (end < begin)
         return rp_table_points_changed(spec, err);
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
-    if (rc == RP_OK)
-        rc = format_rows(job, o, s, (size_t)(end - begin), err);
+    size_t len = (size_t)(end - begin);
+    if (rc == RP_OK) {
+        bool plain = pts->delimiter != '\r' && !memchr(o->text, '"', len);
+        rc = plain ? format_plain_rows(job, o, s, len, err) : format_rows(job, o, s, len, err);
+    }
     rp_points_map_release(pts, begin, end); /* its rows are copied out */
     return rc;
 }

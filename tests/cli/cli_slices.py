@@ -17,6 +17,9 @@ with pread (RASTERPOOL_MAP_POINTS=0, as library callers read them), and
 for standard input, and written to an output file at -j 1, 2 and 7 (with
 O_DIRECT, the program's default for a staged CSV output) and at -j 2
 buffered (RASTERPOOL_DIRECT_WRITE=0), which must all be byte-identical.
+The same kinds of rows without any quote (a quote-free slice is split by
+the writer's own line scan, table_csv_scan.h) are checked at -j 1, 2, 3,
+read with pread, and to an output file.
 
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_slices.py
 """
@@ -36,12 +39,13 @@ N_ROWS = 200_003
 W, H = 300, 200
 
 
-def make_input(path, rng, multiline=0.02):
+def make_input(path, rng, multiline=0.02, quotes=True):
     """Writes the points file; returns (records, lines, kinds): each record's
     fields as the file holds them, the physical line where it starts, and
     what kind of row it is. multiline: the share of rows with a quoted field
     holding line ends (a reader that splits the file at line ends without
-    knowing the quotes goes wrong there)."""
+    knowing the quotes goes wrong there). quotes=False: no quote anywhere
+    (the writer's own line scan of quote-free slices takes every row)."""
     out = io.StringIO()
     out.write("\ufeffid,x,y,name\n")
     line = 2
@@ -54,6 +58,8 @@ def make_input(path, rng, multiline=0.02):
         x, y = "%.3f" % (col + rng.random() * 0.99), "%.3f" % -(row + rng.random() * 0.99)
         kind = "ok"
         r = rng.random()
+        if not quotes and r < 0.02 + multiline:
+            r = 1.0  # a plain row instead of a quoted one
         if r < 0.02:
             name = 'say ""hi"", world'
             text = '%d,%s,%s,"%s"' % (i, x, y, name)
@@ -207,6 +213,30 @@ def main():
             t.run_case("quoted line ends -j %d" % threads, case_quoted, threads)
         t.run_case("quoted line ends, not mapped -j 2", case_quoted, 2,
                    {"RASTERPOOL_MAP_POINTS": "0"})
+
+        # No quote at all: pass 2 splits every slice with its own line scan
+        # (short rows padded, long rows warned, CRLF, blank lines, bad rows,
+        # the byte order mark before the header), to a file and to stdout.
+        plain = os.path.join(tmp, "plain.csv")
+        p_records, p_lines, p_kinds = make_input(plain, random.Random(9), multiline=0,
+                                                 quotes=False)
+        p_want = expected_output(p_records, p_kinds)
+        plain_out = os.path.join(tmp, "plain_out.csv")
+
+        def case_plain(case, threads, env=None, to_file=False):
+            args = [raster, "--points", plain, "-j", threads, "-q"]
+            run = rptest.extract(args + (["-o", plain_out] if to_file else []), env=env)
+            if to_file and os.path.exists(plain_out):
+                with open(plain_out, "rb") as f:
+                    run.out = f.read()
+            check_output(t, case, run, p_want)
+            check_warnings(t, case, run.err, p_lines, p_kinds)
+
+        for threads in (1, 2, 3):
+            t.run_case("no quotes -j %d" % threads, case_plain, threads)
+        t.run_case("no quotes, not mapped -j 2", case_plain, 2, {"RASTERPOOL_MAP_POINTS": "0"})
+        t.run_case("no quotes, -o file -j 2", case_plain, 2, {"RASTERPOOL_DIRECT_WRITE": "1"},
+                   True)
     t.finish()
 
 

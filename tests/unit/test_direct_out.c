@@ -6,9 +6,14 @@
  * (=1 asks for direct writes on any file system; only local disks' by default)
  * bytes through its FILE*; without write_rest only whole chunks are
  * written. The expected bytes are the test's own buffer, read back with
- * plain stdio. */
+ * plain stdio. A chunk whose write fails (the file size limit: EFBIG)
+ * fails the stream, from the chunk writer's thread as from the caller's,
+ * and the bytes before it are in the file. */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +134,51 @@ static void through_pipe(void) {
     close(fds[0]);
 }
 
+/* A write past RLIMIT_FSIZE fails with EFBIG (SIGXFSZ ignored): the
+ * second chunk's. Its error comes back from a later write or from the end,
+ * with errno; the first chunk is in the file. */
+static void chunk_write_fails(const char *direct_env) {
+    setenv("RASTERPOOL_DIRECT_WRITE", direct_env, 1);
+    size_t n = 3 * RP_DIRECT_CHUNK; /* no tail: only chunk writes can fail */
+    char *data = make_bytes(n);
+    unlink(path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = RP_DIRECT_CHUNK + 4096;
+    CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    rp_direct_out d;
+    rp_direct_out_begin(&d, f, true, NULL, NULL);
+    int direct = d.fd >= 0;
+    int rc = 0;
+    for (size_t at = 0; at < n && rc == 0; at += RP_DIRECT_CHUNK / 2) {
+        size_t take = n - at < RP_DIRECT_CHUNK / 2 ? n - at : RP_DIRECT_CHUNK / 2;
+        rc = rp_direct_out_write(&d, data + at, take);
+        if (direct && rc == 0 && at >= RP_DIRECT_CHUNK)
+            CHECK(d.has_writer); /* the chunks went to the writer's thread */
+    }
+    if (rc == 0)
+        rc = rp_direct_out_end(&d, true);
+    else
+        rp_direct_out_end(&d, false);
+    int saved = errno;
+    if (f)
+        fclose(f);
+    setrlimit(RLIMIT_FSIZE, &old);
+    CHECK_EQ_INT(rc, -1);
+    CHECK_EQ_INT(saved, EFBIG);
+    size_t got_n = 0;
+    char *got = read_back(&got_n);
+    CHECK(got_n >= RP_DIRECT_CHUNK && got_n <= RP_DIRECT_CHUNK + 4096);
+    if (got && got_n >= RP_DIRECT_CHUNK)
+        CHECK(memcmp(got, data, RP_DIRECT_CHUNK) == 0);
+    free(got);
+    free(data);
+    unsetenv("RASTERPOOL_DIRECT_WRITE");
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(path, sizeof path, "%s/rp_direct_out_%d.txt", tmp ? tmp : "/tmp", (int)getpid());
@@ -152,6 +202,9 @@ int main(void) {
     may_direct = true;
     no_rest();
     through_pipe();
+    signal(SIGXFSZ, SIG_IGN);
+    chunk_write_fails("1"); /* the writer's thread (where O_DIRECT or its fallback runs) */
+    chunk_write_fails("0"); /* the FILE* */
     unlink(path);
     return CHECK_DONE();
 }

@@ -17,6 +17,10 @@
  * `test_shortest floats LO HI` checks every float bit pattern in [LO, HI)
  * (hex or decimal) instead: the exhaustive run (bench/RESULTS.md says when
  * it was run over all 2^32).
+ *
+ * Each value is checked twice: the capped formatter (rp_shortest_*) and the
+ * in-place one of pixel values (rp_shortest_*_room, a buffer of exactly
+ * RP_SHORTEST_ROOM bytes).
  */
 #include <float.h>
 #include <math.h>
@@ -68,6 +72,11 @@ static void double_agrees(double v) {
         note("double", bits, got, want);
         return;
     }
+    char room[RP_SHORTEST_ROOM]; /* the in-place variant: exactly its room (ASan sees past it) */
+    if (rp_shortest_double_room(room, v) != m || strcmp(room, want) != 0) {
+        note("double (in place)", bits, room, want);
+        return;
+    }
     if (isfinite(v)) {
         double back = strtod(got, NULL);
         if (memcmp(&back, &v, sizeof v) != 0)
@@ -83,6 +92,11 @@ static void float_agrees(float v) {
     size_t m = rp_shortest_float_reference(want, sizeof want, v);
     if (n != m || strcmp(got, want) != 0 || strlen(got) != n) {
         note("float", bits, got, want);
+        return;
+    }
+    char room[RP_SHORTEST_ROOM]; /* the in-place variant: exactly its room (ASan sees past it) */
+    if (rp_shortest_float_room(room, v) != m || strcmp(room, want) != 0) {
+        note("float (in place)", bits, room, want);
         return;
     }
     if (isfinite(v)) {
