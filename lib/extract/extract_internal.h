@@ -163,6 +163,8 @@ typedef struct rp_extract_raster {
      * HEAD and the header's GET, so about two round trips; more when a
      * connection was set up or the CPUs were busy) */
     double open_seconds;
+    /* a local GeoTIFF read through a map of the file (raster_map.h), or NULL */
+    struct rp_raster_map *map;
 } rp_extract_raster;
 
 /* Blocks read and failed by the readers. */

@@ -41,6 +41,7 @@
 #include "net_stats.h"
 #include "pixel.h"
 #include "pool.h"
+#include "raster_map.h"
 #include "read_common.h"
 #include "remote.h"
 
@@ -113,6 +114,7 @@ static CPLErr read_band_block(GDALRasterBandH band, rp_read_worker *w, void *ctx
     if (e == CE_None && r->read_mask)
         e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, xoff, yoff, bw, bh, w->mask, bw, bh,
                            GDT_Byte, 1, g->block_w, NULL);
+    rp_raster_map_done_window(band, xoff, yoff, bw, bh); /* its tiles leave the resident set */
     return e;
 }
 

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "gdal_config.h"
+#include "raster_map.h"
 #include "remote.h"
 
 void rp_failure_log_init(rp_failure_log *fl, FILE *log, const char *raster, const char *what) {
@@ -113,6 +114,17 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
         GDALRasterBandH again = open_band(w, path, band);
         e = again ? read(again, w, ctx) : CE_Failure;
     }
+    if (e != CE_None && b && rp_raster_map_is_mapped(GDALGetBandDataset(b))) {
+        /* failed through the file's map: read it from the file, whose
+         * failure GDAL describes better (raster_map.h) */
+        rp_handles_drop(w->handles, path);
+        rp_gdal_capture_reset(&w->capture);
+        rp_raster_map_bypass(true);
+        GDALRasterBandH direct = open_band(w, path, band);
+        e = direct ? read(direct, w, ctx) : CE_Failure;
+        rp_handles_drop(w->handles, path); /* the next block opens the map again */
+        rp_raster_map_bypass(false);
+    }
     rp_gdal_capture_pop();
     if (e == CE_None && rp_remote_suspect(path, &w->capture))
         e = CE_Failure; /* out of tries after a network failure: not trusted */
@@ -138,21 +150,6 @@ size_t rp_read_block_run_length(size_t block_bytes) {
     return k < 1 ? 1 : k;
 }
 
-/* The stored offset and size of block (bx, by) from the GTiff driver's
- * "TIFF" metadata; false when it has none (another driver, a sparse
- * block). */
-static bool block_extent(GDALRasterBandH band, int bx, int by, unsigned long long *offset,
-                         unsigned long long *size) {
-    char name[64];
-    snprintf(name, sizeof name, "BLOCK_OFFSET_%d_%d", bx, by);
-    const char *o = GDALGetMetadataItem(band, name, "TIFF");
-    if (!o || sscanf(o, "%llu", offset) != 1 || *offset == 0)
-        return false;
-    snprintf(name, sizeof name, "BLOCK_SIZE_%d_%d", bx, by);
-    const char *z = GDALGetMetadataItem(band, name, "TIFF");
-    return z && sscanf(z, "%llu", size) == 1 && *size > 0;
-}
-
 bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count) {
     GDALDatasetH ds = GDALGetBandDataset(band);
     const char *layout = ds ? GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE") : NULL;
@@ -160,10 +157,10 @@ bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count) {
      * trailer (their last 4 bytes again), which GDAL reads with the block */
     unsigned long long gap_ok = layout && strcmp(layout, "COG") == 0 ? 8 : 0;
     unsigned long long offset, size, next_offset, next_size;
-    if (!block_extent(band, bx, by, &offset, &size))
+    if (!rp_gtiff_block_extent(band, bx, by, &offset, &size))
         return false;
     for (int i = 1; i < count; i++) {
-        if (!block_extent(band, bx + i, by, &next_offset, &next_size))
+        if (!rp_gtiff_block_extent(band, bx + i, by, &next_offset, &next_size))
             return false;
         if (next_offset < offset + size)
             return false;
