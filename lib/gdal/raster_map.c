@@ -239,9 +239,7 @@ GDALDatasetH rp_raster_map_open(const char *path, unsigned int flags) {
 
 /* Drops [offset, offset + size) of the map at base from the resident set. */
 static void drop_range(const GByte *base, vsi_l_offset len, uint64_t offset, uint64_t size) {
-    static long page;
-    if (!page)
-        page = sysconf(_SC_PAGESIZE);
+    long page = sysconf(_SC_PAGESIZE);
     if (size == 0 || offset >= len)
         return;
     uint64_t end = offset + size < len ? offset + size : len;
