@@ -135,13 +135,18 @@ static void on_bus_error(int sig, siginfo_t *info, void *context) {
     }
     static const char points_head[] = "rasterpool: points file ";
     static const char raster_head[] = "rasterpool: raster ";
+    static const char points_why[] = " changed while being read (it was truncated: SIGBUS)";
+    static const char raster_why[] = " could not be read from its map (truncated while being "
+                                     "read, or an I/O error: SIGBUS)";
     const char *head = name ? points_head : raster_head;
+    const char *why = name ? points_why : raster_why;
     if (!name)
         name = raster;
-    static const char tail[] = " changed while being read (it was truncated: SIGBUS); stopped "
-                               "at once, its unfinished outputs removed, the old outputs kept\n";
+    static const char tail[] = "; stopped at once, its unfinished outputs removed, the old "
+                               "outputs kept\n";
     say(head, strlen(head));
     say(name, strlen(name));
+    say(why, strlen(why));
     say(tail, sizeof tail - 1);
     _exit(bus_exit);
 }
@@ -157,7 +162,9 @@ void cli_map_inputs(void) {
     const char *env = getenv("RASTERPOOL_MAP_POINTS");
     if (!env || strcmp(env, "0") != 0)
         rp_map_points_files(1);
-    rp_map_raster_files(1); /* RASTERPOOL_MAP_RASTERS=0: see raster_map.c */
+    env = getenv("RASTERPOOL_MAP_RASTERS");
+    if (!env || strcmp(env, "0") != 0)
+        rp_map_raster_files(1);
 }
 
 int cli_on_progress(double fraction, const char *message, void *bar) {

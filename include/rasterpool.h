@@ -144,10 +144,12 @@ RP_API const char *rp_mapped_points_at(const void *addr);
  * raster truncated by another process while a job reads it raises SIGBUS;
  * a handler can name it with rp_mapped_raster_at. Only GeoTIFFs that GDAL
  * reads without any other file (no .aux.xml, .ovr, .msk or world file)
- * are mapped; RASTERPOOL_MAP_RASTERS=0 in the environment turns it off.
- * Affects jobs started after the call. */
+ * on local file systems are mapped (an I/O error of the device raises
+ * SIGBUS too), each by the job that reads it, for that job alone. The
+ * rasterpool program opts in unless RASTERPOOL_MAP_RASTERS=0. Affects
+ * jobs started after the call. */
 RP_API void rp_map_raster_files(int enable);
-/* For a SIGBUS handler: the absolute path of the raster a job of this
+/* For a SIGBUS handler: the raster (as the job names it) a job of this
  * process has mapped at addr, or NULL. Async-signal-safe. */
 RP_API const char *rp_mapped_raster_at(const void *addr);
 

@@ -17,16 +17,18 @@ typedef struct range_slot {
     _Atomic(uintptr_t) base; /* 0: free; 1: being filled in */
     _Atomic(uintptr_t) len;
     _Atomic(const char *) name;
+    atomic_int kind;
 } range_slot;
 
 static range_slot slots[RP_MAPPED_RANGES];
 
-int rp_mapped_ranges_add(const void *base, size_t len, const char *name) {
+int rp_mapped_ranges_add(const void *base, size_t len, const char *name, int kind) {
     for (int k = 0; k < RP_MAPPED_RANGES; k++) {
         uintptr_t expected = 0;
         if (atomic_compare_exchange_strong(&slots[k].base, &expected, (uintptr_t)1)) {
             atomic_store(&slots[k].len, (uintptr_t)0);
             atomic_store(&slots[k].name, name);
+            atomic_store(&slots[k].kind, kind);
             atomic_store(&slots[k].len, (uintptr_t)len);
             atomic_store(&slots[k].base, (uintptr_t)base);
             return k;
@@ -40,12 +42,15 @@ void rp_mapped_ranges_remove(int slot) {
         atomic_store(&slots[slot].base, (uintptr_t)0);
 }
 
-const char *rp_mapped_ranges_at(const void *addr) {
+const char *rp_mapped_ranges_at(const void *addr, int *kind) {
     uintptr_t a = (uintptr_t)addr;
     for (int k = 0; k < RP_MAPPED_RANGES; k++) {
         uintptr_t base = atomic_load(&slots[k].base);
-        if (base > 1 && a >= base && a - base < atomic_load(&slots[k].len))
+        if (base > 1 && a >= base && a - base < atomic_load(&slots[k].len)) {
+            *kind = atomic_load(&slots[k].kind);
             return atomic_load(&slots[k].name);
+        }
     }
+    *kind = 0;
     return NULL;
 }

@@ -203,16 +203,13 @@ static void print_requests(FILE *log, const extract_job *job) {
             (unsigned long long)st.runs, (unsigned long long)st.runs_in_place);
 }
 
-/* -v: the rasters read in place through a map of the file (raster_map.c). */
+/* -v: the raster reads made through a map of the file (raster_map.c). */
 static void print_mapped(FILE *log, const extract_job *job) {
-    int mapped = 0;
-    for (int r = 0; r < job->setup.nrasters; r++)
-        mapped += job->setup.rasters[r].map != NULL;
-    if (mapped)
+    if (job->stats.reads_mapped)
         fprintf(log,
-                "rasterpool: %d of %d raster(s) read through a map of the file (tiles decoded "
-                "in place; RASTERPOOL_MAP_RASTERS=0: read with pread)\n",
-                mapped, job->setup.nrasters);
+                "rasterpool: %llu raster read(s) through a map of the file (tiles decoded in "
+                "place; RASTERPOOL_MAP_RASTERS=0: read with pread)\n",
+                (unsigned long long)job->stats.reads_mapped);
 }
 
 static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {

@@ -163,14 +163,13 @@ typedef struct rp_extract_raster {
      * HEAD and the header's GET, so about two round trips; more when a
      * connection was set up or the CPUs were busy) */
     double open_seconds;
-    /* a local GeoTIFF read through a map of the file (raster_map.h), or NULL */
-    struct rp_raster_map *map;
 } rp_extract_raster;
 
 /* Blocks read and failed by the readers. */
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
     uint64_t rasters_failed; /* whose CRS the points could not reach */
+    uint64_t reads_mapped;   /* raster reads through a map of the file (raster_map.h) */
     /* NULL, or per raster: the points planned on it are added here, and the
      * warning that none falls on a raster is the caller's (a part of a
      * job: lib/mpi warns once from every part's counts) */

@@ -21,7 +21,6 @@
 #include "extract_internal.h"
 #include "georef.h"
 #include "memhint.h"
-#include "raster_map.h"
 #include "remote.h"
 #include "vrt_xml.h"
 
@@ -191,8 +190,6 @@ rp_status rp_extract_setup_init(rp_extract_setup *s, char *const *rasters, int n
         s->rasters[r].open_seconds = (rp_monotonic_seconds() - t0) - (thread_cpu_seconds() - cpu0);
         if (rc == RP_OK)
             load_vrt(&s->rasters[r]);
-        if (rc == RP_OK && rp_raster_map_eligible(ds, rasters[r]))
-            s->rasters[r].map = rp_raster_map_acquire(rasters[r]);
         if (rc == RP_OK) {
             rc = add_band_columns(s, r, ds, rasters[r], bands, nbands, err);
             GDALClose(ds);
@@ -222,7 +219,6 @@ void rp_extract_setup_free(rp_extract_setup *s) {
     free(s->bands);
     for (int r = 0; r < s->nrasters; r++) {
         rp_vrt_free(s->rasters[r].vrt);
-        rp_raster_map_release(s->rasters[r].map); /* the workers closed its datasets */
         rp_raster_info_free(&s->rasters[r].info);
     }
     free(s->rasters);

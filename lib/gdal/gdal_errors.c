@@ -29,8 +29,8 @@ static void copy_message(char *dst, size_t cap, const char *msg) {
         dst[--n] = '\0';
 }
 
-/* msg into buf without the prefix of mapped rasters' names (raster_map.h),
- * so that it names the file itself. */
+/* msg into buf without the prefix and number of mapped rasters' names
+ * (raster_map.h), so that it names the file itself. */
 static const char *without_map_prefix(const char *msg, char *buf, size_t cap) {
     const char *hit = strstr(msg, RP_RASTER_MAP_PREFIX);
     if (!hit)
@@ -43,6 +43,8 @@ static const char *without_map_prefix(const char *msg, char *buf, size_t cap) {
         memcpy(buf + used, msg, n);
         used += n;
         msg = hit + skip;
+        while (*msg >= '0' && *msg <= '9') /* the map's number; the path follows */
+            msg++;
         hit = strstr(msg, RP_RASTER_MAP_PREFIX);
     }
     snprintf(buf + used, cap - used, "%s", msg);

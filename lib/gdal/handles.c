@@ -97,10 +97,10 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    /* a raster the job mapped is read through its map (raster_map.c) */
-    GDALDatasetH ds = rp_raster_map_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
-    if (!ds)
-        ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
+    /* a job's map of a file is opened by its name (raster_map.h) */
+    GDALDatasetH ds = rp_raster_map_is_name(path)
+                          ? rp_raster_map_open_name(path, GDAL_OF_RASTER | GDAL_OF_READONLY)
+                          : rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     rp_gdal_capture_pop();
     char *copy = ds ? strdup(path) : NULL;
     if (!ds || !copy) {

@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #include "mapped_ranges.h"
-#include "raster_map.h"
 #include "rasterpool.h"
 
 static atomic_int map_enabled;
@@ -54,10 +53,9 @@ void rp_map_points_files(int enable) {
 }
 
 const char *rp_mapped_points_at(const void *addr) {
-    const char *name = rp_mapped_ranges_at(addr);
-    /* the rasters' maps share the registry (raster_map.c): not theirs */
-    return name && strncmp(name, RP_RASTER_MAP_PREFIX, strlen(RP_RASTER_MAP_PREFIX)) != 0 ? name
-                                                                                          : NULL;
+    int kind = 0;
+    const char *name = rp_mapped_ranges_at(addr, &kind);
+    return kind == RP_MAPPED_POINTS ? name : NULL; /* rasters' maps share the registry */
 }
 
 void rp_points_map_open(rp_points *pts, int fd) {
@@ -83,7 +81,7 @@ void rp_points_map_open(rp_points *pts, int fd) {
     m->size = st.st_size;
     m->mtime = st.st_mtim;
     /* without a slot a SIGBUS cannot be told apart: use pread instead */
-    m->slot = rp_mapped_ranges_add(text, (size_t)st.st_size, pts->display_name);
+    m->slot = rp_mapped_ranges_add(text, (size_t)st.st_size, pts->display_name, RP_MAPPED_POINTS);
     if (m->slot < 0) {
         munmap(text, (size_t)st.st_size);
         close(m->fd);

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "gdal_config.h"
+#include "raster_info.h"
 #include "raster_map.h"
 #include "remote.h"
 
@@ -92,14 +93,33 @@ static GDALRasterBandH open_band(rp_read_worker *w, const char *path, int band) 
     return b;
 }
 
+/* The band through the worker's map of the file (raster_map.h); NULL when
+ * the worker has none or GDAL cannot open it (the caller opens the file). */
+static GDALRasterBandH open_mapped_band(rp_read_worker *w, int band) {
+    if (!w->map)
+        return NULL;
+    rp_error open_err;
+    rp_error_clear(&open_err);
+    GDALDatasetH ds = rp_handles_get(w->handles, rp_raster_map_name(w->map), &open_err);
+    return ds ? GDALGetRasterBand(ds, band) : NULL;
+}
+
 bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_read_fn read,
                       void *ctx) {
     w->open_failed = false;
     w->why[0] = '\0';
     rp_gdal_capture_push(&w->capture);
     double t0 = rp_monotonic_seconds();
-    GDALRasterBandH b = open_band(w, path, band);
+    GDALRasterBandH b = open_mapped_band(w, band);
     CPLErr e = b ? read(b, w, ctx) : CE_Failure;
+    if (e != CE_None) {
+        /* no map, or it failed through the map: read from the file, whose
+         * failure GDAL describes better ("got 6149 bytes, expected 12299"
+         * where the map says only "failed"); a worker keeps both open */
+        rp_gdal_capture_reset(&w->capture);
+        b = open_band(w, path, band);
+        e = b ? read(b, w, ctx) : CE_Failure;
+    }
     bool stalled = false; /* a stalled server is not asked again: see remote.h */
     for (int attempt = 1;
          b && (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
@@ -113,17 +133,6 @@ bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_rea
         t0 = rp_monotonic_seconds();
         GDALRasterBandH again = open_band(w, path, band);
         e = again ? read(again, w, ctx) : CE_Failure;
-    }
-    if (e != CE_None && b && rp_raster_map_is_mapped(GDALGetBandDataset(b))) {
-        /* failed through the file's map: read it from the file, whose
-         * failure GDAL describes better (raster_map.h) */
-        rp_handles_drop(w->handles, path);
-        rp_gdal_capture_reset(&w->capture);
-        rp_raster_map_bypass(true);
-        GDALRasterBandH direct = open_band(w, path, band);
-        e = direct ? read(direct, w, ctx) : CE_Failure;
-        rp_handles_drop(w->handles, path); /* the next block opens the map again */
-        rp_raster_map_bypass(false);
     }
     rp_gdal_capture_pop();
     if (e == CE_None && rp_remote_suspect(path, &w->capture))
