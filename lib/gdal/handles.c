@@ -14,6 +14,7 @@
 
 #include "gdal_errors.h"
 #include "handles.h"
+#include "raster_map.h"
 #include "remote.h"
 
 typedef struct handle_slot {
@@ -96,7 +97,10 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    GDALDatasetH ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
+    /* a job's map of a file is opened by its name (raster_map.h) */
+    GDALDatasetH ds = rp_raster_map_is_name(path)
+                          ? rp_raster_map_open_name(path, GDAL_OF_RASTER | GDAL_OF_READONLY)
+                          : rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     rp_gdal_capture_pop();
     char *copy = ds ? strdup(path) : NULL;
     if (!ds || !copy) {
