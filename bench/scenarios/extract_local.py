@@ -147,9 +147,8 @@ def mapped_floor(ctx, table, rp, raster, points, blocks, threads):
         note="floor_read ... map: as rasterpool reads a local GeoTIFF")
     rp.note += "; %.2fx the mapped floor" % (table.seconds(rp) / table.seconds(fm))
     table.add("rasterpool extract, RASTERPOOL_MAP_RASTERS=0", measure(ctx, [
-        ctx.rasterpool, "extract", raster, "--points", points, "-o",
         ctx.out("rp_pread.csv"), "-j", str(threads), "--quiet"],
-        env={"RASTERPOOL_MAP_RASTERS": "0"}), threads=threads,
+        env={"RASTERPOOL_MAP_RASTERS": "0"}, fresh=ctx.out("rp_pread.csv")), threads=threads,
         note="tiles read with pread, as before the map")
 
 
@@ -168,7 +167,8 @@ def extract_table(ctx, title, raster, points, peers=True, threads=None, floor_ta
 
     rp = table.add("rasterpool extract", measure(ctx, [
         ctx.rasterpool, "extract", raster, "--points", points, "-o", out("rp.csv"),
-        "-j", str(threads), "--quiet"]), threads=threads, note="CSV in -> CSV out")
+        "-j", str(threads), "--quiet"], fresh=out("rp.csv")), threads=threads,
+        note="CSV in -> CSV out (a new file each run)")
     ref = last_column(out("rp.csv"))
     floor = table.add("floor (decode touched blocks only)", measure(ctx, [
         ctx.floor, raster, blocks, str(threads)]), threads=threads, note="bench/floor/floor_read.c")
@@ -352,12 +352,17 @@ def s6_ten_million(ctx):
                                            os.path.getsize(points) / 1e6, count_lines(blocks), t))
     out = ctx.out("rp10m.csv")
     rp = table.add("rasterpool extract -v", measure(ctx, [
-        ctx.rasterpool, "extract", raster, "--points", points, "-o", out, "-j", str(t), "-v"]),
-        threads=t, note="CSV in -> CSV out")
+        ctx.rasterpool, "extract", raster, "--points", points, "-o", out, "-j", str(t), "-v"],
+        fresh=out), threads=t, note="CSV in -> CSV out (a new file each run)")
     parse, blocks_s, write = phases(rp.result)
     out_bytes = os.path.getsize(out)
     rp.note += "; phases (medians): read points %.3f s, read rasters %.3f s, write %.3f s; " \
                "peak RSS / points: %.0f B" % (parse, blocks_s, write, rp.result.max_rss / n)
+    again = table.add("rasterpool extract -v, replacing its output", measure(ctx, [
+        ctx.rasterpool, "extract", raster, "--points", points, "-o", out, "-j", str(t), "-v"]),
+        threads=t, note="each run replaces the previous run's output")
+    again.note += "; write phase (median) %.3f s: freeing the old file's blocks is the file " \
+                  "system's work" % phases(again.result)[2]
     floor = table.add("floor (decode touched blocks only)", measure(ctx, [
         ctx.floor, raster, blocks, str(t)]), threads=t, note="bench/floor/floor_read.c")
     table.add("floor, tiles decoded from a map of the file", measure(ctx, [
@@ -367,11 +372,12 @@ def s6_ten_million(ctx):
         ctx, "cat '%s' > /dev/null" % points), threads=1, note="page cache to user space")
     table.add("write the output's bytes (dd bs=4M)", measure(
         ctx, "dd if=/dev/zero of='%s' bs=4M count=%d iflag=count_bytes status=none" % (
-            ctx.out("dd10m.bin"), out_bytes)), threads=1,
+            ctx.out("dd10m.bin"), out_bytes), fresh=ctx.out("dd10m.bin")), threads=1,
         note="%.0f MB into a new file beside rasterpool's output" % (out_bytes / 1e6))
     table.add("write the output's bytes (dd bs=4M oflag=direct)", measure(
         ctx, "dd if=/dev/zero of='%s' bs=4M count=%d iflag=count_bytes oflag=direct "
-        "status=none" % (ctx.out("dd10m.bin"), out_bytes)), threads=1,
+        "status=none" % (ctx.out("dd10m.bin"), out_bytes), fresh=ctx.out("dd10m.bin")),
+        threads=1,
         note="the same past the page cache, as rasterpool writes a CSV file")
     os.remove(ctx.out("dd10m.bin"))
     table.target("parse + format phases <= the block-reading phase",
