@@ -1,7 +1,11 @@
 /* test_plan.c — grouping points by block, checked against a brute-force
- * recount; both the counting-sort and the radix-sort paths. */
+ * recount; both the counting-sort and the radix-sort paths, and the plans
+ * built on a pool (equal to the serial ones to the byte). */
+#include <string.h>
+
 #include "check.h"
 #include "plan.h"
+#include "pool.h"
 
 /* deterministic pseudo-random numbers */
 static uint64_t rng_state = 88172645463325252ull;
@@ -104,6 +108,54 @@ static void hand_computed(void) {
     rp_plan_free(&plan);
 }
 
+/* The plans are equal: cells, order and blocks. */
+static void check_same(const rp_plan *a, const rp_plan *b) {
+    CHECK_EQ_INT(a->npoints, b->npoints);
+    CHECK_EQ_INT(a->inside, b->inside);
+    CHECK_EQ_INT(a->nblocks, b->nblocks);
+    if (a->npoints != b->npoints || a->inside != b->inside || a->nblocks != b->nblocks)
+        return;
+    CHECK(memcmp(a->cell, b->cell, a->npoints * sizeof *a->cell) == 0);
+    CHECK(memcmp(a->order, b->order, a->inside * sizeof *a->order) == 0);
+    CHECK(memcmp(a->blocks, b->blocks, a->nblocks * sizeof *a->blocks) == 0);
+}
+
+/* Random points (a tenth outside, a few NaN) planned serially and on pools
+ * of 1, 2 and 7 threads, from coordinates and from cells. */
+static void pooled_equals_serial(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n) {
+    rp_grid g;
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
+    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = uniform(1000 - 0.05 * (double)w * 0.5, 1000 + 1.05 * (double)w * 0.5);
+        y[i] = uniform(2000 - 1.05 * (double)h * 0.25, 2000 + 0.05 * (double)h * 0.25);
+        if (i % 9973 == 5)
+            y[i] = NAN;
+    }
+    rp_plan serial;
+    CHECK_EQ_INT(rp_plan_build(&serial, &g, x, y, n), 0);
+    verify(&serial, &g, x, y, n);
+    int threads[] = {1, 2, 7};
+    for (int t = 0; t < 3; t++) {
+        rp_pool *pool = rp_pool_new(threads[t]);
+        CHECK(pool != NULL);
+        rp_plan pooled;
+        CHECK_EQ_INT(rp_plan_build_pool(&pooled, &g, x, y, n, pool), 0);
+        check_same(&serial, &pooled);
+        rp_plan_free(&pooled);
+        uint64_t *cells = malloc(n * sizeof *cells);
+        memcpy(cells, serial.cell, n * sizeof *cells);
+        CHECK_EQ_INT(rp_plan_build_cells_pool(&pooled, &g, cells, n, pool), 0);
+        check_same(&serial, &pooled);
+        rp_plan_free(&pooled);
+        rp_pool_free(pool);
+    }
+    rp_plan_free(&serial);
+    free(x);
+    free(y);
+}
+
 int main(void) {
     hand_computed();
     random_points(1000, 777, 64, 64, 20000);           /* counting sort */
@@ -112,5 +164,9 @@ int main(void) {
     random_points(70000, 3, 1, 1, 1000);               /* radix with keys over 16 bits */
     random_points(40000000, 20000000, 128, 128, 2000); /* over 2^32 blocks: 64-bit keys */
     random_points(3000000, 3000000, 1, 1, 999);        /* 9e12 blocks, 3 radix passes (odd) */
+    pooled_equals_serial(5000, 3000, 64, 64, 200003);  /* 3713 blocks: chunk rows */
+    pooled_equals_serial(8192, 8192, 256, 256, 70001); /* 1024 blocks */
+    pooled_equals_serial(3000, 2000, 7, 5, 100000);    /* 171k blocks: only locating is pooled */
+    pooled_equals_serial(60000, 60000, 1, 1, 90000);   /* radix after pooled locating */
     return CHECK_DONE();
 }
