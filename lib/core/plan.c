@@ -211,17 +211,24 @@ static rp_status locate_chunk(void *ctx, void *state, size_t c, rp_error *err) {
     size_t from, to, inside = 0;
     chunk_range(pp, c, &from, &to);
     for (size_t i = from; i < to; i++) {
-        if (pp->x) {
+        uint64_t block;
+        if (pp->x) { /* the block from the column and row: no division of the cell */
             int64_t col, row;
-            cell[i] = rp_grid_locate(pp->grid, pp->x[i], pp->y[i], &col, &row)
-                          ? (uint64_t)row * (uint64_t)pp->grid->width + (uint64_t)col
-                          : RP_CELL_OUTSIDE;
-        }
-        if (cell[i] == RP_CELL_OUTSIDE)
+            if (!rp_grid_locate(pp->grid, pp->x[i], pp->y[i], &col, &row)) {
+                cell[i] = RP_CELL_OUTSIDE;
+                continue;
+            }
+            cell[i] = (uint64_t)row * (uint64_t)pp->grid->width + (uint64_t)col;
+            block = (uint64_t)(row / pp->grid->block_h) * (uint64_t)pp->grid->blocks_x +
+                    (uint64_t)(col / pp->grid->block_w);
+        } else if (cell[i] == RP_CELL_OUTSIDE) {
             continue;
+        } else {
+            block = counts ? block_of_cell(pp->grid, cell[i]) : 0;
+        }
         inside++;
         if (counts)
-            counts[block_of_cell(pp->grid, cell[i])]++;
+            counts[block]++;
     }
     pp->inside[c] = inside;
     return RP_OK;
