@@ -32,11 +32,45 @@
 /* Below this many points the pool's start-up costs more than it saves. */
 enum { PAR_MIN_POINTS = 65536 };
 
-static uint64_t block_of_cell(const rp_grid *grid, uint64_t cell) {
-    uint64_t col = cell % (uint64_t)grid->width;
-    uint64_t row = cell / (uint64_t)grid->width;
-    return (row / (uint64_t)grid->block_h) * (uint64_t)grid->blocks_x +
-           col / (uint64_t)grid->block_w;
+/* A cell's block number. The divisions by the grid's sizes are done by a
+ * multiply and a shift when every cell number and size is below 2^32 and
+ * the sizes are above 1: with m = 2^64 / d rounded up, n / d is the high
+ * word of m x n, exactly, for all such n and d (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019). Otherwise plain
+ * division. */
+typedef struct block_finder {
+    uint64_t width, block_w, block_h, blocks_x;
+    bool fast;
+    uint64_t m_width, m_block_w, m_block_h; /* the multipliers when fast */
+} block_finder;
+
+static block_finder block_finder_of(const rp_grid *grid) {
+    block_finder bf = {.width = (uint64_t)grid->width,
+                       .block_w = (uint64_t)grid->block_w,
+                       .block_h = (uint64_t)grid->block_h,
+                       .blocks_x = (uint64_t)grid->blocks_x};
+    bf.fast = bf.width > 1 && bf.block_w > 1 && bf.block_h > 1 && bf.width <= UINT32_MAX &&
+              bf.block_w <= UINT32_MAX && bf.block_h <= UINT32_MAX &&
+              (uint64_t)grid->height <= ((uint64_t)1 << 32) / bf.width;
+    if (bf.fast) {
+        bf.m_width = UINT64_MAX / bf.width + 1;
+        bf.m_block_w = UINT64_MAX / bf.block_w + 1;
+        bf.m_block_h = UINT64_MAX / bf.block_h + 1;
+    }
+    return bf;
+}
+
+static inline uint64_t div_by(uint64_t n, uint64_t m) {
+    return (uint64_t)(((unsigned __int128)m * n) >> 64);
+}
+
+static inline uint64_t block_of_cell(const block_finder *bf, uint64_t cell) {
+    if (bf->fast) {
+        uint64_t row = div_by(cell, bf->m_width), col = cell - row * bf->width;
+        return div_by(row, bf->m_block_h) * bf->blocks_x + div_by(col, bf->m_block_w);
+    }
+    uint64_t col = cell % bf->width, row = cell / bf->width;
+    return (row / bf->block_h) * bf->blocks_x + col / bf->block_w;
 }
 
 static void locate_all(rp_plan *plan, const rp_grid *grid, const double *x, const double *y) {
@@ -68,11 +102,12 @@ static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_
     uint32_t *counts = calloc((size_t)total_blocks + 1, sizeof *counts);
     if (!counts)
         return -1;
+    block_finder bf = block_finder_of(grid);
     size_t touched = 0;
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] == RP_CELL_OUTSIDE)
             continue;
-        if (counts[block_of_cell(grid, plan->cell[i])]++ == 0)
+        if (counts[block_of_cell(&bf, plan->cell[i])]++ == 0)
             touched++;
     }
     plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
@@ -92,7 +127,7 @@ static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] == RP_CELL_OUTSIDE)
             continue;
-        plan->order[counts[block_of_cell(grid, plan->cell[i])]++] = (uint32_t)i;
+        plan->order[counts[block_of_cell(&bf, plan->cell[i])]++] = (uint32_t)i;
     }
     free(counts);
     return 0;
@@ -110,10 +145,11 @@ static int group_by_radix(rp_plan *plan, const rp_grid *grid, uint64_t total_blo
     int rc = -1;
     if (!key || !key2 || !idx2 || !counts)
         goto done;
+    block_finder bf = block_finder_of(grid);
     m = 0;
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] != RP_CELL_OUTSIDE) {
-            key[m] = block_of_cell(grid, plan->cell[i]);
+            key[m] = block_of_cell(&bf, plan->cell[i]);
             idx[m++] = (uint32_t)i;
         }
     }
@@ -188,6 +224,7 @@ static int group_cells(rp_plan *plan, const rp_grid *grid) {
 typedef struct par_plan {
     rp_plan *plan;
     const rp_grid *grid;
+    block_finder blocks;
     const double *x, *y; /* NULL: plan->cell is given */
     size_t nchunks;
     uint64_t total_blocks;
@@ -224,7 +261,7 @@ static rp_status locate_chunk(void *ctx, void *state, size_t c, rp_error *err) {
         } else if (cell[i] == RP_CELL_OUTSIDE) {
             continue;
         } else {
-            block = counts ? block_of_cell(pp->grid, cell[i]) : 0;
+            block = counts ? block_of_cell(&pp->blocks, cell[i]) : 0;
         }
         inside++;
         if (counts)
@@ -245,7 +282,7 @@ static rp_status place_chunk(void *ctx, void *state, size_t c, rp_error *err) {
     chunk_range(pp, c, &from, &to);
     for (size_t i = from; i < to; i++)
         if (cell[i] != RP_CELL_OUTSIDE)
-            order[next[block_of_cell(pp->grid, cell[i])]++] = (uint32_t)i;
+            order[next[block_of_cell(&pp->blocks, cell[i])]++] = (uint32_t)i;
     return RP_OK;
 }
 
@@ -301,7 +338,12 @@ static int build_parallel(rp_plan *plan, const rp_grid *grid, const double *x, c
                           rp_pool *pool) {
     int threads = rp_pool_threads(pool);
     uint64_t total_blocks = (uint64_t)grid->blocks_x * (uint64_t)grid->blocks_y;
-    par_plan pp = {.plan = plan, .grid = grid, .x = x, .y = y, .total_blocks = total_blocks};
+    par_plan pp = {.plan = plan,
+                   .grid = grid,
+                   .blocks = block_finder_of(grid),
+                   .x = x,
+                   .y = y,
+                   .total_blocks = total_blocks};
     size_t chunks = count_chunks(threads, plan->npoints, total_blocks);
     bool grouping = chunks != 0;
     pp.nchunks = grouping ? chunks : 2 * (size_t)threads;

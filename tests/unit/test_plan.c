@@ -156,7 +156,49 @@ static void pooled_equals_serial(int64_t w, int64_t h, int64_t bw, int64_t bh, s
     free(y);
 }
 
+/* Cells up to 2^32 - 1 (the block numbers by multiply-and-shift) and just
+ * past it (plain division): each point's block, by plain division here. */
+static void extreme_cells(int64_t w, int64_t h, int64_t bw, int64_t bh) {
+    rp_grid g;
+    double gt[6] = {0, 1, 0, 0, 0, -1};
+    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
+    uint64_t last = (uint64_t)w * (uint64_t)h - 1;
+    uint64_t picks[] = {0,
+                        last,
+                        last - 1,
+                        (uint64_t)w - 1,
+                        (uint64_t)w,
+                        last - (uint64_t)w + 1,
+                        last / 2,
+                        (uint64_t)bw * (uint64_t)w - 1,
+                        (uint64_t)bh * (uint64_t)w};
+    size_t n = 4000, npicks = sizeof picks / sizeof picks[0];
+    uint64_t *cells = malloc(n * sizeof *cells);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = (uint64_t)(uniform(0, 1) * (double)last);
+        cells[i] = i < npicks ? picks[i] : r;
+        cells[i] = cells[i] > last ? last : cells[i];
+    }
+    rp_plan plan;
+    CHECK_EQ_INT(rp_plan_build_cells(&plan, &g, cells, n), 0);
+    CHECK_EQ_INT(plan.inside, n);
+    size_t total = 0;
+    for (size_t b = 0; b < plan.nblocks; b++)
+        for (size_t k = 0; k < plan.blocks[b].count; k++) {
+            uint64_t cell = plan.cell[plan.order[plan.blocks[b].start + k]];
+            CHECK_EQ_INT((int64_t)(cell % (uint64_t)w) / bw, plan.blocks[b].block_x);
+            CHECK_EQ_INT((int64_t)(cell / (uint64_t)w) / bh, plan.blocks[b].block_y);
+            total++;
+        }
+    CHECK_EQ_INT(total, n);
+    rp_plan_free(&plan);
+}
+
 int main(void) {
+    extreme_cells(65536, 65536, 255, 257); /* 2^32 cells */
+    extreme_cells(65537, 65535, 2, 65535); /* 2^32 - 1 cells, block as tall as the raster */
+    extreme_cells(65536, 65537, 256, 256); /* past 2^32 cells */
+    extreme_cells(4294967295, 1, 3, 1);    /* one row as wide as 32 bits */
     hand_computed();
     random_points(1000, 777, 64, 64, 20000);           /* counting sort */
     random_points(300, 217, 7, 5, 5000);               /* partial edge blocks */
