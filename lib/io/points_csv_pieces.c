@@ -15,7 +15,9 @@
  * Otherwise piece k+1 and the rest of its wave are thrown away and the next
  * wave starts at piece k's `end`, which is a true record start. Every wave
  * keeps at least its first piece, so the work always moves on; a file
- * without quoted line ends never redoes anything.
+ * without quoted line ends never redoes anything. Within a piece, lines are
+ * read as plain lines (one pass over each line's bytes, csv.h) up to the
+ * first line that holds a quote, and by the quoted reader from there on.
  *
  * Pieces are size / (8 x threads), between 256 KiB and 8 MiB, and run in
  * waves of two a worker, so memory in flight is bounded by the wave (the
