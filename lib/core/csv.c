@@ -15,6 +15,13 @@
  * (rp_csv_reader_new_mem): then there is nothing to refill, and the whole
  * slice is the input.
  *
+ * Plain lines (rp_csv_lines: text read as if it held no quote) are scanned
+ * once each, eight bytes a step (delimiter, line end and quote found in a
+ * word at once, the first fields' spans noted, the rest of the delimiters
+ * only counted); rp_csv_lines_next_unquoted stops before the first line that
+ * holds a quote, so a caller reads plain lines up to there and the quoted
+ * reader from there.
+ *
  * Threads: a reader belongs to one thread. Ownership: the record's pointers
  * stay valid until the next rp_csv_read.
  */
@@ -375,49 +382,106 @@ void rp_csv_lines_set_fields(rp_csv_lines *l, rp_csv_field *fields, size_t cap) 
     l->fields_cap = fields ? cap : 0;
 }
 
-/* The field count of s[0..n), and the spans of the first l->fields_cap. */
-static size_t split_fields(const rp_csv_lines *l, const char *s, size_t n) {
-    size_t nfields = 0, start = 0;
-    if (!l->fields) {
-        for (size_t k = 0; k < n; k++)
-            nfields += s[k] == l->delimiter;
-        return nfields + 1;
+/* Words are read with memcpy; their first byte is the lowest (ctz finds
+ * it) on little-endian machines; others take the byte loop alone. */
+#define LITTLE_ENDIAN_WORDS (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* The bytes of w equal to the byte in `ones` (c x 0x0101...): 0x80 in each,
+ * exact for every byte (no borrow crosses bytes). */
+static inline uint64_t bytes_equal(uint64_t w, uint64_t ones) {
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t v = w ^ ones;
+    return ~(((v & low7) + low7) | v | low7);
+}
+
+/* A field ends at k: its span (while the caller keeps spans). */
+static inline void end_field(rp_csv_lines *l, size_t *nfields, size_t *start, size_t k) {
+    if (*nfields < l->fields_cap) {
+        l->fields[*nfields].offset = *start;
+        l->fields[*nfields].length = k - *start;
+        l->fields[*nfields].quoted = false;
     }
-    for (size_t k = 0; k <= n; k++) {
-        if (k < n && s[k] != l->delimiter)
-            continue;
-        if (nfields < l->fields_cap) {
-            l->fields[nfields].offset = start;
-            l->fields[nfields].length = k - start;
-            l->fields[nfields].quoted = false;
+    (*nfields)++;
+    *start = k + 1;
+}
+
+/* Where the line at s[0..n) ends (n when it runs to the end of the text),
+ * in one pass over its bytes, eight at a time while they hold no delimiter,
+ * line end or quote; the delimiters on the way end fields. SIZE_MAX at a
+ * '"' when stop_at_quote. */
+static size_t scan_fields(rp_csv_lines *l, const char *s, size_t n, bool stop_at_quote,
+                          size_t *nfields, size_t *start) {
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t delim = ones * (unsigned char)l->delimiter, nl = ones * '\n', quote = ones * '"';
+    size_t k = 0;
+    for (; LITTLE_ENDIAN_WORDS && k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, s + k, 8);
+        uint64_t delims = bytes_equal(w, delim), ends = bytes_equal(w, nl);
+        uint64_t quotes = stop_at_quote ? bytes_equal(w, quote) : 0;
+        if (ends) { /* only the bytes before the line end count */
+            uint64_t before = (ends & (0 - ends)) - 1;
+            delims &= before;
+            quotes &= before;
         }
-        nfields++;
-        start = k + 1;
+        if (quotes)
+            return SIZE_MAX;
+        for (; delims && *nfields < l->fields_cap; delims &= delims - 1)
+            end_field(l, nfields, start, k + (size_t)(__builtin_ctzll(delims) >> 3));
+        *nfields += (size_t)__builtin_popcountll(delims); /* past the spans kept */
+        if (ends)
+            return k + (size_t)(__builtin_ctzll(ends) >> 3);
     }
-    return nfields;
+    for (; k < n; k++) {
+        if (s[k] == l->delimiter)
+            end_field(l, nfields, start, k);
+        else if (s[k] == '\n')
+            return k;
+        else if (s[k] == '"' && stop_at_quote)
+            return SIZE_MAX;
+    }
+    return n;
+}
+
+/* The line at l->pos: the spans of its first l->fields_cap fields, its
+ * field count and its end. Returns 1 with the record (raw_len 0: a blank
+ * line), or RP_CSV_LINES_QUOTE at a '"' when stop_at_quote (nothing
+ * consumed). */
+static int scan_line(rp_csv_lines *l, rp_csv_record *rec, bool stop_at_quote) {
+    const char *s = l->text + l->pos;
+    const size_t n = l->len - l->pos;
+    size_t nfields = 0, start = 0;
+    size_t k = scan_fields(l, s, n, stop_at_quote, &nfields, &start);
+    if (k == SIZE_MAX)
+        return RP_CSV_LINES_QUOTE;
+    size_t raw_len = k > 0 && s[k - 1] == '\r' ? k - 1 : k; /* a delimiter is never '\r' */
+    end_field(l, &nfields, &start, raw_len);
+    rec->raw = s;
+    rec->raw_len = raw_len;
+    rec->line = l->line++;
+    rec->offset = l->base + l->pos;
+    rec->nfields = nfields;
+    rec->fields = l->fields;
+    rec->open_quote = false;
+    l->pos += k < n ? k + 1 : k;
+    return 1;
+}
+
+static int lines_next(rp_csv_lines *l, rp_csv_record *rec, bool stop_at_quote) {
+    while (l->pos < l->len) {
+        int got = scan_line(l, rec, stop_at_quote);
+        if (got != 1 || rec->raw_len > 0) /* blank lines are skipped, as rp_csv_read does */
+            return got;
+    }
+    return 0;
 }
 
 int rp_csv_lines_next(rp_csv_lines *l, rp_csv_record *rec) {
-    while (l->pos < l->len) {
-        const char *s = l->text + l->pos;
-        size_t n = l->len - l->pos;
-        const char *nl = memchr(s, '\n', n);
-        size_t i = nl ? (size_t)(nl - s) : n;
-        size_t raw_len = i > 0 && s[i - 1] == '\r' ? i - 1 : i;
-        uint64_t line = l->line++, offset = l->base + l->pos;
-        l->pos += nl ? i + 1 : i;
-        if (raw_len == 0) /* blank, as rp_csv_read skips it */
-            continue;
-        memset(rec, 0, sizeof *rec);
-        rec->raw = s;
-        rec->raw_len = raw_len;
-        rec->line = line;
-        rec->offset = offset;
-        rec->nfields = split_fields(l, s, raw_len);
-        rec->fields = l->fields;
-        return 1;
-    }
-    return 0;
+    return lines_next(l, rec, false);
+}
+
+int rp_csv_lines_next_unquoted(rp_csv_lines *l, rp_csv_record *rec) {
+    return lines_next(l, rec, true);
 }
 
 char rp_csv_detect_delimiter(const char *line, size_t len) {

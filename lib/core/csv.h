@@ -72,6 +72,14 @@ void rp_csv_lines_init(rp_csv_lines *lines, const char *text, size_t len, char d
 void rp_csv_lines_set_fields(rp_csv_lines *lines, rp_csv_field *fields, size_t cap);
 /* The next non-blank record: 1, or 0 at the end of the text. */
 int rp_csv_lines_next(rp_csv_lines *lines, rp_csv_record *record);
+/* The same for text that may hold quotes, in one pass over each line's
+ * bytes: 1 and the record, 0 at the end, or RP_CSV_LINES_QUOTE when the next
+ * non-blank line holds a '"' (its quoted fields may span lines): nothing of
+ * it is consumed, and lines->pos and lines->line say where it starts, a true
+ * record start, from which rp_csv_reader_new_mem reads on (the records
+ * before are exactly the reader's). */
+#define RP_CSV_LINES_QUOTE 2
+int rp_csv_lines_next_unquoted(rp_csv_lines *lines, rp_csv_record *record);
 
 /* Records longer than this are refused (an unterminated quote would
  * otherwise pull the rest of a file into one record). */

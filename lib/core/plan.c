@@ -8,20 +8,69 @@
  * number of points (a counting array would dwarf the points) use an LSD
  * radix sort of (block, index) pairs instead. Both are O(n).
  *
- * Threads: single-threaded, pure; the plan is read-only during execution.
+ * Given a pool of two or more threads and at least PAR_MIN_POINTS points,
+ * both passes run on the pool over contiguous chunks of the points: each
+ * chunk locates its points and counts them per block in its own counts row;
+ * one serial prefix over (block, chunk) turns the rows into starts, so that
+ * chunk c's points of block k land after chunks 0..c-1's; each chunk then
+ * places its points. The order is therefore exactly the serial one. The
+ * rows cost chunks x blocks x 4 bytes, kept within 2 bytes a point (fewer
+ * chunks, or else parallel locating and the serial grouping).
+ *
+ * Threads: pure; the pool's tasks write disjoint chunks of cell and disjoint
+ * runs of order; the plan is read-only during execution.
  * Ownership: rp_plan owns its arrays; rp_plan_free releases them.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memhint.h"
 #include "plan.h"
+#include "pool.h"
 
-static uint64_t block_of_cell(const rp_grid *grid, uint64_t cell) {
-    uint64_t col = cell % (uint64_t)grid->width;
-    uint64_t row = cell / (uint64_t)grid->width;
-    return (row / (uint64_t)grid->block_h) * (uint64_t)grid->blocks_x +
-           col / (uint64_t)grid->block_w;
+/* Below this many points the pool's start-up costs more than it saves. */
+enum { PAR_MIN_POINTS = 65536 };
+
+/* A cell's block number. The divisions by the grid's sizes are done by a
+ * multiply and a shift when every cell number and size is below 2^32 and
+ * the sizes are above 1: with m = 2^64 / d rounded up, n / d is the high
+ * word of m x n, exactly, for all such n and d (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019). Otherwise plain
+ * division. */
+typedef struct block_finder {
+    uint64_t width, block_w, block_h, blocks_x;
+    bool fast;
+    uint64_t m_width, m_block_w, m_block_h; /* the multipliers when fast */
+} block_finder;
+
+static block_finder block_finder_of(const rp_grid *grid) {
+    block_finder bf = {.width = (uint64_t)grid->width,
+                       .block_w = (uint64_t)grid->block_w,
+                       .block_h = (uint64_t)grid->block_h,
+                       .blocks_x = (uint64_t)grid->blocks_x};
+    bf.fast = bf.width > 1 && bf.block_w > 1 && bf.block_h > 1 && bf.width <= UINT32_MAX &&
+              bf.block_w <= UINT32_MAX && bf.block_h <= UINT32_MAX &&
+              (uint64_t)grid->height <= ((uint64_t)1 << 32) / bf.width;
+    if (bf.fast) {
+        bf.m_width = UINT64_MAX / bf.width + 1;
+        bf.m_block_w = UINT64_MAX / bf.block_w + 1;
+        bf.m_block_h = UINT64_MAX / bf.block_h + 1;
+    }
+    return bf;
+}
+
+static inline uint64_t div_by(uint64_t n, uint64_t m) {
+    return (uint64_t)(((unsigned __int128)m * n) >> 64);
+}
+
+static inline uint64_t block_of_cell(const block_finder *bf, uint64_t cell) {
+    if (bf->fast) {
+        uint64_t row = div_by(cell, bf->m_width), col = cell - row * bf->width;
+        return div_by(row, bf->m_block_h) * bf->blocks_x + div_by(col, bf->m_block_w);
+    }
+    uint64_t col = cell % bf->width, row = cell / bf->width;
+    return (row / bf->block_h) * bf->blocks_x + col / bf->block_w;
 }
 
 static void locate_all(rp_plan *plan, const rp_grid *grid, const double *x, const double *y) {
@@ -53,11 +102,12 @@ static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_
     uint32_t *counts = calloc((size_t)total_blocks + 1, sizeof *counts);
     if (!counts)
         return -1;
+    block_finder bf = block_finder_of(grid);
     size_t touched = 0;
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] == RP_CELL_OUTSIDE)
             continue;
-        if (counts[block_of_cell(grid, plan->cell[i])]++ == 0)
+        if (counts[block_of_cell(&bf, plan->cell[i])]++ == 0)
             touched++;
     }
     plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
@@ -77,7 +127,7 @@ static int group_by_counting(rp_plan *plan, const rp_grid *grid, uint64_t total_
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] == RP_CELL_OUTSIDE)
             continue;
-        plan->order[counts[block_of_cell(grid, plan->cell[i])]++] = (uint32_t)i;
+        plan->order[counts[block_of_cell(&bf, plan->cell[i])]++] = (uint32_t)i;
     }
     free(counts);
     return 0;
@@ -95,10 +145,11 @@ static int group_by_radix(rp_plan *plan, const rp_grid *grid, uint64_t total_blo
     int rc = -1;
     if (!key || !key2 || !idx2 || !counts)
         goto done;
+    block_finder bf = block_finder_of(grid);
     m = 0;
     for (size_t i = 0; i < plan->npoints; i++) {
         if (plan->cell[i] != RP_CELL_OUTSIDE) {
-            key[m] = block_of_cell(grid, plan->cell[i]);
+            key[m] = block_of_cell(&bf, plan->cell[i]);
             idx[m++] = (uint32_t)i;
         }
     }
@@ -168,7 +219,165 @@ static int group_cells(rp_plan *plan, const rp_grid *grid) {
     return rc;
 }
 
-int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n) {
+/* The parallel build's shared state: chunk c is points
+ * [n * c / nchunks, n * (c + 1) / nchunks). */
+typedef struct par_plan {
+    rp_plan *plan;
+    const rp_grid *grid;
+    block_finder blocks;
+    const double *x, *y; /* NULL: plan->cell is given */
+    size_t nchunks;
+    uint64_t total_blocks;
+    uint32_t *counts; /* nchunks rows of total_blocks, or NULL: locate only */
+    size_t *inside;   /* per chunk */
+} par_plan;
+
+static void chunk_range(const par_plan *pp, size_t c, size_t *from, size_t *to) {
+    uint64_t n = pp->plan->npoints;
+    *from = (size_t)(n * c / pp->nchunks);
+    *to = (size_t)(n * (c + 1) / pp->nchunks);
+}
+
+/* Task c: locate chunk c's points (unless given) and count them per block. */
+static rp_status locate_chunk(void *ctx, void *state, size_t c, rp_error *err) {
+    (void)state;
+    (void)err;
+    const par_plan *pp = ctx;
+    uint64_t *cell = pp->plan->cell;
+    uint32_t *counts = pp->counts ? pp->counts + c * pp->total_blocks : NULL;
+    size_t from, to, inside = 0;
+    chunk_range(pp, c, &from, &to);
+    for (size_t i = from; i < to; i++) {
+        uint64_t block;
+        if (pp->x) { /* the block from the column and row: no division of the cell */
+            int64_t col, row;
+            if (!rp_grid_locate(pp->grid, pp->x[i], pp->y[i], &col, &row)) {
+                cell[i] = RP_CELL_OUTSIDE;
+                continue;
+            }
+            cell[i] = (uint64_t)row * (uint64_t)pp->grid->width + (uint64_t)col;
+            block = (uint64_t)(row / pp->grid->block_h) * (uint64_t)pp->grid->blocks_x +
+                    (uint64_t)(col / pp->grid->block_w);
+        } else if (cell[i] == RP_CELL_OUTSIDE) {
+            continue;
+        } else {
+            block = counts ? block_of_cell(&pp->blocks, cell[i]) : 0;
+        }
+        inside++;
+        if (counts)
+            counts[block]++;
+    }
+    pp->inside[c] = inside;
+    return RP_OK;
+}
+
+/* Task c: place chunk c's points at its rows' starts. */
+static rp_status place_chunk(void *ctx, void *state, size_t c, rp_error *err) {
+    (void)state;
+    (void)err;
+    const par_plan *pp = ctx;
+    const uint64_t *cell = pp->plan->cell;
+    uint32_t *next = pp->counts + c * pp->total_blocks, *order = pp->plan->order;
+    size_t from, to;
+    chunk_range(pp, c, &from, &to);
+    for (size_t i = from; i < to; i++)
+        if (cell[i] != RP_CELL_OUTSIDE)
+            order[next[block_of_cell(&pp->blocks, cell[i])]++] = (uint32_t)i;
+    return RP_OK;
+}
+
+/* The rows' counts become starts, block by block and within a block chunk
+ * by chunk; the touched blocks are listed. */
+static int prefix_rows(const par_plan *pp) {
+    rp_plan *plan = pp->plan;
+    uint64_t tb = pp->total_blocks;
+    size_t touched = 0;
+    for (uint64_t k = 0; k < tb; k++) {
+        uint32_t any = 0;
+        for (size_t c = 0; c < pp->nchunks && !any; c++)
+            any = pp->counts[c * tb + k];
+        touched += any != 0;
+    }
+    plan->blocks = malloc((touched ? touched : 1) * sizeof *plan->blocks);
+    if (!plan->blocks)
+        return -1;
+    size_t start = 0;
+    for (uint64_t k = 0; k < tb; k++) {
+        size_t block_start = start;
+        for (size_t c = 0; c < pp->nchunks; c++) {
+            uint32_t n = pp->counts[c * tb + k];
+            pp->counts[c * tb + k] = (uint32_t)start;
+            start += n;
+        }
+        if (start > block_start)
+            append_block(plan, pp->grid, k, block_start, start - block_start);
+    }
+    return 0;
+}
+
+static int run_chunks(rp_pool *pool, par_plan *pp,
+                      rp_status (*run)(void *, void *, size_t, rp_error *)) {
+    rp_error err;
+    rp_error_clear(&err);
+    rp_pool_job job = {.ntasks = pp->nchunks, .ctx = pp, .run = run};
+    return rp_pool_run(pool, &job, &err) == RP_OK ? 0 : -1;
+}
+
+/* Chunks: two a thread, fewer while their counts rows would pass 2 bytes a
+ * point; 0 when even two rows would (then only locating is parallel). */
+static size_t count_chunks(int threads, size_t n, uint64_t total_blocks) {
+    size_t chunks = 2 * (size_t)threads;
+    while (chunks >= 2 && (uint64_t)chunks * total_blocks * 4 > 2 * (uint64_t)n)
+        chunks--;
+    return chunks >= 2 ? chunks : 0;
+}
+
+/* Both passes on the pool; plan->npoints and plan->cell (located or to be
+ * located from x, y) are set. */
+static int build_parallel(rp_plan *plan, const rp_grid *grid, const double *x, const double *y,
+                          rp_pool *pool) {
+    int threads = rp_pool_threads(pool);
+    uint64_t total_blocks = (uint64_t)grid->blocks_x * (uint64_t)grid->blocks_y;
+    par_plan pp = {.plan = plan,
+                   .grid = grid,
+                   .blocks = block_finder_of(grid),
+                   .x = x,
+                   .y = y,
+                   .total_blocks = total_blocks};
+    size_t chunks = count_chunks(threads, plan->npoints, total_blocks);
+    bool grouping = chunks != 0;
+    pp.nchunks = grouping ? chunks : 2 * (size_t)threads;
+    if (grouping)
+        pp.counts = calloc(pp.nchunks * (size_t)total_blocks, sizeof *pp.counts);
+    pp.inside = calloc(pp.nchunks, sizeof *pp.inside);
+    int rc = pp.inside && (pp.counts || !grouping) ? run_chunks(pool, &pp, locate_chunk) : -1;
+    for (size_t c = 0; rc == 0 && c < pp.nchunks; c++)
+        plan->inside += pp.inside[c];
+    if (rc == 0 && !pp.counts) {
+        free(pp.inside);
+        return group_cells(plan, grid); /* frees the plan on failure */
+    }
+    if (rc == 0) {
+        plan->order = malloc((plan->inside ? plan->inside : 1) * sizeof *plan->order);
+        rc = plan->order ? prefix_rows(&pp) : -1;
+    }
+    if (rc == 0) {
+        rp_hint_huge(plan->order, plan->inside * sizeof *plan->order);
+        rc = run_chunks(pool, &pp, place_chunk);
+    }
+    free(pp.counts);
+    free(pp.inside);
+    if (rc != 0)
+        rp_plan_free(plan);
+    return rc;
+}
+
+static bool use_pool(rp_pool *pool, size_t n) {
+    return pool && n >= PAR_MIN_POINTS && rp_pool_threads(pool) > 1;
+}
+
+int rp_plan_build_pool(rp_plan *plan, const rp_grid *grid, const double *x, const double *y,
+                       size_t n, rp_pool *pool) {
     memset(plan, 0, sizeof *plan);
     if (n > RP_PLAN_MAX_POINTS)
         return -1;
@@ -177,11 +386,18 @@ int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const dou
     if (!plan->cell)
         return -1;
     rp_hint_huge(plan->cell, n * sizeof *plan->cell);
+    if (use_pool(pool, n))
+        return build_parallel(plan, grid, x, y, pool);
     locate_all(plan, grid, x, y);
     return group_cells(plan, grid);
 }
 
-int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n) {
+int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n) {
+    return rp_plan_build_pool(plan, grid, x, y, n, NULL);
+}
+
+int rp_plan_build_cells_pool(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n,
+                             rp_pool *pool) {
     memset(plan, 0, sizeof *plan);
     if (n > RP_PLAN_MAX_POINTS) {
         free(cells);
@@ -189,9 +405,15 @@ int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, siz
     }
     plan->npoints = n;
     plan->cell = cells;
+    if (use_pool(pool, n))
+        return build_parallel(plan, grid, NULL, NULL, pool);
     for (size_t i = 0; i < n; i++)
         plan->inside += cells[i] != RP_CELL_OUTSIDE;
     return group_cells(plan, grid);
+}
+
+int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n) {
+    return rp_plan_build_cells_pool(plan, grid, cells, n, NULL);
 }
 
 void rp_plan_free(rp_plan *plan) {

@@ -34,6 +34,12 @@ typedef struct rp_plan {
  * sort by block number when the raster has few enough blocks, else an LSD
  * radix sort. Returns 0, or -1 when memory runs out or n is too large. */
 int rp_plan_build(rp_plan *plan, const rp_grid *grid, const double *x, const double *y, size_t n);
+/* The same plan, identical to the byte, built on the pool's threads when it
+ * has two or more and n is large (plan.c); pool may be NULL. Not from inside
+ * one of the pool's tasks (one job at a time). */
+struct rp_pool;
+int rp_plan_build_pool(rp_plan *plan, const rp_grid *grid, const double *x, const double *y,
+                       size_t n, struct rp_pool *pool);
 void rp_plan_free(rp_plan *plan);
 
 /* The same grouping for cells already located: cells[i] is row * width +
@@ -41,6 +47,8 @@ void rp_plan_free(rp_plan *plan);
  * freed with the plan, or here on failure). Used for the cells of
  * sampling kernels (extract/sample_exec.c). */
 int rp_plan_build_cells(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n);
+int rp_plan_build_cells_pool(rp_plan *plan, const rp_grid *grid, uint64_t *cells, size_t n,
+                             struct rp_pool *pool);
 
 /* Position of a cell inside its block's buffer (row-major, block_w wide). */
 static inline size_t rp_plan_offset_in_block(const rp_grid *grid, uint64_t cell) {

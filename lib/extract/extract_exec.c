@@ -189,7 +189,7 @@ rp_status rp_extract_execute(rp_extract_setup *s, rp_pool *pool, const double *x
                              const uint8_t *bad, size_t n, OGRSpatialReferenceH points_srs,
                              const rp_extract_options *opts, rp_extract_read_stats *stats,
                              rp_error *err) {
-    rp_point_scratch scratch = {NULL, NULL, NULL};
+    rp_point_scratch scratch = {NULL, NULL, NULL, pool}; /* plans on the pool */
     rp_value_column **cols = malloc((size_t)(s->ncolumns ? s->ncolumns : 1) * sizeof *cols);
     rp_status rc = cols ? RP_OK : rp_error_set(err, RP_NOMEM, "out of memory");
     raster_progress progress = {opts->progress, opts->progress_user, 0, s->nrasters};

@@ -248,6 +248,7 @@ int rp_extract_job_threads(const rp_extract_options *opts);
 typedef struct rp_point_scratch {
     double *x, *y;
     OGRSpatialReferenceH srs; /* the CRS x/y are in (borrowed), or NULL */
+    struct rp_pool *pool;     /* plans on it when set (idle then), or NULL */
 } rp_point_scratch;
 void rp_point_scratch_free(rp_point_scratch *scratch);
 

@@ -94,7 +94,7 @@ rp_status rp_extract_plan_raster(const rp_raster_info *raster, OGRSpatialReferen
     rp_status rc = rp_extract_raster_coords(raster, points_srs, x, y, n, scratch, &x, &y, err);
     if (rc != RP_OK)
         return rc;
-    if (rp_plan_build(plan, &raster->grid, x, y, n) != 0)
+    if (rp_plan_build_pool(plan, &raster->grid, x, y, n, scratch->pool) != 0)
         return rp_error_set(err, RP_NOMEM, "%s: cannot plan %zu points (out of memory)",
                             raster->path, n);
     return RP_OK;

@@ -224,9 +224,9 @@ static rp_status apply_task(void *ctx, void *state, size_t task, rp_error *err) 
     return RP_OK;
 }
 
-/* The round's kernel cells, grouped by block. */
-static rp_status plan_cells(sample_round *rd, const double *rx, const double *ry, rp_plan *cplan,
-                            rp_error *err) {
+/* The round's kernel cells, grouped by block (on the pool when given). */
+static rp_status plan_cells(sample_round *rd, rp_pool *pool, const double *rx, const double *ry,
+                            rp_plan *cplan, rp_error *err) {
     size_t n = rd->npoints * rd->ncell;
     uint64_t *cells = malloc((n ? n : 1) * sizeof *cells);
     if (!cells)
@@ -240,7 +240,7 @@ static rp_status plan_cells(sample_round *rd, const double *rx, const double *ry
             for (size_t j = 0; j < rd->ncell; j++)
                 mine[j] = RP_CELL_OUTSIDE;
     }
-    if (rp_plan_build_cells(cplan, rd->grid, cells, n) != 0)
+    if (rp_plan_build_cells_pool(cplan, rd->grid, cells, n, pool) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory planning %zu kernel cells", n);
     return RP_OK;
 }
@@ -260,7 +260,7 @@ static rp_status run_round(sample_round *rd, rp_pool *pool, const double *rx, co
                            rp_extract_read_stats *stats, rp_error *err) {
     rp_plan cplan;
     size_t n = rd->npoints * rd->ncell;
-    rp_status rc = plan_cells(rd, rx, ry, &cplan, err);
+    rp_status rc = plan_cells(rd, pool, rx, ry, &cplan, err);
     if (rc != RP_OK)
         return rc;
     rd->cells = calloc((size_t)rd->nbands, sizeof *rd->cells);
@@ -341,7 +341,7 @@ int rp_sample_cell_plan(const rp_extract_setup *s, int r, const rp_plan *plan, c
     rd.at = malloc((plan->inside + 1) * sizeof *rd.at);
     rp_error err;
     rp_error_clear(&err);
-    int rc = rd.at && plan_cells(&rd, rx, ry, cells, &err) == RP_OK ? 0 : -1;
+    int rc = rd.at && plan_cells(&rd, NULL, rx, ry, cells, &err) == RP_OK ? 0 : -1;
     free(rd.at);
     return rc;
 }

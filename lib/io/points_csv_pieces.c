@@ -15,7 +15,9 @@
  * Otherwise piece k+1 and the rest of its wave are thrown away and the next
  * wave starts at piece k's `end`, which is a true record start. Every wave
  * keeps at least its first piece, so the work always moves on; a file
- * without quoted line ends never redoes anything.
+ * without quoted line ends never redoes anything. Within a piece, lines are
+ * read as plain lines (one pass over each line's bytes, csv.h) up to the
+ * first line that holds a quote, and by the quoted reader from there on.
  *
  * Pieces are size / (8 x threads), between 256 KiB and 8 MiB, and run in
  * waves of two a worker, so memory in flight is bounded by the wave (the
@@ -95,6 +97,23 @@ static rp_status read_at(int fd, char *buf, size_t len, uint64_t offset, const r
                         got < 0 ? strerror(errno) : "the file shrank while being read");
 }
 
+/* The piece's next record: its lines are scanned once each (csv.h) until
+ * one holds a quote; from that line, a true record start, the quoted reader
+ * reads on (made here: *reader), with the same records as reading the whole
+ * piece with it. 1, 0 at the end, or -1 when memory runs out. */
+static int next_record(rp_csv_lines *lines, rp_csv_reader **reader, rp_csv_record *rec) {
+    if (!*reader) {
+        int got = rp_csv_lines_next_unquoted(lines, rec);
+        if (got != RP_CSV_LINES_QUOTE)
+            return got;
+        *reader = rp_csv_reader_new_mem(lines->text + lines->pos, lines->len - lines->pos,
+                                        lines->delimiter, lines->line, lines->base + lines->pos);
+        if (!*reader)
+            return -1;
+    }
+    return rp_csv_read(*reader, rec);
+}
+
 /* One pass over the piece's bytes [begin, begin + len). Returns 1 when done,
  * 0 when a record runs past the bytes read (read more and parse again). */
 static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *rc, rp_error *err) {
@@ -102,25 +121,20 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
     bool to_eof = p->begin + len >= job->size;
     p->part.n = p->part.nbad = 0;
     p->first = p->end = UINT64_MAX;
-    /* text without a quote is read as plain lines (csv.h), the same records */
     size_t need = (pts->x_field > pts->y_field ? pts->x_field : pts->y_field) + 1;
     rp_csv_field local[16];
     rp_csv_field *fields = need <= 16 ? local : malloc(need * sizeof *fields);
-    rp_csv_lines lines;
-    rp_csv_lines_init(&lines, p->text, len, pts->delimiter, 0, p->begin);
-    rp_csv_lines_set_fields(&lines, fields, need);
-    bool plain = fields && !memchr(p->text, '"', len);
-    rp_csv_reader *reader =
-        plain ? NULL : rp_csv_reader_new_mem(p->text, len, pts->delimiter, 0, p->begin);
-    if (!plain && !reader) {
-        if (fields != local)
-            free(fields);
+    if (!fields) {
         *rc = rp_error_set(err, RP_NOMEM, "out of memory");
         return 1;
     }
+    rp_csv_lines lines;
+    rp_csv_lines_init(&lines, p->text, len, pts->delimiter, 0, p->begin);
+    rp_csv_lines_set_fields(&lines, fields, need);
+    rp_csv_reader *reader = NULL;
     rp_csv_record rec;
     int got;
-    while ((got = reader ? rp_csv_read(reader, &rec) : rp_csv_lines_next(&lines, &rec)) == 1) {
+    while ((got = next_record(&lines, &reader, &rec)) == 1) {
         if (rec.offset >= p->stop) {
             p->end = rec.offset;
             p->end_line = rec.line;

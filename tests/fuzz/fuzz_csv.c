@@ -3,8 +3,9 @@
  * bounds. A memory reader started at any record's offset (as the parallel
  * slices of pass 2 are) must see the same records from there. Text with no
  * quote character read as plain lines (rp_csv_lines, pass 2's fast path)
- * must give the very records the reader gives. The first byte picks the
- * delimiter. */
+ * must give the very records the reader gives, and any text read as pass 1
+ * reads a piece (plain lines until one holds a quote, the memory reader from
+ * there) too. The first byte picks the delimiter. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,44 @@ static void lines_agree(const char *text, size_t len, char delim) {
                 abort();
     } while (got_a == 1);
     rp_csv_reader_free(m);
+}
+
+/* Any text: plain lines up to the first line with a quote, then the memory
+ * reader from that line, give the whole-text memory reader's records. */
+static void hybrid_agrees(const char *text, size_t len, char delim) {
+    rp_csv_reader *m = rp_csv_reader_new_mem(text, len, delim, 1, 0), *rest = NULL;
+    if (!m)
+        return;
+    rp_csv_lines lines;
+    rp_csv_lines_init(&lines, text, len, delim, 1, 0);
+    rp_csv_field spans[3];
+    rp_csv_lines_set_fields(&lines, spans, 3);
+    rp_csv_record a, b;
+    int got_a, got_b;
+    do {
+        got_a = rp_csv_read(m, &a);
+        got_b = rest ? rp_csv_read(rest, &b) : rp_csv_lines_next_unquoted(&lines, &b);
+        if (!rest && got_b == RP_CSV_LINES_QUOTE) {
+            rest = rp_csv_reader_new_mem(text + lines.pos, len - lines.pos, delim, lines.line,
+                                         lines.pos);
+            if (!rest)
+                break;
+            got_b = rp_csv_read(rest, &b);
+        }
+        if (got_a != got_b)
+            abort();
+        if (got_a == 1 &&
+            (a.raw != b.raw || a.raw_len != b.raw_len || a.line != b.line || a.offset != b.offset ||
+             a.nfields != b.nfields || a.open_quote != b.open_quote))
+            abort();
+        for (size_t i = 0; got_a == 1 && i < a.nfields && i < 3; i++)
+            if (a.fields[i].offset != b.fields[i].offset ||
+                a.fields[i].length != b.fields[i].length ||
+                a.fields[i].quoted != b.fields[i].quoted)
+                abort();
+    } while (got_a == 1);
+    rp_csv_reader_free(m);
+    rp_csv_reader_free(rest);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -87,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rp_csv_reader_free(r);
     fclose(f);
     lines_agree(text, text_len, delim);
+    hybrid_agrees(text, text_len, delim);
     if (slice_records) {
         rp_csv_reader *m = rp_csv_reader_new_mem(text + slice_offset, text_len - slice_offset,
                                                  delim, slice_line, slice_offset);

@@ -1,6 +1,7 @@
 /* test_csv.c — CSV records: quoting, embedded delimiters, quotes and line
  * ends, CRLF, blank lines, BOM, line numbers, records longer than the
- * reader's buffer, and delimiter detection. */
+ * reader's buffer, delimiter detection, and pass 1's plain lines scanned
+ * until a quote then read on by the reader. */
 #include <unistd.h>
 
 #include "check.h"
@@ -310,7 +311,96 @@ static void plain_lines_match_reader(void) {
     }
 }
 
+/* Pass 1's reading of a piece: plain lines scanned once each until one holds
+ * a quote, then the quoted reader from that line; it must give every record
+ * the memory reader gives over the whole text: raw text, line, offset,
+ * field count, the first two fields' spans, an open quote. */
+static int hybrid_next(rp_csv_lines *lines, rp_csv_reader **reader, rp_csv_record *rec) {
+    if (!*reader) {
+        int got = rp_csv_lines_next_unquoted(lines, rec);
+        if (got != RP_CSV_LINES_QUOTE)
+            return got;
+        *reader = rp_csv_reader_new_mem(lines->text + lines->pos, lines->len - lines->pos,
+                                        lines->delimiter, lines->line, lines->base + lines->pos);
+    }
+    return rp_csv_read(*reader, rec);
+}
+
+static size_t hybrid_matches_reader(const char *text, size_t len, char delim) {
+    rp_csv_reader *whole = rp_csv_reader_new_mem(text, len, delim, 3, 50), *rest = NULL;
+    rp_csv_lines lines;
+    rp_csv_lines_init(&lines, text, len, delim, 3, 50);
+    rp_csv_field spans[2];
+    rp_csv_lines_set_fields(&lines, spans, 2);
+    rp_csv_record a, b;
+    int got_a, got_b;
+    size_t n = 0;
+    do {
+        got_a = rp_csv_read(whole, &a);
+        got_b = hybrid_next(&lines, &rest, &b);
+        CHECK_EQ_INT(got_a, got_b);
+        if (got_a != 1 || got_b != 1)
+            break;
+        n++;
+        CHECK(a.raw == b.raw && a.raw_len == b.raw_len);
+        CHECK_EQ_INT(a.line, b.line);
+        CHECK_EQ_INT(a.offset, b.offset);
+        CHECK_EQ_INT(a.nfields, b.nfields);
+        CHECK_EQ_INT(a.open_quote, b.open_quote);
+        for (size_t f = 0; f < a.nfields && f < 2; f++) {
+            CHECK_EQ_INT(a.fields[f].offset, b.fields[f].offset);
+            CHECK_EQ_INT(a.fields[f].length, b.fields[f].length);
+            CHECK_EQ_INT(a.fields[f].quoted, b.fields[f].quoted);
+        }
+    } while (1);
+    rp_csv_reader_free(whole);
+    rp_csv_reader_free(rest);
+    return n;
+}
+
+static void one_pass_lines_then_reader(void) {
+    const char *texts[] = {
+        "id,x,y\n1,541928.43,5982476.76\n2,577861.99,5930523.21\n",
+        "a,b\r\n\r\n\n1,2\r\n\"q\nuoted\",3\n4,5\n", /* quote at a line's start */
+        "12345678,1234567,123456789012345,1\n,,,,,,,,,,,,,,,,\n9,\"x\"\"y\",z\n", /* later field */
+        "1234567\n12345678\n123456789\n1234567,\n12345678,\n\"open to the end\n1,2",
+        "no line end at all,1,2",
+        "\n\n\n",
+        "",
+        "\r",
+        "a\rb,c\r\r\n;\t,\n",
+        "1,2\n3,\"4\"\"\",5\n\"\"\n6,7"};
+    const size_t want[] = {3, 4, 3, 6, 1, 0, 0, 0, 2, 4};
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+        for (int d = 0; d < 3; d++) {
+            size_t n = hybrid_matches_reader(texts[t], strlen(texts[t]), ",;\t"[d]);
+            if (d == 0)
+                CHECK_EQ_INT(n, want[t]);
+        }
+    /* random text over the bytes that matter, at every alignment */
+    const char alphabet[] = "1a ,;\t\n\r\"";
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    char text[300];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0, want_len = (size_t)(state % 290);
+        for (; len < want_len; len++) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            /* mostly digits, so that words without any special byte occur */
+            text[len] = state % 4 ? '1' : alphabet[(state >> 8) % (sizeof alphabet - 1)];
+        }
+        state += (uint64_t)round;
+        /* half the texts without any quote: plain lines to the end */
+        for (size_t k = 0; round % 2 && k < len; k++)
+            if (text[k] == '"')
+                text[k] = '2';
+        hybrid_matches_reader(text, len, ",;\t"[round % 3]);
+    }
+}
+
 int main(void) {
+    one_pass_lines_then_reader();
     unquoted_fields_every_length();
     quoting();
     idle_pipe();

@@ -1,7 +1,11 @@
 /* test_plan.c — grouping points by block, checked against a brute-force
- * recount; both the counting-sort and the radix-sort paths. */
+ * recount; both the counting-sort and the radix-sort paths, and the plans
+ * built on a pool (equal to the serial ones to the byte). */
+#include <string.h>
+
 #include "check.h"
 #include "plan.h"
+#include "pool.h"
 
 /* deterministic pseudo-random numbers */
 static uint64_t rng_state = 88172645463325252ull;
@@ -104,7 +108,97 @@ static void hand_computed(void) {
     rp_plan_free(&plan);
 }
 
+/* The plans are equal: cells, order and blocks. */
+static void check_same(const rp_plan *a, const rp_plan *b) {
+    CHECK_EQ_INT(a->npoints, b->npoints);
+    CHECK_EQ_INT(a->inside, b->inside);
+    CHECK_EQ_INT(a->nblocks, b->nblocks);
+    if (a->npoints != b->npoints || a->inside != b->inside || a->nblocks != b->nblocks)
+        return;
+    CHECK(memcmp(a->cell, b->cell, a->npoints * sizeof *a->cell) == 0);
+    CHECK(memcmp(a->order, b->order, a->inside * sizeof *a->order) == 0);
+    CHECK(memcmp(a->blocks, b->blocks, a->nblocks * sizeof *a->blocks) == 0);
+}
+
+/* Random points (a tenth outside, a few NaN) planned serially and on pools
+ * of 1, 2 and 7 threads, from coordinates and from cells. */
+static void pooled_equals_serial(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n) {
+    rp_grid g;
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
+    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = uniform(1000 - 0.05 * (double)w * 0.5, 1000 + 1.05 * (double)w * 0.5);
+        y[i] = uniform(2000 - 1.05 * (double)h * 0.25, 2000 + 0.05 * (double)h * 0.25);
+        if (i % 9973 == 5)
+            y[i] = NAN;
+    }
+    rp_plan serial;
+    CHECK_EQ_INT(rp_plan_build(&serial, &g, x, y, n), 0);
+    verify(&serial, &g, x, y, n);
+    int threads[] = {1, 2, 7};
+    for (int t = 0; t < 3; t++) {
+        rp_pool *pool = rp_pool_new(threads[t]);
+        CHECK(pool != NULL);
+        rp_plan pooled;
+        CHECK_EQ_INT(rp_plan_build_pool(&pooled, &g, x, y, n, pool), 0);
+        check_same(&serial, &pooled);
+        rp_plan_free(&pooled);
+        uint64_t *cells = malloc(n * sizeof *cells);
+        memcpy(cells, serial.cell, n * sizeof *cells);
+        CHECK_EQ_INT(rp_plan_build_cells_pool(&pooled, &g, cells, n, pool), 0);
+        check_same(&serial, &pooled);
+        rp_plan_free(&pooled);
+        rp_pool_free(pool);
+    }
+    rp_plan_free(&serial);
+    free(x);
+    free(y);
+}
+
+/* Cells up to 2^32 - 1 (the block numbers by multiply-and-shift) and just
+ * past it (plain division): each point's block, by plain division here. */
+static void extreme_cells(int64_t w, int64_t h, int64_t bw, int64_t bh) {
+    rp_grid g;
+    double gt[6] = {0, 1, 0, 0, 0, -1};
+    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
+    uint64_t last = (uint64_t)w * (uint64_t)h - 1;
+    uint64_t picks[] = {0,
+                        last,
+                        last - 1,
+                        (uint64_t)w - 1,
+                        (uint64_t)w,
+                        last - (uint64_t)w + 1,
+                        last / 2,
+                        (uint64_t)bw * (uint64_t)w - 1,
+                        (uint64_t)bh * (uint64_t)w};
+    size_t n = 4000, npicks = sizeof picks / sizeof picks[0];
+    uint64_t *cells = malloc(n * sizeof *cells);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = (uint64_t)(uniform(0, 1) * (double)last);
+        cells[i] = i < npicks ? picks[i] : r;
+        cells[i] = cells[i] > last ? last : cells[i];
+    }
+    rp_plan plan;
+    CHECK_EQ_INT(rp_plan_build_cells(&plan, &g, cells, n), 0);
+    CHECK_EQ_INT(plan.inside, n);
+    size_t total = 0;
+    for (size_t b = 0; b < plan.nblocks; b++)
+        for (size_t k = 0; k < plan.blocks[b].count; k++) {
+            uint64_t cell = plan.cell[plan.order[plan.blocks[b].start + k]];
+            CHECK_EQ_INT((int64_t)(cell % (uint64_t)w) / bw, plan.blocks[b].block_x);
+            CHECK_EQ_INT((int64_t)(cell / (uint64_t)w) / bh, plan.blocks[b].block_y);
+            total++;
+        }
+    CHECK_EQ_INT(total, n);
+    rp_plan_free(&plan);
+}
+
 int main(void) {
+    extreme_cells(65536, 65536, 255, 257); /* 2^32 cells */
+    extreme_cells(65537, 65535, 2, 65535); /* 2^32 - 1 cells, block as tall as the raster */
+    extreme_cells(65536, 65537, 256, 256); /* past 2^32 cells */
+    extreme_cells(4294967295, 1, 3, 1);    /* one row as wide as 32 bits */
     hand_computed();
     random_points(1000, 777, 64, 64, 20000);           /* counting sort */
     random_points(300, 217, 7, 5, 5000);               /* partial edge blocks */
@@ -112,5 +206,9 @@ int main(void) {
     random_points(70000, 3, 1, 1, 1000);               /* radix with keys over 16 bits */
     random_points(40000000, 20000000, 128, 128, 2000); /* over 2^32 blocks: 64-bit keys */
     random_points(3000000, 3000000, 1, 1, 999);        /* 9e12 blocks, 3 radix passes (odd) */
+    pooled_equals_serial(5000, 3000, 64, 64, 200003);  /* 3713 blocks: chunk rows */
+    pooled_equals_serial(8192, 8192, 256, 256, 70001); /* 1024 blocks */
+    pooled_equals_serial(3000, 2000, 7, 5, 100000);    /* 171k blocks: only locating is pooled */
+    pooled_equals_serial(60000, 60000, 1, 1, 90000);   /* radix after pooled locating */
     return CHECK_DONE();
 }
