@@ -16,11 +16,10 @@ extern volatile sig_atomic_t cli_interrupted;
  * signal number quit_at ends the process at once (exit 130). No
  * SA_RESTART: a read blocked on a pipe returns EINTR and the job checks. */
 void cli_catch_interrupts(int quit_at);
-/* Maps points files and local GeoTIFF rasters instead of copying them
- * (rp_map_points_files, rp_map_raster_files), with a SIGBUS handler that
- * names a file truncated underneath, removes the staged outputs and exits 3
- * (RP_READ). RASTERPOOL_MAP_POINTS=0 / RASTERPOOL_MAP_RASTERS=0 keep pread. */
-void cli_map_inputs(void);
+/* Maps points files instead of copying them (rp_map_points_files), with a
+ * SIGBUS handler that names a points file truncated underneath, removes the
+ * staged outputs and exits 3 (RP_READ). RASTERPOOL_MAP_POINTS=0 keeps pread. */
+void cli_map_points(void);
 /* Once `after` SIGINT/SIGTERM have arrived (1: the first; batch: 2, the one
  * that stops running tasks), the process ends with exit 130 if the job has
  * not returned within ms milliseconds (a read blocked on the network, a

@@ -10,10 +10,9 @@
  * process removes every staged output of its own (rp_remove_staged_outputs,
  * async-signal-safe) and ends with _exit(130).
  *
- * Points files and local GeoTIFF rasters are mapped, not copied
- * (cli_map_inputs): a SIGBUS from one truncated underneath removes the
- * staged outputs and ends the process with RP_READ's exit code (3) and a
- * message naming the file.
+ * Points files are mapped, not copied (cli_map_points): a SIGBUS from one
+ * truncated underneath removes the staged outputs and ends the process
+ * with RP_READ's exit code (3) and a message naming the file.
  *
  * Threads: the signal handlers only count, set a timer and may clean up and
  * _exit (async-signal-safe calls only); the progress
@@ -106,13 +105,12 @@ void cli_catch_interrupts(int quit_at) {
     sigaction(SIGALRM, &sa, NULL);
 }
 
-/* SIGBUS: a mapped points file or raster was truncated underneath
- * (rp_map_points_files, rp_map_raster_files in rasterpool.h).
- * Async-signal-safe: rp_mapped_points_at, rp_mapped_raster_at,
+/* SIGBUS: a mapped points file was truncated underneath (rp_map_points_files
+ * in rasterpool.h). Async-signal-safe: rp_mapped_points_at,
  * rp_remove_staged_outputs, nanosleep, write, pause, _exit (one thread
  * only: a second faulting thread waits for the first to end the process).
  * A bus error that is
- * not a mapped file's still removes the staged outputs, then takes the
+ * not a points file's still removes the staged outputs, then takes the
  * default action (a core dump, as without this handler). */
 static volatile sig_atomic_t bus_exit = 3; /* RP_READ's */
 
@@ -123,48 +121,35 @@ static void on_bus_error(int sig, siginfo_t *info, void *context) {
         for (;;)
             pause(); /* another thread is ending the process */
     const char *name = rp_mapped_points_at(info->si_addr);
-    const char *raster = name ? NULL : rp_mapped_raster_at(info->si_addr);
     for (int k = 0; rp_remove_staged_outputs() < 0 && k < 40; k++) {
         struct timespec wait = {0, 50 * 1000 * 1000}; /* a rename into place ends */
         nanosleep(&wait, NULL);
     }
-    if (!name && !raster) {
+    if (!name) {
         signal(sig, SIG_DFL);
         raise(sig); /* delivered on return, or the fault comes again */
         return;
     }
-    static const char points_head[] = "rasterpool: points file ";
-    static const char raster_head[] = "rasterpool: raster ";
-    static const char points_why[] = " changed while being read (it was truncated: SIGBUS)";
-    static const char raster_why[] = " could not be read from its map (truncated while being "
-                                     "read, or an I/O error: SIGBUS)";
-    const char *head = name ? points_head : raster_head;
-    const char *why = name ? points_why : raster_why;
-    if (!name)
-        name = raster;
-    static const char tail[] = "; stopped at once, its unfinished outputs removed, the old "
-                               "outputs kept\n";
-    say(head, strlen(head));
+    static const char head[] = "rasterpool: points file ";
+    static const char tail[] = " changed while being read (it was truncated: SIGBUS); stopped "
+                               "at once, its unfinished outputs removed, the old outputs kept\n";
+    say(head, sizeof head - 1);
     say(name, strlen(name));
-    say(why, strlen(why));
     say(tail, sizeof tail - 1);
     _exit(bus_exit);
 }
 
-void cli_map_inputs(void) {
+void cli_map_points(void) {
+    const char *env = getenv("RASTERPOOL_MAP_POINTS");
+    if (env && strcmp(env, "0") == 0)
+        return; /* pread, as library callers get by default */
     bus_exit = rp_status_exit_code(RP_READ);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_bus_error;
     sa.sa_flags = SA_SIGINFO;
-    if (sigaction(SIGBUS, &sa, NULL) != 0)
-        return; /* pread, as library callers get by default */
-    const char *env = getenv("RASTERPOOL_MAP_POINTS");
-    if (!env || strcmp(env, "0") != 0)
+    if (sigaction(SIGBUS, &sa, NULL) == 0)
         rp_map_points_files(1);
-    env = getenv("RASTERPOOL_MAP_RASTERS");
-    if (!env || strcmp(env, "0") != 0)
-        rp_map_raster_files(1);
 }
 
 int cli_on_progress(double fraction, const char *message, void *bar) {

@@ -83,7 +83,7 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
     cli_catch_interrupts(2); /* first, so that no early Ctrl-C is lost */
-    cli_map_inputs();        /* points files and rasters mapped; SIGBUS guarded */
+    cli_map_points();        /* points files mapped; SIGBUS guarded */
     if (argc < 2) {
         usage(stderr);
         return 2;

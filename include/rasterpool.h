@@ -138,20 +138,6 @@ RP_API void rp_map_points_files(int enable);
 /* For a SIGBUS handler: the name of the points file a job of this process
  * has mapped at addr, or NULL when addr lies in none. Async-signal-safe. */
 RP_API const char *rp_mapped_points_at(const void *addr);
-/* Local GeoTIFF rasters mapped instead of read with pread: libtiff decodes
- * each tile from the page cache in place (no copy of the compressed bytes
- * first). Off by default, for the same reason as rp_map_points_files: a
- * raster truncated by another process while a job reads it raises SIGBUS;
- * a handler can name it with rp_mapped_raster_at. Only GeoTIFFs that GDAL
- * reads without any other file (no .aux.xml, .ovr, .msk or world file)
- * on local file systems are mapped (an I/O error of the device raises
- * SIGBUS too), each by the job that reads it, for that job alone. The
- * rasterpool program opts in unless RASTERPOOL_MAP_RASTERS=0. Affects
- * jobs started after the call. */
-RP_API void rp_map_raster_files(int enable);
-/* For a SIGBUS handler: the raster (as the job names it) a job of this
- * process has mapped at addr, or NULL. Async-signal-safe. */
-RP_API const char *rp_mapped_raster_at(const void *addr);
 
 /* ------------------------------------------------------------------------ */
 /* Machine                                                                   */

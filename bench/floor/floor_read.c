@@ -15,28 +15,16 @@
  * only waits. Each worker owns its buffer; nothing is shared but the counter
  * and the read-only block list.
  *
- * With a fourth argument "map", the raster is read as rasterpool reads a
- * local GeoTIFF (lib/gdal/raster_map.c): the file mapped into memory and
- * opened as a /vsimem/ file with GTIFF_USE_MMAP=YES, so libtiff decodes each
- * tile from the page cache in place instead of the kernel copying it into
- * GDAL's buffer first. The floor of that way of reading.
- *
- * Usage: floor_read RASTER BLOCKS_FILE THREADS [map]
+ * Usage: floor_read RASTER BLOCKS_FILE THREADS
  * Prints "blocks N bands B threads T" on stdout; exits 1 on any error.
  */
 #include <cpl_conv.h>
-#include <cpl_vsi.h>
 #include <gdal.h>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct {
     int x, y;
@@ -109,33 +97,9 @@ static block_xy *load_blocks(const char *path, size_t *count) {
     return blocks;
 }
 
-/* path mapped and registered as a /vsimem/ file (the mapping lives until
- * the process ends); NULL on failure. */
-static const char *map_raster(const char *path) {
-    static char name[4096];
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    snprintf(name, sizeof name, "/vsimem/floor_read/%s", path);
-    VSILFILE *fp = base == MAP_FAILED
-                       ? NULL
-                       : VSIFileFromMemBuffer(name, base, (vsi_l_offset)st.st_size, FALSE);
-    if (!fp)
-        return NULL;
-    VSIFCloseL(fp);
-    CPLSetConfigOption("GTIFF_USE_MMAP", "YES");
-    return name;
-}
-
 int main(int argc, char **argv) {
-    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "map") == 0)) {
-        fprintf(stderr, "usage: floor_read RASTER BLOCKS_FILE THREADS [map]\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: floor_read RASTER BLOCKS_FILE THREADS\n");
         return 2;
     }
     int nthreads = atoi(argv[3]);
@@ -150,13 +114,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     GDALAllRegister();
-    const char *path = argc == 5 ? map_raster(argv[1]) : argv[1];
-    if (!path) {
-        fprintf(stderr, "floor_read: cannot map %s\n", argv[1]);
-        return 1;
-    }
 
-    shared_work work = {.path = path, .blocks = blocks, .nblocks = nblocks};
+    shared_work work = {.path = argv[1], .blocks = blocks, .nblocks = nblocks};
     atomic_init(&work.next, 0);
     atomic_init(&work.failed, 0);
     pthread_t *threads = calloc((size_t)nthreads, sizeof *threads);

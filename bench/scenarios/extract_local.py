@@ -138,20 +138,6 @@ def check_same(tool, reference_values, path, limit=None):
 # One extraction table: rasterpool, the floor, and the peers
 
 
-def mapped_floor(ctx, table, rp, raster, points, blocks, threads):
-    """Two rows that show what reading tiles through a map of the file
-    (lib/gdal/raster_map.c) is worth: the floor reading that way, and
-    rasterpool with it turned off (pread, as GDAL reads by default)."""
-    fm = table.add("floor, tiles decoded from a map of the file", measure(ctx, [
-        ctx.floor, raster, blocks, str(threads), "map"]), threads=threads,
-        note="floor_read ... map: as rasterpool reads a local GeoTIFF")
-    rp.note += "; %.2fx the mapped floor" % (table.seconds(rp) / table.seconds(fm))
-    table.add("rasterpool extract, RASTERPOOL_MAP_RASTERS=0", measure(ctx, [
-        ctx.out("rp_pread.csv"), "-j", str(threads), "--quiet"],
-        env={"RASTERPOOL_MAP_RASTERS": "0"}, fresh=ctx.out("rp_pread.csv")), threads=threads,
-        note="tiles read with pread, as before the map")
-
-
 def extract_table(ctx, title, raster, points, peers=True, threads=None, floor_target=True):
     threads = threads or ctx.threads
     n = count_lines(points) - 1
@@ -176,7 +162,6 @@ def extract_table(ctx, title, raster, points, peers=True, threads=None, floor_ta
         table.ratio_target("rasterpool <= 1.25x the floor", rp, floor, 1.25, at_most=True)
     else:
         rp.note += "; %.2fx the floor" % (table.seconds(rp) / table.seconds(floor))
-    mapped_floor(ctx, table, rp, raster, points, blocks, threads)
     if not peers:
         return table, rp, floor
 
@@ -365,9 +350,6 @@ def s6_ten_million(ctx):
                   "system's work" % phases(again.result)[2]
     floor = table.add("floor (decode touched blocks only)", measure(ctx, [
         ctx.floor, raster, blocks, str(t)]), threads=t, note="bench/floor/floor_read.c")
-    table.add("floor, tiles decoded from a map of the file", measure(ctx, [
-        ctx.floor, raster, blocks, str(t), "map"]), threads=t,
-        note="floor_read ... map: as rasterpool reads a local GeoTIFF")
     table.add("read the points file (cat > /dev/null)", measure(
         ctx, "cat '%s' > /dev/null" % points), threads=1, note="page cache to user space")
     table.add("write the output's bytes (dd bs=4M)", measure(

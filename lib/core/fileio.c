@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -105,19 +104,4 @@ bool rp_write_failure_reason(const char *path, int hint, char *buf, size_t cap) 
     else
         return false;
     return true;
-}
-
-rp_fs_kind rp_fd_fs_kind(int fd) {
-    static const unsigned long disk[] = {0xEF53UL, 0x58465342UL, 0x9123683EUL, 0xF2F52010UL};
-    static const unsigned long other[] = {0x01021994UL, 0x794C7630UL, 0x2FC12FC1UL};
-    struct statfs fs;
-    if (fstatfs(fd, &fs) != 0)
-        return RP_FS_OTHER;
-    for (size_t i = 0; i < sizeof disk / sizeof disk[0]; i++)
-        if ((unsigned long)fs.f_type == disk[i])
-            return RP_FS_LOCAL_DISK;
-    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
-        if ((unsigned long)fs.f_type == other[i])
-            return RP_FS_LOCAL_OTHER;
-    return RP_FS_OTHER;
 }

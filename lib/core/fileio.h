@@ -43,12 +43,4 @@ char *rp_path_folder(const char *path);
  * before the failed output is removed (that frees the space). */
 bool rp_write_failure_reason(const char *path, int hint, char *buf, size_t cap);
 
-/* What kind of file system fd lies on, by statfs's f_type. */
-typedef enum rp_fs_kind {
-    RP_FS_LOCAL_DISK,  /* ext2/3/4, XFS, Btrfs, F2FS: plain O_DIRECT, plain mmap */
-    RP_FS_LOCAL_OTHER, /* tmpfs, overlay, ZFS: local, with their own ways */
-    RP_FS_OTHER        /* NFS, CIFS, Lustre, FUSE, unknown: maybe over a network */
-} rp_fs_kind;
-rp_fs_kind rp_fd_fs_kind(int fd);
-
 #endif

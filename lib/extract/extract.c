@@ -203,15 +203,6 @@ static void print_requests(FILE *log, const extract_job *job) {
             (unsigned long long)st.runs, (unsigned long long)st.runs_in_place);
 }
 
-/* -v: the raster reads made through a map of the file (raster_map.c). */
-static void print_mapped(FILE *log, const extract_job *job) {
-    if (job->stats.reads_mapped)
-        fprintf(log,
-                "rasterpool: %llu raster read(s) through a map of the file (tiles decoded in "
-                "place; RASTERPOOL_MAP_RASTERS=0: read with pread)\n",
-                (unsigned long long)job->stats.reads_mapped);
-}
-
 static void print_summary(FILE *log, const rp_extract_report *rep, const double t[4]) {
     fprintf(log,
             "rasterpool: %llu points (%llu bad rows), %llu blocks read (%llu failed), "
@@ -287,7 +278,6 @@ RP_API rp_status rp_extract_run(const rp_extract_options *opts, rp_extract_repor
     if (opts->info && !opts->plan_only) {
         print_summary(opts->info, rep, job.t);
         print_requests(opts->info, &job);
-        print_mapped(opts->info, &job);
     }
 
     rp_pool_free(job.pool);

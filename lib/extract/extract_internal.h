@@ -169,7 +169,6 @@ typedef struct rp_extract_raster {
 typedef struct rp_extract_read_stats {
     uint64_t blocks_read, blocks_failed;
     uint64_t rasters_failed; /* whose CRS the points could not reach */
-    uint64_t reads_mapped;   /* raster reads through a map of the file (raster_map.h) */
     /* NULL, or per raster: the points planned on it are added here, and the
      * warning that none falls on a raster is the caller's (a part of a
      * job: lib/mpi warns once from every part's counts) */

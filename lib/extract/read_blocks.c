@@ -41,7 +41,6 @@
 #include "net_stats.h"
 #include "pixel.h"
 #include "pool.h"
-#include "raster_map.h"
 #include "read_common.h"
 #include "remote.h"
 
@@ -58,11 +57,10 @@ typedef struct read_job {
     /* remote: the runs of adjacent blocks, one a task (NULL: a block a task) */
     size_t *run_first, *run_count;
     size_t nruns;
-    size_t max_run;     /* the longest run (1 without runs) */
-    bool single_get;    /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
-    bool in_place;      /* a GeoTIFF, and GDAL's block cache holds every worker's run: read
-                         * runs in place */
-    rp_raster_map *map; /* a local GeoTIFF read through a map of the file, or NULL */
+    size_t max_run;  /* the longest run (1 without runs) */
+    bool single_get; /* a remote GeoTIFF: a run in one range may go in one GET (read_band_run) */
+    bool in_place;   /* a GeoTIFF, and GDAL's block cache holds every worker's run: read
+                      * runs in place */
 } read_job;
 
 /* Builds a worker's buffers. The dataset is opened on the worker's first
@@ -71,12 +69,9 @@ static rp_status worker_begin(void *ctx, int index, void **state, rp_error *err)
     (void)index;
     read_job *job = ctx;
     const rp_grid *g = &job->raster->grid;
-    rp_status rc = rp_read_worker_begin(
-        job->opts->config, job->opts->nconfig, job->opts->remote, job->opts->max_open_per_worker,
-        job->buffer_bytes, (size_t)(g->block_w * g->block_h) * job->max_run, state, err);
-    if (rc == RP_OK)
-        ((rp_read_worker *)*state)->map = job->map;
-    return rc;
+    return rp_read_worker_begin(job->opts->config, job->opts->nconfig, job->opts->remote,
+                                job->opts->max_open_per_worker, job->buffer_bytes,
+                                (size_t)(g->block_w * g->block_h) * job->max_run, state, err);
 }
 
 static void worker_end(void *ctx, void *state) {
@@ -118,7 +113,6 @@ static CPLErr read_band_block(GDALRasterBandH band, rp_read_worker *w, void *ctx
     if (e == CE_None && r->read_mask)
         e = GDALRasterIOEx(GDALGetMaskBand(band), GF_Read, xoff, yoff, bw, bh, w->mask, bw, bh,
                            GDT_Byte, 1, g->block_w, NULL);
-    rp_raster_map_done_window(w->map, band, xoff, yoff, bw, bh); /* its tiles leave RSS */
     return e;
 }
 
@@ -465,11 +459,7 @@ rp_status rp_extract_read_blocks(rp_pool *pool, const rp_raster_info *raster, do
         .progress_user = opts->progress_user,
         .progress_message = rp_read_basename(raster->path),
     };
-    /* a local GeoTIFF: through a map of the file, the job's own (raster_map.h) */
-    job.map = plan->nblocks && raster->mappable ? rp_raster_map_new(raster->path) : NULL;
     rp_status rc = plan->nblocks ? rp_pool_run(pool, &pj, err) : RP_OK;
-    stats->reads_mapped += job.map != NULL;
-    rp_raster_map_free(job.map); /* the workers closed their datasets at the run's end */
     rp_failure_log_destroy(&job.failures);
     free(job.run_first);
     free(job.run_count);

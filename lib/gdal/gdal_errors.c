@@ -15,7 +15,6 @@
 #include <cpl_error.h>
 
 #include "gdal_errors.h"
-#include "raster_map.h"
 #include "remote.h"
 
 static void copy_message(char *dst, size_t cap, const char *msg) {
@@ -29,35 +28,11 @@ static void copy_message(char *dst, size_t cap, const char *msg) {
         dst[--n] = '\0';
 }
 
-/* msg into buf without the prefix and number of mapped rasters' names
- * (raster_map.h), so that it names the file itself. */
-static const char *without_map_prefix(const char *msg, char *buf, size_t cap) {
-    const char *hit = strstr(msg, RP_RASTER_MAP_PREFIX);
-    if (!hit)
-        return msg;
-    size_t used = 0, skip = strlen(RP_RASTER_MAP_PREFIX);
-    while (hit && used + 1 < cap) {
-        size_t n = (size_t)(hit - msg);
-        if (n > cap - 1 - used)
-            n = cap - 1 - used;
-        memcpy(buf + used, msg, n);
-        used += n;
-        msg = hit + skip;
-        while (*msg >= '0' && *msg <= '9') /* the map's number; the path follows */
-            msg++;
-        hit = strstr(msg, RP_RASTER_MAP_PREFIX);
-    }
-    snprintf(buf + used, cap - used, "%s", msg);
-    return buf;
-}
-
-static void CPL_STDCALL capture_handler(CPLErr level, CPLErrorNum num, const char *raw) {
+static void CPL_STDCALL capture_handler(CPLErr level, CPLErrorNum num, const char *msg) {
     (void)num;
     rp_gdal_capture *cap = CPLGetErrorHandlerUserData();
-    if (!cap || !raw)
+    if (!cap || !msg)
         return;
-    char clean[1024];
-    const char *msg = without_map_prefix(raw, clean, sizeof clean);
     bool network = strstr(msg, "HTTP") || strstr(msg, "CURL") || strstr(msg, "curl");
     if (network)
         copy_message(cap->http, sizeof cap->http, msg);

@@ -14,7 +14,6 @@
 
 #include "gdal_errors.h"
 #include "handles.h"
-#include "raster_map.h"
 #include "remote.h"
 
 typedef struct handle_slot {
@@ -97,10 +96,7 @@ GDALDatasetH rp_handles_get(rp_handles *h, const char *path, rp_error *err) {
     }
     rp_gdal_capture cap;
     rp_gdal_capture_push(&cap);
-    /* a job's map of a file is opened by its name (raster_map.h) */
-    GDALDatasetH ds = rp_raster_map_is_name(path)
-                          ? rp_raster_map_open_name(path, GDAL_OF_RASTER | GDAL_OF_READONLY)
-                          : rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
+    GDALDatasetH ds = rp_remote_open(path, GDAL_OF_RASTER | GDAL_OF_READONLY);
     rp_gdal_capture_pop();
     char *copy = ds ? strdup(path) : NULL;
     if (!ds || !copy) {

@@ -27,7 +27,6 @@
 #include "gdal_errors.h"
 #include "pixel.h"
 #include "raster_info.h"
-#include "raster_map.h"
 #include "remote.h"
 
 /* The raster's CRS from its open dataset into info. */
@@ -83,7 +82,6 @@ static rp_status read_info(const char *path, rp_raster_info *info, GDALDatasetH 
     }
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     info->driver = strdup(drv ? GDALGetDriverShortName(drv) : "?");
-    info->mappable = rp_raster_map_eligible(ds, path);
     if (!info->driver)
         rc = rp_error_set(err, RP_NOMEM, "out of memory");
     /* only a GeoTIFF's CRS is worth deferring (built from its GeoKeys
@@ -204,16 +202,4 @@ int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_
     if (!v)
         return -1;
     return strtoll(v, NULL, 10);
-}
-
-bool rp_gtiff_block_extent(GDALRasterBandH band, int bx, int by, unsigned long long *offset,
-                           unsigned long long *size) {
-    char name[64];
-    snprintf(name, sizeof name, "BLOCK_OFFSET_%d_%d", bx, by);
-    const char *o = GDALGetMetadataItem(band, name, "TIFF");
-    if (!o || sscanf(o, "%llu", offset) != 1 || *offset == 0)
-        return false;
-    snprintf(name, sizeof name, "BLOCK_SIZE_%d_%d", bx, by);
-    const char *z = GDALGetMetadataItem(band, name, "TIFF");
-    return z && sscanf(z, "%llu", size) == 1 && *size > 0;
 }

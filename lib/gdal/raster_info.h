@@ -55,7 +55,6 @@ typedef struct rp_raster_info {
     char **georef_options;    /* --to KEY=VALUE transformer options (borrowed) */
     uint64_t block_bytes_sum; /* sum of BLOCK_SIZE_* metadata over touched blocks: set by plan */
     bool block_bytes_known;
-    bool mappable; /* a job may read it through a map (raster_map.h) */
 } rp_raster_info;
 
 /* Reads metadata (size, geotransform, blocks, CRS). RP_OPEN, with a message
@@ -88,11 +87,5 @@ double rp_band_nodata_as_double(const rp_band_info *band);
 /* The stored size of one block of a band from the GeoTIFF BLOCK_SIZE_x_y
  * metadata; -1 when unknown. */
 int64_t rp_raster_block_bytes(GDALDatasetH ds, int band, int64_t block_x, int64_t block_y);
-
-/* The stored offset and size of block (bx, by) of band from the GTiff
- * driver's "TIFF" metadata; false when it has none (another driver, a
- * sparse block). */
-bool rp_gtiff_block_extent(GDALRasterBandH band, int bx, int by, unsigned long long *offset,
-                           unsigned long long *size);
 
 #endif

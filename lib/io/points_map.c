@@ -8,9 +8,8 @@
  * its caller. So mapping is opt-in for the process (rp_map_points_files:
  * the CLI opts in and handles SIGBUS; library users get pread unless they
  * opt in too), only regular files are mapped, and every mapped range is
- * registered (core/mapped_ranges.c, shared with the rasters' maps) so a
- * SIGBUS handler can tell, with siginfo's address, that the fault is a
- * points file's (rp_mapped_points_at) and name it. A
+ * registered here so a SIGBUS handler can tell, with siginfo's address,
+ * that the fault is a points file's (rp_mapped_points_at) and name it. A
  * file changed without shrinking (rewritten in place, appended to) raises
  * no signal: rp_points_map_check compares its size and modification time
  * with those noted at mapping, after pass 1 and before and after pass 2,
@@ -18,8 +17,8 @@
  * mapping keeps the file it was opened on.
  *
  * Threads: rp_map_points_files and rp_mapped_points_at may be called from
- * any thread; the registry is lock-free, so rp_mapped_points_at is
- * async-signal-safe. A mapping belongs to its
+ * any thread; the registry is a fixed array of atomic slots (lock-free, so
+ * rp_mapped_points_at is async-signal-safe). A mapping belongs to its
  * rp_points (opened by pass 1 on the caller's thread, read by any worker,
  * closed by rp_points_free).
  */
@@ -34,9 +33,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mapped_ranges.h"
 #include "rasterpool.h"
 
+enum { MAP_SLOTS = 64 };
+
+typedef struct map_slot {
+    _Atomic(uintptr_t) base; /* 0: free */
+    _Atomic(uintptr_t) len;
+    _Atomic(const char *) name;
+} map_slot;
+
+static map_slot slots[MAP_SLOTS];
 static atomic_int map_enabled;
 
 struct rp_points_map {
@@ -53,9 +60,29 @@ void rp_map_points_files(int enable) {
 }
 
 const char *rp_mapped_points_at(const void *addr) {
-    int kind = 0;
-    const char *name = rp_mapped_ranges_at(addr, &kind);
-    return kind == RP_MAPPED_POINTS ? name : NULL; /* rasters' maps share the registry */
+    uintptr_t a = (uintptr_t)addr;
+    for (int k = 0; k < MAP_SLOTS; k++) {
+        uintptr_t base = atomic_load(&slots[k].base);
+        if (base && a >= base && a - base < atomic_load(&slots[k].len))
+            return atomic_load(&slots[k].name);
+    }
+    return NULL;
+}
+
+/* A slot for [base, base + len), or -1 when all are taken. */
+static int register_range(const void *base, size_t len, const char *name) {
+    for (int k = 0; k < MAP_SLOTS; k++) {
+        uintptr_t expected = 0;
+        /* claim with a placeholder, then fill in, then publish the base */
+        if (atomic_compare_exchange_strong(&slots[k].base, &expected, (uintptr_t)1)) {
+            atomic_store(&slots[k].len, (uintptr_t)0);
+            atomic_store(&slots[k].name, name);
+            atomic_store(&slots[k].len, (uintptr_t)len);
+            atomic_store(&slots[k].base, (uintptr_t)base);
+            return k;
+        }
+    }
+    return -1;
 }
 
 void rp_points_map_open(rp_points *pts, int fd) {
@@ -81,7 +108,7 @@ void rp_points_map_open(rp_points *pts, int fd) {
     m->size = st.st_size;
     m->mtime = st.st_mtim;
     /* without a slot a SIGBUS cannot be told apart: use pread instead */
-    m->slot = rp_mapped_ranges_add(text, (size_t)st.st_size, pts->display_name, RP_MAPPED_POINTS);
+    m->slot = register_range(text, (size_t)st.st_size, pts->display_name);
     if (m->slot < 0) {
         munmap(text, (size_t)st.st_size);
         close(m->fd);
@@ -139,7 +166,8 @@ void rp_points_map_close(rp_points *pts) {
     struct rp_points_map *m = pts->map;
     if (!m)
         return;
-    rp_mapped_ranges_remove(m->slot);
+    if (m->slot >= 0)
+        atomic_store(&slots[m->slot].base, (uintptr_t)0);
     munmap((void *)pts->text, (size_t)pts->text_len);
     close(m->fd);
     free(m);

@@ -18,8 +18,6 @@
 
 #include "clock.h"
 #include "gdal_config.h"
-#include "raster_info.h"
-#include "raster_map.h"
 #include "remote.h"
 
 void rp_failure_log_init(rp_failure_log *fl, FILE *log, const char *raster, const char *what) {
@@ -93,33 +91,14 @@ static GDALRasterBandH open_band(rp_read_worker *w, const char *path, int band) 
     return b;
 }
 
-/* The band through the worker's map of the file (raster_map.h); NULL when
- * the worker has none or GDAL cannot open it (the caller opens the file). */
-static GDALRasterBandH open_mapped_band(rp_read_worker *w, int band) {
-    if (!w->map)
-        return NULL;
-    rp_error open_err;
-    rp_error_clear(&open_err);
-    GDALDatasetH ds = rp_handles_get(w->handles, rp_raster_map_name(w->map), &open_err);
-    return ds ? GDALGetRasterBand(ds, band) : NULL;
-}
-
 bool rp_read_retrying(rp_read_worker *w, const char *path, int band, rp_band_read_fn read,
                       void *ctx) {
     w->open_failed = false;
     w->why[0] = '\0';
     rp_gdal_capture_push(&w->capture);
     double t0 = rp_monotonic_seconds();
-    GDALRasterBandH b = open_mapped_band(w, band);
+    GDALRasterBandH b = open_band(w, path, band);
     CPLErr e = b ? read(b, w, ctx) : CE_Failure;
-    if (e != CE_None) {
-        /* no map, or it failed through the map: read from the file, whose
-         * failure GDAL describes better ("got 6149 bytes, expected 12299"
-         * where the map says only "failed"); a worker keeps both open */
-        rp_gdal_capture_reset(&w->capture);
-        b = open_band(w, path, band);
-        e = b ? read(b, w, ctx) : CE_Failure;
-    }
     bool stalled = false; /* a stalled server is not asked again: see remote.h */
     for (int attempt = 1;
          b && (e != CE_None || rp_remote_suspect(path, &w->capture)) &&
@@ -159,6 +138,21 @@ size_t rp_read_block_run_length(size_t block_bytes) {
     return k < 1 ? 1 : k;
 }
 
+/* The stored offset and size of block (bx, by) from the GTiff driver's
+ * "TIFF" metadata; false when it has none (another driver, a sparse
+ * block). */
+static bool block_extent(GDALRasterBandH band, int bx, int by, unsigned long long *offset,
+                         unsigned long long *size) {
+    char name[64];
+    snprintf(name, sizeof name, "BLOCK_OFFSET_%d_%d", bx, by);
+    const char *o = GDALGetMetadataItem(band, name, "TIFF");
+    if (!o || sscanf(o, "%llu", offset) != 1 || *offset == 0)
+        return false;
+    snprintf(name, sizeof name, "BLOCK_SIZE_%d_%d", bx, by);
+    const char *z = GDALGetMetadataItem(band, name, "TIFF");
+    return z && sscanf(z, "%llu", size) == 1 && *size > 0;
+}
+
 bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count) {
     GDALDatasetH ds = GDALGetBandDataset(band);
     const char *layout = ds ? GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE") : NULL;
@@ -166,10 +160,10 @@ bool rp_read_run_is_one_range(GDALRasterBandH band, int bx, int by, int count) {
      * trailer (their last 4 bytes again), which GDAL reads with the block */
     unsigned long long gap_ok = layout && strcmp(layout, "COG") == 0 ? 8 : 0;
     unsigned long long offset, size, next_offset, next_size;
-    if (!rp_gtiff_block_extent(band, bx, by, &offset, &size))
+    if (!block_extent(band, bx, by, &offset, &size))
         return false;
     for (int i = 1; i < count; i++) {
-        if (!rp_gtiff_block_extent(band, bx + i, by, &next_offset, &next_size))
+        if (!block_extent(band, bx + i, by, &next_offset, &next_size))
             return false;
         if (next_offset < offset + size)
             return false;

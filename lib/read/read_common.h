@@ -49,9 +49,6 @@ typedef struct rp_read_worker {
     unsigned char *block;
     unsigned char *mask; /* NULL when the job reads no masks */
     rp_gdal_capture capture;
-    /* the job's map of the file it reads (raster_map.h), or NULL: set by the
-     * job after rp_read_worker_begin; rp_read_retrying reads through it */
-    const struct rp_raster_map *map;
     bool open_failed; /* the last rp_read_retrying failed to open the file */
     char why[1024];   /* the last failure's reason */
 } rp_read_worker;
