@@ -34,6 +34,8 @@
 
 #include "csv.h"
 
+#include "byte_scan.h"
+
 enum { WAIT_MS = 100 }; /* how often a reader waiting on a pipe returns -3 */
 
 struct rp_csv_reader {
@@ -386,14 +388,6 @@ void rp_csv_lines_set_fields(rp_csv_lines *l, rp_csv_field *fields, size_t cap) 
  * it) on little-endian machines; others take the byte loop alone. */
 #define LITTLE_ENDIAN_WORDS (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
-/* The bytes of w equal to the byte in `ones` (c x 0x0101...): 0x80 in each,
- * exact for every byte (no borrow crosses bytes). */
-static inline uint64_t bytes_equal(uint64_t w, uint64_t ones) {
-    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
-    uint64_t v = w ^ ones;
-    return ~(((v & low7) + low7) | v | low7);
-}
-
 /* A field ends at k: its span (while the caller keeps spans). */
 static inline void end_field(rp_csv_lines *l, size_t *nfields, size_t *start, size_t k) {
     if (*nfields < l->fields_cap) {
@@ -411,14 +405,14 @@ static inline void end_field(rp_csv_lines *l, size_t *nfields, size_t *start, si
  * '"' when stop_at_quote. */
 static size_t scan_fields(rp_csv_lines *l, const char *s, size_t n, bool stop_at_quote,
                           size_t *nfields, size_t *start) {
-    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t ones = RP_SCAN_ONES;
     const uint64_t delim = ones * (unsigned char)l->delimiter, nl = ones * '\n', quote = ones * '"';
     size_t k = 0;
     for (; LITTLE_ENDIAN_WORDS && k + 8 <= n; k += 8) {
         uint64_t w;
         memcpy(&w, s + k, 8);
-        uint64_t delims = bytes_equal(w, delim), ends = bytes_equal(w, nl);
-        uint64_t quotes = stop_at_quote ? bytes_equal(w, quote) : 0;
+        uint64_t delims = rp_scan_equal_bytes(w, delim), ends = rp_scan_equal_bytes(w, nl);
+        uint64_t quotes = stop_at_quote ? rp_scan_equal_bytes(w, quote) : 0;
         if (ends) { /* only the bytes before the line end count */
             uint64_t before = (ends & (0 - ends)) - 1;
             delims &= before;

@@ -8,9 +8,8 @@
  * (memchr) and then counting the delimiters byte by byte took a third of
  * the write phase's instructions. Here both come from one scan: 16 bytes
  * at a time with SSE2 (two byte compares, two bit masks), the rest 8 at a
- * time with exact byte-equality masks in integer words (no false hits from
- * borrows, the marks counted with one multiply), the last bytes one by
- * one. Bytes are read only inside s[0..n).
+ * time with exact byte-equality masks in integer words (core/byte_scan.h),
+ * the last bytes one by one. Bytes are read only inside s[0..n).
  *
  * Threads: pure functions. Header-only so that the unit test checks these
  * very functions (tests/unit/test_csv_scan.c).
@@ -20,25 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "byte_scan.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-
-#define RP_SCAN_ONES 0x0101010101010101ULL
-#define RP_SCAN_HIGHS 0x8080808080808080ULL
-
-/* 0x80 in each byte of w that equals the byte of pattern (a byte repeated
- * 8 times), 0 in the others: exact for every byte. */
-static inline uint64_t rp_scan_equal_bytes(uint64_t w, uint64_t pattern) {
-    uint64_t x = w ^ pattern;                             /* zero bytes where equal */
-    uint64_t low = (x & ~RP_SCAN_HIGHS) + ~RP_SCAN_HIGHS; /* high bit: low 7 bits non-zero */
-    return ~(low | x | ~RP_SCAN_HIGHS);
-}
-
-/* The number of bytes marked in a mask of rp_scan_equal_bytes. */
-static inline size_t rp_scan_count_marks(uint64_t marks) {
-    return (size_t)(((marks >> 7) * RP_SCAN_ONES) >> 56);
-}
 
 /* The number of bits set in a 16-bit mask (x86-64's baseline has no
  * popcnt instruction). */
