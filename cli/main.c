@@ -4,6 +4,7 @@
  * only through rasterpool.h; what they share is in cli_common.c. The library
  * is initialised here, once (rp_init).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,10 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     cli_catch_interrupts(2); /* first, so that no early Ctrl-C is lost */
     cli_map_points();        /* points files mapped; SIGBUS guarded */
+    /* a write past ulimit -f fails with EFBIG, named and cleaned up like
+     * any failed write, instead of SIGXFSZ killing the process with its
+     * staged output left behind (whichever thread made the write) */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -55,8 +55,11 @@ uint64_t rp_csv_reader_line(const rp_csv_reader *reader);
  * the same text (tests/fuzz/fuzz_csv.c compares them). Field spans are
  * filled only for the first fields_cap fields, in the caller's array (none
  * when it gives none: record->fields is then NULL); nfields counts them
- * all. The caller checks that the text holds no '"' (memchr). For the
- * parallel pieces of pass 1 and the slices of pass 2. */
+ * all. The caller checks that the text holds no '"', or reads with
+ * rp_csv_lines_next_unquoted, which stops before the first line holding
+ * one (pass 1's parallel pieces do; pass 2 splits its quote-free slices
+ * with io/table_csv_scan.h, whose lines must be these: test_csv_scan
+ * compares the two). */
 typedef struct rp_csv_lines {
     const char *text;
     size_t len, pos;

@@ -323,11 +323,13 @@ static int run_chunks(rp_pool *pool, par_plan *pp,
     return rp_pool_run(pool, &job, &err) == RP_OK ? 0 : -1;
 }
 
-/* Chunks: two a thread, fewer while their counts rows would pass 2 bytes a
- * point; 0 when even two rows would (then only locating is parallel). */
+/* Chunks: two a thread, fewer while their counts rows (4 bytes a block
+ * each) would pass 2 bytes a point; 0 when even two rows would (then only
+ * locating is parallel). Compared by division: chunks x blocks x 4 may not
+ * fit in 64 bits (a raster of 2^60 blocks). */
 static size_t count_chunks(int threads, size_t n, uint64_t total_blocks) {
     size_t chunks = 2 * (size_t)threads;
-    while (chunks >= 2 && (uint64_t)chunks * total_blocks * 4 > 2 * (uint64_t)n)
+    while (chunks >= 2 && total_blocks > 2 * (uint64_t)n / (4 * (uint64_t)chunks))
         chunks--;
     return chunks >= 2 ? chunks : 0;
 }
@@ -349,6 +351,7 @@ static int build_parallel(rp_plan *plan, const rp_grid *grid, const double *x, c
     pp.nchunks = grouping ? chunks : 2 * (size_t)threads;
     if (grouping)
         pp.counts = calloc(pp.nchunks * (size_t)total_blocks, sizeof *pp.counts);
+    grouping = grouping && pp.counts; /* without the rows: locate here, group serially */
     pp.inside = calloc(pp.nchunks, sizeof *pp.inside);
     int rc = pp.inside && (pp.counts || !grouping) ? run_chunks(pool, &pp, locate_chunk) : -1;
     for (size_t c = 0; rc == 0 && c < pp.nchunks; c++)

@@ -164,7 +164,7 @@ template <typename T> size_t shortest32(char *buf, T v) {
 }
 
 /* A buffer under 32 bytes gets the text cut to fit (callers pass
- * RP_VALFMT_MAX, which is 32). */
+ * RP_VALFMT_MAX, which is more). */
 template <typename T> size_t shortest(char *buf, size_t cap, T v) {
     if (cap >= 32)
         return shortest32(buf, v);

@@ -196,7 +196,10 @@ int rp_csv_keep_writing(void *vspec) {
 
 /* RP_WRITE: the output cannot be written (errno says why) near row. */
 rp_status rp_csv_write_error(const rp_table_spec *spec, size_t row, rp_error *err) {
-    return rp_error_set(err, RP_WRITE, "%s: cannot write the output (row %zu): %s",
+    /* direct output reports a chunk's failure at the next hand-over or at
+     * the end (direct_out.c): the row is where it was found, at or after
+     * the failure */
+    return rp_error_set(err, RP_WRITE, "%s: cannot write the output (found at row %zu): %s",
                         spec->name ? spec->name : "standard output", row, strerror(errno));
 }
 

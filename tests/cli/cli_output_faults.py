@@ -110,10 +110,11 @@ def snapshot(folder):
     return out
 
 
-def run_limited(args, fsize, cwd=None):
-    """rasterpool with RLIMIT_FSIZE = fsize bytes and SIGXFSZ ignored."""
+def run_limited(args, fsize, cwd=None, sigxfsz=signal.SIG_IGN):
+    """rasterpool with RLIMIT_FSIZE = fsize bytes and SIGXFSZ ignored (or
+    as sigxfsz says)."""
     def limit():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, sigxfsz)
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     cmd = [rptest.binary()] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, preexec_fn=limit, cwd=cwd, timeout=300)
@@ -146,6 +147,39 @@ class Env:
 
 # ---------------------------------------------------------------------------
 # 1. full file system
+
+
+def case_ulimit_default_signal(case, E, T):
+    """ulimit -f as a shell sets it: SIGXFSZ with its default action (which
+    kills the process). The program ignores it, so a write past the limit
+    fails with EFBIG wherever it happens (the 4 MiB chunks on the direct
+    writer's thread, or the last bytes on the caller's): exit 3, the cause
+    named, the old output kept, no staging folder left, at every limit."""
+    big = E.p("ulimit_pts.csv")
+    with open(E.pts) as f:
+        lines = f.read().splitlines()
+    with open(big, "w") as f:
+        f.write(lines[0] + "\n")
+        for k in range(60):
+            f.write("\n".join(lines[1:]) + "\n")
+    d = E.folder("ulimit")
+    out = os.path.join(d, "o.csv")
+    full = rptest.extract([E.r, "--points", big, "-o", out, "-q"])
+    if not T.check(case, full.code == 0, "unlimited run failed: %s" % full.describe()):
+        return
+    size = os.path.getsize(out)  # a 4 MiB chunk or more, then the last bytes
+    with open(out, "w") as f:
+        f.write("old output\n")
+    for fsize in (size // 3, size - 100):  # in a full chunk; in the last bytes
+        r = run_limited(["extract", E.r, "--points", big, "-o", out, "-j", 2, "-q"], fsize,
+                        sigxfsz=signal.SIG_DFL)
+        T.check(case, r.code == 3 and "File too large" in r.err and "o.csv" in r.err,
+                "limit %d: want exit 3 naming o.csv and 'File too large': %s" % (
+                    fsize, r.describe()))
+        T.check(case, open(out).read() == "old output\n", "limit %d: the old output changed"
+                % fsize)
+        T.check(case, sorted(os.listdir(d)) == ["o.csv"], "limit %d: left behind: %s" % (
+            fsize, sorted(os.listdir(d))))
 
 
 def case_full_fs(case, E, T):
@@ -759,6 +793,8 @@ def main():
         E = Env(tmp)
         for name, fn in [
             ("1 full file system: exit 3, old output kept", case_full_fs),
+            ("1b ulimit -f with SIGXFSZ's default action: exit 3, not killed",
+             case_ulimit_default_signal),
             ("17.1 GPKG on a full disk: No space left on device", case_17_1_gpkg_full_disk),
             ("17.1 batch on a full disk: failed, named, journaled", case_17_1_batch_full_disk),
             ("2 batch output that is an input: refused", case_batch_output_is_input),

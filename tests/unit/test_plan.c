@@ -138,8 +138,8 @@ static void pooled_equals_serial(int64_t w, int64_t h, int64_t bw, int64_t bh, s
     rp_plan serial;
     CHECK_EQ_INT(rp_plan_build(&serial, &g, x, y, n), 0);
     verify(&serial, &g, x, y, n);
-    int threads[] = {1, 2, 7};
-    for (int t = 0; t < 3; t++) {
+    int threads[] = {1, 2, 7, 8};
+    for (int t = 0; t < 4; t++) {
         rp_pool *pool = rp_pool_new(threads[t]);
         CHECK(pool != NULL);
         rp_plan pooled;
@@ -212,5 +212,8 @@ int main(void) {
     pooled_equals_serial(8192, 8192, 256, 256, 70001); /* 1024 blocks */
     pooled_equals_serial(3000, 2000, 7, 5, 100000);    /* 171k blocks: only locating is pooled */
     pooled_equals_serial(60000, 60000, 1, 1, 90000);   /* radix after pooled locating */
+    /* 2^60 blocks: 16 chunks x 2^60 x 4 bytes wrapped to 0 in the chunk rows'
+     * size test once (8 threads): a zero-sized array written past its end */
+    pooled_equals_serial((int64_t)1 << 30, (int64_t)1 << 30, 1, 1, 100000);
     return CHECK_DONE();
 }
