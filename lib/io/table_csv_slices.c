@@ -100,17 +100,6 @@ static rp_status read_slice(const slice_job *job, slice_out *o, uint64_t begin, 
     return RP_OK;
 }
 
-/* The rows of slice s, [row, last), from its text in o->text: the CSV
- * reader's records, or plain lines when the text has no quote. */
-typedef struct slice_records {
-    rp_csv_reader *reader; /* NULL: plain lines */
-    rp_csv_lines plain;
-} slice_records;
-
-static int next_slice_record(slice_records *r, rp_csv_record *rec) {
-    return r->reader ? rp_csv_read(r->reader, rec) : rp_csv_lines_next(&r->plain, rec);
-}
-
 /* A row longer than the header, noted for the writer's warnings. */
 static void note_long_row(slice_out *o, uint64_t line, size_t nfields) {
     if (o->long_rows < RP_CSV_MAX_ROW_WARNINGS) {
@@ -120,25 +109,22 @@ static void note_long_row(slice_out *o, uint64_t line, size_t nfields) {
     o->long_rows++;
 }
 
-/* Formats the rows of slice s (its text in o->text[0..len)) into o->out. */
+/* Formats the rows of slice s (its text in o->text[0..len), which holds a
+ * quote: format_plain_rows takes the others) into o->out, read by the CSV
+ * reader. */
 static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_t len,
                              rp_error *err) {
     const rp_table_spec *spec = job->spec;
     const rp_points *pts = spec->points;
-    slice_records recs = {.reader = NULL};
-    rp_csv_lines_init(&recs.plain, o->text, len, pts->delimiter, pts->slices[s].line,
-                      pts->slices[s].offset);
-    if (memchr(o->text, '"', len)) {
-        recs.reader = rp_csv_reader_new_mem(o->text, len, pts->delimiter, pts->slices[s].line,
-                                            pts->slices[s].offset);
-        if (!recs.reader)
-            return rp_error_set(err, RP_NOMEM, "out of memory");
-    }
+    rp_csv_reader *reader = rp_csv_reader_new_mem(o->text, len, pts->delimiter, pts->slices[s].line,
+                                                  pts->slices[s].offset);
+    if (!reader)
+        return rp_error_set(err, RP_NOMEM, "out of memory");
     size_t row = pts->slices[s].first_row;
     size_t last = s + 1 < pts->nslices ? pts->slices[s + 1].first_row : pts->n;
     rp_csv_record rec;
     int got;
-    while ((got = next_slice_record(&recs, &rec)) == 1 && row < last) {
+    while ((got = rp_csv_read(reader, &rec)) == 1 && row < last) {
         if (!rp_points_row_written(pts, row)) {
             row++;
             continue;
@@ -147,7 +133,7 @@ static rp_status format_rows(const slice_job *job, slice_out *o, size_t s, size_
         if (rec.nfields > pts->header_fields)
             note_long_row(o, rec.line, rec.nfields);
     }
-    rp_csv_reader_free(recs.reader);
+    rp_csv_reader_free(reader);
     if (got != 0 || row != last)
         return rp_table_points_changed(spec, err);
     return o->out.failed ? rp_error_set(err, RP_NOMEM, "out of memory writing the output") : RP_OK;
@@ -207,7 +193,7 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
     size_t len = (size_t)(end - begin);
     if (rc == RP_OK) {
-        bool plain = pts->delimiter != '\r' && !memchr(o->text, '"', len);
+        bool plain = !memchr(o->text, '"', len); /* the delimiter is ',', ';' or a tab */
         rc = plain ? format_plain_rows(job, o, s, len, err) : format_rows(job, o, s, len, err);
     }
     rp_points_map_release(pts, begin, end); /* its rows are copied out */

@@ -58,21 +58,24 @@ static void verify(const rp_plan *plan, const rp_grid *g, const double *x, const
     free(seen);
 }
 
-/* n random points over the w x h grid at (1000, 2000) with 0.5 x 0.25
- * pixels, about a tenth of them outside. */
-static void fill_points(double *x, double *y, size_t n, int64_t w, int64_t h) {
+/* The w x h grid at (1000, 2000) with 0.5 x 0.25 pixels in bw x bh blocks,
+ * and n random points over it (x, y malloc'ed), about a tenth outside. */
+static void grid_and_points(rp_grid *g, int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n,
+                            double **x, double **y) {
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
+    CHECK(rp_grid_init(g, gt, w, h, bw, bh));
+    *x = malloc(n * sizeof **x);
+    *y = malloc(n * sizeof **y);
     for (size_t i = 0; i < n; i++) {
-        x[i] = uniform(1000 - 0.05 * (double)w * 0.5, 1000 + 1.05 * (double)w * 0.5);
-        y[i] = uniform(2000 - 1.05 * (double)h * 0.25, 2000 + 0.05 * (double)h * 0.25);
+        (*x)[i] = uniform(1000 - 0.05 * (double)w * 0.5, 1000 + 1.05 * (double)w * 0.5);
+        (*y)[i] = uniform(2000 - 1.05 * (double)h * 0.25, 2000 + 0.05 * (double)h * 0.25);
     }
 }
 
 static void random_points(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n) {
     rp_grid g;
-    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
-    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    fill_points(x, y, n, w, h);
+    double *x, *y;
+    grid_and_points(&g, w, h, bw, bh, n, &x, &y);
     x[0] = NAN;
     rp_plan plan;
     int rc = rp_plan_build(&plan, &g, x, y, n);
@@ -129,10 +132,8 @@ static void check_same(const rp_plan *a, const rp_plan *b) {
  * of 1, 2 and 7 threads, from coordinates and from cells. */
 static void pooled_equals_serial(int64_t w, int64_t h, int64_t bw, int64_t bh, size_t n) {
     rp_grid g;
-    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.25};
-    CHECK(rp_grid_init(&g, gt, w, h, bw, bh));
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    fill_points(x, y, n, w, h);
+    double *x, *y;
+    grid_and_points(&g, w, h, bw, bh, n, &x, &y);
     for (size_t i = 5; i < n; i += 9973)
         y[i] = NAN;
     rp_plan serial;
