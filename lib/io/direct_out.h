@@ -11,9 +11,12 @@
 #include <stdio.h>
 
 /* The alignment of a direct write's buffer, length and file offset (4096
- * covers 512- and 4096-byte sectors), and the bytes of one write. */
+ * covers 512- and 4096-byte sectors), the bytes of one write, and the
+ * buffers of the stream: one being filled, the others full and waiting
+ * for the chunk writer (or free). */
 #define RP_DIRECT_ALIGN 4096
 #define RP_DIRECT_CHUNK ((size_t)4 << 20)
+#define RP_DIRECT_BUFFERS 4
 
 typedef struct rp_direct_out {
     FILE *out;                     /* the caller's stream: used when `direct` is off */
@@ -25,14 +28,15 @@ typedef struct rp_direct_out {
     int (*keep_going)(void *user); /* asked after a signal interrupts a write */
     void *user;
     /* the chunk writer's thread (direct_out.c): full chunks are written
-     * there while the caller fills the other buffer */
-    char *spare; /* the other buffer: free, or the chunk in flight */
+     * there, in order, while the caller fills the next buffer */
+    char *ring[RP_DIRECT_BUFFERS]; /* ring[filling] is buf; the `queued` before it are full */
+    size_t filling;
     pthread_t writer;
     bool has_writer;       /* the thread runs */
     bool no_writer;        /* it could not be started: chunks written in place */
-    pthread_mutex_t lock;  /* guards the three below */
+    pthread_mutex_t lock;  /* guards the four below */
     pthread_cond_t change; /* a chunk handed over, written, or the end */
-    bool in_flight;        /* spare holds a chunk the thread has to write */
+    size_t queued;         /* full chunks handed over, not yet written */
     bool stop;             /* the thread ends once idle */
     int result;            /* the first failed write's: -1, errno in result_errno */
     int result_errno;

@@ -139,7 +139,9 @@ static void through_pipe(void) {
  * with errno; the first chunk is in the file. */
 static void chunk_write_fails(const char *direct_env) {
     setenv("RASTERPOOL_DIRECT_WRITE", direct_env, 1);
-    size_t n = 3 * RP_DIRECT_CHUNK; /* no tail: only chunk writes can fail */
+    /* no tail: only chunk writes can fail; more chunks than the ring holds,
+     * so the error can come back from a hand-over as well as the end */
+    size_t n = (2 * RP_DIRECT_BUFFERS + 1) * RP_DIRECT_CHUNK;
     char *data = make_bytes(n);
     unlink(path);
     FILE *f = fopen(path, "wb");
@@ -186,6 +188,8 @@ int main(void) {
      * asserted, it depends on the file system) */
     round_trip("wb", "", 3 * RP_DIRECT_CHUNK + 4096 * 3 + 123, -1);
     round_trip("wb", "", 100, -1);
+    /* round the ring of buffers twice and more */
+    round_trip("wb", "", (2 * RP_DIRECT_BUFFERS + 1) * RP_DIRECT_CHUNK + 4096 + 17, -1);
     round_trip("wb", "", RP_DIRECT_CHUNK + 1, -1); /* a tail of one byte */
     round_trip("wb", "", 2 * RP_DIRECT_CHUNK, -1);
     /* an unaligned position, or O_APPEND: the FILE* path */
