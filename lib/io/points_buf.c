@@ -103,7 +103,8 @@ void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, siz
                 pts->display_name, RP_POINTS_MAX_WARNINGS);
 }
 
-int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t first_row) {
+int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t first_row,
+                        bool quote_free) {
     rp_points_slice *grown = realloc(pts->slices, (pts->nslices + 1) * sizeof *grown);
     if (!grown)
         return -1;
@@ -111,6 +112,7 @@ int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t f
     grown[pts->nslices].offset = offset;
     grown[pts->nslices].line = line;
     grown[pts->nslices].first_row = first_row;
+    grown[pts->nslices].quote_free = quote_free;
     pts->nslices++;
     return 0;
 }

@@ -46,9 +46,11 @@ bool rp_points_parse_xy(const rp_points *pts, const rp_csv_record *rec, double *
  * RP_POINTS_MAX_WARNINGS; one note after them. */
 void rp_points_warn_bad(const rp_points_options *opts, const rp_points *pts, size_t ordinal,
                         const char *where, const char *detail);
-/* Starts a slice of pass 2 at point first_row. 0, or -1 when memory runs
- * out. */
-int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t first_row);
+/* Starts a slice of pass 2 at point first_row; quote_free when every line
+ * of it was read and holds no '"' (false: not known). 0, or -1 when memory
+ * runs out. */
+int rp_points_add_slice(rp_points *pts, uint64_t offset, uint64_t line, size_t first_row,
+                        bool quote_free);
 /* Every 4096 rows: reports progress (fraction of the input read, 0 when
  * unknown) and returns true when the caller asked to stop. */
 bool rp_points_should_stop(const rp_points_options *opts, size_t rows, double fraction);

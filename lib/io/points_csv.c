@@ -212,7 +212,7 @@ static rp_status take_record(const rp_points_options *opts, rp_points *pts,
     bool starts = slice_starts_at(pts, at, xy->n);
     if (starts && pts->nslices > 0) /* a mapped file: the slice read leaves memory */
         rp_points_map_release(pts, pts->slices[pts->nslices - 1].offset, at);
-    if ((starts && rp_points_add_slice(pts, at, rec->line, xy->n) != 0) ||
+    if ((starts && rp_points_add_slice(pts, at, rec->line, xy->n, false) != 0) ||
         rp_xy_buf_push(xy, ok ? x : NAN, ok ? y : NAN, !ok) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     if (!ok) {

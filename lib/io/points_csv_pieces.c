@@ -64,6 +64,7 @@ typedef struct piece {
     uint64_t first, end;           /* offsets of the first record and of the next piece's */
     uint64_t first_line, end_line; /* relative lines of those two records */
     bool parsed;                   /* results ready (under the job's lock) */
+    bool quote_free;               /* every line was read as a plain line: no '"' */
     rp_xy_buf part;                /* its points */
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
     const char *text; /* its bytes: in the mapped file, or buf */
@@ -165,6 +166,7 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
             memcpy(k->why, why, sizeof why);
         }
     }
+    p->quote_free = reader == NULL; /* the quoted reader starts at a line with a '"' */
     rp_csv_reader_free(reader);
     if (fields != local)
         free(fields);
@@ -232,7 +234,7 @@ static rp_status join_piece(const rp_points_options *opts, rp_points *pts, rp_xy
                             const piece *p, uint64_t line_of_first, rp_error *err) {
     const rp_xy_buf *part = &p->part;
     size_t bad_before = xy->nbad;
-    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first, xy->n) != 0) ||
+    if ((part->n && rp_points_add_slice(pts, p->first, line_of_first, xy->n, p->quote_free) != 0) ||
         rp_xy_buf_append(xy, part) != 0)
         return rp_error_set(err, RP_NOMEM, "out of memory reading points");
     for (size_t k = 0; k < part->nbad && k <= RP_POINTS_MAX_WARNINGS; k++) {

@@ -44,6 +44,7 @@ typedef struct rp_points_slice {
     uint64_t offset;  /* byte offset of the slice's first record */
     uint64_t line;    /* its line number, for messages */
     size_t first_row; /* index of its first point */
+    bool quote_free;  /* pass 1 read all its lines and found no '"': pass 2 need not look */
 } rp_points_slice;
 
 typedef struct rp_points {

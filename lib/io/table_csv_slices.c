@@ -193,7 +193,9 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     rp_status rc = read_slice(job, o, begin, (size_t)(end - begin), err);
     size_t len = (size_t)(end - begin);
     if (rc == RP_OK) {
-        bool plain = !memchr(o->text, '"', len); /* the delimiter is ',', ';' or a tab */
+        /* pass 1 read most slices' lines as plain ones already (the
+         * delimiter is ',', ';' or a tab, never a quote) */
+        bool plain = pts->slices[s].quote_free || !memchr(o->text, '"', len);
         rc = plain ? format_plain_rows(job, o, s, len, err) : format_rows(job, o, s, len, err);
     }
     rp_points_map_release(pts, begin, end); /* its rows are copied out */
