@@ -884,7 +884,8 @@ def case_17_11_long_rows_j1(case, E, T):
     2,400 rows with a 20,000-character text column) is read back in slices
     of at most 8 MiB of text, so the peak memory beyond the same job on a
     10-row file stays within README's in-flight bound (two slices of text
-    and their formatted rows: 32 MiB; 40 MiB allowed). It used to hold the
+    and their formatted rows, 32 MiB, and the direct output's four 4 MiB
+    buffers: 48 MiB; 50 MiB allowed; 42 MiB measured). It used to hold the
     whole file and its formatted rows (about 2 x 48 MB)."""
     note = "n" * 20000
     def write(path, n):
@@ -905,9 +906,10 @@ def case_17_11_long_rows_j1(case, E, T):
         n = sum(1 for _ in f)
     T.check(case, n == 2401, "the output has %d lines, want 2401" % n)
     grew = runs["big"] - runs["small"]
-    # ASan's redzones around each allocation add a few MiB (37 measured);
-    # the whole-file behaviour this guards against costs 2 x 48 MB and more
-    limit = 48 if os.environ.get("ASAN_OPTIONS") else 40
+    # ASan's redzones around each allocation add a few MiB (37 measured
+    # with two direct buffers, 8 MiB fewer); the whole-file behaviour this
+    # guards against costs 2 x 48 MB and more
+    limit = 58 if os.environ.get("ASAN_OPTIONS") else 50
     print("    peak RSS: %.1f MiB (10 rows), %.1f MiB (48 MB)" % (runs["small"], runs["big"]))
     if os.environ.get("TSAN_OPTIONS"):
         # ThreadSanitizer's shadow memory grows with every byte touched: the
