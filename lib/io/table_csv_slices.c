@@ -194,8 +194,11 @@ static rp_status format_slice(const slice_job *job, slice_out *o, size_t s, rp_e
     size_t len = (size_t)(end - begin);
     if (rc == RP_OK) {
         /* pass 1 read most slices' lines as plain ones already (the
-         * delimiter is ',', ';' or a tab, never a quote) */
-        bool plain = pts->slices[s].quote_free || !memchr(o->text, '"', len);
+         * delimiter is ',', ';' or a tab, never a quote); trusted only for
+         * a mapped file, whose size and time are checked around pass 2:
+         * one read again with pread may have changed since (then a quote
+         * found here makes the row count differ, and the change is told) */
+        bool plain = (job->text && pts->slices[s].quote_free) || !memchr(o->text, '"', len);
         rc = plain ? format_plain_rows(job, o, s, len, err) : format_rows(job, o, s, len, err);
     }
     rp_points_map_release(pts, begin, end); /* its rows are copied out */

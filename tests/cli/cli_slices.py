@@ -19,7 +19,9 @@ O_DIRECT, the program's default for a staged CSV output) and at -j 2
 buffered (RASTERPOOL_DIRECT_WRITE=0), which must all be byte-identical.
 The same kinds of rows without any quote (a quote-free slice is split by
 the writer's own line scan, table_csv_scan.h) are checked at -j 1, 2, 3,
-read with pread, and to an output file.
+read with pread, and to an output file. A quote-free file changed in
+place between the passes (two rows made one quoted record) is an error,
+mapped or read with pread, never an output split at the quoted line end.
 
 Run: RASTERPOOL=/path/to/rasterpool /usr/bin/python3 cli_slices.py
 """
@@ -237,7 +239,50 @@ def main():
         t.run_case("no quotes, not mapped -j 2", case_plain, 2, {"RASTERPOOL_MAP_POINTS": "0"})
         t.run_case("no quotes, -o file -j 2", case_plain, 2, {"RASTERPOOL_DIRECT_WRITE": "1"},
                    True)
+
+        for mapped in ("1", "0"):
+            t.run_case("quote written between the passes, mapped=%s" % mapped,
+                       lambda case, m: case_changed_between_passes(t, case, tmp, m), mapped)
     t.finish()
+
+
+def case_changed_between_passes(t, case, tmp, mapped):
+    """A quote-free file changed in place between pass 1 and pass 2 (by the
+    raster's Python pixel function, which runs after pass 1): two rows
+    become one record, a quoted field over their line end, same size. The
+    output must not be written from pass 1's view of the text (rows split
+    at the quoted line end, silently: exit 0): the change is an error,
+    mapped (size and time checked) or read with pread (library callers'
+    default: the row count differs once the slice's quote is seen)."""
+    src = os.path.join(tmp, "changed_src.tif")
+    make_raster(src)
+    pts = os.path.join(tmp, "changed_%s.csv" % mapped)
+    lines = ["id,x,y,name\n"] + ["%d,%d.500,-%d.500,n%d\n" % (i, i % W, i % H, i)
+                                 for i in range(60000)]  # 1.8 MB: read in pieces at -j 2
+    k = 30000
+    at = len("".join(lines[:k + 1]))
+    a, b = lines[k + 1], lines[k + 2]
+    a2 = a[:a.rindex(",") + 1] + '"' + a[a.rindex(",") + 2:]  # its name opens a quote
+    b2 = b[:-2] + '"\n'                                         # the next row's closes it
+    with open(pts, "w") as f:
+        f.write("".join(lines))
+    code = "\n".join([
+        "def f(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize,"
+        " buf_radius, gt, **kwargs):",
+        "    with open(%r, 'r+b') as g:" % pts,
+        "        g.seek(%d)" % at,
+        "        g.write(%r)" % (a2 + b2).encode(),
+        "    out_ar[:] = in_ar[0]",
+    ])
+    vrt = rptest.python_pixel_vrt(os.path.join(tmp, "changed.vrt"), src, code, W, H, "Int32",
+                                  gt=(0, 1, 0, 0, 0, -1), relative=False)
+    run = rptest.extract([vrt, "--points", pts, "-j", 2, "-q"],
+                         env={"GDAL_VRT_ENABLE_PYTHON": "YES", "RASTERPOOL_MAP_POINTS": mapped})
+    with open(pts) as f:
+        t.check(case, f.read().count('"') == 2, "the pixel function did not change the file "
+                "(the test's premise)")
+    t.check(case, run.code == 3 and "changed while being read" in run.err,
+            "exit %s, want 3 (the points changed)\n    %s" % (run.code, run.describe()))
 
 
 main()

@@ -8,9 +8,13 @@
  * written. The expected bytes are the test's own buffer, read back with
  * plain stdio. A chunk whose write fails (the file size limit: EFBIG)
  * fails the stream, from the chunk writer's thread as from the caller's,
- * and the bytes before it are in the file. */
+ * and the bytes before it are in the file. A buffer of the ring that
+ * cannot be had (posix_memalign, interposed here, fails the first, second
+ * or fourth buffer) leaves the chunks to the caller's thread, with the same
+ * bytes; the buffers had before the failure are freed (ASan's leak check). */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -22,6 +26,20 @@
 
 static char path[256];
 static bool may_direct = true;
+
+/* posix_memalign for the whole test binary (direct_out.c's calls bind to
+ * it): the call numbered fail_at after arming fails, 0 never. */
+static int memalign_calls, memalign_fail_at;
+
+int posix_memalign(void **out, size_t align, size_t size) {
+    if (memalign_fail_at > 0 && ++memalign_calls == memalign_fail_at)
+        return ENOMEM;
+    void *p = memalign(align, size);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
 
 /* Deterministic bytes: a CSV-like mix, so a shifted copy would show. */
 static char *make_bytes(size_t n) {
@@ -95,6 +113,47 @@ static void round_trip(const char *mode, const char *prefix, size_t n, int want_
         CHECK(memcmp(got + plen, data, n) == 0);
         CHECK(memcmp(got + plen + n, "end", 3) == 0);
     }
+    free(got);
+    free(data);
+}
+
+/* Buffer fail_at of the stream cannot be had: 1, the first (begin: the
+ * FILE* path), 2 or RP_DIRECT_BUFFERS (the writer's spares, the first or
+ * the last: chunks written on the caller's thread, the spares had before
+ * freed at once). The same bytes reach the file either way. */
+static void buffer_fails(int fail_at) {
+    size_t n = (2 * RP_DIRECT_BUFFERS + 1) * RP_DIRECT_CHUNK + 4096 + 17;
+    char *data = make_bytes(n);
+    unlink(path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) {
+        free(data);
+        return;
+    }
+    setenv("RASTERPOOL_DIRECT_WRITE", "1", 1);
+    memalign_calls = 0;
+    memalign_fail_at = fail_at;
+    rp_direct_out d;
+    rp_direct_out_begin(&d, f, true, NULL, NULL);
+    int direct = d.fd >= 0;
+    if (fail_at == 1)
+        CHECK_EQ_INT(direct, 0);
+    CHECK_EQ_INT(write_pieces(&d, data, n), 0);
+    if (direct) {
+        CHECK(!d.has_writer && d.no_writer);
+        for (size_t k = 1; k < RP_DIRECT_BUFFERS; k++)
+            CHECK(d.ring[k] == NULL); /* the spares had were freed */
+    }
+    memalign_fail_at = 0;
+    CHECK_EQ_INT(rp_direct_out_end(&d, true), 0);
+    unsetenv("RASTERPOOL_DIRECT_WRITE");
+    CHECK_EQ_INT(fclose(f), 0);
+    size_t got_n = 0;
+    char *got = read_back(&got_n);
+    CHECK_EQ_INT(got_n, n);
+    if (got && got_n == n)
+        CHECK(memcmp(got, data, n) == 0);
     free(got);
     free(data);
 }
@@ -206,6 +265,9 @@ int main(void) {
     may_direct = true;
     no_rest();
     through_pipe();
+    buffer_fails(1);
+    buffer_fails(2);
+    buffer_fails(RP_DIRECT_BUFFERS);
     signal(SIGXFSZ, SIG_IGN);
     chunk_write_fails("1"); /* the writer's thread (where O_DIRECT or its fallback runs) */
     chunk_write_fails("0"); /* the FILE* */

@@ -50,8 +50,8 @@ static int hint_and_look(void) {
     CHECK(p != MAP_FAILED);
     if (p == MAP_FAILED)
         return -1;
-    char *small = mmap(NULL, (size_t)1 << 20, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *small =
+        mmap(NULL, (size_t)1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(small != MAP_FAILED);
     rp_hint_huge(p, bytes);
     if (small != MAP_FAILED) {
