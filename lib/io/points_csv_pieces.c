@@ -15,7 +15,13 @@
  * Otherwise piece k+1 and the rest of its wave are thrown away and the next
  * wave starts at piece k's `end`, which is a true record start. Every wave
  * keeps at least its first piece, so the work always moves on; a file
- * without quoted line ends never redoes anything. Within a piece, lines are
+ * without quoted line ends never redoes anything. A piece that began inside
+ * a quoted field can also take a closing quote for an opening one and read
+ * on towards the end of the file: a record past the length limit is an
+ * error only in a piece that begins at a true record start (a wave's
+ * first); any other piece is refused instead (its first record matches
+ * nothing, so the wave is redone from the true start, where a record that
+ * is really too long is told). Within a piece, lines are
  * read as plain lines (one pass over each line's bytes, csv.h) up to the
  * first line that holds a quote, and by the quoted reader from there on.
  *
@@ -69,6 +75,8 @@ typedef struct piece {
     uint64_t first_line, end_line; /* relative lines of those two records */
     bool parsed;                   /* results ready (under the job's lock) */
     bool quote_free;               /* every line was read as a plain line: no '"' */
+    bool speculative;              /* begins where a record may not start (not a wave's first) */
+    bool refused;                  /* speculative, and ran into a record past the limit */
     rp_xy_buf part;                /* its points */
     kept_bad kept[RP_POINTS_MAX_WARNINGS + 1];
     const char *text; /* its bytes: in the mapped file, or buf */
@@ -146,6 +154,10 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
             break;
         }
         if (rec.raw_len >= RP_CSV_MAX_RECORD) { /* the row-by-row reader's limit too */
+            if (p->speculative) {
+                p->refused = true;
+                break;
+            }
             *rc = rp_error_set(err, RP_READ,
                                "%s: the record at line %llu is longer than %zu MiB (an "
                                "unclosed quote?)",
@@ -176,7 +188,7 @@ static int parse_piece(const pieces_job *job, piece *p, size_t len, rp_status *r
         free(fields);
     if (*rc == RP_OK && got < 0)
         *rc = rp_error_set(err, RP_NOMEM, "out of memory reading points");
-    if (*rc != RP_OK)
+    if (*rc != RP_OK || p->refused)
         return 1;
     if (p->end == UINT64_MAX) { /* the bytes ended before a record at or after stop */
         if (!to_eof)
@@ -208,12 +220,25 @@ static rp_status piece_text(const pieces_job *job, piece *p, size_t want, rp_err
     return read_at(job->fd, p->buf, want, p->begin, job->pts, err);
 }
 
+/* A speculative piece that ran into a record past the limit: no records,
+ * and a first record no piece ends at (the joiner stops the wave there). */
+static rp_status refuse_piece(piece *p) {
+    p->refused = true;
+    p->part.n = p->part.nbad = 0;
+    p->first = p->end = UINT64_MAX;
+    p->first_line = p->end_line = 0;
+    return RP_OK;
+}
+
 static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *err) {
     uint64_t margin = FIRST_MARGIN;
+    p->refused = false;
     for (;;) {
         uint64_t want = p->stop - p->begin + margin;
         if (p->begin + want > job->size)
             want = job->size - p->begin;
+        if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD && p->speculative)
+            return refuse_piece(p);
         if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD)
             return rp_error_set(err, RP_READ,
                                 "%s: a record near byte %llu is longer than %zu MiB (an "
@@ -224,7 +249,7 @@ static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *er
         if (rc != RP_OK)
             return rc;
         if (parse_piece(job, p, (size_t)want, &rc, err))
-            return rc;
+            return rc == RP_OK && p->refused ? refuse_piece(p) : rc;
         margin *= 4;
     }
 }
@@ -365,6 +390,7 @@ rp_status rp_points_csv_pieces(const rp_points_options *opts, rp_points *pts, in
         while (count < wave && begin < size && rc == RP_OK) {
             pieces[count].begin = begin;
             pieces[count].parsed = false;
+            pieces[count].speculative = count > 0;
             uint64_t nominal = begin + piece_bytes;
             uint64_t stop = size;
             if (nominal < size)

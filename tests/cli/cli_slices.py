@@ -243,7 +243,65 @@ def main():
         for mapped in ("1", "0"):
             t.run_case("quote written between the passes, mapped=%s" % mapped,
                        lambda case, m: case_changed_between_passes(t, case, tmp, m), mapped)
+        t.run_case("a closing quote at a line start, no quote for 66 MiB after, -j 2",
+                   lambda case: case_runaway_guess(t, case, tmp, raster))
     t.finish()
+
+
+def case_runaway_guess(t, case, tmp, raster):
+    """A valid file with one quoted field of 3 MB of line ends whose closing
+    quote begins a line, and 68 MiB of rows without a quote after it. A
+    piece guessed to start inside that field reads the closing quote as an
+    opening one and runs on through the rest of the file, past the 64 MiB
+    record limit: that piece must be thrown away and the wave redone from
+    the true record start, not the file refused as holding an unclosed
+    quote (as it was at -j 2 and more; -j 1 read it). The output is checked
+    record by record against the rows as written and the raster's values."""
+    pts = os.path.join(tmp, "runaway.csv")
+    rows = []
+    with open(pts, "w", newline="") as f:
+        f.write("id,x,y,name\n")
+        written, i = 0, 0
+        def plain_rows(limit):
+            nonlocal written, i
+            chunk = []
+            while written < limit:
+                col, row = i % W, i % H
+                line = "%d,%d.5,-%d.5,n\n" % (i, col, row)
+                chunk.append(line)
+                rows.append(([str(i), "%d.5" % col, "-%d.5" % row, "n"], row * 1000 + col))
+                written += len(line)
+                i += 1
+                if len(chunk) == 65536:
+                    f.write("".join(chunk))
+                    chunk = []
+            f.write("".join(chunk))
+        plain_rows(1 << 20)
+        name = "a\n" * (3 << 19)  # the closing quote is the first byte of its line
+        f.write('%d,1.5,-1.5,"%s"\n' % (i, name))
+        rows.append(([str(i), "1.5", "-1.5", name], 1 * 1000 + 1))
+        i += 1
+        written = 0
+        plain_rows(68 << 20)
+    out = os.path.join(tmp, "runaway_out.csv")
+    run = rptest.extract([raster, "--points", pts, "-j", 2, "-q", "-o", out])
+    os.remove(pts)
+    if not t.check(case, run.code == 0, "exit %s, want 0\n    %s" % (run.code, run.describe())):
+        return
+    bad = rptest.Limited(t, case)
+    n = 0
+    csv.field_size_limit(max(csv.field_size_limit(), 4 << 20))  # the 3 MB field
+    with open(out, newline="") as f:
+        reader = csv.reader(f)
+        t.check(case, next(reader) == ["id", "x", "y", "name", "b1"], "header")
+        for got, (fields, value) in zip(reader, rows):
+            n += 1
+            if got != fields + [str(value)]:
+                bad.add("record %d: got %r, want %r" % (n, got[:3] + [got[3][:20]],
+                                                         fields[:3] + [fields[3][:20]]))
+    bad.flush()
+    t.check(case, n == len(rows), "%d records, want %d" % (n, len(rows)))
+    os.remove(out)
 
 
 def case_changed_between_passes(t, case, tmp, mapped):
