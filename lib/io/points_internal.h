@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -47,6 +49,17 @@ typedef struct rp_points_slice {
     bool quote_free;  /* pass 1 read all its lines and found no '"': pass 2 need not look */
 } rp_points_slice;
 
+/* What a points file was when pass 1 opened it (points_map.c): pass 2
+ * reads it again, and a file changed in between is told, never read as if
+ * it were the same. */
+typedef struct rp_file_identity {
+    bool known; /* a file opened by path (not standard input, not vector) */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} rp_file_identity;
+
 typedef struct rp_points {
     size_t n;
     double *x, *y; /* as read; NaN for bad rows */
@@ -74,6 +87,7 @@ typedef struct rp_points {
     const char *text;
     uint64_t text_len;
     struct rp_points_map *map;
+    rp_file_identity identity; /* the CSV file's, noted as pass 1 opened it */
     GDALDatasetH vector;
     OGRLayerH layer;
 

@@ -12,9 +12,14 @@
  * that the fault is a points file's (rp_mapped_points_at) and name it. A
  * file changed without shrinking (rewritten in place, appended to) raises
  * no signal: rp_points_map_check compares its size and modification time
- * with those noted at mapping, after pass 1 and before and after pass 2,
- * and fails naming the file. A file replaced by rename does not matter: the
- * mapping keeps the file it was opened on.
+ * with those noted when pass 1 opened it (rp_points_note_identity), after
+ * pass 1 and before and after pass 2, and fails naming the file. A file
+ * replaced by rename does not matter: the mapping keeps the file it was
+ * opened on. A file read with pread (not mapped: library callers by
+ * default) is checked the same way by its path, since pass 2 opens it
+ * again by path: a file edited in place between the passes (same rows, new
+ * coordinates) or replaced would otherwise be written out with the values
+ * of the points pass 1 read.
  *
  * Threads: rp_map_points_files and rp_mapped_points_at may be called from
  * any thread; the registry is a fixed array of atomic slots (lock-free, so
@@ -49,10 +54,6 @@ static atomic_int map_enabled;
 struct rp_points_map {
     int fd;
     int slot; /* -1: not registered (all slots taken) */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
 };
 
 void rp_map_points_files(int enable) {
@@ -103,10 +104,6 @@ void rp_points_map_open(rp_points *pts, int fd) {
         return;
     }
     (void)madvise(text, (size_t)st.st_size, MADV_WILLNEED);
-    m->dev = st.st_dev;
-    m->ino = st.st_ino;
-    m->size = st.st_size;
-    m->mtime = st.st_mtim;
     /* without a slot a SIGBUS cannot be told apart: use pread instead */
     m->slot = register_range(text, (size_t)st.st_size, pts->display_name);
     if (m->slot < 0) {
@@ -120,22 +117,34 @@ void rp_points_map_open(rp_points *pts, int fd) {
     pts->text_len = (uint64_t)st.st_size;
 }
 
+void rp_points_note_identity(rp_points *pts, int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    pts->identity.known = true;
+    pts->identity.dev = st.st_dev;
+    pts->identity.ino = st.st_ino;
+    pts->identity.size = st.st_size;
+    pts->identity.mtime = st.st_mtim;
+}
+
 rp_status rp_points_map_check(const rp_points *pts, const char *when, rp_error *err) {
+    const rp_file_identity *id = &pts->identity;
     const struct rp_points_map *m = pts->map;
-    if (!m)
+    if (!id->known || (!m && !pts->path))
         return RP_OK;
     struct stat st;
-    if (fstat(m->fd, &st) != 0)
+    if ((m ? fstat(m->fd, &st) : stat(pts->path, &st)) != 0)
         return rp_error_set(err, RP_READ, "%s: cannot check the points file %s: %s",
                             pts->display_name, when, strerror(errno));
-    if (st.st_dev == m->dev && st.st_ino == m->ino && st.st_size == m->size &&
-        st.st_mtim.tv_sec == m->mtime.tv_sec && st.st_mtim.tv_nsec == m->mtime.tv_nsec)
+    if (st.st_dev == id->dev && st.st_ino == id->ino && st.st_size == id->size &&
+        st.st_mtim.tv_sec == id->mtime.tv_sec && st.st_mtim.tv_nsec == id->mtime.tv_nsec)
         return RP_OK;
-    if (st.st_size != m->size)
+    if (st.st_size != id->size)
         return rp_error_set(err, RP_READ,
                             "%s: the points file changed while being read (found %s: now %lld "
                             "bytes, was %lld); no output written: run again once it is complete",
-                            pts->display_name, when, (long long)st.st_size, (long long)m->size);
+                            pts->display_name, when, (long long)st.st_size, (long long)id->size);
     return rp_error_set(err, RP_READ,
                         "%s: the points file changed while being read (found %s: modified or "
                         "replaced in place, same size); no output written: run again once it "

@@ -7,17 +7,23 @@
 #include "error.h"
 #include "points_internal.h"
 
+/* Notes the identity (device, inode, size, modification time) of the
+ * regular file pass 1 opened on fd, for rp_points_map_check. */
+void rp_points_note_identity(rp_points *pts, int fd);
+
 /* Maps the regular file open on fd for pts (pts->text, pts->text_len) when
  * the program opted in (rp_map_points_files) and the file is regular and
- * not empty; notes its identity (device, inode, size, modification time)
- * for rp_points_map_check and registers the range for
- * rp_mapped_points_at. Keeps a duplicate of fd. Leaves pts->text NULL
- * (the pread path) when not opted in or when mapping fails. */
+ * not empty, and registers the range for rp_mapped_points_at. Keeps a
+ * duplicate of fd. Leaves pts->text NULL (the pread path) when not opted
+ * in or when mapping fails. */
 void rp_points_map_open(rp_points *pts, int fd);
 
-/* RP_OK while the mapped file is the one mapped, unchanged (same size and
- * modification time); an RP_READ error naming the file when it changed.
- * RP_OK when nothing is mapped. `when` says which pass, for the message. */
+/* RP_OK while the points file is the one pass 1 opened, unchanged (same
+ * device, inode, size and modification time): the mapped file through its
+ * mapping's descriptor, a file read with pread by its path (pass 2 opens
+ * it again); an RP_READ error naming the file when it changed. RP_OK when
+ * no identity was noted (standard input, vector files). `when` says which
+ * pass, for the message. */
 rp_status rp_points_map_check(const rp_points *pts, const char *when, rp_error *err);
 
 /* The test hook RASTERPOOL_TEST_TRUNCATE_POINTS (README, "Reading the

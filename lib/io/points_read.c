@@ -137,6 +137,7 @@ static rp_status read_csv_input(const rp_points_options *opts, rp_points *pts, b
         if (!in)
             return rp_error_set(err, RP_OPEN, "%s: cannot open points: %s", opts->path,
                                 strerror(errno));
+        rp_points_note_identity(pts, fileno(in));
     }
     rp_status rc = read_csv(opts, pts, in, xy, err);
     if (in != stdin)
@@ -161,10 +162,10 @@ rp_status rp_points_read(const rp_points_options *opts, rp_points *pts, rp_error
     rp_status rc = pts->is_csv ? read_csv_input(opts, pts, from_stdin, &xy, err)
                                : rp_points_ogr_read(opts, pts, &xy, err);
     rp_xy_buf_move_to(&xy, pts); /* even on failure: rp_points_free frees them */
-    if (rc == RP_OK && pts->text) {
+    if (rc == RP_OK && pts->text)
         rp_points_map_test_hook(pts, "pass1");
+    if (rc == RP_OK)
         rc = rp_points_map_check(pts, "after reading its points", err);
-    }
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "table_rows.h"
 
 #include "error.h"
+#include "points_map.h"
 #include "points_read.h"
 
 enum { PROGRESS_EVERY_ROWS = 1 << 16 };
@@ -31,10 +32,12 @@ static rp_status row_done(const rp_table_spec *spec, size_t rows, rp_error *err)
 rp_status rp_table_for_each_row(const rp_table_spec *spec, rp_table_row_fn row_fn, void *ctx,
                                 rp_error *err) {
     rp_points *pts = spec->points;
+    rp_status rc = rp_points_map_check(pts, "before writing the output", err);
+    if (rc != RP_OK)
+        return rc;
     rp_points_rows *rows = rp_points_rows_begin(pts, err);
     if (!rows)
         return err ? err->code : RP_READ;
-    rp_status rc = RP_OK;
     size_t i = 0;
     int got;
     for (;;) {
@@ -58,5 +61,7 @@ rp_status rp_table_for_each_row(const rp_table_spec *spec, rp_table_row_fn row_f
     if (rc == RP_OK && (got < 0 || i != pts->n))
         rc = rp_table_points_changed(spec, err);
     rp_points_rows_end(rows);
+    if (rc == RP_OK)
+        rc = rp_points_map_check(pts, "after writing the output", err);
     return rc;
 }

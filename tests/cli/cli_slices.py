@@ -243,6 +243,13 @@ def main():
         for mapped in ("1", "0"):
             t.run_case("quote written between the passes, mapped=%s" % mapped,
                        lambda case, m: case_changed_between_passes(t, case, tmp, m), mapped)
+            t.run_case("coordinate changed between the passes, mapped=%s" % mapped,
+                       lambda case, m: case_changed_between_passes(t, case, tmp, m, "digit"),
+                       mapped)
+        # the row-by-row writers (a GeoPackage output) check the file too
+        t.run_case("coordinate changed between the passes, pread, -o .gpkg",
+                   lambda case: case_changed_between_passes(t, case, tmp, "0", "digit",
+                                                            "changed.gpkg"))
         t.run_case("a closing quote at a line start, no quote for 66 MiB after, -j 2",
                    lambda case: case_runaway_guess(t, case, tmp, raster))
     t.finish()
@@ -304,24 +311,32 @@ def case_runaway_guess(t, case, tmp, raster):
     os.remove(out)
 
 
-def case_changed_between_passes(t, case, tmp, mapped):
+def case_changed_between_passes(t, case, tmp, mapped, edit="quote", output=None):
     """A quote-free file changed in place between pass 1 and pass 2 (by the
-    raster's Python pixel function, which runs after pass 1): two rows
-    become one record, a quoted field over their line end, same size. The
-    output must not be written from pass 1's view of the text (rows split
-    at the quoted line end, silently: exit 0): the change is an error,
-    mapped (size and time checked) or read with pread (library callers'
-    default: the row count differs once the slice's quote is seen)."""
+    raster's Python pixel function, which runs after pass 1), same size:
+    edit "quote": two rows become one record, a quoted field over their
+    line end; edit "digit": one row's x coordinate gets another digit (the
+    same rows, a point elsewhere). The output must not be written from
+    pass 1's view of the file (rows split at the quoted line end, or a
+    row's new coordinates beside the value read at its old ones, silently:
+    exit 0): the change is an error, mapped or read with pread (library
+    callers' default), as the file's size, time and inode are checked
+    around pass 2 either way."""
     src = os.path.join(tmp, "changed_src.tif")
     make_raster(src)
-    pts = os.path.join(tmp, "changed_%s.csv" % mapped)
+    pts = os.path.join(tmp, "changed_%s_%s.csv" % (edit, mapped))
     lines = ["id,x,y,name\n"] + ["%d,%d.500,-%d.500,n%d\n" % (i, i % W, i % H, i)
                                  for i in range(60000)]  # 1.8 MB: read in pieces at -j 2
     k = 30000
     at = len("".join(lines[:k + 1]))
     a, b = lines[k + 1], lines[k + 2]
-    a2 = a[:a.rindex(",") + 1] + '"' + a[a.rindex(",") + 2:]  # its name opens a quote
-    b2 = b[:-2] + '"\n'                                         # the next row's closes it
+    if edit == "quote":
+        a2 = a[:a.rindex(",") + 1] + '"' + a[a.rindex(",") + 2:]  # its name opens a quote
+        b2 = b[:-2] + '"\n'                                         # the next row's closes it
+    else:  # x's first digit: 1 <-> 2, the same number of bytes
+        at_x = a.index(",") + 1
+        a2 = a[:at_x] + ("2" if a[at_x] == "1" else "1") + a[at_x + 1:]
+        b2 = b
     with open(pts, "w") as f:
         f.write("".join(lines))
     code = "\n".join([
@@ -334,10 +349,11 @@ def case_changed_between_passes(t, case, tmp, mapped):
     ])
     vrt = rptest.python_pixel_vrt(os.path.join(tmp, "changed.vrt"), src, code, W, H, "Int32",
                                   gt=(0, 1, 0, 0, 0, -1), relative=False)
-    run = rptest.extract([vrt, "--points", pts, "-j", 2, "-q"],
+    out = ["-o", os.path.join(tmp, output)] if output else []
+    run = rptest.extract([vrt, "--points", pts, "-j", 2, "-q"] + out,
                          env={"GDAL_VRT_ENABLE_PYTHON": "YES", "RASTERPOOL_MAP_POINTS": mapped})
     with open(pts) as f:
-        t.check(case, f.read().count('"') == 2, "the pixel function did not change the file "
+        t.check(case, f.read() != "".join(lines), "the pixel function did not change the file "
                 "(the test's premise)")
     t.check(case, run.code == 3 and "changed while being read" in run.err,
             "exit %s, want 3 (the points changed)\n    %s" % (run.code, run.describe()))
