@@ -184,7 +184,7 @@ if [ "$quick" = 0 ]; then
         -DRP_WERROR=OFF -DRP_SANITIZE=thread; then
         TSAN_OPTIONS="$tsan" run_ctest c build-tsan build-tsan/ctest-c-pool.log -L pool
         TSAN_OPTIONS="$tsan" run_ctest c build-tsan build-tsan/ctest-c-cli.log \
-            -R '^(cli\.cli_extract|cli\.cli_robustness|cli\.cli_slices|cli\.cli_points_map|cli\.cli_calc|cli\.cli_vrt|cli\.cli_remote|oracle\..*)$'
+            -R '^(cli\.cli_extract|cli\.cli_robustness|cli\.cli_slices|cli\.cli_points_map|cli\.cli_calc|cli\.cli_vrt|cli\.cli_remote|cli\.cli_output_faults|oracle\..*)$'
     fi
     echo "stage c: ${SECONDS}s"
 
