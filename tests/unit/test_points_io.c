@@ -129,6 +129,17 @@ static void rows_loop(void) {
     CHECK_EQ_STR(err.message, "stop here");
 
     write_text(path, "a", "4,6,7\n"); /* a row more than pass 1 read */
+    /* the file's size and time differ from pass 1's open: told before any row */
+    seen early = {0};
+    rp_error_clear(&err);
+    CHECK_EQ_INT(rp_table_for_each_row(&spec, count_row, &early, &err), RP_READ);
+    CHECK(strstr(err.message, "changed while being read (found before writing the output: now "
+                              "37 bytes, was 31)") != NULL);
+    CHECK_EQ_INT(early.calls, 0);
+
+    /* a change the check cannot see (made after it, while the rows are read):
+     * the rows themselves no longer match pass 1's count */
+    pts.identity.known = false;
     seen more = {0};
     rp_error_clear(&err);
     CHECK_EQ_INT(rp_table_for_each_row(&spec, count_row, &more, &err), RP_READ);
