@@ -27,10 +27,10 @@
  * hands over one formatted slice of several chunks at a time): with two
  * buffers the caller, a formatting thread, waited at every burst while
  * the writer then sat idle until the next (at 10M points: the caller
- * waiting 0.08-0.14 s, the writer idle 0.07-0.14 s of a 0.3 s phase). The
- * thread blocks every signal (a disk
- * write is not interrupted, and the caller's threads keep taking them); a
- * failed chunk write is returned by the next hand-over or by the end. When
+ * waiting 0.08-0.14 s, the writer idle 0.07-0.14 s of a 0.3 s phase).
+ * The thread blocks every signal (a disk write is not interrupted, and the
+ * caller's threads keep taking them); a failed chunk write is returned by
+ * the next hand-over or by the end. When
  * the thread or its buffers cannot be had, chunks are written on the
  * caller's thread as before: the same bytes either way.
  *

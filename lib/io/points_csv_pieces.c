@@ -237,14 +237,15 @@ static rp_status parse_whole_piece(const pieces_job *job, piece *p, rp_error *er
         uint64_t want = p->stop - p->begin + margin;
         if (p->begin + want > job->size)
             want = job->size - p->begin;
-        if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD && p->speculative)
-            return refuse_piece(p);
-        if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD)
+        if (want > (uint64_t)MAX_PIECE + RP_CSV_MAX_RECORD) {
+            if (p->speculative)
+                return refuse_piece(p);
             return rp_error_set(err, RP_READ,
                                 "%s: a record near byte %llu is longer than %zu MiB (an "
                                 "unclosed quote?)",
                                 job->pts->display_name, (unsigned long long)p->stop,
                                 RP_CSV_MAX_RECORD >> 20);
+        }
         rp_status rc = piece_text(job, p, (size_t)want, err);
         if (rc != RP_OK)
             return rc;

@@ -11,7 +11,7 @@
  * registered here so a SIGBUS handler can tell, with siginfo's address,
  * that the fault is a points file's (rp_mapped_points_at) and name it. A
  * file changed without shrinking (rewritten in place, appended to) raises
- * no signal: rp_points_map_check compares its size and modification time
+ * no signal: rp_points_check_unchanged compares its size and modification time
  * with those noted when pass 1 opened it (rp_points_note_identity), after
  * pass 1 and before and after pass 2, and fails naming the file. A file
  * replaced by rename does not matter: the mapping keeps the file it was
@@ -128,7 +128,7 @@ void rp_points_note_identity(rp_points *pts, int fd) {
     pts->identity.mtime = st.st_mtim;
 }
 
-rp_status rp_points_map_check(const rp_points *pts, const char *when, rp_error *err) {
+rp_status rp_points_check_unchanged(const rp_points *pts, const char *when, rp_error *err) {
     const rp_file_identity *id = &pts->identity;
     const struct rp_points_map *m = pts->map;
     if (!id->known || (!m && !pts->path))

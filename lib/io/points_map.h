@@ -8,7 +8,7 @@
 #include "points_internal.h"
 
 /* Notes the identity (device, inode, size, modification time) of the
- * regular file pass 1 opened on fd, for rp_points_map_check. */
+ * regular file pass 1 opened on fd, for rp_points_check_unchanged. */
 void rp_points_note_identity(rp_points *pts, int fd);
 
 /* Maps the regular file open on fd for pts (pts->text, pts->text_len) when
@@ -24,7 +24,7 @@ void rp_points_map_open(rp_points *pts, int fd);
  * it again); an RP_READ error naming the file when it changed. RP_OK when
  * no identity was noted (standard input, vector files). `when` says which
  * pass, for the message. */
-rp_status rp_points_map_check(const rp_points *pts, const char *when, rp_error *err);
+rp_status rp_points_check_unchanged(const rp_points *pts, const char *when, rp_error *err);
 
 /* The test hook RASTERPOOL_TEST_TRUNCATE_POINTS (README, "Reading the
  * points"): when its value equals `stage`, truncates the points file to

@@ -79,7 +79,7 @@ static rp_status read_csv(const rp_points_options *opts, rp_points *pts, FILE *i
     if (rc == RP_OK && !pts->spool)
         rp_points_map_open(pts, fileno(in));
     if (pts->text && (uint64_t)size != pts->text_len) /* it changed since the header */
-        rc = rp_points_map_check(pts, "while reading its header", err);
+        rc = rp_points_check_unchanged(pts, "while reading its header", err);
     bool parallel = !pts->spool && opts->pool && rp_pool_threads(opts->pool) > 1 && size > 0 &&
                     (uint64_t)size > data_at + PARALLEL_MIN_BYTES;
     if (rc == RP_OK && parallel)
@@ -165,7 +165,7 @@ rp_status rp_points_read(const rp_points_options *opts, rp_points *pts, rp_error
     if (rc == RP_OK && pts->text)
         rp_points_map_test_hook(pts, "pass1");
     if (rc == RP_OK)
-        rc = rp_points_map_check(pts, "after reading its points", err);
+        rc = rp_points_check_unchanged(pts, "after reading its points", err);
     return rc;
 }
 

@@ -297,7 +297,7 @@ static int slices_progress(double fraction, const char *message, void *vjob) {
 rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row_buffer *head,
                               int fd, uint64_t text_end, bool staged, rp_error *err) {
     const rp_points *pts = spec->points;
-    rp_status rc = rp_points_map_check(pts, "before writing the output", err);
+    rp_status rc = rp_points_check_unchanged(pts, "before writing the output", err);
     if (rc != RP_OK)
         return rc;
     rp_points_map_test_hook(pts, "pass2");
@@ -338,7 +338,7 @@ rp_status rp_csv_write_slices(FILE *out, const rp_table_spec *spec, const rp_row
         rc = put > 0 ? rp_error_set(err, RP_INTERRUPTED, "interrupted")
                      : rp_csv_write_error(spec, pts->n, err);
     if (rc == RP_OK)
-        rc = rp_points_map_check(pts, "after writing the output", err);
+        rc = rp_points_check_unchanged(pts, "after writing the output", err);
     if (rc == RP_OK && job.next_write != pts->nslices) /* cannot happen: every task ran */
         rc = rp_error_set(err, RP_INTERNAL, "%zu of %zu output slices written", job.next_write,
                           pts->nslices);

@@ -32,7 +32,7 @@ static rp_status row_done(const rp_table_spec *spec, size_t rows, rp_error *err)
 rp_status rp_table_for_each_row(const rp_table_spec *spec, rp_table_row_fn row_fn, void *ctx,
                                 rp_error *err) {
     rp_points *pts = spec->points;
-    rp_status rc = rp_points_map_check(pts, "before writing the output", err);
+    rp_status rc = rp_points_check_unchanged(pts, "before writing the output", err);
     if (rc != RP_OK)
         return rc;
     rp_points_rows *rows = rp_points_rows_begin(pts, err);
@@ -62,6 +62,6 @@ rp_status rp_table_for_each_row(const rp_table_spec *spec, rp_table_row_fn row_f
         rc = rp_table_points_changed(spec, err);
     rp_points_rows_end(rows);
     if (rc == RP_OK)
-        rc = rp_points_map_check(pts, "after writing the output", err);
+        rc = rp_points_check_unchanged(pts, "after writing the output", err);
     return rc;
 }

@@ -177,7 +177,7 @@ static void mapped_file(void) {
     CHECK(rp_mapped_points_at(pts.text) != NULL &&
           strcmp(rp_mapped_points_at(pts.text + 30), path) == 0);
     CHECK(rp_mapped_points_at(pts.text + 31) == NULL);
-    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_OK);
+    CHECK_EQ_INT(rp_points_check_unchanged(&pts, "now", &err), RP_OK);
 
     /* the same size, other bytes, a later modification time */
     int wfd = open(path, O_WRONLY);
@@ -186,7 +186,7 @@ static void mapped_file(void) {
     CHECK_EQ_INT(futimens(wfd, later), 0);
     close(wfd);
     rp_error_clear(&err);
-    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_READ);
+    CHECK_EQ_INT(rp_points_check_unchanged(&pts, "now", &err), RP_READ);
     CHECK(strstr(err.message, path) && strstr(err.message, "same size"));
     rp_points_free(&pts);
     CHECK(rp_mapped_points_at(pts.text) == NULL && pts.text == NULL);
@@ -194,7 +194,7 @@ static void mapped_file(void) {
     CHECK_EQ_INT(rp_points_read(&opts, &pts, &err), RP_OK);
     CHECK_EQ_INT(truncate(path, 10), 0);
     rp_error_clear(&err);
-    CHECK_EQ_INT(rp_points_map_check(&pts, "now", &err), RP_READ);
+    CHECK_EQ_INT(rp_points_check_unchanged(&pts, "now", &err), RP_READ);
     CHECK(strstr(err.message, "now 10 bytes, was 31") != NULL);
     rp_points_free(&pts);
     rp_map_points_files(0);
